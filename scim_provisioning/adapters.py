@@ -1,0 +1,175 @@
+"""The host adapter: the only code that touches the host's user and team models.
+
+The app keeps its own SCIM records and asks the adapter, named by
+``SCIM_PROVISIONING_ADAPTER``, to find or create accounts and to switch team
+memberships. :class:`DefaultAdapter` fits the common shape, "a user model
+with an email, a team model, a membership model between them with an active
+flag", configured by the ``SCIM_PROVISIONING_MEMBERSHIP_*`` settings. Hosts
+of another shape subclass it and override what differs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.utils.module_loading import import_string
+
+from .conf import app_settings
+
+User = Any  # the host's AUTH_USER_MODEL instance
+Team = Any  # the host's team model instance
+Record = Any  # a scim_provisioning.models.SCIMUser
+
+
+class DefaultAdapter:
+    """Accounts keyed by email; a membership row per (team, user) with an active flag."""
+
+    # -- accounts -----------------------------------------------------------------------
+
+    @property
+    def user_model(self) -> type[models.Model]:
+        return get_user_model()
+
+    @property
+    def email_field(self) -> str:
+        return self.user_model.get_email_field_name()
+
+    def find_account(self, email: str) -> User | None:
+        """The host account whose email is ``email`` (case-insensitively), if any."""
+        return (
+            self.user_model._default_manager.filter(**{f"{self.email_field}__iexact": email})
+            .order_by("pk")
+            .first()
+        )
+
+    def create_account(self, email: str, record: Record) -> User:
+        """A new account for a person provisioned by SCIM; it has no usable password."""
+        user = self.user_model(**{self.email_field: email})
+        username_field = self.user_model.USERNAME_FIELD
+        if username_field != self.email_field:
+            setattr(user, username_field, email)
+        self._copy_profile(user, record)
+        user.set_unusable_password()
+        user.save()
+        return user
+
+    def update_account(self, user: User, record: Record, *, managed: bool) -> None:
+        """Follow the SCIM record's profile on the account, when the team alone manages it.
+
+        An account that belongs to other teams too, or that existed before this
+        team's IdP linked to it, is the person's own: SCIM leaves it alone.
+        """
+        if not managed:
+            return
+        if self._copy_profile(user, record):
+            user.save()
+
+    def change_login_email(self, user: User, email: str) -> None:
+        """Give a managed account a new login email (checked by the caller first)."""
+        setattr(user, self.email_field, email)
+        if self.user_model.USERNAME_FIELD != self.email_field:
+            setattr(user, self.user_model.USERNAME_FIELD, email)
+        user.save()
+
+    def email_in_use(self, email: str, *, exclude: User) -> bool:
+        """Whether another account already signs in with ``email``."""
+        return (
+            self.user_model._default_manager.filter(**{f"{self.email_field}__iexact": email})
+            .exclude(pk=exclude.pk)
+            .exists()
+        )
+
+    def is_managed_by_team(self, user: User, team_id: Any, record: Record) -> bool:
+        """Whether ``team_id`` alone manages the account (DESIGN promise 6).
+
+        True only when this team's SCIM created the account and it belongs to
+        no other team.
+        """
+        if not record.created_account:
+            return False
+        return not self._memberships().filter(**{self._user_field: user}).exclude(
+            **{f"{self._team_field}_id": team_id}
+        ).exists()
+
+    def should_delete_account(self, user: User, team_id: Any, record: Record) -> bool:
+        """Whether a SCIM DELETE also deletes the host account. Never, by default."""
+        return False
+
+    # -- memberships --------------------------------------------------------------------
+
+    def set_membership_active(self, team_id: Any, user: User, active: bool) -> None:
+        """Create or switch the (team, user) membership; the seat follows ``active``."""
+        membership = (
+            self._memberships()
+            .filter(**{f"{self._team_field}_id": team_id, self._user_field: user})
+            .first()
+        )
+        if membership is None:
+            self._memberships().create(
+                **{
+                    f"{self._team_field}_id": team_id,
+                    self._user_field: user,
+                    self._active_field: active,
+                    **app_settings.MEMBERSHIP_DEFAULTS,
+                }
+            )
+        elif getattr(membership, self._active_field) != active:
+            setattr(membership, self._active_field, active)
+            membership.save(update_fields=[self._active_field])
+
+    def remove_membership(self, team_id: Any, user: User) -> None:
+        """Remove the person from the team (a SCIM DELETE)."""
+        self._memberships().filter(
+            **{f"{self._team_field}_id": team_id, self._user_field: user}
+        ).delete()
+
+    # -- internals ----------------------------------------------------------------------
+
+    @property
+    def _team_field(self) -> str:
+        return app_settings.MEMBERSHIP_TEAM_FIELD
+
+    @property
+    def _user_field(self) -> str:
+        return app_settings.MEMBERSHIP_USER_FIELD
+
+    @property
+    def _active_field(self) -> str:
+        return app_settings.MEMBERSHIP_ACTIVE_FIELD
+
+    def _memberships(self) -> models.QuerySet:
+        label = app_settings.MEMBERSHIP_MODEL
+        if not label:
+            raise ImproperlyConfigured(
+                "Set SCIM_PROVISIONING_MEMBERSHIP_MODEL, or name an adapter that needs none."
+            )
+        return apps.get_model(label)._default_manager.all()
+
+    def _copy_profile(self, user: User, record: Record) -> bool:
+        """Copy given and family names onto fields the user model has; True if any changed."""
+        name = record.attributes.get("name") or {}
+        changed = False
+        for field, value in (("first_name", name.get("givenName")), ("last_name", name.get("familyName"))):
+            if value is None or not hasattr(user, field):
+                continue
+            max_length = self.user_model._meta.get_field(field).max_length or len(value)
+            value = value[:max_length]
+            if getattr(user, field) != value:
+                setattr(user, field, value)
+                changed = True
+        return changed
+
+
+@lru_cache(maxsize=8)
+def _adapter_class(path: str) -> type[DefaultAdapter]:
+    return import_string(path)
+
+
+def get_adapter() -> DefaultAdapter:
+    """An instance of the adapter named by ``SCIM_PROVISIONING_ADAPTER``."""
+    return _adapter_class(app_settings.ADAPTER)()

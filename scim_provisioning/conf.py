@@ -1,0 +1,104 @@
+"""Typed settings of the app, read live so that ``override_settings`` works.
+
+Every setting is a Django setting named ``SCIM_PROVISIONING_<NAME>``. Read them
+through :data:`app_settings`, never from ``django.conf.settings`` directly, so
+that defaults live in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+PREFIX = "SCIM_PROVISIONING_"
+
+
+class AppSettings:
+    """One documented property per setting; each read goes to ``django.conf.settings``."""
+
+    def _get(self, name: str, default: Any) -> Any:
+        return getattr(settings, PREFIX + name, default)
+
+    @property
+    def TEAM_MODEL(self) -> str:  # noqa: N802 - settings are upper case
+        """``"app_label.ModelName"`` of the host's team model. Required."""
+        value = self._get("TEAM_MODEL", None)
+        if not value:
+            raise ImproperlyConfigured(f"Set {PREFIX}TEAM_MODEL to the host's team model.")
+        return value
+
+    @property
+    def TEAM_SLUG_FIELD(self) -> str:  # noqa: N802
+        """Field of the team model that management commands look teams up by."""
+        return self._get("TEAM_SLUG_FIELD", "slug")
+
+    @property
+    def ADAPTER(self) -> str:  # noqa: N802
+        """Dotted path of the host adapter class (see :mod:`scim_provisioning.adapters`)."""
+        return self._get("ADAPTER", "scim_provisioning.adapters.DefaultAdapter")
+
+    @property
+    def MEMBERSHIP_MODEL(self) -> str | None:  # noqa: N802
+        """``"app_label.ModelName"`` of the team membership model (default adapter)."""
+        return self._get("MEMBERSHIP_MODEL", None)
+
+    @property
+    def MEMBERSHIP_TEAM_FIELD(self) -> str:  # noqa: N802
+        """Foreign key from the membership to the team (default adapter)."""
+        return self._get("MEMBERSHIP_TEAM_FIELD", "team")
+
+    @property
+    def MEMBERSHIP_USER_FIELD(self) -> str:  # noqa: N802
+        """Foreign key from the membership to the user (default adapter)."""
+        return self._get("MEMBERSHIP_USER_FIELD", "user")
+
+    @property
+    def MEMBERSHIP_ACTIVE_FIELD(self) -> str:  # noqa: N802
+        """Boolean field of the membership that ``active`` maps onto (default adapter)."""
+        return self._get("MEMBERSHIP_ACTIVE_FIELD", "is_active")
+
+    @property
+    def MEMBERSHIP_DEFAULTS(self) -> dict[str, Any]:  # noqa: N802
+        """Extra field values for memberships the app creates, e.g. ``{"role": "member"}``."""
+        return dict(self._get("MEMBERSHIP_DEFAULTS", {}))
+
+    @property
+    def BASE_URL(self) -> str | None:  # noqa: N802
+        """Absolute SCIM base URL (``https://site/scim/v2``); built from the request when unset."""
+        value = self._get("BASE_URL", None)
+        return value.rstrip("/") if value else None
+
+    @property
+    def DEFAULT_PAGE_SIZE(self) -> int:  # noqa: N802
+        """``count`` used when a list request gives none."""
+        return int(self._get("DEFAULT_PAGE_SIZE", 100))
+
+    @property
+    def MAX_PAGE_SIZE(self) -> int:  # noqa: N802
+        """Largest ``count`` honoured; larger values are clamped (published as ``maxResults``)."""
+        return int(self._get("MAX_PAGE_SIZE", 1000))
+
+    @property
+    def MAX_FILTER_LENGTH(self) -> int:  # noqa: N802
+        """Longest ``filter`` accepted, in characters; longer ones are a 400 ``invalidFilter``."""
+        return int(self._get("MAX_FILTER_LENGTH", 4096))
+
+    @property
+    def MAX_BODY_SIZE(self) -> int:  # noqa: N802
+        """Largest request body accepted, in bytes; larger ones are a 413."""
+        return int(self._get("MAX_BODY_SIZE", 2 * 1024 * 1024))
+
+    @property
+    def TOKEN_LAST_USED_INTERVAL(self) -> int:  # noqa: N802
+        """Seconds between two writes of a token's ``last_used_at``."""
+        return int(self._get("TOKEN_LAST_USED_INTERVAL", 60))
+
+    @property
+    def TOKEN_ROTATION_OVERLAP_HOURS(self) -> int:  # noqa: N802
+        """Hours the previous tokens stay valid after a rotation, by default."""
+        return int(self._get("TOKEN_ROTATION_OVERLAP_HOURS", 24))
+
+
+app_settings = AppSettings()

@@ -1,0 +1,68 @@
+"""The discovery documents: ServiceProviderConfig, ResourceTypes and Schemas (RFC 7644 §4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .conf import app_settings
+from .schemas import ENTERPRISE_USER_SCHEMA_URN, PUBLISHED_SCHEMAS, USER_SCHEMA_URN
+
+SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+
+#: id → (endpoint, description, schema, extensions)
+RESOURCE_TYPES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
+    "User": ("/Users", "User Account", USER_SCHEMA_URN, (ENTERPRISE_USER_SCHEMA_URN,)),
+}
+
+
+def service_provider_config(base_url: str) -> dict[str, Any]:
+    """What this server supports, truthfully."""
+    return {
+        "schemas": [SPC_SCHEMA],
+        "patch": {"supported": True},
+        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": True, "maxResults": app_settings.MAX_PAGE_SIZE},
+        "changePassword": {"supported": False},
+        "sort": {"supported": False},
+        "etag": {"supported": True},
+        "authenticationSchemes": [
+            {
+                "type": "oauthbearertoken",
+                "name": "OAuth Bearer Token",
+                "description": "A per-team bearer token, sent as 'Authorization: Bearer <token>'.",
+                "primary": True,
+            }
+        ],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": f"{base_url}/ServiceProviderConfig",
+        },
+    }
+
+
+def resource_type(name: str, base_url: str) -> dict[str, Any]:
+    endpoint, description, schema, extensions = RESOURCE_TYPES[name]
+    return {
+        "schemas": [RESOURCE_TYPE_SCHEMA],
+        "id": name,
+        "name": name,
+        "endpoint": endpoint,
+        "description": description,
+        "schema": schema,
+        "schemaExtensions": [{"schema": urn, "required": False} for urn in extensions],
+        "meta": {"resourceType": "ResourceType", "location": f"{base_url}/ResourceTypes/{name}"},
+    }
+
+
+def resource_types(base_url: str) -> list[dict[str, Any]]:
+    return [resource_type(name, base_url) for name in RESOURCE_TYPES]
+
+
+def schema(urn: str, base_url: str) -> dict[str, Any] | None:
+    found = next((s for s in PUBLISHED_SCHEMAS if s.id.lower() == urn.lower()), None)
+    return found.to_scim(f"{base_url}/Schemas/{found.id}") if found else None
+
+
+def schemas(base_url: str) -> list[dict[str, Any]]:
+    return [s.to_scim(f"{base_url}/Schemas/{s.id}") for s in PUBLISHED_SCHEMAS]

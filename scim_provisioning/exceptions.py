@@ -1,0 +1,149 @@
+"""SCIM errors (RFC 7644 §3.12) and the handler that turns every failure into one.
+
+Views raise :class:`SCIMError` (or any DRF ``APIException``); the handler
+renders a SCIM Error body with ``status`` as a string and ``scimType`` where
+the RFC defines one. Unexpected exceptions become a logged 500, never a
+Django HTML page.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+logger = logging.getLogger("scim_provisioning")
+
+ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+class SCIMError(drf.APIException):
+    """An error answered to the IdP as a SCIM Error body."""
+
+    status_code = 400
+    default_detail = "Bad request."
+    scim_type: str | None = None
+
+    def __init__(
+        self, detail: str | None = None, *, scim_type: str | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(detail or self.default_detail)
+        if scim_type is not None:
+            self.scim_type = scim_type
+        if status is not None:
+            self.status_code = status
+
+
+class InvalidFilter(SCIMError):
+    scim_type = "invalidFilter"
+    default_detail = "The filter is not valid."
+
+
+class InvalidValue(SCIMError):
+    scim_type = "invalidValue"
+    default_detail = "A value is not valid."
+
+
+class InvalidSyntax(SCIMError):
+    scim_type = "invalidSyntax"
+    default_detail = "The request body could not be parsed."
+
+
+class InvalidPath(SCIMError):
+    scim_type = "invalidPath"
+    default_detail = "The path is not valid."
+
+
+class NoTarget(SCIMError):
+    scim_type = "noTarget"
+    default_detail = "The path matched nothing."
+
+
+class Mutability(SCIMError):
+    scim_type = "mutability"
+    default_detail = "The attribute cannot be changed."
+
+
+class Uniqueness(SCIMError):
+    status_code = 409
+    scim_type = "uniqueness"
+    default_detail = "A resource with this value already exists."
+
+
+class NotFound(SCIMError):
+    status_code = 404
+    default_detail = "Resource not found."
+
+
+class PreconditionFailed(SCIMError):
+    status_code = 412
+    default_detail = "The resource has changed (ETag mismatch)."
+
+
+class PayloadTooLarge(SCIMError):
+    status_code = 413
+    default_detail = "The request body is too large."
+
+
+class NotImplementedSCIM(SCIMError):
+    status_code = 501
+    default_detail = "Not implemented."
+
+
+def error_body(status: int, detail: str, scim_type: str | None = None) -> dict[str, Any]:
+    """The RFC 7644 Error body."""
+    body: dict[str, Any] = {"schemas": [ERROR_SCHEMA], "status": str(status), "detail": detail}
+    if scim_type:
+        body["scimType"] = scim_type
+    return body
+
+
+def _as_api_exception(exc: Exception) -> drf.APIException | None:
+    if isinstance(exc, drf.APIException):
+        return exc
+    if isinstance(exc, Http404):
+        return NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return drf.PermissionDenied()
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    return None
+
+
+def _detail_text(exc: drf.APIException) -> str:
+    detail = exc.detail
+    if isinstance(detail, (list, tuple)):
+        return " ".join(str(d) for d in detail)
+    if isinstance(detail, dict):
+        return " ".join(f"{k}: {v}" for k, v in detail.items())
+    return str(detail)
+
+
+def scim_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF exception handler: every exception becomes a SCIM Error response."""
+    api_exc = _as_api_exception(exc)
+    if api_exc is None:
+        logger.exception("Unhandled error in a SCIM request", exc_info=exc)
+        return Response(error_body(500, "Internal server error."), status=500)
+
+    scim_type = getattr(api_exc, "scim_type", None)
+    if isinstance(api_exc, drf.ParseError):
+        scim_type = "invalidSyntax"
+    if isinstance(api_exc, drf.ValidationError):
+        scim_type = scim_type or "invalidValue"
+    headers: dict[str, str] = {}
+    if getattr(api_exc, "auth_header", None):
+        headers["WWW-Authenticate"] = api_exc.auth_header
+    if getattr(api_exc, "wait", None):
+        headers["Retry-After"] = str(int(api_exc.wait))
+    if isinstance(api_exc, drf.MethodNotAllowed):
+        allowed = context.get("view")
+        if allowed is not None:
+            headers["Allow"] = ", ".join(allowed.allowed_methods)
+    status = api_exc.status_code
+    return Response(error_body(status, _detail_text(api_exc), scim_type), status=status, headers=headers)

@@ -1,0 +1,163 @@
+"""The app's own tables. Host models are only ever referenced, never changed.
+
+The team model is named by ``SCIM_PROVISIONING_TEAM_MODEL`` and referenced the
+way ``AUTH_USER_MODEL`` is, so these migrations fit any host.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from .conf import app_settings
+
+TEAM_MODEL = app_settings.TEAM_MODEL
+
+
+class SCIMTeamConfig(models.Model):
+    """Per-team SCIM switch and policy, controlled by the site's staff."""
+
+    team = models.OneToOneField(
+        TEAM_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="scim_config",
+    )
+    enabled = models.BooleanField(
+        default=False,
+        help_text="Staff switch. While off, the team's tokens are refused with a 403.",
+    )
+    verified_domains = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "Email domains this team's IdP may provision (e.g. [\"acme.com\"]). "
+            "Empty: any domain."
+        ),
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "SCIM team configuration"
+
+    def __str__(self) -> str:
+        return f"SCIM for {self.team} ({'enabled' if self.enabled else 'disabled'})"
+
+    def allows_email(self, email: str) -> bool:
+        """Whether ``email`` lies inside the verified domains (always, when none are set)."""
+        domains = {d.strip().lower().lstrip("@") for d in self.verified_domains or [] if d.strip()}
+        if not domains:
+            return True
+        domain = email.rpartition("@")[2].lower()
+        return domain in domains
+
+
+class SCIMTokenState(models.TextChoices):
+    ACTIVE = "active", "active"
+    EXPIRED = "expired", "expired"
+    REVOKED = "revoked", "revoked"
+
+
+class SCIMToken(models.Model):
+    """A team's bearer token. Only its SHA-256 digest is stored, never the token."""
+
+    team = models.ForeignKey(TEAM_MODEL, on_delete=models.CASCADE, related_name="scim_tokens")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(
+        max_length=16, db_index=True, editable=False, help_text="First characters, to tell tokens apart."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "SCIM token"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.state})"
+
+    @property
+    def state(self) -> SCIMTokenState:
+        """``revoked`` wins over ``expired``; both are final."""
+        if self.revoked_at is not None:
+            return SCIMTokenState.REVOKED
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return SCIMTokenState.EXPIRED
+        return SCIMTokenState.ACTIVE
+
+    @property
+    def is_usable(self) -> bool:
+        return self.state == SCIMTokenState.ACTIVE
+
+
+class SCIMUser(models.Model):
+    """A team's SCIM view of one person, linked to the host's user account.
+
+    ``id`` is what the IdP sees: a UUID of this record, never the host's key.
+    The columns carry what is filtered on and must be unique; every other SCIM
+    attribute lives in ``attributes`` as the IdP last sent it (normalised).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(TEAM_MODEL, on_delete=models.CASCADE, related_name="scim_users")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scim_records"
+    )
+    user_name = models.CharField(max_length=255)
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    email = models.CharField(
+        max_length=254, blank=True, help_text="Primary email, lower-cased, as the IdP sent it."
+    )
+    email_type = models.CharField(max_length=32, blank=True)
+    active = models.BooleanField(default=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    created_account = models.BooleanField(
+        default=False, help_text="This record's provisioning created the host account."
+    )
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    last_modified = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "SCIM user"
+        constraints = [
+            models.UniqueConstraint(
+                "team", Lower("user_name"), name="scim_user_unique_username_per_team"
+            ),
+            models.UniqueConstraint(fields=["team", "user"], name="scim_user_unique_account_per_team"),
+        ]
+        indexes = [
+            models.Index(fields=["team", "created", "id"], name="scim_user_team_created"),
+            models.Index(fields=["team", "external_id"], name="scim_user_team_external_id"),
+            models.Index(fields=["team", "email"], name="scim_user_team_email"),
+        ]
+
+    def __str__(self) -> str:
+        return self.user_name
+
+    @property
+    def etag(self) -> str:
+        """Weak ETag of the current version, as ``meta.version`` and the ``ETag`` header."""
+        return f'W/"{self.version}"'
+
+    def touch(self) -> None:
+        """Mark a change: bump the version and the modification time."""
+        self.version += 1
+        self.last_modified = timezone.now()

@@ -1,0 +1,328 @@
+"""PATCH (RFC 7644 §3.5.2) applied to a canonical document.
+
+A PATCH never touches the database directly: its operations are applied, in
+order, to the resource's current document; the result is validated and saved
+like a PUT. So all operations of one PATCH apply together or not at all, and
+there is one way to turn a document into a record.
+
+Dialects are read by general rules rather than per IdP: ``op`` is
+case-insensitive; an operation without ``path`` carries an object whose keys
+are themselves paths (plain, dotted ``name.givenName`` or URN-prefixed); a
+value is coerced to the attribute's type; an unknown attribute is ignored
+and logged, as IdPs send attributes a site does not store.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from scim2_filter_parser import ast
+
+from .exceptions import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget
+from .filters import parse_filter
+from .resources.values import coerce
+from .schemas import Attribute, Schema
+
+logger = logging.getLogger("scim_provisioning")
+
+PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+_OPS = ("add", "replace", "remove")
+_SERVER_OWNED = ("id", "meta", "schemas")
+_PATH_RE = re.compile(
+    r"^(?P<attr>[A-Za-z$][\w$-]*)(?:\[(?P<filter>.+)\])?(?:\.(?P<sub>[A-Za-z$][\w$-]*))?$", re.S
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an operation points: an attribute, maybe narrowed and maybe a sub-attribute."""
+
+    container: str | None  # None for the core schema, else an extension URN
+    attribute: Attribute
+    value_filter: ast.Filter | None
+    sub_attribute: Attribute | None
+
+
+class PatchDocument:
+    """Applies PatchOp operations to a document described by a core schema and extensions."""
+
+    def __init__(self, core: Schema, extensions: tuple[Schema, ...] = ()) -> None:
+        self.core = core
+        self.extensions = {schema.id.lower(): schema for schema in extensions}
+
+    def apply(self, document: dict[str, Any], body: Any) -> dict[str, Any]:
+        """A new document: ``document`` with every operation of ``body`` applied."""
+        result = copy.deepcopy(document)
+        for operation in _operations(body):
+            op, path, value = _read_operation(operation)
+            if path is None:
+                self._apply_without_path(result, op, value)
+            else:
+                self._apply_path(result, op, path, value, operation_has_value="value" in operation)
+        return result
+
+    # -- paths -----------------------------------------------------------------------------
+
+    def _apply_without_path(self, document: dict[str, Any], op: str, value: Any) -> None:
+        if op == "remove":
+            raise NoTarget("A 'remove' operation needs a 'path'.")
+        if not isinstance(value, dict):
+            raise InvalidValue("An operation without 'path' needs an object as its 'value'.")
+        for key, item in value.items():
+            if key.lower() in _SERVER_OWNED:
+                continue  # Okta sends the resource's own "id" along; it is not a change.
+            extension = self.extensions.get(key.lower())
+            if extension is not None and isinstance(item, dict):
+                for sub_key, sub_item in item.items():
+                    self._apply_path(document, op, f"{extension.id}:{sub_key}", sub_item, True)
+            else:
+                self._apply_path(document, op, key, item, True)
+
+    def _target(self, path: str) -> Target | None:
+        container: str | None = None
+        schema = self.core
+        rest = path.strip()
+        folded = rest.lower()
+        for urn, extension in self.extensions.items():
+            if folded == urn:
+                raise InvalidPath(f"Name an attribute of '{extension.id}', not the whole extension.")
+            if folded.startswith(urn + ":"):
+                container, schema, rest = extension.id, extension, rest[len(urn) + 1 :]
+                break
+        else:
+            if folded.startswith(self.core.id.lower() + ":"):
+                rest = rest[len(self.core.id) + 1 :]
+            elif folded.startswith("urn:"):
+                return None  # an extension we do not support
+        match = _PATH_RE.match(rest)
+        if match is None:
+            raise InvalidPath(f"'{path}' is not a valid attribute path.")
+        name, filter_text, sub_name = match.group("attr", "filter", "sub")
+        if name.lower() in _SERVER_OWNED or name.lower() == "externalid":
+            if name.lower() == "externalid" and container is None:
+                return Target(None, Attribute("externalId", case_exact=True), None, None)
+            raise Mutability(f"'{name}' is set by the server and cannot be changed.")
+        attribute = schema.attribute(name)
+        if attribute is None:
+            return None
+        if not attribute.writable:
+            raise Mutability(f"'{attribute.name}' is read-only.")
+        value_filter = None
+        if filter_text is not None:
+            if not (attribute.multi_valued and attribute.type == "complex"):
+                raise InvalidPath(f"'{attribute.name}' is not multi-valued; it takes no filter.")
+            value_filter = parse_filter(filter_text)
+        sub = None
+        if sub_name is not None:
+            sub = attribute.sub_attribute(sub_name)
+            if sub is None:
+                return None
+            if not sub.writable:
+                raise Mutability(f"'{attribute.name}.{sub.name}' is read-only.")
+        return Target(container, attribute, value_filter, sub)
+
+    def _apply_path(
+        self, document: dict[str, Any], op: str, path: str, value: Any, operation_has_value: bool
+    ) -> None:
+        target = self._target(path)
+        if target is None:
+            logger.warning("SCIM PATCH ignored an unsupported attribute path %r", path)
+            return
+        if op != "remove" and not operation_has_value:
+            raise InvalidValue(f"The '{op}' operation on '{path}' needs a 'value'.")
+        container = document
+        if target.container is not None:
+            container = document.get(target.container)
+            if not isinstance(container, dict):
+                if op == "remove":
+                    return
+                container = document[target.container] = {}
+        key = target.attribute.name
+        if target.value_filter is not None:
+            self._apply_filtered(container, op, target, value)
+        elif target.sub_attribute is not None:
+            self._apply_sub(container, op, target, value)
+        elif op == "remove":
+            self._remove(container, target.attribute, value if operation_has_value else None)
+        else:
+            self._set(container, op, target.attribute, value)
+        if container.get(key) in (None, [], {}):
+            container.pop(key, None)
+
+    # -- operations ------------------------------------------------------------------------
+
+    @staticmethod
+    def _set(container: dict[str, Any], op: str, attribute: Attribute, value: Any) -> None:
+        key = attribute.name
+        new = coerce(attribute, value)
+        current = container.get(key)
+        if attribute.multi_valued and op == "add" and isinstance(current, list):
+            merged = list(current)
+            for item in new or []:
+                if item not in merged:
+                    merged.append(item)
+            new = merged
+        elif attribute.type == "complex" and not attribute.multi_valued and isinstance(current, dict):
+            # RFC 7644 §3.5.2.1/3: sub-attributes not given are left as they are.
+            new = {**current, **(new or {})}
+        if attribute.multi_valued and new:
+            new = _single_primary(new)
+        container[key] = new
+
+    @staticmethod
+    def _remove(container: dict[str, Any], attribute: Attribute, value: Any) -> None:
+        key = attribute.name
+        if value is None or not attribute.multi_valued:
+            container.pop(key, None)
+            return
+        # A value list names the items to remove (Entra, JumpCloud): only those go.
+        doomed = {_identity(item) for item in coerce(attribute, value) or []}
+        container[key] = [item for item in container.get(key) or [] if _identity(item) not in doomed]
+
+    @staticmethod
+    def _apply_sub(container: dict[str, Any], op: str, target: Target, value: Any) -> None:
+        key, sub = target.attribute.name, target.sub_attribute
+        assert sub is not None
+        current = container.get(key)
+        if target.attribute.multi_valued:
+            items = current if isinstance(current, list) else []
+            if op == "remove":
+                for item in items:
+                    item.pop(sub.name, None)
+                return
+            new = coerce(sub, value)
+            if not items:
+                items = [{}]
+            for item in items:
+                item[sub.name] = new
+            container[key] = items
+            return
+        current = dict(current) if isinstance(current, dict) else {}
+        if op == "remove":
+            current.pop(sub.name, None)
+        else:
+            current[sub.name] = coerce(sub, value)
+        container[key] = current
+
+    @staticmethod
+    def _apply_filtered(container: dict[str, Any], op: str, target: Target, value: Any) -> None:
+        key, sub = target.attribute.name, target.sub_attribute
+        items = list(container.get(key) or [])
+        assert target.value_filter is not None
+        matches = [i for i, item in enumerate(items) if _matches(target.value_filter, item)]
+        if op == "remove":
+            if sub is None:
+                items = [item for i, item in enumerate(items) if i not in matches]
+            else:
+                for i in matches:
+                    items[i].pop(sub.name, None)
+            container[key] = items
+            return
+        if not matches:
+            # emails[type eq "work"].value on a user without a work email: the
+            # filter's equalities describe the item to add.
+            seed = _equalities(target.value_filter)
+            if seed is None:
+                raise NoTarget(f"No value of '{key}' matches the filter.")
+            items.append(coerce(target.attribute, [seed])[0] if seed else {})
+            matches = [len(items) - 1]
+        for i in matches:
+            if sub is not None:
+                items[i] = {**items[i], sub.name: coerce(sub, value)}
+            else:
+                single = coerce(target.attribute, value)
+                items[i] = {**items[i], **(single[0] if single else {})}
+        container[key] = _single_primary(items)
+
+
+def _operations(body: Any) -> list[Any]:
+    if not isinstance(body, dict):
+        raise InvalidSyntax("The PATCH body must be a JSON object.")
+    operations = next((v for k, v in body.items() if k.lower() == "operations"), None)
+    if not isinstance(operations, list):
+        raise InvalidSyntax("The PATCH body needs an 'Operations' list.")
+    return operations
+
+
+def _read_operation(operation: Any) -> tuple[str, str | None, Any]:
+    if not isinstance(operation, dict):
+        raise InvalidSyntax("Each operation must be a JSON object.")
+    fields = {k.lower(): v for k, v in operation.items()}
+    op = fields.get("op")
+    if not isinstance(op, str) or op.lower() not in _OPS:
+        raise InvalidSyntax(f"'op' must be add, replace or remove, not {op!r}.")
+    path = fields.get("path")
+    if path is not None and (not isinstance(path, str) or not path.strip()):
+        raise InvalidPath("'path' must be a non-empty string.")
+    return op.lower(), path, fields.get("value")
+
+
+def _identity(item: Any) -> Any:
+    if isinstance(item, dict) and "value" in item:
+        return str(item["value"]).lower()
+    return repr(item)
+
+
+def _single_primary(items: list[Any]) -> list[Any]:
+    """RFC 7643 §2.4: at most one item may be primary; the last one set wins."""
+    primaries = [i for i, item in enumerate(items) if isinstance(item, dict) and item.get("primary")]
+    for i in primaries[:-1]:
+        items[i] = {**items[i], "primary": False}
+    return items
+
+
+def _matches(node: Any, item: dict[str, Any]) -> bool:
+    if isinstance(node, ast.Filter):
+        result = _matches(node.expr, item)
+        return not result if node.negated else result
+    if isinstance(node, ast.LogExpr):
+        left, right = _matches(node.expr1, item), _matches(node.expr2, item)
+        return (left and right) if node.op.lower() == "and" else (left or right)
+    if isinstance(node, ast.AttrExpr) and isinstance(node.attr_path.attr_name, str):
+        name = node.attr_path.attr_name.lower()
+        actual = next((v for k, v in item.items() if k.lower() == name), None)
+        operator = node.value.lower()
+        if operator == "pr":
+            return actual not in (None, "", [])
+        expected = node.comp_value.value if node.comp_value is not None else None
+        return _compare(actual, operator, expected)
+    raise InvalidPath("The value filter is not supported.")
+
+
+def _compare(actual: Any, operator: str, expected: str | None) -> bool:
+    if actual is None or expected is None:
+        return operator == "ne" and actual != expected
+    left = str(actual).lower() if not isinstance(actual, bool) else str(actual).lower()
+    right = expected.lower()
+    return {
+        "eq": left == right,
+        "ne": left != right,
+        "co": right in left,
+        "sw": left.startswith(right),
+        "ew": left.endswith(right),
+        "gt": left > right,
+        "ge": left >= right,
+        "lt": left < right,
+        "le": left <= right,
+    }.get(operator, False)
+
+
+def _equalities(node: Any) -> dict[str, Any] | None:
+    """``type eq "work" and primary eq true`` → ``{"type": "work", "primary": "true"}``."""
+    if isinstance(node, ast.Filter) and not node.negated:
+        return _equalities(node.expr)
+    if isinstance(node, ast.LogExpr) and node.op.lower() == "and":
+        left, right = _equalities(node.expr1), _equalities(node.expr2)
+        return None if left is None or right is None else {**left, **right}
+    if (
+        isinstance(node, ast.AttrExpr)
+        and node.value.lower() == "eq"
+        and isinstance(node.attr_path.attr_name, str)
+        and node.comp_value is not None
+    ):
+        return {node.attr_path.attr_name: node.comp_value.value}
+    return None

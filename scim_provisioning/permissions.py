@@ -1,0 +1,21 @@
+"""The staff switch: a team's valid token is refused while SCIM is off for the team."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import BasePermission
+
+from .authentication import SCIMClient
+
+
+class SCIMEnabledForTeam(BasePermission):
+    """Allows the request only when the token's team has SCIM enabled (else 403)."""
+
+    message = "SCIM provisioning is not enabled for this team. Contact the site's support to enable it."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        client = request.user
+        return (
+            isinstance(client, SCIMClient) and client.config is not None and client.config.enabled
+        )

@@ -1,0 +1,166 @@
+"""What provisioning means: SCIM documents applied to records, accounts and seats.
+
+The views call these functions inside one transaction per request, so a
+request that fails changes nothing. The team scope arrives first and every
+query here is bounded by it.
+
+Deprovisioning loses nothing (DESIGN promise 4): ``active: false`` switches
+the team membership off and keeps every record; ``DELETE`` removes the
+membership and the SCIM record and keeps the host account. No account
+takeover (promise 6): SCIM changes an account's login email only when this
+team alone manages it and the new address is free and inside the team's
+verified domains.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+
+from .adapters import get_adapter
+from .exceptions import InvalidValue, Uniqueness
+from .models import SCIMTeamConfig, SCIMUser
+from .resources.users import Document, UserState, state_from_document
+
+logger = logging.getLogger("scim_provisioning")
+
+
+def team_users(config: SCIMTeamConfig) -> Any:
+    """Every SCIM user of the team: the scope every user query starts from."""
+    return SCIMUser.objects.filter(team_id=config.team_id)
+
+
+def _check_email(config: SCIMTeamConfig, email: str) -> None:
+    if not email:
+        raise InvalidValue(
+            "An email address is required: send 'emails' or a 'userName' that is an email address."
+        )
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise InvalidValue(f"'{email}' is not an email address.")
+    if not config.allows_email(email):
+        domains = ", ".join(config.verified_domains)
+        raise InvalidValue(
+            f"'{email}' is outside this team's verified email domains ({domains}). "
+            "Ask the site's support to add the domain."
+        )
+
+
+def _check_user_name_free(config: SCIMTeamConfig, user_name: str, record: SCIMUser | None) -> None:
+    taken = (
+        team_users(config)
+        .alias(user_name_ci=Lower("user_name"))
+        .filter(user_name_ci=user_name.lower())
+    )
+    if record is not None:
+        taken = taken.exclude(pk=record.pk)
+    if taken.exists():
+        raise Uniqueness(f"A user with userName '{user_name}' already exists in this team.")
+
+
+def _resolve_manager(
+    config: SCIMTeamConfig, manager_id: str | None, record: SCIMUser | None
+) -> SCIMUser | None:
+    if manager_id is None:
+        return None
+    try:
+        key = uuid.UUID(str(manager_id))
+    except ValueError:
+        key = None
+    manager = team_users(config).filter(pk=key).first() if key else None
+    if manager is None:
+        raise InvalidValue(f"The manager '{manager_id}' is not a user of this team.")
+    if record is not None and manager.pk == record.pk:
+        raise InvalidValue("A user cannot be their own manager.")
+    return manager
+
+
+def _write(record: SCIMUser, state: UserState, manager: SCIMUser | None) -> None:
+    record.user_name = state.user_name
+    record.external_id = state.external_id
+    record.email = state.email
+    record.email_type = state.email_type
+    record.attributes = state.attributes
+    record.manager = manager
+    if state.active is not None:
+        record.active = state.active
+
+
+def _save(record: SCIMUser) -> None:
+    """Save under a savepoint: a lost uniqueness race is a 409, not a broken transaction."""
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError as exc:
+        raise Uniqueness("This user already exists in this team.") from exc
+
+
+def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
+    """POST /Users: link the person's existing account or create one, and seat them."""
+    state = state_from_document(document)
+    _check_email(config, state.email)
+    _check_user_name_free(config, state.user_name, None)
+    manager = _resolve_manager(config, state.manager_id, None)
+    adapter = get_adapter()
+
+    record = SCIMUser(team_id=config.team_id, active=True)
+    _write(record, state, manager)
+    account = adapter.find_account(state.email)
+    if account is None:
+        account = adapter.create_account(state.email, record)
+        record.created_account = True
+    elif team_users(config).filter(user=account).exists():
+        raise Uniqueness(
+            f"'{state.email}' is already provisioned in this team under another userName."
+        )
+    record.user = account
+    _save(record)
+    adapter.set_membership_active(config.team_id, account, record.active)
+    return record
+
+
+def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) -> SCIMUser:
+    """PUT or PATCH /Users/{id}: ``document`` is the complete new state of the record."""
+    state = state_from_document(document)
+    if state.email != record.email:
+        _check_email(config, state.email)
+    if state.user_name.lower() != record.user_name.lower():
+        _check_user_name_free(config, state.user_name, record)
+    manager = _resolve_manager(config, state.manager_id, record)
+    was_active = record.active
+    _write(record, state, manager)
+    record.touch()
+    _save(record)
+
+    adapter = get_adapter()
+    account = record.user
+    managed = adapter.is_managed_by_team(account, config.team_id, record)
+    login_email = getattr(account, adapter.email_field, "") or ""
+    if managed and state.email and state.email != login_email.lower():
+        if adapter.email_in_use(state.email, exclude=account):
+            # Saying so would tell this team's IdP that someone else has an
+            # account here; the record follows, the login stays.
+            logger.warning(
+                "SCIM rename of account %s to an email already in use: login left unchanged",
+                account.pk,
+            )
+        else:
+            adapter.change_login_email(account, state.email)
+    adapter.update_account(account, record, managed=managed)
+    if record.active != was_active:
+        adapter.set_membership_active(config.team_id, account, record.active)
+    return record
+
+
+def delete_user(config: SCIMTeamConfig, record: SCIMUser) -> None:
+    """DELETE /Users/{id}: the seat and the SCIM record go; the account stays."""
+    adapter = get_adapter()
+    account = record.user
+    delete_account = adapter.should_delete_account(account, config.team_id, record)
+    adapter.remove_membership(config.team_id, account)
+    record.delete()
+    if delete_account:
+        account.delete()

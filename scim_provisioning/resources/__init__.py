@@ -1,0 +1,1 @@
+"""SCIM representations of the app's records: to and from SCIM JSON."""

@@ -1,0 +1,196 @@
+"""User resources: SCIM JSON ⇄ :class:`~scim_provisioning.models.SCIMUser`.
+
+A *document* is the canonical form of what an IdP sent: canonical attribute
+names, coerced values, only writable attributes, the enterprise extension
+under its URN. Keys present are what the IdP sent; a ``None`` value clears.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..exceptions import InvalidValue
+from ..models import SCIMUser
+from ..schemas import (
+    ENTERPRISE_USER_SCHEMA,
+    ENTERPRISE_USER_SCHEMA_URN,
+    USER_SCHEMA,
+    USER_SCHEMA_URN,
+)
+from ..schemas.attributes import Attribute, Schema
+from .values import coerce
+
+Document = dict[str, Any]
+
+#: Attributes kept in columns of SCIMUser rather than in ``attributes``.
+_COLUMN_ATTRIBUTES = ("userName", "externalId", "active")
+#: Accepted and dropped on the floor: never stored, logged or echoed.
+_DISCARDED_ATTRIBUTES = ("password",)
+_ENTERPRISE_KEY = "enterprise"
+#: A common attribute (RFC 7643 §3.1), so it is not part of the User schema.
+_EXTERNAL_ID = Attribute("externalId", case_exact=True)
+
+
+def _read_schema_attributes(schema: Schema, body: dict[str, Any]) -> Document:
+    document: Document = {}
+    for key, value in body.items():
+        attribute = schema.attribute(key)
+        if attribute is None or not attribute.writable:
+            continue
+        document[attribute.name] = coerce(attribute, value)
+    return document
+
+
+def read_user_document(body: Any) -> Document:
+    """The canonical document of a User body (POST/PUT), ignoring what we do not know."""
+    if not isinstance(body, dict):
+        raise InvalidValue("The body must be a JSON object.", scim_type="invalidSyntax")
+    document = _read_schema_attributes(USER_SCHEMA, body)
+    for key, value in body.items():
+        folded = key.lower()
+        if folded == "externalid":
+            document["externalId"] = coerce(_EXTERNAL_ID, value)
+        elif folded == ENTERPRISE_USER_SCHEMA_URN.lower():
+            if value is None:
+                document[ENTERPRISE_USER_SCHEMA_URN] = None
+            elif isinstance(value, dict):
+                document[ENTERPRISE_USER_SCHEMA_URN] = _read_schema_attributes(
+                    ENTERPRISE_USER_SCHEMA, value
+                )
+            else:
+                raise InvalidValue(f"'{ENTERPRISE_USER_SCHEMA_URN}' must be an object.")
+    return document
+
+
+def primary_email(document: Document) -> tuple[str, str]:
+    """The person's email and its type: primary, else work, else first, else ``userName``.
+
+    OneLogin's Core Schema connector sends no ``emails`` at all, so a
+    ``userName`` that looks like an email stands in for it.
+    """
+    emails = [e for e in document.get("emails") or [] if e.get("value")]
+    chosen = (
+        next((e for e in emails if e.get("primary")), None)
+        or next((e for e in emails if (e.get("type") or "").lower() == "work"), None)
+        or (emails[0] if emails else None)
+    )
+    if chosen is not None:
+        return chosen["value"].strip().lower(), (chosen.get("type") or "").lower()
+    user_name = (document.get("userName") or "").strip()
+    if "@" in user_name:
+        return user_name.lower(), ""
+    return "", ""
+
+
+@dataclass(frozen=True)
+class UserState:
+    """Everything a document says about a record, ready to be written to it."""
+
+    user_name: str
+    external_id: str | None
+    active: bool | None
+    email: str
+    email_type: str
+    attributes: dict[str, Any]
+    manager_id: str | None
+
+
+def record_document(record: SCIMUser) -> Document:
+    """The record's current writable state as a canonical document (for PATCH)."""
+    document: Document = {"userName": record.user_name, "active": record.active}
+    if record.external_id is not None:
+        document["externalId"] = record.external_id
+    stored = dict(record.attributes)
+    enterprise = dict(stored.pop(_ENTERPRISE_KEY, None) or {})
+    document.update(stored)
+    if record.manager_id is not None:
+        enterprise["manager"] = {"value": str(record.manager_id)}
+    if enterprise:
+        document[ENTERPRISE_USER_SCHEMA_URN] = enterprise
+    return document
+
+
+def merge_documents(current: Document, sent: Document) -> Document:
+    """PUT semantics: each attribute the IdP sent replaces ours; the others stay.
+
+    IdPs send partial templates (OneLogin) or echo our GET (Okta), so an
+    attribute left out is not a request to clear it; ``null`` is. ``active``
+    left out never deactivates anyone.
+    """
+    merged = dict(current)
+    merged.update(sent)
+    return merged
+
+
+def state_from_document(document: Document) -> UserState:
+    """Validate a full document and split it into columns and stored attributes."""
+    user_name = (document.get("userName") or "").strip()
+    if not user_name:
+        raise InvalidValue("'userName' is required.")
+    email, email_type = primary_email(document)
+    attributes = {
+        key: value
+        for key, value in document.items()
+        if key not in _COLUMN_ATTRIBUTES
+        and key not in _DISCARDED_ATTRIBUTES
+        and key != ENTERPRISE_USER_SCHEMA_URN
+        and value not in (None, [], {}, "")
+    }
+    enterprise = dict(document.get(ENTERPRISE_USER_SCHEMA_URN) or {})
+    manager = enterprise.pop("manager", None) or {}
+    enterprise = {k: v for k, v in enterprise.items() if v not in (None, "")}
+    if enterprise:
+        attributes[_ENTERPRISE_KEY] = enterprise
+    external_id = document.get("externalId")
+    return UserState(
+        user_name=user_name,
+        external_id=external_id.strip() if external_id and external_id.strip() else None,
+        active=document.get("active"),
+        email=email,
+        email_type=email_type,
+        attributes=attributes,
+        manager_id=(manager.get("value") or None),
+    )
+
+
+def user_to_scim(record: SCIMUser, base_url: str) -> dict[str, Any]:
+    """The full SCIM representation of a record (before attribute projection)."""
+    location = f"{base_url}/Users/{record.id}"
+    stored = dict(record.attributes)
+    enterprise = dict(stored.pop(_ENTERPRISE_KEY, None) or {})
+    if record.manager_id is not None:
+        manager = record.manager
+        enterprise["manager"] = {
+            "value": str(record.manager_id),
+            "$ref": f"{base_url}/Users/{record.manager_id}",
+            "displayName": _display_name(manager) if manager is not None else None,
+        }
+    resource: dict[str, Any] = {
+        "schemas": [USER_SCHEMA_URN] + ([ENTERPRISE_USER_SCHEMA_URN] if enterprise else []),
+        "id": str(record.id),
+    }
+    if record.external_id is not None:
+        resource["externalId"] = record.external_id
+    resource["userName"] = record.user_name
+    resource.update(stored)
+    resource["active"] = record.active
+    resource["groups"] = []
+    if enterprise:
+        resource[ENTERPRISE_USER_SCHEMA_URN] = enterprise
+    resource["meta"] = {
+        "resourceType": "User",
+        "created": _timestamp(record.created),
+        "lastModified": _timestamp(record.last_modified),
+        "location": location,
+        "version": record.etag,
+    }
+    return resource
+
+
+def _display_name(record: SCIMUser) -> str:
+    return record.attributes.get("displayName") or record.user_name
+
+
+def _timestamp(value: Any) -> str:
+    return value.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,66 @@
+"""Reading SCIM values the way IdPs really send them, driven by the schema.
+
+Postel's law, with the schema as the judge: names match case-insensitively,
+unknown names are ignored, booleans may arrive as ``"True"``/``"false"``
+strings, a single value may come wrapped in a one-item list, a bare scalar
+given for a complex attribute with a ``value`` sub-attribute means
+``{"value": scalar}``, and a multi-valued attribute may come as one object.
+What cannot be read as the schema's type is a 400 ``invalidValue``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..exceptions import InvalidValue
+from ..schemas import Attribute
+
+
+def coerce(attribute: Attribute, value: Any, *, path: str | None = None) -> Any:
+    """``value`` read as ``attribute``'s type; ``None`` stays ``None`` (a clear)."""
+    path = path or attribute.name
+    if value is None:
+        return None
+    if attribute.multi_valued:
+        items = value if isinstance(value, list) else [value]
+        single = Attribute(**{**attribute.__dict__, "multi_valued": False})
+        coerced = [coerce(single, item, path=path) for item in items]
+        return [item for item in coerced if item not in (None, {})]
+    if isinstance(value, list):
+        if len(value) != 1:
+            raise InvalidValue(f"'{path}' takes a single value, not a list of {len(value)}.")
+        value = value[0]
+    if attribute.type == "complex":
+        return _coerce_complex(attribute, value, path)
+    if attribute.type == "boolean":
+        return _coerce_boolean(value, path)
+    if attribute.type in ("string", "reference", "dateTime", "binary"):
+        if isinstance(value, bool) or isinstance(value, (dict, list)):
+            raise InvalidValue(f"'{path}' must be a string.")
+        return str(value) if not isinstance(value, str) else value
+    return value
+
+
+def _coerce_boolean(value: Any, path: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise InvalidValue(f"'{path}' must be a boolean (true or false).")
+
+
+def _coerce_complex(attribute: Attribute, value: Any, path: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        if attribute.sub_attribute("value") is not None and not isinstance(value, (dict, list)):
+            value = {"value": value}
+        else:
+            raise InvalidValue(f"'{path}' must be an object.")
+    result: dict[str, Any] = {}
+    for key, sub_value in value.items():
+        sub = attribute.sub_attribute(key)
+        if sub is None or not sub.writable:
+            continue
+        coerced = coerce(sub, sub_value, path=f"{path}.{sub.name}")
+        if coerced is not None:
+            result[sub.name] = coerced
+    return result

@@ -1,0 +1,138 @@
+"""Issue, rotate, revoke and verify team tokens.
+
+A token is ``scim_`` followed by 43 URL-safe characters (256 random bits).
+Only its SHA-256 digest is stored: a fast hash is the right tool for a
+high-entropy secret (a slow password hash would cost milliseconds on every
+request and buy nothing). The plaintext exists once, in the
+:class:`IssuedToken` handed to whoever asked for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .conf import app_settings
+from .models import SCIMTeamConfig, SCIMToken
+
+TOKEN_PREFIX = "scim_"
+DISPLAY_PREFIX_LENGTH = len(TOKEN_PREFIX) + 8
+_TOKEN_RE = re.compile(r"^scim_[A-Za-z0-9_-]{43}$")
+
+
+class SCIMNotEnabled(Exception):
+    """Raised when a token is requested for a team whose SCIM switch is off."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly issued token: the stored row and the only copy of its plaintext."""
+
+    token: SCIMToken
+    plaintext: str
+
+
+def digest(plaintext: str) -> str:
+    """The stored form of a token: hex SHA-256."""
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def _live(team: Any) -> Any:
+    now = timezone.now()
+    return SCIMToken.objects.filter(team=team, revoked_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+
+
+def _require_enabled(team: Any) -> None:
+    if not SCIMTeamConfig.objects.filter(team=team, enabled=True).exists():
+        raise SCIMNotEnabled(f"SCIM is not enabled for team {team}.")
+
+
+def issue_token(
+    team: Any, *, created_by: Any | None = None, expires_at: datetime | None = None
+) -> IssuedToken:
+    """Create a new token for ``team``; raises :class:`SCIMNotEnabled` if SCIM is off."""
+    _require_enabled(team)
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = SCIMToken.objects.create(
+        team=team,
+        digest=digest(plaintext),
+        prefix=plaintext[:DISPLAY_PREFIX_LENGTH],
+        created_by=created_by,
+        expires_at=expires_at,
+    )
+    return IssuedToken(token=token, plaintext=plaintext)
+
+
+@transaction.atomic
+def rotate_token(
+    team: Any, *, overlap: timedelta | None = None, created_by: Any | None = None
+) -> IssuedToken:
+    """Issue a new token and let the team's other live tokens expire after ``overlap``.
+
+    The overlap (default ``TOKEN_ROTATION_OVERLAP_HOURS``) gives the IdP admin
+    time to paste the new token; a zero overlap ends the old ones at once.
+    """
+    if overlap is None:
+        overlap = timedelta(hours=app_settings.TOKEN_ROTATION_OVERLAP_HOURS)
+    _require_enabled(team)
+    ends = timezone.now() + overlap
+    _live(team).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=ends)).update(expires_at=ends)
+    return issue_token(team, created_by=created_by)
+
+
+def revoke_tokens(team: Any, *, prefix: str | None = None) -> int:
+    """Revoke the team's tokens (all, or the one with ``prefix``); returns how many.
+
+    Revocation is checked on every request, so it takes effect on the next one.
+    """
+    tokens = SCIMToken.objects.filter(team=team, revoked_at__isnull=True)
+    if prefix is not None:
+        tokens = tokens.filter(prefix=prefix)
+    return tokens.update(revoked_at=timezone.now())
+
+
+def verify_token(plaintext: str) -> SCIMToken | None:
+    """The usable token matching ``plaintext``, or ``None``.
+
+    The lookup goes through the digest's unique index, and the digests are
+    compared once more in constant time; timing reveals nothing about a token
+    because the index is keyed by a hash of it. The team and its SCIM config
+    come in the same query.
+    """
+    if not _TOKEN_RE.match(plaintext):
+        return None
+    wanted = digest(plaintext)
+    token = (
+        SCIMToken.objects.select_related("team__scim_config")
+        .filter(digest=wanted)
+        .first()
+    )
+    if token is None or not hmac.compare_digest(token.digest, wanted):
+        return None
+    if not token.is_usable:
+        return None
+    _record_use(token)
+    return token
+
+
+def _record_use(token: SCIMToken) -> None:
+    """Write ``last_used_at`` at most once per ``TOKEN_LAST_USED_INTERVAL``."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=app_settings.TOKEN_LAST_USED_INTERVAL)
+    if token.last_used_at is not None and token.last_used_at > stale:
+        return
+    SCIMToken.objects.filter(pk=token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale)
+    ).update(last_used_at=now)
+    token.last_used_at = now

@@ -1,0 +1,1 @@
+"""The SCIM HTTP endpoints (DRF views)."""

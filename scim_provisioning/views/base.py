@@ -1,0 +1,112 @@
+"""What every SCIM endpoint shares: token auth, the SCIM media type, SCIM errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from ..authentication import SCIMClient, SCIMTokenAuthentication
+from ..conf import app_settings
+from ..exceptions import (
+    NotFound,
+    NotImplementedSCIM,
+    PayloadTooLarge,
+    PreconditionFailed,
+    scim_exception_handler,
+)
+from ..models import SCIMTeamConfig
+from ..negotiation import SCIMContentNegotiation
+from ..parsers import SCIMParser
+from ..permissions import SCIMEnabledForTeam
+from ..renderers import SCIMRenderer
+
+
+class SCIMView(APIView):
+    """Base view: a request is scoped to its token's team before anything else runs."""
+
+    authentication_classes = [SCIMTokenAuthentication]
+    permission_classes = [SCIMEnabledForTeam]
+    renderer_classes = [SCIMRenderer]
+    parser_classes = [SCIMParser, JSONParser]
+    content_negotiation_class = SCIMContentNegotiation
+    throttle_classes: list[Any] = []
+
+    def get_exception_handler(self) -> Any:
+        return scim_exception_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > app_settings.MAX_BODY_SIZE:
+            raise PayloadTooLarge(
+                f"The request body is larger than {app_settings.MAX_BODY_SIZE} bytes."
+            )
+        super().initial(request, *args, **kwargs)
+
+    @property
+    def client(self) -> SCIMClient:
+        return self.request.user
+
+    @property
+    def config(self) -> SCIMTeamConfig:
+        config = self.client.config
+        assert config is not None  # SCIMEnabledForTeam let the request through
+        return config
+
+    @property
+    def base_url(self) -> str:
+        """The absolute SCIM base URL, e.g. ``https://example.com/scim/v2``."""
+        return app_settings.BASE_URL or self.request.build_absolute_uri(
+            reverse("scim_provisioning:root")
+        ).rstrip("/")
+
+    def query_param(self, name: str) -> str | None:
+        """A query parameter, its name matched case-insensitively."""
+        params = self.request.query_params
+        if name in params:
+            return params[name]
+        folded = name.lower()
+        return next((params[k] for k in params if k.lower() == folded), None)
+
+    def check_if_match(self, etag: str) -> None:
+        """RFC 7232 ``If-Match`` on writes: 412 when the resource changed meanwhile."""
+        header = self.request.headers.get("If-Match")
+        if header is None:
+            return
+        wanted = {tag.strip() for tag in header.split(",")}
+        if "*" not in wanted and not wanted & _etag_forms(etag):
+            raise PreconditionFailed()
+
+    def if_none_match(self, etag: str) -> bool:
+        """Whether a GET's ``If-None-Match`` names the current version (answer 304)."""
+        header = self.request.headers.get("If-None-Match")
+        if header is None:
+            return False
+        wanted = {tag.strip() for tag in header.split(",")}
+        return "*" in wanted or bool(wanted & _etag_forms(etag))
+
+
+def _etag_forms(etag: str) -> set[str]:
+    strong = etag[2:] if etag.startswith("W/") else etag
+    return {etag, strong}
+
+
+class NotFoundView(SCIMView):
+    """Any path under the base URL that names no endpoint."""
+
+    def _not_found(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        raise NotFound(f"There is no SCIM endpoint at {request.path}.")
+
+    get = post = put = patch = delete = _not_found
+
+
+class NotImplementedView(SCIMView):
+    """Endpoints RFC 7644 defines that this server does not offer (``/Bulk``, ``/Me``)."""
+
+    def _not_implemented(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedSCIM(f"{request.path} is not supported by this server.")
+
+    get = post = put = patch = delete = _not_implemented
