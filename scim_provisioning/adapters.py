@@ -92,9 +92,12 @@ class DefaultAdapter:
         """
         if not record.created_account:
             return False
-        return not self._memberships().filter(**{self._user_field: user}).exclude(
-            **{f"{self._team_field}_id": team_id}
-        ).exists()
+        return (
+            not self._memberships()
+            .filter(**{self._user_field: user})
+            .exclude(**{f"{self._team_field}_id": team_id})
+            .exists()
+        )
 
     def should_delete_account(self, user: User, team_id: Any, record: Record) -> bool:
         """Whether a SCIM DELETE also deletes the host account. Never, by default."""
@@ -154,7 +157,10 @@ class DefaultAdapter:
         """Copy given and family names onto fields the user model has; True if any changed."""
         name = record.attributes.get("name") or {}
         changed = False
-        for field, value in (("first_name", name.get("givenName")), ("last_name", name.get("familyName"))):
+        for field, value in (
+            ("first_name", name.get("givenName")),
+            ("last_name", name.get("familyName")),
+        ):
             if value is None or not hasattr(user, field):
                 continue
             max_length = self.user_model._meta.get_field(field).max_length or len(value)

@@ -20,10 +20,26 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
 class SCIMTokenAdmin(admin.ModelAdmin):
     """Tokens are issued with ``manage.py scim_token``; here they are only seen and revoked."""
 
-    list_display = ("prefix", "team", "state", "created_at", "last_used_at", "expires_at", "revoked_at")
+    list_display = (
+        "prefix",
+        "team",
+        "state",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
     list_filter = ("revoked_at",)
     readonly_fields = ("team", "prefix", "created_at", "created_by", "last_used_at")
-    fields = ("team", "prefix", "created_at", "created_by", "last_used_at", "expires_at", "revoked_at")
+    fields = (
+        "team",
+        "prefix",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
 
     def has_add_permission(self, request: Any) -> bool:
         return False

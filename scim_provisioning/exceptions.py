@@ -146,4 +146,6 @@ def scim_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         if allowed is not None:
             headers["Allow"] = ", ".join(allowed.allowed_methods)
     status = api_exc.status_code
-    return Response(error_body(status, _detail_text(api_exc), scim_type), status=status, headers=headers)
+    return Response(
+        error_body(status, _detail_text(api_exc), scim_type), status=status, headers=headers
+    )

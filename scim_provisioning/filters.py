@@ -26,7 +26,13 @@ from .exceptions import InvalidFilter
 
 MAX_DEPTH = 32
 
-_STRING_LOOKUPS = {"eq": "exact", "ne": "exact", "co": "contains", "sw": "startswith", "ew": "endswith"}
+_STRING_LOOKUPS = {
+    "eq": "exact",
+    "ne": "exact",
+    "co": "contains",
+    "sw": "startswith",
+    "ew": "endswith",
+}
 _ORDER_LOOKUPS = {"gt": "gt", "ge": "gte", "lt": "lt", "le": "lte"}
 
 

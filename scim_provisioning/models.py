@@ -35,8 +35,7 @@ class SCIMTeamConfig(models.Model):
         default=list,
         blank=True,
         help_text=(
-            "Email domains this team's IdP may provision (e.g. [\"acme.com\"]). "
-            "Empty: any domain."
+            'Email domains this team\'s IdP may provision (e.g. ["acme.com"]). Empty: any domain.'
         ),
     )
     created = models.DateTimeField(auto_now_add=True)
@@ -69,7 +68,10 @@ class SCIMToken(models.Model):
     team = models.ForeignKey(TEAM_MODEL, on_delete=models.CASCADE, related_name="scim_tokens")
     digest = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(
-        max_length=16, db_index=True, editable=False, help_text="First characters, to tell tokens apart."
+        max_length=16,
+        db_index=True,
+        editable=False,
+        help_text="First characters, to tell tokens apart.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(
@@ -118,7 +120,8 @@ class SCIMUser(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scim_records"
     )
     user_name = models.CharField(max_length=255)
-    external_id = models.CharField(max_length=255, null=True, blank=True)
+    # NULL, not "": an absent externalId must not collide with or match an empty one.
+    external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     email = models.CharField(
         max_length=254, blank=True, help_text="Primary email, lower-cased, as the IdP sent it."
     )
@@ -141,7 +144,9 @@ class SCIMUser(models.Model):
             models.UniqueConstraint(
                 "team", Lower("user_name"), name="scim_user_unique_username_per_team"
             ),
-            models.UniqueConstraint(fields=["team", "user"], name="scim_user_unique_account_per_team"),
+            models.UniqueConstraint(
+                fields=["team", "user"], name="scim_user_unique_account_per_team"
+            ),
         ]
         indexes = [
             models.Index(fields=["team", "created", "id"], name="scim_user_team_created"),

@@ -89,7 +89,9 @@ class PatchDocument:
         folded = rest.lower()
         for urn, extension in self.extensions.items():
             if folded == urn:
-                raise InvalidPath(f"Name an attribute of '{extension.id}', not the whole extension.")
+                raise InvalidPath(
+                    f"Name an attribute of '{extension.id}', not the whole extension."
+                )
             if folded.startswith(urn + ":"):
                 container, schema, rest = extension.id, extension, rest[len(urn) + 1 :]
                 break
@@ -166,7 +168,9 @@ class PatchDocument:
                 if item not in merged:
                     merged.append(item)
             new = merged
-        elif attribute.type == "complex" and not attribute.multi_valued and isinstance(current, dict):
+        elif (
+            attribute.type == "complex" and not attribute.multi_valued and isinstance(current, dict)
+        ):
             # RFC 7644 §3.5.2.1/3: sub-attributes not given are left as they are.
             new = {**current, **(new or {})}
         if attribute.multi_valued and new:
@@ -181,7 +185,9 @@ class PatchDocument:
             return
         # A value list names the items to remove (Entra, JumpCloud): only those go.
         doomed = {_identity(item) for item in coerce(attribute, value) or []}
-        container[key] = [item for item in container.get(key) or [] if _identity(item) not in doomed]
+        container[key] = [
+            item for item in container.get(key) or [] if _identity(item) not in doomed
+        ]
 
     @staticmethod
     def _apply_sub(container: dict[str, Any], op: str, target: Target, value: Any) -> None:
@@ -269,7 +275,9 @@ def _identity(item: Any) -> Any:
 
 def _single_primary(items: list[Any]) -> list[Any]:
     """RFC 7643 §2.4: at most one item may be primary; the last one set wins."""
-    primaries = [i for i, item in enumerate(items) if isinstance(item, dict) and item.get("primary")]
+    primaries = [
+        i for i, item in enumerate(items) if isinstance(item, dict) and item.get("primary")
+    ]
     for i in primaries[:-1]:
         items[i] = {**items[i], "primary": False}
     return items

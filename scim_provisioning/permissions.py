@@ -12,7 +12,9 @@ from .authentication import SCIMClient
 class SCIMEnabledForTeam(BasePermission):
     """Allows the request only when the token's team has SCIM enabled (else 403)."""
 
-    message = "SCIM provisioning is not enabled for this team. Contact the site's support to enable it."
+    message = (
+        "SCIM provisioning is not enabled for this team. Contact the site's support to enable it."
+    )
 
     def has_permission(self, request: Any, view: Any) -> bool:
         client = request.user

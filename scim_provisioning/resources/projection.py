@@ -19,7 +19,9 @@ MAX_ATTRIBUTE_PATHS = 100
 Selection = list[tuple[str, str | None]]
 
 
-def parse_attribute_list(text: str | None, *, known_urns: tuple[str, ...], core_urn: str) -> Selection:
+def parse_attribute_list(
+    text: str | None, *, known_urns: tuple[str, ...], core_urn: str
+) -> Selection:
     """``"userName,name.givenName"`` → ``[("username", None), ("name", "givenname")]`` (folded)."""
     if not text:
         return []
@@ -91,7 +93,7 @@ def _merge(existing: Any, picked: Any) -> Any:
         return picked
     if isinstance(existing, dict):
         return {**existing, **picked}
-    return [{**a, **b} for a, b in zip(existing, picked)]
+    return [{**a, **b} for a, b in zip(existing, picked, strict=True)]
 
 
 def _drop(value: Any, sub: str) -> None:

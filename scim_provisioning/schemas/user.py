@@ -17,7 +17,9 @@ def _typed_values(name: str, description: str, types: tuple[str, ...]) -> Attrib
         description=description,
         sub_attributes=(
             Attribute("value", description=f"The {description.lower()} value."),
-            Attribute("type", description="A label: " + ", ".join(types) + ".", canonical_values=types),
+            Attribute(
+                "type", description="A label: " + ", ".join(types) + ".", canonical_values=types
+            ),
             Attribute("primary", type="boolean", description="The preferred value."),
         ),
     )
@@ -62,7 +64,9 @@ USER_SCHEMA = Schema(
             description="Accepted and discarded: accounts provisioned by SCIM sign in through SSO.",
         ),
         _typed_values("emails", "Email addresses", ("work", "home", "other")),
-        _typed_values("phoneNumbers", "Phone numbers", ("work", "home", "mobile", "fax", "pager", "other")),
+        _typed_values(
+            "phoneNumbers", "Phone numbers", ("work", "home", "mobile", "fax", "pager", "other")
+        ),
         Attribute(
             "groups",
             type="complex",
@@ -113,7 +117,9 @@ ENTERPRISE_USER_SCHEMA = Schema(
                     reference_types=("User",),
                     description="The manager's URI.",
                 ),
-                Attribute("displayName", mutability="readOnly", description="The manager's displayName."),
+                Attribute(
+                    "displayName", mutability="readOnly", description="The manager's displayName."
+                ),
             ),
         ),
     ),

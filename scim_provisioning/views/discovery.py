@@ -1,4 +1,7 @@
-"""``/ServiceProviderConfig``, ``/ResourceTypes`` and ``/Schemas`` (read-only: other methods 405)."""
+"""``/ServiceProviderConfig``, ``/ResourceTypes`` and ``/Schemas``.
+
+Read-only: any other method is a 405.
+"""
 
 from __future__ import annotations
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -19,7 +18,12 @@ from ..patch import PatchDocument
 from ..provisioning import create_user, delete_user, team_users, update_user
 from ..resources.projection import parse_attribute_list, project
 from ..resources.users import merge_documents, read_user_document, record_document, user_to_scim
-from ..schemas import ENTERPRISE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA_URN, USER_SCHEMA, USER_SCHEMA_URN
+from ..schemas import (
+    ENTERPRISE_USER_SCHEMA,
+    ENTERPRISE_USER_SCHEMA_URN,
+    USER_SCHEMA,
+    USER_SCHEMA_URN,
+)
 from .base import SCIMView
 
 _ENTERPRISE = ENTERPRISE_USER_SCHEMA_URN.lower()
@@ -116,7 +120,8 @@ class UserListView(UserViewMixin):
             self.query_param("excludedAttributes"), known_urns=_KNOWN_URNS, core_urn=USER_SCHEMA_URN
         )
         resources = [
-            project(user_to_scim(r, self.base_url), include=include, exclude=exclude) for r in records
+            project(user_to_scim(r, self.base_url), include=include, exclude=exclude)
+            for r in records
         ]
         return Response(list_response(resources, total, page.start_index))
 
@@ -155,7 +160,9 @@ class UserDetailView(UserViewMixin):
         with transaction.atomic():
             record = self.get_record(pk, for_update=True)
             self.check_if_match(record.etag)
-            record = update_user(self.config, record, merge_documents(record_document(record), sent))
+            record = update_user(
+                self.config, record, merge_documents(record_document(record), sent)
+            )
         return self.render(record)
 
     def patch(self, request: Request, pk: str) -> Response:
@@ -172,5 +179,3 @@ class UserDetailView(UserViewMixin):
             self.check_if_match(record.etag)
             delete_user(self.config, record)
         return Response(status=204)
-
-

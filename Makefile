@@ -1,0 +1,49 @@
+# Developer entry points. Each target installs what it needs first.
+#   make demo   - example site on SQLite with two SCIM-enabled teams and their tokens
+#   make test   - the test suite (SQLite by default; PostgreSQL when DATABASE_URL says so)
+
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+DEMO_DB := example_project/db.sqlite3
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test lint format migrations-check clean
+
+help:
+	@echo "make demo              run the example site with SCIM enabled for two teams"
+	@echo "make test              run the tests (PYTEST_ARGS=..., DATABASE_URL=postgres://... optional)"
+	@echo "make lint              ruff check + ruff format --check"
+	@echo "make format            ruff format + ruff check --fix"
+	@echo "make migrations-check  fail if a model change lacks a migration"
+	@echo "make clean             remove the virtualenv and the demo database"
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	VENV=$(VENV) bash scripts/demo.sh
+
+# DATABASE_URL (if set) is inherited from the environment.
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrations-check: $(VENV)/.installed
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) $(DEMO_DB)

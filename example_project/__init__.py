@@ -1,0 +1,1 @@
+"""A small team-management site that hosts scim_provisioning (demo and test bed)."""

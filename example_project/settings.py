@@ -1,0 +1,118 @@
+"""Settings for the example host site.
+
+SQLite by default; PostgreSQL (or anything dj-database-url understands) when
+DATABASE_URL is set, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/scim.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+REPO_DIR = BASE_DIR.parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+SECRET_KEY = os.environ.get(
+    "SECRET_KEY", "django-insecure-example-project-dev-key-do-not-use-in-production"
+)
+DEBUG = _env_bool("DEBUG", True)
+ALLOWED_HOSTS = ["*"]  # demo only
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "scim_provisioning",
+    "example_project.accounts",
+    "example_project.teams",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "example_project.urls"
+WSGI_APPLICATION = "example_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        env="DATABASE_URL",
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=0,
+    )
+}
+
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- scim_provisioning -------------------------------------------------------
+# How the app reaches this site's models (read by scim_provisioning.conf).
+SCIM_PROVISIONING_TEAM_MODEL = "teams.Team"
+SCIM_PROVISIONING_MEMBERSHIP_MODEL = "teams.Membership"
+SCIM_PROVISIONING_MEMBERSHIP_TEAM_FIELD = "team"
+SCIM_PROVISIONING_MEMBERSHIP_USER_FIELD = "user"
+SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD = "is_active"
+SCIM_PROVISIONING_MEMBERSHIP_DEFAULTS = {"role": "member"}
+# No global REST_FRAMEWORK settings: the SCIM views configure their own
+# authentication, renderers, parsers and exception handling.
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "simple": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "simple"},
+    },
+    "loggers": {
+        "scim_provisioning": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}

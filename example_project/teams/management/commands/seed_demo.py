@@ -1,0 +1,63 @@
+"""Create the demo data: two teams, their owners, a superuser, SCIM enabled for both.
+
+Idempotent: running it again changes nothing. It never issues SCIM tokens
+(use ``python manage.py scim_token issue --team SLUG``).
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from example_project.teams.models import Membership, Team
+from scim_provisioning.models import SCIMTeamConfig
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "demo-password-change-me"
+
+TEAMS = [
+    # slug, name, owner email, owner first/last name
+    ("acme", "Acme Corp", "owner@acme.example", "Ada", "Acme"),
+    ("globex", "Globex", "owner@globex.example", "Hank", "Scorpio"),
+]
+
+
+class Command(BaseCommand):
+    help = "Seed the example site with demo teams, owners and an admin; enable SCIM for the teams."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        User = get_user_model()
+
+        admin = User.objects.filter(email=ADMIN_EMAIL).first()
+        if admin is None:
+            User.objects.create_superuser(ADMIN_EMAIL, ADMIN_PASSWORD)
+            self.stdout.write(f"Created superuser {ADMIN_EMAIL}")
+
+        for slug, name, owner_email, first_name, last_name in TEAMS:
+            team, created = Team.objects.get_or_create(slug=slug, defaults={"name": name})
+            if created:
+                self.stdout.write(f"Created team {slug} ({name})")
+
+            owner = User.objects.filter(email=owner_email).first()
+            if owner is None:
+                owner = User.objects.create_user(
+                    owner_email, password=None, first_name=first_name, last_name=last_name
+                )
+                self.stdout.write(f"Created user {owner_email}")
+
+            _, created = Membership.objects.get_or_create(
+                team=team, user=owner, defaults={"role": Membership.Role.OWNER}
+            )
+            if created:
+                self.stdout.write(f"Made {owner_email} owner of {slug}")
+
+            # update_or_create(team=team, defaults={"enabled": True}), minus the
+            # write (and new "updated" time) when SCIM is already enabled.
+            config, _ = SCIMTeamConfig.objects.get_or_create(team=team, defaults={"enabled": True})
+            if not config.enabled:
+                config.enabled = True
+                config.save()
+                self.stdout.write(f"Enabled SCIM for {slug}")
+
+        self.stdout.write(f"SCIM enabled for: {', '.join(slug for slug, *_ in TEAMS)}")
+        self.stdout.write(f"Demo admin: {ADMIN_EMAIL} / {ADMIN_PASSWORD}")

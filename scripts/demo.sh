@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Run the example site on SQLite with SCIM enabled for two teams and print a
+# fresh bearer token for each. Called by `make demo` (which installs first).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+VENV="${VENV:-.venv}"
+PY="$VENV/bin/python"
+HOST="${DEMO_HOST:-127.0.0.1}"
+PORT="${DEMO_PORT:-8000}"
+BASE_URL="http://$HOST:$PORT/scim/v2"
+
+# The demo always uses the default SQLite database (example_project/db.sqlite3).
+unset DATABASE_URL
+
+"$PY" manage.py migrate --noinput
+"$PY" manage.py seed_demo
+
+errors="$(mktemp)"
+trap 'rm -f "$errors"' EXIT
+
+echo
+for team in acme globex; do
+    # scim_token prints the plaintext token as the last line of its stdout;
+    # its stderr (a "copy it now" notice) is shown only if it fails.
+    if ! token="$("$PY" manage.py scim_token issue --team "$team" 2>"$errors" | tail -n 1)" \
+        || [ -z "$token" ]; then
+        cat "$errors" >&2
+        echo "Could not issue a SCIM token for team $team" >&2
+        exit 1
+    fi
+    echo "Team $team"
+    echo "  SCIM base URL: $BASE_URL"
+    echo "  Bearer token:  $token"
+    echo "  Try: curl -H \"Authorization: Bearer $token\" $BASE_URL/Users"
+    echo
+done
+echo "Admin: http://$HOST:$PORT/admin/ (credentials printed above by seed_demo)"
+echo
+
+rm -f "$errors"
+exec "$PY" manage.py runserver "$HOST:$PORT"

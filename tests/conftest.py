@@ -1,0 +1,131 @@
+"""Shared fixtures: teams with SCIM on, an IdP client per team, payload files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from scim_provisioning.tokens import issue_token
+
+from .factories import SCIMTeamConfigFactory, TeamFactory
+
+PAYLOADS = Path(__file__).parent / "payloads"
+SCIM_JSON = "application/scim+json"
+
+
+def load_payload(name: str) -> Any:
+    """A recorded IdP request body from ``tests/payloads``."""
+    return json.loads((PAYLOADS / name).read_text())
+
+
+class IdPClient:
+    """Talks to the SCIM endpoints the way an IdP does: bearer token, SCIM JSON bodies."""
+
+    base = "/scim/v2"
+
+    def __init__(self, token: str | None, **headers: str) -> None:
+        extra = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+        extra.update(headers)
+        self.client = Client(**extra)
+
+    def _url(self, path: str) -> str:
+        return path if path.startswith(self.base) else f"{self.base}{path}"
+
+    def get(self, path: str, **extra: Any) -> Any:
+        return self.client.get(self._url(path), **extra)
+
+    def delete(self, path: str, **extra: Any) -> Any:
+        return self.client.delete(self._url(path), **extra)
+
+    def _send(self, method: str, path: str, body: Any, content_type: str, **extra: Any) -> Any:
+        data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        return getattr(self.client, method)(
+            self._url(path), data, content_type=content_type, **extra
+        )
+
+    def post(self, path: str, body: Any, content_type: str = SCIM_JSON, **extra: Any) -> Any:
+        return self._send("post", path, body, content_type, **extra)
+
+    def put(self, path: str, body: Any, content_type: str = SCIM_JSON, **extra: Any) -> Any:
+        return self._send("put", path, body, content_type, **extra)
+
+    def patch(self, path: str, body: Any, content_type: str = SCIM_JSON, **extra: Any) -> Any:
+        return self._send("patch", path, body, content_type, **extra)
+
+
+def patch_op(*operations: dict[str, Any]) -> dict[str, Any]:
+    """A PatchOp body."""
+    return {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": list(operations),
+    }
+
+
+@pytest.fixture
+def team(db):
+    """Team A: SCIM enabled."""
+    return SCIMTeamConfigFactory(team=TeamFactory(slug="acme", name="Acme")).team
+
+
+@pytest.fixture
+def other_team(db):
+    """Team B: SCIM enabled, a different IdP."""
+    return SCIMTeamConfigFactory(team=TeamFactory(slug="globex", name="Globex")).team
+
+
+@pytest.fixture
+def idp(team) -> IdPClient:
+    """Team A's identity provider."""
+    return IdPClient(issue_token(team).plaintext)
+
+
+@pytest.fixture
+def other_idp(other_team) -> IdPClient:
+    """Team B's identity provider."""
+    return IdPClient(issue_token(other_team).plaintext)
+
+
+@pytest.fixture
+def provision(idp):
+    """Provision a user through team A's SCIM API; returns the created resource."""
+
+    def _provision(user_name: str = "ada@acme.com", client: IdPClient | None = None, **extra: Any):
+        body = {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": user_name,
+            "name": {"givenName": "Ada", "familyName": "Lovelace"},
+            "emails": [{"value": user_name, "type": "work", "primary": True}],
+            "active": True,
+            **extra,
+        }
+        response = (client or idp).post("/Users", body)
+        assert response.status_code == 201, response.content
+        return response.json()
+
+    return _provision
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests skip with a reason locally, and fail loudly where CI requires them."""
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return
+    required = os.environ.get("SCIM_REQUIRE_POSTGRES") == "1"
+    for item in items:
+        if "postgres" in item.keywords:
+            if required:
+                raise pytest.UsageError(
+                    "SCIM_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL"
+                )
+            item.add_marker(
+                pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... to run")
+            )

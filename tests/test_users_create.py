@@ -1,0 +1,273 @@
+"""POST /Users: what each IdP sends on assignment, and what the site then holds."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from example_project.teams.models import Membership
+from scim_provisioning.models import SCIMUser
+
+from .conftest import load_payload
+from .factories import SCIMTeamConfigFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+def test_okta_create_returns_the_full_user_with_location(idp, team):
+    response = idp.post("/Users", load_payload("okta/create_user.json"))
+
+    assert response.status_code == 201
+    body = response.json()
+    assert response["Content-Type"] == "application/scim+json"
+    assert response["Location"] == f"http://testserver/scim/v2/Users/{body['id']}"
+    assert response["ETag"] == body["meta"]["version"]
+    assert body["userName"] == "test.user@okta.local"
+    assert body["externalId"] == "00ujl29u0le5T6Aj10h7"
+    assert body["name"] == {"givenName": "Test", "familyName": "User"}
+    assert body["active"] is True
+    assert body["groups"] == []
+    assert body["meta"]["resourceType"] == "User"
+    assert body["meta"]["location"] == response["Location"]
+    assert "password" not in body
+    record = SCIMUser.objects.get(pk=body["id"])
+    assert record.team == team
+    assert record.email == "test.user@okta.local"
+
+
+def test_create_makes_an_account_without_password_and_an_active_seat(idp, team):
+    body = idp.post("/Users", load_payload("okta/create_user.json")).json()
+
+    record = SCIMUser.objects.select_related("user").get(pk=body["id"])
+    account = record.user
+    assert account.email == "test.user@okta.local"
+    assert account.first_name == "Test" and account.last_name == "User"
+    assert not account.has_usable_password()
+    assert record.created_account is True
+    membership = Membership.objects.get(team=team, user=account)
+    assert membership.is_active is True
+    assert membership.role == Membership.Role.MEMBER
+
+
+def test_password_is_never_stored_or_echoed(idp):
+    body = idp.post("/Users", load_payload("okta/create_user.json")).json()
+
+    record = SCIMUser.objects.select_related("user").get(pk=body["id"])
+    assert "1mz050nq" not in str(record.attributes)
+    assert "password" not in record.attributes
+    assert not record.user.check_password("1mz050nq")
+    assert "1mz050nq" not in idp.get(f"/Users/{body['id']}").content.decode()
+
+
+def test_create_links_an_existing_account_with_the_same_email(idp, team):
+    existing = UserFactory(email="test.user@okta.local", first_name="Own", last_name="Name")
+
+    body = idp.post("/Users", load_payload("okta/create_user.json")).json()
+
+    record = SCIMUser.objects.get(pk=body["id"])
+    assert record.user_id == existing.pk
+    assert record.created_account is False
+    assert User.objects.filter(email__iexact="test.user@okta.local").count() == 1
+    existing.refresh_from_db()
+    assert (existing.first_name, existing.last_name) == ("Own", "Name")
+    assert Membership.objects.get(team=team, user=existing).is_active is True
+
+
+def test_linking_is_case_insensitive_on_email(idp):
+    existing = UserFactory(email="test.user@okta.local")
+    payload = load_payload("okta/create_user.json")
+    payload["emails"][0]["value"] = "Test.User@OKTA.local"
+
+    body = idp.post("/Users", payload).json()
+
+    assert SCIMUser.objects.get(pk=body["id"]).user_id == existing.pk
+
+
+def test_linking_keeps_an_existing_membership_role(idp, team):
+    owner = UserFactory(email="test.user@okta.local")
+    Membership.objects.create(team=team, user=owner, role=Membership.Role.OWNER)
+
+    assert idp.post("/Users", load_payload("okta/create_user.json")).status_code == 201
+
+    assert Membership.objects.get(team=team, user=owner).role == Membership.Role.OWNER
+
+
+def test_duplicate_username_is_a_409_whatever_the_case(idp):
+    assert idp.post("/Users", load_payload("okta/create_user.json")).status_code == 201
+    payload = load_payload("okta/create_user.json")
+    payload["userName"] = "TEST.USER@OKTA.LOCAL"
+
+    response = idp.post("/Users", payload)
+
+    assert response.status_code == 409
+    assert response.json()["scimType"] == "uniqueness"
+    assert response.json()["status"] == "409"
+    assert SCIMUser.objects.count() == 1
+
+
+def test_same_account_under_another_username_in_one_team_is_a_409(idp):
+    assert idp.post("/Users", load_payload("okta/create_user.json")).status_code == 201
+    payload = load_payload("okta/create_user.json")
+    payload["userName"] = "another-login"
+
+    response = idp.post("/Users", payload)
+
+    assert response.status_code == 409
+    assert SCIMUser.objects.count() == 1
+
+
+def test_same_person_in_two_teams_is_two_records(idp, other_idp, team, other_team):
+    first = idp.post("/Users", load_payload("okta/create_user.json"))
+    second = other_idp.post("/Users", load_payload("okta/create_user.json"))
+
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] != second.json()["id"]
+    account = User.objects.get(email="test.user@okta.local")
+    assert set(Membership.objects.filter(user=account).values_list("team", flat=True)) == {
+        team.pk,
+        other_team.pk,
+    }
+
+
+def test_onelogin_core_schema_without_emails_uses_the_username(idp):
+    response = idp.post("/Users", load_payload("onelogin/create_user_core_v1.json"))
+
+    assert response.status_code == 201
+    record = SCIMUser.objects.select_related("user").get(pk=response.json()["id"])
+    assert record.user.email == "grace@acme.com"
+    assert record.active is True
+    assert response.json()["name"]["formatted"] == "Grace Hopper"
+
+
+def test_onelogin_emails_object_and_string_active(idp):
+    response = idp.post("/Users", load_payload("onelogin/create_user_emails_object.json"))
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["emails"] == [{"value": "grace@acme.com", "primary": True, "type": "work"}]
+    assert body["active"] is True
+    assert SCIMUser.objects.select_related("user").get(pk=body["id"]).user.email == "grace@acme.com"
+
+
+def test_entra_create_with_meta_roles_and_nulls(idp):
+    response = idp.post("/Users", load_payload("entra/create_user.json"))
+
+    assert response.status_code == 201
+    body = response.json()
+    assert "title" not in body and "phoneNumbers" not in body and "roles" not in body
+    enterprise = body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]
+    assert enterprise == {"employeeNumber": "701984"}
+    assert "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User" in body["schemas"]
+    record = SCIMUser.objects.select_related("user").get(pk=body["id"])
+    assert record.user.email == "test_user_11bb11bb@contoso.com"
+
+
+def test_created_inactive_user_gets_an_inactive_seat(idp, team):
+    payload = {**load_payload("okta/create_user.json"), "active": False}
+
+    body = idp.post("/Users", payload).json()
+
+    assert body["active"] is False
+    assert Membership.objects.get(team=team, user__email="test.user@okta.local").is_active is False
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"userName": None},
+        {"userName": ""},
+        {"userName": {"nested": "object"}},
+        {"active": "maybe"},
+        {"name": "not an object"},
+        {"emails": [{"value": ["a", "b"]}]},
+    ],
+)
+def test_invalid_values_are_400_invalid_value_and_create_nothing(idp, change):
+    payload = {**load_payload("okta/create_user.json"), **change}
+
+    response = idp.post("/Users", payload)
+
+    assert response.status_code == 400
+    assert response.json()["scimType"] == "invalidValue"
+    assert response.json()["detail"]
+    assert not SCIMUser.objects.exists()
+    assert not User.objects.filter(email="test.user@okta.local").exists()
+
+
+def test_a_user_without_any_email_is_refused(idp):
+    response = idp.post("/Users", {"userName": "jdoe", "name": {"givenName": "J"}})
+
+    assert response.status_code == 400
+    assert response.json()["scimType"] == "invalidValue"
+    assert "email" in response.json()["detail"]
+    assert not SCIMUser.objects.exists()
+
+
+def test_a_body_that_is_not_an_object_is_refused(idp):
+    response = idp.post("/Users", [{"userName": "x@acme.com"}])
+
+    assert response.status_code == 400
+    assert response.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    assert not SCIMUser.objects.exists()
+
+
+def test_unknown_attributes_are_ignored(idp):
+    payload = {
+        **load_payload("okta/create_user.json"),
+        "favouriteColour": "blue",
+        "urn:example:custom:1.0:User": {"shoeSize": 44},
+    }
+
+    response = idp.post("/Users", payload)
+
+    assert response.status_code == 201
+    assert "favouriteColour" not in response.json()
+    assert "favouriteColour" not in SCIMUser.objects.get().attributes
+
+
+def test_attribute_names_are_case_insensitive(idp):
+    response = idp.post(
+        "/Users",
+        {"USERNAME": "ada@acme.com", "Name": {"GivenName": "Ada"}, "ACTIVE": "TRUE"},
+    )
+
+    assert response.status_code == 201
+    assert response.json()["userName"] == "ada@acme.com"
+    assert response.json()["name"] == {"givenName": "Ada"}
+
+
+class TestVerifiedDomains:
+    @pytest.fixture
+    def team(self, db):
+        return SCIMTeamConfigFactory(
+            team=TeamFactory(slug="acme", name="Acme"), verified_domains=["acme.com"]
+        ).team
+
+    def test_an_email_outside_the_domains_is_refused_with_a_clear_message(self, idp):
+        response = idp.post("/Users", load_payload("okta/create_user.json"))
+
+        assert response.status_code == 400
+        assert response.json()["scimType"] == "invalidValue"
+        assert "verified email domains" in response.json()["detail"]
+        assert "acme.com" in response.json()["detail"]
+        assert not SCIMUser.objects.exists()
+        assert not User.objects.filter(email="test.user@okta.local").exists()
+
+    def test_linking_an_existing_account_outside_the_domains_is_refused(self, idp, team):
+        outsider = UserFactory(email="test.user@okta.local")
+
+        response = idp.post("/Users", load_payload("okta/create_user.json"))
+
+        assert response.status_code == 400
+        assert not Membership.objects.filter(team=team, user=outsider).exists()
+
+    def test_an_email_inside_the_domains_is_provisioned(self, idp):
+        response = idp.post("/Users", load_payload("onelogin/create_user_core_v1.json"))
+
+        assert response.status_code == 201
+
+    def test_the_domain_check_is_case_insensitive(self, idp):
+        response = idp.post("/Users", {"userName": "Grace@ACME.com"})
+
+        assert response.status_code == 201
