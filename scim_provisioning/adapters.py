@@ -67,14 +67,14 @@ class DefaultAdapter:
         if not managed:
             return
         if self._copy_profile(user, record):
-            user.save()
+            user.save(update_fields=["first_name", "last_name"])
 
     def change_login_email(self, user: User, email: str) -> None:
         """Give a managed account a new login email (checked by the caller first)."""
-        setattr(user, self.email_field, email)
-        if self.user_model.USERNAME_FIELD != self.email_field:
-            setattr(user, self.user_model.USERNAME_FIELD, email)
-        user.save()
+        fields = {self.email_field, self.user_model.USERNAME_FIELD}
+        for field in fields:
+            setattr(user, field, email)
+        user.save(update_fields=sorted(fields))
 
     def email_in_use(self, email: str, *, exclude: User) -> bool:
         """Whether another account already signs in with ``email``."""
@@ -107,12 +107,12 @@ class DefaultAdapter:
 
     def set_membership_active(self, team_id: Any, user: User, active: bool) -> None:
         """Create or switch the (team, user) membership; the seat follows ``active``."""
-        membership = (
+        switched = (
             self._memberships()
             .filter(**{f"{self._team_field}_id": team_id, self._user_field: user})
-            .first()
+            .update(**{self._active_field: active})
         )
-        if membership is None:
+        if not switched:
             self._memberships().create(
                 **{
                     f"{self._team_field}_id": team_id,
@@ -121,9 +121,6 @@ class DefaultAdapter:
                     **app_settings.MEMBERSHIP_DEFAULTS,
                 }
             )
-        elif getattr(membership, self._active_field) != active:
-            setattr(membership, self._active_field, active)
-            membership.save(update_fields=[self._active_field])
 
     def remove_membership(self, team_id: Any, user: User) -> None:
         """Remove the person from the team (a SCIM DELETE)."""

@@ -66,6 +66,8 @@ def _resolve_manager(
 ) -> SCIMUser | None:
     if manager_id is None:
         return None
+    if record is not None and str(record.manager_id) == str(manager_id).lower():
+        return record.manager  # unchanged, and already loaded with the record
     try:
         key = uuid.UUID(str(manager_id))
     except ValueError:
@@ -130,17 +132,28 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     if state.user_name.lower() != record.user_name.lower():
         _check_user_name_free(config, state.user_name, record)
     manager = _resolve_manager(config, state.manager_id, record)
-    was_active = record.active
+    was_active, old_email, old_name = record.active, record.email, record.attributes.get("name")
     _write(record, state, manager)
     record.touch()
     _save(record)
 
     adapter = get_adapter()
     account = record.user
+    if state.email != old_email or record.attributes.get("name") != old_name:
+        _follow_on_account(adapter, config, record, account, state.email)
+    if record.active != was_active:
+        adapter.set_membership_active(config.team_id, account, record.active)
+    return record
+
+
+def _follow_on_account(
+    adapter: Any, config: SCIMTeamConfig, record: SCIMUser, account: Any, email: str
+) -> None:
+    """Let the account follow the record's email and names, if this team alone manages it."""
     managed = adapter.is_managed_by_team(account, config.team_id, record)
-    login_email = getattr(account, adapter.email_field, "") or ""
-    if managed and state.email and state.email != login_email.lower():
-        if adapter.email_in_use(state.email, exclude=account):
+    login_email = (getattr(account, adapter.email_field, "") or "").lower()
+    if managed and email and email != login_email:
+        if adapter.email_in_use(email, exclude=account):
             # Saying so would tell this team's IdP that someone else has an
             # account here; the record follows, the login stays.
             logger.warning(
@@ -148,11 +161,8 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
                 account.pk,
             )
         else:
-            adapter.change_login_email(account, state.email)
+            adapter.change_login_email(account, email)
     adapter.update_account(account, record, managed=managed)
-    if record.active != was_active:
-        adapter.set_membership_active(config.team_id, account, record.active)
-    return record
 
 
 def delete_user(config: SCIMTeamConfig, record: SCIMUser) -> None:

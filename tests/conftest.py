@@ -19,6 +19,21 @@ PAYLOADS = Path(__file__).parent / "payloads"
 SCIM_JSON = "application/scim+json"
 
 
+ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+def assert_scim_error(response: Any, status: int, scim_type: str | None = None) -> dict[str, Any]:
+    """The response is a SCIM Error: status, media type, body shape and ``scimType``."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].split(";")[0].strip().lower() == SCIM_JSON
+    body = json.loads(response.content)
+    assert body["schemas"] == [ERROR_SCHEMA]
+    assert body["status"] == str(status)
+    assert body.get("scimType") == scim_type
+    assert isinstance(body["detail"], str) and body["detail"].strip()
+    return body
+
+
 def load_payload(name: str) -> Any:
     """A recorded IdP request body from ``tests/payloads``."""
     return json.loads((PAYLOADS / name).read_text())
@@ -37,8 +52,8 @@ class IdPClient:
     def _url(self, path: str) -> str:
         return path if path.startswith(self.base) else f"{self.base}{path}"
 
-    def get(self, path: str, **extra: Any) -> Any:
-        return self.client.get(self._url(path), **extra)
+    def get(self, path: str, params: dict[str, str] | None = None, **extra: Any) -> Any:
+        return self.client.get(self._url(path), params, **extra)
 
     def delete(self, path: str, **extra: Any) -> Any:
         return self.client.delete(self._url(path), **extra)

@@ -32,11 +32,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("email",)
+        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"person{n}@example.com")
     first_name = "Pat"
     last_name = factory.Sequence(lambda n: f"Person{n}")
-    password = factory.PostGenerationMethodCall("set_unusable_password")
+    password = factory.django.Password(None)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
@@ -54,6 +55,7 @@ class SCIMUserFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = SCIMUser
+        skip_postgeneration_save = True
 
     team = factory.SubFactory(TeamFactory)
     user = factory.SubFactory(UserFactory)

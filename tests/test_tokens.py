@@ -1,0 +1,405 @@
+"""Token lifecycle: storage, issue, verification over HTTP, last use, rotation, revocation."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from scim_provisioning import tokens
+from scim_provisioning.models import SCIMTeamConfig, SCIMToken, SCIMTokenState
+
+from .conftest import IdPClient, assert_scim_error
+from .factories import TeamFactory
+
+ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+SCIM_JSON = "application/scim+json"
+WWW_AUTHENTICATE = 'Bearer realm="scim"'
+WELL_FORMED_UNKNOWN = "scim_" + "A" * 43
+
+
+def assert_unauthorized(response) -> None:
+    assert_scim_error(response, 401)
+    assert response["WWW-Authenticate"] == WWW_AUTHENTICATE
+
+
+def raw_get(authorization: str | None):
+    """GET /Users with exactly this Authorization header (or none)."""
+    headers = {} if authorization is None else {"HTTP_AUTHORIZATION": authorization}
+    return IdPClient(None, **headers).get("/Users")
+
+
+def fresh_token(team) -> str:
+    return tokens.issue_token(team).plaintext
+
+
+# --- storage and issue -------------------------------------------------------
+
+
+def test_issue_returns_scim_prefixed_plaintext(team):
+    issued = tokens.issue_token(team)
+
+    assert issued.plaintext.startswith("scim_")
+    assert len(issued.plaintext) == len("scim_") + 43
+    assert issued.token.prefix == issued.plaintext[: tokens.DISPLAY_PREFIX_LENGTH]
+
+
+def test_only_the_sha256_digest_is_stored(team):
+    issued = tokens.issue_token(team)
+    row = SCIMToken.objects.get(pk=issued.token.pk)
+
+    assert row.digest == hashlib.sha256(issued.plaintext.encode()).hexdigest()
+    assert row.digest == tokens.digest(issued.plaintext)
+    for field in SCIMToken._meta.concrete_fields:
+        value = field.value_from_object(row)
+        assert issued.plaintext not in str(value), f"{field.name} holds the plaintext"
+
+
+def test_no_database_column_holds_the_plaintext(team):
+    issued = tokens.issue_token(team)
+    table = connection.ops.quote_name(SCIMToken._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - table name from the model
+        rows = cursor.fetchall()
+
+    assert len(rows) == 1
+    for value in rows[0]:
+        assert issued.plaintext not in str(value)
+
+
+def test_two_issued_tokens_differ(team):
+    assert fresh_token(team) != fresh_token(team)
+
+
+def test_issue_token_refuses_disabled_team(team):
+    SCIMTeamConfig.objects.filter(team=team).update(enabled=False)
+
+    with pytest.raises(tokens.SCIMNotEnabled):
+        tokens.issue_token(team)
+    assert not SCIMToken.objects.filter(team=team).exists()
+
+
+def test_issue_token_refuses_team_without_config(db):
+    bare = TeamFactory(slug="bare")
+
+    with pytest.raises(tokens.SCIMNotEnabled):
+        tokens.issue_token(bare)
+    assert not SCIMToken.objects.filter(team=bare).exists()
+
+
+def test_rotate_token_refuses_disabled_team(team):
+    old = tokens.issue_token(team)
+    SCIMTeamConfig.objects.filter(team=team).update(enabled=False)
+
+    with pytest.raises(tokens.SCIMNotEnabled):
+        tokens.rotate_token(team)
+    old.token.refresh_from_db()
+    assert old.token.expires_at is None
+    assert SCIMToken.objects.filter(team=team).count() == 1
+
+
+# --- authentication over HTTP ------------------------------------------------
+
+
+def test_valid_token_is_accepted(team):
+    response = IdPClient(fresh_token(team)).get("/Users")
+
+    assert response.status_code == 200, response.content
+
+
+def test_missing_authorization_header_is_401(team):
+    assert_unauthorized(raw_get(None))
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Basic dXNlcjpwYXNzd29yZA==", "Token {token}", "Basic {token}"],
+    ids=["basic", "token-scheme", "basic-with-real-token"],
+)
+def test_wrong_scheme_is_401(team, header):
+    assert_unauthorized(raw_get(header.format(token=fresh_token(team))))
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer ", "bearer"], ids=["bare", "space", "lower"])
+def test_bearer_without_token_is_401(team, header):
+    assert_unauthorized(raw_get(header))
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["not-a-token", "scim_short", "scim_" + "A" * 44, "xxxx_" + "A" * 43, "scim_" + "!" * 43],
+    ids=["garbage", "short", "long", "wrong-prefix", "bad-characters"],
+)
+def test_malformed_token_is_401(team, token):
+    assert_unauthorized(raw_get(f"Bearer {token}"))
+
+
+def test_token_with_extra_parts_is_401(team):
+    assert_unauthorized(raw_get(f"Bearer {fresh_token(team)} extra"))
+
+
+def test_unknown_token_is_401(team):
+    fresh_token(team)
+
+    assert_unauthorized(raw_get(f"Bearer {WELL_FORMED_UNKNOWN}"))
+
+
+def test_expired_token_is_401(team):
+    issued = tokens.issue_token(team, expires_at=timezone.now() - timedelta(seconds=1))
+
+    assert_unauthorized(raw_get(f"Bearer {issued.plaintext}"))
+
+
+def test_token_expiring_in_the_future_is_accepted(team):
+    issued = tokens.issue_token(team, expires_at=timezone.now() + timedelta(hours=1))
+
+    assert IdPClient(issued.plaintext).get("/Users").status_code == 200
+
+
+def test_revoked_token_is_401(team):
+    issued = tokens.issue_token(team)
+    SCIMToken.objects.filter(pk=issued.token.pk).update(revoked_at=timezone.now())
+
+    assert_unauthorized(raw_get(f"Bearer {issued.plaintext}"))
+
+
+def test_revocation_takes_effect_on_the_next_request(team):
+    idp_client = IdPClient(fresh_token(team))
+    assert idp_client.get("/Users").status_code == 200
+
+    assert tokens.revoke_tokens(team) == 1
+
+    assert_unauthorized(idp_client.get("/Users"))
+
+
+def test_revoke_by_prefix_leaves_other_tokens_working(team):
+    first = tokens.issue_token(team)
+    second = tokens.issue_token(team)
+
+    assert tokens.revoke_tokens(team, prefix=first.token.prefix) == 1
+
+    assert_unauthorized(raw_get(f"Bearer {first.plaintext}"))
+    assert IdPClient(second.plaintext).get("/Users").status_code == 200
+
+
+def test_token_of_disabled_team_is_403(team):
+    idp_client = IdPClient(fresh_token(team))
+    SCIMTeamConfig.objects.filter(team=team).update(enabled=False)
+
+    response = idp_client.get("/Users")
+
+    assert_scim_error(response, 403)
+
+
+def test_token_of_team_without_config_is_403(db):
+    bare = TeamFactory(slug="bare")
+    plaintext = "scim_" + "b" * 43
+    SCIMToken.objects.create(
+        team=bare, digest=tokens.digest(plaintext), prefix=plaintext[: tokens.DISPLAY_PREFIX_LENGTH]
+    )
+
+    response = IdPClient(plaintext).get("/Users")
+
+    assert_scim_error(response, 403)
+
+
+def test_disabled_team_token_works_again_once_reenabled(team):
+    idp_client = IdPClient(fresh_token(team))
+    SCIMTeamConfig.objects.filter(team=team).update(enabled=False)
+    assert idp_client.get("/Users").status_code == 403
+
+    SCIMTeamConfig.objects.filter(team=team).update(enabled=True)
+
+    assert idp_client.get("/Users").status_code == 200
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "bEaReR"])
+def test_scheme_is_case_insensitive(team, scheme):
+    response = raw_get(f"{scheme} {fresh_token(team)}")
+
+    assert response.status_code == 200, response.content
+
+
+# --- last_used_at ------------------------------------------------------------
+
+
+def test_last_used_at_is_empty_before_first_use(team):
+    issued = tokens.issue_token(team)
+
+    assert SCIMToken.objects.get(pk=issued.token.pk).last_used_at is None
+
+
+def test_last_used_at_is_written_on_first_use(team):
+    issued = tokens.issue_token(team)
+    before = timezone.now()
+
+    assert IdPClient(issued.plaintext).get("/Users").status_code == 200
+
+    last_used = SCIMToken.objects.get(pk=issued.token.pk).last_used_at
+    assert last_used is not None
+    assert before <= last_used <= timezone.now()
+
+
+def test_last_used_at_is_not_rewritten_within_the_interval(team):
+    issued = tokens.issue_token(team)
+    idp_client = IdPClient(issued.plaintext)
+    idp_client.get("/Users")
+    first = SCIMToken.objects.get(pk=issued.token.pk).last_used_at
+
+    assert idp_client.get("/Users").status_code == 200
+
+    assert SCIMToken.objects.get(pk=issued.token.pk).last_used_at == first
+
+
+def test_verify_token_writes_only_once_within_the_interval(team, django_assert_num_queries):
+    issued = tokens.issue_token(team)
+    with django_assert_num_queries(2):  # lookup + last_used_at update
+        assert tokens.verify_token(issued.plaintext) is not None
+
+    with django_assert_num_queries(1):  # lookup only
+        assert tokens.verify_token(issued.plaintext) is not None
+
+
+@override_settings(SCIM_PROVISIONING_TOKEN_LAST_USED_INTERVAL=600)
+def test_last_used_at_is_rewritten_after_the_interval(team):
+    issued = tokens.issue_token(team)
+    past = timezone.now() - timedelta(seconds=601)
+    SCIMToken.objects.filter(pk=issued.token.pk).update(last_used_at=past)
+
+    assert IdPClient(issued.plaintext).get("/Users").status_code == 200
+
+    last_used = SCIMToken.objects.get(pk=issued.token.pk).last_used_at
+    assert last_used > past + timedelta(seconds=600)
+
+
+@override_settings(SCIM_PROVISIONING_TOKEN_LAST_USED_INTERVAL=600)
+def test_last_used_at_is_kept_inside_a_configured_interval(team):
+    issued = tokens.issue_token(team)
+    recent = timezone.now() - timedelta(seconds=590)
+    SCIMToken.objects.filter(pk=issued.token.pk).update(last_used_at=recent)
+
+    assert IdPClient(issued.plaintext).get("/Users").status_code == 200
+
+    assert SCIMToken.objects.get(pk=issued.token.pk).last_used_at == recent
+
+
+# --- rotation ----------------------------------------------------------------
+
+
+def test_rotate_with_overlap_keeps_old_token_valid_until_overlap_ends(team):
+    old = tokens.issue_token(team)
+    before = timezone.now()
+
+    new = tokens.rotate_token(team, overlap=timedelta(hours=2))
+
+    old.token.refresh_from_db()
+    assert (
+        before + timedelta(hours=2) <= old.token.expires_at <= timezone.now() + timedelta(hours=2)
+    )
+    assert IdPClient(old.plaintext).get("/Users").status_code == 200
+    assert IdPClient(new.plaintext).get("/Users").status_code == 200
+
+
+def test_old_token_refused_once_the_overlap_has_ended(team):
+    old = tokens.issue_token(team)
+    new = tokens.rotate_token(team, overlap=timedelta(hours=2))
+    SCIMToken.objects.filter(pk=old.token.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert_unauthorized(raw_get(f"Bearer {old.plaintext}"))
+    assert IdPClient(new.plaintext).get("/Users").status_code == 200
+
+
+def test_rotate_with_zero_overlap_refuses_old_token_at_once(team):
+    old = tokens.issue_token(team)
+
+    new = tokens.rotate_token(team, overlap=timedelta(0))
+
+    old.token.refresh_from_db()
+    assert old.token.state == SCIMTokenState.EXPIRED
+    assert_unauthorized(raw_get(f"Bearer {old.plaintext}"))
+    assert IdPClient(new.plaintext).get("/Users").status_code == 200
+
+
+@override_settings(SCIM_PROVISIONING_TOKEN_ROTATION_OVERLAP_HOURS=3)
+def test_rotate_default_overlap_comes_from_settings(team):
+    old = tokens.issue_token(team)
+    before = timezone.now()
+
+    tokens.rotate_token(team)
+
+    old.token.refresh_from_db()
+    assert (
+        before + timedelta(hours=3) <= old.token.expires_at <= timezone.now() + timedelta(hours=3)
+    )
+
+
+def test_rotate_does_not_extend_an_earlier_expiry(team):
+    soon = timezone.now() + timedelta(minutes=10)
+    old = tokens.issue_token(team, expires_at=soon)
+
+    tokens.rotate_token(team, overlap=timedelta(hours=24))
+
+    old.token.refresh_from_db()
+    assert old.token.expires_at == soon
+
+
+def test_rotate_leaves_other_teams_tokens_alone(team, other_team):
+    theirs = tokens.issue_token(other_team)
+
+    tokens.rotate_token(team, overlap=timedelta(0))
+
+    theirs.token.refresh_from_db()
+    assert theirs.token.expires_at is None
+    assert IdPClient(theirs.plaintext).get("/Users").status_code == 200
+
+
+def test_two_live_tokens_work_side_by_side(team):
+    first = fresh_token(team)
+    second = fresh_token(team)
+
+    assert IdPClient(first).get("/Users").status_code == 200
+    assert IdPClient(second).get("/Users").status_code == 200
+    assert IdPClient(first).get("/Users").status_code == 200
+
+
+# --- verify_token ------------------------------------------------------------
+
+
+def test_verify_token_compares_digests_in_constant_time(team, monkeypatch):
+    issued = tokens.issue_token(team)
+    calls = []
+    original = hmac.compare_digest
+
+    def spy(a, b):
+        calls.append((a, b))
+        return original(a, b)
+
+    monkeypatch.setattr("scim_provisioning.tokens.hmac.compare_digest", spy)
+
+    assert tokens.verify_token(issued.plaintext) == issued.token
+    assert calls == [(issued.token.digest, tokens.digest(issued.plaintext))]
+
+
+def test_verify_token_returns_none_for_unknown_token(team):
+    fresh_token(team)
+
+    assert tokens.verify_token(WELL_FORMED_UNKNOWN) is None
+
+
+def test_verify_token_returns_none_for_malformed_token(team, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert tokens.verify_token("Bearer nonsense") is None
+
+
+def test_state_reports_revoked_over_expired(team):
+    issued = tokens.issue_token(team, expires_at=timezone.now() - timedelta(hours=1))
+    SCIMToken.objects.filter(pk=issued.token.pk).update(revoked_at=timezone.now())
+
+    assert SCIMToken.objects.get(pk=issued.token.pk).state == SCIMTokenState.REVOKED
