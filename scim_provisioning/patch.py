@@ -76,11 +76,23 @@ class PatchDocument:
             if key.lower() in _SERVER_OWNED:
                 continue  # Okta sends the resource's own "id" along; it is not a change.
             extension = self.extensions.get(key.lower())
-            if extension is not None and isinstance(item, dict):
-                for sub_key, sub_item in item.items():
-                    self._apply_path(document, op, f"{extension.id}:{sub_key}", sub_item, True)
+            if extension is not None:
+                self._apply_extension(document, op, extension, item)
             else:
                 self._apply_path(document, op, key, item, True)
+
+    def _apply_extension(
+        self, document: dict[str, Any], op: str, extension: Schema, value: Any
+    ) -> None:
+        """An operation on a whole extension: its attributes, one by one."""
+        if op == "remove":
+            document.pop(extension.id, None)
+            return
+        if not isinstance(value, dict):
+            raise InvalidValue(f"The value for '{extension.id}' must be an object.")
+        for key, item in value.items():
+            if key.lower() not in _SERVER_OWNED:
+                self._apply_path(document, op, f"{extension.id}:{key}", item, True)
 
     def _target(self, path: str) -> Target | None:
         container: str | None = None
@@ -130,6 +142,10 @@ class PatchDocument:
     def _apply_path(
         self, document: dict[str, Any], op: str, path: str, value: Any, operation_has_value: bool
     ) -> None:
+        extension = self.extensions.get(path.strip().lower())
+        if extension is not None:
+            self._apply_extension(document, op, extension, value)
+            return
         target = self._target(path)
         if target is None:
             logger.warning("SCIM PATCH ignored an unsupported attribute path %r", path)

@@ -19,6 +19,7 @@ app_name = "scim_provisioning"
 
 urlpatterns = [
     path("", NotFoundView.as_view(), name="root"),
+    re_path(r"^(?:[A-Za-z]+/)?\.search/?$", NotImplementedView.as_view(), name="search"),
     re_path(r"^Users/?$", UserListView.as_view(), name="users"),
     re_path(r"^Users/(?P<pk>[^/]+)/?$", UserDetailView.as_view(), name="user"),
     re_path(

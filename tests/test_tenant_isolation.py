@@ -50,7 +50,7 @@ def test_other_teams_token_gets_404_on_every_method(other_idp, ada, team, method
 
     assert response.status_code == 404
     assert response.json()["status"] == "404"
-    assert "ada" not in response.content.decode()
+    assert "ada@acme.com" not in response.content.decode()
     _unchanged(ada, team)
 
 

@@ -403,9 +403,16 @@ class TestManager:
         assert response.json()[ENTERPRISE]["manager"] == {
             "value": boss["id"],
             "$ref": f"http://testserver/scim/v2/Users/{boss['id']}",
-            "displayName": "The Boss",
         }
         assert str(SCIMUser.objects.get(pk=ada["id"]).manager_id) == boss["id"]
+
+    def test_the_managers_display_name_is_returned_on_request(self, idp, provision):
+        boss = provision("boss@acme.com", displayName="The Boss")
+        ada = provision("ada@acme.com", **{ENTERPRISE: {"manager": {"value": boss["id"]}}})
+
+        body = idp.get(f"/Users/{ada['id']}", {"attributes": f"{ENTERPRISE}:manager"}).json()
+
+        assert body[ENTERPRISE]["manager"]["displayName"] == "The Boss"
 
     def test_manager_in_a_post_body(self, idp, provision):
         boss = provision("boss@acme.com")

@@ -154,18 +154,25 @@ def state_from_document(document: Document) -> UserState:
     )
 
 
-def user_to_scim(record: SCIMUser, base_url: str) -> dict[str, Any]:
-    """The full SCIM representation of a record (before attribute projection)."""
+def user_to_scim(
+    record: SCIMUser, base_url: str, *, manager_display_name: bool = False
+) -> dict[str, Any]:
+    """The SCIM representation of a record, before attribute projection.
+
+    The manager's ``displayName`` is ``returned: request`` (it costs a join
+    and clients compare the manager they set with the one they read back), so
+    it is included only when ``manager_display_name`` says it was asked for.
+    """
     location = f"{base_url}/Users/{record.id}"
     stored = dict(record.attributes)
     enterprise = dict(stored.pop(_ENTERPRISE_KEY, None) or {})
     if record.manager_id is not None:
-        manager = record.manager
         enterprise["manager"] = {
             "value": str(record.manager_id),
             "$ref": f"{base_url}/Users/{record.manager_id}",
-            "displayName": _display_name(manager) if manager is not None else None,
         }
+        if manager_display_name and record.manager is not None:
+            enterprise["manager"]["displayName"] = _display_name(record.manager)
     resource: dict[str, Any] = {
         "schemas": [USER_SCHEMA_URN] + ([ENTERPRISE_USER_SCHEMA_URN] if enterprise else []),
         "id": str(record.id),

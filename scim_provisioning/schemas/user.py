@@ -8,15 +8,18 @@ USER_SCHEMA_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE_USER_SCHEMA_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 
-def _typed_values(name: str, description: str, types: tuple[str, ...]) -> Attribute:
+def _typed_values(
+    name: str, description: str, types: tuple[str, ...], *, required: bool = False
+) -> Attribute:
     """A multi-valued ``value``/``type``/``primary`` attribute such as ``emails``."""
     return Attribute(
         name,
         type="complex",
         multi_valued=True,
+        required=required,
         description=description,
         sub_attributes=(
-            Attribute("value", description=f"The {description.lower()} value."),
+            Attribute("value", required=required, description=f"The {description.lower()} value."),
             Attribute(
                 "type", description="A label: " + ", ".join(types) + ".", canonical_values=types
             ),
@@ -56,14 +59,23 @@ USER_SCHEMA = Schema(
         Attribute("preferredLanguage", description="Preferred language, e.g. en-US."),
         Attribute("locale", description="Default location for localisation, e.g. en-US."),
         Attribute("timezone", description="Time zone in IANA format, e.g. Europe/Paris."),
-        Attribute("active", type="boolean", description="Whether the user may use the team."),
+        # Always has a value here: a create without it means true, and a seat
+        # is either taken or not, so it cannot be removed (only set to false).
+        Attribute(
+            "active",
+            type="boolean",
+            required=True,
+            description="Whether the user holds a seat in the team; true when a create omits it.",
+        ),
         Attribute(
             "password",
             mutability="writeOnly",
             returned="never",
             description="Accepted and discarded: accounts provisioned by SCIM sign in through SSO.",
         ),
-        _typed_values("emails", "Email addresses", ("work", "home", "other")),
+        # The host account is keyed by email. A userName that is an email address
+        # stands in when a client sends none (OneLogin's Core Schema connector).
+        _typed_values("emails", "Email addresses", ("work", "home", "other"), required=True),
         _typed_values(
             "phoneNumbers", "Phone numbers", ("work", "home", "mobile", "fax", "pager", "other")
         ),
@@ -113,12 +125,15 @@ ENTERPRISE_USER_SCHEMA = Schema(
                 Attribute(
                     "$ref",
                     type="reference",
-                    mutability="readOnly",
                     reference_types=("User",),
-                    description="The manager's URI.",
+                    description="The manager's URI (derived from value).",
                 ),
                 Attribute(
-                    "displayName", mutability="readOnly", description="The manager's displayName."
+                    "displayName",
+                    mutability="readOnly",
+                    returned="request",
+                    description="The manager's displayName; returned when asked for with "
+                    "attributes=...:manager.",
                 ),
             ),
         ),

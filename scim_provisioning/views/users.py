@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -78,6 +79,7 @@ USER_FILTERS: FilterMap = {
 
 _PATCHER = PatchDocument(USER_SCHEMA, (ENTERPRISE_USER_SCHEMA,))
 _KNOWN_URNS = (USER_SCHEMA_URN, ENTERPRISE_USER_SCHEMA_URN)
+_MANAGER_PATH = (_ENTERPRISE, "manager")
 
 
 class UserViewMixin(SCIMView):
@@ -85,14 +87,26 @@ class UserViewMixin(SCIMView):
         """The team's users, ready to be filtered on ``userName`` through its index."""
         return team_users(self.config).alias(user_name_ci=Lower("user_name"))
 
-    def render(self, record: SCIMUser, status: int = 200, **headers: str) -> Response:
+    def represent(self, records: list[SCIMUser]) -> list[dict[str, Any]]:
+        """The records as SCIM JSON, projected by ``attributes``/``excludedAttributes``."""
         include = parse_attribute_list(
             self.query_param("attributes"), known_urns=_KNOWN_URNS, core_urn=USER_SCHEMA_URN
         )
         exclude = parse_attribute_list(
             self.query_param("excludedAttributes"), known_urns=_KNOWN_URNS, core_urn=USER_SCHEMA_URN
         )
-        body = project(user_to_scim(record, self.base_url), include=include, exclude=exclude)
+        manager_display_name = _MANAGER_PATH in include
+        return [
+            project(
+                user_to_scim(r, self.base_url, manager_display_name=manager_display_name),
+                include=include,
+                exclude=exclude,
+            )
+            for r in records
+        ]
+
+    def render(self, record: SCIMUser, status: int = 200, **headers: str) -> Response:
+        (body,) = self.represent([record])
         return Response(body, status=status, headers={"ETag": record.etag, **headers})
 
 
