@@ -141,10 +141,9 @@ def scim_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         headers["WWW-Authenticate"] = api_exc.auth_header
     if getattr(api_exc, "wait", None):
         headers["Retry-After"] = str(int(api_exc.wait))
-    if isinstance(api_exc, drf.MethodNotAllowed):
-        allowed = context.get("view")
-        if allowed is not None:
-            headers["Allow"] = ", ".join(allowed.allowed_methods)
+    view = context.get("view")
+    if isinstance(api_exc, drf.MethodNotAllowed) and view is not None:
+        headers["Allow"] = ", ".join(view.allowed_methods)
     status = api_exc.status_code
     return Response(
         error_body(status, _detail_text(api_exc), scim_type), status=status, headers=headers

@@ -34,6 +34,8 @@ _STRING_LOOKUPS = {
     "ew": "endswith",
 }
 _ORDER_LOOKUPS = {"gt": "gt", "ge": "gte", "lt": "lt", "le": "lte"}
+#: A comparison value that no stored value can equal (e.g. an id that is no UUID).
+_NOTHING = object()
 
 
 @dataclass(frozen=True)
@@ -172,9 +174,6 @@ class _Walker:
             except ValueError:
                 return _NOTHING  # no id of ours looks like this: matches nothing
         return raw.lower() if field.folded else raw
-
-
-_NOTHING = object()
 
 
 def _path_text(path: ast.AttrPath, namespace: ast.AttrPath | None) -> str:

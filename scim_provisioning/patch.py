@@ -320,8 +320,7 @@ def _matches(node: Any, item: dict[str, Any]) -> bool:
 def _compare(actual: Any, operator: str, expected: str | None) -> bool:
     if actual is None or expected is None:
         return operator == "ne" and actual != expected
-    left = str(actual).lower() if not isinstance(actual, bool) else str(actual).lower()
-    right = expected.lower()
+    left, right = str(actual).lower(), expected.lower()  # booleans compare as "true"/"false"
     return {
         "eq": left == right,
         "ne": left != right,

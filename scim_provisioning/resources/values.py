@@ -10,6 +10,7 @@ What cannot be read as the schema's type is a 400 ``invalidValue``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..exceptions import InvalidValue
@@ -23,7 +24,7 @@ def coerce(attribute: Attribute, value: Any, *, path: str | None = None) -> Any:
         return None
     if attribute.multi_valued:
         items = value if isinstance(value, list) else [value]
-        single = Attribute(**{**attribute.__dict__, "multi_valued": False})
+        single = replace(attribute, multi_valued=False)
         coerced = [coerce(single, item, path=path) for item in items]
         return [item for item in coerced if item not in (None, {})]
     if isinstance(value, list):

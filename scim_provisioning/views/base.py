@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django.urls import reverse
@@ -56,7 +57,7 @@ class SCIMView(APIView):
         assert config is not None  # SCIMEnabledForTeam let the request through
         return config
 
-    @property
+    @cached_property
     def base_url(self) -> str:
         """The absolute SCIM base URL, e.g. ``https://example.com/scim/v2``."""
         return app_settings.BASE_URL or self.request.build_absolute_uri(
