@@ -17,6 +17,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.module_loading import import_string
 
 from .conf import app_settings
@@ -121,6 +122,54 @@ class DefaultAdapter:
                     **app_settings.MEMBERSHIP_DEFAULTS,
                 }
             )
+
+    def group_members_changed(self, config: Any, user_ids: set[Any]) -> None:
+        """Groups changed for these SCIM users (ids of SCIMUser): map groups onto the host.
+
+        The default grants the team roles that ``config.group_roles`` names
+        (``{"Acme Admins": "admin"}``) on the ``MEMBERSHIP_ROLE_FIELD`` of the
+        membership: a user in such a group gets its role, and one in none falls
+        back to the default role of ``MEMBERSHIP_DEFAULTS``. Roles that no group
+        grants (an owner, say) are never touched. A fixed number of statements
+        whatever the number of users: one read, one UPDATE per role.
+        """
+        role_field = app_settings.MEMBERSHIP_ROLE_FIELD
+        group_roles = {name.lower(): role for name, role in (config.group_roles or {}).items()}
+        if not role_field or not group_roles:
+            return
+        # Imported here so that host code can import adapters before the app registry is ready.
+        from .models import SCIMGroupMembership, SCIMUser
+
+        default_role = app_settings.MEMBERSHIP_DEFAULTS.get(role_field)
+        managed_roles = set(group_roles.values()) | ({default_role} if default_role else set())
+        ranking = list(dict.fromkeys(group_roles.values()))  # the first listed role wins
+        granted: dict[Any, str] = {}
+        rows = (
+            SCIMGroupMembership.objects.filter(user_id__in=user_ids, group__team_id=config.team_id)
+            .annotate(group_name=Lower("group__display_name"))
+            .filter(group_name__in=list(group_roles))
+            .values_list("user__user_id", "group_name")
+        )
+        for account_id, group_name in rows:
+            role = group_roles[group_name]
+            if account_id not in granted or ranking.index(role) < ranking.index(
+                granted[account_id]
+            ):
+                granted[account_id] = role
+        accounts = SCIMUser.objects.filter(pk__in=user_ids).values_list("user_id", flat=True)
+        by_role: dict[str, list[Any]] = {}
+        for account_id in accounts:
+            role = granted.get(account_id, default_role)
+            if role:
+                by_role.setdefault(role, []).append(account_id)
+        for role, account_ids in by_role.items():
+            self._memberships().filter(
+                **{
+                    f"{self._team_field}_id": config.team_id,
+                    f"{self._user_field}_id__in": account_ids,
+                    f"{role_field}__in": managed_roles,
+                }
+            ).update(**{role_field: role})
 
     def remove_membership(self, team_id: Any, user: User) -> None:
         """Remove the person from the team (a SCIM DELETE)."""

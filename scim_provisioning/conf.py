@@ -60,6 +60,14 @@ class AppSettings:
         return self._get("MEMBERSHIP_ACTIVE_FIELD", "is_active")
 
     @property
+    def MEMBERSHIP_ROLE_FIELD(self) -> str | None:  # noqa: N802
+        """Field of the membership holding the team role, for ``SCIMTeamConfig.group_roles``.
+
+        ``None`` (the default): IdP groups grant no roles.
+        """
+        return self._get("MEMBERSHIP_ROLE_FIELD", None)
+
+    @property
     def MEMBERSHIP_DEFAULTS(self) -> dict[str, Any]:  # noqa: N802
         """Extra field values for memberships the app creates, e.g. ``{"role": "member"}``."""
         return dict(self._get("MEMBERSHIP_DEFAULTS", {}))

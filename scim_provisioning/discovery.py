@@ -5,15 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from .conf import app_settings
-from .schemas import ENTERPRISE_USER_SCHEMA_URN, PUBLISHED_SCHEMAS, USER_SCHEMA_URN
+from .resource_types import RESOURCE_TYPES
+from .schemas import PUBLISHED_SCHEMAS
 
 SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
-
-#: id → (endpoint, description, schema, extensions)
-RESOURCE_TYPES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
-    "User": ("/Users", "User Account", USER_SCHEMA_URN, (ENTERPRISE_USER_SCHEMA_URN,)),
-}
 
 
 def service_provider_config(base_url: str) -> dict[str, Any]:
@@ -24,7 +20,7 @@ def service_provider_config(base_url: str) -> dict[str, Any]:
         "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": True, "maxResults": app_settings.MAX_PAGE_SIZE},
         "changePassword": {"supported": False},
-        "sort": {"supported": False},
+        "sort": {"supported": True},
         "etag": {"supported": True},
         "authenticationSchemes": [
             {
@@ -42,15 +38,15 @@ def service_provider_config(base_url: str) -> dict[str, Any]:
 
 
 def resource_type(name: str, base_url: str) -> dict[str, Any]:
-    endpoint, description, schema, extensions = RESOURCE_TYPES[name]
+    kind = RESOURCE_TYPES[name]
     return {
         "schemas": [RESOURCE_TYPE_SCHEMA],
         "id": name,
         "name": name,
-        "endpoint": endpoint,
-        "description": description,
-        "schema": schema,
-        "schemaExtensions": [{"schema": urn, "required": False} for urn in extensions],
+        "endpoint": kind.endpoint,
+        "description": kind.description,
+        "schema": kind.schema.id,
+        "schemaExtensions": [{"schema": e.id, "required": False} for e in kind.extensions],
         "meta": {"resourceType": "ResourceType", "location": f"{base_url}/ResourceTypes/{name}"},
     }
 

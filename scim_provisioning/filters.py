@@ -1,28 +1,34 @@
-"""SCIM filters (RFC 7644 §3.4.2.2) → Django ``Q`` objects.
+"""SCIM filters (RFC 7644 §3.4.2.2) → Django ``Q`` objects, and ``sortBy``.
 
 The grammar comes from scim2-filter-parser's lexer and parser; the walk from
 its tree to ``Q`` is ours, because its own transpiler silently drops the
 attributes it has no mapping for inside ``and``/``or`` (a filter that should
 match nobody then matches everybody). Here every attribute is looked up in a
-:class:`FilterMap`; an unknown one, an unsupported operator or a malformed
+:data:`FilterMap`; an unknown one, an unsupported operator or a malformed
 value is a 400 ``invalidFilter``. The resulting ``Q`` is always applied to a
 queryset that is already scoped to the token's team.
+
+Multi-valued attributes (``emails``, ``groups``, ``members``) live in rows of
+their own: a comparison on them, or a value path such as
+``emails[type eq "work" and value co "@acme.com"]``, becomes one ``EXISTS``
+subquery, so every condition inside brackets holds for the same value.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
 from django.utils.dateparse import parse_datetime
 from scim2_filter_parser import ast
 from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser
 
 from .conf import app_settings
-from .exceptions import InvalidFilter
+from .exceptions import InvalidFilter, InvalidValue
 
 MAX_DEPTH = 32
 
@@ -55,8 +61,28 @@ class FilterField:
     empty: Any = None  # the stored value meaning "absent", for ``pr``
 
 
-#: (schema URN or None, attribute, sub-attribute) → field, all lower case.
-FilterMap = dict[tuple[str | None, str, str | None], FilterField]
+@dataclass(frozen=True)
+class MultiValued:
+    """A multi-valued attribute kept in rows of ``model``, linked by ``link`` to the resource.
+
+    ``fields`` maps its sub-attributes (lower case) to fields of ``model``;
+    ``default`` is the sub-attribute a bare ``emails eq "x"`` compares.
+    """
+
+    model: type[models.Model]
+    link: str
+    fields: dict[str, FilterField]
+    where: dict[str, Any] = field(default_factory=dict)
+    default: str = "value"
+
+    def exists(self, condition: Q) -> Exists:
+        rows = self.model._default_manager.filter(**{self.link: OuterRef("pk")}, **self.where)
+        return Exists(rows.filter(condition))
+
+
+#: (schema URN or None, attribute, sub-attribute) → where it lives, all lower case.
+#: A :class:`MultiValued` entry is keyed with a ``None`` sub-attribute.
+FilterMap = dict[tuple[str | None, str, str | None], "FilterField | MultiValued"]
 
 
 def parse_filter(text: str) -> ast.Filter:
@@ -67,6 +93,8 @@ def parse_filter(text: str) -> ast.Filter:
         )
     try:
         return SCIMParser().parse(SCIMLexer().tokenize(text))
+    except RecursionError as exc:
+        raise InvalidFilter(f"The filter is nested deeper than {MAX_DEPTH} levels.") from exc
     except Exception as exc:  # the lexer raises ValueError, the parser its own error
         raise InvalidFilter(f"The filter could not be parsed: {exc}") from exc
 
@@ -74,7 +102,29 @@ def parse_filter(text: str) -> ast.Filter:
 def filter_to_q(text: str, fields: FilterMap, core_schema: str) -> Q:
     """The ``Q`` that selects what the filter ``text`` selects."""
     tree = parse_filter(text)
-    return _Walker(fields, core_schema.lower()).visit(tree, namespace=None, depth=0)
+    return _Walker(fields, core_schema.lower()).visit(tree, scope=None, depth=0)
+
+
+def sort_field(
+    path: str, sorts: dict[tuple[str | None, str, str | None], str], core_schema: str
+) -> str:
+    """The field to order by for ``sortBy=path``; an unsortable path is a 400 ``invalidValue``."""
+    uri, name, sub = _split_path(path, core_schema.lower())
+    found = sorts.get((uri, name, sub))
+    if found is None:
+        raise InvalidValue(f"Sorting by '{path}' is not supported.")
+    return found
+
+
+def _split_path(path: str, core_schema: str) -> tuple[str | None, str, str | None]:
+    folded = path.strip().lower()
+    uri = None
+    if folded.startswith("urn:"):
+        uri, _, folded = folded.rpartition(":")
+        if uri == core_schema:
+            uri = None
+    name, _, sub = folded.partition(".")
+    return uri, name, sub or None
 
 
 class _Walker:
@@ -82,52 +132,72 @@ class _Walker:
         self.fields = fields
         self.core_schema = core_schema
 
-    def visit(self, node: Any, namespace: ast.AttrPath | None, depth: int) -> Q:
+    def visit(self, node: Any, scope: MultiValued | None, depth: int) -> Q:
         if depth > MAX_DEPTH:
             raise InvalidFilter(f"The filter is nested deeper than {MAX_DEPTH} levels.")
         if isinstance(node, ast.Filter):
-            inner_namespace = node.namespace or namespace
-            query = self.visit(node.expr, inner_namespace, depth + 1)
+            if node.namespace is not None and scope is None:
+                # A value path: emails[type eq "work"] selects resources that
+                # have one email satisfying everything inside the brackets.
+                multi = self.multi_valued(node.namespace)
+                query: Q = Q(multi.exists(self.visit(node.expr, multi, depth + 1)))
+            else:
+                query = self.visit(node.expr, scope, depth + 1)
             return ~query if node.negated else query
         if isinstance(node, ast.LogExpr):
-            left = self.visit(node.expr1, namespace, depth + 1)
-            right = self.visit(node.expr2, namespace, depth + 1)
+            left = self.visit(node.expr1, scope, depth + 1)
+            right = self.visit(node.expr2, scope, depth + 1)
             return left & right if node.op.lower() == "and" else left | right
         if isinstance(node, ast.AttrExpr):
-            return self.comparison(node, namespace, depth)
+            return self.comparison(node, scope, depth)
         raise InvalidFilter("The filter is not supported.")
 
-    def comparison(self, node: ast.AttrExpr, namespace: ast.AttrPath | None, depth: int) -> Q:
+    def comparison(self, node: ast.AttrExpr, scope: MultiValued | None, depth: int) -> Q:
         path = node.attr_path
-        extra = Q()
-        if isinstance(path.attr_name, ast.Filter):
-            # emails[type eq "work"].value eq "x": the bracket filter narrows the
-            # multi-valued attribute and the comparison applies to its sub-attribute.
-            value_path = path.attr_name
-            extra = self.visit(value_path.expr, value_path.namespace, depth + 1)
-            path = value_path.namespace
-            namespace = None
-        field = self.resolve(path, namespace)
         operator = node.value.lower()
         raw = node.comp_value.value if node.comp_value is not None else None
-        return extra & self.compare(field, operator, raw, _path_text(path, namespace))
+        if isinstance(path.attr_name, ast.Filter):
+            # emails[type eq "work"].value eq "x": both conditions on one email.
+            value_path = path.attr_name
+            multi = self.multi_valued(value_path.namespace)
+            inner = self.visit(value_path.expr, multi, depth + 1)
+            sub = value_path.namespace.sub_attr
+            target = self.sub_field(multi, sub.value if sub else None, value_path.namespace)
+            return Q(multi.exists(inner & self.compare(target, operator, raw, _text(path))))
+        if scope is not None:
+            if path.sub_attr is not None or path.uri:
+                raise InvalidFilter(f"'{_text(path)}' cannot be used inside brackets.")
+            target = self.sub_field(scope, path.attr_name, path)
+            return self.compare(target, operator, raw, _text(path))
+        uri, name, sub = self.key(path)
+        found = self.fields.get((uri, name, None))
+        if isinstance(found, MultiValued):
+            target = self.sub_field(found, sub, path)
+            return Q(found.exists(self.compare(target, operator, raw, _text(path))))
+        found = self.fields.get((uri, name, sub))
+        if not isinstance(found, FilterField):
+            raise InvalidFilter(f"Filtering on '{_text(path)}' is not supported.")
+        return self.compare(found, operator, raw, _text(path))
 
-    def resolve(self, path: ast.AttrPath, namespace: ast.AttrPath | None) -> FilterField:
+    def key(self, path: ast.AttrPath) -> tuple[str | None, str, str | None]:
         uri = (path.uri or "").lower() or None
         if uri == self.core_schema:
             uri = None
-        name = path.attr_name.lower()
         sub = path.sub_attr.value.lower() if path.sub_attr else None
-        if namespace is not None:
-            # Inside brackets, names are sub-attributes of the bracketed attribute.
-            uri = (namespace.uri or "").lower() or None
-            if uri == self.core_schema:
-                uri = None
-            name, sub = namespace.attr_name.lower(), name
-        field = self.fields.get((uri, name, sub))
-        if field is None:
-            raise InvalidFilter(f"Filtering on '{_path_text(path, namespace)}' is not supported.")
-        return field
+        return uri, path.attr_name.lower(), sub
+
+    def multi_valued(self, path: ast.AttrPath) -> MultiValued:
+        uri, name, _ = self.key(path)
+        found = self.fields.get((uri, name, None))
+        if not isinstance(found, MultiValued):
+            raise InvalidFilter(f"'{_text(path)}' is not a multi-valued attribute.")
+        return found
+
+    def sub_field(self, multi: MultiValued, sub: str | None, path: ast.AttrPath) -> FilterField:
+        found = multi.fields.get((sub or multi.default).lower())
+        if found is None:
+            raise InvalidFilter(f"Filtering on '{_text(path)}' is not supported.")
+        return found
 
     def compare(self, field: FilterField, operator: str, raw: str | None, path: str) -> Q:
         if operator == "pr":
@@ -176,10 +246,9 @@ class _Walker:
         return raw.lower() if field.folded else raw
 
 
-def _path_text(path: ast.AttrPath, namespace: ast.AttrPath | None) -> str:
-    text = path.attr_name if isinstance(path.attr_name, str) else "?"
-    if path.sub_attr:
-        text += "." + path.sub_attr.value
-    if namespace is not None:
-        text = f"{namespace.attr_name}[{text}]"
-    return text
+def _text(path: Any) -> str:
+    if isinstance(path, ast.AttrPath):
+        name = path.attr_name if isinstance(path.attr_name, str) else "?"
+        text = f"{path.uri}:{name}" if path.uri else name
+        return f"{text}.{path.sub_attr.value}" if path.sub_attr else text
+    return "?"

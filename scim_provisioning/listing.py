@@ -1,52 +1,167 @@
-"""ListResponse and its paging parameters (RFC 7644 §3.4.2.4)."""
+"""Lists and searches (RFC 7644 §3.4.2, §3.4.3): one request shape, GET or ``.search``.
+
+A list request is read the same way from query parameters or from a
+``SearchRequest`` body; it runs as one COUNT and one page query per resource
+type, so its cost does not grow with the team.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import F
+
 from .conf import app_settings
-from .exceptions import InvalidValue
+from .exceptions import InvalidFilter, InvalidSyntax, InvalidValue
+from .filters import filter_to_q, sort_field
+from .models import SCIMTeamConfig
+from .resource_types import ResourceType
 
 LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+SEARCH_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+_PARAMETERS = (
+    "filter",
+    "startIndex",
+    "count",
+    "attributes",
+    "excludedAttributes",
+    "sortBy",
+    "sortOrder",
+)
 
 
 @dataclass(frozen=True)
-class Page:
-    """1-based ``start_index`` and a ``count`` already clamped to the configured maximum."""
+class ListRequest:
+    """What a list or search asks for; ``count`` is already clamped to the configured maximum."""
 
+    filter: str | None
     start_index: int
     count: int
+    attributes: Any
+    excluded_attributes: Any
+    sort_by: str | None
+    descending: bool
 
     @property
     def offset(self) -> int:
         return self.start_index - 1
 
+    @classmethod
+    def from_parameters(cls, get: Callable[[str], Any]) -> ListRequest:
+        """From a lookup of the request's parameters (query string or search body)."""
+        start = _integer("startIndex", get("startIndex"))
+        size = _integer("count", get("count"))
+        start = 1 if start is None or start < 1 else start
+        size = app_settings.DEFAULT_PAGE_SIZE if size is None else size
+        order = (get("sortOrder") or "ascending").strip().lower()
+        if order not in ("ascending", "descending"):
+            raise InvalidValue("'sortOrder' is 'ascending' or 'descending'.")
+        text = get("filter")
+        if text is not None and not isinstance(text, str):
+            raise InvalidFilter("'filter' must be a string.")
+        sort_by = get("sortBy")
+        if sort_by is not None and not isinstance(sort_by, str):
+            raise InvalidValue("'sortBy' must be a string.")
+        return cls(
+            filter=text or None,
+            start_index=start,
+            count=max(0, min(size, app_settings.MAX_PAGE_SIZE)),
+            attributes=get("attributes"),
+            excluded_attributes=get("excludedAttributes"),
+            sort_by=sort_by or None,
+            descending=order == "descending",
+        )
 
-def _integer(name: str, raw: str | None) -> int | None:
-    if raw is None or raw.strip() == "":
+    @classmethod
+    def from_body(cls, body: Any) -> ListRequest:
+        """From a ``POST .search`` body (its parameter names matched case-insensitively)."""
+        if not isinstance(body, dict):
+            raise InvalidSyntax("The search body must be a JSON object.")
+        fields = {k.lower(): v for k, v in body.items()}
+        return cls.from_parameters(lambda name: fields.get(name.lower()))
+
+
+def _integer(name: str, raw: Any) -> int | None:
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         return None
+    if isinstance(raw, bool):
+        raise InvalidValue(f"'{name}' must be an integer, not {raw!r}.")
     try:
-        return int(raw.strip())
-    except ValueError as exc:
+        return int(raw.strip() if isinstance(raw, str) else raw)
+    except (TypeError, ValueError) as exc:
         raise InvalidValue(f"'{name}' must be an integer, not {raw!r}.") from exc
 
 
-def read_page(start_index: str | None, count: str | None) -> Page:
-    """Paging as RFC 7644 asks: ``startIndex`` below 1 is 1; ``count`` is clamped to [0, max]."""
-    start = _integer("startIndex", start_index)
-    size = _integer("count", count)
-    start = 1 if start is None or start < 1 else start
-    size = app_settings.DEFAULT_PAGE_SIZE if size is None else size
-    size = max(0, min(size, app_settings.MAX_PAGE_SIZE))
-    return Page(start_index=start, count=size)
+def matching(kind: ResourceType, config: SCIMTeamConfig, request: ListRequest) -> Any:
+    """The team's records of ``kind`` that the request's filter selects, in a stable order."""
+    records = kind.queryset(config)
+    if request.filter:
+        records = records.filter(filter_to_q(request.filter, kind.filters, kind.schema.id))
+    order = ["created", "id"]
+    if request.sort_by:
+        field = F(sort_field(request.sort_by, kind.sorts, kind.schema.id))
+        order.insert(
+            0, field.desc(nulls_last=True) if request.descending else field.asc(nulls_last=True)
+        )
+    elif request.descending:
+        order = ["-created", "-id"]
+    return records.order_by(*order)
 
 
-def list_response(resources: list[dict[str, Any]], total: int, start_index: int) -> dict[str, Any]:
+def list_resources(
+    kinds: list[ResourceType], config: SCIMTeamConfig, request: ListRequest, base_url: str
+) -> dict[str, Any]:
+    """A ListResponse over one or several resource types (the root ``.search``).
+
+    Over several types, results run type after type; a filter naming an
+    attribute that one type lacks selects nothing of that type, and is an
+    error only when no type knows it.
+    """
+    selections = {
+        k.name: k.selection(request.attributes, request.excluded_attributes) for k in kinds
+    }
+    selected: list[tuple[ResourceType, Any, int]] = []
+    errors: list[InvalidFilter] = []
+    for kind in kinds:
+        try:
+            records = matching(kind, config, request)
+        except InvalidFilter as exc:
+            errors.append(exc)
+            continue
+        selected.append((kind, records, records.count()))
+    if not selected:
+        raise errors[0]
+
+    total = sum(count for _, _, count in selected)
+    resources: list[dict[str, Any]] = []
+    offset, room = request.offset, request.count
+    for kind, records, count in selected:
+        if room <= 0:
+            break
+        if offset >= count:
+            offset -= count
+            continue
+        page = list(records[offset : offset + room])
+        resources += kind.represent(page, base_url, selections[kind.name])
+        room -= len(page)
+        offset = 0
     return {
         "schemas": [LIST_RESPONSE_SCHEMA],
         "totalResults": total,
-        "startIndex": start_index,
+        "startIndex": request.start_index,
+        "itemsPerPage": len(resources),
+        "Resources": resources,
+    }
+
+
+def list_response(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """A complete, unpaged ListResponse (discovery endpoints)."""
+    return {
+        "schemas": [LIST_RESPONSE_SCHEMA],
+        "totalResults": len(resources),
+        "startIndex": 1,
         "itemsPerPage": len(resources),
         "Resources": resources,
     }

@@ -31,6 +31,14 @@ class SCIMTeamConfig(models.Model):
         default=False,
         help_text="Staff switch. While off, the team's tokens are refused with a 403.",
     )
+    group_roles = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            "Team roles granted by IdP groups, by group displayName, e.g. "
+            '{"Acme Admins": "admin"}. The host adapter applies them.'
+        ),
+    )
     verified_domains = models.JSONField(
         default=list,
         blank=True,
@@ -125,7 +133,6 @@ class SCIMUser(models.Model):
     email = models.CharField(
         max_length=254, blank=True, help_text="Primary email, lower-cased, as the IdP sent it."
     )
-    email_type = models.CharField(max_length=32, blank=True)
     active = models.BooleanField(default=True)
     attributes = models.JSONField(default=dict, blank=True)
     manager = models.ForeignKey(
@@ -166,3 +173,114 @@ class SCIMUser(models.Model):
         """Mark a change: bump the version and the modification time."""
         self.version += 1
         self.last_modified = timezone.now()
+
+    def value_rows(self) -> list[SCIMUserValue]:
+        """The SCIMUserValue rows mirroring this record's ``emails`` and ``phoneNumbers``."""
+        return [
+            SCIMUserValue(
+                user=self,
+                attribute=attribute,
+                type=str(item.get("type") or "").lower()[:32],
+                value=str(item["value"]).lower()[:255],
+                primary=bool(item.get("primary")),
+            )
+            for attribute in MULTI_VALUED_ATTRIBUTES
+            for item in self.attributes.get(attribute) or []
+            if isinstance(item, dict) and item.get("value") not in (None, "")
+        ]
+
+    def write_values(self, *, replace: bool = True) -> None:
+        """Store :meth:`value_rows` (one DELETE when replacing, one INSERT)."""
+        if replace:
+            SCIMUserValue.objects.filter(user=self).delete()
+        rows = self.value_rows()
+        if rows:
+            SCIMUserValue.objects.bulk_create(rows)
+
+
+#: Multi-valued User attributes mirrored into SCIMUserValue rows for filtering.
+MULTI_VALUED_ATTRIBUTES = ("emails", "phoneNumbers")
+
+
+class SCIMUserValue(models.Model):
+    """One value of a user's multi-valued attribute (``emails``, ``phoneNumbers``).
+
+    A copy of what ``SCIMUser.attributes`` holds, kept so that filters such as
+    ``emails[type eq "work"].value eq "x"`` run in the database on an index.
+    """
+
+    user = models.ForeignKey(SCIMUser, on_delete=models.CASCADE, related_name="values")
+    attribute = models.CharField(max_length=32)
+    type = models.CharField(max_length=32, blank=True)
+    value = models.CharField(
+        max_length=255, help_text="Lower-cased: these values are not caseExact."
+    )
+    primary = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = "SCIM user value"
+        indexes = [
+            models.Index(fields=["attribute", "value"], name="scim_user_value_lookup"),
+            models.Index(fields=["user", "attribute"], name="scim_user_value_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attribute}: {self.value}"
+
+
+class SCIMGroup(models.Model):
+    """A team's group as its IdP pushed it. ``id`` is what the IdP sees."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(TEAM_MODEL, on_delete=models.CASCADE, related_name="scim_groups")
+    display_name = models.CharField(max_length=255)
+    # NULL, not "": an absent externalId must not collide with or match an empty one.
+    external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    members = models.ManyToManyField(
+        SCIMUser, through="SCIMGroupMembership", related_name="scim_groups"
+    )
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    last_modified = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "SCIM group"
+        constraints = [
+            # Entra matches groups by displayName, so it is unique per team.
+            models.UniqueConstraint(
+                "team", Lower("display_name"), name="scim_group_unique_name_per_team"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["team", "created", "id"], name="scim_group_team_created"),
+            models.Index(fields=["team", "external_id"], name="scim_group_team_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def etag(self) -> str:
+        return f'W/"{self.version}"'
+
+    def touch(self) -> None:
+        self.version += 1
+        self.last_modified = timezone.now()
+
+
+class SCIMGroupMembership(models.Model):
+    """A user of the team in one of its groups."""
+
+    group = models.ForeignKey(SCIMGroup, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(SCIMUser, on_delete=models.CASCADE, related_name="group_memberships")
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "SCIM group membership"
+        constraints = [
+            models.UniqueConstraint(fields=["group", "user"], name="scim_group_member_unique"),
+        ]
+        indexes = [models.Index(fields=["user", "group"], name="scim_group_member_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.group_id}"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,22 +48,39 @@ class Target:
     sub_attribute: Attribute | None
 
 
+#: Receives ``(op, target, value, has_value)`` for an attribute kept outside the document.
+Delegate = Callable[[str, Target, Any, bool], None]
+
+
 class PatchDocument:
     """Applies PatchOp operations to a document described by a core schema and extensions."""
 
     def __init__(self, core: Schema, extensions: tuple[Schema, ...] = ()) -> None:
         self.core = core
         self.extensions = {schema.id.lower(): schema for schema in extensions}
+        self._delegated: dict[str, Delegate] = {}
 
-    def apply(self, document: dict[str, Any], body: Any) -> dict[str, Any]:
-        """A new document: ``document`` with every operation of ``body`` applied."""
+    def apply(
+        self,
+        document: dict[str, Any],
+        body: Any,
+        delegated: dict[str, Delegate] | None = None,
+    ) -> dict[str, Any]:
+        """A new document: ``document`` with every operation of ``body`` applied.
+
+        Operations on an attribute named in ``delegated`` are handed to its
+        delegate instead of the document: a group's members are applied as set
+        operations in the database, never loaded into a document.
+        """
+        self._delegated = delegated or {}
         result = copy.deepcopy(document)
         for operation in _operations(body):
             op, path, value = _read_operation(operation)
             if path is None:
                 self._apply_without_path(result, op, value)
             else:
-                self._apply_path(result, op, path, value, operation_has_value="value" in operation)
+                has_value = any(k.lower() == "value" for k in operation)
+                self._apply_path(result, op, path, value, operation_has_value=has_value)
         return result
 
     # -- paths -----------------------------------------------------------------------------
@@ -152,6 +170,10 @@ class PatchDocument:
             return
         if op != "remove" and not operation_has_value:
             raise InvalidValue(f"The '{op}' operation on '{path}' needs a 'value'.")
+        delegate = self._delegated.get(target.attribute.name)
+        if delegate is not None and target.container is None:
+            delegate(op, target, value, operation_has_value)
+            return
         container = document
         if target.container is not None:
             container = document.get(target.container)

@@ -61,7 +61,6 @@ class SCIMUserFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     user_name = factory.LazyAttribute(lambda o: o.user.email)
     email = factory.LazyAttribute(lambda o: o.user.email.lower())
-    email_type = "work"
     external_id = factory.Sequence(lambda n: f"ext-{n}")
     active = True
     created_account = True
@@ -72,6 +71,11 @@ class SCIMUserFactory(factory.django.DjangoModelFactory):
             "displayName": f"{o.user.first_name} {o.user.last_name}",
         }
     )
+
+    @factory.post_generation
+    def values(self, create, extracted, **kwargs):
+        if create:
+            self.write_values(replace=False)
 
     @factory.post_generation
     def membership(self, create, extracted, **kwargs):

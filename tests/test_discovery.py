@@ -16,6 +16,7 @@ RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 SCIM_JSON = "application/scim+json"
 BASE = "https://sso.example.com/scim/v2"
 
@@ -95,7 +96,7 @@ def test_spc_etag_supported(idp):
 def test_spc_sort_and_change_password_are_declared(idp):
     body = ok(idp.get("/ServiceProviderConfig"))
 
-    assert body["sort"]["supported"] is False
+    assert body["sort"]["supported"] is True
     assert body["changePassword"]["supported"] is False
 
 
@@ -127,13 +128,13 @@ def test_resource_types_is_a_list_response(idp):
 
     assert body["schemas"] == [LIST_RESPONSE]
     assert type(body["totalResults"]) is int
-    assert body["totalResults"] == len(body["Resources"]) == 1
+    assert body["totalResults"] == len(body["Resources"]) == 2
     assert body["startIndex"] == 1
-    assert body["itemsPerPage"] == 1
+    assert body["itemsPerPage"] == 2
 
 
 def test_resource_types_lists_the_user_type(idp):
-    (user,) = ok(idp.get("/ResourceTypes"))["Resources"]
+    user, _ = ok(idp.get("/ResourceTypes"))["Resources"]
 
     assert user["schemas"] == [RESOURCE_TYPE_SCHEMA]
     assert user["id"] == "User"
@@ -155,7 +156,17 @@ def test_resource_type_by_id(idp):
     assert user == ok(idp.get("/ResourceTypes"))["Resources"][0]
 
 
-@pytest.mark.parametrize("name", ["Group", "Nope"])
+def test_resource_types_lists_the_group_type(idp):
+    _, group = ok(idp.get("/ResourceTypes"))["Resources"]
+
+    assert group["id"] == group["name"] == "Group"
+    assert group["endpoint"] == "/Groups"
+    assert group["schema"] == GROUP
+    assert group["schemaExtensions"] == []
+    assert group == ok(idp.get("/ResourceTypes/Group"))
+
+
+@pytest.mark.parametrize("name", ["Groups", "Nope"])
 def test_unknown_resource_type_is_404(idp, name):
     assert_scim_error(idp.get(f"/ResourceTypes/{name}"), 404)
 
@@ -163,19 +174,21 @@ def test_unknown_resource_type_is_404(idp, name):
 # --- Schemas -----------------------------------------------------------------
 
 
-def test_schemas_lists_exactly_user_and_enterprise_user(idp):
+def test_schemas_lists_exactly_user_enterprise_user_and_group(idp):
     body = ok(idp.get("/Schemas"))
 
     assert body["schemas"] == [LIST_RESPONSE]
     assert type(body["totalResults"]) is int
-    assert body["totalResults"] == 2
-    assert sorted(s["id"] for s in body["Resources"]) == sorted([USER, ENTERPRISE])
+    assert body["totalResults"] == 3
+    assert sorted(s["id"] for s in body["Resources"]) == sorted([USER, ENTERPRISE, GROUP])
     for schema in body["Resources"]:
         assert schema["schemas"] == [SCHEMA_SCHEMA]
         assert is_absolute(schema["meta"]["location"])
 
 
-@pytest.mark.parametrize(("urn", "name"), [(USER, "User"), (ENTERPRISE, "EnterpriseUser")])
+@pytest.mark.parametrize(
+    ("urn", "name"), [(USER, "User"), (ENTERPRISE, "EnterpriseUser"), (GROUP, "Group")]
+)
 def test_schema_by_id(idp, urn, name):
     schema = ok(idp.get(f"/Schemas/{urn}"))
 
@@ -190,7 +203,7 @@ def test_schema_by_id(idp, urn, name):
 @pytest.mark.parametrize(
     "urn",
     [
-        "urn:ietf:params:scim:schemas:core:2.0:Group",
+        "urn:ietf:params:scim:schemas:core:2.0:Groups",
         "urn:example:nope",
         "User",
     ],
@@ -277,7 +290,7 @@ def test_base_url_setting_is_used_in_spc_location(idp):
 
 @override_settings(SCIM_PROVISIONING_BASE_URL=BASE)
 def test_base_url_setting_is_used_in_resource_type_location(idp):
-    (user,) = ok(idp.get("/ResourceTypes"))["Resources"]
+    user, _ = ok(idp.get("/ResourceTypes"))["Resources"]
 
     assert user["meta"]["location"] == f"{BASE}/ResourceTypes/User"
     assert ok(idp.get("/ResourceTypes/User"))["meta"]["location"] == f"{BASE}/ResourceTypes/User"
@@ -287,7 +300,7 @@ def test_base_url_setting_is_used_in_resource_type_location(idp):
 def test_base_url_setting_is_used_in_schema_location(idp):
     locations = {s["id"]: s["meta"]["location"] for s in ok(idp.get("/Schemas"))["Resources"]}
 
-    assert locations == {USER: f"{BASE}/Schemas/{USER}", ENTERPRISE: f"{BASE}/Schemas/{ENTERPRISE}"}
+    assert locations == {urn: f"{BASE}/Schemas/{urn}" for urn in (USER, ENTERPRISE, GROUP)}
 
 
 @override_settings(SCIM_PROVISIONING_BASE_URL=BASE + "/")

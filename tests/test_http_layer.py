@@ -169,7 +169,7 @@ def test_invalid_json_on_patch_is_400_invalid_syntax(idp, provision):
 # --- routing ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/Nope", "/Users/x/y", "/users/x/y/z", "/Groups/"])
+@pytest.mark.parametrize("path", ["/Nope", "/Users/x/y", "/users/x/y/z", "/Groups/x/members"])
 def test_unknown_path_is_404(idp, path):
     assert_scim_error(idp.get(path), 404)
 
@@ -266,15 +266,15 @@ def test_bulk_and_me_are_501(idp, method, path):
 
 
 def test_unexpected_exception_is_500_scim_error_and_writes_nothing(idp, monkeypatch):
-    from scim_provisioning.views import users as user_views
+    from scim_provisioning import resource_types
 
-    real_create_user = user_views.create_user
+    real_create_user = resource_types.create_user
 
     def create_then_crash(config, document):
         real_create_user(config, document)  # rows written, then the request fails
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("scim_provisioning.views.users.create_user", create_then_crash)
+    monkeypatch.setattr("scim_provisioning.resource_types.create_user", create_then_crash)
     accounts = get_user_model().objects.count()
 
     response = idp.post("/Users", user_body())
@@ -289,7 +289,7 @@ def test_unexpected_exception_on_get_is_500_scim_error(idp, monkeypatch):
     def crash(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("scim_provisioning.views.users.list_response", crash)
+    monkeypatch.setattr("scim_provisioning.views.resources.list_resources", crash)
 
     body = assert_scim_error(idp.get("/Users"), 500)
     assert "boom" not in body["detail"]

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from example_project.teams.models import Membership
-from scim_provisioning.models import SCIMUser
+from scim_provisioning.models import SCIMUser, SCIMUserValue
 
 from .conftest import load_payload, patch_op
 
@@ -27,14 +27,16 @@ User = get_user_model()
 #: request's transaction (a savepoint here, inside the test's transaction) and
 #: of the savepoint that turns a lost uniqueness race into a 409.
 BUDGETS = {
-    "get": 2,  # token, user
-    "list": 3,  # token, count, page
-    "filter": 3,  # token, count, page
-    "create": 11,  # token, userName free?, account lookup, account insert, record insert,
-    #                membership update + insert, 4 savepoint statements
-    "put": 9,  # token, locked user, record update, other memberships?, account update, 4 sp
-    "patch": 8,  # token, locked user, record update, membership update, 4 sp
-    "delete": 7,  # token, locked user, membership delete, reports' manager, record delete, 2 sp
+    "get": 3,  # token, user, its groups
+    "list": 4,  # token, count, page, the page's groups
+    "filter": 4,  # token, count, page, the page's groups
+    "create": 13,  # token, userName free?, account lookup, account insert, record insert,
+    #                values insert, membership update + insert, groups; 4 savepoint statements
+    "put": 10,  # token, locked user, record update, other memberships?, account update,
+    #             groups; 4 savepoint statements
+    "patch": 9,  # token, locked user, record update, membership update, groups; 4 sp
+    "delete": 9,  # token, locked user, membership, values, group memberships, reports'
+    #               manager, record; 2 savepoint statements
 }
 
 
@@ -54,15 +56,19 @@ def _populate(team, size: int) -> list[SCIMUser]:
                 user=account,
                 user_name=account.email,
                 email=account.email,
-                email_type="work",
                 external_id=f"ext-{i}",
-                attributes={"name": {"givenName": "Bulk", "familyName": str(i)}},
+                attributes={
+                    "name": {"givenName": "Bulk", "familyName": str(i)},
+                    "emails": [{"value": account.email, "type": "work", "primary": True}],
+                },
                 created_account=True,
                 manager=boss,
             )
         )
         boss = boss or records[0]
-    return SCIMUser.objects.bulk_create(records)
+    records = SCIMUser.objects.bulk_create(records)
+    SCIMUserValue.objects.bulk_create([row for r in records for row in r.value_rows()])
+    return records
 
 
 def _count(callable_) -> tuple[int, object]:

@@ -9,6 +9,7 @@ returned always.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import InvalidValue
@@ -16,22 +17,90 @@ from ..exceptions import InvalidValue
 ALWAYS_RETURNED = ("id", "schemas")
 MAX_ATTRIBUTE_PATHS = 100
 
-Selection = list[tuple[str, str | None]]
+Path = tuple[str, "str | None"]
 
 
-def parse_attribute_list(
-    text: str | None, *, known_urns: tuple[str, ...], core_urn: str
-) -> Selection:
-    """``"userName,name.givenName"`` → ``[("username", None), ("name", "givenname")]`` (folded)."""
-    if not text:
-        return []
-    paths = [p.strip() for p in text.split(",") if p.strip()]
+@dataclass(frozen=True)
+class Selection:
+    """The attributes a request asked for (``include``) or asked to leave out (``exclude``).
+
+    Paths are folded to ``(top-level key, sub-attribute)``; an extension
+    attribute is ``(extension URN, attribute)``.
+    """
+
+    include: tuple[Path, ...] = ()
+    exclude: tuple[Path, ...] = ()
+
+    @classmethod
+    def parse(
+        cls, attributes: Any, excluded: Any, *, known_urns: tuple[str, ...], core_urn: str
+    ) -> Selection:
+        """From query parameters (comma-separated) or a ``.search`` body (lists)."""
+        return cls(
+            include=_parse_list(attributes, known_urns, core_urn),
+            exclude=_parse_list(excluded, known_urns, core_urn),
+        )
+
+    @property
+    def _restricted(self) -> bool:
+        return bool(self.include) and ("*", None) not in self.include
+
+    def returns(self, top: str) -> bool:
+        """Whether the top-level attribute ``top`` (default-returned) appears in the output."""
+        top = top.lower()
+        if self._restricted:
+            return any(t == top for t, _ in self.include)
+        return (top, None) not in self.exclude
+
+    def requested(self, top: str, sub: str | None = None) -> bool:
+        """Whether ``top`` (or ``top.sub``) was named in ``attributes`` (``returned: request``)."""
+        top, sub = top.lower(), (sub.lower() if sub else None)
+        return any(t == top and (s is None or sub is None or s == sub) for t, s in self.include)
+
+    def apply(self, resource: dict[str, Any]) -> dict[str, Any]:
+        """A copy of ``resource`` restricted by the selection."""
+        keys = {key.lower(): key for key in resource}
+        if self._restricted:
+            result = {key: resource[key] for key in ALWAYS_RETURNED if key in resource}
+            for top, sub in self.include:
+                key = keys.get(top)
+                if key is None:
+                    continue
+                if sub is None:
+                    result[key] = copy.deepcopy(resource[key])
+                else:
+                    picked = _pick(resource[key], sub)
+                    if picked is not None:
+                        result[key] = _merge(result.get(key), picked)
+            return result
+        result = copy.deepcopy(resource)
+        for top, sub in self.exclude:
+            key = keys.get(top)
+            if key is None or key in ALWAYS_RETURNED:
+                continue
+            if sub is None:
+                result.pop(key, None)
+            else:
+                _drop(result[key], sub)
+        return result
+
+
+def _parse_list(value: Any, known_urns: tuple[str, ...], core_urn: str) -> tuple[Path, ...]:
+    if not value:
+        return ()
+    if isinstance(value, str):
+        paths = value.split(",")
+    elif isinstance(value, list) and all(isinstance(p, str) for p in value):
+        paths = value
+    else:
+        raise InvalidValue("Attribute lists are comma-separated strings or lists of strings.")
+    paths = [p.strip() for p in paths if p.strip()]
     if len(paths) > MAX_ATTRIBUTE_PATHS:
         raise InvalidValue(f"At most {MAX_ATTRIBUTE_PATHS} attribute paths may be requested.")
-    return [_split(path, known_urns, core_urn) for path in paths]
+    return tuple(_split(path, known_urns, core_urn) for path in paths)
 
 
-def _split(path: str, known_urns: tuple[str, ...], core_urn: str) -> tuple[str, str | None]:
+def _split(path: str, known_urns: tuple[str, ...], core_urn: str) -> Path:
     folded = path.lower()
     for urn in sorted(known_urns, key=len, reverse=True):
         urn_folded = urn.lower()
@@ -45,34 +114,6 @@ def _split(path: str, known_urns: tuple[str, ...], core_urn: str) -> tuple[str, 
             return urn_folded, rest.split(".")[0]
     top, _, sub = folded.partition(".")
     return top, (sub or None)
-
-
-def project(resource: dict[str, Any], *, include: Selection, exclude: Selection) -> dict[str, Any]:
-    """A copy of ``resource`` restricted by the two selections."""
-    keys = {key.lower(): key for key in resource}
-    if include and ("*", None) not in include:
-        result = {key: resource[key] for key in ALWAYS_RETURNED if key in resource}
-        for top, sub in include:
-            key = keys.get(top)
-            if key is None:
-                continue
-            if sub is None:
-                result[key] = copy.deepcopy(resource[key])
-            else:
-                picked = _pick(resource[key], sub)
-                if picked is not None:
-                    result[key] = _merge(result.get(key), picked)
-        return result
-    result = copy.deepcopy(resource)
-    for top, sub in exclude:
-        key = keys.get(top)
-        if key is None or key in ALWAYS_RETURNED:
-            continue
-        if sub is None:
-            result.pop(key, None)
-        else:
-            _drop(result[key], sub)
-    return result
 
 
 def _sub_key(value: dict[str, Any], sub: str) -> str | None:

@@ -18,53 +18,22 @@ from ..schemas import (
     USER_SCHEMA,
     USER_SCHEMA_URN,
 )
-from ..schemas.attributes import Attribute, Schema
-from .values import coerce
-
-Document = dict[str, Any]
+from .documents import Document, read_document
 
 #: Attributes kept in columns of SCIMUser rather than in ``attributes``.
 _COLUMN_ATTRIBUTES = ("userName", "externalId", "active")
 #: Accepted and dropped on the floor: never stored, logged or echoed.
 _DISCARDED_ATTRIBUTES = ("password",)
 _ENTERPRISE_KEY = "enterprise"
-#: A common attribute (RFC 7643 §3.1), so it is not part of the User schema.
-_EXTERNAL_ID = Attribute("externalId", case_exact=True)
-
-
-def _read_schema_attributes(schema: Schema, body: dict[str, Any]) -> Document:
-    document: Document = {}
-    for key, value in body.items():
-        attribute = schema.attribute(key)
-        if attribute is None or not attribute.writable:
-            continue
-        document[attribute.name] = coerce(attribute, value)
-    return document
 
 
 def read_user_document(body: Any) -> Document:
     """The canonical document of a User body (POST/PUT), ignoring what we do not know."""
-    if not isinstance(body, dict):
-        raise InvalidValue("The body must be a JSON object.", scim_type="invalidSyntax")
-    document = _read_schema_attributes(USER_SCHEMA, body)
-    for key, value in body.items():
-        folded = key.lower()
-        if folded == "externalid":
-            document["externalId"] = coerce(_EXTERNAL_ID, value)
-        elif folded == ENTERPRISE_USER_SCHEMA_URN.lower():
-            if value is None:
-                document[ENTERPRISE_USER_SCHEMA_URN] = None
-            elif isinstance(value, dict):
-                document[ENTERPRISE_USER_SCHEMA_URN] = _read_schema_attributes(
-                    ENTERPRISE_USER_SCHEMA, value
-                )
-            else:
-                raise InvalidValue(f"'{ENTERPRISE_USER_SCHEMA_URN}' must be an object.")
-    return document
+    return read_document(body, USER_SCHEMA, (ENTERPRISE_USER_SCHEMA,))
 
 
-def primary_email(document: Document) -> tuple[str, str]:
-    """The person's email and its type: primary, else work, else first, else ``userName``.
+def primary_email(document: Document) -> str:
+    """The person's email: primary, else work, else first, else ``userName``.
 
     OneLogin's Core Schema connector sends no ``emails`` at all, so a
     ``userName`` that looks like an email stands in for it.
@@ -76,11 +45,9 @@ def primary_email(document: Document) -> tuple[str, str]:
         or (emails[0] if emails else None)
     )
     if chosen is not None:
-        return chosen["value"].strip().lower(), (chosen.get("type") or "").lower()
+        return chosen["value"].strip().lower()
     user_name = (document.get("userName") or "").strip()
-    if "@" in user_name:
-        return user_name.lower(), ""
-    return "", ""
+    return user_name.lower() if "@" in user_name else ""
 
 
 @dataclass(frozen=True)
@@ -91,7 +58,6 @@ class UserState:
     external_id: str | None
     active: bool | None
     email: str
-    email_type: str
     attributes: dict[str, Any]
     manager_id: str | None
 
@@ -111,24 +77,12 @@ def record_document(record: SCIMUser) -> Document:
     return document
 
 
-def merge_documents(current: Document, sent: Document) -> Document:
-    """PUT semantics: each attribute the IdP sent replaces ours; the others stay.
-
-    IdPs send partial templates (OneLogin) or echo our GET (Okta), so an
-    attribute left out is not a request to clear it; ``null`` is. ``active``
-    left out never deactivates anyone.
-    """
-    merged = dict(current)
-    merged.update(sent)
-    return merged
-
-
 def state_from_document(document: Document) -> UserState:
     """Validate a full document and split it into columns and stored attributes."""
     user_name = (document.get("userName") or "").strip()
     if not user_name:
         raise InvalidValue("'userName' is required.")
-    email, email_type = primary_email(document)
+    email = primary_email(document)
     attributes = {
         key: value
         for key, value in document.items()
@@ -148,14 +102,17 @@ def state_from_document(document: Document) -> UserState:
         external_id=external_id.strip() if external_id and external_id.strip() else None,
         active=document.get("active"),
         email=email,
-        email_type=email_type,
         attributes=attributes,
         manager_id=(manager.get("value") or None),
     )
 
 
 def user_to_scim(
-    record: SCIMUser, base_url: str, *, manager_display_name: bool = False
+    record: SCIMUser,
+    base_url: str,
+    *,
+    groups: list[dict[str, Any]] | None = None,
+    manager_display_name: bool = False,
 ) -> dict[str, Any]:
     """The SCIM representation of a record, before attribute projection.
 
@@ -182,7 +139,8 @@ def user_to_scim(
     resource["userName"] = record.user_name
     resource.update(stored)
     resource["active"] = record.active
-    resource["groups"] = []
+    if groups is not None:
+        resource["groups"] = groups
     if enterprise:
         resource[ENTERPRISE_USER_SCHEMA_URN] = enterprise
     resource["meta"] = {

@@ -105,7 +105,7 @@ class NotFoundView(SCIMView):
 
 
 class NotImplementedView(SCIMView):
-    """RFC 7644 endpoints not offered yet (``/Bulk``, ``/Me``, ``.search``): a 501."""
+    """RFC 7644 endpoints this server does not offer (``/Bulk``, ``/Me``): a 501."""
 
     def _not_implemented(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedSCIM(f"{request.path} is not supported by this server.")

@@ -22,7 +22,7 @@ class ServiceProviderConfigView(SCIMView):
 class ResourceTypeListView(SCIMView):
     def get(self, request: Request) -> Response:
         resources = discovery.resource_types(self.base_url)
-        return Response(list_response(resources, len(resources), 1))
+        return Response(list_response(resources))
 
 
 class ResourceTypeDetailView(SCIMView):
@@ -35,7 +35,7 @@ class ResourceTypeDetailView(SCIMView):
 class SchemaListView(SCIMView):
     def get(self, request: Request) -> Response:
         resources = discovery.schemas(self.base_url)
-        return Response(list_response(resources, len(resources), 1))
+        return Response(list_response(resources))
 
 
 class SchemaDetailView(SCIMView):

@@ -1,8 +1,4 @@
-"""What provisioning means: SCIM documents applied to records, accounts and seats.
-
-The views call these functions inside one transaction per request, so a
-request that fails changes nothing. The team scope arrives first and every
-query here is bounded by it.
+"""Users: SCIM documents applied to records, accounts and seats.
 
 Deprovisioning loses nothing (DESIGN promise 4): ``active: false`` switches
 the team membership off and keeps every record; ``DELETE`` removes the
@@ -18,13 +14,14 @@ import logging
 import uuid
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from .adapters import get_adapter
-from .exceptions import InvalidValue, Uniqueness
-from .models import SCIMTeamConfig, SCIMUser
-from .resources.users import Document, UserState, state_from_document
+from ..adapters import get_adapter
+from ..exceptions import InvalidValue, Uniqueness
+from ..models import SCIMTeamConfig, SCIMUser, SCIMUserValue
+from ..resources.documents import Document
+from ..resources.users import UserState, state_from_document
+from .common import save_unique
 
 logger = logging.getLogger("scim_provisioning")
 
@@ -84,20 +81,10 @@ def _write(record: SCIMUser, state: UserState, manager: SCIMUser | None) -> None
     record.user_name = state.user_name
     record.external_id = state.external_id
     record.email = state.email
-    record.email_type = state.email_type
     record.attributes = state.attributes
     record.manager = manager
     if state.active is not None:
         record.active = state.active
-
-
-def _save(record: SCIMUser) -> None:
-    """Save under a savepoint: a lost uniqueness race is a 409, not a broken transaction."""
-    try:
-        with transaction.atomic():
-            record.save()
-    except IntegrityError as exc:
-        raise Uniqueness("This user already exists in this team.") from exc
 
 
 def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
@@ -119,7 +106,8 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
             f"'{state.email}' is already provisioned in this team under another userName."
         )
     record.user = account
-    _save(record)
+    save_unique(record, "This user already exists in this team.")
+    record.write_values(replace=False)
     adapter.set_membership_active(config.team_id, account, record.active)
     return record
 
@@ -133,9 +121,12 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
         _check_user_name_free(config, state.user_name, record)
     manager = _resolve_manager(config, state.manager_id, record)
     was_active, old_email, old_name = record.active, record.email, record.attributes.get("name")
+    old_values = record.value_rows()
     _write(record, state, manager)
     record.touch()
-    _save(record)
+    save_unique(record, "This user already exists in this team.")
+    if _value_keys(record.value_rows()) != _value_keys(old_values):
+        record.write_values()
 
     adapter = get_adapter()
     account = record.user
@@ -174,3 +165,7 @@ def delete_user(config: SCIMTeamConfig, record: SCIMUser) -> None:
     record.delete()
     if delete_account:
         account.delete()
+
+
+def _value_keys(rows: list[SCIMUserValue]) -> list[tuple[str, str, str, bool]]:
+    return [(r.attribute, r.type, r.value, r.primary) for r in rows]

@@ -1,0 +1,160 @@
+"""Groups: documents applied to SCIMGroup rows, members applied as set operations.
+
+Membership changes never load a group's members: adds are one lookup of the
+named users (scoped to the team) and one bulk insert that ignores existing
+rows, removes one DELETE, so a PATCH adding 1,000 members runs a fixed number
+of statements. Group membership never touches ``active``: adding a
+deactivated user to a group does not give them their seat back.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models.functions import Lower
+
+from ..adapters import get_adapter
+from ..exceptions import Uniqueness
+from ..models import SCIMGroup, SCIMGroupMembership, SCIMTeamConfig
+from ..resources.documents import Document
+from ..resources.groups import state_from_group_document
+from .common import save_unique
+from .users import team_users
+
+logger = logging.getLogger("scim_provisioning")
+
+
+def team_groups(config: SCIMTeamConfig) -> Any:
+    """Every SCIM group of the team: the scope every group query starts from."""
+    return SCIMGroup.objects.filter(team_id=config.team_id)
+
+
+@dataclass
+class MembershipChange:
+    """The member operations of one request, in order, reduced to one set change."""
+
+    clear: bool = False
+    added: dict[str, None] = field(default_factory=dict)  # an ordered set
+    removed: set[str] = field(default_factory=set)
+
+    def add(self, values: Iterable[str]) -> None:
+        for value in values:
+            self.removed.discard(value)
+            self.added[value] = None
+
+    def remove(self, values: Iterable[str]) -> None:
+        for value in values:
+            self.added.pop(value, None)
+            self.removed.add(value)
+
+    def remove_all(self) -> None:
+        self.clear, self.added, self.removed = True, {}, set()
+
+    def replace(self, values: Iterable[str]) -> None:
+        self.remove_all()
+        self.add(values)
+
+
+def _uuids(values: Iterable[str]) -> set[uuid.UUID]:
+    keys = set()
+    for value in values:
+        try:
+            keys.add(uuid.UUID(str(value)))
+        except ValueError:
+            logger.warning("SCIM group member %r is not a user id of this server: ignored", value)
+    return keys
+
+
+def _apply_members(config: SCIMTeamConfig, group: SCIMGroup, change: MembershipChange) -> set[Any]:
+    """Apply ``change``; returns the ids of the users whose groups it may have changed."""
+    memberships = SCIMGroupMembership.objects.filter(group=group)
+    affected: set[Any] = set()
+    if change.clear:
+        affected |= set(memberships.values_list("user_id", flat=True))
+        memberships.delete()
+    elif change.removed:
+        removed = _uuids(change.removed)
+        memberships.filter(user_id__in=removed).delete()
+        affected |= removed
+    if change.added:
+        wanted = _uuids(change.added)
+        # Scoped to the team: an id from another team is unknown here.
+        found = set(team_users(config).filter(pk__in=wanted).values_list("pk", flat=True))
+        if len(found) < len(wanted):
+            logger.warning(
+                "SCIM group %s: %d member value(s) name no user of this team: ignored",
+                group.pk,
+                len(wanted) - len(found),
+            )
+        SCIMGroupMembership.objects.bulk_create(
+            [SCIMGroupMembership(group=group, user_id=user_id) for user_id in found],
+            ignore_conflicts=True,
+        )
+        affected |= found
+    return affected
+
+
+def _check_name_free(config: SCIMTeamConfig, name: str, record: SCIMGroup | None) -> None:
+    taken = team_groups(config).alias(name_ci=Lower("display_name")).filter(name_ci=name.lower())
+    if record is not None:
+        taken = taken.exclude(pk=record.pk)
+    if taken.exists():
+        raise Uniqueness(f"A group named '{name}' already exists in this team.")
+
+
+def create_group(config: SCIMTeamConfig, document: Document) -> SCIMGroup:
+    """POST /Groups. An existing ``displayName`` is a 409, never an upsert."""
+    state = state_from_group_document(document)
+    _check_name_free(config, state.display_name, None)
+    record = SCIMGroup(
+        team_id=config.team_id, display_name=state.display_name, external_id=state.external_id
+    )
+    save_unique(record, f"A group named '{state.display_name}' already exists in this team.")
+    if state.member_ids:
+        change = MembershipChange()
+        change.add(state.member_ids)
+        _members_changed(config, _apply_members(config, record, change))
+    return record
+
+
+def update_group(
+    config: SCIMTeamConfig,
+    record: SCIMGroup,
+    document: Document,
+    change: MembershipChange | None,
+) -> SCIMGroup:
+    """PUT or PATCH /Groups/{id}: ``document`` is the new state of the group's own attributes.
+
+    ``change`` carries the member operations; ``None`` leaves the members as
+    they are (a PUT without ``members``).
+    """
+    state = state_from_group_document(document)
+    renamed = state.display_name != record.display_name
+    if state.display_name.lower() != record.display_name.lower():
+        _check_name_free(config, state.display_name, record)
+    record.display_name = state.display_name
+    record.external_id = state.external_id
+    record.touch()
+    save_unique(record, f"A group named '{state.display_name}' already exists in this team.")
+    affected = _apply_members(config, record, change) if change is not None else set()
+    if renamed:
+        # A name can carry a role (SCIMTeamConfig.group_roles): every member may be affected.
+        affected |= set(record.memberships.values_list("user_id", flat=True))
+    _members_changed(config, affected)
+    return record
+
+
+def delete_group(config: SCIMTeamConfig, record: SCIMGroup) -> None:
+    """DELETE /Groups/{id}: the group and its memberships go; its users stay."""
+    affected = set(record.memberships.values_list("user_id", flat=True))
+    record.delete()
+    _members_changed(config, affected)
+
+
+def _members_changed(config: SCIMTeamConfig, user_ids: set[Any]) -> None:
+    if user_ids:
+        get_adapter().group_members_changed(config, user_ids)

@@ -1,0 +1,358 @@
+"""The resource types this server offers, each in one place.
+
+A :class:`ResourceType` gathers what the generic views need for one SCIM
+resource: its schemas, where its attributes live for filters and ``sortBy``,
+how records become SCIM JSON, and what POST, PUT, PATCH and DELETE do.
+``/ResourceTypes`` is published from :data:`RESOURCE_TYPES` too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
+from scim2_filter_parser import ast
+
+from .exceptions import InvalidFilter, InvalidPath
+from .filters import FilterField, FilterMap, MultiValued
+from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMUserValue
+from .patch import PatchDocument, Target
+from .provisioning.groups import (
+    MembershipChange,
+    create_group,
+    delete_group,
+    team_groups,
+    update_group,
+)
+from .provisioning.users import create_user, delete_user, team_users, update_user
+from .resources.documents import merge_documents
+from .resources.groups import group_document, group_to_scim, member_to_scim, read_group_document
+from .resources.projection import Selection
+from .resources.users import read_user_document, record_document, user_to_scim
+from .resources.values import coerce
+from .schemas import (
+    ENTERPRISE_USER_SCHEMA,
+    ENTERPRISE_USER_SCHEMA_URN,
+    GROUP_SCHEMA,
+    USER_SCHEMA,
+    Schema,
+)
+
+Key = tuple["str | None", str, "str | None"]
+_ENTERPRISE = ENTERPRISE_USER_SCHEMA_URN.lower()
+_META = {
+    (None, "meta", "created"): FilterField("created", kind="datetime"),
+    (None, "meta", "lastmodified"): FilterField("last_modified", kind="datetime"),
+}
+_META_SORTS: dict[Key, str] = {
+    (None, "id", None): "pk",
+    (None, "meta", "created"): "created",
+    (None, "meta", "lastmodified"): "last_modified",
+}
+
+
+class ResourceType:
+    """One SCIM resource type; subclasses say what each operation means."""
+
+    name: str
+    endpoint: str
+    description: str
+    schema: Schema
+    extensions: tuple[Schema, ...] = ()
+    filters: FilterMap
+    sorts: dict[Key, str]
+
+    @property
+    def urns(self) -> tuple[str, ...]:
+        return (self.schema.id, *(e.id for e in self.extensions))
+
+    def selection(self, attributes: Any, excluded: Any) -> Selection:
+        return Selection.parse(attributes, excluded, known_urns=self.urns, core_urn=self.schema.id)
+
+    def queryset(self, config: SCIMTeamConfig) -> QuerySet:
+        """The team's records: every query about this type starts here."""
+        raise NotImplementedError
+
+    def for_update(self, config: SCIMTeamConfig) -> QuerySet:
+        """The team's records, locked for a read-modify-write."""
+        return self.queryset(config).select_for_update(of=("self",))
+
+    def represent(self, records: list[Any], base_url: str, selection: Selection) -> list[dict]:
+        """SCIM JSON of ``records``, in a fixed number of queries whatever their number."""
+        raise NotImplementedError
+
+    def create(self, config: SCIMTeamConfig, body: Any) -> Any:
+        raise NotImplementedError
+
+    def replace(self, config: SCIMTeamConfig, record: Any, body: Any) -> Any:
+        raise NotImplementedError
+
+    def patch(self, config: SCIMTeamConfig, record: Any, body: Any) -> Any:
+        raise NotImplementedError
+
+    def delete(self, config: SCIMTeamConfig, record: Any) -> None:
+        raise NotImplementedError
+
+
+def _json(path: str) -> FilterField:
+    return FilterField(f"attributes__{path}")
+
+
+_USER_STRINGS = (
+    "displayName",
+    "nickName",
+    "title",
+    "userType",
+    "preferredLanguage",
+    "locale",
+    "timezone",
+)
+_NAME_PARTS = (
+    "formatted",
+    "familyName",
+    "givenName",
+    "middleName",
+    "honorificPrefix",
+    "honorificSuffix",
+)
+_ENTERPRISE_STRINGS = ("employeeNumber", "costCenter", "organization", "division", "department")
+
+
+def _user_values(attribute: str) -> MultiValued:
+    return MultiValued(
+        SCIMUserValue,
+        link="user",
+        where={"attribute": attribute},
+        fields={
+            "value": FilterField("value", folded=True),
+            "type": FilterField("type", folded=True),
+            "primary": FilterField("primary", kind="boolean"),
+        },
+    )
+
+
+class UserType(ResourceType):
+    name = "User"
+    endpoint = "/Users"
+    description = "User Account"
+    schema = USER_SCHEMA
+    extensions = (ENTERPRISE_USER_SCHEMA,)
+    filters: FilterMap = {
+        (None, "id", None): FilterField("pk", kind="uuid"),
+        (None, "username", None): FilterField("user_name_ci", folded=True),
+        (None, "externalid", None): FilterField("external_id", case_exact=True),
+        (None, "active", None): FilterField("active", kind="boolean"),
+        (None, "emails", None): _user_values("emails"),
+        # Okta's "unique identifier field: email" sends `email eq "..."`.
+        (None, "email", None): _user_values("emails"),
+        (None, "phonenumbers", None): _user_values("phoneNumbers"),
+        (None, "groups", None): MultiValued(
+            SCIMGroupMembership,
+            link="user",
+            fields={
+                "value": FilterField("group_id", kind="uuid"),
+                "display": FilterField("group__display_name"),
+            },
+        ),
+        **_META,
+        **{(None, n.lower(), None): _json(n) for n in _USER_STRINGS},
+        **{(None, "name", n.lower()): _json(f"name__{n}") for n in _NAME_PARTS},
+        **{(_ENTERPRISE, n.lower(), None): _json(f"enterprise__{n}") for n in _ENTERPRISE_STRINGS},
+        (_ENTERPRISE, "manager", None): FilterField("manager_id", kind="uuid"),
+        (_ENTERPRISE, "manager", "value"): FilterField("manager_id", kind="uuid"),
+    }
+    sorts: dict[Key, str] = {
+        **_META_SORTS,
+        (None, "username", None): "user_name_ci",
+        (None, "externalid", None): "external_id",
+        (None, "active", None): "active",
+        (None, "emails", None): "email",
+        (None, "emails", "value"): "email",
+        **{(None, n.lower(), None): f"attributes__{n}" for n in _USER_STRINGS},
+        **{(None, "name", n.lower()): f"attributes__name__{n}" for n in _NAME_PARTS},
+        **{
+            (_ENTERPRISE, n.lower(), None): f"attributes__enterprise__{n}"
+            for n in _ENTERPRISE_STRINGS
+        },
+    }
+    _patcher = PatchDocument(USER_SCHEMA, (ENTERPRISE_USER_SCHEMA,))
+
+    def queryset(self, config: SCIMTeamConfig) -> QuerySet:
+        return team_users(config).alias(user_name_ci=Lower("user_name")).select_related("manager")
+
+    def for_update(self, config: SCIMTeamConfig) -> QuerySet:
+        return super().for_update(config).select_related("user")
+
+    def represent(self, records: list[Any], base_url: str, selection: Selection) -> list[dict]:
+        groups: dict[Any, list[dict]] | None = None
+        if selection.returns("groups") and records:
+            groups = defaultdict(list)
+            rows = (
+                SCIMGroupMembership.objects.filter(user__in=records)
+                .order_by("group__display_name")
+                .values_list("user_id", "group_id", "group__display_name")
+            )
+            for user_id, group_id, display in rows:
+                groups[user_id].append(
+                    {
+                        "value": str(group_id),
+                        "$ref": f"{base_url}/Groups/{group_id}",
+                        "display": display,
+                        "type": "direct",
+                    }
+                )
+        manager_display_name = selection.requested(_ENTERPRISE, "manager")
+        return [
+            selection.apply(
+                user_to_scim(
+                    record,
+                    base_url,
+                    groups=groups.get(record.pk, []) if groups is not None else None,
+                    manager_display_name=manager_display_name,
+                )
+            )
+            for record in records
+        ]
+
+    def create(self, config: SCIMTeamConfig, body: Any) -> Any:
+        return create_user(config, read_user_document(body))
+
+    def replace(self, config: SCIMTeamConfig, record: Any, body: Any) -> Any:
+        document = merge_documents(record_document(record), read_user_document(body))
+        return update_user(config, record, document)
+
+    def patch(self, config: SCIMTeamConfig, record: Any, body: Any) -> Any:
+        return update_user(config, record, self._patcher.apply(record_document(record), body))
+
+    def delete(self, config: SCIMTeamConfig, record: Any) -> None:
+        delete_user(config, record)
+
+
+class GroupType(ResourceType):
+    name = "Group"
+    endpoint = "/Groups"
+    description = "Group"
+    schema = GROUP_SCHEMA
+    filters: FilterMap = {
+        (None, "id", None): FilterField("pk", kind="uuid"),
+        (None, "displayname", None): FilterField("display_name_ci", folded=True),
+        (None, "externalid", None): FilterField("external_id", case_exact=True),
+        (None, "members", None): MultiValued(
+            SCIMGroupMembership,
+            link="group",
+            fields={
+                "value": FilterField("user_id", kind="uuid"),
+                "display": FilterField("user__user_name"),
+            },
+        ),
+        **_META,
+    }
+    sorts: dict[Key, str] = {
+        **_META_SORTS,
+        (None, "displayname", None): "display_name_ci",
+        (None, "externalid", None): "external_id",
+    }
+    _patcher = PatchDocument(GROUP_SCHEMA)
+
+    def queryset(self, config: SCIMTeamConfig) -> QuerySet:
+        return team_groups(config).alias(display_name_ci=Lower("display_name"))
+
+    def represent(self, records: list[Any], base_url: str, selection: Selection) -> list[dict]:
+        members: dict[Any, list[dict]] | None = None
+        if selection.returns("members") and records:
+            display = selection.requested("members", "display")
+            members = defaultdict(list)
+            rows = (
+                SCIMGroupMembership.objects.filter(group__in=records)
+                .order_by("created", "id")
+                .values_list(
+                    "group_id", "user_id", "user__user_name", "user__attributes__displayName"
+                )
+            )
+            for group_id, user_id, user_name, display_name in rows:
+                name = (display_name or user_name) if display else None
+                members[group_id].append(member_to_scim(user_id, base_url, name))
+        return [
+            selection.apply(
+                group_to_scim(
+                    record,
+                    base_url,
+                    members=members.get(record.pk, []) if members is not None else None,
+                )
+            )
+            for record in records
+        ]
+
+    def create(self, config: SCIMTeamConfig, body: Any) -> Any:
+        return create_group(config, read_group_document(body))
+
+    def replace(self, config: SCIMTeamConfig, record: Any, body: Any) -> Any:
+        sent = read_group_document(body)
+        change = None
+        if "members" in sent:  # Okta's "link group" PUT has none: members stay
+            change = MembershipChange()
+            change.replace(_member_ids(sent["members"]))
+        sent.pop("members", None)
+        return update_group(config, record, merge_documents(group_document(record), sent), change)
+
+    def patch(self, config: SCIMTeamConfig, record: Any, body: Any) -> Any:
+        change = MembershipChange()
+        touched = []
+
+        def members(op: str, target: Target, value: Any, has_value: bool) -> None:
+            touched.append(op)
+            if target.sub_attribute is not None:
+                raise InvalidPath(
+                    "Members are added or removed whole; their sub-attributes are fixed."
+                )
+            values = _member_ids(coerce(target.attribute, value)) if has_value else []
+            if target.value_filter is not None:
+                change.remove(_selected_members(target.value_filter))
+                if op != "remove":
+                    change.add(values)
+            elif op == "add":
+                change.add(values)
+            elif op == "remove":
+                # A value list names the members to remove (Entra, JumpCloud);
+                # only a remove with no value at all empties the group.
+                if has_value:
+                    change.remove(values)
+                else:
+                    change.remove_all()
+            else:
+                change.replace(values)
+
+        document = self._patcher.apply(group_document(record), body, {"members": members})
+        return update_group(config, record, document, change if touched else None)
+
+    def delete(self, config: SCIMTeamConfig, record: Any) -> None:
+        delete_group(config, record)
+
+
+def _member_ids(members: list[dict] | None) -> list[str]:
+    return [str(m["value"]) for m in members or [] if m.get("value") not in (None, "")]
+
+
+def _selected_members(node: Any) -> set[str]:
+    """The member ids a ``members[...]`` filter selects: ``value eq`` terms joined by ``or``."""
+    if isinstance(node, ast.Filter) and not node.negated:
+        return _selected_members(node.expr)
+    if isinstance(node, ast.LogExpr) and node.op.lower() == "or":
+        return _selected_members(node.expr1) | _selected_members(node.expr2)
+    if (
+        isinstance(node, ast.AttrExpr)
+        and isinstance(node.attr_path.attr_name, str)
+        and node.attr_path.attr_name.lower() == "value"
+        and node.value.lower() == "eq"
+        and node.comp_value is not None
+    ):
+        return {node.comp_value.value}
+    raise InvalidFilter('Members are selected by id only, e.g. members[value eq "<id>"].')
+
+
+USERS = UserType()
+GROUPS = GroupType()
+#: Every published resource type, by name, in the order ``/ResourceTypes`` lists them.
+RESOURCE_TYPES: dict[str, ResourceType] = {t.name: t for t in (USERS, GROUPS)}

@@ -1,0 +1,113 @@
+"""The resource endpoints, one set of views for every resource type.
+
+``/Users`` and ``/Groups`` (list, filter, create), ``/{type}/.search``,
+``/{type}/{id}`` (read, replace, patch, delete) and the root ``/.search``.
+Every write runs in one transaction that locks the record it changes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..exceptions import NotFound
+from ..listing import ListRequest, list_resources
+from ..resource_types import RESOURCE_TYPES, ResourceType
+from .base import SCIMView
+
+
+class ResourceView(SCIMView):
+    """A view bound to one resource type by ``as_view(kind=...)``."""
+
+    kind: ResourceType | None = None
+
+    @property
+    def resource_type(self) -> ResourceType:
+        assert self.kind is not None
+        return self.kind
+
+    def render(self, record: Any, status: int = 200, **headers: str) -> Response:
+        kind = self.resource_type
+        selection = kind.selection(
+            self.query_param("attributes"), self.query_param("excludedAttributes")
+        )
+        (body,) = kind.represent([record], self.base_url, selection)
+        return Response(body, status=status, headers={"ETag": record.etag, **headers})
+
+
+class ResourceListView(ResourceView):
+    """GET lists and filters the team's resources; POST creates one."""
+
+    def get(self, request: Request) -> Response:
+        query = ListRequest.from_parameters(self.query_param)
+        return Response(list_resources([self.resource_type], self.config, query, self.base_url))
+
+    def post(self, request: Request) -> Response:
+        with transaction.atomic():
+            record = self.resource_type.create(self.config, request.data)
+        location = f"{self.base_url}{self.resource_type.endpoint}/{record.id}"
+        return self.render(record, status=201, Location=location)
+
+
+class ResourceSearchView(ResourceView):
+    """``POST /{type}/.search``: a list request in the body (RFC 7644 §3.4.3)."""
+
+    def post(self, request: Request) -> Response:
+        query = ListRequest.from_body(request.data)
+        return Response(list_resources([self.resource_type], self.config, query, self.base_url))
+
+
+class RootSearchView(SCIMView):
+    """``POST /.search``: every resource type at once."""
+
+    def post(self, request: Request) -> Response:
+        query = ListRequest.from_body(request.data)
+        kinds = list(RESOURCE_TYPES.values())
+        return Response(list_resources(kinds, self.config, query, self.base_url))
+
+
+class ResourceDetailView(ResourceView):
+    """One resource: GET, PUT (replace what is sent), PATCH, DELETE."""
+
+    def get_record(self, pk: str, *, for_update: bool = False) -> Any:
+        kind = self.resource_type
+        try:
+            key = uuid.UUID(pk)
+        except ValueError:
+            key = None
+        records = kind.for_update(self.config) if for_update else kind.queryset(self.config)
+        record = records.filter(pk=key).first() if key else None
+        if record is None:
+            raise NotFound(f"{kind.name} {pk} not found.")
+        return record
+
+    def get(self, request: Request, pk: str) -> Response:
+        record = self.get_record(pk)
+        if self.if_none_match(record.etag):
+            return Response(status=304, headers={"ETag": record.etag})
+        return self.render(record)
+
+    def put(self, request: Request, pk: str) -> Response:
+        with transaction.atomic():
+            record = self.get_record(pk, for_update=True)
+            self.check_if_match(record.etag)
+            record = self.resource_type.replace(self.config, record, request.data)
+        return self.render(record)
+
+    def patch(self, request: Request, pk: str) -> Response:
+        with transaction.atomic():
+            record = self.get_record(pk, for_update=True)
+            self.check_if_match(record.etag)
+            record = self.resource_type.patch(self.config, record, request.data)
+        return self.render(record)
+
+    def delete(self, request: Request, pk: str) -> Response:
+        with transaction.atomic():
+            record = self.get_record(pk, for_update=True)
+            self.check_if_match(record.etag)
+            self.resource_type.delete(self.config, record)
+        return Response(status=204)
