@@ -44,6 +44,10 @@ class SCIMTokenAuthentication(BaseAuthentication):
         header = get_authorization_header(request).split()
         if not header:
             raise exceptions.AuthenticationFailed("A bearer token is required.")
+        if len(header) == 3 and header[1].lower() == self.keyword.encode():
+            # "Bearer Bearer <token>": an admin pasted "Bearer <token>" into an
+            # IdP field that adds "Bearer " itself.
+            header = header[1:]
         if header[0].lower() != self.keyword.encode() or len(header) != 2:
             raise exceptions.AuthenticationFailed(
                 "The Authorization header must be 'Bearer <token>'."

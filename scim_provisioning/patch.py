@@ -18,7 +18,7 @@ import copy
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from scim2_filter_parser import ast
@@ -139,14 +139,20 @@ class PatchDocument:
                 return Target(None, Attribute("externalId", case_exact=True), None, None)
             raise Mutability(f"'{name}' is set by the server and cannot be changed.")
         attribute = schema.attribute(name)
+        if attribute is None and container is None:
+            # An extension attribute named without its URN ("manager", "department"),
+            # as older Entra mappings send it: found in the one extension that has it.
+            owners = [e for e in self.extensions.values() if e.attribute(name) is not None]
+            if len(owners) == 1:
+                container, attribute = owners[0].id, owners[0].attribute(name)
         if attribute is None:
             return None
         if not attribute.writable:
             raise Mutability(f"'{attribute.name}' is read-only.")
         value_filter = None
         if filter_text is not None:
-            if not (attribute.multi_valued and attribute.type == "complex"):
-                raise InvalidPath(f"'{attribute.name}' is not multi-valued; it takes no filter.")
+            if attribute.type != "complex":
+                raise InvalidPath(f"'{attribute.name}' has no sub-attributes to filter on.")
             value_filter = parse_filter(filter_text)
         sub = None
         if sub_name is not None:
@@ -254,6 +260,16 @@ class PatchDocument:
 
     @staticmethod
     def _apply_filtered(container: dict[str, Any], op: str, target: Target, value: Any) -> None:
+        if not target.attribute.multi_valued:
+            # manager[value eq "x"] (Entra): on a single complex value a filter
+            # selects that value or nothing, as on a list of at most one.
+            key = target.attribute.name
+            current = container.get(key)
+            listed = {key: [current] if isinstance(current, dict) else []}
+            as_list = replace(target, attribute=replace(target.attribute, multi_valued=True))
+            PatchDocument._apply_filtered(listed, op, as_list, value)
+            container[key] = listed[key][-1] if listed[key] else None
+            return
         key, sub = target.attribute.name, target.sub_attribute
         items = list(container.get(key) or [])
         assert target.value_filter is not None

@@ -403,3 +403,14 @@ def test_state_reports_revoked_over_expired(team):
     SCIMToken.objects.filter(pk=issued.token.pk).update(revoked_at=timezone.now())
 
     assert SCIMToken.objects.get(pk=issued.token.pk).state == SCIMTokenState.REVOKED
+
+
+def test_a_doubled_bearer_prefix_is_accepted(team):
+    """An admin pasted "Bearer <token>" into an IdP field that adds "Bearer " itself."""
+    response = raw_get(f"Bearer Bearer {fresh_token(team)}")
+
+    assert response.status_code == 200
+
+
+def test_a_doubled_prefix_with_a_bad_token_is_still_401(team):
+    assert_unauthorized(raw_get("Bearer Bearer scim_" + "A" * 43))

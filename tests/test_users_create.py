@@ -163,6 +163,13 @@ def test_entra_create_with_meta_roles_and_nulls(idp):
     assert record.user.email == "test_user_11bb11bb@contoso.com"
 
 
+@pytest.mark.parametrize("active", ["0", "false", "False"])
+def test_onelogin_template_strings_for_inactive(idp, team, active):
+    payload = {**load_payload("okta/create_user.json"), "active": active}
+
+    assert idp.post("/Users", payload).json()["active"] is False
+
+
 def test_created_inactive_user_gets_an_inactive_seat(idp, team):
     payload = {**load_payload("okta/create_user.json"), "active": False}
 

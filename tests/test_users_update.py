@@ -444,3 +444,57 @@ class TestManager:
 
         assert ENTERPRISE not in body
         assert SCIMUser.objects.get(pk=ada["id"]).manager_id is None
+
+
+class TestEntraManagerRemoval:
+    @pytest.fixture
+    def reporting(self, provision):
+        boss = provision("boss@acme.com")
+        ada = provision("ada@acme.com", **{ENTERPRISE: {"manager": boss["id"]}})
+        return boss, ada
+
+    def test_remove_manager_by_value_filter(self, idp, reporting):
+        boss, ada = reporting
+
+        response = idp.patch(
+            f"/Users/{ada['id']}",
+            patch_op({"op": "remove", "path": f'{ENTERPRISE}:manager[value eq "{boss["id"]}"]'}),
+        )
+
+        assert response.status_code == 200
+        assert ENTERPRISE not in response.json()
+        assert SCIMUser.objects.get(pk=ada["id"]).manager_id is None
+
+    def test_a_filter_naming_another_manager_removes_nothing(self, idp, reporting):
+        boss, ada = reporting
+
+        idp.patch(
+            f"/Users/{ada['id']}",
+            patch_op(
+                {
+                    "op": "remove",
+                    "path": f'{ENTERPRISE}:manager[value eq "00000000-0000-0000-0000-000000000000"]',
+                }
+            ),
+        )
+
+        assert str(SCIMUser.objects.get(pk=ada["id"]).manager_id) == boss["id"]
+
+    def test_the_old_doc_shape_list_with_ref(self, idp, reporting, provision):
+        _, ada = reporting
+        new_boss = provision("new.boss@acme.com")
+
+        idp.patch(
+            f"/Users/{ada['id']}",
+            patch_op(
+                {
+                    "op": "Add",
+                    "path": "manager",
+                    "value": [
+                        {"$ref": f"http://x/Users/{new_boss['id']}", "value": new_boss["id"]}
+                    ],
+                }
+            ),
+        )
+
+        assert str(SCIMUser.objects.get(pk=ada["id"]).manager_id) == new_boss["id"]

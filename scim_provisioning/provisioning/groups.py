@@ -76,6 +76,13 @@ def _apply_members(config: SCIMTeamConfig, group: SCIMGroup, change: MembershipC
     if change.clear:
         affected |= set(memberships.values_list("user_id", flat=True))
         memberships.delete()
+        # Worth a trace: a misbehaving client can empty a group this way.
+        logger.info(
+            "SCIM group %s: members replaced (%d removed, %d named)",
+            group.pk,
+            len(affected),
+            len(change.added),
+        )
     elif change.removed:
         removed = _uuids(change.removed)
         memberships.filter(user_id__in=removed).delete()

@@ -1,7 +1,7 @@
 """Reading SCIM values the way IdPs really send them, driven by the schema.
 
 Postel's law, with the schema as the judge: names match case-insensitively,
-unknown names are ignored, booleans may arrive as ``"True"``/``"false"``
+unknown names are ignored, booleans may arrive as ``"True"``/``"false"``/``"1"``
 strings, a single value may come wrapped in a one-item list, a bare scalar
 given for a complex attribute with a ``value`` sub-attribute means
 ``{"value": scalar}``, and a multi-valued attribute may come as one object.
@@ -42,11 +42,15 @@ def coerce(attribute: Attribute, value: Any, *, path: str | None = None) -> Any:
     return value
 
 
+_TRUE, _FALSE = ("true", "1"), ("false", "0")
+
+
 def _coerce_boolean(value: Any, path: str) -> bool:
+    """Entra sends ``"True"``/``"False"``; OneLogin templates ``"true"``, ``"1"`` or ``"0"``."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
     raise InvalidValue(f"'{path}' must be a boolean (true or false).")
 
 
