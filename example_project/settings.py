@@ -100,6 +100,8 @@ SCIM_PROVISIONING_MEMBERSHIP_TEAM_FIELD = "team"
 SCIM_PROVISIONING_MEMBERSHIP_USER_FIELD = "user"
 SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD = "is_active"
 SCIM_PROVISIONING_MEMBERSHIP_DEFAULTS = {"role": "member"}
+# IdP groups named in a team's SCIMTeamConfig.group_roles grant these roles.
+SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD = "role"
 # No global REST_FRAMEWORK settings: the SCIM views configure their own
 # authentication, renderers, parsers and exception handling.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -473,7 +474,7 @@ class TestEntraManagerRemoval:
             patch_op(
                 {
                     "op": "remove",
-                    "path": f'{ENTERPRISE}:manager[value eq "00000000-0000-0000-0000-000000000000"]',
+                    "path": f'{ENTERPRISE}:manager[value eq "{uuid.UUID(int=0)}"]',
                 }
             ),
         )

@@ -19,6 +19,8 @@ TEAMS = [
     ("acme", "Acme Corp", "owner@acme.example", "Ada", "Acme"),
     ("globex", "Globex", "owner@globex.example", "Hank", "Scorpio"),
 ]
+#: Members of the IdP group "<Name> Admins" become team admins.
+ADMIN_GROUP = "{name} Admins"
 
 
 class Command(BaseCommand):
@@ -53,11 +55,19 @@ class Command(BaseCommand):
 
             # update_or_create(team=team, defaults={"enabled": True}), minus the
             # write (and new "updated" time) when SCIM is already enabled.
-            config, _ = SCIMTeamConfig.objects.get_or_create(team=team, defaults={"enabled": True})
+            admin_group = ADMIN_GROUP.format(name=name.split()[0])
+            config, _ = SCIMTeamConfig.objects.get_or_create(
+                team=team,
+                defaults={"enabled": True, "group_roles": {admin_group: Membership.Role.ADMIN}},
+            )
             if not config.enabled:
                 config.enabled = True
                 config.save()
                 self.stdout.write(f"Enabled SCIM for {slug}")
+            if not config.group_roles:
+                config.group_roles = {admin_group: Membership.Role.ADMIN}
+                config.save()
+            self.stdout.write(f"Members of the IdP group {admin_group!r} become {slug} admins")
 
         self.stdout.write(f"SCIM enabled for: {', '.join(slug for slug, *_ in TEAMS)}")
         self.stdout.write(f"Demo admin: {ADMIN_EMAIL} / {ADMIN_PASSWORD}")

@@ -1,0 +1,127 @@
+"""Groups mapped onto the host: members of a group named in the team's SCIM settings
+(``SCIMTeamConfig.group_roles``) get that team role, through the default adapter."""
+
+from __future__ import annotations
+
+import pytest
+
+from example_project.teams.models import Membership
+from scim_provisioning.models import SCIMTeamConfig, SCIMUser
+
+from .conftest import patch_op
+from .factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def admin_group(team):
+    SCIMTeamConfig.objects.filter(team=team).update(group_roles={"Acme Admins": "admin"})
+
+
+def _role(team, resource):
+    record = SCIMUser.objects.get(pk=resource["id"])
+    return Membership.objects.get(team=team, user=record.user_id).role
+
+
+def _group(idp, name, *members):
+    body = {"displayName": name, "members": [{"value": m["id"]} for m in members]}
+    response = idp.post("/Groups", body)
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_members_of_the_named_group_become_admins(idp, team, provision):
+    ada, bob = provision("ada@acme.com"), provision("bob@acme.com")
+
+    _group(idp, "acme admins", ada)  # names match case-insensitively
+
+    assert _role(team, ada) == "admin"
+    assert _role(team, bob) == "member"
+
+
+def test_leaving_the_group_returns_to_member(idp, team, provision):
+    ada = provision("ada@acme.com")
+    group = _group(idp, "Acme Admins", ada)
+
+    idp.patch(
+        f"/Groups/{group['id']}",
+        patch_op({"op": "remove", "path": f'members[value eq "{ada["id"]}"]'}),
+    )
+
+    assert _role(team, ada) == "member"
+
+
+def test_renaming_the_group_away_revokes_and_back_grants(idp, team, provision):
+    ada = provision("ada@acme.com")
+    group = _group(idp, "Acme Admins", ada)
+
+    idp.patch(
+        f"/Groups/{group['id']}",
+        patch_op({"op": "replace", "path": "displayName", "value": "Former Admins"}),
+    )
+    assert _role(team, ada) == "member"
+
+    idp.patch(
+        f"/Groups/{group['id']}",
+        patch_op({"op": "replace", "path": "displayName", "value": "Acme Admins"}),
+    )
+    assert _role(team, ada) == "admin"
+
+
+def test_deleting_the_group_revokes_the_role(idp, team, provision):
+    ada = provision("ada@acme.com")
+    group = _group(idp, "Acme Admins", ada)
+
+    idp.delete(f"/Groups/{group['id']}")
+
+    assert _role(team, ada) == "member"
+
+
+def test_other_groups_grant_nothing(idp, team, provision):
+    ada = provision("ada@acme.com")
+
+    _group(idp, "Engineering", ada)
+
+    assert _role(team, ada) == "member"
+
+
+def test_an_owner_is_never_demoted(idp, team, provision):
+    owner = provision("owner@acme.com")
+    Membership.objects.filter(team=team, user__email="owner@acme.com").update(role="owner")
+    group = _group(idp, "Acme Admins", owner)
+
+    idp.patch(f"/Groups/{group['id']}", patch_op({"op": "remove", "path": "members"}))
+
+    assert _role(team, owner) == "owner"
+
+
+def test_roles_never_reach_another_team(idp, team, other_team, provision):
+    ada = provision("ada@acme.com")
+    other_seat = MembershipFactory(
+        team=other_team, user=SCIMUser.objects.get(pk=ada["id"]).user, role="member"
+    )
+
+    _group(idp, "Acme Admins", ada)
+
+    other_seat.refresh_from_db()
+    assert other_seat.role == "member"
+
+
+def test_without_a_mapping_groups_change_no_role(idp, team, provision):
+    SCIMTeamConfig.objects.filter(team=team).update(group_roles={})
+    ada = provision("ada@acme.com")
+
+    _group(idp, "Acme Admins", ada)
+
+    assert _role(team, ada) == "member"
+
+
+def test_adding_a_deactivated_user_to_the_group_keeps_them_deactivated(idp, team, provision):
+    ada = provision("ada@acme.com", active=False)
+
+    _group(idp, "Acme Admins", ada)
+
+    record = SCIMUser.objects.get(pk=ada["id"])
+    assert record.active is False
+    assert Membership.objects.get(team=team, user=record.user_id).is_active is False
