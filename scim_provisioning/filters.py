@@ -16,6 +16,7 @@ subquery, so every condition inside brackets holds for the same value.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,11 +93,21 @@ def parse_filter(text: str) -> ast.Filter:
             f"The filter is longer than {app_settings.MAX_FILTER_LENGTH} characters."
         )
     try:
-        return SCIMParser().parse(SCIMLexer().tokenize(text))
+        return SCIMParser().parse(SCIMLexer().tokenize(_fold_literals(text)))
     except RecursionError as exc:
         raise InvalidFilter(f"The filter is nested deeper than {MAX_DEPTH} levels.") from exc
     except Exception as exc:  # the lexer raises ValueError, the parser its own error
         raise InvalidFilter(f"The filter could not be parsed: {exc}") from exc
+
+
+_LITERAL_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\b(?:true|false|null)\b', re.IGNORECASE)
+
+
+def _fold_literals(text: str) -> str:
+    """``TRUE``/``False``/``NULL`` as the lexer knows them, leaving quoted strings alone."""
+    return _LITERAL_OR_STRING.sub(
+        lambda m: m.group(0) if m.group(0).startswith('"') else m.group(0).lower(), text
+    )
 
 
 def filter_to_q(text: str, fields: FilterMap, core_schema: str) -> Q:

@@ -58,6 +58,11 @@ def test_if_none_match_with_an_old_version_returns_the_user(idp, okta_user):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/users", "/USERS/", "/Users/"])
+def test_resource_names_match_case_insensitively(idp, path):
+    assert idp.get(path).status_code == 200
+
+
 def test_okta_connection_test_on_an_empty_team(idp):
     response = idp.get("/Users?startIndex=1&count=2", HTTP_USER_AGENT="Okta SCIM Client 1.0.0")
 
@@ -169,6 +174,22 @@ class TestFilters:
     def test_email_filters(self, idp, people, attribute):
         _, bob = people
         assert self._ids(idp, f'{attribute} eq "Bob@acme.com"') == {str(bob.id)}
+
+    @pytest.mark.parametrize(
+        "filter_text",
+        [
+            'USERNAME EQ "ada@acme.com"',
+            '  userName   eq   "ada@acme.com"  ',
+            'userName Eq "ada@acme.com" AND active Eq TRUE',
+            'emails[TYPE eq "work"].VALUE eq "ada@acme.com"',
+        ],
+    )
+    def test_names_operators_and_literals_are_case_insensitive(self, idp, people, filter_text):
+        ada, _ = people
+        assert self._ids(idp, filter_text) == {str(ada.id)}
+
+    def test_a_quoted_true_stays_a_string(self, idp, people):
+        assert self._ids(idp, 'title eq "TRUE"') == set()
 
     def test_active_eq_finds_inactive_users(self, idp, people):
         _, bob = people
