@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from django.urls import reverse
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -19,6 +18,7 @@ from ..exceptions import (
     PreconditionFailed,
     scim_exception_handler,
 )
+from ..links import scim_base_url
 from ..models import SCIMTeamConfig
 from ..negotiation import SCIMContentNegotiation
 from ..parsers import SCIMParser
@@ -60,9 +60,7 @@ class SCIMView(APIView):
     @cached_property
     def base_url(self) -> str:
         """The absolute SCIM base URL, e.g. ``https://example.com/scim/v2``."""
-        return app_settings.BASE_URL or self.request.build_absolute_uri(
-            reverse("scim_provisioning:root")
-        ).rstrip("/")
+        return scim_base_url(self.request)
 
     def query_param(self, name: str) -> str | None:
         """A query parameter, its name matched case-insensitively."""
