@@ -93,7 +93,7 @@ def parse_filter(text: str) -> ast.Filter:
             f"The filter is longer than {app_settings.MAX_FILTER_LENGTH} characters."
         )
     try:
-        return SCIMParser().parse(SCIMLexer().tokenize(_fold_literals(text)))
+        return _precedence(SCIMParser().parse(SCIMLexer().tokenize(_fold_literals(text))))
     except RecursionError as exc:
         raise InvalidFilter(f"The filter is nested deeper than {MAX_DEPTH} levels.") from exc
     except Exception as exc:  # the lexer raises ValueError, the parser its own error
@@ -108,6 +108,63 @@ def _fold_literals(text: str) -> str:
     return _LITERAL_OR_STRING.sub(
         lambda m: m.group(0) if m.group(0).startswith('"') else m.group(0).lower(), text
     )
+
+
+def _precedence(node: Any) -> Any:
+    """Rebuild the tree so that ``and`` binds tighter than ``or`` (RFC 7644 §3.4.2.2).
+
+    scim2-filter-parser 0.7 gives both the same precedence, so ``a or b and c``
+    comes out as ``(a or b) and c``. A chain it built is a Filter wrapping a
+    LogExpr once; a parenthesised group is wrapped twice and stays whole.
+    """
+    if isinstance(node, ast.Filter):
+        if _is_chain(node):
+            terms, operators = _flatten(node)
+            groups: list[list[Any]] = [[terms[0]]]
+            for operator, term in zip(operators, terms[1:], strict=True):
+                if operator == "or":
+                    groups.append([term])
+                else:
+                    groups[-1].append(term)
+            return _join("or", [_join("and", group) for group in groups])
+        return ast.Filter(_precedence(node.expr), node.negated, node.namespace)
+    if isinstance(node, ast.AttrExpr) and isinstance(node.attr_path.attr_name, ast.Filter):
+        path = node.attr_path
+        inner = ast.AttrPath(_precedence(path.attr_name), path.sub_attr, path.uri)
+        return ast.AttrExpr(node.value, inner, node.comp_value)
+    return node
+
+
+def _is_chain(node: Any) -> bool:
+    return (
+        isinstance(node, ast.Filter)
+        and not node.negated
+        and node.namespace is None
+        and isinstance(node.expr, ast.LogExpr)
+    )
+
+
+def _flatten(node: ast.Filter) -> tuple[list[Any], list[str]]:
+    expr = node.expr
+    terms: list[Any] = []
+    operators: list[str] = []
+    for side in (expr.expr1, expr.expr2):
+        if side is expr.expr2:
+            operators.append(expr.op.lower())
+        if _is_chain(side):
+            more_terms, more_operators = _flatten(side)
+            terms += more_terms
+            operators += more_operators
+        else:
+            terms.append(_precedence(side))
+    return terms, operators
+
+
+def _join(operator: str, terms: list[Any]) -> Any:
+    tree = terms[0]
+    for term in terms[1:]:
+        tree = ast.Filter(ast.LogExpr(operator, tree, term), False, None)
+    return tree
 
 
 def filter_to_q(text: str, fields: FilterMap, core_schema: str) -> Q:

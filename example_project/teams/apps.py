@@ -6,3 +6,6 @@ class TeamsConfig(AppConfig):
     name = "example_project.teams"
     label = "teams"
     verbose_name = "Teams"
+
+    def ready(self):
+        from . import receivers  # noqa: F401  (connects the SCIM signal receivers)

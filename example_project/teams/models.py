@@ -7,6 +7,9 @@ from django.db import models
 class Team(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
+    seats_used = models.PositiveIntegerField(
+        default=0, help_text="Active members; kept up to date from scim_provisioning's signals."
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

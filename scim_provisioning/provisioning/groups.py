@@ -17,11 +17,13 @@ from typing import Any
 
 from django.db.models.functions import Lower
 
+from .. import signals
 from ..adapters import get_adapter
 from ..exceptions import Uniqueness
 from ..models import SCIMGroup, SCIMGroupMembership, SCIMTeamConfig
 from ..resources.documents import Document
 from ..resources.groups import state_from_group_document
+from ..signals import SCIMEvent
 from .common import save_unique
 from .users import team_users
 
@@ -69,24 +71,39 @@ def _uuids(values: Iterable[str]) -> set[uuid.UUID]:
     return keys
 
 
-def _apply_members(config: SCIMTeamConfig, group: SCIMGroup, change: MembershipChange) -> set[Any]:
-    """Apply ``change``; returns the ids of the users whose groups it may have changed."""
+@dataclass(frozen=True)
+class MembersDelta:
+    """The SCIM user ids that really joined or left a group."""
+
+    added: frozenset[Any] = frozenset()
+    removed: frozenset[Any] = frozenset()
+
+    @property
+    def affected(self) -> set[Any]:
+        return set(self.added | self.removed)
+
+
+def _apply_members(
+    config: SCIMTeamConfig, group: SCIMGroup, change: MembershipChange
+) -> MembersDelta:
+    """Apply ``change`` in a fixed number of statements; returns what really changed."""
     memberships = SCIMGroupMembership.objects.filter(group=group)
-    affected: set[Any] = set()
+    removed: set[Any] = set()
     if change.clear:
-        affected |= set(memberships.values_list("user_id", flat=True))
+        removed = set(memberships.values_list("user_id", flat=True))
         memberships.delete()
         # Worth a trace: a misbehaving client can empty a group this way.
         logger.info(
             "SCIM group %s: members replaced (%d removed, %d named)",
             group.pk,
-            len(affected),
+            len(removed),
             len(change.added),
         )
     elif change.removed:
-        removed = _uuids(change.removed)
-        memberships.filter(user_id__in=removed).delete()
-        affected |= removed
+        leaving = memberships.filter(user_id__in=_uuids(change.removed))
+        removed = set(leaving.values_list("user_id", flat=True))
+        leaving.delete()
+    added: set[Any] = set()
     if change.added:
         wanted = _uuids(change.added)
         # Scoped to the team: an id from another team is unknown here.
@@ -97,12 +114,17 @@ def _apply_members(config: SCIMTeamConfig, group: SCIMGroup, change: MembershipC
                 group.pk,
                 len(wanted) - len(found),
             )
+        present = (
+            set()
+            if change.clear
+            else set(memberships.filter(user_id__in=found).values_list("user_id", flat=True))
+        )
+        added = found - present
         SCIMGroupMembership.objects.bulk_create(
-            [SCIMGroupMembership(group=group, user_id=user_id) for user_id in found],
+            [SCIMGroupMembership(group=group, user_id=user_id) for user_id in added],
             ignore_conflicts=True,
         )
-        affected |= found
-    return affected
+    return MembersDelta(added=frozenset(added - removed), removed=frozenset(removed - added))
 
 
 def _check_name_free(config: SCIMTeamConfig, name: str, record: SCIMGroup | None) -> None:
@@ -121,10 +143,11 @@ def create_group(config: SCIMTeamConfig, document: Document) -> SCIMGroup:
         team_id=config.team_id, display_name=state.display_name, external_id=state.external_id
     )
     save_unique(record, f"A group named '{state.display_name}' already exists in this team.")
+    _send(signals.group_created, "group.created", record)
     if state.member_ids:
         change = MembershipChange()
         change.add(state.member_ids)
-        _members_changed(config, _apply_members(config, record, change))
+        _members_changed(config, record, _apply_members(config, record, change))
     return record
 
 
@@ -147,21 +170,46 @@ def update_group(
     record.external_id = state.external_id
     record.touch()
     save_unique(record, f"A group named '{state.display_name}' already exists in this team.")
-    affected = _apply_members(config, record, change) if change is not None else set()
+    _send(signals.group_updated, "group.updated", record)
+    delta = _apply_members(config, record, change) if change is not None else MembersDelta()
+    _members_changed(config, record, delta)
     if renamed:
         # A name can carry a role (SCIMTeamConfig.group_roles): every member may be affected.
-        affected |= set(record.memberships.values_list("user_id", flat=True))
-    _members_changed(config, affected)
+        get_adapter().group_members_changed(
+            config, set(record.memberships.values_list("user_id", flat=True))
+        )
     return record
 
 
 def delete_group(config: SCIMTeamConfig, record: SCIMGroup) -> None:
     """DELETE /Groups/{id}: the group and its memberships go; its users stay."""
-    affected = set(record.memberships.values_list("user_id", flat=True))
+    members = set(record.memberships.values_list("user_id", flat=True))
+    event = _event("group.deleted", record)
     record.delete()
-    _members_changed(config, affected)
+    signals.send_after_commit(signals.group_deleted, SCIMGroup, event)
+    if members:
+        get_adapter().group_members_changed(config, members)
 
 
-def _members_changed(config: SCIMTeamConfig, user_ids: set[Any]) -> None:
-    if user_ids:
-        get_adapter().group_members_changed(config, user_ids)
+def _event(action: str, record: SCIMGroup, delta: MembersDelta | None = None) -> SCIMEvent:
+    return SCIMEvent(
+        action=action,
+        team_id=record.team_id,
+        resource_type="Group",
+        resource_id=str(record.pk),
+        display=record.display_name,
+        added=signals.ids(delta.added) if delta else (),
+        removed=signals.ids(delta.removed) if delta else (),
+    )
+
+
+def _send(signal: Any, action: str, record: SCIMGroup) -> None:
+    signals.send_after_commit(signal, SCIMGroup, _event(action, record))
+
+
+def _members_changed(config: SCIMTeamConfig, record: SCIMGroup, delta: MembersDelta) -> None:
+    if not delta.affected:
+        return
+    get_adapter().group_members_changed(config, delta.affected)
+    event = _event("group.members_changed", record, delta)
+    signals.send_after_commit(signals.group_members_changed, SCIMGroup, event)

@@ -16,11 +16,13 @@ from typing import Any
 
 from django.db.models.functions import Lower
 
+from .. import signals
 from ..adapters import get_adapter
 from ..exceptions import InvalidValue, Uniqueness
 from ..models import SCIMTeamConfig, SCIMUser, SCIMUserValue
 from ..resources.documents import Document
 from ..resources.users import UserState, state_from_document
+from ..signals import SCIMEvent
 from .common import save_unique
 
 logger = logging.getLogger("scim_provisioning")
@@ -109,6 +111,7 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     save_unique(record, "This user already exists in this team.")
     record.write_values(replace=False)
     adapter.set_membership_active(config.team_id, account, record.active)
+    _send(signals.user_provisioned, "user.provisioned", record)
     return record
 
 
@@ -132,8 +135,13 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     account = record.user
     if state.email != old_email or record.attributes.get("name") != old_name:
         _follow_on_account(adapter, config, record, account, state.email)
+    _send(signals.user_updated, "user.updated", record)
     if record.active != was_active:
         adapter.set_membership_active(config.team_id, account, record.active)
+        if record.active:
+            _send(signals.user_reactivated, "user.reactivated", record)
+        else:
+            _send(signals.user_deactivated, "user.deactivated", record)
     return record
 
 
@@ -162,9 +170,26 @@ def delete_user(config: SCIMTeamConfig, record: SCIMUser) -> None:
     account = record.user
     delete_account = adapter.should_delete_account(account, config.team_id, record)
     adapter.remove_membership(config.team_id, account)
+    event = _event("user.deprovisioned", record)
     record.delete()
     if delete_account:
         account.delete()
+    signals.send_after_commit(signals.user_deprovisioned, SCIMUser, event)
+
+
+def _event(action: str, record: SCIMUser) -> SCIMEvent:
+    return SCIMEvent(
+        action=action,
+        team_id=record.team_id,
+        resource_type="User",
+        resource_id=str(record.pk),
+        user_id=record.user_id,
+        display=record.user_name,
+    )
+
+
+def _send(signal: Any, action: str, record: SCIMUser) -> None:
+    signals.send_after_commit(signal, SCIMUser, _event(action, record))
 
 
 def _value_keys(rows: list[SCIMUserValue]) -> list[tuple[str, str, str, bool]]:

@@ -1,0 +1,79 @@
+"""Signals a host can receive when SCIM changes its team's people and groups.
+
+Every signal is sent with ``sender`` set to the SCIM model class
+(:class:`~scim_provisioning.models.SCIMUser` or ``SCIMGroup``) and one keyword
+argument, ``event``: a :class:`SCIMEvent`. Signals are sent **after the
+transaction commits**, so a receiver never sees a change that was rolled back,
+and a failing receiver cannot undo the IdP's request.
+
+``user_provisioned``
+    POST /Users created a SCIM record (a new or linked account, an active or
+    inactive seat).
+``user_updated``
+    PUT or PATCH changed a user (sent for every successful write).
+``user_deactivated`` / ``user_reactivated``
+    ``active`` went from true to false / false to true; the seat followed.
+``user_deprovisioned``
+    DELETE removed the team's membership and SCIM record (the account stays).
+``group_created`` / ``group_updated`` / ``group_deleted``
+    A group was created, changed (name, externalId or members) or deleted.
+``group_members_changed``
+    Members were added to or removed from a group (``event.added``,
+    ``event.removed``: SCIM user ids).
+
+Example::
+
+    from django.dispatch import receiver
+    from scim_provisioning import signals
+
+    @receiver(signals.user_deactivated)
+    def stop_billing(sender, event, **kwargs):
+        billing.release_seat(team_id=event.team_id, user_id=event.user_id)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import Signal
+
+user_provisioned = Signal()
+user_updated = Signal()
+user_deactivated = Signal()
+user_reactivated = Signal()
+user_deprovisioned = Signal()
+group_created = Signal()
+group_updated = Signal()
+group_deleted = Signal()
+group_members_changed = Signal()
+
+
+@dataclass(frozen=True)
+class SCIMEvent:
+    """What happened, in the same shape for every signal.
+
+    ``resource_id`` is the SCIM id the IdP knows; ``user_id`` the host
+    account's primary key for user events (``None`` for groups); ``added`` and
+    ``removed`` the SCIM ids of users whose group membership changed.
+    """
+
+    action: str
+    team_id: Any
+    resource_type: str
+    resource_id: str
+    user_id: Any = None
+    display: str = ""
+    added: tuple[str, ...] = field(default_factory=tuple)
+    removed: tuple[str, ...] = field(default_factory=tuple)
+
+
+def send_after_commit(signal: Signal, sender: type, event: SCIMEvent) -> None:
+    """Send ``signal`` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: signal.send(sender=sender, event=event))
+
+
+def ids(values: Iterable[Any]) -> tuple[str, ...]:
+    return tuple(sorted(str(v) for v in values))

@@ -1,0 +1,212 @@
+"""Signals: sent after commit, one normalised event each, never for a rolled-back request."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from scim_provisioning import signals
+from scim_provisioning.models import SCIMGroup, SCIMUser
+
+from .conftest import patch_op
+
+pytestmark = pytest.mark.django_db
+
+ALL = {
+    name: getattr(signals, name)
+    for name in (
+        "user_provisioned",
+        "user_updated",
+        "user_deactivated",
+        "user_reactivated",
+        "user_deprovisioned",
+        "group_created",
+        "group_updated",
+        "group_deleted",
+        "group_members_changed",
+    )
+}
+
+
+@pytest.fixture
+def received():
+    """Every signal received, as (signal name, sender, event)."""
+    log: list[tuple[str, type, signals.SCIMEvent]] = []
+    handlers = {}
+    for name, signal in ALL.items():
+
+        def handler(sender, event, _name=name, **kwargs):
+            log.append((_name, sender, event))
+
+        handlers[name] = handler
+        signal.connect(handler)
+    yield log
+    for name, signal in ALL.items():
+        signal.disconnect(handlers[name])
+
+
+def _names(log):
+    return [name for name, _, _ in log]
+
+
+def test_provisioning_sends_user_provisioned_after_commit(
+    idp, team, received, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        body = idp.post("/Users", {"userName": "ada@acme.com"}).json()
+        assert received == []  # nothing before the commit
+
+    for callback in callbacks:
+        callback()
+    ((name, sender, event),) = received
+    assert (name, sender) == ("user_provisioned", SCIMUser)
+    account = get_user_model().objects.get(email="ada@acme.com")
+    assert event == signals.SCIMEvent(
+        action="user.provisioned",
+        team_id=team.pk,
+        resource_type="User",
+        resource_id=body["id"],
+        user_id=account.pk,
+        display="ada@acme.com",
+    )
+
+
+def test_deactivate_and_reactivate(idp, received, provision, django_capture_on_commit_callbacks):
+    ada = provision("ada@acme.com")
+    received.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        idp.patch(
+            f"/Users/{ada['id']}", patch_op({"op": "replace", "path": "active", "value": "False"})
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        idp.patch(
+            f"/Users/{ada['id']}", patch_op({"op": "replace", "path": "active", "value": True})
+        )
+
+    assert _names(received) == [
+        "user_updated",
+        "user_deactivated",
+        "user_updated",
+        "user_reactivated",
+    ]
+
+
+def test_an_update_that_keeps_active_sends_only_updated(
+    idp, received, provision, django_capture_on_commit_callbacks
+):
+    ada = provision("ada@acme.com")
+    received.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        idp.put(f"/Users/{ada['id']}", {"title": "Engineer"})
+
+    assert _names(received) == ["user_updated"]
+
+
+def test_delete_sends_deprovisioned(idp, received, provision, django_capture_on_commit_callbacks):
+    ada = provision("ada@acme.com")
+    received.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        idp.delete(f"/Users/{ada['id']}")
+
+    ((name, _, event),) = received
+    assert name == "user_deprovisioned"
+    assert event.resource_id == ada["id"]
+
+
+def test_a_failed_request_sends_nothing(
+    idp, received, provision, django_capture_on_commit_callbacks
+):
+    ada = provision("ada@acme.com")
+    received.clear()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = idp.patch(
+            f"/Users/{ada['id']}",
+            patch_op(
+                {"op": "replace", "path": "active", "value": False},
+                {"op": "replace", "path": "active", "value": "perhaps"},
+            ),
+        )
+
+    assert response.status_code == 400
+    assert callbacks == []
+    assert received == []
+
+
+def test_group_lifecycle(idp, received, provision, django_capture_on_commit_callbacks):
+    ada, bob = provision("ada@acme.com"), provision("bob@acme.com")
+    received.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        group = idp.post(
+            "/Groups", {"displayName": "Eng", "members": [{"value": ada["id"]}]}
+        ).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        idp.patch(
+            f"/Groups/{group['id']}",
+            patch_op(
+                {
+                    "op": "add",
+                    "path": "members",
+                    "value": [{"value": ada["id"]}, {"value": bob["id"]}],
+                },
+                {"op": "remove", "path": f'members[value eq "{ada["id"]}"]'},
+            ),
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        idp.delete(f"/Groups/{group['id']}")
+
+    assert _names(received) == [
+        "group_created",
+        "group_members_changed",
+        "group_updated",
+        "group_members_changed",
+        "group_deleted",
+    ]
+    assert {sender for _, sender, _ in received} == {SCIMGroup}
+    created_members, patched_members = received[1][2], received[3][2]
+    assert created_members.added == (ada["id"],)
+    assert (patched_members.added, patched_members.removed) == ((bob["id"],), (ada["id"],))
+
+
+def test_a_redundant_add_changes_no_members(
+    idp, received, provision, django_capture_on_commit_callbacks
+):
+    """Entra re-adds every existing member whenever one is removed: that is no change."""
+    ada = provision("ada@acme.com")
+    group = idp.post("/Groups", {"displayName": "Eng", "members": [{"value": ada["id"]}]}).json()
+    received.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        idp.patch(
+            f"/Groups/{group['id']}",
+            patch_op({"op": "Add", "path": "members", "value": [{"value": ada["id"]}]}),
+        )
+
+    assert _names(received) == ["group_updated"]
+
+
+def test_the_example_site_keeps_its_seat_count(
+    idp, team, provision, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ada = provision("ada@acme.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        provision("bob@acme.com")
+    team.refresh_from_db()
+    assert team.seats_used == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        idp.patch(
+            f"/Users/{ada['id']}", patch_op({"op": "replace", "path": "active", "value": False})
+        )
+    team.refresh_from_db()
+    assert team.seats_used == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        idp.delete(f"/Users/{ada['id']}")
+    team.refresh_from_db()
+    assert team.seats_used == 1
