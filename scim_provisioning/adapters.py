@@ -177,6 +177,32 @@ class DefaultAdapter:
             **{f"{self._team_field}_id": team_id, self._user_field: user}
         ).delete()
 
+    # -- permissions --------------------------------------------------------------------
+
+    def can_manage_scim(self, user: User, team: Team) -> bool:
+        """Whether ``user`` may manage ``team``'s SCIM: see the base URL, issue and revoke tokens.
+
+        The default: an active membership of the team whose ``MEMBERSHIP_ROLE_FIELD``
+        is one of ``MANAGER_ROLES`` (owner and admin). Being staff grants nothing here
+        (staff have the admin); with no role field configured, nobody may.
+        """
+        role_field = app_settings.MEMBERSHIP_ROLE_FIELD
+        roles = app_settings.MANAGER_ROLES
+        if not role_field or not roles or not getattr(user, "is_authenticated", False):
+            return False
+        return (
+            self._memberships()
+            .filter(
+                **{
+                    f"{self._team_field}_id": team.pk,
+                    self._user_field: user,
+                    self._active_field: True,
+                    f"{role_field}__in": roles,
+                }
+            )
+            .exists()
+        )
+
     # -- internals ----------------------------------------------------------------------
 
     @property

@@ -68,6 +68,15 @@ class AppSettings:
         return self._get("MEMBERSHIP_ROLE_FIELD", None)
 
     @property
+    def MANAGER_ROLES(self) -> tuple[str, ...]:  # noqa: N802
+        """Roles (values of ``MEMBERSHIP_ROLE_FIELD``) whose members manage the team's SCIM.
+
+        They see the team's SCIM page and API: base URL, tokens, recent requests.
+        """
+        value = self._get("MANAGER_ROLES", ("owner", "admin"))
+        return (value,) if isinstance(value, str) else tuple(value)
+
+    @property
     def MEMBERSHIP_DEFAULTS(self) -> dict[str, Any]:  # noqa: N802
         """Extra field values for memberships the app creates, e.g. ``{"role": "member"}``."""
         return dict(self._get("MEMBERSHIP_DEFAULTS", {}))
@@ -107,6 +116,16 @@ class AppSettings:
     def TOKEN_ROTATION_OVERLAP_HOURS(self) -> int:  # noqa: N802
         """Hours the previous tokens stay valid after a rotation, by default."""
         return int(self._get("TOKEN_ROTATION_OVERLAP_HOURS", 24))
+
+    @property
+    def REQUEST_LOG(self) -> bool:  # noqa: N802
+        """Record every SCIM request in SCIMRequestLog (never a token or a password)."""
+        return bool(self._get("REQUEST_LOG", True))
+
+    @property
+    def REQUEST_LOG_RETENTION_DAYS(self) -> int:  # noqa: N802
+        """Days ``manage.py scim_prune_request_log`` keeps."""
+        return int(self._get("REQUEST_LOG_RETENTION_DAYS", 90))
 
 
 app_settings = AppSettings()

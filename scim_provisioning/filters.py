@@ -177,14 +177,15 @@ def sort_field(
     path: str, sorts: dict[tuple[str | None, str, str | None], str], core_schema: str
 ) -> str:
     """The field to order by for ``sortBy=path``; an unsortable path is a 400 ``invalidValue``."""
-    uri, name, sub = _split_path(path, core_schema.lower())
+    uri, name, sub = split_path(path, core_schema.lower())
     found = sorts.get((uri, name, sub))
     if found is None:
         raise InvalidValue(f"Sorting by '{path}' is not supported.")
     return found
 
 
-def _split_path(path: str, core_schema: str) -> tuple[str | None, str, str | None]:
+def split_path(path: str, core_schema: str) -> tuple[str | None, str, str | None]:
+    """``urn:…:User:name.givenName`` → ``(urn, "name", "givenname")``; None for the core URN."""
     folded = path.strip().lower()
     uri = None
     if folded.startswith("urn:"):
@@ -283,12 +284,12 @@ class _Walker:
             if not (field.case_exact or field.folded):
                 lookup = "i" + lookup
             query = Q(**{f"{field.lookup}__{lookup}": value})
-            return ~query if operator == "ne" else query
+            return _not_equal(query, field) if operator == "ne" else query
         if field.kind in ("string", "datetime") and operator in _ORDER_LOOKUPS:
             return Q(**{f"{field.lookup}__{_ORDER_LOOKUPS[operator]}": value})
         if operator in ("eq", "ne") and field.kind in ("boolean", "datetime", "uuid"):
             query = Q(**{field.lookup: value})
-            return ~query if operator == "ne" else query
+            return _not_equal(query, field) if operator == "ne" else query
         raise InvalidFilter(f"The operator '{operator}' cannot be used on '{path}'.")
 
     def value(self, field: FilterField, operator: str, raw: str, path: str) -> Any:
@@ -312,6 +313,11 @@ class _Walker:
             except ValueError:
                 return _NOTHING  # no id of ours looks like this: matches nothing
         return raw.lower() if field.folded else raw
+
+
+def _not_equal(query: Q, field: FilterField) -> Q:
+    """``ne`` matches a resource without the attribute too: no value is not equal."""
+    return ~query | Q(**{f"{field.lookup}__isnull": True})
 
 
 def _text(path: Any) -> str:

@@ -15,7 +15,7 @@ from django.db.models import F
 
 from .conf import app_settings
 from .exceptions import InvalidFilter, InvalidSyntax, InvalidValue
-from .filters import filter_to_q, sort_field
+from .filters import filter_to_q, sort_field, split_path
 from .models import SCIMTeamConfig
 from .resource_types import ResourceType
 
@@ -94,14 +94,23 @@ def _integer(name: str, raw: Any) -> int | None:
         raise InvalidValue(f"'{name}' must be an integer, not {raw!r}.") from exc
 
 
-def matching(kind: ResourceType, config: SCIMTeamConfig, request: ListRequest) -> Any:
-    """The team's records of ``kind`` that the request's filter selects, in a stable order."""
+def matching(
+    kind: ResourceType, config: SCIMTeamConfig, request: ListRequest, *, strict_sort: bool = True
+) -> Any:
+    """The team's records of ``kind`` that the request's filter selects, in a stable order.
+
+    With ``strict_sort`` off (a search over several types), a ``sortBy`` that
+    this type cannot sort on leaves it in its default order.
+    """
     records = kind.queryset(config)
     if request.filter:
         records = records.filter(filter_to_q(request.filter, kind.filters, kind.schema.id))
     order = ["created", "id"]
-    if request.sort_by:
-        field = F(sort_field(request.sort_by, kind.sorts, kind.schema.id))
+    sort_by = request.sort_by
+    if sort_by and not strict_sort and (_sort_key(sort_by, kind) not in kind.sorts):
+        sort_by = None
+    if sort_by:
+        field = F(sort_field(sort_by, kind.sorts, kind.schema.id))
         order.insert(
             0, field.desc(nulls_last=True) if request.descending else field.asc(nulls_last=True)
         )
@@ -124,9 +133,11 @@ def list_resources(
     }
     selected: list[tuple[ResourceType, Any, int]] = []
     errors: list[InvalidFilter] = []
+    if request.sort_by and not any(_sort_key(request.sort_by, k) in k.sorts for k in kinds):
+        raise InvalidValue(f"Sorting by '{request.sort_by}' is not supported.")
     for kind in kinds:
         try:
-            records = matching(kind, config, request)
+            records = matching(kind, config, request, strict_sort=len(kinds) == 1)
         except InvalidFilter as exc:
             errors.append(exc)
             continue
@@ -154,6 +165,10 @@ def list_resources(
         "itemsPerPage": len(resources),
         "Resources": resources,
     }
+
+
+def _sort_key(path: str, kind: ResourceType) -> Any:
+    return split_path(path, kind.schema.id.lower())
 
 
 def list_response(resources: list[dict[str, Any]]) -> dict[str, Any]:

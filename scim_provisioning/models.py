@@ -284,3 +284,51 @@ class SCIMGroupMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.group_id}"
+
+
+class IdentityProvider(models.TextChoices):
+    OKTA = "okta", "Okta"
+    ENTRA = "entra", "Microsoft Entra ID"
+    ONELOGIN = "onelogin", "OneLogin"
+    JUMPCLOUD = "jumpcloud", "JumpCloud"
+    OTHER = "other", "Other"
+
+
+class SCIMRequestLog(models.Model):
+    """One SCIM request, as the IdP made it: for the operators, never with a secret.
+
+    ``summary`` is a redacted digest of the body: passwords and anything
+    named like a secret are replaced, long values and lists are cut.
+    """
+
+    team = models.ForeignKey(
+        TEAM_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="scim_request_logs",
+        help_text="Empty when the token named no team (a 401).",
+    )
+    token_prefix = models.CharField(max_length=16, blank=True)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=512)
+    query = models.TextField(blank=True)
+    status = models.PositiveSmallIntegerField()
+    resource_type = models.CharField(max_length=16, blank=True)
+    resource_id = models.CharField(max_length=64, blank=True)
+    summary = models.TextField(blank=True)
+    duration_ms = models.FloatField()
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+    idp = models.CharField(
+        "identity provider", max_length=16, choices=IdentityProvider.choices, default="other"
+    )
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "SCIM request"
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["team", "-created"], name="scim_log_team_created")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} → {self.status}"

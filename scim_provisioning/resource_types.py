@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.db.models import QuerySet
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Lower
 from scim2_filter_parser import ast
 
@@ -267,9 +268,10 @@ class GroupType(ResourceType):
             rows = (
                 SCIMGroupMembership.objects.filter(group__in=records)
                 .order_by("created", "id")
-                .values_list(
-                    "group_id", "user_id", "user__user_name", "user__attributes__displayName"
-                )
+                # The text as stored: a values_list of a JSON key would decode
+                # "42" into 42 on SQLite.
+                .annotate(display_name=KeyTextTransform("displayName", "user__attributes"))
+                .values_list("group_id", "user_id", "user__user_name", "display_name")
             )
             for group_id, user_id, user_name, display_name in rows:
                 name = (display_name or user_name) if display else None

@@ -1,9 +1,9 @@
 """Every request runs a fixed, small number of queries, whatever the team's size.
 
 The budgets include authentication (one query: token, team and SCIM config
-joined). ``last_used_at`` is written at most once a minute, so the budgets
-are measured after a first request has recorded it, and one test measures
-the request that writes it.
+joined) and the request log (one INSERT). ``last_used_at`` is written at most
+once a minute, so the budgets are measured after a first request has recorded
+it, and one test measures the request that writes it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from example_project.teams.models import Membership
-from scim_provisioning.models import SCIMUser, SCIMUserValue
+from scim_provisioning.models import SCIMGroup, SCIMGroupMembership, SCIMUser, SCIMUserValue
 
 from .conftest import load_payload, patch_op
 
@@ -27,15 +27,15 @@ User = get_user_model()
 #: request's transaction (a savepoint here, inside the test's transaction) and
 #: of the savepoint that turns a lost uniqueness race into a 409.
 BUDGETS = {
-    "get": 3,  # token, user, its groups
-    "list": 4,  # token, count, page, the page's groups
-    "filter": 4,  # token, count, page, the page's groups
-    "create": 13,  # token, userName free?, account lookup, account insert, record insert,
+    "get": 4,  # token, log, user, its groups
+    "list": 5,  # token, log, count, page, the page's groups
+    "filter": 5,  # token, log, count, page, the page's groups
+    "create": 14,  # token, log, userName free?, account lookup, account insert, record insert,
     #                values insert, membership update + insert, groups; 4 savepoint statements
-    "put": 10,  # token, locked user, record update, other memberships?, account update,
+    "put": 11,  # token, log, locked user, record update, other memberships?, account update,
     #             groups; 4 savepoint statements
-    "patch": 9,  # token, locked user, record update, membership update, groups; 4 sp
-    "delete": 9,  # token, locked user, membership, values, group memberships, reports'
+    "patch": 10,  # token, log, locked user, record update, membership update, groups; 4 sp
+    "delete": 10,  # token, log, locked user, membership, values, group memberships, reports'
     #               manager, record; 2 savepoint statements
 }
 
@@ -170,3 +170,125 @@ def test_last_used_at_costs_one_write_a_minute(idp, team):
     second, _ = _count(lambda: idp.get("/Users?count=0"))
 
     assert first == second + 1
+
+
+# -- groups ------------------------------------------------------------------------------
+
+#: Statements per group request, whatever the number of members. Writes count
+#: the savepoint statements as above (the request's, and save_unique's).
+GROUP_BUDGETS = {
+    "get": 4,  # token, log, group, its members
+    "get_without_members": 3,  # token, log, group: no membership query at all
+    "list": 5,  # token, log, count, page, the page's members
+    "create": 12,  # token, log, name free?, group insert, members lookup, members already in?,
+    #                members insert, members; 4 savepoint statements
+    "patch_remove": 11,  # token, log, locked group, group update, leaving members read,
+    #                      members delete, members; 4 savepoint statements
+    "put": 13,  # token, log, locked group, group update, old members read, members delete,
+    #             members lookup, members insert, members; 4 savepoint statements
+}
+#: PATCH adding 1,000 members: token, log, locked group, group update, members lookup,
+#: members already in?, members insert, members; 4 savepoint statements. The
+#: insert is one statement on PostgreSQL; on SQLite bulk_create batches it by
+#: the backend's 999 query parameters, 333 rows (3 columns) a batch: 4 INSERTs.
+PATCH_ADD_1000 = {"postgresql": 12, "sqlite": 15}
+MEMBERSHIP_TABLE = SCIMGroupMembership._meta.db_table
+
+
+def _group(team, members, name: str = "Everyone") -> SCIMGroup:
+    group = SCIMGroup.objects.create(team=team, display_name=name)
+    SCIMGroupMembership.objects.bulk_create(
+        [SCIMGroupMembership(group=group, user=member) for member in members]
+    )
+    return group
+
+
+def _member_values(records) -> list[dict]:
+    return [{"value": str(record.id)} for record in records]
+
+
+@pytest.fixture
+def crowd(team, idp):
+    """2,000 provisioned people of team A; the token's last use is already recorded."""
+    records = _populate(team, 2000)
+    idp.get("/Groups?count=0")
+    return records
+
+
+def test_get_group_without_members_runs_no_membership_query(idp, team, crowd):
+    group = _group(team, crowd)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = idp.get(f"/Groups/{group.id}", {"excludedAttributes": "members"})
+
+    assert response.status_code == 200
+    assert "members" not in response.json()
+    assert [q["sql"] for q in queries if MEMBERSHIP_TABLE in q["sql"]] == []
+    assert len(queries) <= GROUP_BUDGETS["get_without_members"]
+
+
+def test_get_group_with_2000_members(idp, team, crowd):
+    group = _group(team, crowd)
+
+    queries, response = _count(lambda: idp.get(f"/Groups/{group.id}"))
+
+    assert response.status_code == 200
+    assert len(response.json()["members"]) == 2000
+    assert queries <= GROUP_BUDGETS["get"]
+
+
+@pytest.mark.parametrize("size", [10, 300], ids=["10-groups", "300-groups"])
+def test_group_list_page(idp, team, crowd, size):
+    for i in range(size):
+        _group(team, crowd[i : i + 5], name=f"Group {i:04d}")
+
+    queries, response = _count(lambda: idp.get("/Groups?startIndex=1&count=100"))
+
+    assert response.status_code == 200
+    assert response.json()["itemsPerPage"] == min(100, size)
+    assert queries <= GROUP_BUDGETS["list"]
+
+
+def test_create_group_with_100_members(idp, crowd):
+    body = {"displayName": "Hundred", "members": _member_values(crowd[:100])}
+
+    queries, response = _count(lambda: idp.post("/Groups", body))
+
+    assert response.status_code == 201
+    assert SCIMGroupMembership.objects.filter(group_id=response.json()["id"]).count() == 100
+    assert queries <= GROUP_BUDGETS["create"]
+
+
+def test_patch_adding_1000_members(idp, team, crowd):
+    group = _group(team, crowd[:10])
+    operation = {"op": "add", "path": "members", "value": _member_values(crowd[10:1010])}
+
+    queries, response = _count(lambda: idp.patch(f"/Groups/{group.id}", patch_op(operation)))
+
+    assert response.status_code == 200
+    assert group.memberships.count() == 1010
+    assert queries == PATCH_ADD_1000[connection.vendor]
+
+
+def test_patch_removing_1000_members(idp, team, crowd):
+    group = _group(team, crowd[:1010])
+    operation = {"op": "remove", "path": "members", "value": _member_values(crowd[10:1010])}
+
+    queries, response = _count(lambda: idp.patch(f"/Groups/{group.id}", patch_op(operation)))
+
+    assert response.status_code == 200
+    assert group.memberships.count() == 10
+    assert queries <= GROUP_BUDGETS["patch_remove"]
+
+
+def test_put_replacing_members(idp, team, crowd):
+    group = _group(team, crowd[:1000])
+    body = {"displayName": "Everyone", "members": _member_values(crowd[1000:1300])}
+
+    queries, response = _count(lambda: idp.put(f"/Groups/{group.id}", body))
+
+    assert response.status_code == 200
+    assert set(group.memberships.values_list("user_id", flat=True)) == {
+        r.id for r in crowd[1000:1300]
+    }
+    assert queries <= GROUP_BUDGETS["put"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import cached_property
 from typing import Any
 
@@ -9,6 +10,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from .. import request_log
 from ..authentication import SCIMClient, SCIMTokenAuthentication
 from ..conf import app_settings
 from ..exceptions import (
@@ -38,6 +40,12 @@ class SCIMView(APIView):
 
     def get_exception_handler(self) -> Any:
         return scim_exception_handler
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        response = super().dispatch(request, *args, **kwargs)
+        request_log.record(self.request, response, view=self, started=started)
+        return response
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         length = request.META.get("CONTENT_LENGTH") or "0"

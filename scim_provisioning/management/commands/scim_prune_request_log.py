@@ -1,0 +1,35 @@
+"""``manage.py scim_prune_request_log [--days N]``: delete request log rows older than N days."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from ...conf import app_settings
+from ...models import SCIMRequestLog
+
+
+class Command(BaseCommand):
+    help = "Delete SCIM request log entries older than the retention period."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="Keep this many days (default: SCIM_PROVISIONING_REQUEST_LOG_RETENTION_DAYS, "
+            f"now {app_settings.REQUEST_LOG_RETENTION_DAYS}).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        days = options["days"]
+        if days is None:
+            days = app_settings.REQUEST_LOG_RETENTION_DAYS
+        if days < 0:
+            raise CommandError("--days cannot be negative.")
+        cutoff = timezone.now() - timedelta(days=days)
+        deleted, _ = SCIMRequestLog.objects.filter(created__lt=cutoff).delete()
+        self.stdout.write(f"Deleted {deleted} SCIM request log entries older than {days} days.")

@@ -1,0 +1,457 @@
+"""Filters, sortBy and ``.search`` over users and groups (RFC 7644 §3.4.2, §3.4.3).
+
+Every operator and logical form of the filter grammar, value paths whose
+conditions hold for one and the same value, sorting, the ``.search`` of each
+resource type and the root ``.search`` that runs over users then groups.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from scim_provisioning.models import SCIMGroup, SCIMUser
+
+from .conftest import assert_scim_error
+
+pytestmark = pytest.mark.django_db
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+
+
+def _at(year: int) -> datetime:
+    return datetime(year, 1, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def people(provision):
+    """Three users of team A, provisioned in this order.
+
+    Bob's work email is at other.com and his home email at acme.com; Cy's
+    only email is not primary; Ada alone has a title and a mobile number.
+    """
+    ada = provision(
+        "ada@acme.com",
+        externalId="E-1",
+        displayName="Ada Lovelace",
+        title="Engineer",
+        phoneNumbers=[{"value": "+44 7700 900001", "type": "mobile"}],
+    )
+    bob = provision(
+        "bob@other.com",
+        externalId="e-2",
+        displayName="Bob Builder",
+        active=False,
+        emails=[
+            {"value": "bob@other.com", "type": "work", "primary": True},
+            {"value": "bob@acme.com", "type": "home"},
+        ],
+        phoneNumbers=[{"value": "+44 20 7946 0000", "type": "work"}],
+    )
+    cy = provision(
+        "cy@acme.com",
+        externalId="E-3",
+        displayName="Cy",
+        emails=[{"value": "cy@acme.com", "type": "work"}],
+    )
+    return {"ada": ada, "bob": bob, "cy": cy}
+
+
+@pytest.fixture
+def groups(idp, people):
+    """Engineering (Ada, Cy) and Lovelace Fans (Bob), created in this order."""
+    engineering = idp.post(
+        "/Groups",
+        {
+            "displayName": "Engineering",
+            "externalId": "G-1",
+            "members": [{"value": people["ada"]["id"]}, {"value": people["cy"]["id"]}],
+        },
+    ).json()
+    fans = idp.post(
+        "/Groups",
+        {"displayName": "Lovelace Fans", "members": [{"value": people["bob"]["id"]}]},
+    ).json()
+    return {"engineering": engineering, "fans": fans}
+
+
+def _names(resources, by) -> list[str]:
+    """The resources' keys in ``by`` (name → resource), in response order."""
+    names = {resource["id"]: name for name, resource in by.items()}
+    return [names[resource["id"]] for resource in resources]
+
+
+def _filter(idp, endpoint: str, text: str) -> dict:
+    response = idp.get(endpoint, {"filter": text})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+class TestUserFilters:
+    @pytest.mark.parametrize(
+        ("filter_text", "expected"),
+        [
+            ('userName ne "ADA@acme.com"', {"bob", "cy"}),
+            ('userName co "ACME"', {"ada", "cy"}),
+            ('userName sw "B"', {"bob"}),
+            ('userName ew "@acme.com"', {"ada", "cy"}),
+            ('displayName ew "lovelace"', {"ada"}),
+            ('userName gt "bob@other.com"', {"cy"}),
+            ('userName ge "bob@other.com"', {"bob", "cy"}),
+            ('userName lt "bob@other.com"', {"ada"}),
+            ('userName le "bob@other.com"', {"ada", "bob"}),
+            ("title pr", {"ada"}),
+            ("phoneNumbers pr", {"ada", "bob"}),
+            ("externalId pr", {"ada", "bob", "cy"}),
+        ],
+    )
+    def test_operators(self, idp, people, filter_text, expected):
+        body = _filter(idp, "/Users", filter_text)
+
+        assert set(_names(body["Resources"], people)) == expected
+        assert body["totalResults"] == len(expected)
+
+    @pytest.mark.parametrize(
+        ("filter_text", "expected"),
+        [
+            ('userName ew "@acme.com" and active eq true', {"ada", "cy"}),
+            ('externalId eq "E-1" or displayName eq "CY"', {"ada", "cy"}),
+            ('not (userName ew "@acme.com")', {"bob"}),
+            ('userName sw "ada" or (userName sw "bob" and active eq false)', {"ada", "bob"}),
+            ('(userName sw "ada" or userName sw "bob") and active eq false', {"bob"}),
+            ('not (userName sw "ada" or userName sw "bob") and title pr', set()),
+            ("not (title pr) and not (active eq false)", {"cy"}),
+        ],
+    )
+    def test_logical_operators_and_parentheses(self, idp, people, filter_text, expected):
+        body = _filter(idp, "/Users", filter_text)
+
+        assert set(_names(body["Resources"], people)) == expected
+
+    def test_and_binds_tighter_than_or(self, idp, people):
+        # RFC 7644 §3.4.2.2: "not" takes precedence over "and", which takes
+        # precedence over "or": this is ada or (inactive bob).
+        body = _filter(idp, "/Users", 'userName sw "ada" or userName sw "bob" and active eq false')
+
+        assert set(_names(body["Resources"], people)) == {"ada", "bob"}
+
+    def test_and_binds_tighter_than_or_on_the_right(self, idp, people):
+        # (ada and active) or bob
+        body = _filter(idp, "/Users", 'userName sw "ada" and active eq true or userName sw "bob"')
+
+        assert set(_names(body["Resources"], people)) == {"ada", "bob"}
+
+    def test_value_path_conditions_hold_for_the_same_email(self, idp, people):
+        # Bob has a work email (at other.com) and an email at acme.com (home):
+        # no single email of his is both.
+        body = _filter(idp, "/Users", 'emails[type eq "work" and value co "@acme"]')
+
+        assert set(_names(body["Resources"], people)) == {"ada", "cy"}
+
+    def test_value_path_finds_the_home_email(self, idp, people):
+        body = _filter(idp, "/Users", 'emails[type eq "home" and value co "@ACME"]')
+
+        assert _names(body["Resources"], people) == ["bob"]
+
+    def test_value_path_with_sub_attribute(self, idp, people):
+        body = _filter(idp, "/Users", 'phoneNumbers[type eq "mobile"].value eq "+44 7700 900001"')
+
+        assert _names(body["Resources"], people) == ["ada"]
+
+    def test_value_path_sub_attribute_of_another_type_matches_nothing(self, idp, people):
+        body = _filter(idp, "/Users", 'phoneNumbers[type eq "work"].value eq "+44 7700 900001"')
+
+        assert body["totalResults"] == 0
+
+    def test_emails_primary_eq_true(self, idp, people):
+        body = _filter(idp, "/Users", "emails.primary eq true")
+
+        assert set(_names(body["Resources"], people)) == {"ada", "bob"}
+
+    def test_groups_value_eq_on_users(self, idp, people, groups):
+        body = _filter(idp, "/Users", f'groups.value eq "{groups["engineering"]["id"]}"')
+
+        assert set(_names(body["Resources"], people)) == {"ada", "cy"}
+
+    def test_meta_last_modified(self, idp, people):
+        SCIMUser.objects.filter(pk=people["ada"]["id"]).update(last_modified=_at(2020))
+
+        newer = _filter(idp, "/Users", 'meta.lastModified gt "2021-01-01T00:00:00Z"')
+        older = _filter(idp, "/Users", 'meta.lastModified le "2020-01-01T00:00:00Z"')
+
+        assert set(_names(newer["Resources"], people)) == {"bob", "cy"}
+        assert _names(older["Resources"], people) == ["ada"]
+
+    def test_external_id_is_case_exact(self, idp, people):
+        assert _names(_filter(idp, "/Users", 'externalId eq "E-1"')["Resources"], people) == ["ada"]
+        assert _filter(idp, "/Users", 'externalId eq "e-1"')["totalResults"] == 0
+
+    @pytest.mark.parametrize("address", ["BOB@other.com", "bob@acme.com"])
+    def test_okta_email_alias(self, idp, people, address):
+        body = _filter(idp, "/Users", f'email eq "{address}"')
+
+        assert _names(body["Resources"], people) == ["bob"]
+
+    @pytest.mark.parametrize(
+        "filter_text",
+        [
+            'userName eq "ada@acme.com" or favouriteColour eq "blue"',
+            'favouriteColour eq "blue" or userName eq "ada@acme.com"',
+            "not (favouriteColour pr) or active eq true",
+            'emails[type eq "work" or colour eq "red"]',
+        ],
+    )
+    def test_an_unknown_attribute_inside_or_is_invalid_filter(self, idp, people, filter_text):
+        assert_scim_error(idp.get("/Users", {"filter": filter_text}), 400, "invalidFilter")
+
+
+class TestGroupFilters:
+    def test_members_value_eq(self, idp, people, groups):
+        body = _filter(idp, "/Groups", f'members.value eq "{people["cy"]["id"]}"')
+
+        assert _names(body["Resources"], groups) == ["engineering"]
+
+    def test_members_value_path(self, idp, people, groups):
+        body = _filter(idp, "/Groups", f'members[value eq "{people["bob"]["id"]}"]')
+
+        assert _names(body["Resources"], groups) == ["fans"]
+
+    def test_display_name_eq_is_case_insensitive(self, idp, groups):
+        body = _filter(idp, "/Groups", 'displayName eq "ENGINEERING"')
+
+        assert _names(body["Resources"], groups) == ["engineering"]
+
+    @pytest.mark.parametrize(
+        ("filter_text", "expected"),
+        [
+            ('displayName sw "love"', ["fans"]),
+            ('displayName co "ee"', ["engineering"]),
+            ('displayName ne "engineering"', ["fans"]),
+            ("externalId pr", ["engineering"]),
+            ('externalId eq "g-1"', []),
+            ('not (displayName eq "Lovelace Fans") and members pr', ["engineering"]),
+            ('meta.created gt "2000-01-01T00:00:00Z"', ["engineering", "fans"]),
+        ],
+    )
+    def test_group_operators(self, idp, groups, filter_text, expected):
+        body = _filter(idp, "/Groups", filter_text)
+
+        assert _names(body["Resources"], groups) == expected
+
+    def test_an_unknown_attribute_is_invalid_filter(self, idp, groups):
+        response = idp.get("/Groups", {"filter": 'displayName eq "x" or userName eq "y"'})
+
+        assert_scim_error(response, 400, "invalidFilter")
+
+
+class TestSort:
+    def test_sort_by_username_ascending(self, idp, people):
+        body = idp.get("/Users", {"sortBy": "userName"}).json()
+
+        assert _names(body["Resources"], people) == ["ada", "bob", "cy"]
+
+    def test_sort_by_username_descending(self, idp, people):
+        body = idp.get("/Users", {"sortBy": "userName", "sortOrder": "descending"}).json()
+
+        assert _names(body["Resources"], people) == ["cy", "bob", "ada"]
+
+    def test_sort_by_meta_created(self, idp, people):
+        for name, year in (("ada", 2022), ("bob", 2020), ("cy", 2021)):
+            SCIMUser.objects.filter(pk=people[name]["id"]).update(created=_at(year))
+
+        ascending = idp.get("/Users", {"sortBy": "meta.created"}).json()
+        descending = idp.get("/Users", {"sortBy": "meta.created", "sortOrder": "descending"}).json()
+
+        assert _names(ascending["Resources"], people) == ["bob", "cy", "ada"]
+        assert _names(descending["Resources"], people) == ["ada", "cy", "bob"]
+
+    def test_sort_groups_by_display_name_descending(self, idp, groups):
+        body = idp.get("/Groups", {"sortBy": "displayName", "sortOrder": "descending"}).json()
+
+        assert _names(body["Resources"], groups) == ["fans", "engineering"]
+
+    @pytest.mark.parametrize(
+        ("endpoint", "sort_by"),
+        [
+            ("/Users", "favouriteColour"),
+            ("/Users", "groups"),
+            ("/Users", "phoneNumbers.type"),
+            ("/Groups", "members"),
+            ("/Groups", "userName"),
+        ],
+    )
+    def test_unsortable_attributes_are_invalid_value(self, idp, people, endpoint, sort_by):
+        response = idp.get(endpoint, {"sortBy": sort_by})
+
+        assert_scim_error(response, 400, "invalidValue")
+
+    def test_a_bad_sort_order_is_invalid_value(self, idp, people):
+        response = idp.get("/Users", {"sortBy": "userName", "sortOrder": "sideways"})
+
+        assert_scim_error(response, 400, "invalidValue")
+
+
+class TestSearch:
+    def test_users_search_with_a_search_request(self, idp, people):
+        response = idp.post(
+            "/Users/.search",
+            {
+                "schemas": [SEARCH_REQUEST],
+                "filter": 'userName ew "@acme.com"',
+                "startIndex": 1,
+                "count": 1,
+                "attributes": ["userName", "displayName"],
+                "sortBy": "userName",
+                "sortOrder": "descending",
+            },
+        )
+
+        assert response.status_code == 200
+        assert response.json() == {
+            "schemas": [LIST_RESPONSE],
+            "totalResults": 2,
+            "startIndex": 1,
+            "itemsPerPage": 1,
+            "Resources": [
+                {
+                    "schemas": [USER],
+                    "id": people["cy"]["id"],
+                    "userName": "cy@acme.com",
+                    "displayName": "Cy",
+                }
+            ],
+        }
+
+    def test_groups_search(self, idp, people, groups):
+        response = idp.post(
+            "/Groups/.search",
+            {
+                "schemas": [SEARCH_REQUEST],
+                "filter": f'members.value eq "{people["ada"]["id"]}"',
+                "excludedAttributes": ["members"],
+            },
+        )
+
+        assert response.status_code == 200
+        body = response.json()
+        assert body["schemas"] == [LIST_RESPONSE]
+        assert body["totalResults"] == 1
+        assert _names(body["Resources"], groups) == ["engineering"]
+        assert "members" not in body["Resources"][0]
+
+    def test_a_bad_search_filter_is_invalid_filter(self, idp, people):
+        response = idp.post("/Users/.search", {"filter": 'userName eq "x" or nope eq "y"'})
+
+        assert_scim_error(response, 400, "invalidFilter")
+
+
+class TestRootSearch:
+    def test_returns_users_then_groups(self, idp, people, groups):
+        response = idp.post("/.search", {"schemas": [SEARCH_REQUEST]})
+
+        assert response.status_code == 200
+        body = response.json()
+        assert body["totalResults"] == 5
+        assert body["itemsPerPage"] == 5
+        assert [r["meta"]["resourceType"] for r in body["Resources"]] == ["User"] * 3 + [
+            "Group"
+        ] * 2
+        assert _names(body["Resources"], {**people, **groups}) == [
+            "ada",
+            "bob",
+            "cy",
+            "engineering",
+            "fans",
+        ]
+
+    def test_pages_across_the_boundary_between_types(self, idp, people, groups):
+        body = idp.post("/.search", {"startIndex": 3, "count": 2}).json()
+
+        assert body["totalResults"] == 5
+        assert body["startIndex"] == 3
+        assert body["itemsPerPage"] == 2
+        assert _names(body["Resources"], {**people, **groups}) == ["cy", "engineering"]
+
+    def test_a_page_of_groups_only(self, idp, people, groups):
+        body = idp.post("/.search", {"startIndex": 5, "count": 10}).json()
+
+        assert body["totalResults"] == 5
+        assert _names(body["Resources"], {**people, **groups}) == ["fans"]
+
+    def test_a_display_name_filter_matches_users_and_groups(self, idp, people, groups):
+        body = idp.post("/.search", {"filter": 'displayName co "LOVELACE"'}).json()
+
+        assert body["totalResults"] == 2
+        assert _names(body["Resources"], {**people, **groups}) == ["ada", "fans"]
+
+    def test_a_username_filter_skips_groups(self, idp, people, groups):
+        body = idp.post("/.search", {"filter": 'userName sw "a"'}).json()
+
+        assert body["totalResults"] == 1
+        assert _names(body["Resources"], people) == ["ada"]
+
+    @pytest.mark.parametrize(
+        "filter_text", ['favouriteColour eq "blue"', 'userName eq "x" and members pr', "(("]
+    )
+    def test_a_filter_no_type_knows_is_invalid_filter(self, idp, people, groups, filter_text):
+        response = idp.post("/.search", {"filter": filter_text})
+
+        assert_scim_error(response, 400, "invalidFilter")
+
+    def test_attributes_apply_to_each_type(self, idp, people, groups):
+        body = idp.post("/.search", {"attributes": ["displayName"], "count": 10}).json()
+
+        assert all(set(r) == {"schemas", "id", "displayName"} for r in body["Resources"])
+        assert [r["displayName"] for r in body["Resources"]] == [
+            "Ada Lovelace",
+            "Bob Builder",
+            "Cy",
+            "Engineering",
+            "Lovelace Fans",
+        ]
+
+
+class TestSearchTenantIsolation:
+    @pytest.mark.parametrize(
+        ("endpoint", "filter_text"),
+        [
+            ("/.search", None),
+            ("/.search", 'displayName co "lovelace"'),
+            ("/Users/.search", None),
+            ("/Users/.search", 'userName eq "ada@acme.com"'),
+            ("/Groups/.search", None),
+            ("/Groups/.search", 'displayName eq "Engineering"'),
+        ],
+    )
+    def test_other_teams_token_sees_none_of_team_a(
+        self, other_idp, people, groups, endpoint, filter_text
+    ):
+        body = {"schemas": [SEARCH_REQUEST]}
+        if filter_text:
+            body["filter"] = filter_text
+
+        response = other_idp.post(endpoint, body)
+
+        assert response.status_code == 200
+        assert response.json()["totalResults"] == 0
+        assert response.json()["Resources"] == []
+        assert SCIMGroup.objects.count() == 2
+
+    def test_other_teams_search_by_member_id_finds_nothing(self, other_idp, people, groups):
+        response = other_idp.post(
+            "/Groups/.search", {"filter": f'members.value eq "{people["ada"]["id"]}"'}
+        )
+
+        assert response.status_code == 200
+        assert response.json()["totalResults"] == 0
+
+    def test_other_teams_search_sees_its_own_only(self, other_idp, provision, people, groups):
+        grace = provision("grace@globex.com", client=other_idp)
+
+        body = other_idp.post("/.search", {"schemas": [SEARCH_REQUEST]}).json()
+
+        assert body["totalResults"] == 1
+        assert [r["id"] for r in body["Resources"]] == [grace["id"]]

@@ -1,0 +1,129 @@
+"""The request log: every SCIM request recorded for the operators, never a secret,
+never at the cost of the request."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from scim_provisioning.models import SCIMRequestLog
+from scim_provisioning.request_log import REDACTED, detect_idp
+
+from .conftest import IdPClient, load_payload, patch_op
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_create_is_recorded(team, idp):
+    body = idp.post(
+        "/Users", load_payload("okta/create_user.json"), HTTP_USER_AGENT="Okta SCIM Client 1.0.0"
+    ).json()
+
+    entry = SCIMRequestLog.objects.get(method="POST")
+    assert entry.team == team
+    assert entry.token_prefix.startswith("scim_") and len(entry.token_prefix) == 13
+    assert (entry.path, entry.status) == ("/scim/v2/Users", 201)
+    assert (entry.resource_type, entry.resource_id) == ("User", body["id"])
+    assert entry.idp == "okta"
+    assert entry.duration_ms > 0
+    assert entry.client_ip == "127.0.0.1"
+    assert '"userName":"test.user@okta.local"' in entry.summary
+
+
+def test_the_password_never_reaches_the_log(idp):
+    idp.post("/Users", load_payload("okta/create_user.json"))
+    idp.patch(
+        f"/Users/{SCIMRequestLog.objects.get().resource_id}",
+        patch_op({"op": "replace", "value": {"password": "hunter2hunter2"}}),
+    )
+
+    summaries = " ".join(SCIMRequestLog.objects.values_list("summary", flat=True))
+    assert "1mz050nq" not in summaries
+    assert "hunter2hunter2" not in summaries
+    assert REDACTED in summaries
+
+
+def test_the_token_never_reaches_the_log(team):
+    from scim_provisioning.tokens import issue_token
+
+    token = issue_token(team).plaintext
+    IdPClient(token).get("/Users?filter=userName+eq+%22x%22")
+
+    entry = SCIMRequestLog.objects.get()
+    assert all(token not in str(value) for value in entry.__dict__.values())
+    assert entry.query == "filter=userName+eq+%22x%22"
+
+
+def test_a_refused_token_is_recorded_without_a_team(db):
+    IdPClient("scim_" + "A" * 43).get("/Users")
+
+    entry = SCIMRequestLog.objects.get()
+    assert (entry.team, entry.status, entry.token_prefix) == (None, 401, "")
+
+
+def test_a_rejected_request_is_recorded(idp, provision):
+    ada = provision("ada@acme.com")
+
+    idp.patch(f"/Users/{ada['id']}", patch_op({"op": "jump", "path": "title"}))
+
+    entry = SCIMRequestLog.objects.get(method="PATCH")
+    assert (entry.status, entry.resource_id) == (400, ada["id"])
+
+
+def test_long_lists_are_cut(idp, provision):
+    members = [{"value": f"00000000-0000-0000-0000-{i:012d}"} for i in range(50)]
+
+    idp.post("/Groups", {"displayName": "Big", "members": members})
+
+    summary = SCIMRequestLog.objects.get(method="POST").summary
+    assert "… 40 more" in summary
+    assert len(summary) <= 2000
+
+
+def test_a_failing_log_never_fails_the_request(idp, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("log database down")
+
+    monkeypatch.setattr(SCIMRequestLog.objects, "create", broken)
+
+    response = idp.post("/Users", {"userName": "ada@acme.com"})
+
+    assert response.status_code == 201
+
+
+def test_logging_can_be_turned_off(idp, settings):
+    settings.SCIM_PROVISIONING_REQUEST_LOG = False
+
+    idp.get("/Users")
+
+    assert not SCIMRequestLog.objects.exists()
+
+
+def test_prune_keeps_the_retention_period(idp, settings):
+    settings.SCIM_PROVISIONING_REQUEST_LOG_RETENTION_DAYS = 30
+    idp.get("/Users")
+    idp.get("/Groups")
+    old = SCIMRequestLog.objects.order_by("pk").first()
+    SCIMRequestLog.objects.filter(pk=old.pk).update(created=timezone.now() - timedelta(days=31))
+
+    call_command("scim_prune_request_log")
+
+    assert list(SCIMRequestLog.objects.values_list("path", flat=True)) == ["/scim/v2/Groups"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "idp_name"),
+    [
+        ({"User-Agent": "Okta SCIM Client 1.0.0"}, "okta"),
+        ({"ADSCIMVersion": "2.0", "User-Agent": "Mozilla"}, "entra"),
+        ({"User-Agent": "OneLogin-SCIM/1.0"}, "onelogin"),
+        ({"User-Agent": "JumpCloud SCIM"}, "jumpcloud"),
+        ({"User-Agent": "curl/8.0"}, "other"),
+        ({}, "other"),
+    ],
+)
+def test_the_idp_is_detected(headers, idp_name):
+    assert detect_idp(headers) == idp_name
