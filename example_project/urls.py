@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from example_project.teams.views import home
@@ -6,5 +7,10 @@ from example_project.teams.views import home
 urlpatterns = [
     path("", home, name="home"),
     path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="home"), name="logout"),
+    path("teams/", include("example_project.teams.urls")),
+    # The team SCIM API for a front end of the site's own (same permissions as the page).
+    path("api/teams/<slug:team_slug>/scim/", include("scim_provisioning.team_api.urls")),
     path("scim/v2/", include("scim_provisioning.urls")),
 ]

@@ -188,7 +188,17 @@ class DefaultAdapter:
         """
         role_field = app_settings.MEMBERSHIP_ROLE_FIELD
         roles = app_settings.MANAGER_ROLES
-        if not role_field or not roles or not getattr(user, "is_authenticated", False):
+        if not role_field or not roles:
+            return False
+        return self.is_team_member(user, team, **{f"{role_field}__in": roles})
+
+    def is_team_member(self, user: User, team: Team, **conditions: Any) -> bool:
+        """Whether ``user`` actively belongs to ``team`` (and meets ``conditions``).
+
+        A member refused something about the team gets a 403; anyone else a
+        404, so that the team's existence is not revealed.
+        """
+        if not getattr(user, "is_authenticated", False):
             return False
         return (
             self._memberships()
@@ -197,8 +207,8 @@ class DefaultAdapter:
                     f"{self._team_field}_id": team.pk,
                     self._user_field: user,
                     self._active_field: True,
-                    f"{role_field}__in": roles,
-                }
+                },
+                **conditions,
             )
             .exists()
         )

@@ -1,6 +1,13 @@
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
+from scim_provisioning.conf import app_settings
 from scim_provisioning.links import scim_base_url as scim_base_url_for
+from scim_provisioning.team_api import services
+from scim_provisioning.team_api.serializers import MAX_OVERLAP_HOURS, RotateSerializer
 
 from .models import Team
 
@@ -10,3 +17,56 @@ def home(request):
     teams = Team.objects.all()
     scim_base_url = scim_base_url_for(request)
     return render(request, "teams/home.html", {"teams": teams, "scim_base_url": scim_base_url})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_scim(request, slug):
+    """The team's SCIM settings, for its owners and admins (404 to non-members, 403 to members).
+
+    Every change is a POST to this URL with an ``action``. A new token is rendered
+    in the POST's response only; revocations redirect back here.
+    """
+    team = services.get_managed_team(request.user, slug)
+    issued, error, status = None, None, 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "issue":
+                issued = services.issue(team, request.user)
+            elif action == "rotate":
+                options = RotateSerializer(
+                    data={"overlap_hours": request.POST.get("overlap_hours") or None}
+                )
+                if options.is_valid():
+                    hours = options.validated_data.get("overlap_hours")
+                    issued = services.rotate(team, request.user, overlap_hours=hours)
+                else:
+                    error = f"The overlap must be between 0 and {MAX_OVERLAP_HOURS} hours."
+                    status = 400
+            elif action == "revoke":
+                prefix = request.POST.get("prefix", "")
+                if services.revoke(team, prefix):
+                    messages.success(request, f"Token {prefix}… revoked.")
+                else:
+                    messages.error(request, f"No unrevoked token has the prefix {prefix}.")
+                return redirect("teams:scim", slug=slug)
+            elif action == "revoke_all":
+                count = services.revoke_all(team)
+                messages.success(request, f"{count} token{'s' if count != 1 else ''} revoked.")
+                return redirect("teams:scim", slug=slug)
+            else:
+                error, status = "Unknown action.", 400
+        except services.SCIMNotEnabled:
+            error, status = services.DISABLED_MESSAGE, 409
+    context = {
+        "team": team,
+        "scim": services.get_status(team, request),
+        "issued": issued,
+        "error": error,
+        "default_overlap_hours": app_settings.TOKEN_ROTATION_OVERLAP_HOURS,
+        "max_overlap_hours": MAX_OVERLAP_HOURS,
+        "recent_limit": services.RECENT_REQUESTS,
+    }
+    return render(request, "teams/team_scim.html", context, status=status)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "teams"
+
+urlpatterns = [
+    path("<slug:slug>/scim/", views.team_scim, name="scim"),
+]

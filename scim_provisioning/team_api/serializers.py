@@ -1,0 +1,72 @@
+"""JSON shapes of the team SCIM API. No serializer ever reads a token's digest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from ..models import SCIMRequestLog, SCIMToken
+
+#: Longest rotation overlap accepted, in hours (30 days).
+MAX_OVERLAP_HOURS = 24 * 30
+
+
+class TokenSerializer(serializers.ModelSerializer):
+    """A token as its team's managers see it: the prefix, dates and state."""
+
+    created_by = serializers.SerializerMethodField()
+    state = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = SCIMToken
+        fields = ["prefix", "created_at", "created_by", "last_used_at", "expires_at", "state"]
+        read_only_fields = fields
+
+    def get_created_by(self, token: SCIMToken) -> str | None:
+        user = token.created_by
+        return user.get_username() if user is not None else None
+
+
+class IssuedTokenSerializer(TokenSerializer):
+    """A token just issued: the one response that carries its plaintext."""
+
+    token = serializers.SerializerMethodField()
+
+    class Meta(TokenSerializer.Meta):
+        fields = ["token", *TokenSerializer.Meta.fields]
+        read_only_fields = fields
+
+    def get_token(self, token: SCIMToken) -> str:
+        return self.context["plaintext"]
+
+
+class RequestLogSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SCIMRequestLog
+        fields = ["created", "idp", "method", "path", "status", "resource_type"]
+        read_only_fields = fields
+
+
+class StatusSerializer(serializers.Serializer):
+    """A :class:`~scim_provisioning.team_api.services.TeamSCIMStatus`."""
+
+    enabled = serializers.BooleanField()
+    message = serializers.CharField(allow_null=True)
+    base_url = serializers.CharField()
+    tokens = TokenSerializer(many=True)
+    recent_requests = RequestLogSerializer(many=True)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if data["message"] is None:
+            del data["message"]
+        return data
+
+
+class RotateSerializer(serializers.Serializer):
+    """``overlap_hours``: how long the previous tokens stay valid (default: the setting)."""
+
+    overlap_hours = serializers.FloatField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_OVERLAP_HOURS
+    )

@@ -1,0 +1,134 @@
+"""What a team's managers can do with its SCIM: one function per operation.
+
+The example site's team page and the JSON API both call these, so each
+operation has one implementation. Access is checked once, by
+:func:`get_managed_team`, before anything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from ..adapters import get_adapter
+from ..conf import app_settings
+from ..links import scim_base_url
+from ..models import SCIMRequestLog, SCIMTeamConfig, SCIMToken
+from ..tokens import IssuedToken, SCIMNotEnabled, issue_token, revoke_tokens, rotate_token
+
+#: Shown instead of the SCIM settings while the staff switch is off.
+DISABLED_MESSAGE = "Contact support to enable SCIM."
+#: How many of the team's latest SCIM requests the status shows.
+RECENT_REQUESTS = 50
+
+__all__ = [
+    "DISABLED_MESSAGE",
+    "RECENT_REQUESTS",
+    "SCIMNotEnabled",
+    "TeamSCIMStatus",
+    "get_managed_team",
+    "get_status",
+    "is_enabled",
+    "issue",
+    "revoke",
+    "revoke_all",
+    "rotate",
+]
+
+
+@dataclass(frozen=True)
+class TeamSCIMStatus:
+    """Everything the team page shows; never a token's plaintext or digest."""
+
+    team: Any
+    enabled: bool
+    base_url: str
+    tokens: list[SCIMToken]
+    recent_requests: list[SCIMRequestLog]
+
+    @property
+    def message(self) -> str | None:
+        return None if self.enabled else DISABLED_MESSAGE
+
+
+def get_managed_team(user: Any, slug: str) -> Any:
+    """The team with this slug (``TEAM_SLUG_FIELD``), if ``user`` may manage its SCIM.
+
+    Raises :class:`~django.http.Http404` when there is no such team or the user
+    does not belong to it (the team's existence is not revealed), and
+    :class:`~django.core.exceptions.PermissionDenied` for a member who may not
+    manage it. The caller makes sure ``user`` is logged in.
+    """
+    model = apps.get_model(app_settings.TEAM_MODEL)
+    team = model._default_manager.filter(**{app_settings.TEAM_SLUG_FIELD: slug}).first()
+    if team is None:
+        raise Http404("No such team.")
+    adapter = get_adapter()
+    if adapter.can_manage_scim(user, team):
+        return team
+    if adapter.is_team_member(user, team):
+        raise PermissionDenied("Only the team's owners and admins manage its SCIM.")
+    raise Http404("No such team.")
+
+
+def is_enabled(team: Any) -> bool:
+    """The staff switch of ``team`` (off when the team has no SCIM configuration)."""
+    return SCIMTeamConfig.objects.filter(team=team, enabled=True).exists()
+
+
+def get_status(team: Any, request: Any) -> TeamSCIMStatus:
+    """The base URL, all the team's tokens (newest first) and its latest requests."""
+    tokens = list(
+        SCIMToken.objects.filter(team=team).select_related("created_by").order_by("-created_at")
+    )
+    recent = list(
+        SCIMRequestLog.objects.filter(team=team)
+        .only("created", "idp", "method", "path", "status", "resource_type")
+        .order_by("-created", "-pk")[:RECENT_REQUESTS]
+    )
+    return TeamSCIMStatus(
+        team=team,
+        enabled=is_enabled(team),
+        base_url=scim_base_url(request),
+        tokens=tokens,
+        recent_requests=recent,
+    )
+
+
+def _require_enabled(team: Any) -> None:
+    if not is_enabled(team):
+        raise SCIMNotEnabled(DISABLED_MESSAGE)
+
+
+def issue(team: Any, user: Any) -> IssuedToken:
+    """A new token issued by ``user``; its plaintext exists only in the result."""
+    _require_enabled(team)
+    return issue_token(team, created_by=user)
+
+
+def rotate(team: Any, user: Any, overlap_hours: float | None = None) -> IssuedToken:
+    """A new token; the team's other live tokens end after ``overlap_hours``.
+
+    ``None`` means ``TOKEN_ROTATION_OVERLAP_HOURS``; ``0`` ends them at once.
+    """
+    _require_enabled(team)
+    overlap = None if overlap_hours is None else timedelta(hours=overlap_hours)
+    return rotate_token(team, overlap=overlap, created_by=user)
+
+
+def revoke(team: Any, prefix: str) -> int:
+    """Revoke the team's unrevoked token with ``prefix``; how many (0 when none matched).
+
+    Allowed while SCIM is off too: ending a credential is always safe.
+    """
+    return revoke_tokens(team, prefix=prefix)
+
+
+def revoke_all(team: Any) -> int:
+    """Revoke every unrevoked token of the team (SCIM on or off); how many."""
+    return revoke_tokens(team)

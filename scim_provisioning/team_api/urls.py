@@ -1,0 +1,20 @@
+"""Mount with the team's slug as ``team_slug``::
+
+    path("api/teams/<str:team_slug>/scim/", include("scim_provisioning.team_api.urls")),
+
+The slug is looked up in ``SCIM_PROVISIONING_TEAM_SLUG_FIELD``.
+"""
+
+from django.urls import path
+
+from . import views
+
+app_name = "scim_team_api"
+
+urlpatterns = [
+    path("", views.StatusView.as_view(), name="status"),
+    path("tokens/", views.IssueTokenView.as_view(), name="issue"),
+    path("tokens/rotate/", views.RotateTokenView.as_view(), name="rotate"),
+    path("tokens/revoke-all/", views.RevokeAllTokensView.as_view(), name="revoke-all"),
+    path("tokens/<str:prefix>/revoke/", views.RevokeTokenView.as_view(), name="revoke"),
+]

@@ -1,0 +1,90 @@
+"""The team SCIM API: session authentication with CSRF, plain JSON, DRF's own errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.middleware.csrf import get_token
+from django.utils.cache import add_never_cache_headers
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..tokens import IssuedToken, SCIMNotEnabled
+from . import services
+from .permissions import CanManageTeamSCIM
+from .serializers import IssuedTokenSerializer, RotateSerializer, StatusSerializer
+
+
+class TeamSCIMView(APIView):
+    """Base view; ``self.team`` is set by the permission check."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [CanManageTeamSCIM]
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    throttle_classes: list[Any] = []
+
+    team: Any = None
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, SCIMNotEnabled):
+            return Response({"detail": services.DISABLED_MESSAGE}, status=status.HTTP_409_CONFLICT)
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)  # private to the team's managers; issues carry secrets
+        return response
+
+
+def _issued(issued: IssuedToken) -> Response:
+    data = IssuedTokenSerializer(issued.token, context={"plaintext": issued.plaintext}).data
+    return Response(data, status=status.HTTP_201_CREATED)
+
+
+class StatusView(TeamSCIMView):
+    """``GET``: switch, base URL, tokens and the last 50 requests. Sets the CSRF cookie."""
+
+    def get(self, request: Request, team_slug: str) -> Response:
+        get_token(request)  # front ends read the csrftoken cookie for their POSTs
+        return Response(StatusSerializer(services.get_status(self.team, request)).data)
+
+
+class IssueTokenView(TeamSCIMView):
+    """``POST``: a new token; the response is the only time its plaintext appears."""
+
+    def post(self, request: Request, team_slug: str) -> Response:
+        return _issued(services.issue(self.team, request.user))
+
+
+class RotateTokenView(TeamSCIMView):
+    """``POST {"overlap_hours": 24}``: a new token; the others end after the overlap."""
+
+    def post(self, request: Request, team_slug: str) -> Response:
+        options = RotateSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        hours = options.validated_data.get("overlap_hours")
+        return _issued(services.rotate(self.team, request.user, overlap_hours=hours))
+
+
+class RevokeTokenView(TeamSCIMView):
+    """``POST``: revoke the token with this prefix (404 when no unrevoked one has it)."""
+
+    def post(self, request: Request, team_slug: str, prefix: str) -> Response:
+        revoked = services.revoke(self.team, prefix)
+        if not revoked:
+            raise NotFound("No unrevoked token has this prefix.")
+        return Response({"revoked": revoked})
+
+
+class RevokeAllTokensView(TeamSCIMView):
+    """``POST``: revoke every token of the team."""
+
+    def post(self, request: Request, team_slug: str) -> Response:
+        return Response({"revoked": services.revoke_all(self.team)})
