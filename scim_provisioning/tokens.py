@@ -113,8 +113,12 @@ def verify_token(plaintext: str) -> SCIMToken | None:
     if not _TOKEN_RE.match(plaintext):
         return None
     wanted = digest(plaintext)
-    token = SCIMToken.objects.select_related("team__scim_config").filter(digest=wanted).first()
-    if token is None or not hmac.compare_digest(token.digest, wanted):
+    # get(), not first(): no ORDER BY to compile or run on every request.
+    try:
+        token = SCIMToken.objects.select_related("team__scim_config").get(digest=wanted)
+    except SCIMToken.DoesNotExist:
+        return None
+    if not hmac.compare_digest(token.digest, wanted):
         return None
     if not token.is_usable:
         return None

@@ -7,10 +7,14 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.test.client import RequestFactory
 from django.utils import timezone
 
 from scim_provisioning.models import SCIMRequestLog
 from scim_provisioning.request_log import REDACTED, detect_idp
+from scim_provisioning.resource_types import USERS
+from scim_provisioning.tokens import issue_token
+from scim_provisioning.views.resources import ResourceListView
 
 from .conftest import IdPClient, load_payload, patch_op
 
@@ -47,8 +51,6 @@ def test_the_password_never_reaches_the_log(idp):
 
 
 def test_the_token_never_reaches_the_log(team):
-    from scim_provisioning.tokens import issue_token
-
     token = issue_token(team).plaintext
     IdPClient(token).get("/Users?filter=userName+eq+%22x%22")
 
@@ -84,14 +86,43 @@ def test_long_lists_are_cut(idp, provision):
 
 
 def test_a_failing_log_never_fails_the_request(idp, monkeypatch):
-    def broken(*args, **kwargs):
+    attempts = []
+
+    def broken(self, *args, **kwargs):
+        attempts.append(self)
         raise RuntimeError("log database down")
 
-    monkeypatch.setattr(SCIMRequestLog.objects, "create", broken)
+    monkeypatch.setattr(SCIMRequestLog, "save", broken)
 
     response = idp.post("/Users", {"userName": "ada@acme.com"})
 
     assert response.status_code == 201
+    assert len(attempts) == 1
+
+
+def test_an_entry_that_cannot_be_described_never_fails_the_request(idp, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("unexpected request shape")
+
+    monkeypatch.setattr("scim_provisioning.request_log.summarize", broken)
+
+    assert idp.post("/Users", {"userName": "ada@acme.com"}).status_code == 201
+    assert not SCIMRequestLog.objects.exists()
+
+
+def test_the_entry_is_written_after_the_response_is_complete(team):
+    """The WSGI server calls close() after the last byte; the INSERT waits for it."""
+    token = issue_token(team).plaintext
+    request = RequestFactory().get("/scim/v2/Users", HTTP_AUTHORIZATION=f"Bearer {token}")
+    view = ResourceListView.as_view(kind=USERS)
+
+    response = view(request)
+    response.render()
+    assert response.status_code == 200
+    assert not SCIMRequestLog.objects.exists()
+
+    response.close()
+    assert SCIMRequestLog.objects.count() == 1
 
 
 def test_logging_can_be_turned_off(idp, settings):

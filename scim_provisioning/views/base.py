@@ -44,7 +44,7 @@ class SCIMView(APIView):
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         response = super().dispatch(request, *args, **kwargs)
-        request_log.record(self.request, response, view=self, started=started)
+        request_log.record_after_response(self.request, response, view=self, started=started)
         return response
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:

@@ -75,15 +75,12 @@ class ResourceDetailView(ResourceView):
 
     def get_record(self, pk: str, *, for_update: bool = False) -> Any:
         kind = self.resource_type
-        try:
-            key = uuid.UUID(pk)
-        except ValueError:
-            key = None
         records = kind.for_update(self.config) if for_update else kind.queryset(self.config)
-        record = records.filter(pk=key).first() if key else None
-        if record is None:
-            raise NotFound(f"{kind.name} {pk} not found.")
-        return record
+        try:
+            # get(), not first(): no ORDER BY to compile or run.
+            return records.get(pk=uuid.UUID(pk))
+        except (ValueError, records.model.DoesNotExist):
+            raise NotFound(f"{kind.name} {pk} not found.") from None
 
     def get(self, request: Request, pk: str) -> Response:
         record = self.get_record(pk)
