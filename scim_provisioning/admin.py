@@ -1,24 +1,348 @@
-"""Django admin for the staff: the SCIM switch, verified domains, tokens (never their secret)."""
+"""Django admin for the staff: the SCIM switch, verified domains, tokens (never their secret).
+
+Each team has a SCIM page (:meth:`SCIMTeamConfigAdmin.scim_view`) at
+``<team pk>/scim/`` under the SCIM team configurations, also for a team that
+has no configuration yet: the configuration's primary key is the team's.
+
+Permissions on that page (override the ``has_scim_*`` methods for per-team rules):
+
+- see it: ``view_scimtoken`` or ``change_scimtoken``, or ``change_scimteamconfig``;
+- issue a token: ``add_scimtoken``;
+- rotate: ``add_scimtoken`` and ``change_scimtoken`` (it issues one and ends the others);
+- revoke: ``change_scimtoken``;
+- switch SCIM on or off: staff with ``change_scimteamconfig`` (and ``add_scimteamconfig``
+  for a team that has no configuration yet);
+- the latest SCIM requests: ``view_scimrequestlog``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.exceptions import NotRegistered
+from django.contrib.admin.utils import quote, unquote
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 
-from .models import SCIMTeamConfig, SCIMToken, SCIMUser
+from .conf import app_settings
+from .links import scim_base_url
+from .models import SCIMGroup, SCIMRequestLog, SCIMTeamConfig, SCIMToken, SCIMUser
+from .tokens import IssuedToken, SCIMNotEnabled, issue_token, revoke_tokens, rotate_token
+
+#: How many of a team's latest SCIM requests its page shows.
+RECENT_REQUESTS = 20
+
+#: The longest rotation overlap the page accepts, in hours (a year).
+MAX_OVERLAP_HOURS = 24 * 365
+
+
+class RotateForm(forms.Form):
+    """How long the team's current tokens stay valid once the new one is issued."""
+
+    overlap_hours = forms.FloatField(
+        min_value=0,
+        max_value=MAX_OVERLAP_HOURS,
+        label="Overlap (hours)",
+        help_text="The current tokens stay valid this long; 0 ends them at once.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["overlap_hours"].initial = app_settings.TOKEN_ROTATION_OVERLAP_HOURS
 
 
 @admin.register(SCIMTeamConfig)
 class SCIMTeamConfigAdmin(admin.ModelAdmin):
-    list_display = ("team", "enabled", "verified_domains", "updated")
+    """The SCIM switch and policy of each team, and each team's SCIM page."""
+
+    list_display = ("team", "enabled", "verified_domains", "updated", "scim_page")
     list_filter = ("enabled",)
     raw_id_fields = ("team",)
+    scim_page_template = "scim_provisioning/admin/scim_page.html"
+
+    # --- links -----------------------------------------------------------
+
+    def scim_page_url(self, team_pk: Any) -> str:
+        """The SCIM page of the team with primary key ``team_pk``."""
+        opts = self.opts
+        return reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_scim",
+            args=(quote(team_pk),),
+            current_app=self.admin_site.name,
+        )
+
+    @admin.display(description="SCIM page")
+    def scim_page(self, config: SCIMTeamConfig) -> str:
+        if config.pk is None:
+            return "-"
+        return format_html('<a href="{}">Base URL and tokens</a>', self.scim_page_url(config.pk))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, "scim_page") if obj is not None else readonly
+
+    def response_add(
+        self, request: HttpRequest, obj: SCIMTeamConfig, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        """A plain "Save" of a new configuration goes on to the team's SCIM page."""
+        if any(key in request.POST for key in ("_continue", "_addanother", "_popup")):
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, f"Added the SCIM configuration of {obj.team}.")
+        return HttpResponseRedirect(self.scim_page_url(obj.pk))
+
+    # --- permissions -----------------------------------------------------
+
+    def _has_token_perm(self, request: HttpRequest, action: str) -> bool:
+        opts = SCIMToken._meta
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+
+    def has_scim_view_permission(
+        self, request: HttpRequest, team: Any, config: SCIMTeamConfig | None
+    ) -> bool:
+        """May see the team's SCIM page (base URL, tokens without their secret)."""
+        return (
+            self._has_token_perm(request, "view")
+            or self._has_token_perm(request, "change")
+            or self.has_change_permission(request, config)
+        )
+
+    def has_scim_issue_permission(self, request: HttpRequest, team: Any) -> bool:
+        """May issue a token for ``team``."""
+        return self._has_token_perm(request, "add")
+
+    def has_scim_rotate_permission(self, request: HttpRequest, team: Any) -> bool:
+        """May rotate: issue a token and set an end to the others."""
+        return self._has_token_perm(request, "add") and self._has_token_perm(request, "change")
+
+    def has_scim_revoke_permission(self, request: HttpRequest, team: Any) -> bool:
+        """May revoke the team's tokens."""
+        return self._has_token_perm(request, "change")
+
+    def has_scim_switch_permission(
+        self, request: HttpRequest, team: Any, config: SCIMTeamConfig | None
+    ) -> bool:
+        """May turn SCIM on or off: staff only; a missing configuration is an addition."""
+        if not request.user.is_staff:
+            return False
+        if config is None:
+            return self.has_add_permission(request) and self.has_change_permission(request)
+        return self.has_change_permission(request, config)
+
+    # --- the SCIM page ---------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.opts
+        return [
+            path(
+                "<path:object_id>/scim/",
+                self.admin_site.admin_view(self.scim_view),
+                name=f"{opts.app_label}_{opts.model_name}_scim",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _get_team(self, object_id: str) -> Any:
+        team_model = self.opts.get_field("team").related_model
+        try:
+            pk = team_model._meta.pk.to_python(unquote(object_id))
+            return team_model._default_manager.get(pk=pk)
+        except (team_model.DoesNotExist, ValidationError, ValueError) as exc:
+            raise Http404(f"No team with primary key {object_id!r}.") from exc
+
+    def scim_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The team's base URL, tokens, token actions, SCIM switch and latest requests.
+
+        Actions are POSTs. A new token's plaintext is only ever in the response
+        to the POST that issued it; every other action redirects to a GET.
+        """
+        team = self._get_team(object_id)
+        config = self.get_object(request, object_id)
+        if not self.has_scim_view_permission(request, team, config):
+            raise PermissionDenied
+        if request.method != "POST":
+            return self._render(request, team, config)
+        action = request.POST.get("action", "")
+        if action in ("enable", "disable"):
+            return self._switch(request, team, config, enabled=action == "enable")
+        if action == "issue":
+            return self._issue(request, team, config)
+        if action == "rotate":
+            return self._rotate(request, team, config)
+        if action == "revoke_all":
+            return self._revoke(request, team, config, None)
+        if action == "revoke":
+            prefix = request.POST.get("prefix", "").strip()
+            if not prefix:
+                return HttpResponseBadRequest("Revoking one token needs its prefix.")
+            return self._revoke(request, team, config, prefix)
+        return HttpResponseBadRequest("Unknown action.")
+
+    def _render(
+        self,
+        request: HttpRequest,
+        team: Any,
+        config: SCIMTeamConfig | None,
+        *,
+        issued: IssuedToken | None = None,
+        rotate_form: RotateForm | None = None,
+    ) -> TemplateResponse:
+        tokens = SCIMToken.objects.filter(team=team).select_related("created_by")
+        try:
+            log_admin = self.admin_site.get_model_admin(SCIMRequestLog)
+        except NotRegistered:
+            log_admin = None
+        can_see_requests = log_admin is not None and log_admin.has_view_permission(request)
+        requests_url = ""
+        if can_see_requests:
+            team_pk_name = team._meta.pk.name
+            requests_url = "{}?{}".format(
+                reverse(
+                    "admin:scim_provisioning_scimrequestlog_changelist",
+                    current_app=self.admin_site.name,
+                ),
+                urlencode({f"team__{team_pk_name}__exact": team.pk}),
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"SCIM for {team}",
+            "opts": self.opts,
+            "has_view_permission": self.has_view_permission(request),
+            "team": team,
+            "config": config,
+            "enabled": bool(config and config.enabled),
+            "base_url": scim_base_url(request),
+            "tokens": tokens,
+            "new_token": issued,
+            "rotate_form": rotate_form or RotateForm(),
+            "can_issue": self.has_scim_issue_permission(request, team),
+            "can_rotate": self.has_scim_rotate_permission(request, team),
+            "can_revoke": self.has_scim_revoke_permission(request, team),
+            "can_switch": self.has_scim_switch_permission(request, team, config),
+            "can_see_requests": can_see_requests,
+            "recent_requests": (
+                SCIMRequestLog.objects.filter(team=team).order_by("-created")[:RECENT_REQUESTS]
+                if can_see_requests
+                else []
+            ),
+            "requests_url": requests_url,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.scim_page_template, context)
+
+    def _log(self, request: HttpRequest, team: Any, config: Any, message: str) -> None:
+        # Revoking stays possible after a configuration was deleted: log it on the team then.
+        self.log_change(request, config if config is not None else team, message)
+
+    def _issue(
+        self, request: HttpRequest, team: Any, config: SCIMTeamConfig | None
+    ) -> HttpResponse:
+        if not self.has_scim_issue_permission(request, team):
+            raise PermissionDenied
+        return self._new_token(request, team, config, "Issued", issue_token)
+
+    def _rotate(
+        self, request: HttpRequest, team: Any, config: SCIMTeamConfig | None
+    ) -> HttpResponse:
+        if not self.has_scim_rotate_permission(request, team):
+            raise PermissionDenied
+        form = RotateForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, team, config, rotate_form=form)
+        hours = form.cleaned_data["overlap_hours"]
+        return self._new_token(
+            request,
+            team,
+            config,
+            f"Rotated (previous tokens end in {hours:g} h); issued",
+            rotate_token,
+            overlap=timedelta(hours=hours),
+        )
+
+    def _new_token(
+        self,
+        request: HttpRequest,
+        team: Any,
+        config: SCIMTeamConfig | None,
+        verb: str,
+        make: Callable[..., IssuedToken],
+        **kwargs: Any,
+    ) -> HttpResponse:
+        """Render the page with the new token: the one response that ever holds it."""
+        try:
+            with transaction.atomic():
+                issued = make(team, created_by=request.user, **kwargs)
+                # The prefix only: the plaintext never reaches the log, the session or a message.
+                self._log(request, team, config, f"{verb} SCIM token {issued.token.prefix}….")
+        except SCIMNotEnabled:
+            self.message_user(
+                request, "SCIM is not enabled for this team: enable it first.", messages.ERROR
+            )
+            return HttpResponseRedirect(request.path)
+        return self._render(request, team, config, issued=issued)
+
+    def _revoke(
+        self,
+        request: HttpRequest,
+        team: Any,
+        config: SCIMTeamConfig | None,
+        prefix: str | None,
+    ) -> HttpResponse:
+        if not self.has_scim_revoke_permission(request, team):
+            raise PermissionDenied
+        with transaction.atomic():
+            count = revoke_tokens(team, prefix=prefix)
+            if count:
+                which = f"SCIM token {prefix}…" if prefix else f"all {count} SCIM token(s)"
+                self._log(request, team, config, f"Revoked {which}.")
+        if count:
+            self.message_user(request, f"Revoked {count} token(s); they stop working at once.")
+        else:
+            self.message_user(request, "No live token to revoke.", messages.WARNING)
+        return HttpResponseRedirect(request.path)
+
+    def _switch(
+        self,
+        request: HttpRequest,
+        team: Any,
+        config: SCIMTeamConfig | None,
+        *,
+        enabled: bool,
+    ) -> HttpResponse:
+        if not self.has_scim_switch_permission(request, team, config):
+            raise PermissionDenied
+        message = "Enabled SCIM." if enabled else "Disabled SCIM."
+        with transaction.atomic():
+            if config is None:
+                if enabled:
+                    config = SCIMTeamConfig.objects.create(team=team, enabled=True)
+                    self.log_addition(request, config, message)
+            elif config.enabled != enabled:
+                config.enabled = enabled
+                config.save(update_fields=["enabled", "updated"])
+                self.log_change(request, config, message)
+        self.message_user(request, f"SCIM is {'enabled' if enabled else 'disabled'} for {team}.")
+        return HttpResponseRedirect(request.path)
 
 
 @admin.register(SCIMToken)
 class SCIMTokenAdmin(admin.ModelAdmin):
-    """Tokens are issued with ``manage.py scim_token``; here they are only seen and revoked."""
+    """Tokens are issued on a team's SCIM page or with ``manage.py scim_token``; never here."""
 
     list_display = (
         "prefix",
@@ -52,3 +376,53 @@ class SCIMUserAdmin(admin.ModelAdmin):
     search_fields = ("user_name", "email", "external_id")
     raw_id_fields = ("team", "user", "manager")
     readonly_fields = ("id", "created", "last_modified", "version", "created_account")
+
+
+@admin.register(SCIMGroup)
+class SCIMGroupAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "team", "external_id", "last_modified")
+    search_fields = ("display_name", "external_id")
+    raw_id_fields = ("team",)
+    readonly_fields = ("id", "created", "last_modified", "version")
+
+
+class StatusClassFilter(admin.SimpleListFilter):
+    """2xx / 4xx / 5xx, the first question about an IdP's trouble."""
+
+    title = "status"
+    parameter_name = "status_class"
+
+    def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, str]]:
+        return [("2", "2xx success"), ("3", "3xx"), ("4", "4xx client error"), ("5", "5xx error")]
+
+    def queryset(self, request: Any, queryset: Any) -> Any:
+        if self.value() in ("2", "3", "4", "5"):
+            low = int(self.value()) * 100
+            return queryset.filter(status__gte=low, status__lt=low + 100)
+        return queryset
+
+
+@admin.register(SCIMRequestLog)
+class SCIMRequestLogAdmin(admin.ModelAdmin):
+    """What the IdPs have been doing; read-only."""
+
+    list_display = (
+        "created",
+        "team",
+        "idp",
+        "method",
+        "path",
+        "status",
+        "duration_ms",
+        "token_prefix",
+    )
+    list_filter = (StatusClassFilter, "idp", "method", "created", "team")
+    search_fields = ("path", "query", "resource_id", "token_prefix")
+    date_hierarchy = "created"
+    list_select_related = ("team",)
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
