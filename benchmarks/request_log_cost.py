@@ -1,7 +1,7 @@
 """What the request log costs: GET /Users/{id} in-process, with the log on and off, alternating.
 
-    DATABASE_URL=sqlite:////tmp/log.sqlite3 .venv/bin/python benchmarks/request_log_cost.py
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/DB .venv/bin/python benchmarks/request_log_cost.py
+    export DATABASE_URL=sqlite:////tmp/log.sqlite3   # or postgres://postgres@127.0.0.1:5432/DB
+    .venv/bin/python benchmarks/request_log_cost.py
 
 In-process the INSERT is part of the measured time (the test client closes the
 response itself); through a real WSGI server it runs after the response has
