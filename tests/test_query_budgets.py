@@ -30,8 +30,9 @@ BUDGETS = {
     "get": 4,  # token, log, user, its groups
     "list": 5,  # token, log, count, page, the page's groups
     "filter": 5,  # token, log, count, page, the page's groups
-    "create": 14,  # token, log, userName free?, account lookup, account insert, record insert,
-    #                values insert, membership update + insert, groups; 4 savepoint statements
+    "create": 16,  # token, log, userName free?, account lookup, account insert, record insert,
+    #                values insert, membership update + insert, groups; 6 savepoint statements
+    #                (the request's, the account insert's and the record insert's)
     "put": 11,  # token, log, locked user, record update, other memberships?, account update,
     #             groups; 4 savepoint statements
     "patch": 10,  # token, log, locked user, record update, membership update, groups; 4 sp

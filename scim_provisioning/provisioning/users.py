@@ -14,6 +14,7 @@ import logging
 import uuid
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
 from .. import signals
@@ -101,9 +102,17 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     _write(record, state, manager)
     account = adapter.find_account(state.email)
     if account is None:
-        account = adapter.create_account(state.email, record)
-        record.created_account = True
-    elif team_users(config).filter(user=account).exists():
+        try:
+            with transaction.atomic():
+                account = adapter.create_account(state.email, record)
+            record.created_account = True
+        except IntegrityError:
+            # A concurrent request (an IdP retry, another team's IdP) created
+            # the account first: link to it like any existing account.
+            account = adapter.find_account(state.email)
+            if account is None:
+                raise
+    if not record.created_account and team_users(config).filter(user=account).exists():
         raise Uniqueness(
             f"'{state.email}' is already provisioned in this team under another userName."
         )
