@@ -1,19 +1,22 @@
 # Developer entry points. Each target installs what it needs first.
 #   make demo   - example site on SQLite with two SCIM-enabled teams and their tokens
 #   make test   - the test suite (SQLite by default; PostgreSQL when DATABASE_URL says so)
+#   make matrix - the test suite on each supported Python and Django (nox, see noxfile.py)
 
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+NOX_ARGS ?=
 DEMO_DB := example_project/db.sqlite3
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format migrations-check clean
+.PHONY: help install demo test matrix lint format migrations-check clean
 
 help:
 	@echo "make demo              run the example site with SCIM enabled for two teams"
 	@echo "make test              run the tests (PYTEST_ARGS=..., DATABASE_URL=postgres://... optional)"
+	@echo "make matrix            the tests on Python 3.10-3.13 x Django 5.2/6.0 (NOX_ARGS=... optional)"
 	@echo "make lint              ruff check + ruff format --check"
 	@echo "make format            ruff format + ruff check --fix"
 	@echo "make migrations-check  fail if a model change lacks a migration"
@@ -33,6 +36,14 @@ demo: $(VENV)/.installed
 # DATABASE_URL (if set) is inherited from the environment.
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# nox builds one virtualenv per session under .nox/, from pyenv's interpreters.
+$(VENV)/.nox-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install 'nox>=2026.10'
+	touch $@
+
+matrix: $(VENV)/.nox-installed
+	$(BIN)/nox $(NOX_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

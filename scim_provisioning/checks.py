@@ -1,0 +1,251 @@
+"""System checks: a misconfigured host fails ``manage.py check`` with a stable id and a hint.
+
+=========================== =====================================================
+``scim_provisioning.E001``  ``SCIM_PROVISIONING_TEAM_MODEL`` is not set.
+``scim_provisioning.E002``  It is not ``"app_label.ModelName"`` of an installed model.
+``scim_provisioning.E003``  ``SCIM_PROVISIONING_ADAPTER`` cannot be imported, or is not
+                            a class.
+``scim_provisioning.E004``  Django REST framework is not installed, or
+                            ``"rest_framework"`` is not in ``INSTALLED_APPS``.
+``scim_provisioning.E005``  The default adapter's membership model is missing or lacks a
+                            configured field (``SCIM_PROVISIONING_MEMBERSHIP_*``).
+``scim_provisioning.W001``  The SCIM URLs are not mounted in ``ROOT_URLCONF``.
+=========================== =====================================================
+
+Ids are never reused: a retired check keeps its number. ``scim_provisioning.models``
+reads the team model setting on import, so when it is unset Django stops at
+start-up with ``ImproperlyConfigured`` before any check runs; E001 still serves
+callers that run the checks without the models (and says the same thing).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+from collections.abc import Iterable
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db import models
+from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
+
+from .conf import PREFIX, app_settings
+
+MOUNT_HINT = 'Add path("scim/v2/", include("scim_provisioning.urls")) to the site\'s urls.py.'
+
+
+def _label_error(
+    setting: str, value: Any, *, id: str, what: str, example: str
+) -> checks.Error | None:
+    """An error when ``value`` is not ``"app_label.ModelName"`` of an installed model."""
+    if not isinstance(value, str) or value.count(".") != 1:
+        return checks.Error(
+            f"{setting} must be of the form 'app_label.ModelName', not {value!r}.",
+            hint=f"Name the {what} by its app label and class name, e.g. {example!r}.",
+            id=id,
+        )
+    try:
+        apps.get_model(value)
+    except LookupError:
+        return checks.Error(
+            f"{setting} refers to {value!r}, which is not an installed model.",
+            hint=f"Check the spelling and that the app defining the {what} is in INSTALLED_APPS.",
+            id=id,
+        )
+    return None
+
+
+def check_team_model(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list:
+    """E001: the team model setting is missing; E002: it names no installed model."""
+    try:
+        label = app_settings.TEAM_MODEL
+    except ImproperlyConfigured:
+        return [
+            checks.Error(
+                f"{PREFIX}TEAM_MODEL is not set.",
+                hint=(
+                    f"Set {PREFIX}TEAM_MODEL to the host's team model, e.g. 'teams.Team': "
+                    "SCIM tokens and users belong to a team."
+                ),
+                id="scim_provisioning.E001",
+            )
+        ]
+    error = _label_error(
+        f"{PREFIX}TEAM_MODEL",
+        label,
+        id="scim_provisioning.E002",
+        what="team model",
+        example="teams.Team",
+    )
+    return [error] if error else []
+
+
+def check_adapter(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list:
+    """E003: the adapter named by ``SCIM_PROVISIONING_ADAPTER`` is not an importable class."""
+    path = app_settings.ADAPTER
+    try:
+        adapter = import_string(path)
+    except ImportError as exc:
+        return [
+            checks.Error(
+                f"{PREFIX}ADAPTER {path!r} cannot be imported: {exc}",
+                hint=(
+                    "Give the dotted path of an adapter class, e.g. "
+                    "'myproject.scim.TeamAdapter' (a subclass of "
+                    "scim_provisioning.adapters.DefaultAdapter)."
+                ),
+                id="scim_provisioning.E003",
+            )
+        ]
+    if not inspect.isclass(adapter):
+        return [
+            checks.Error(
+                f"{PREFIX}ADAPTER {path!r} is a {type(adapter).__name__}, not a class.",
+                hint="Name the adapter class itself; the app creates an instance per request.",
+                id="scim_provisioning.E003",
+            )
+        ]
+    return []
+
+
+def check_rest_framework(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list:
+    """E004: Django REST framework, which serves the SCIM views, is missing."""
+    if importlib.util.find_spec("rest_framework") is None:
+        return [
+            checks.Error(
+                "Django REST framework is not installed.",
+                hint="pip install djangorestframework, and add 'rest_framework' to INSTALLED_APPS.",
+                id="scim_provisioning.E004",
+            )
+        ]
+    if not apps.is_installed("rest_framework"):
+        return [
+            checks.Error(
+                "'rest_framework' is not in INSTALLED_APPS.",
+                hint="Add 'rest_framework' to INSTALLED_APPS: the SCIM views are DRF views.",
+                id="scim_provisioning.E004",
+            )
+        ]
+    return []
+
+
+def check_urls_mounted(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list:
+    """W001: ``ROOT_URLCONF`` does not include ``scim_provisioning.urls``.
+
+    A warning, not an error: a site may serve SCIM from another URLconf (per host, say).
+    """
+    if not getattr(settings, "ROOT_URLCONF", None):
+        return []
+    try:
+        reverse("scim_provisioning:root")
+    except NoReverseMatch:
+        return [
+            checks.Warning(
+                "The SCIM endpoints are not mounted: "
+                "reverse('scim_provisioning:root') finds no URL.",
+                hint=MOUNT_HINT,
+                id="scim_provisioning.W001",
+            )
+        ]
+    return []
+
+
+def _uses_membership_settings(adapter: type) -> bool:
+    """Whether the adapter keeps DefaultAdapter's membership lookup (which reads the settings)."""
+    from .adapters import DefaultAdapter
+
+    return (
+        issubclass(adapter, DefaultAdapter) and adapter._memberships is DefaultAdapter._memberships
+    )
+
+
+def _field_error(
+    model: type[models.Model], name: str, setting: str, related_to: str | None = None
+) -> checks.Error | None:
+    """An error when ``model`` has no field ``name`` (or it is no foreign key to ``related_to``)."""
+    label = model._meta.label
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return checks.Error(
+            f"{PREFIX}{setting} is {name!r}, but {label} has no such field.",
+            hint=f"Set {PREFIX}{setting} to the name of a field of {label}.",
+            obj=model,
+            id="scim_provisioning.E005",
+        )
+    if related_to is None:
+        return None
+    target = field.related_model if field.many_to_one else None
+    if target is None or target._meta.label_lower != related_to.lower():
+        return checks.Error(
+            f"{PREFIX}{setting} is {name!r}, but {label}.{name} is not a foreign key "
+            f"to {related_to}.",
+            hint=f"Set {PREFIX}{setting} to the foreign key from {label} to {related_to}.",
+            obj=model,
+            id="scim_provisioning.E005",
+        )
+    return None
+
+
+def check_membership_model(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list:
+    """E005: the default adapter's membership model or one of its fields is misconfigured."""
+    try:
+        adapter = import_string(app_settings.ADAPTER)
+    except ImportError:
+        return []  # E003
+    if not inspect.isclass(adapter) or not _uses_membership_settings(adapter):
+        return []
+    label = app_settings.MEMBERSHIP_MODEL
+    if not label:
+        return [
+            checks.Error(
+                f"{PREFIX}MEMBERSHIP_MODEL is not set, and the adapter "
+                f"{app_settings.ADAPTER!r} keeps its memberships there.",
+                hint=(
+                    f"Set {PREFIX}MEMBERSHIP_MODEL to the model joining users to teams "
+                    "(e.g. 'teams.Membership'), or name an adapter that overrides _memberships()."
+                ),
+                id="scim_provisioning.E005",
+            )
+        ]
+    error = _label_error(
+        f"{PREFIX}MEMBERSHIP_MODEL",
+        label,
+        id="scim_provisioning.E005",
+        what="membership model",
+        example="teams.Membership",
+    )
+    if error:
+        return [error]
+    model = apps.get_model(label)
+    # The team foreign key is only compared with a valid team model (E001/E002 otherwise).
+    team_model = None if check_team_model() else app_settings.TEAM_MODEL
+    wanted = [
+        ("MEMBERSHIP_TEAM_FIELD", app_settings.MEMBERSHIP_TEAM_FIELD, team_model),
+        ("MEMBERSHIP_USER_FIELD", app_settings.MEMBERSHIP_USER_FIELD, settings.AUTH_USER_MODEL),
+        ("MEMBERSHIP_ACTIVE_FIELD", app_settings.MEMBERSHIP_ACTIVE_FIELD, None),
+    ]
+    if app_settings.MEMBERSHIP_ROLE_FIELD:
+        wanted.append(("MEMBERSHIP_ROLE_FIELD", app_settings.MEMBERSHIP_ROLE_FIELD, None))
+    errors = [_field_error(model, name, setting, related) for setting, name, related in wanted]
+    return [error for error in errors if error]
+
+
+ALL_CHECKS = (
+    check_team_model,
+    check_adapter,
+    check_rest_framework,
+    check_membership_model,
+)
+"""Configuration checks, registered untagged; :func:`check_urls_mounted` goes under ``urls``."""
+
+
+def register() -> None:
+    """Register every check with Django (called from ``SCIMProvisioningConfig.ready``)."""
+    for check in ALL_CHECKS:
+        checks.register(check)
+    checks.register(check_urls_mounted, checks.Tags.urls)

@@ -1,0 +1,239 @@
+"""System checks: each misconfiguration gives its stable id, alone, with a hint.
+
+Each case is asserted twice: by calling the check function and through Django's
+``run_checks`` (what ``manage.py check`` runs). This module doubles as a URLconf
+without the SCIM endpoints, for W001.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.core import checks
+from django.core.management import call_command
+from django.test import modify_settings, override_settings
+
+from scim_provisioning.checks import (
+    check_adapter,
+    check_membership_model,
+    check_rest_framework,
+    check_team_model,
+    check_urls_mounted,
+)
+
+urlpatterns: list = []  # ROOT_URLCONF="tests.test_checks": a site that forgot to mount SCIM
+
+
+class NotAnAdapterClass:
+    """Importable, but the setting below names an instance of it."""
+
+
+not_a_class = NotAnAdapterClass()
+
+
+def ids(messages: list[checks.CheckMessage]) -> list[str]:
+    """The ids of the app's own messages (Django's and other apps' are not under test)."""
+    return [m.id for m in messages if m.id and m.id.startswith("scim_provisioning.")]
+
+
+def only(messages: list[checks.CheckMessage], expected_id: str) -> checks.CheckMessage:
+    """The single message, which has the expected id and a hint."""
+    assert ids(messages) == [expected_id], messages
+    (message,) = [m for m in messages if m.id == expected_id]
+    assert message.hint and message.hint.strip()
+    return message
+
+
+# -- the example project is clean ------------------------------------------------------
+
+
+def test_example_project_passes_manage_py_check():
+    out = StringIO()
+    call_command("check", fail_level="WARNING", stdout=out)
+    assert "no issues" in out.getvalue()
+
+
+def test_example_project_gives_no_app_messages():
+    assert ids(checks.run_checks()) == []
+
+
+@pytest.mark.parametrize(
+    "check",
+    [check_team_model, check_adapter, check_rest_framework, check_membership_model],
+)
+def test_each_check_passes_on_the_example_project(check):
+    assert check() == []
+
+
+def test_url_check_is_tagged_urls():
+    assert ids(checks.run_checks(tags=[checks.Tags.urls])) == []
+    with override_settings(ROOT_URLCONF="tests.test_checks"):
+        assert ids(checks.run_checks(tags=[checks.Tags.urls])) == ["scim_provisioning.W001"]
+
+
+# -- E001 / E002: the team model -------------------------------------------------------
+# scim_provisioning.models reads the setting on import; here the models are already
+# loaded, so the checks can be run with the setting removed.
+
+
+@override_settings()
+def test_e001_team_model_missing():
+    from django.conf import settings
+
+    del settings.SCIM_PROVISIONING_TEAM_MODEL
+    message = only(check_team_model(), "scim_provisioning.E001")
+    assert message.level == checks.ERROR
+    assert "SCIM_PROVISIONING_TEAM_MODEL" in message.msg
+    only(checks.run_checks(), "scim_provisioning.E001")
+
+
+@override_settings(SCIM_PROVISIONING_TEAM_MODEL="")
+def test_e001_team_model_empty():
+    only(check_team_model(), "scim_provisioning.E001")
+    only(checks.run_checks(), "scim_provisioning.E001")
+
+
+@pytest.mark.parametrize("value", ["Team", "teams.models.Team", 42])
+def test_e002_team_model_not_a_label(value):
+    with override_settings(SCIM_PROVISIONING_TEAM_MODEL=value):
+        message = only(check_team_model(), "scim_provisioning.E002")
+        assert "app_label.ModelName" in message.msg
+        only(checks.run_checks(), "scim_provisioning.E002")
+
+
+@pytest.mark.parametrize("value", ["teams.Squad", "nowhere.Team"])
+def test_e002_team_model_not_installed(value):
+    with override_settings(SCIM_PROVISIONING_TEAM_MODEL=value):
+        message = only(check_team_model(), "scim_provisioning.E002")
+        assert "not an installed model" in message.msg
+        only(checks.run_checks(), "scim_provisioning.E002")
+
+
+# -- E003: the adapter -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["nowhere.adapters.TeamAdapter", "scim_provisioning.adapters.Missing", "nodots"]
+)
+def test_e003_adapter_cannot_be_imported(path):
+    with override_settings(SCIM_PROVISIONING_ADAPTER=path):
+        message = only(check_adapter(), "scim_provisioning.E003")
+        assert "cannot be imported" in message.msg
+        only(checks.run_checks(), "scim_provisioning.E003")
+
+
+@override_settings(SCIM_PROVISIONING_ADAPTER="tests.test_checks.not_a_class")
+def test_e003_adapter_is_not_a_class():
+    message = only(check_adapter(), "scim_provisioning.E003")
+    assert "not a class" in message.msg
+    only(checks.run_checks(), "scim_provisioning.E003")
+
+
+@override_settings(SCIM_PROVISIONING_ADAPTER="tests.adapters.DeletingAdapter")
+def test_a_subclass_of_the_default_adapter_passes():
+    assert check_adapter() == []
+    assert check_membership_model() == []
+
+
+# -- E004: Django REST framework -------------------------------------------------------
+
+
+@modify_settings(INSTALLED_APPS={"remove": "rest_framework"})
+def test_e004_rest_framework_not_in_installed_apps():
+    message = only(check_rest_framework(), "scim_provisioning.E004")
+    assert "INSTALLED_APPS" in message.msg
+    only(checks.run_checks(), "scim_provisioning.E004")
+
+
+def test_e004_rest_framework_not_installed():
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name, *args, **kwargs):
+        return None if name == "rest_framework" else real_find_spec(name, *args, **kwargs)
+
+    with mock.patch("scim_provisioning.checks.importlib.util.find_spec", find_spec):
+        message = only(check_rest_framework(), "scim_provisioning.E004")
+        assert "not installed" in message.msg
+        assert "pip install djangorestframework" in message.hint
+        only(checks.run_checks(), "scim_provisioning.E004")
+
+
+# -- W001: the URLs --------------------------------------------------------------------
+
+
+@override_settings(ROOT_URLCONF="tests.test_checks")
+def test_w001_urls_not_mounted():
+    message = only(check_urls_mounted(), "scim_provisioning.W001")
+    assert message.level == checks.WARNING
+    assert 'include("scim_provisioning.urls")' in message.hint
+    only(checks.run_checks(), "scim_provisioning.W001")
+
+
+# -- E005: the default adapter's membership model --------------------------------------
+
+
+@override_settings()
+def test_e005_membership_model_missing():
+    from django.conf import settings
+
+    del settings.SCIM_PROVISIONING_MEMBERSHIP_MODEL
+    message = only(check_membership_model(), "scim_provisioning.E005")
+    assert "SCIM_PROVISIONING_MEMBERSHIP_MODEL is not set" in message.msg
+    only(checks.run_checks(), "scim_provisioning.E005")
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [("Membership", "app_label.ModelName"), ("teams.Seat", "not an installed model")],
+)
+def test_e005_membership_model_invalid(value, text):
+    with override_settings(SCIM_PROVISIONING_MEMBERSHIP_MODEL=value):
+        assert text in only(check_membership_model(), "scim_provisioning.E005").msg
+        only(checks.run_checks(), "scim_provisioning.E005")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "text"),
+    [
+        ("SCIM_PROVISIONING_MEMBERSHIP_TEAM_FIELD", "squad", "has no such field"),
+        ("SCIM_PROVISIONING_MEMBERSHIP_TEAM_FIELD", "user", "not a foreign key to teams.Team"),
+        ("SCIM_PROVISIONING_MEMBERSHIP_USER_FIELD", "member", "has no such field"),
+        ("SCIM_PROVISIONING_MEMBERSHIP_USER_FIELD", "role", "not a foreign key to accounts.User"),
+        ("SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD", "active", "has no such field"),
+        ("SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD", "rank", "has no such field"),
+    ],
+)
+def test_e005_membership_field_wrong(setting, value, text):
+    with override_settings(**{setting: value}):
+        message = only(check_membership_model(), "scim_provisioning.E005")
+        assert setting in message.msg and text in message.msg
+        assert message.obj._meta.label == "teams.Membership"
+        only(checks.run_checks(), "scim_provisioning.E005")
+
+
+@override_settings(SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD=None)
+def test_role_field_is_optional():
+    assert check_membership_model() == []
+
+
+class OwnMemberships:
+    """Stands in for an adapter keeping memberships its own way (see the next test)."""
+
+
+@override_settings(
+    SCIM_PROVISIONING_ADAPTER="tests.test_checks.OwnMemberships",
+    SCIM_PROVISIONING_MEMBERSHIP_MODEL=None,
+)
+def test_e005_only_for_adapters_using_the_membership_settings():
+    assert check_membership_model() == []
+    assert ids(checks.run_checks()) == []
+
+
+@override_settings(
+    SCIM_PROVISIONING_ADAPTER="nowhere.Adapter", SCIM_PROVISIONING_MEMBERSHIP_MODEL=None
+)
+def test_an_unimportable_adapter_is_reported_once():
+    assert ids(checks.run_checks()) == ["scim_provisioning.E003"]
