@@ -8,15 +8,18 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 NOX_ARGS ?=
+LOADTEST_ARGS ?=
+BENCH_ARGS ?=
 DEMO_DB := example_project/db.sqlite3
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test matrix lint format migrations-check clean
+.PHONY: help install demo test matrix loadtest lint format migrations-check clean
 
 help:
 	@echo "make demo              run the example site with SCIM enabled for two teams"
 	@echo "make test              run the tests (PYTEST_ARGS=..., DATABASE_URL=postgres://... optional)"
 	@echo "make matrix            the tests on Python 3.10-3.13 x Django 5.2/6.0 (NOX_ARGS=... optional)"
+	@echo "make loadtest          gunicorn (4 workers) on PostgreSQL under a 60 s IdP load (not in make test)"
 	@echo "make lint              ruff check + ruff format --check"
 	@echo "make format            ruff format + ruff check --fix"
 	@echo "make migrations-check  fail if a model change lacks a migration"
@@ -29,6 +32,13 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+$(VENV)/.loadtest-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install -e '.[dev,loadtest]'
+	touch $@
+
+loadtest: $(VENV)/.loadtest-installed
+	$(BIN)/python loadtest/run.py $(LOADTEST_ARGS)
 
 demo: $(VENV)/.installed
 	VENV=$(VENV) bash scripts/demo.sh

@@ -118,6 +118,29 @@ class AppSettings:
         return int(self._get("TOKEN_ROTATION_OVERLAP_HOURS", 24))
 
     @property
+    def RATE_LIMIT(self) -> int:  # noqa: N802
+        """Requests per second each token may make, unless its team sets ``rate_limit``.
+
+        Averaged over ``RATE_LIMIT_WINDOW`` seconds, so a token may spend a whole
+        window's allowance in a burst. ``0`` or ``None``: no limit.
+        """
+        return int(self._get("RATE_LIMIT", 50) or 0)
+
+    @property
+    def RATE_LIMIT_WINDOW(self) -> int:  # noqa: N802
+        """Seconds the rate limit is averaged over (``RATE_LIMIT`` x this is the burst)."""
+        return max(1, int(self._get("RATE_LIMIT_WINDOW", 60)))
+
+    @property
+    def THROTTLE_CACHE(self) -> str:  # noqa: N802
+        """Alias in ``CACHES`` holding the rate-limit counters.
+
+        A cache shared by every worker process (Redis, Memcached) makes the limit
+        hold across them; the local-memory cache counts per process.
+        """
+        return self._get("THROTTLE_CACHE", "default")
+
+    @property
     def REQUEST_LOG(self) -> bool:  # noqa: N802
         """Record every SCIM request in SCIMRequestLog (never a token or a password)."""
         return bool(self._get("REQUEST_LOG", True))

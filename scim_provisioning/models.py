@@ -46,6 +46,16 @@ class SCIMTeamConfig(models.Model):
             'Email domains this team\'s IdP may provision (e.g. ["acme.com"]). Empty: any domain.'
         ),
     )
+    rate_limit = models.PositiveIntegerField(
+        "rate limit (requests per second)",
+        null=True,
+        blank=True,
+        help_text=(
+            "Requests per second each of the team's tokens may make, averaged over "
+            "SCIM_PROVISIONING_RATE_LIMIT_WINDOW seconds. Empty: the site's "
+            "SCIM_PROVISIONING_RATE_LIMIT. 0: no limit."
+        ),
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -26,6 +26,7 @@ from ..negotiation import SCIMContentNegotiation
 from ..parsers import SCIMParser
 from ..permissions import SCIMEnabledForTeam
 from ..renderers import SCIMRenderer
+from ..throttling import SCIMTokenRateThrottle
 
 
 class SCIMView(APIView):
@@ -36,7 +37,7 @@ class SCIMView(APIView):
     renderer_classes = [SCIMRenderer]
     parser_classes = [SCIMParser, JSONParser]
     content_negotiation_class = SCIMContentNegotiation
-    throttle_classes: list[Any] = []
+    throttle_classes: list[Any] = [SCIMTokenRateThrottle]
 
     def get_exception_handler(self) -> Any:
         return scim_exception_handler

@@ -1,0 +1,1 @@
+"""Load test of the SCIM endpoints under gunicorn on PostgreSQL: ``make loadtest``."""
