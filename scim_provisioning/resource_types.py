@@ -18,7 +18,7 @@ from scim2_filter_parser import ast
 
 from .exceptions import InvalidFilter, InvalidPath
 from .filters import FilterField, FilterMap, MultiValued
-from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMUserValue
+from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMUser, SCIMUserValue
 from .patch import PatchDocument, Target
 from .provisioning.groups import (
     MembershipChange,
@@ -181,7 +181,10 @@ class UserType(ResourceType):
     _patcher = PatchDocument(USER_SCHEMA, (ENTERPRISE_USER_SCHEMA,))
 
     def queryset(self, config: SCIMTeamConfig) -> QuerySet:
-        return team_users(config).alias(user_name_ci=Lower("user_name")).select_related("manager")
+        # No select_related("manager"): the self-join made PostgreSQL sort a
+        # deep page on disk; the manager's id is a column, and its name is
+        # loaded for the page only when asked for.
+        return team_users(config).alias(user_name_ci=Lower("user_name"))
 
     def for_update(self, config: SCIMTeamConfig) -> QuerySet:
         return super().for_update(config).select_related("user")
@@ -205,6 +208,12 @@ class UserType(ResourceType):
                     }
                 )
         manager_display_name = selection.requested(_ENTERPRISE, "manager")
+        if manager_display_name:
+            manager_ids = {r.manager_id for r in records if r.manager_id is not None}
+            managers = SCIMUser.objects.in_bulk(manager_ids) if manager_ids else {}
+            for record in records:
+                if record.manager_id is not None:
+                    record.manager = managers.get(record.manager_id)
         return [
             selection.apply(
                 user_to_scim(

@@ -3,6 +3,7 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 
@@ -67,6 +68,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = "user"
         verbose_name_plural = "users"
         ordering = ["email"]
+        indexes = [
+            # scim_provisioning links accounts by email__iexact, which PostgreSQL
+            # runs as UPPER(email) = UPPER(%s): this index serves it.
+            models.Index(Upper("email"), name="accounts_user_email_upper"),
+        ]
 
     def __str__(self):
         return self.email

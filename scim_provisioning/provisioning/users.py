@@ -63,29 +63,29 @@ def _check_user_name_free(config: SCIMTeamConfig, user_name: str, record: SCIMUs
 
 def _resolve_manager(
     config: SCIMTeamConfig, manager_id: str | None, record: SCIMUser | None
-) -> SCIMUser | None:
+) -> uuid.UUID | None:
+    """The id of the manager a document names, checked to be another user of this team."""
     if manager_id is None:
         return None
     if record is not None and str(record.manager_id) == str(manager_id).lower():
-        return record.manager  # unchanged, and already loaded with the record
+        return record.manager_id  # unchanged: no lookup needed to validate it again
     try:
         key = uuid.UUID(str(manager_id))
     except ValueError:
         key = None
-    manager = team_users(config).filter(pk=key).first() if key else None
-    if manager is None:
+    if key is None or not team_users(config).filter(pk=key).exists():
         raise InvalidValue(f"The manager '{manager_id}' is not a user of this team.")
-    if record is not None and manager.pk == record.pk:
+    if record is not None and key == record.pk:
         raise InvalidValue("A user cannot be their own manager.")
-    return manager
+    return key
 
 
-def _write(record: SCIMUser, state: UserState, manager: SCIMUser | None) -> None:
+def _write(record: SCIMUser, state: UserState, manager_id: uuid.UUID | None) -> None:
     record.user_name = state.user_name
     record.external_id = state.external_id
     record.email = state.email
     record.attributes = state.attributes
-    record.manager = manager
+    record.manager_id = manager_id
     if state.active is not None:
         record.active = state.active
 
@@ -95,11 +95,11 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     state = state_from_document(document)
     _check_email(config, state.email)
     _check_user_name_free(config, state.user_name, None)
-    manager = _resolve_manager(config, state.manager_id, None)
+    manager_id = _resolve_manager(config, state.manager_id, None)
     adapter = get_adapter()
 
     record = SCIMUser(team_id=config.team_id, active=True)
-    _write(record, state, manager)
+    _write(record, state, manager_id)
     account = adapter.find_account(state.email)
     if account is None:
         try:
@@ -131,10 +131,10 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
         _check_email(config, state.email)
     if state.user_name.lower() != record.user_name.lower():
         _check_user_name_free(config, state.user_name, record)
-    manager = _resolve_manager(config, state.manager_id, record)
+    manager_id = _resolve_manager(config, state.manager_id, record)
     was_active, old_email, old_name = record.active, record.email, record.attributes.get("name")
     old_values = record.value_rows()
-    _write(record, state, manager)
+    _write(record, state, manager_id)
     record.touch()
     save_unique(record, "This user already exists in this team.")
     if _value_keys(record.value_rows()) != _value_keys(old_values):

@@ -58,7 +58,9 @@ class Selection:
         return any(t == top and (s is None or sub is None or s == sub) for t, s in self.include)
 
     def apply(self, resource: dict[str, Any]) -> dict[str, Any]:
-        """A copy of ``resource`` restricted by the selection."""
+        """``resource`` restricted by the selection (itself when nothing was selected)."""
+        if not self.include and not self.exclude:
+            return resource  # built fresh for this response: no copy needed
         keys = {key.lower(): key for key in resource}
         if self._restricted:
             result = {key: resource[key] for key in ALWAYS_RETURNED if key in resource}
