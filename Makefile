@@ -2,6 +2,7 @@
 #   make demo   - example site on SQLite with two SCIM-enabled teams and their tokens
 #   make test   - the test suite (SQLite by default; PostgreSQL when DATABASE_URL says so)
 #   make matrix - the test suite on each supported Python and Django (nox, see noxfile.py)
+#   make bench  - the IdP workload against django-scim2 and a bare view (see benchmarks/README.md)
 
 VENV ?= .venv
 PYTHON ?= python3
@@ -13,13 +14,14 @@ BENCH_ARGS ?=
 DEMO_DB := example_project/db.sqlite3
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test matrix loadtest lint format migrations-check clean
+.PHONY: help install demo test matrix loadtest bench lint format migrations-check clean
 
 help:
 	@echo "make demo              run the example site with SCIM enabled for two teams"
 	@echo "make test              run the tests (PYTEST_ARGS=..., DATABASE_URL=postgres://... optional)"
 	@echo "make matrix            the tests on Python 3.10-3.13 x Django 5.2/6.0 (NOX_ARGS=... optional)"
 	@echo "make loadtest          gunicorn (4 workers) on PostgreSQL under a 60 s IdP load (not in make test)"
+	@echo "make bench             this project vs django-scim2 vs a bare view, SQLite + PostgreSQL (BENCH_ARGS=--quick)"
 	@echo "make lint              ruff check + ruff format --check"
 	@echo "make format            ruff format + ruff check --fix"
 	@echo "make migrations-check  fail if a model change lacks a migration"
@@ -42,6 +44,10 @@ loadtest: $(VENV)/.loadtest-installed
 
 demo: $(VENV)/.installed
 	VENV=$(VENV) bash scripts/demo.sh
+
+# Populated databases are built once (benchmarks/.data/, bench_* on BENCH_POSTGRES_URL) and reused.
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 # DATABASE_URL (if set) is inherited from the environment.
 test: $(VENV)/.installed

@@ -1,0 +1,14 @@
+"""Setup (a): the example site, as it ships, on the benchmark's database.
+
+Changed: the database (``BENCH_DATABASE_URL``, persistent connections), DEBUG
+off, and the per-token rate limit raised so high that it never refuses (its
+code still runs on every request, as in production).
+"""
+
+from example_project.settings import *  # noqa: F403
+
+from .common import bench_databases
+
+DEBUG = False
+DATABASES = bench_databases()
+SCIM_PROVISIONING_RATE_LIMIT = 1_000_000_000
