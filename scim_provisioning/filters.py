@@ -88,6 +88,8 @@ FilterMap = dict[tuple[str | None, str, str | None], "FilterField | MultiValued"
 
 def parse_filter(text: str) -> ast.Filter:
     """The syntax tree of ``text``; any failure is a 400 ``invalidFilter``."""
+    if "\x00" in text:
+        raise InvalidFilter("The filter contains a NUL character.")
     if len(text) > app_settings.MAX_FILTER_LENGTH:
         raise InvalidFilter(
             f"The filter is longer than {app_settings.MAX_FILTER_LENGTH} characters."

@@ -55,7 +55,10 @@ class ListRequest:
         size = _integer("count", get("count"))
         start = 1 if start is None or start < 1 else start
         size = app_settings.DEFAULT_PAGE_SIZE if size is None else size
-        order = (get("sortOrder") or "ascending").strip().lower()
+        order = get("sortOrder") or "ascending"
+        if not isinstance(order, str):
+            raise InvalidValue("'sortOrder' is 'ascending' or 'descending'.")
+        order = order.strip().lower()
         if order not in ("ascending", "descending"):
             raise InvalidValue("'sortOrder' is 'ascending' or 'descending'.")
         text = get("filter")

@@ -288,7 +288,10 @@ class PatchDocument:
             seed = _equalities(target.value_filter)
             if seed is None:
                 raise NoTarget(f"No value of '{key}' matches the filter.")
-            items.append(coerce(target.attribute, [seed])[0] if seed else {})
+            new_item = coerce(target.attribute, [seed]) if seed else [{}]
+            if not new_item:
+                raise NoTarget(f"No value of '{key}' matches the filter.")
+            items.append(new_item[0])
             matches = [len(items) - 1]
         for i in matches:
             if sub is not None:

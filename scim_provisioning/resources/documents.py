@@ -60,3 +60,11 @@ def merge_documents(current: Document, sent: Document) -> Document:
     (Okta's "link group") leaves the members as they are.
     """
     return {**current, **sent}
+
+
+def fits(value: str | None, model: Any, field: str, attribute: str) -> str | None:
+    """``value`` if it fits the column ``model.field``; else a 400 ``invalidValue``."""
+    limit = model._meta.get_field(field).max_length
+    if value is not None and limit is not None and len(value) > limit:
+        raise InvalidValue(f"'{attribute}' is longer than {limit} characters.")
+    return value

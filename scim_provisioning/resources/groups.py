@@ -8,7 +8,7 @@ from typing import Any
 from ..exceptions import InvalidValue
 from ..models import SCIMGroup
 from ..schemas import GROUP_SCHEMA, GROUP_SCHEMA_URN
-from .documents import Document, read_document
+from .documents import Document, fits, read_document
 
 
 def read_group_document(body: Any) -> Document:
@@ -33,7 +33,9 @@ def state_from_group_document(document: Document) -> GroupState:
     display_name = (document.get("displayName") or "").strip()
     if not display_name:
         raise InvalidValue("'displayName' is required.")
+    fits(display_name, SCIMGroup, "display_name", "displayName")
     external_id = (document.get("externalId") or "").strip() or None
+    fits(external_id, SCIMGroup, "external_id", "externalId")
     members = None
     if "members" in document:
         members = [str(m["value"]) for m in document["members"] or [] if m.get("value")]

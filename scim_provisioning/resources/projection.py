@@ -78,10 +78,10 @@ class Selection:
         result = copy.deepcopy(resource)
         for top, sub in self.exclude:
             key = keys.get(top)
-            if key is None or key in ALWAYS_RETURNED:
+            if key is None or key in ALWAYS_RETURNED or key not in result:
                 continue
             if sub is None:
-                result.pop(key, None)
+                result.pop(key)
             else:
                 _drop(result[key], sub)
         return result

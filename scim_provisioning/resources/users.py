@@ -18,7 +18,7 @@ from ..schemas import (
     USER_SCHEMA,
     USER_SCHEMA_URN,
 )
-from .documents import Document, read_document
+from .documents import Document, fits, read_document
 
 #: Attributes kept in columns of SCIMUser rather than in ``attributes``.
 _COLUMN_ATTRIBUTES = ("userName", "externalId", "active")
@@ -82,7 +82,8 @@ def state_from_document(document: Document) -> UserState:
     user_name = (document.get("userName") or "").strip()
     if not user_name:
         raise InvalidValue("'userName' is required.")
-    email = primary_email(document)
+    fits(user_name, SCIMUser, "user_name", "userName")
+    email = fits(primary_email(document), SCIMUser, "email", "emails")
     attributes = {
         key: value
         for key, value in document.items()
@@ -96,7 +97,7 @@ def state_from_document(document: Document) -> UserState:
     enterprise = {k: v for k, v in enterprise.items() if v not in (None, "")}
     if enterprise:
         attributes[_ENTERPRISE_KEY] = enterprise
-    external_id = document.get("externalId")
+    external_id = fits(document.get("externalId"), SCIMUser, "external_id", "externalId")
     return UserState(
         user_name=user_name,
         external_id=external_id.strip() if external_id and external_id.strip() else None,

@@ -38,7 +38,11 @@ def coerce(attribute: Attribute, value: Any, *, path: str | None = None) -> Any:
     if attribute.type in ("string", "reference", "dateTime", "binary"):
         if isinstance(value, bool) or isinstance(value, (dict, list)):
             raise InvalidValue(f"'{path}' must be a string.")
-        return str(value) if not isinstance(value, str) else value
+        text = str(value) if not isinstance(value, str) else value
+        if "\x00" in text:
+            # No database stores it in text (PostgreSQL refuses it): a 400, not a 500.
+            raise InvalidValue(f"'{path}' contains a NUL character.")
+        return text
     return value
 
 

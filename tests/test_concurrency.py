@@ -1,0 +1,314 @@
+"""Concurrency: simultaneous IdP requests over real HTTP against the live server.
+
+IdPs retry and parallelise: Okta and Entra send several requests for one
+person or one group at once, and a retried POST can overlap the first. Each
+test here starts many requests together (real threads, one HTTP connection
+each, released by a barrier once every connection is open) against
+pytest-django's ``live_server``, which handles each connection in a thread of
+its own with its own database connection, so the requests really overlap in
+PostgreSQL. SQLite serialises writers, so these run on PostgreSQL only.
+
+What must hold: uniqueness is decided by the database (one 201, the rest
+409 ``uniqueness``, never a 500 or a duplicate), read-modify-write requests
+(PATCH, PUT) lock the row they change (no lost write, ``If-Match`` honoured
+under contention), and a reader never sees a half-written resource.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from example_project.teams.models import Membership
+from scim_provisioning.models import (
+    SCIMGroup,
+    SCIMGroupMembership,
+    SCIMRequestLog,
+    SCIMUser,
+)
+from scim_provisioning.tokens import issue_token
+
+from .conftest import ERROR_SCHEMA, SCIM_JSON, IdPClient, patch_op
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+BASE = "/scim/v2"
+TIMEOUT = 60  # seconds: per request, and for the barrier
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Reply:
+    call: Call
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+    def describe(self) -> str:
+        return f"{self.call.method} {self.call.path} → {self.status}: {self.body}"
+
+
+def race(server_url: str, token: str, calls: list[Call]) -> list[Reply]:
+    """Send ``calls`` at the same moment, one thread and connection each; replies in order.
+
+    Every thread connects first and waits at a barrier, so all requests are
+    written once every connection is open and a server thread is waiting on
+    each of them. Afterwards, waits until the server has logged every request
+    (it does so after sending the response), so that nothing writes to the
+    database once the test is over.
+    """
+    target = urllib.parse.urlsplit(server_url)
+    barrier = threading.Barrier(len(calls))
+    replies: list[Reply | None] = [None] * len(calls)
+    errors: list[BaseException] = []
+    logged_before = SCIMRequestLog.objects.count()
+
+    def run(index: int, call: Call) -> None:
+        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=TIMEOUT)
+        try:
+            connection.connect()
+            barrier.wait(timeout=TIMEOUT)
+            headers = {"Authorization": f"Bearer {token}", "Accept": SCIM_JSON, **call.headers}
+            data = None
+            if call.body is not None:
+                data = json.dumps(call.body).encode()
+                headers["Content-Type"] = SCIM_JSON
+            connection.request(call.method, BASE + call.path, body=data, headers=headers)
+            response = connection.getresponse()
+            raw = response.read()
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = raw.decode(errors="replace")
+            replies[index] = Reply(call, response.status, body, dict(response.getheaders()))
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+            barrier.abort()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c), daemon=True) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT * 2)
+    assert not errors, f"client errors: {errors!r}"
+    assert all(r is not None for r in replies), "some requests never completed"
+    _wait_for_log(logged_before + len(calls))
+    return replies  # type: ignore[return-value]
+
+
+def _wait_for_log(expected: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while SCIMRequestLog.objects.count() < expected and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def assert_no_server_errors(replies: list[Reply]) -> None:
+    broken = [r.describe() for r in replies if r.status >= 500]
+    assert not broken, f"{len(broken)} server error(s):\n" + "\n".join(broken)
+
+
+def statuses(replies: list[Reply]) -> list[int]:
+    return sorted(r.status for r in replies)
+
+
+def assert_uniqueness_error(reply: Reply) -> None:
+    assert reply.status == 409, reply.describe()
+    assert reply.headers.get("Content-Type", "").split(";")[0] == SCIM_JSON
+    assert reply.body["schemas"] == [ERROR_SCHEMA], reply.describe()
+    assert reply.body["status"] == "409", reply.describe()
+    assert reply.body.get("scimType") == "uniqueness", reply.describe()
+
+
+@pytest.fixture
+def token(team) -> str:
+    return issue_token(team).plaintext
+
+
+@pytest.fixture
+def api(token) -> IdPClient:
+    """In-process client of the same team, for setting the scene and reading back."""
+    return IdPClient(token)
+
+
+def user_body(user_name: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "schemas": [USER],
+        "userName": user_name,
+        "name": {"givenName": "Race", "familyName": "Condition"},
+        "emails": [{"value": user_name, "type": "work", "primary": True}],
+        "active": True,
+        **extra,
+    }
+
+
+def create_user(api: IdPClient, user_name: str, **extra: Any) -> dict[str, Any]:
+    response = api.post("/Users", user_body(user_name, **extra))
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_simultaneous_creates_of_one_user_name_make_one_user(live_server, token, team):
+    calls = [Call("POST", "/Users", user_body("ada@acme.com")) for _ in range(24)]
+
+    replies = race(live_server.url, token, calls)
+
+    assert_no_server_errors(replies)
+    assert statuses(replies) == [201] + [409] * 23, [r.describe() for r in replies]
+    for reply in replies:
+        if reply.status == 409:
+            assert_uniqueness_error(reply)
+    assert SCIMUser.objects.filter(team=team).count() == 1
+    assert get_user_model().objects.filter(email__iexact="ada@acme.com").count() == 1
+    assert Membership.objects.filter(team=team).count() == 1
+    (created,) = [r for r in replies if r.status == 201]
+    assert str(SCIMUser.objects.get(team=team).pk) == created.body["id"]
+
+
+def test_simultaneous_member_adds_to_one_group_keep_every_member(live_server, token, api, team):
+    people = [create_user(api, f"member{i}@acme.com")["id"] for i in range(12)]
+    response = api.post("/Groups", {"schemas": [GROUP], "displayName": "Engineering"})
+    assert response.status_code == 201, response.content
+    group = response.json()
+    calls = [
+        Call(
+            "PATCH",
+            f"/Groups/{group['id']}",
+            patch_op({"op": "add", "path": "members", "value": [{"value": person}]}),
+        )
+        for person in people
+    ]
+
+    replies = race(live_server.url, token, calls)
+
+    assert_no_server_errors(replies)
+    assert statuses(replies) == [200] * 12, [r.describe() for r in replies]
+    stored = SCIMGroupMembership.objects.filter(group_id=group["id"])
+    assert {str(u) for u in stored.values_list("user_id", flat=True)} == set(people)
+    read = api.get(f"/Groups/{group['id']}").json()
+    assert {m["value"] for m in read["members"]} == set(people)
+    # Each PATCH read the version the previous one wrote: 1 (create) + 12.
+    assert read["meta"]["version"] == 'W/"13"'
+
+
+def test_racing_patches_and_reads_of_one_user_stay_consistent(live_server, token, api, team):
+    user = create_user(api, "ada@acme.com", title="title-initial")
+    initial = (user["meta"]["version"], "title-initial")
+    titles = [f"title-{i}" for i in range(10)]
+    patches = [
+        Call(
+            "PATCH",
+            f"/Users/{user['id']}",
+            patch_op({"op": "replace", "path": "title", "value": title}),
+        )
+        for title in titles
+    ]
+    reads = [Call("GET", f"/Users/{user['id']}") for _ in range(20)]
+    calls = [call for pair in zip(patches, reads[:10], strict=True) for call in pair] + reads[10:]
+
+    replies = race(live_server.url, token, calls)
+
+    assert_no_server_errors(replies)
+    assert all(r.status == 200 for r in replies), [r.describe() for r in replies]
+    written = {
+        (r.body["meta"]["version"], r.body["title"]) for r in replies if r.call.method == "PATCH"
+    }
+    assert {title for _, title in written} == set(titles)
+    # No lost update: every PATCH saw the previous one's write, so versions 2..11 each once.
+    assert sorted(version for version, _ in written) == sorted(f'W/"{n}"' for n in range(2, 12)), (
+        written
+    )
+    for reply in replies:
+        if reply.call.method == "GET":
+            state = (reply.body["meta"]["version"], reply.body.get("title"))
+            assert state in written | {initial}, f"torn read {state}: {reply.describe()}"
+            assert reply.headers.get("ETag") == reply.body["meta"]["version"], reply.describe()
+    record = SCIMUser.objects.get(pk=user["id"])
+    assert record.version == 11
+    assert (record.etag, record.attributes["title"]) in written
+    final = api.get(f"/Users/{user['id']}").json()
+    assert (final["meta"]["version"], final["title"]) == (record.etag, record.attributes["title"])
+
+
+def test_simultaneous_creates_of_one_group_name_make_one_group(live_server, token, team):
+    calls = [Call("POST", "/Groups", {"schemas": [GROUP], "displayName": "Sales"})] * 12
+
+    replies = race(live_server.url, token, calls)
+
+    assert_no_server_errors(replies)
+    assert statuses(replies) == [201] + [409] * 11, [r.describe() for r in replies]
+    for reply in replies:
+        if reply.status == 409:
+            assert_uniqueness_error(reply)
+    assert SCIMGroup.objects.filter(team=team).count() == 1
+
+
+@pytest.mark.parametrize("method", ["PATCH", "PUT"])
+def test_simultaneous_renames_to_one_user_name_one_wins(live_server, token, api, team, method):
+    for round_ in range(5):
+        ada = create_user(api, f"ada{round_}@acme.com")
+        bob = create_user(api, f"bob{round_}@acme.com")
+        wanted = f"shared{round_}@acme.com"
+        if method == "PATCH":
+            body = patch_op({"op": "replace", "path": "userName", "value": wanted})
+        else:
+            body = {"schemas": [USER], "userName": wanted}
+        calls = [Call(method, f"/Users/{person['id']}", body) for person in (ada, bob)]
+
+        replies = race(live_server.url, token, calls)
+
+        assert_no_server_errors(replies)
+        assert statuses(replies) == [200, 409], [r.describe() for r in replies]
+        loser = next(r for r in replies if r.status == 409)
+        assert_uniqueness_error(loser)
+        winner = next(r for r in replies if r.status == 200)
+        assert winner.body["userName"] == wanted
+        holders = SCIMUser.objects.filter(team=team, user_name__iexact=wanted)
+        assert [str(pk) for pk in holders.values_list("pk", flat=True)] == [winner.body["id"]]
+        untouched = SCIMUser.objects.get(pk=loser.call.path.rsplit("/", 1)[1])
+        assert untouched.user_name != wanted and untouched.version == 1
+
+
+def test_simultaneous_if_match_puts_of_one_version_one_wins(live_server, token, api, team):
+    user = create_user(api, "ada@acme.com", title="before")
+    version = user["meta"]["version"]
+    calls = [
+        Call(
+            "PUT",
+            f"/Users/{user['id']}",
+            {**user_body("ada@acme.com"), "title": f"writer-{i}"},
+            headers={"If-Match": version},
+        )
+        for i in range(8)
+    ]
+
+    replies = race(live_server.url, token, calls)
+
+    assert_no_server_errors(replies)
+    assert statuses(replies) == [200] + [412] * 7, [r.describe() for r in replies]
+    for reply in replies:
+        if reply.status == 412:
+            assert reply.body["schemas"] == [ERROR_SCHEMA]
+            assert reply.body["status"] == "412"
+    (winner,) = [r for r in replies if r.status == 200]
+    record = SCIMUser.objects.get(pk=user["id"])
+    assert record.version == 2
+    assert record.attributes["title"] == winner.body["title"] == winner.call.body["title"]
