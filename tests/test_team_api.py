@@ -13,30 +13,14 @@ from scim_provisioning import tokens
 from scim_provisioning.adapters import get_adapter
 from scim_provisioning.models import SCIMRequestLog, SCIMTeamConfig, SCIMToken
 
-from .conftest import IdPClient
-from .factories import MembershipFactory, SCIMTeamConfigFactory, TeamFactory, UserFactory
+from .factories import SCIMTeamConfigFactory, TeamFactory, UserFactory
+from .team_helpers import logged_in, member_of, scim_works
 
 DISABLED = "Contact support to enable SCIM."
 
 
 def api(slug: str, path: str = "") -> str:
     return f"/api/teams/{slug}/scim/{path}"
-
-
-def member_of(team, role=Membership.Role.MEMBER, **extra):
-    return MembershipFactory(team=team, role=role, **extra).user
-
-
-def logged_in(user, **kwargs) -> Client:
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client
-
-
-def scim_works(plaintext: str) -> bool:
-    response = IdPClient(plaintext).get("/Users")
-    assert response.status_code in (200, 401), response.content
-    return response.status_code == 200
 
 
 @pytest.fixture
