@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test.client import RequestFactory
 from django.utils import timezone
 
@@ -121,7 +123,12 @@ def test_the_entry_is_written_after_the_response_is_complete(team):
     assert response.status_code == 200
     assert not SCIMRequestLog.objects.exists()
 
-    response.close()
+    # As Django's test client does: close() must not close the test's connection.
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
     assert SCIMRequestLog.objects.count() == 1
 
 
