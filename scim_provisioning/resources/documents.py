@@ -68,3 +68,18 @@ def fits(value: str | None, model: Any, field: str, attribute: str) -> str | Non
     if value is not None and limit is not None and len(value) > limit:
         raise InvalidValue(f"'{attribute}' is longer than {limit} characters.")
     return value
+
+
+def meta(record: Any, resource_type: str, location: str) -> dict[str, Any]:
+    """A resource's ``meta`` (RFC 7643 §3.1) from the record's timestamps and version."""
+    return {
+        "resourceType": resource_type,
+        "created": _timestamp(record.created),
+        "lastModified": _timestamp(record.last_modified),
+        "location": location,
+        "version": record.etag,
+    }
+
+
+def _timestamp(value: Any) -> str:
+    return value.isoformat().replace("+00:00", "Z")

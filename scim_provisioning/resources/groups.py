@@ -8,7 +8,7 @@ from typing import Any
 from ..exceptions import InvalidValue
 from ..models import SCIMGroup
 from ..schemas import GROUP_SCHEMA, GROUP_SCHEMA_URN
-from .documents import Document, fits, read_document
+from .documents import Document, fits, meta, read_document
 
 
 def read_group_document(body: Any) -> Document:
@@ -68,15 +68,5 @@ def group_to_scim(
     resource["displayName"] = record.display_name
     if members is not None:
         resource["members"] = members
-    resource["meta"] = {
-        "resourceType": "Group",
-        "created": _timestamp(record.created),
-        "lastModified": _timestamp(record.last_modified),
-        "location": f"{base_url}/Groups/{record.id}",
-        "version": record.etag,
-    }
+    resource["meta"] = meta(record, "Group", f"{base_url}/Groups/{record.id}")
     return resource
-
-
-def _timestamp(value: Any) -> str:
-    return value.isoformat().replace("+00:00", "Z")

@@ -18,7 +18,7 @@ from ..schemas import (
     USER_SCHEMA,
     USER_SCHEMA_URN,
 )
-from .documents import Document, fits, read_document
+from .documents import Document, fits, meta, read_document
 
 #: Attributes kept in columns of SCIMUser rather than in ``attributes``.
 _COLUMN_ATTRIBUTES = ("userName", "externalId", "active")
@@ -144,19 +144,9 @@ def user_to_scim(
         resource["groups"] = groups
     if enterprise:
         resource[ENTERPRISE_USER_SCHEMA_URN] = enterprise
-    resource["meta"] = {
-        "resourceType": "User",
-        "created": _timestamp(record.created),
-        "lastModified": _timestamp(record.last_modified),
-        "location": location,
-        "version": record.etag,
-    }
+    resource["meta"] = meta(record, "User", location)
     return resource
 
 
 def _display_name(record: SCIMUser) -> str:
     return record.attributes.get("displayName") or record.user_name
-
-
-def _timestamp(value: Any) -> str:
-    return value.isoformat().replace("+00:00", "Z")
