@@ -124,7 +124,33 @@ class SCIMToken(models.Model):
         return self.state == SCIMTokenState.ACTIVE
 
 
-class SCIMUser(models.Model):
+class SCIMResource(models.Model):
+    """What every SCIM resource record has: the id the IdP sees, timestamps and a version.
+
+    ``id`` is a UUID of the record, never the host's key; ``version`` backs the
+    ETag and is bumped by :meth:`touch` on every change.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    last_modified = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def etag(self) -> str:
+        """Weak ETag of the current version, as ``meta.version`` and the ``ETag`` header."""
+        return f'W/"{self.version}"'
+
+    def touch(self) -> None:
+        """Mark a change: bump the version and the modification time."""
+        self.version += 1
+        self.last_modified = timezone.now()
+
+
+class SCIMUser(SCIMResource):
     """A team's SCIM view of one person, linked to the host's user account.
 
     ``id`` is what the IdP sees: a UUID of this record, never the host's key.
@@ -132,7 +158,6 @@ class SCIMUser(models.Model):
     attribute lives in ``attributes`` as the IdP last sent it (normalised).
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey(TEAM_MODEL, on_delete=models.CASCADE, related_name="scim_users")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scim_records"
@@ -151,9 +176,6 @@ class SCIMUser(models.Model):
     created_account = models.BooleanField(
         default=False, help_text="This record's provisioning created the host account."
     )
-    created = models.DateTimeField(default=timezone.now, editable=False)
-    last_modified = models.DateTimeField(default=timezone.now)
-    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = "SCIM user"
@@ -173,16 +195,6 @@ class SCIMUser(models.Model):
 
     def __str__(self) -> str:
         return self.user_name
-
-    @property
-    def etag(self) -> str:
-        """Weak ETag of the current version, as ``meta.version`` and the ``ETag`` header."""
-        return f'W/"{self.version}"'
-
-    def touch(self) -> None:
-        """Mark a change: bump the version and the modification time."""
-        self.version += 1
-        self.last_modified = timezone.now()
 
     def value_rows(self) -> list[SCIMUserValue]:
         """The SCIMUserValue rows mirroring this record's ``emails`` and ``phoneNumbers``."""
@@ -238,10 +250,9 @@ class SCIMUserValue(models.Model):
         return f"{self.attribute}: {self.value}"
 
 
-class SCIMGroup(models.Model):
+class SCIMGroup(SCIMResource):
     """A team's group as its IdP pushed it. ``id`` is what the IdP sees."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey(TEAM_MODEL, on_delete=models.CASCADE, related_name="scim_groups")
     display_name = models.CharField(max_length=255)
     # NULL, not "": an absent externalId must not collide with or match an empty one.
@@ -249,9 +260,6 @@ class SCIMGroup(models.Model):
     members = models.ManyToManyField(
         SCIMUser, through="SCIMGroupMembership", related_name="scim_groups"
     )
-    created = models.DateTimeField(default=timezone.now, editable=False)
-    last_modified = models.DateTimeField(default=timezone.now)
-    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = "SCIM group"
@@ -268,14 +276,6 @@ class SCIMGroup(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
-
-    @property
-    def etag(self) -> str:
-        return f'W/"{self.version}"'
-
-    def touch(self) -> None:
-        self.version += 1
-        self.last_modified = timezone.now()
 
 
 class SCIMGroupMembership(models.Model):
