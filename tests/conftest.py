@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from example_project.teams.models import Membership
 from scim_provisioning.tokens import issue_token
 
 from .factories import SCIMTeamConfigFactory, TeamFactory
@@ -104,6 +105,28 @@ def idp(team) -> IdPClient:
 def other_idp(other_team) -> IdPClient:
     """Team B's identity provider."""
     return IdPClient(issue_token(other_team).plaintext)
+
+
+@pytest.fixture
+def owner(team):
+    """An owner of team A (an example-site account with an owner membership)."""
+    from .team_helpers import member_of  # team_helpers imports this module
+
+    return member_of(team, Membership.Role.OWNER)
+
+
+@pytest.fixture
+def owner_client(owner) -> Client:
+    """A browser session of team A's owner."""
+    from .team_helpers import logged_in
+
+    return logged_in(owner)
+
+
+@pytest.fixture
+def disabled_team(db):
+    """A team whose SCIM switch is off."""
+    return SCIMTeamConfigFactory(team=TeamFactory(slug="initech"), enabled=False).team
 
 
 @pytest.fixture

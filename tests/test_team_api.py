@@ -13,7 +13,7 @@ from scim_provisioning import tokens
 from scim_provisioning.adapters import get_adapter
 from scim_provisioning.models import SCIMRequestLog, SCIMTeamConfig, SCIMToken
 
-from .factories import SCIMTeamConfigFactory, TeamFactory, UserFactory
+from .factories import TeamFactory, UserFactory
 from .team_helpers import logged_in, member_of, scim_works
 
 DISABLED = "Contact support to enable SCIM."
@@ -21,21 +21,6 @@ DISABLED = "Contact support to enable SCIM."
 
 def api(slug: str, path: str = "") -> str:
     return f"/api/teams/{slug}/scim/{path}"
-
-
-@pytest.fixture
-def owner(team):
-    return member_of(team, Membership.Role.OWNER)
-
-
-@pytest.fixture
-def owner_client(owner) -> Client:
-    return logged_in(owner)
-
-
-@pytest.fixture
-def disabled_team(db):
-    return SCIMTeamConfigFactory(team=TeamFactory(slug="initech"), enabled=False).team
 
 
 def add_logs(team, count: int, marker: str) -> None:

@@ -13,7 +13,7 @@ from example_project.teams.models import Membership
 from scim_provisioning import tokens
 from scim_provisioning.models import SCIMRequestLog, SCIMToken
 
-from .factories import SCIMTeamConfigFactory, TeamFactory, UserFactory
+from .factories import UserFactory
 from .team_helpers import logged_in, member_of, scim_works
 
 DISABLED = "Contact support to enable SCIM."
@@ -23,21 +23,6 @@ TOKEN_RE = re.compile(r"scim_[A-Za-z0-9_-]{43}")
 
 def shown_tokens(response) -> list[str]:
     return TOKEN_RE.findall(response.content.decode())
-
-
-@pytest.fixture
-def owner(team):
-    return member_of(team, Membership.Role.OWNER)
-
-
-@pytest.fixture
-def owner_client(owner) -> Client:
-    return logged_in(owner)
-
-
-@pytest.fixture
-def disabled_team(db):
-    return SCIMTeamConfigFactory(team=TeamFactory(slug="initech"), enabled=False).team
 
 
 # --- who may --------------------------------------------------------------------------
