@@ -53,12 +53,16 @@ Delegate = Callable[[str, Target, Any, bool], None]
 
 
 class PatchDocument:
-    """Applies PatchOp operations to a document described by a core schema and extensions."""
+    """Applies PatchOp operations to a document described by a core schema and extensions.
+
+    One instance serves every request of a process (threaded servers share
+    it), so it holds only the schemas: everything about one PATCH (the
+    document, the delegates) travels through the calls.
+    """
 
     def __init__(self, core: Schema, extensions: tuple[Schema, ...] = ()) -> None:
         self.core = core
         self.extensions = {schema.id.lower(): schema for schema in extensions}
-        self._delegated: dict[str, Delegate] = {}
 
     def apply(
         self,
@@ -72,20 +76,22 @@ class PatchDocument:
         delegate instead of the document: a group's members are applied as set
         operations in the database, never loaded into a document.
         """
-        self._delegated = delegated or {}
+        delegates = delegated or {}
         result = copy.deepcopy(document)
         for operation in _operations(body):
             op, path, value = _read_operation(operation)
             if path is None:
-                self._apply_without_path(result, op, value)
+                self._apply_without_path(result, op, value, delegates)
             else:
                 has_value = any(k.lower() == "value" for k in operation)
-                self._apply_path(result, op, path, value, operation_has_value=has_value)
+                self._apply_path(result, op, path, value, has_value, delegates)
         return result
 
     # -- paths -----------------------------------------------------------------------------
 
-    def _apply_without_path(self, document: dict[str, Any], op: str, value: Any) -> None:
+    def _apply_without_path(
+        self, document: dict[str, Any], op: str, value: Any, delegates: dict[str, Delegate]
+    ) -> None:
         if op == "remove":
             raise NoTarget("A 'remove' operation needs a 'path'.")
         if not isinstance(value, dict):
@@ -95,12 +101,17 @@ class PatchDocument:
                 continue  # Okta sends the resource's own "id" along; it is not a change.
             extension = self.extensions.get(key.lower())
             if extension is not None:
-                self._apply_extension(document, op, extension, item)
+                self._apply_extension(document, op, extension, item, delegates)
             else:
-                self._apply_path(document, op, key, item, True)
+                self._apply_path(document, op, key, item, True, delegates)
 
     def _apply_extension(
-        self, document: dict[str, Any], op: str, extension: Schema, value: Any
+        self,
+        document: dict[str, Any],
+        op: str,
+        extension: Schema,
+        value: Any,
+        delegates: dict[str, Delegate],
     ) -> None:
         """An operation on a whole extension: its attributes, one by one."""
         if op == "remove":
@@ -110,7 +121,7 @@ class PatchDocument:
             raise InvalidValue(f"The value for '{extension.id}' must be an object.")
         for key, item in value.items():
             if key.lower() not in _SERVER_OWNED:
-                self._apply_path(document, op, f"{extension.id}:{key}", item, True)
+                self._apply_path(document, op, f"{extension.id}:{key}", item, True, delegates)
 
     def _target(self, path: str) -> Target | None:
         container: str | None = None
@@ -164,11 +175,17 @@ class PatchDocument:
         return Target(container, attribute, value_filter, sub)
 
     def _apply_path(
-        self, document: dict[str, Any], op: str, path: str, value: Any, operation_has_value: bool
+        self,
+        document: dict[str, Any],
+        op: str,
+        path: str,
+        value: Any,
+        operation_has_value: bool,
+        delegates: dict[str, Delegate],
     ) -> None:
         extension = self.extensions.get(path.strip().lower())
         if extension is not None:
-            self._apply_extension(document, op, extension, value)
+            self._apply_extension(document, op, extension, value, delegates)
             return
         target = self._target(path)
         if target is None:
@@ -176,7 +193,7 @@ class PatchDocument:
             return
         if op != "remove" and not operation_has_value:
             raise InvalidValue(f"The '{op}' operation on '{path}' needs a 'value'.")
-        delegate = self._delegated.get(target.attribute.name)
+        delegate = delegates.get(target.attribute.name)
         if delegate is not None and target.container is None:
             delegate(op, target, value, operation_has_value)
             return
