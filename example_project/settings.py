@@ -71,9 +71,27 @@ DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL",
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=0,
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite for concurrent writers, as Django's docs advise: IdPs send requests
+    # in parallel and servers run them in threads. IMMEDIATE takes the write lock
+    # when a transaction begins, so a transaction that read first never fails
+    # with "database is locked" when it comes to write; the timeout makes a
+    # writer wait for the lock instead of failing at once; WAL lets readers run
+    # while one request writes. synchronous=NORMAL is durable in WAL mode except
+    # for the last transactions before a power cut.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
+    # Tests use a file, not Django's in-memory default, so that a live server's
+    # threads get connections of their own and really run at the same time.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("SCIM_TEST_SQLITE_NAME", str(REPO_DIR / ".test-db.sqlite3"))
+    }
 
 AUTH_USER_MODEL = "accounts.User"
 

@@ -10,6 +10,8 @@
 ``scim_provisioning.E005``  The default adapter's membership model is missing or lacks a
                             configured field (``SCIM_PROVISIONING_MEMBERSHIP_*``).
 ``scim_provisioning.W001``  The SCIM URLs are not mounted in ``ROOT_URLCONF``.
+``scim_provisioning.W002``  A SQLite database is not set up for concurrent writers
+                            (``"transaction_mode": "IMMEDIATE"`` missing).
 =========================== =====================================================
 
 Ids are never reused: a retired check keeps its number. ``scim_provisioning.models``
@@ -235,11 +237,43 @@ def check_membership_model(app_configs: Iterable[AppConfig] | None = None, **kwa
     return [error for error in errors if error]
 
 
+def check_sqlite_concurrency(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list:
+    """W002: SQLite without IMMEDIATE transactions fails parallel IdP requests.
+
+    IdPs send requests in parallel and servers run them in threads. In SQLite's
+    default (DEFERRED) mode a transaction that reads before it writes cannot
+    upgrade its lock while another connection writes, and SQLite fails it at
+    once with "database is locked" instead of waiting: every SCIM write reads
+    first. Only the settings are read, no database is touched.
+    """
+    messages = []
+    for alias, database in settings.DATABASES.items():
+        if not str(database.get("ENGINE", "")).endswith("sqlite3"):
+            continue
+        options = database.get("OPTIONS") or {}
+        if str(options.get("transaction_mode") or "").upper() in ("IMMEDIATE", "EXCLUSIVE"):
+            continue
+        messages.append(
+            checks.Warning(
+                f"The SQLite database {alias!r} is not set up for concurrent SCIM requests: "
+                "parallel IdP requests will fail with 'database is locked'.",
+                hint=(
+                    f'Set DATABASES[{alias!r}]["OPTIONS"] = {{"transaction_mode": "IMMEDIATE", '
+                    '"timeout": 20, "init_command": "PRAGMA journal_mode=WAL"}} '
+                    "(Django 5.1+), or use PostgreSQL."
+                ),
+                id="scim_provisioning.W002",
+            )
+        )
+    return messages
+
+
 ALL_CHECKS = (
     check_team_model,
     check_adapter,
     check_rest_framework,
     check_membership_model,
+    check_sqlite_concurrency,
 )
 """Configuration checks, registered untagged; :func:`check_urls_mounted` goes under ``urls``."""
 

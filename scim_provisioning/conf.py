@@ -146,6 +146,23 @@ class AppSettings:
         return bool(self._get("REQUEST_LOG", True))
 
     @property
+    def REQUEST_LOG_BUFFER_SIZE(self) -> int:  # noqa: N802
+        """Request-log rows a process holds before they are written; beyond it, rows are dropped.
+
+        Rows are written by a thread of their own (see ``request_log_writer``), so a
+        full buffer means the database cannot keep up; the IdP is never made to wait.
+        """
+        return int(self._get("REQUEST_LOG_BUFFER_SIZE", 10_000))
+
+    @property
+    def REQUEST_LOG_FLUSH_INTERVAL(self) -> float:  # noqa: N802
+        """Seconds the request-log writer gathers rows before one INSERT of them.
+
+        Also what a crash of the process can lose of the log (never of the SCIM data).
+        """
+        return float(self._get("REQUEST_LOG_FLUSH_INTERVAL", 0.5))
+
+    @property
     def REQUEST_LOG_RETENTION_DAYS(self) -> int:  # noqa: N802
         """Days ``manage.py scim_prune_request_log`` keeps."""
         return int(self._get("REQUEST_LOG_RETENTION_DAYS", 90))

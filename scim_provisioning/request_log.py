@@ -4,10 +4,11 @@ What an IdP sent is the first thing anyone asks for when provisioning goes
 wrong, so every request is recorded with its outcome. The body is reduced to
 a redacted summary: passwords and anything named like a secret are replaced,
 strings are cut at 200 characters, lists after 10 items, the whole at 2,000.
-The row is written once the response has been sent: WSGI servers call the
-response's ``close()`` after the last byte, and the INSERT (a commit, so a
-disk sync: 2-3 ms here) runs there, outside the time the IdP waits. If it
-fails, the failure is logged; the IdP has its answer already.
+The row is built once the response has been sent (WSGI servers call the
+response's ``close()`` after the last byte) and handed to
+:mod:`.request_log_writer`, which saves rows in batches on a thread of its
+own: no request waits for a log write, its own or another's. If saving fails,
+the failure is logged; the IdP has its answer already.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from .conf import app_settings
 from .models import IdentityProvider, SCIMRequestLog
+from .request_log_writer import writer
 
 logger = logging.getLogger("scim_provisioning")
 
@@ -68,9 +70,9 @@ def summarize(data: Any) -> str:
 def record_after_response(request: Any, response: Any, *, view: Any, started: float) -> None:
     """Record the request once ``response`` has been sent to the client.
 
-    The entry is built now (the request's facts, no database) and saved
-    before the response's own ``close()``, which may close the database
-    connection at the end of the request.
+    The entry is built now (the request's facts, no database) and handed to
+    the writer before the response's own ``close()``, which may close the
+    database connection at the end of the request.
     """
     if not app_settings.REQUEST_LOG:
         return
@@ -89,11 +91,8 @@ def record_after_response(request: Any, response: Any, *, view: Any, started: fl
 
 
 def save(entry: SCIMRequestLog) -> None:
-    """Save ``entry``; never raises."""
-    try:
-        entry.save(force_insert=True)
-    except Exception:
-        logger.exception("Could not record a SCIM request in the request log")
+    """Hand ``entry`` to the request-log writer; never raises, never waits for the database."""
+    writer.submit(entry)
 
 
 def build_entry(request: Any, response: Any, *, view: Any, started: float) -> SCIMRequestLog | None:

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 
 from example_project.teams.models import Membership
+from scim_provisioning.request_log_writer import writer
 from scim_provisioning.tokens import issue_token
 
 from .factories import SCIMTeamConfigFactory, TeamFactory
@@ -81,6 +82,13 @@ def patch_op(*operations: dict[str, Any]) -> dict[str, Any]:
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": list(operations),
     }
+
+
+@pytest.fixture(autouse=True)
+def _request_log_written():
+    """Every request-log row a test caused is saved before the test's database goes away."""
+    yield
+    assert writer.flush(), "the request-log writer did not finish within its timeout"
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from scim_provisioning.checks import (
     check_adapter,
     check_membership_model,
     check_rest_framework,
+    check_sqlite_concurrency,
     check_team_model,
     check_urls_mounted,
 )
@@ -237,3 +238,34 @@ def test_e005_only_for_adapters_using_the_membership_settings():
 )
 def test_an_unimportable_adapter_is_reported_once():
     assert ids(checks.run_checks()) == ["scim_provisioning.E003"]
+
+
+SQLITE = "django.db.backends.sqlite3"
+
+
+def _databases(**options):
+    return {"default": {"ENGINE": SQLITE, "NAME": "site.sqlite3", "OPTIONS": options}}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"timeout": 20}, {"transaction_mode": "DEFERRED"}],
+    ids=["no-options", "timeout-only", "deferred"],
+)
+def test_w002_sqlite_without_immediate_transactions(options):
+    with mock.patch("django.conf.settings.DATABASES", _databases(**options)):
+        messages = check_sqlite_concurrency()
+    assert ids(messages) == ["scim_provisioning.W002"]
+    assert '"transaction_mode": "IMMEDIATE"' in messages[0].hint
+
+
+@pytest.mark.parametrize("mode", ["IMMEDIATE", "immediate", "EXCLUSIVE"])
+def test_w002_passes_sqlite_with_immediate_transactions(mode):
+    with mock.patch("django.conf.settings.DATABASES", _databases(transaction_mode=mode)):
+        assert check_sqlite_concurrency() == []
+
+
+def test_w002_ignores_other_databases():
+    databases = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "site"}}
+    with mock.patch("django.conf.settings.DATABASES", databases):
+        assert check_sqlite_concurrency() == []

@@ -1,0 +1,123 @@
+"""The request-log writer: rows saved off the request path, in batches, bounded.
+
+A request hands its log row to a per-process buffer; a thread of the writer's
+own saves rows in batches. The request never waits for a log write, a full
+buffer drops rows (counted) instead of growing, and inside a transaction the
+row is written on the caller's connection, which alone can see what that
+transaction has not committed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from scim_provisioning import request_log_writer
+from scim_provisioning.models import SCIMRequestLog
+from scim_provisioning.request_log_writer import RequestLogWriter, writer
+from scim_provisioning.tokens import issue_token
+
+from .conftest import IdPClient
+
+
+def _entry(team, path: str = "/scim/v2/Users") -> SCIMRequestLog:
+    return SCIMRequestLog(team=team, method="GET", path=path, status=200, duration_ms=1.0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_outside_a_transaction_is_logged_by_the_writer_thread(team, monkeypatch):
+    threads = []
+    write = request_log_writer.write_rows
+
+    def spy(rows):
+        threads.append(threading.current_thread().name)
+        write(rows)
+
+    monkeypatch.setattr(request_log_writer, "write_rows", spy)
+
+    response = IdPClient(issue_token(team).plaintext).get("/Users")
+    assert response.status_code == 200
+
+    assert writer.flush()
+    assert threads == ["scim-request-log"]
+    assert list(SCIMRequestLog.objects.values_list("path", "status")) == [("/scim/v2/Users", 200)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_that_arrive_together_are_written_in_one_batch(team, monkeypatch, settings):
+    settings.SCIM_PROVISIONING_REQUEST_LOG_FLUSH_INTERVAL = 0.3
+    batches = []
+    write = request_log_writer.write_rows
+    monkeypatch.setattr(
+        request_log_writer, "write_rows", lambda rows: (batches.append(len(rows)), write(rows))
+    )
+    own = RequestLogWriter()
+
+    for i in range(25):
+        own.submit(_entry(team, f"/scim/v2/Users/{i}"))
+
+    assert own.flush()
+    assert batches == [25]
+    assert SCIMRequestLog.objects.count() == 25
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_buffer_drops_rows_instead_of_growing_or_blocking(team, monkeypatch, settings):
+    settings.SCIM_PROVISIONING_REQUEST_LOG_BUFFER_SIZE = 3
+    settings.SCIM_PROVISIONING_REQUEST_LOG_FLUSH_INTERVAL = 0
+    release = threading.Event()
+    write = request_log_writer.write_rows
+
+    def slow(rows):
+        assert release.wait(10)  # the database is slow: the writer is stuck here
+        write(rows)
+
+    monkeypatch.setattr(request_log_writer, "write_rows", slow)
+    own = RequestLogWriter()
+
+    own.submit(_entry(team))  # taken by the writer thread, which now waits
+    deadline = time.monotonic() + 10
+    while not own._queue.empty() and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the writer thread has taken the first row
+    for _ in range(10):
+        own.submit(_entry(team))  # 3 fit into the buffer, 7 do not
+    release.set()
+
+    assert own.flush()
+    assert own.dropped == 7
+    assert SCIMRequestLog.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_batch_is_reported_and_the_writer_goes_on(team, monkeypatch, caplog):
+    calls = []
+    write = request_log_writer.write_rows
+
+    def flaky(rows):
+        calls.append(len(rows))
+        if len(calls) == 1:
+            raise RuntimeError("database restarting")
+        write(rows)
+
+    monkeypatch.setattr(request_log_writer, "write_rows", flaky)
+    own = RequestLogWriter()
+
+    own.submit(_entry(team, "/scim/v2/lost"))
+    assert own.flush()
+    own.submit(_entry(team, "/scim/v2/kept"))
+    assert own.flush()
+
+    assert list(SCIMRequestLog.objects.values_list("path", flat=True)) == ["/scim/v2/kept"]
+    assert "Could not write 1 SCIM request-log rows" in caplog.text
+
+
+def test_inside_a_transaction_the_row_is_written_on_the_callers_connection(team):
+    """The test's transaction holds the team; another connection could not see it."""
+    own = RequestLogWriter()
+
+    own.submit(_entry(team))
+
+    assert own._queue is None  # no thread, no buffer: written here and now
+    assert SCIMRequestLog.objects.filter(team=team).count() == 1
