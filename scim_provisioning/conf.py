@@ -108,6 +108,42 @@ class AppSettings:
         return int(self._get("MAX_BODY_SIZE", 2 * 1024 * 1024))
 
     @property
+    def MAX_JSON_DEPTH(self) -> int:  # noqa: N802
+        """Deepest nesting of arrays and objects a body may have; deeper ones are a 400.
+
+        Checked on the raw bytes before parsing, so a deeply nested body never reaches
+        a recursive parser. SCIM documents nest five or six levels at most.
+        """
+        return int(self._get("MAX_JSON_DEPTH", 32))
+
+    @property
+    def MAX_ITEMS_PER_ATTRIBUTE(self) -> int:  # noqa: N802
+        """Values a multi-valued user attribute (``emails``, ``phoneNumbers``…) may hold.
+
+        More is a 400 ``invalidValue``, in a POST, a PUT or the result of a PATCH.
+        """
+        return int(self._get("MAX_ITEMS_PER_ATTRIBUTE", 100))
+
+    @property
+    def MAX_MEMBERS_PER_REQUEST(self) -> int:  # noqa: N802
+        """Group members one request may name (added, removed or replaced), in all its operations.
+
+        Members are applied as set operations in the database, so this may be large;
+        SQLite's limit on query parameters (32,766) caps what one lookup can name.
+        """
+        return int(self._get("MAX_MEMBERS_PER_REQUEST", 10_000))
+
+    @property
+    def MAX_PATCH_OPERATIONS(self) -> int:  # noqa: N802
+        """Operations one PATCH may carry; more is a 400 ``invalidValue``."""
+        return int(self._get("MAX_PATCH_OPERATIONS", 1_000))
+
+    @property
+    def MAX_STRING_LENGTH(self) -> int:  # noqa: N802
+        """Characters a string value may have; longer is a 400 ``invalidValue``."""
+        return int(self._get("MAX_STRING_LENGTH", 2_048))
+
+    @property
     def TOKEN_LAST_USED_INTERVAL(self) -> int:  # noqa: N802
         """Seconds between two writes of a token's ``last_used_at``."""
         return int(self._get("TOKEN_LAST_USED_INTERVAL", 60))

@@ -95,11 +95,36 @@ def parse_filter(text: str) -> ast.Filter:
             f"The filter is longer than {app_settings.MAX_FILTER_LENGTH} characters."
         )
     try:
-        return _precedence(SCIMParser().parse(SCIMLexer().tokenize(_fold_literals(text))))
+        tree = SCIMParser().parse(SCIMLexer().tokenize(_fold_literals(text)))
     except RecursionError as exc:
         raise InvalidFilter(f"The filter is nested deeper than {MAX_DEPTH} levels.") from exc
     except Exception as exc:  # the lexer raises ValueError, the parser its own error
         raise InvalidFilter(f"The filter could not be parsed: {exc}") from exc
+    # Every later walk of the tree (to a Q, over a PATCH target's values) recurses:
+    # its depth is checked here, once, without recursion.
+    if _depth(tree) > MAX_DEPTH:
+        raise InvalidFilter(f"The filter is nested deeper than {MAX_DEPTH} levels.")
+    return _precedence(tree)
+
+
+def _children(node: Any) -> tuple[Any, ...]:
+    if isinstance(node, ast.Filter):
+        return (node.expr,)
+    if isinstance(node, ast.LogExpr):
+        return (node.expr1, node.expr2)
+    if isinstance(node, ast.AttrExpr) and isinstance(node.attr_path.attr_name, ast.Filter):
+        return (node.attr_path.attr_name,)
+    return ()
+
+
+def _depth(tree: Any) -> int:
+    """How deep ``tree`` nests, counted with a stack (a deep tree would overflow recursion)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in _children(node))
+    return deepest
 
 
 _LITERAL_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\b(?:true|false|null)\b', re.IGNORECASE)

@@ -15,6 +15,7 @@ and logged, as IdPs send attributes a site does not store.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -23,9 +24,10 @@ from typing import Any
 
 from scim2_filter_parser import ast
 
+from .conf import app_settings
 from .exceptions import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget
 from .filters import parse_filter
-from .resources.values import coerce
+from .resources.values import check_item_count, coerce
 from .schemas import Attribute, Schema
 
 logger = logging.getLogger("scim_provisioning")
@@ -224,10 +226,15 @@ class PatchDocument:
         new = coerce(attribute, value)
         current = container.get(key)
         if attribute.multi_valued and op == "add" and isinstance(current, list):
+            # Linear: a set of the items already there, not a scan of the list per item.
+            seen = {_fingerprint(item) for item in current}
             merged = list(current)
             for item in new or []:
-                if item not in merged:
+                fingerprint = _fingerprint(item)
+                if fingerprint not in seen:
+                    seen.add(fingerprint)
                     merged.append(item)
+            check_item_count(attribute, len(merged))
             new = merged
         elif (
             attribute.type == "complex" and not attribute.multi_valued and isinstance(current, dict)
@@ -309,6 +316,7 @@ class PatchDocument:
             if not new_item:
                 raise NoTarget(f"No value of '{key}' matches the filter.")
             items.append(new_item[0])
+            check_item_count(target.attribute, len(items))
             matches = [len(items) - 1]
         for i in matches:
             if sub is not None:
@@ -325,6 +333,11 @@ def _operations(body: Any) -> list[Any]:
     operations = next((v for k, v in body.items() if k.lower() == "operations"), None)
     if not isinstance(operations, list):
         raise InvalidSyntax("The PATCH body needs an 'Operations' list.")
+    if len(operations) > app_settings.MAX_PATCH_OPERATIONS:
+        raise InvalidValue(
+            f"The PATCH has {len(operations)} operations; "
+            f"at most {app_settings.MAX_PATCH_OPERATIONS} are accepted."
+        )
     return operations
 
 
@@ -338,7 +351,15 @@ def _read_operation(operation: Any) -> tuple[str, str | None, Any]:
     path = fields.get("path")
     if path is not None and (not isinstance(path, str) or not path.strip()):
         raise InvalidPath("'path' must be a non-empty string.")
+    if path is not None and len(path) > app_settings.MAX_FILTER_LENGTH:
+        # A path is an attribute and at most one value filter: the filter's bound.
+        raise InvalidPath(f"'path' is longer than {app_settings.MAX_FILTER_LENGTH} characters.")
     return op.lower(), path, fields.get("value")
+
+
+def _fingerprint(item: Any) -> str:
+    """Equal items, equal fingerprints: the key that makes a merge of lists linear."""
+    return json.dumps(item, sort_keys=True, default=str)
 
 
 def _identity(item: Any) -> Any:

@@ -19,7 +19,8 @@ from django.db.models.functions import Lower
 
 from .. import signals
 from ..adapters import get_adapter
-from ..exceptions import Uniqueness
+from ..conf import app_settings
+from ..exceptions import InvalidValue, Uniqueness
 from ..models import SCIMGroup, SCIMGroupMembership, SCIMTeamConfig
 from ..resources.documents import Document
 from ..resources.groups import state_from_group_document
@@ -47,11 +48,22 @@ class MembershipChange:
         for value in values:
             self.removed.discard(value)
             self.added[value] = None
+        self._check_size()
 
     def remove(self, values: Iterable[str]) -> None:
         for value in values:
             self.added.pop(value, None)
             self.removed.add(value)
+        self._check_size()
+
+    def _check_size(self) -> None:
+        """One request names at most ``MAX_MEMBERS_PER_REQUEST`` members, in all its operations."""
+        named = len(self.added) + len(self.removed)
+        if named > app_settings.MAX_MEMBERS_PER_REQUEST:
+            raise InvalidValue(
+                f"The request names {named} group members; at most "
+                f"{app_settings.MAX_MEMBERS_PER_REQUEST} are accepted. Send them in batches."
+            )
 
     def remove_all(self) -> None:
         self.clear, self.added, self.removed = True, {}, set()

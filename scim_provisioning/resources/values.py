@@ -5,7 +5,9 @@ unknown names are ignored, booleans may arrive as ``"True"``/``"false"``/``"1"``
 strings, a single value may come wrapped in a one-item list, a bare scalar
 given for a complex attribute with a ``value`` sub-attribute means
 ``{"value": scalar}``, and a multi-valued attribute may come as one object.
-What cannot be read as the schema's type is a 400 ``invalidValue``.
+What cannot be read as the schema's type is a 400 ``invalidValue``, and so
+is a value past the bounds every input has (items per multi-valued
+attribute, characters per string): refused before any work is done on it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from ..conf import app_settings
 from ..exceptions import InvalidValue
 from ..schemas import Attribute
 
@@ -24,6 +27,7 @@ def coerce(attribute: Attribute, value: Any, *, path: str | None = None) -> Any:
         return None
     if attribute.multi_valued:
         items = value if isinstance(value, list) else [value]
+        check_item_count(attribute, len(items), path)
         single = replace(attribute, multi_valued=False)
         coerced = [coerce(single, item, path=path) for item in items]
         return [item for item in coerced if item not in (None, {})]
@@ -42,8 +46,29 @@ def coerce(attribute: Attribute, value: Any, *, path: str | None = None) -> Any:
         if "\x00" in text:
             # No database stores it in text (PostgreSQL refuses it): a 400, not a 500.
             raise InvalidValue(f"'{path}' contains a NUL character.")
+        if len(text) > app_settings.MAX_STRING_LENGTH:
+            raise InvalidValue(
+                f"'{path}' is longer than {app_settings.MAX_STRING_LENGTH} characters."
+            )
         return text
     return value
+
+
+def check_item_count(attribute: Attribute, count: int, path: str | None = None) -> None:
+    """A 400 ``invalidValue`` when a multi-valued attribute would hold too many values.
+
+    A group's members are bounded per request instead (``MAX_MEMBERS_PER_REQUEST``):
+    they are rows of their own and a group may hold many.
+    """
+    limit = (
+        app_settings.MAX_MEMBERS_PER_REQUEST
+        if attribute.stored_as_rows
+        else app_settings.MAX_ITEMS_PER_ATTRIBUTE
+    )
+    if count > limit:
+        raise InvalidValue(
+            f"'{path or attribute.name}' has {count} values; at most {limit} are accepted."
+        )
 
 
 _TRUE, _FALSE = ("true", "1"), ("false", "0")

@@ -27,6 +27,10 @@ class Attribute:
     sub_attributes: tuple[Attribute, ...] = ()
     canonical_values: tuple[str, ...] = ()
     reference_types: tuple[str, ...] = ()
+    #: Values kept as rows of their own (a group's members), never in one document:
+    #: bounded per request by ``MAX_MEMBERS_PER_REQUEST`` rather than per attribute
+    #: by ``MAX_ITEMS_PER_ATTRIBUTE``.
+    stored_as_rows: bool = False
 
     def sub_attribute(self, name: str) -> Attribute | None:
         """The sub-attribute called ``name`` (case-insensitive), if any."""

@@ -21,6 +21,7 @@ GROUP_SCHEMA = Schema(
             "members",
             type="complex",
             multi_valued=True,
+            stored_as_rows=True,
             description="Users of the team in the group; values naming none are ignored.",
             sub_attributes=(
                 Attribute("value", mutability="immutable", description="The member's id."),

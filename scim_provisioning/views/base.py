@@ -6,7 +6,6 @@ import time
 from functools import cached_property
 from typing import Any
 
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -23,7 +22,7 @@ from ..exceptions import (
 from ..links import scim_base_url
 from ..models import SCIMTeamConfig
 from ..negotiation import SCIMContentNegotiation
-from ..parsers import SCIMParser
+from ..parsers import BoundedJSONParser, SCIMParser
 from ..permissions import SCIMEnabledForTeam
 from ..renderers import SCIMRenderer
 from ..throttling import SCIMTokenRateThrottle
@@ -35,7 +34,7 @@ class SCIMView(APIView):
     authentication_classes = [SCIMTokenAuthentication]
     permission_classes = [SCIMEnabledForTeam]
     renderer_classes = [SCIMRenderer]
-    parser_classes = [SCIMParser, JSONParser]
+    parser_classes = [SCIMParser, BoundedJSONParser]
     content_negotiation_class = SCIMContentNegotiation
     throttle_classes: list[Any] = [SCIMTokenRateThrottle]
 
