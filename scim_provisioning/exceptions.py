@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -90,6 +91,17 @@ class PayloadTooLarge(SCIMError):
     default_detail = "The request body is too large."
 
 
+class ServiceUnavailable(SCIMError):
+    """The database is unreachable or busy past its timeout: nothing was written, retry.
+
+    IdPs retry a 5xx later; ``Retry-After`` says when.
+    """
+
+    status_code = 503
+    wait = 5
+    default_detail = "The service is temporarily unavailable; nothing was changed. Retry later."
+
+
 class NotImplementedSCIM(SCIMError):
     status_code = 501
     default_detail = "Not implemented."
@@ -112,6 +124,11 @@ def _as_api_exception(exc: Exception) -> drf.APIException | None:
         return drf.PermissionDenied()
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge()
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # A lost connection (a restarted or failed-over database, a killed backend)
+        # or SQLite busy past its timeout: the request's transaction was rolled back.
+        logger.warning("SCIM request failed on the database: %s", exc)
+        return ServiceUnavailable()
     return None
 
 

@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, connection, connections, transaction
 
 from .conf import app_settings
 from .models import SCIMRequestLog
@@ -121,6 +121,9 @@ class RequestLogWriter:
             try:
                 close_old_connections()  # a connection broken or past CONN_MAX_AGE
                 write_rows(rows)
+                if buffer.empty():
+                    # Idle: hold no connection (nor keep a database from being dropped).
+                    connections.close_all()
             except Exception:
                 logger.exception("Could not write %d SCIM request-log rows", len(rows))
             finally:

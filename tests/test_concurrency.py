@@ -41,6 +41,7 @@ from scim_provisioning.request_log_writer import writer
 from scim_provisioning.tokens import issue_token
 
 from .conftest import ERROR_SCHEMA, SCIM_JSON, IdPClient, patch_op
+from .live_client import LiveIdPClient
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -319,3 +320,104 @@ def test_simultaneous_if_match_puts_of_one_version_one_wins(live_server, token, 
     record = SCIMUser.objects.get(pk=user["id"])
     assert record.version == 2
     assert record.attributes["title"] == winner.body["title"] == winner.call.body["title"]
+
+
+def test_many_operation_patches_on_different_groups_keep_each_groups_members(
+    live_server, token, api, team
+):
+    """The reported corruption: 8 parallel 400-operation PATCHes, 7 groups with foreign members.
+
+    Each PATCH adds and removes its own five people over and over and ends by
+    adding them: every group must end with exactly its own five.
+    """
+    people = [create_user(api, f"person{i}@acme.com")["id"] for i in range(40)]
+    groups = []
+    for g in range(8):
+        response = api.post("/Groups", {"schemas": [GROUP], "displayName": f"Team {g}"})
+        assert response.status_code == 201, response.content
+        groups.append(response.json()["id"])
+    own = {group: people[5 * g : 5 * g + 5] for g, group in enumerate(groups)}
+    calls = []
+    for group, members in own.items():
+        operations = []
+        for _ in range(40):
+            for person in members:
+                operations.append({"op": "add", "path": "members", "value": [{"value": person}]})
+                operations.append({"op": "remove", "path": f'members[value eq "{person}"]'})
+        operations += [{"op": "add", "path": "members", "value": [{"value": p}]} for p in members]
+        calls.append(
+            Call("PATCH", f"/Groups/{group}?excludedAttributes=members", patch_op(*operations))
+        )
+
+    replies = race(live_server.url, token, calls)
+
+    assert_no_server_errors(replies)
+    assert statuses(replies) == [200] * 8, [r.describe() for r in replies]
+    for group, members in own.items():
+        stored = SCIMGroupMembership.objects.filter(group_id=group).values_list(
+            "user_id", flat=True
+        )
+        assert sorted(str(u) for u in stored) == sorted(members), f"group {group}"
+
+
+def _idp_session(client: LiveIdPClient, prefix: str, people: int) -> list[tuple[str, int]]:
+    """One IdP's sequential conversation (Okta-like): look up, create, read, update, group."""
+    seen: list[tuple[str, int]] = []
+
+    def note(what: str, response: Any) -> Any:
+        seen.append((what, response.status_code))
+        return response
+
+    note("list", client.get("/Users", {"startIndex": "1", "count": "2"}))
+    group = note("group", client.post("/Groups", {"schemas": [GROUP], "displayName": prefix}))
+    group_id = group.json()["id"] if group.status_code == 201 else None
+    for i in range(people):
+        name = f"{prefix}-{i}@acme.com"
+        note("filter", client.get("/Users", {"filter": f'userName eq "{name}"'}))
+        created = note("create", client.post("/Users", user_body(name)))
+        if created.status_code != 201:
+            continue
+        user_id = created.json()["id"]
+        note("get", client.get(f"/Users/{user_id}"))
+        off = patch_op({"op": "replace", "value": {"active": False}})
+        note("deactivate", client.patch(f"/Users/{user_id}", off))
+        on = patch_op({"op": "replace", "value": {"active": True}})
+        note("reactivate", client.patch(f"/Users/{user_id}", on))
+        note("put", client.put(f"/Users/{user_id}", user_body(name, title="Engineer")))
+        if group_id:
+            add = patch_op({"op": "add", "path": "members", "value": [{"value": user_id}]})
+            note("member", client.patch(f"/Groups/{group_id}", add))
+    return seen
+
+
+def test_four_idps_at_once_get_no_server_error(live_server, team):
+    """The reported failure: on SQLite, 96 of 144 requests of 4 concurrent clients were 500s."""
+    tokens = [issue_token(team).plaintext for _ in range(4)]
+    results: list[list[tuple[str, int]]] = [[] for _ in tokens]
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            client = LiveIdPClient(live_server.url, tokens[index], timeout=TIMEOUT)
+            results[index] = _idp_session(client, f"idp{index}", 5)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT * 4)
+
+    assert not errors, errors
+    answered = [pair for result in results for pair in result]
+    assert len(answered) == 4 * (2 + 5 * 7)
+    failed = [pair for pair in answered if pair[1] >= 500]
+    assert not failed, f"{len(failed)} of {len(answered)} requests failed: {failed}"
+    assert {status for what, status in answered if what == "create"} == {201}
+    assert SCIMUser.objects.filter(team=team, active=True).count() == 20
+    assert Membership.objects.filter(team=team, is_active=True).count() == 20
+    for index in range(4):
+        group = SCIMGroup.objects.get(team=team, display_name=f"idp{index}")
+        assert group.memberships.count() == 5
+    _wait_for_log(len(answered))
