@@ -20,7 +20,7 @@ help:
 	@echo "make demo              run the example site with SCIM enabled for two teams"
 	@echo "make test              run the tests (PYTEST_ARGS=..., DATABASE_URL=postgres://... optional)"
 	@echo "make matrix            the tests on Python 3.10-3.13 x Django 5.2/6.0 (NOX_ARGS=... optional)"
-	@echo "make loadtest          gunicorn (4 workers) on PostgreSQL under a 60 s IdP load (not in make test)"
+	@echo "make loadtest          gunicorn (4 sync, then 2x8 gthread) on PostgreSQL, 60 s IdP load each"
 	@echo "make bench             this project vs django-scim2 vs a bare view, SQLite + PostgreSQL (BENCH_ARGS=--quick)"
 	@echo "make lint              ruff check + ruff format --check"
 	@echo "make format            ruff format + ruff check --fix"
@@ -39,8 +39,10 @@ $(VENV)/.loadtest-installed: $(VENV)/.installed
 	$(BIN)/python -m pip install -e '.[dev,loadtest]'
 	touch $@
 
+# Twice: sync workers, then threaded (gthread) workers sharing each process's objects.
 loadtest: $(VENV)/.loadtest-installed
-	$(BIN)/python loadtest/run.py $(LOADTEST_ARGS)
+	$(BIN)/python loadtest/run.py --worker-class sync --workers 4 $(LOADTEST_ARGS)
+	$(BIN)/python loadtest/run.py --worker-class gthread --workers 2 --threads 8 $(LOADTEST_ARGS)
 
 demo: $(VENV)/.installed
 	VENV=$(VENV) bash scripts/demo.sh

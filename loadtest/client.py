@@ -66,6 +66,8 @@ class Expected:
     final: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> attributes
     uncertain: set[str] = field(default_factory=set)  # ids whose last PATCH failed
     members: set[tuple[str, str]] = field(default_factory=set)  # (group id, user id)
+    # Every (group, user) pair ever sent, acknowledged or not: nothing else may be stored.
+    attempted_members: set[tuple[str, str]] = field(default_factory=set)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +77,7 @@ class Expected:
             "final": {k: v for k, v in self.final.items() if k not in self.uncertain},
             "uncertain": sorted(self.uncertain),
             "members": sorted(self.members),
+            "attempted_members": sorted(self.attempted_members),
         }
 
 
@@ -220,6 +223,7 @@ class IdP:
                 {"op": "Add", "path": "members", "value": [{"value": m} for m in members]}
             ],
         }
+        expected.attempted_members.update((group_id, m) for m in members)
         response = await self.call(
             "patch_group", "PATCH", f"/Groups/{group_id}", body, ok=(200, 204)
         )

@@ -1,7 +1,12 @@
 #!/usr/bin/env python
-"""Load test: gunicorn (4 sync workers) on a fresh PostgreSQL database, driven by virtual IdPs.
+"""Load test: gunicorn on a fresh PostgreSQL database, driven by virtual IdPs.
 
     python loadtest/run.py [--duration 60] [--teams 4] [--idps-per-team 4] [--keep-db]
+    python loadtest/run.py --worker-class gthread --workers 2 --threads 8
+
+``make loadtest`` runs it twice: 4 sync workers, then 2 ``gthread`` workers of
+8 threads each (requests of one process served at the same time, sharing every
+module-level object: what a threaded host does).
 
 1. Creates a fresh PostgreSQL database (``--pg``, default the local server) and
    migrates it; creates ``--teams`` teams with SCIM enabled and a token each.
@@ -17,7 +22,9 @@
 4. Stops gunicorn (SIGTERM to its master, by pid; graceful) and checks the
    database: every acknowledged create is there exactly once, every user's
    last acknowledged PATCH is its stored state (SCIM record and host
-   membership), every acknowledged group member is there; and, for the host,
+   membership), every acknowledged group member is there and every group holds
+   only members that were sent to *it* (none leaked from another group's
+   PATCH); and, for the host,
    that ``Team.seats_used`` matches the active memberships and that the
    request log has a row per response.
 5. Prints throughput, p50/p99 per operation, errors and lost writes (also as
@@ -56,6 +63,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--teams", type=int, default=4, help="teams, one token each (4)")
     parser.add_argument("--idps-per-team", type=int, default=4, help="virtual IdPs per team (4)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
+    parser.add_argument(
+        "--worker-class", default="sync", choices=["sync", "gthread"], help="gunicorn (sync)"
+    )
+    parser.add_argument("--threads", type=int, default=8, help="threads per gthread worker (8)")
     parser.add_argument("--seed-users", type=int, default=50, help="users seeded per team (50)")
     parser.add_argument("--seed-groups", type=int, default=5, help="groups seeded per team (5)")
     parser.add_argument("--max-steps", type=int, default=200_000, help="step budget (200000)")
@@ -127,14 +138,17 @@ def setup_site(teams: int) -> list[Any]:
     return result
 
 
-def start_gunicorn(port: int, workers: int, out: Path) -> subprocess.Popen:
+def start_gunicorn(args: argparse.Namespace, port: int, out: Path) -> subprocess.Popen:
     command = [
         sys.executable,
         "-m",
         "gunicorn",
         "example_project.wsgi:application",
         "--workers",
-        str(workers),
+        str(args.workers),
+        "--worker-class",
+        args.worker_class,
+        *(["--threads", str(args.threads)] if args.worker_class == "gthread" else []),
         "--bind",
         f"127.0.0.1:{port}",
         "--access-logfile",
@@ -245,10 +259,19 @@ def verify(expected: dict[str, Any], out: Path) -> dict[str, Any]:
     stale_patches += [{"id": pk, "missing": True} for pk in final if pk not in seen]
 
     wanted_members = {tuple(pair) for pair in expected["members"]}
+    attempted_members = {tuple(pair) for pair in expected["attempted_members"]}
     stored_members = {
         (str(g), str(u)) for g, u in SCIMGroupMembership.objects.values_list("group_id", "user_id")
     }
     missing_members = sorted(wanted_members - stored_members)
+    # A member in a group it was never sent to leaked from another request.
+    foreign_members = sorted(stored_members - attempted_members)
+    groups_checked = {group for group, _ in attempted_members}
+    groups_exact = sum(
+        {u for g, u in stored_members if g == group} >= {u for g, u in wanted_members if g == group}
+        and not any(g == group for g, _ in foreign_members)
+        for group in groups_checked
+    )
 
     seats = []
     for team in TeamModel.objects.all():
@@ -273,10 +296,20 @@ def verify(expected: dict[str, Any], out: Path) -> dict[str, Any]:
         "members_acknowledged": len(wanted_members),
         "members_missing": missing_members[:20],
         "members_missing_count": len(missing_members),
+        "members_foreign": foreign_members[:20],
+        "members_foreign_count": len(foreign_members),
+        "groups_checked": len(groups_checked),
+        "groups_exact": groups_exact,
         "seats": seats,
         "request_log_rows": SCIMRequestLog.objects.count(),
         "access_log_scim_lines": access_lines,
     }
+
+
+def server_kind(args: argparse.Namespace) -> str:
+    if args.worker_class == "gthread":
+        return f"{args.workers} gthread workers x {args.threads} threads"
+    return f"{args.workers} sync workers"
 
 
 def report(args, stats, elapsed, seed_stats, checks, out: Path) -> int:
@@ -285,7 +318,7 @@ def report(args, stats, elapsed, seed_stats, checks, out: Path) -> int:
     ms = 1000.0
     lines = [
         f"SCIM load test: {elapsed:.1f} s, {args.teams} teams x {args.idps_per_team} virtual "
-        f"IdPs, gunicorn {args.workers} sync workers, PostgreSQL, throttle on (Redis, "
+        f"IdPs, gunicorn {server_kind(args)}, PostgreSQL, throttle on (Redis, "
         f"{os.environ.get('LOADTEST_RATE_LIMIT', '100000')}/s per token)",
         "",
         f"{'operation':<14}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
@@ -331,6 +364,7 @@ def report(args, stats, elapsed, seed_stats, checks, out: Path) -> int:
         + len(checks["created_wrong"])
         + checks["patches_lost_count"]
         + checks["members_missing_count"]
+        + checks["members_foreign_count"]
     )
     lines += [
         "",
@@ -343,7 +377,9 @@ def report(args, stats, elapsed, seed_stats, checks, out: Path) -> int:
         f" of {checks['patched_users_checked']} users as last acknowledged"
         f" ({checks['patched_users_uncertain']} left out: their last PATCH failed)",
         f"  group members: {checks['members_acknowledged'] - checks['members_missing_count']}"
-        f" of {checks['members_acknowledged']} acknowledged adds present",
+        f" of {checks['members_acknowledged']} acknowledged adds present, "
+        f"{checks['members_foreign_count']} in a group they were never sent to; "
+        f"{checks['groups_exact']} of {checks['groups_checked']} groups exactly as sent",
         f"  lost writes: {lost}",
         "  host seats_used = active memberships: "
         + ", ".join(
@@ -398,7 +434,7 @@ def main() -> int:
         teams = setup_site(args.teams)
         port = free_port()
         base_url = f"http://127.0.0.1:{port}/scim/v2"
-        server = start_gunicorn(port, args.workers, out)
+        server = start_gunicorn(args, port, out)
         expected = client.Expected()
         try:
             wait_ready(server, base_url, teams[0].token, out)
