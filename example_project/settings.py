@@ -74,6 +74,11 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
     )
 }
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite for concurrent writers, as Django's docs advise: IdPs send requests
     # in parallel and servers run them in threads. IMMEDIATE takes the write lock
@@ -82,11 +87,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # writer wait for the lock instead of failing at once; WAL lets readers run
     # while one request writes. synchronous=NORMAL is durable in WAL mode except
     # for the last transactions before a power cut.
-    DATABASES["default"]["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
-    }
+    DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
     # Tests use a file, not Django's in-memory default, so that a live server's
     # threads get connections of their own and really run at the same time.
     DATABASES["default"]["TEST"] = {

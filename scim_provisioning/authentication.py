@@ -1,38 +1,144 @@
-"""Bearer token → team: the DRF authentication class every SCIM view uses."""
+"""Bearer token → team: the DRF authentication class every SCIM view uses.
+
+A token seen before by this process is recognised without a query (see
+:mod:`.token_cache`): the request then starts *unverified*, and its token's
+validity (not revoked, not expired, the team's SCIM switch on) is checked
+before it can see or change anything. Reads check it inside the query they
+make anyway (:class:`TokenGuard`); every other request checks it with the
+full lookup before its handler runs (``SCIMView.initial``). A token not seen
+before is looked up in full at once.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Exists, Q, QuerySet
+from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from .models import SCIMTeamConfig, SCIMToken
-from .tokens import verify_token
+from .token_cache import TokenFacts, cache
+from .tokens import digest, is_well_formed, record_use, verify_digest
+
+INVALID = "The bearer token is not valid, has expired or was revoked."
+DISABLED = (
+    "SCIM provisioning is not enabled for this team. Contact the site's support to enable it."
+)
 
 
 class SCIMClient:
-    """``request.user`` of a SCIM request: the identity provider acting for one team."""
+    """``request.user`` of a SCIM request: the identity provider acting for one team.
+
+    One per request. ``verified`` says whether the token's validity has been
+    checked against the database during this request.
+    """
 
     is_authenticated = True
     is_anonymous = False
     is_active = True
 
-    def __init__(self, token: SCIMToken) -> None:
+    def __init__(
+        self, token: SCIMToken, config: SCIMTeamConfig | None, *, digest: str, verified: bool
+    ) -> None:
         self.token = token
-        self.team = token.team
+        self.config = config
+        self.digest = digest
+        self.verified = verified
+
+    @classmethod
+    def looked_up(cls, token: SCIMToken, token_digest: str) -> SCIMClient:
+        """A client of a token just read from the database (with its team and config)."""
         try:
-            self.config: SCIMTeamConfig | None = token.team.scim_config
+            config: SCIMTeamConfig | None = token.team.scim_config
         except ObjectDoesNotExist:
-            self.config = None
+            config = None
+        return cls(token, config, digest=token_digest, verified=True)
+
+    @classmethod
+    def remembered(cls, facts: TokenFacts, token_digest: str) -> SCIMClient:
+        """A client of a remembered token, not yet checked in this request."""
+        token = SCIMToken(
+            pk=facts.token_id,
+            team_id=facts.team_id,
+            prefix=facts.prefix,
+            last_used_at=facts.last_used_at,
+        )
+        config = SCIMTeamConfig(team_id=facts.team_id, enabled=True, rate_limit=facts.rate_limit)
+        return cls(token, config, digest=token_digest, verified=False)
+
+    @property
+    def team(self) -> Any:
+        return self.token.team
 
     @property
     def team_id(self) -> Any:
         return self.token.team_id
 
+    def verify(self) -> None:
+        """Check the token in full now (one query), unless this request already has.
+
+        Raises a 401 for a token revoked or expired since it was remembered, a
+        403 for a team whose SCIM was switched off; otherwise the client holds
+        the token's and the team's current rows from then on.
+        """
+        if self.verified:
+            return
+        token = verify_digest(self.digest)
+        if token is None:
+            cache.forget(self.digest)
+            raise exceptions.AuthenticationFailed(INVALID)
+        fresh = SCIMClient.looked_up(token, self.digest)
+        self.token, self.config, self.verified = fresh.token, fresh.config, True
+        if self.config is None or not self.config.enabled:
+            cache.forget(self.digest)
+            raise exceptions.PermissionDenied(DISABLED)
+
     def __str__(self) -> str:
-        return f"SCIM client of {self.team} ({self.token.prefix}…)"
+        return f"SCIM client of team {self.team_id} ({self.token.prefix}…)"
+
+
+def token_still_valid(token_digest: str) -> Exists:
+    """True in SQL while the token may be used: not revoked, not expired, its team's SCIM on."""
+    now = timezone.now()
+    return Exists(
+        SCIMToken.objects.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            digest=token_digest,
+            revoked_at__isnull=True,
+            team__scim_config__enabled=True,
+        )
+    )
+
+
+class TokenGuard:
+    """Checks a remembered token inside the query a read makes anyway: no extra round trip.
+
+    ``annotate`` adds the check to the read's queryset (an uncorrelated EXISTS,
+    evaluated once); ``confirm`` looks at a row it returned, or at none, and
+    falls back to the full check when the row does not vouch for the token.
+    A verified client needs neither.
+    """
+
+    FIELD = "_scim_token_ok"
+
+    def __init__(self, client: SCIMClient) -> None:
+        self.client = client
+
+    def annotate(self, records: QuerySet) -> QuerySet:
+        if self.client.verified:
+            return records
+        return records.annotate(**{self.FIELD: token_still_valid(self.client.digest)})
+
+    def confirm(self, row: Any | None) -> None:
+        if self.client.verified:
+            return
+        if row is None or not getattr(row, self.FIELD, False):
+            self.client.verify()  # raises when the token may no longer be used
+        else:
+            self.client.verified = True
 
 
 class SCIMTokenAuthentication(BaseAuthentication):
@@ -56,12 +162,33 @@ class SCIMTokenAuthentication(BaseAuthentication):
             plaintext = header[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed("The bearer token is not valid.") from exc
-        token = verify_token(plaintext)
+        if not is_well_formed(plaintext):
+            raise exceptions.AuthenticationFailed(INVALID)
+        # Keyed by a hash of the token, like the database index: a lookup's timing
+        # says nothing about the token itself.
+        token_digest = digest(plaintext)
+        facts = cache.get(token_digest)
+        if facts is not None:
+            client = SCIMClient.remembered(facts, token_digest)
+            if record_use(client.token):
+                cache.used(token_digest, client.token.last_used_at)
+            return client, client.token
+        token = verify_digest(token_digest)
         if token is None:
-            raise exceptions.AuthenticationFailed(
-                "The bearer token is not valid, has expired or was revoked."
+            raise exceptions.AuthenticationFailed(INVALID)
+        client = SCIMClient.looked_up(token, token_digest)
+        if client.config is not None and client.config.enabled:
+            cache.put(
+                token_digest,
+                TokenFacts(
+                    token_id=token.pk,
+                    team_id=token.team_id,
+                    prefix=token.prefix,
+                    rate_limit=client.config.rate_limit,
+                    last_used_at=token.last_used_at,
+                ),
             )
-        return SCIMClient(token), token
+        return client, token
 
     def authenticate_header(self, request: Any) -> str:
         return 'Bearer realm="scim"'

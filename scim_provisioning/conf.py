@@ -149,6 +149,16 @@ class AppSettings:
         return int(self._get("TOKEN_LAST_USED_INTERVAL", 60))
 
     @property
+    def TOKEN_CACHE_SECONDS(self) -> float:  # noqa: N802
+        """Seconds a worker remembers which team a token belongs to (``0``: never).
+
+        Saves the token query on reads; revocation, expiry and the team's switch are
+        still checked on every request (see ``token_cache``). A changed team
+        ``rate_limit`` takes effect within this time.
+        """
+        return float(self._get("TOKEN_CACHE_SECONDS", 60))
+
+    @property
     def TOKEN_ROTATION_OVERLAP_HOURS(self) -> int:  # noqa: N802
         """Hours the previous tokens stay valid after a rotation, by default."""
         return int(self._get("TOKEN_ROTATION_OVERLAP_HOURS", 24))

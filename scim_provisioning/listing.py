@@ -1,8 +1,10 @@
 """Lists and searches (RFC 7644 §3.4.2, §3.4.3): one request shape, GET or ``.search``.
 
 A list request is read the same way from query parameters or from a
-``SearchRequest`` body; it runs as one COUNT and one page query per resource
-type, so its cost does not grow with the team.
+``SearchRequest`` body. Over one resource type it runs one query for the
+page and its total (plus one for what the page's rows link to); over several
+(the root ``.search``), one COUNT and one page query per type. Neither grows
+with the team.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F
+from django.db.models import Count, F, IntegerField, Subquery, Value
 
+from .authentication import TokenGuard
 from .conf import app_settings
 from .exceptions import InvalidFilter, InvalidSyntax, InvalidValue
 from .filters import filter_to_q, sort_field, split_path
@@ -123,14 +126,25 @@ def matching(
 
 
 def list_resources(
-    kinds: list[ResourceType], config: SCIMTeamConfig, request: ListRequest, base_url: str
+    kinds: list[ResourceType],
+    config: SCIMTeamConfig,
+    request: ListRequest,
+    base_url: str,
+    *,
+    guard: TokenGuard | None = None,
 ) -> dict[str, Any]:
     """A ListResponse over one or several resource types (the root ``.search``).
 
     Over several types, results run type after type; a filter naming an
     attribute that one type lacks selects nothing of that type, and is an
     error only when no type knows it.
+
+    Over one type, the page and its total come in one query (the count as a
+    scalar subquery the database runs once), and ``guard`` checks the
+    request's token in that same query.
     """
+    if len(kinds) == 1 and guard is not None:
+        return _one_kind_page(kinds[0], config, request, base_url, guard)
     selections = {
         k.name: k.selection(request.attributes, request.excluded_attributes) for k in kinds
     }
@@ -168,6 +182,55 @@ def list_resources(
         "itemsPerPage": len(resources),
         "Resources": resources,
     }
+
+
+def _one_kind_page(
+    kind: ResourceType,
+    config: SCIMTeamConfig,
+    request: ListRequest,
+    base_url: str,
+    guard: TokenGuard,
+) -> dict[str, Any]:
+    selection = kind.selection(request.attributes, request.excluded_attributes)
+    if request.sort_by and _sort_key(request.sort_by, kind) not in kind.sorts:
+        raise InvalidValue(f"Sorting by '{request.sort_by}' is not supported.")
+    records = matching(kind, config, request)
+    page: list[Any] = []
+    total = 0
+    if request.count > 0 and request.offset < _PAST_ANY_TEAM:
+        counted = records.annotate(_scim_total=_count_of(records))
+        page = list(guard.annotate(counted)[request.offset : request.offset + request.count])
+    if page:
+        guard.confirm(page[0])
+        total = page[0]._scim_total
+    else:
+        guard.confirm(None)
+        # No row carried the total: zero, unless the page lies past the end (or none was asked).
+        if request.offset > 0 or request.count == 0:
+            total = records.count()
+    return {
+        "schemas": [LIST_RESPONSE_SCHEMA],
+        "totalResults": total,
+        "startIndex": request.start_index,
+        "itemsPerPage": len(page),
+        "Resources": kind.represent(page, base_url, selection) if page else [],
+    }
+
+
+#: An offset beyond any team's records (and within every database's integers).
+_PAST_ANY_TEAM = 2**31
+
+
+def _count_of(records: Any) -> Subquery:
+    """``COUNT(*)`` of ``records`` as a scalar subquery (uncorrelated: computed once)."""
+    counted = (
+        records.order_by()
+        .annotate(_scim_group=Value(1))
+        .values("_scim_group")
+        .annotate(_scim_n=Count("pk"))
+        .values("_scim_n")
+    )
+    return Subquery(counted, output_field=IntegerField())
 
 
 def _sort_key(path: str, kind: ResourceType) -> Any:

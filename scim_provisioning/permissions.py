@@ -6,15 +6,13 @@ from typing import Any
 
 from rest_framework.permissions import BasePermission
 
-from .authentication import SCIMClient
+from .authentication import DISABLED, SCIMClient
 
 
 class SCIMEnabledForTeam(BasePermission):
     """Allows the request only when the token's team has SCIM enabled (else 403)."""
 
-    message = (
-        "SCIM provisioning is not enabled for this team. Contact the site's support to enable it."
-    )
+    message = DISABLED
 
     def has_permission(self, request: Any, view: Any) -> bool:
         client = request.user

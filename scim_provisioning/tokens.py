@@ -110,9 +110,18 @@ def verify_token(plaintext: str) -> SCIMToken | None:
     because the index is keyed by a hash of it. The team and its SCIM config
     come in the same query.
     """
-    if not _TOKEN_RE.match(plaintext):
+    if not is_well_formed(plaintext):
         return None
-    wanted = digest(plaintext)
+    return verify_digest(digest(plaintext))
+
+
+def is_well_formed(plaintext: str) -> bool:
+    """Whether ``plaintext`` has the shape of a token (checked before any lookup)."""
+    return bool(_TOKEN_RE.match(plaintext))
+
+
+def verify_digest(wanted: str) -> SCIMToken | None:
+    """The usable token whose digest is ``wanted``, with its team and SCIM config, or ``None``."""
     # get(), not first(): no ORDER BY to compile or run on every request.
     try:
         token = SCIMToken.objects.select_related("team__scim_config").get(digest=wanted)
@@ -122,17 +131,18 @@ def verify_token(plaintext: str) -> SCIMToken | None:
         return None
     if not token.is_usable:
         return None
-    _record_use(token)
+    record_use(token)
     return token
 
 
-def _record_use(token: SCIMToken) -> None:
-    """Write ``last_used_at`` at most once per ``TOKEN_LAST_USED_INTERVAL``."""
+def record_use(token: SCIMToken) -> bool:
+    """Write ``last_used_at`` at most once per ``TOKEN_LAST_USED_INTERVAL``; True if written."""
     now = timezone.now()
     stale = now - timedelta(seconds=app_settings.TOKEN_LAST_USED_INTERVAL)
     if token.last_used_at is not None and token.last_used_at > stale:
-        return
+        return False
     SCIMToken.objects.filter(pk=token.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale)
     ).update(last_used_at=now)
     token.last_used_at = now
+    return True

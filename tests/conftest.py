@@ -13,6 +13,7 @@ from django.test import Client
 
 from example_project.teams.models import Membership
 from scim_provisioning.request_log_writer import writer
+from scim_provisioning.token_cache import cache as token_cache
 from scim_provisioning.tokens import issue_token
 
 from .factories import SCIMTeamConfigFactory, TeamFactory
@@ -175,3 +176,11 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(
                 pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... to run")
             )
+
+
+@pytest.fixture(autouse=True)
+def _tokens_forgotten():
+    """Each test starts with no token remembered by the process (``token_cache``)."""
+    token_cache.clear()
+    yield
+    token_cache.clear()

@@ -170,7 +170,7 @@ def test_a_disabled_team_is_a_403_before_the_throttle(limits, idp, team, clock):
 
 def test_the_check_runs_no_query(limits, idp, team, clock):
     token = SCIMToken.objects.select_related("team__scim_config").get(team=team)
-    request = SimpleNamespace(user=SCIMClient(token))
+    request = SimpleNamespace(user=SCIMClient.looked_up(token, token.digest))
 
     with CaptureQueriesContext(connection) as queries:
         allowed = [SCIMTokenRateThrottle().allow_request(request, None) for _ in range(4)]

@@ -6,11 +6,12 @@ import time
 from functools import cached_property
 from typing import Any
 
+from rest_framework import exceptions as drf_exceptions
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from .. import request_log
-from ..authentication import SCIMClient, SCIMTokenAuthentication
+from ..authentication import SCIMClient, SCIMTokenAuthentication, TokenGuard
 from ..conf import app_settings
 from ..exceptions import (
     NotFound,
@@ -47,6 +48,11 @@ class SCIMView(APIView):
         request_log.record_after_response(self.request, response, view=self, started=started)
         return response
 
+    #: Handlers (HTTP methods, lower case) that check a remembered token inside the
+    #: query they make anyway, through :attr:`token_guard`; every other handler runs
+    #: only after the full token check.
+    token_checked_in_query: frozenset[str] = frozenset()
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         length = request.META.get("CONTENT_LENGTH") or "0"
         if length.isdigit() and int(length) > app_settings.MAX_BODY_SIZE:
@@ -54,6 +60,27 @@ class SCIMView(APIView):
                 f"The request body is larger than {app_settings.MAX_BODY_SIZE} bytes."
             )
         super().initial(request, *args, **kwargs)
+        if request.method.lower() not in self.token_checked_in_query:
+            self.client.verify()
+
+    def handle_exception(self, exc: Exception) -> Any:
+        """Any error answered to a token not yet checked in this request is checked first.
+
+        A read that fails before its query (a bad filter, say) must still answer a
+        revoked token with a 401, not with what the request got wrong.
+        """
+        client = getattr(self.request, "_user", None)
+        if isinstance(client, SCIMClient) and not client.verified:
+            try:
+                client.verify()
+            except (drf_exceptions.AuthenticationFailed, drf_exceptions.PermissionDenied) as denied:
+                exc = denied
+        return super().handle_exception(exc)
+
+    @cached_property
+    def token_guard(self) -> TokenGuard:
+        """Checks this request's token in its own read query (see :class:`TokenGuard`)."""
+        return TokenGuard(self.client)
 
     @property
     def client(self) -> SCIMClient:

@@ -42,9 +42,15 @@ class ResourceView(SCIMView):
 class ResourceListView(ResourceView):
     """GET lists and filters the team's resources; POST creates one."""
 
+    token_checked_in_query = frozenset({"get"})
+
     def get(self, request: Request) -> Response:
         query = ListRequest.from_parameters(self.query_param)
-        return Response(list_resources([self.resource_type], self.config, query, self.base_url))
+        return Response(
+            list_resources(
+                [self.resource_type], self.config, query, self.base_url, guard=self.token_guard
+            )
+        )
 
     def post(self, request: Request) -> Response:
         with transaction.atomic():
@@ -73,14 +79,22 @@ class RootSearchView(SCIMView):
 class ResourceDetailView(ResourceView):
     """One resource: GET, PUT (replace what is sent), PATCH, DELETE."""
 
+    token_checked_in_query = frozenset({"get"})
+
     def get_record(self, pk: str, *, for_update: bool = False) -> Any:
         kind = self.resource_type
-        records = kind.for_update(self.config) if for_update else kind.queryset(self.config)
+        if for_update:
+            records = kind.for_update(self.config)
+        else:
+            records = self.token_guard.annotate(kind.queryset(self.config))
         try:
             # get(), not first(): no ORDER BY to compile or run.
-            return records.get(pk=uuid.UUID(pk))
+            record = records.get(pk=uuid.UUID(pk))
         except (ValueError, records.model.DoesNotExist):
+            self.token_guard.confirm(None)  # a 401 or 403 before a 404 says anything
             raise NotFound(f"{kind.name} {pk} not found.") from None
+        self.token_guard.confirm(record)
+        return record
 
     def get(self, request: Request, pk: str) -> Response:
         record = self.get_record(pk)

@@ -1,0 +1,196 @@
+"""A worker remembers which team a token belongs to; what can change is checked every time.
+
+Reads of a remembered token check its validity inside their own query, and
+every other request checks it in full before it runs. So a token revoked,
+expired or whose team was switched off is refused on the very next request,
+whatever the worker remembers; another team's data stays out of reach.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from scim_provisioning.models import SCIMTeamConfig, SCIMToken
+from scim_provisioning.token_cache import MAX_ENTRIES, TokenCache, TokenFacts
+from scim_provisioning.token_cache import cache as token_cache
+from scim_provisioning.tokens import digest, issue_token, revoke_tokens, rotate_token
+
+from .conftest import IdPClient, assert_scim_error, patch_op
+
+pytestmark = pytest.mark.django_db
+
+TOKEN_TABLE = SCIMToken._meta.db_table
+
+
+@pytest.fixture
+def issued(team):
+    return issue_token(team)
+
+
+@pytest.fixture
+def client(issued) -> IdPClient:
+    return IdPClient(issued.plaintext)
+
+
+@pytest.fixture
+def ada(client) -> dict:
+    response = client.post("/Users", {"userName": "ada@acme.com"})
+    assert response.status_code == 201
+    return response.json()
+
+
+@pytest.fixture
+def warm(client, ada, issued):
+    """The token is remembered by this process, as after any first request."""
+    assert client.get(f"/Users/{ada['id']}").status_code == 200
+    assert token_cache.get(issued.token.digest) is not None
+
+
+def _reads(ada) -> list[str]:
+    return [
+        f"/Users/{ada['id']}",
+        "/Users",
+        '/Users?filter=userName eq "ada@acme.com"',
+        "/Users?startIndex=500&count=10",  # past the end: no row to check the token with
+        "/Users?count=0",
+        "/Users/00000000-0000-4000-8000-000000000000",  # unknown: 401 before 404
+        '/Users?filter=nonsense eq "x"',  # a bad filter: 401 before 400
+        "/Groups",
+    ]
+
+
+def test_a_remembered_token_reads_without_a_token_query(client, ada, warm):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/Users/{ada['id']}")
+
+    assert response.status_code == 200
+    selects = [q["sql"] for q in queries if q["sql"].lstrip().startswith("SELECT")]
+    assert [sql for sql in selects if sql.lstrip().startswith(f'SELECT "{TOKEN_TABLE}"')] == []
+    assert len(selects) == 2  # the user (with the token's validity), its groups
+
+
+@pytest.mark.parametrize("read", range(8))
+def test_a_revoked_token_is_refused_on_the_next_read(client, ada, warm, team, read):
+    revoke_tokens(team)
+
+    response = client.get(_reads(ada)[read])
+
+    assert_scim_error(response, 401)
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert token_cache.get(digest(client.client.defaults["HTTP_AUTHORIZATION"][7:])) is None
+
+
+def test_a_revoked_token_is_refused_on_the_next_write(client, ada, warm, team):
+    revoke_tokens(team)
+    body = patch_op({"op": "replace", "path": "title", "value": "Boss"})
+
+    assert_scim_error(client.patch(f"/Users/{ada['id']}", body), 401)
+    assert_scim_error(client.post("/Users", {"userName": "bob@acme.com"}), 401)
+    assert_scim_error(client.delete(f"/Users/{ada['id']}"), 401)
+    assert_scim_error(client.get("/ServiceProviderConfig"), 401)
+
+
+def test_an_expired_token_is_refused_on_the_next_request(client, ada, warm, issued):
+    SCIMToken.objects.filter(pk=issued.token.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert_scim_error(client.get(f"/Users/{ada['id']}"), 401)
+    assert_scim_error(client.get("/Users"), 401)
+
+
+def test_a_token_ended_by_a_rotation_without_overlap_is_refused_at_once(client, ada, warm, team):
+    new = rotate_token(team, overlap=timedelta(0))
+
+    assert_scim_error(client.get(f"/Users/{ada['id']}"), 401)
+    assert IdPClient(new.plaintext).get(f"/Users/{ada['id']}").status_code == 200
+
+
+@pytest.mark.parametrize("read", range(8))
+def test_a_team_switched_off_is_refused_on_the_next_read(client, ada, warm, team, read):
+    SCIMTeamConfig.objects.filter(team=team).update(enabled=False)
+
+    response = client.get(_reads(ada)[read])
+
+    assert_scim_error(response, 403)
+
+
+def test_a_team_switched_off_is_refused_on_the_next_write(client, ada, warm, team):
+    SCIMTeamConfig.objects.filter(team=team).update(enabled=False)
+
+    response = client.post("/Users", {"userName": "bob@acme.com"})
+
+    assert_scim_error(response, 403)
+    assert not team.scim_users.filter(user_name="bob@acme.com").exists()
+
+
+def test_a_team_switched_back_on_is_served_again(client, ada, warm, team):
+    SCIMTeamConfig.objects.filter(team=team).update(enabled=False)
+    assert_scim_error(client.get("/Users"), 403)
+    SCIMTeamConfig.objects.filter(team=team).update(enabled=True)
+
+    assert client.get("/Users").status_code == 200
+
+
+def test_a_remembered_token_never_reaches_another_team(client, warm, other_idp):
+    theirs = other_idp.post("/Users", {"userName": "eve@globex.com"}).json()
+
+    assert_scim_error(client.get(f"/Users/{theirs['id']}"), 404)
+    listed = client.get('/Users?filter=userName eq "eve@globex.com"').json()
+    assert listed["totalResults"] == 0
+
+
+def test_nothing_is_remembered_when_switched_off(settings, client, ada, issued):
+    settings.SCIM_PROVISIONING_TOKEN_CACHE_SECONDS = 0
+
+    client.get(f"/Users/{ada['id']}")
+
+    assert token_cache.get(issued.token.digest) is None
+
+
+def test_a_disabled_teams_token_is_not_remembered(disabled_team):
+    token = SCIMToken.objects.create(
+        team=disabled_team, digest=digest("scim_" + "d" * 43), prefix="scim_dddddddd"
+    )
+    client = IdPClient("scim_" + "d" * 43)
+
+    assert_scim_error(client.get("/Users"), 403)
+    assert token_cache.get(token.digest) is None
+
+
+def test_the_cache_forgets_after_its_time(settings, monkeypatch):
+    settings.SCIM_PROVISIONING_TOKEN_CACHE_SECONDS = 60
+    now = [1000.0]
+    monkeypatch.setattr("scim_provisioning.token_cache.time.monotonic", lambda: now[0])
+    cache = TokenCache()
+    facts = TokenFacts(token_id=1, team_id=1, prefix="scim_x", rate_limit=None, last_used_at=None)
+    cache.put("d", facts)
+
+    now[0] += 59
+    assert cache.get("d") == facts
+    now[0] += 2
+    assert cache.get("d") is None
+
+
+def test_the_cache_is_bounded():
+    cache = TokenCache()
+    facts = TokenFacts(token_id=1, team_id=1, prefix="scim_x", rate_limit=None, last_used_at=None)
+    for i in range(MAX_ENTRIES + 10):
+        cache.put(f"d{i}", facts)
+
+    assert cache.get("d0") is None
+    assert cache.get(f"d{MAX_ENTRIES + 9}") == facts
+
+
+def test_last_use_is_still_recorded_once_a_minute(client, ada, warm, issued):
+    SCIMToken.objects.filter(pk=issued.token.pk).update(last_used_at=None)
+    token_cache.used(issued.token.digest, None)
+
+    client.get(f"/Users/{ada['id']}")
+
+    assert SCIMToken.objects.get(pk=issued.token.pk).last_used_at is not None
