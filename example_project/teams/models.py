@@ -42,6 +42,9 @@ class Membership(models.Model):
                 fields=["team", "user"], name="teams_membership_unique_team_user"
             )
         ]
+        # The seat count (receivers.recount_seats) counts a team's active members
+        # on this index alone, without reading the rows.
+        indexes = [models.Index(fields=["team", "is_active"], name="teams_membership_seats")]
 
     def __str__(self):
         return f"{self.user} in {self.team} ({self.role})"
