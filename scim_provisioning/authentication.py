@@ -11,6 +11,7 @@ before is looked up in full at once.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -100,9 +101,9 @@ class SCIMClient:
         return f"SCIM client of team {self.team_id} ({self.token.prefix}…)"
 
 
-def token_still_valid(token_digest: str) -> Exists:
+def token_still_valid(token_digest: str, now: datetime | None = None) -> Exists:
     """True in SQL while the token may be used: not revoked, not expired, its team's SCIM on."""
-    now = timezone.now()
+    now = now or timezone.now()
     return Exists(
         SCIMToken.objects.filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=now),
@@ -126,6 +127,11 @@ class TokenGuard:
 
     def __init__(self, client: SCIMClient) -> None:
         self.client = client
+
+    @property
+    def unchecked_digest(self) -> str | None:
+        """The digest a read must check in its query, or ``None`` when already checked."""
+        return None if self.client.verified else self.client.digest
 
     def annotate(self, records: QuerySet) -> QuerySet:
         if self.client.verified:

@@ -8,18 +8,23 @@ how records become SCIM JSON, and what POST, PUT, PATCH and DELETE do.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
+from functools import cached_property
 from typing import Any
 
 from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Lower
+from django.utils import timezone
 from scim2_filter_parser import ast
 
+from .authentication import TokenGuard, token_still_valid
 from .exceptions import InvalidFilter, InvalidPath
 from .filters import FilterField, FilterMap, MultiValued
-from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMUser, SCIMUserValue
+from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken, SCIMUser, SCIMUserValue
 from .patch import PatchDocument, Target
+from .prepared import PreparedQuery
 from .provisioning.groups import (
     MembershipChange,
     create_group,
@@ -79,6 +84,47 @@ class ResourceType:
     def for_update(self, config: SCIMTeamConfig) -> QuerySet:
         """The team's records, locked for a read-modify-write."""
         return self.queryset(config).select_for_update(of=("self",))
+
+    def by_id(self, config: SCIMTeamConfig, pk: uuid.UUID, token_digest: str | None) -> Any:
+        """The team's record ``pk`` or ``None``, in one query compiled once per process.
+
+        With ``token_digest``, the record carries ``_scim_token_ok``: whether that
+        token may still be used (see :class:`~.authentication.TokenGuard`).
+        """
+        if token_digest is None:
+            rows = self._by_id.all(team_id=config.team_id, pk=pk)
+        else:
+            rows = self._by_id_checked.all(
+                team_id=config.team_id, pk=pk, digest=token_digest, now=timezone.now()
+            )
+        return rows[0] if rows else None
+
+    @cached_property
+    def _by_id(self) -> PreparedQuery:
+        model = self.queryset(SCIMTeamConfig(team_id=0)).model
+        return PreparedQuery(
+            model,
+            lambda team_id, pk: self.queryset(SCIMTeamConfig(team_id=team_id)).filter(pk=pk),
+            {"team_id": model._meta.get_field("team"), "pk": model._meta.pk},
+        )
+
+    @cached_property
+    def _by_id_checked(self) -> PreparedQuery:
+        model = self.queryset(SCIMTeamConfig(team_id=0)).model
+        return PreparedQuery(
+            model,
+            lambda team_id, pk, digest, now: (
+                self.queryset(SCIMTeamConfig(team_id=team_id))
+                .filter(pk=pk)
+                .annotate(**{TokenGuard.FIELD: token_still_valid(digest, now)})
+            ),
+            {
+                "team_id": model._meta.get_field("team"),
+                "pk": model._meta.pk,
+                "digest": SCIMToken._meta.get_field("digest"),
+                "now": SCIMToken._meta.get_field("expires_at"),
+            },
+        )
 
     def represent(self, records: list[Any], base_url: str, selection: Selection) -> list[dict]:
         """SCIM JSON of ``records``, in a fixed number of queries whatever their number."""
@@ -193,11 +239,10 @@ class UserType(ResourceType):
         groups: dict[Any, list[dict]] | None = None
         if selection.returns("groups") and records:
             groups = defaultdict(list)
-            rows = (
-                SCIMGroupMembership.objects.filter(user__in=records)
-                .order_by("group__display_name")
-                .values_list("user_id", "group_id", "group__display_name")
-            )
+            if len(records) == 1:  # GET by id and the answer to a write: compiled once
+                rows = _GROUPS_OF_USER.rows(user=records[0].pk)
+            else:
+                rows = _groups_of(SCIMGroupMembership.objects.filter(user__in=records))
             for user_id, group_id, display in rows:
                 groups[user_id].append(
                     {
@@ -274,14 +319,10 @@ class GroupType(ResourceType):
         if selection.returns("members") and records:
             display = selection.requested("members", "display")
             members = defaultdict(list)
-            rows = (
-                SCIMGroupMembership.objects.filter(group__in=records)
-                .order_by("created", "id")
-                # The text as stored: a values_list of a JSON key would decode
-                # "42" into 42 on SQLite.
-                .annotate(display_name=KeyTextTransform("displayName", "user__attributes"))
-                .values_list("group_id", "user_id", "user__user_name", "display_name")
-            )
+            if len(records) == 1:  # GET by id and the answer to a write: compiled once
+                rows = _MEMBERS_OF_GROUP.rows(group=records[0].pk)
+            else:
+                rows = _members_of(SCIMGroupMembership.objects.filter(group__in=records))
             for group_id, user_id, user_name, display_name in rows:
                 name = (display_name or user_name) if display else None
                 members[group_id].append(member_to_scim(user_id, base_url, name))
@@ -340,6 +381,38 @@ class GroupType(ResourceType):
 
     def delete(self, config: SCIMTeamConfig, record: Any) -> None:
         delete_group(config, record)
+
+
+def _groups_of(memberships: QuerySet) -> QuerySet:
+    """(user id, group id, group displayName) of ``memberships``, by group name."""
+    return memberships.order_by("group__display_name").values_list(
+        "user_id", "group_id", "group__display_name"
+    )
+
+
+def _members_of(memberships: QuerySet) -> QuerySet:
+    """(group id, user id, userName, displayName) of ``memberships``, in the order they joined."""
+    return (
+        memberships.order_by("created", "id")
+        # The text as stored: a values_list of a JSON key would decode
+        # "42" into 42 on SQLite.
+        .annotate(display_name=KeyTextTransform("displayName", "user__attributes"))
+        .values_list("group_id", "user_id", "user__user_name", "display_name")
+    )
+
+
+_MEMBERSHIP_USER = SCIMGroupMembership._meta.get_field("user")
+_MEMBERSHIP_GROUP = SCIMGroupMembership._meta.get_field("group")
+_GROUPS_OF_USER = PreparedQuery(
+    SCIMGroupMembership,
+    lambda user: _groups_of(SCIMGroupMembership.objects.filter(user=user)),
+    {"user": _MEMBERSHIP_USER},
+)
+_MEMBERS_OF_GROUP = PreparedQuery(
+    SCIMGroupMembership,
+    lambda group: _members_of(SCIMGroupMembership.objects.filter(group=group)),
+    {"group": _MEMBERSHIP_GROUP},
+)
 
 
 def _member_ids(members: list[dict] | None) -> list[str]:

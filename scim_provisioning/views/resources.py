@@ -83,17 +83,24 @@ class ResourceDetailView(ResourceView):
 
     def get_record(self, pk: str, *, for_update: bool = False) -> Any:
         kind = self.resource_type
-        if for_update:
-            records = kind.for_update(self.config)
-        else:
-            records = self.token_guard.annotate(kind.queryset(self.config))
         try:
-            # get(), not first(): no ORDER BY to compile or run.
-            record = records.get(pk=uuid.UUID(pk))
-        except (ValueError, records.model.DoesNotExist):
-            self.token_guard.confirm(None)  # a 401 or 403 before a 404 says anything
-            raise NotFound(f"{kind.name} {pk} not found.") from None
-        self.token_guard.confirm(record)
+            key = uuid.UUID(pk)
+        except ValueError:
+            key = None
+        if key is None:
+            record = None
+        elif for_update:
+            records = kind.for_update(self.config)
+            try:
+                # get(), not first(): no ORDER BY to compile or run.
+                record = records.get(pk=key)
+            except records.model.DoesNotExist:
+                record = None
+        else:
+            record = kind.by_id(self.config, key, self.token_guard.unchecked_digest)
+        self.token_guard.confirm(record)  # a 401 or 403 before a 404 says anything
+        if record is None:
+            raise NotFound(f"{kind.name} {pk} not found.")
         return record
 
     def get(self, request: Request, pk: str) -> Response:
