@@ -3,6 +3,8 @@
 #   make test   - the test suite (SQLite by default; PostgreSQL when DATABASE_URL says so)
 #   make matrix - the test suite on each supported Python and Django (nox, see noxfile.py)
 #   make bench  - the IdP workload against django-scim2 and a bare view (see benchmarks/README.md)
+#   make dist   - build the sdist and wheel into dist/ and check them with twine
+#   make wheel-smoke - install the built wheel into a fresh virtualenv and run an IdP conversation
 
 VENV ?= .venv
 PYTHON ?= python3
@@ -12,9 +14,11 @@ NOX_ARGS ?=
 LOADTEST_ARGS ?=
 BENCH_ARGS ?=
 DEMO_DB := example_project/db.sqlite3
+# The wheel smoke's throwaway virtualenv: only the wheel and what it depends on.
+SMOKE_VENV ?= .smoke-venv
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test matrix loadtest bench lint format migrations-check clean
+.PHONY: help install demo test matrix loadtest bench lint format migrations-check dist wheel-smoke clean
 
 help:
 	@echo "make demo              run the example site with SCIM enabled for two teams"
@@ -25,6 +29,8 @@ help:
 	@echo "make lint              ruff check + ruff format --check"
 	@echo "make format            ruff format + ruff check --fix"
 	@echo "make migrations-check  fail if a model change lacks a migration"
+	@echo "make dist              build the sdist and wheel (dist/) and run twine check on them"
+	@echo "make wheel-smoke       the built wheel in a fresh virtualenv: a minimal host and an IdP conversation"
 	@echo "make clean             remove the virtualenv and the demo database"
 
 $(VENV)/.installed: pyproject.toml
@@ -74,5 +80,21 @@ format: $(VENV)/.installed
 migrations-check: $(VENV)/.installed
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# An isolated build (pip fetches the build backend named in pyproject.toml), then
+# twine's metadata and README checks, as PyPI would run them on upload.
+dist: $(VENV)/.installed
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+# Not editable, not the dev virtualenv: what `pip install django-scim-provisioning` gives.
+wheel-smoke: dist
+	rm -rf $(SMOKE_VENV)
+	$(PYTHON) -m venv $(SMOKE_VENV)
+	$(SMOKE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SMOKE_VENV)/bin/python -m pip install --quiet dist/*.whl
+	$(SMOKE_VENV)/bin/python -m pip check
+	$(SMOKE_VENV)/bin/python scripts/wheel_smoke.py
+
 clean:
-	rm -rf $(VENV) $(DEMO_DB)
+	rm -rf $(VENV) $(SMOKE_VENV) $(DEMO_DB) dist build
