@@ -36,13 +36,13 @@ help:
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[dev]'
+	$(BIN)/python -m pip install -e '.[dev,django-scim2]'
 	touch $@
 
 install: $(VENV)/.installed
 
 $(VENV)/.loadtest-installed: $(VENV)/.installed
-	$(BIN)/python -m pip install -e '.[dev,loadtest]'
+	$(BIN)/python -m pip install -e '.[dev,django-scim2,loadtest]'
 	touch $@
 
 # Twice: sync workers, then threaded (gthread) workers sharing each process's objects.
