@@ -82,19 +82,40 @@ class ResourceDetailView(ResourceView):
     token_checked_in_query = frozenset({"get"})
 
     def get_record(self, pk: str, *, for_update: bool = False) -> Any:
+        """The team's record whose id is ``pk``, else a 404.
+
+        ``pk`` is one of our UUIDs or, for a type with legacy ids, the id another
+        SCIM server gave the record before the site moved here (django-scim2's
+        ``scim_id``); both are looked up in the team's records only.
+        """
         kind = self.resource_type
         if for_update:
             records = kind.for_update(self.config)
         else:
             records = self.token_guard.annotate(kind.queryset(self.config))
-        try:
-            # get(), not first(): no ORDER BY to compile or run.
-            record = records.get(pk=uuid.UUID(pk))
-        except (ValueError, records.model.DoesNotExist):
+        record = self._find(records, pk)
+        if record is None:
             self.token_guard.confirm(None)  # a 401 or 403 before a 404 says anything
-            raise NotFound(f"{kind.name} {pk} not found.") from None
+            raise NotFound(f"{kind.name} {pk} not found.")
         self.token_guard.confirm(record)
         return record
+
+    def _find(self, records: Any, pk: str) -> Any | None:
+        """By our UUID; else, for a type with legacy ids, by the id another server gave it."""
+        lookups: list[dict[str, Any]] = []
+        try:
+            lookups.append({"pk": uuid.UUID(pk)})
+        except ValueError:
+            pass
+        if self.resource_type.legacy_id_field is not None:
+            lookups.append({self.resource_type.legacy_id_field: pk})
+        for lookup in lookups:
+            try:
+                # get(), not first(): no ORDER BY to compile or run.
+                return records.get(**lookup)
+            except records.model.DoesNotExist:
+                continue
+        return None
 
     def get(self, request: Request, pk: str) -> Response:
         record = self.get_record(pk)
