@@ -19,6 +19,7 @@ difference; prints one line per step.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -173,6 +174,8 @@ def check_installed_from_wheel() -> None:
     assert (location.parent / "py.typed").is_file(), "py.typed is missing from the wheel"
     template = location.parent / "templates/scim_provisioning/admin/scim_page.html"
     assert template.is_file(), "the admin template is missing from the wheel"
+    # The runtime dependencies are what the package imports: django-scim2 is an extra.
+    assert importlib.util.find_spec("django_scim") is None, "django-scim2 came with the wheel"
     step(f"scim_provisioning {scim_provisioning.__version__} imported from {location.parent}")
 
 
