@@ -1,7 +1,8 @@
 """The resource endpoints, one set of views for every resource type.
 
 ``/Users`` and ``/Groups`` (list, filter, create), ``/{type}/.search``,
-``/{type}/{id}`` (read, replace, patch, delete) and the root ``/.search``.
+``/{type}/{id}`` (read, replace, patch, delete), and the root query ``GET /`` and
+``POST /.search`` over every type.
 Every write runs in one transaction that locks the record it changes.
 """
 
@@ -67,13 +68,28 @@ class ResourceSearchView(ResourceView):
         return Response(list_resources([self.resource_type], self.config, query, self.base_url))
 
 
+class RootListView(SCIMView):
+    """``GET /``: a query of every resource type at once (RFC 7644 §3.4.2.1).
+
+    The same list as ``POST /.search``, with its parameters in the query string;
+    ``scim2-cli query`` and ``scim2-client``'s ``query()`` send it.
+    """
+
+    def get(self, request: Request) -> Response:
+        query = ListRequest.from_parameters(self.query_param)
+        return Response(list_resources(_every_type(), self.config, query, self.base_url))
+
+
 class RootSearchView(SCIMView):
     """``POST /.search``: every resource type at once."""
 
     def post(self, request: Request) -> Response:
         query = ListRequest.from_body(request.data)
-        kinds = list(RESOURCE_TYPES.values())
-        return Response(list_resources(kinds, self.config, query, self.base_url))
+        return Response(list_resources(_every_type(), self.config, query, self.base_url))
+
+
+def _every_type() -> list[ResourceType]:
+    return list(RESOURCE_TYPES.values())
 
 
 class ResourceDetailView(ResourceView):
