@@ -43,7 +43,7 @@ from django.utils.html import format_html
 from .conf import app_settings
 from .links import scim_base_url
 from .models import SCIMGroup, SCIMRequestLog, SCIMTeamConfig, SCIMToken, SCIMUser
-from .teams import SCIMNotEnabled, recent_requests
+from .teams import SCIMNotEnabled, recent_requests, set_enabled
 from .tokens import (
     MAX_ROTATION_OVERLAP_HOURS,
     IssuedToken,
@@ -325,14 +325,11 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
             raise PermissionDenied
         message = "Enabled SCIM." if enabled else "Disabled SCIM."
         with transaction.atomic():
-            if config is None:
-                if enabled:
-                    config = SCIMTeamConfig.objects.create(team=team, enabled=True)
-                    self.log_addition(request, config, message)
-            elif config.enabled != enabled:
-                config.enabled = enabled
-                config.save(update_fields=["enabled", "updated"])
-                self.log_change(request, config, message)
+            switch = set_enabled(team, enabled)
+            if switch.created:
+                self.log_addition(request, switch.config, message)
+            elif switch.changed:
+                self.log_change(request, switch.config, message)
         self.message_user(request, f"SCIM is {'enabled' if enabled else 'disabled'} for {team}.")
         return HttpResponseRedirect(request.path)
 

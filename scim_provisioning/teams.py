@@ -8,10 +8,11 @@ everywhere.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
-from django.db import models
+from django.db import models, transaction
 
 from .conf import app_settings
 from .models import SCIMRequestLog, SCIMTeamConfig
@@ -25,10 +26,12 @@ __all__ = [
     "DISABLED_MESSAGE",
     "RECENT_REQUESTS",
     "SCIMNotEnabled",
+    "Switch",
     "find_team",
     "is_enabled",
     "recent_requests",
     "require_enabled",
+    "set_enabled",
     "team_model",
 ]
 
@@ -56,6 +59,38 @@ def require_enabled(team: Any) -> None:
     """Raise :class:`SCIMNotEnabled` unless the team's SCIM switch is on."""
     if not is_enabled(team):
         raise SCIMNotEnabled(f"SCIM is not enabled for team {team}.")
+
+
+@dataclass(frozen=True)
+class Switch:
+    """What :func:`set_enabled` did: the configuration, and whether it was created or changed."""
+
+    config: SCIMTeamConfig | None
+    created: bool = False
+    changed: bool = False
+
+
+def set_enabled(team: Any, enabled: bool) -> Switch:
+    """Turn the team's SCIM switch on or off (staff only: the callers check who asks).
+
+    A team without a configuration gets one when switched on; switching it off
+    creates nothing. The configuration row is locked while it changes.
+    """
+    with transaction.atomic():
+        config = SCIMTeamConfig.objects.select_for_update().filter(team=team).first()
+        if config is None:
+            if not enabled:
+                return Switch(None)
+            config, created = SCIMTeamConfig.objects.get_or_create(
+                team=team, defaults={"enabled": True}
+            )
+            if created:
+                return Switch(config, created=True, changed=True)
+        if config.enabled == enabled:
+            return Switch(config)
+        config.enabled = enabled
+        config.save(update_fields=["enabled", "updated"])
+        return Switch(config, changed=True)
 
 
 def recent_requests(team: Any, limit: int = RECENT_REQUESTS) -> list[SCIMRequestLog]:

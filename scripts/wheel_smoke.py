@@ -8,8 +8,8 @@ The host is the shape a new user most often has, built here in a temporary
 directory the way the README's first screen says: the stock
 ``django.contrib.auth`` ``User``, an ``orgs`` app with ``Organization(name,
 slug)`` and ``OrgMembership(organization, user, role, is_active)``, the app in
-``INSTALLED_APPS``, its URLs, ``migrate``, SCIM enabled for one team, a token
-issued by ``manage.py scim_token issue``. Then an IdP conversation over
+``INSTALLED_APPS``, its URLs, ``migrate``, ``manage.py scim_team enable`` and
+``manage.py scim_token issue`` for one team. Then an IdP conversation over
 Django's test client: create, find by filter, read, deactivate, reactivate,
 delete, each checked on the HTTP status, the body and the host's database.
 
@@ -120,12 +120,10 @@ if __name__ == "__main__":
     execute_from_command_line(sys.argv)
 """
 
-# What the README's "enable SCIM for a team" step runs, for the team "acme".
-ENABLE = """
+# The host's own data: one organization (the site would have it already).
+CREATE_TEAM = """
 from orgs.models import Organization
-from scim_provisioning.models import SCIMTeamConfig
-acme = Organization.objects.create(name="Acme", slug="acme")
-SCIMTeamConfig.objects.update_or_create(team=acme, defaults={"enabled": True})
+Organization.objects.create(name="Acme", slug="acme")
 """
 
 
@@ -230,7 +228,9 @@ def conversation(token: str) -> None:
     assert listed["Resources"][0]["id"] == scim_id
     response = send("get", '/Users?filter=externalId eq "00u1jane"')
     assert body(response)["totalResults"] == 1
-    step("GET /Users?filter=userName eq / externalId eq: found")
+    response = send("get", '/?filter=userName eq "jane@acme.example"')  # RFC 7644 §3.4.2.1
+    assert body(response)["totalResults"] == 1
+    step("GET /Users?filter=userName eq / externalId eq, and the root query: found")
 
     response = send("get", f"/Users/{scim_id}")
     assert response.status_code == 200 and body(response)["name"]["givenName"] == "Jane"
@@ -270,10 +270,13 @@ def main() -> None:
         manage(root, "migrate", "--noinput")
         step("host migrated; manage.py check is clean")
         manage(root, "makemigrations", "--check", "--dry-run")
-        manage(root, "shell", "-c", ENABLE)
+        manage(root, "shell", "-c", CREATE_TEAM)
+        # The README's first screen, as a pip user types it.
+        enabled = manage(root, "scim_team", "enable", "--team", "acme")
+        assert enabled.strip() == "SCIM is enabled for team acme.", enabled
         token = manage(root, "scim_token", "issue", "--team", "acme").strip().splitlines()[-1]
         assert token, "scim_token issue printed no token"
-        step("SCIM enabled for team acme; token issued by manage.py scim_token issue")
+        step("scim_team enable and scim_token issue for team acme")
 
         os.chdir(root)
         sys.path.insert(0, str(root))
