@@ -26,7 +26,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": ":memory:",
+        "OPTIONS": {"transaction_mode": "IMMEDIATE"},  # check W002
+    }
+}
 AUTH_USER_MODEL = "ds2host.User"
 
 SCIM_PROVISIONING_TEAM_MODEL = "ds2host.Organization"
