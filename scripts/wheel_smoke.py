@@ -270,6 +270,16 @@ def conversation(token: str) -> None:
     assert send("get", f"/Users/{scim_id}").status_code == 404
     step("DELETE /Users/{id}: 204, membership gone, account kept, then 404")
 
+    # The request log is written off the request path, in batches: flush it before reading.
+    from scim_provisioning.models import SCIMRequestLog
+    from scim_provisioning.request_log_writer import writer
+
+    assert writer.flush(), "the request log could not be written"
+    logged = SCIMRequestLog.objects.filter(team=acme)
+    assert logged.filter(method="POST", path="/scim/v2/Users", status=201).exists()
+    assert not logged.filter(summary__contains=token).exists(), "a token reached the log"
+    step(f"request log: {logged.count()} rows for team acme, no token in them")
+
 
 def main() -> None:
     check_installed_from_wheel()
