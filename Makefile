@@ -23,7 +23,7 @@ SMOKE_VENV ?= .smoke-venv
 help:
 	@echo "make demo              run the example site with SCIM enabled for two teams"
 	@echo "make test              run the tests (PYTEST_ARGS=..., DATABASE_URL=postgres://... optional)"
-	@echo "make matrix            the tests on Python 3.10-3.13 x Django 5.2/6.0 (NOX_ARGS=... optional)"
+	@echo "make matrix            the tests on Django 5.2/6.0/6.1 x Python 3.10-3.13, and on the lowest bounds (NOX_ARGS=...)"
 	@echo "make loadtest          gunicorn (4 sync, then 2x8 gthread) on PostgreSQL, 60 s IdP load each"
 	@echo "make bench             this project vs django-scim2 vs a bare view, SQLite + PostgreSQL (BENCH_ARGS=--quick)"
 	@echo "make lint              ruff check + ruff format --check"
