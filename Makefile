@@ -3,6 +3,8 @@
 #   make test   - the test suite (SQLite by default; PostgreSQL when DATABASE_URL says so)
 #   make matrix - the test suite on each supported Python and Django (nox, see noxfile.py)
 #   make bench  - the IdP workload against django-scim2 and a bare view (see benchmarks/README.md)
+#   make dist   - build the sdist and wheel into dist/ and check them with twine
+#   make wheel-smoke - install the built wheel into a fresh virtualenv and run an IdP conversation
 
 VENV ?= .venv
 PYTHON ?= python3
@@ -12,31 +14,35 @@ NOX_ARGS ?=
 LOADTEST_ARGS ?=
 BENCH_ARGS ?=
 DEMO_DB := example_project/db.sqlite3
+# The wheel smoke's throwaway virtualenv: only the wheel and what it depends on.
+SMOKE_VENV ?= .smoke-venv
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test matrix loadtest bench lint format migrations-check clean
+.PHONY: help install demo test matrix loadtest bench lint format migrations-check dist wheel-smoke clean
 
 help:
 	@echo "make demo              run the example site with SCIM enabled for two teams"
 	@echo "make test              run the tests (PYTEST_ARGS=..., DATABASE_URL=postgres://... optional)"
-	@echo "make matrix            the tests on Python 3.10-3.13 x Django 5.2/6.0 (NOX_ARGS=... optional)"
+	@echo "make matrix            the tests on Django 5.2/6.0/6.1 x Python 3.10-3.13, and on the lowest bounds (NOX_ARGS=...)"
 	@echo "make loadtest          gunicorn (4 sync, then 2x8 gthread) on PostgreSQL, 60 s IdP load each"
 	@echo "make bench             this project vs django-scim2 vs a bare view, SQLite + PostgreSQL (BENCH_ARGS=--quick)"
 	@echo "make lint              ruff check + ruff format --check"
 	@echo "make format            ruff format + ruff check --fix"
 	@echo "make migrations-check  fail if a model change lacks a migration"
+	@echo "make dist              build the sdist and wheel (dist/) and run twine check on them"
+	@echo "make wheel-smoke       the built wheel in a fresh virtualenv: a minimal host and an IdP conversation"
 	@echo "make clean             remove the virtualenv and the demo database"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[dev]'
+	$(BIN)/python -m pip install -e '.[dev,django-scim2]'
 	touch $@
 
 install: $(VENV)/.installed
 
 $(VENV)/.loadtest-installed: $(VENV)/.installed
-	$(BIN)/python -m pip install -e '.[dev,loadtest]'
+	$(BIN)/python -m pip install -e '.[dev,django-scim2,loadtest]'
 	touch $@
 
 # Twice: sync workers, then threaded (gthread) workers sharing each process's objects.
@@ -74,5 +80,21 @@ format: $(VENV)/.installed
 migrations-check: $(VENV)/.installed
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# An isolated build (pip fetches the build backend named in pyproject.toml), then
+# twine's metadata and README checks, as PyPI would run them on upload.
+dist: $(VENV)/.installed
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+# Not editable, not the dev virtualenv: what `pip install django-scim-provisioning` gives.
+wheel-smoke: dist
+	rm -rf $(SMOKE_VENV)
+	$(PYTHON) -m venv $(SMOKE_VENV)
+	$(SMOKE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SMOKE_VENV)/bin/python -m pip install --quiet dist/*.whl
+	$(SMOKE_VENV)/bin/python -m pip check
+	$(SMOKE_VENV)/bin/python scripts/wheel_smoke.py
+
 clean:
-	rm -rf $(VENV) $(DEMO_DB)
+	rm -rf $(VENV) $(SMOKE_VENV) $(DEMO_DB) dist build

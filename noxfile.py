@@ -2,6 +2,7 @@
 
     make matrix                        # every session (installs nox into .venv first)
     make matrix NOX_ARGS="-p 3.13"     # the sessions on one Python; .venv/bin/nox -l lists all
+    .venv/bin/nox -s "tests(3.13-django6.1)"   # one session
     .venv/bin/nox -p 3.12 -- -x tests/test_checks.py   # after --: arguments for pytest
 
 Interpreters are looked up by version (``python3.12``) on PATH, with pyenv's
@@ -19,13 +20,21 @@ from pathlib import Path
 
 import nox
 
-# (Python, Django) pairs; Django 6.0 needs Python 3.12 or newer.
+# (Python, Django) pairs: each supported Django on the oldest and newest Python it supports
+# that pyenv has here (5.2 LTS: 3.10-3.13; 6.0 and 6.1 need 3.12 or newer).
 MATRIX = [
     ("3.10", "5.2"),
-    ("3.11", "5.2"),
+    ("3.13", "5.2"),
     ("3.12", "6.0"),
     ("3.13", "6.0"),
+    ("3.12", "6.1"),
+    ("3.13", "6.1"),
 ]
+#: django-scim2 0.23 (the `[django-scim2]` extra) caps Django below 6.1; the test of
+#: `scim_import_django_scim2` skips, with its reason, where it cannot be installed.
+DJANGO_SCIM2_MAX = (6, 0)
+#: The lower bounds pyproject.toml declares, run exactly, on the oldest Python.
+LOWEST = ("3.10", ["Django==5.2", "djangorestframework==3.16.0", "scim2-filter-parser==0.7.0"])
 
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
@@ -60,7 +69,20 @@ os.environ.pop("DATABASE_URL", None)
 )
 def tests(session: nox.Session, django: str) -> None:
     """Install the app with its dev extra and the pinned Django, then run pytest on SQLite."""
-    session.install("-e", ".[dev]", f"Django~={django}.0")
+    version = tuple(int(part) for part in django.split("."))
+    extras = "dev,django-scim2" if version <= DJANGO_SCIM2_MAX else "dev"
+    _run_suite(session, "-e", f".[{extras}]", f"Django~={django}.0")
+
+
+@nox.session(python=LOWEST[0])
+def lowest(session: nox.Session) -> None:
+    """The suite on the lowest versions of the runtime dependencies that pyproject.toml allows."""
+    # Without the django-scim2 extra: it needs Django 5.2.8 or newer.
+    _run_suite(session, "-e", ".[dev]", *LOWEST[1])
+
+
+def _run_suite(session: nox.Session, *install: str) -> None:
+    session.install(*install)
     session.run(
         "python",
         "-c",

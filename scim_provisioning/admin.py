@@ -43,13 +43,14 @@ from django.utils.html import format_html
 from .conf import app_settings
 from .links import scim_base_url
 from .models import SCIMGroup, SCIMRequestLog, SCIMTeamConfig, SCIMToken, SCIMUser
-from .tokens import IssuedToken, SCIMNotEnabled, issue_token, revoke_tokens, rotate_token
-
-#: How many of a team's latest SCIM requests its page shows.
-RECENT_REQUESTS = 20
-
-#: The longest rotation overlap the page accepts, in hours (a year).
-MAX_OVERLAP_HOURS = 24 * 365
+from .teams import SCIMNotEnabled, recent_requests, set_enabled
+from .tokens import (
+    MAX_ROTATION_OVERLAP_HOURS,
+    IssuedToken,
+    issue_token,
+    revoke_tokens,
+    rotate_token,
+)
 
 
 class RotateForm(forms.Form):
@@ -57,7 +58,7 @@ class RotateForm(forms.Form):
 
     overlap_hours = forms.FloatField(
         min_value=0,
-        max_value=MAX_OVERLAP_HOURS,
+        max_value=MAX_ROTATION_OVERLAP_HOURS,
         label="Overlap (hours)",
         help_text="The current tokens stay valid this long; 0 ends them at once.",
     )
@@ -235,11 +236,7 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
             "can_revoke": self.has_scim_revoke_permission(request, team),
             "can_switch": self.has_scim_switch_permission(request, team, config),
             "can_see_requests": can_see_requests,
-            "recent_requests": (
-                SCIMRequestLog.objects.filter(team=team).order_by("-created")[:RECENT_REQUESTS]
-                if can_see_requests
-                else []
-            ),
+            "recent_requests": recent_requests(team) if can_see_requests else [],
             "requests_url": requests_url,
         }
         request.current_app = self.admin_site.name
@@ -328,14 +325,11 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
             raise PermissionDenied
         message = "Enabled SCIM." if enabled else "Disabled SCIM."
         with transaction.atomic():
-            if config is None:
-                if enabled:
-                    config = SCIMTeamConfig.objects.create(team=team, enabled=True)
-                    self.log_addition(request, config, message)
-            elif config.enabled != enabled:
-                config.enabled = enabled
-                config.save(update_fields=["enabled", "updated"])
-                self.log_change(request, config, message)
+            switch = set_enabled(team, enabled)
+            if switch.created:
+                self.log_addition(request, switch.config, message)
+            elif switch.changed:
+                self.log_change(request, switch.config, message)
         self.message_user(request, f"SCIM is {'enabled' if enabled else 'disabled'} for {team}.")
         return HttpResponseRedirect(request.path)
 

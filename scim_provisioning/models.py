@@ -176,10 +176,23 @@ class SCIMUser(SCIMResource):
     created_account = models.BooleanField(
         default=False, help_text="This record's provisioning created the host account."
     )
+    # NULL, not "": records without one must not collide. Set by scim_import_django_scim2.
+    legacy_id = models.CharField(  # noqa: DJ001
+        max_length=255,
+        null=True,
+        blank=True,
+        help_text=(
+            "The id another SCIM server gave this person (django-scim2's scim_id), which the "
+            "team's IdP may still use: /Users/{id} resolves it within this team only."
+        ),
+    )
 
     class Meta:
         verbose_name = "SCIM user"
         constraints = [
+            models.UniqueConstraint(
+                fields=["team", "legacy_id"], name="scim_user_unique_legacy_id_per_team"
+            ),
             models.UniqueConstraint(
                 "team", Lower("user_name"), name="scim_user_unique_username_per_team"
             ),

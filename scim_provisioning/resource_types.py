@@ -69,6 +69,9 @@ class ResourceType:
     extensions: tuple[Schema, ...] = ()
     filters: FilterMap
     sorts: dict[Key, str]
+    #: Column holding ids another SCIM server gave these records, which an IdP may still
+    #: send in ``/{type}/{id}`` (see :mod:`scim_provisioning.django_scim2_import`).
+    legacy_id_field: str | None = None
 
     @property
     def urns(self) -> tuple[str, ...]:
@@ -184,6 +187,7 @@ class UserType(ResourceType):
     name = "User"
     endpoint = "/Users"
     description = "User Account"
+    legacy_id_field = "legacy_id"
     schema = USER_SCHEMA
     extensions = (ENTERPRISE_USER_SCHEMA,)
     filters: FilterMap = {

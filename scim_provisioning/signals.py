@@ -29,12 +29,16 @@ Example::
     @receiver(signals.user_deactivated)
     def stop_billing(sender, event, **kwargs):
         billing.release_seat(team_id=event.team_id, user_id=event.user_id)
+
+``event.action`` names what happened: an :class:`EventType`, which is also a
+``str`` equal to its value (``"user.deactivated"``), one per signal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from django.db import transaction
@@ -51,16 +55,53 @@ group_deleted = Signal()
 group_members_changed = Signal()
 
 
+class EventType(str, Enum):
+    """What a :class:`SCIMEvent` reports; each value has its own signal (:attr:`signal`)."""
+
+    USER_PROVISIONED = "user.provisioned"
+    USER_UPDATED = "user.updated"
+    USER_DEACTIVATED = "user.deactivated"
+    USER_REACTIVATED = "user.reactivated"
+    USER_DEPROVISIONED = "user.deprovisioned"
+    GROUP_CREATED = "group.created"
+    GROUP_UPDATED = "group.updated"
+    GROUP_DELETED = "group.deleted"
+    GROUP_MEMBERS_CHANGED = "group.members_changed"
+
+    def __str__(self) -> str:
+        # The plain value in logs and f-strings, as when actions were strings.
+        return self.value
+
+    @property
+    def signal(self) -> Signal:
+        """The signal sent for this event."""
+        return _SIGNALS[self]
+
+
+_SIGNALS = {
+    EventType.USER_PROVISIONED: user_provisioned,
+    EventType.USER_UPDATED: user_updated,
+    EventType.USER_DEACTIVATED: user_deactivated,
+    EventType.USER_REACTIVATED: user_reactivated,
+    EventType.USER_DEPROVISIONED: user_deprovisioned,
+    EventType.GROUP_CREATED: group_created,
+    EventType.GROUP_UPDATED: group_updated,
+    EventType.GROUP_DELETED: group_deleted,
+    EventType.GROUP_MEMBERS_CHANGED: group_members_changed,
+}
+
+
 @dataclass(frozen=True)
 class SCIMEvent:
     """What happened, in the same shape for every signal.
 
     ``resource_id`` is the SCIM id the IdP knows; ``user_id`` the host
     account's primary key for user events (``None`` for groups); ``added`` and
-    ``removed`` the SCIM ids of users whose group membership changed.
+    ``removed`` the SCIM ids of users whose group membership changed. ``action``
+    given as a string becomes its :class:`EventType` (an unknown one is a ``ValueError``).
     """
 
-    action: str
+    action: EventType
     team_id: Any
     resource_type: str
     resource_id: str
@@ -69,10 +110,18 @@ class SCIMEvent:
     added: tuple[str, ...] = field(default_factory=tuple)
     removed: tuple[str, ...] = field(default_factory=tuple)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "action", EventType(self.action))
+
 
 def send_after_commit(signal: Signal, sender: type, event: SCIMEvent) -> None:
     """Send ``signal`` once the current transaction commits (at once outside one)."""
     transaction.on_commit(lambda: signal.send(sender=sender, event=event))
+
+
+def send_event(sender: type, event: SCIMEvent) -> None:
+    """Send the signal of ``event.action`` once the current transaction commits."""
+    send_after_commit(event.action.signal, sender, event)
 
 
 def ids(values: Iterable[Any]) -> tuple[str, ...]:

@@ -22,15 +22,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .conf import app_settings
-from .models import SCIMTeamConfig, SCIMToken
+from .models import SCIMToken
+from .teams import SCIMNotEnabled as SCIMNotEnabled  # where callers have always caught it
+from .teams import require_enabled
 
 TOKEN_PREFIX = "scim_"
 DISPLAY_PREFIX_LENGTH = len(TOKEN_PREFIX) + 8
 _TOKEN_RE = re.compile(r"^scim_[A-Za-z0-9_-]{43}$")
-
-
-class SCIMNotEnabled(Exception):
-    """Raised when a token is requested for a team whose SCIM switch is off."""
+#: The longest rotation overlap the admin page, the team page and API and ``scim_token
+#: rotate`` accept, in hours: 30 days is time enough to paste a token into an IdP; longer,
+#: the old token is simply a second live one.
+MAX_ROTATION_OVERLAP_HOURS = 24 * 30
 
 
 @dataclass(frozen=True)
@@ -53,16 +55,14 @@ def _live(team: Any) -> Any:
     )
 
 
-def _require_enabled(team: Any) -> None:
-    if not SCIMTeamConfig.objects.filter(team=team, enabled=True).exists():
-        raise SCIMNotEnabled(f"SCIM is not enabled for team {team}.")
-
-
 def issue_token(
     team: Any, *, created_by: Any | None = None, expires_at: datetime | None = None
 ) -> IssuedToken:
-    """Create a new token for ``team``; raises :class:`SCIMNotEnabled` if SCIM is off."""
-    _require_enabled(team)
+    """Create a new token for ``team``.
+
+    Raises :class:`~scim_provisioning.teams.SCIMNotEnabled` if the team's SCIM is off.
+    """
+    require_enabled(team)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = SCIMToken.objects.create(
         team=team,
@@ -85,7 +85,7 @@ def rotate_token(
     """
     if overlap is None:
         overlap = timedelta(hours=app_settings.TOKEN_ROTATION_OVERLAP_HOURS)
-    _require_enabled(team)
+    require_enabled(team)
     ends = timezone.now() + overlap
     _live(team).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=ends)).update(expires_at=ends)
     return issue_token(team, created_by=created_by)

@@ -19,6 +19,7 @@ from .views.resources import (
     ResourceDetailView,
     ResourceListView,
     ResourceSearchView,
+    RootListView,
     RootSearchView,
 )
 
@@ -51,7 +52,7 @@ def _resource_patterns() -> list:
 
 
 urlpatterns = [
-    path("", NotFoundView.as_view(), name="root"),
+    path("", RootListView.as_view(), name="root"),
     re_path(r"^\.search/?$", RootSearchView.as_view(), name="search"),
     *_resource_patterns(),
     re_path(

@@ -18,6 +18,10 @@ from scim_provisioning.tokens import issue_token
 
 from .factories import SCIMTeamConfigFactory, TeamFactory
 
+# Each host under tests/hosts/ has its own settings: tests/test_hosts.py runs it in a process
+# of its own, never in this one.
+collect_ignore = ["hosts"]
+
 PAYLOADS = Path(__file__).parent / "payloads"
 SCIM_JSON = "application/scim+json"
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from scim_provisioning import tokens
 from scim_provisioning.models import SCIMRequestLog, SCIMTeamConfig, SCIMToken
+from scim_provisioning.teams import RECENT_REQUESTS
 
 from .conftest import IdPClient
 from .factories import TeamFactory, UserFactory
@@ -177,10 +178,12 @@ def test_rotate_overlap_defaults_to_the_setting(admin_client, team):
     assert re.search(r'name="overlap_hours" value="6"', body)
 
 
-def test_rotate_with_a_negative_overlap_issues_nothing(admin_client, team):
+@pytest.mark.parametrize("hours", ["-1", str(24 * 30 + 1), str(24 * 365)])
+def test_rotate_with_an_overlap_out_of_bounds_issues_nothing(admin_client, team, hours):
+    """0 to 30 days, as on the team page and API and in ``scim_token rotate``."""
     old = tokens.issue_token(team)
 
-    response = admin_client.post(page_url(team), {"action": "rotate", "overlap_hours": "-1"})
+    response = admin_client.post(page_url(team), {"action": "rotate", "overlap_hours": hours})
 
     assert response.status_code == 200
     assert not TOKEN_RE.search(response.content.decode())
@@ -378,7 +381,8 @@ def test_actions_need_the_csrf_token(team, admin_user):
 # --- the latest requests ----------------------------------------------------
 
 
-def test_the_latest_20_requests_and_a_link_to_all(admin_client, team, other_team):
+def test_the_latest_50_requests_and_a_link_to_all(admin_client, team, other_team):
+    """As many as the team page and API show: one team service lists them (RECENT_REQUESTS)."""
     now = timezone.now()
     SCIMRequestLog.objects.bulk_create(
         SCIMRequestLog(
@@ -390,7 +394,7 @@ def test_the_latest_20_requests_and_a_link_to_all(admin_client, team, other_team
             idp="okta",
             created=now - timedelta(minutes=i),
         )
-        for i in range(25)
+        for i in range(55)
     )
     SCIMRequestLog.objects.create(
         team=other_team, method="DELETE", path="/scim/v2/Users/theirs", status=204, duration_ms=1
@@ -398,8 +402,9 @@ def test_the_latest_20_requests_and_a_link_to_all(admin_client, team, other_team
 
     body = admin_client.get(page_url(team)).content.decode()
 
-    assert "/scim/v2/Users/n00" in body and "/scim/v2/Users/n19" in body
-    assert "/scim/v2/Users/n20" not in body
+    assert RECENT_REQUESTS == 50
+    assert "/scim/v2/Users/n00" in body and "/scim/v2/Users/n49" in body
+    assert "/scim/v2/Users/n50" not in body
     assert "/scim/v2/Users/theirs" not in body
     assert "Okta" in body
     changelist = reverse("admin:scim_provisioning_scimrequestlog_changelist")
@@ -407,7 +412,7 @@ def test_the_latest_20_requests_and_a_link_to_all(admin_client, team, other_team
     assert f'href="{link}"' in body
     listed = admin_client.get(link)
     assert listed.status_code == 200
-    assert listed.context["cl"].result_count == 25
+    assert listed.context["cl"].result_count == 55
 
 
 def test_requests_need_their_own_view_permission(team):

@@ -27,6 +27,11 @@ from scim_provisioning.checks import (
 
 urlpatterns: list = []  # ROOT_URLCONF="tests.test_checks": a site that forgot to mount SCIM
 
+# Since Django 6.1, run_checks() and `manage.py check` hand every database alias to the
+# model checks (SQLite's then asks the database whether it supports JSON fields): the
+# checks run here as they do in `manage.py check`, with the database.
+pytestmark = pytest.mark.django_db
+
 
 class NotAnAdapterClass:
     """Importable, but the setting below names an instance of it."""

@@ -13,7 +13,7 @@ import pytest
 
 from scim_provisioning.models import SCIMGroup, SCIMUser
 
-from .conftest import assert_scim_error
+from .conftest import IdPClient, assert_scim_error
 
 pytestmark = pytest.mark.django_db
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -412,6 +412,58 @@ class TestRootSearch:
             "Engineering",
             "Lovelace Fans",
         ]
+
+
+class TestRootQuery:
+    """``GET /scim/v2/?filter=…`` (RFC 7644 §3.4.2.1): what ``POST /.search`` does, by GET."""
+
+    def test_returns_users_then_groups(self, idp, people, groups):
+        response = idp.get("/")
+
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("application/scim+json")
+        body = response.json()
+        assert body["schemas"] == [LIST_RESPONSE]
+        assert body["totalResults"] == 5
+        assert [r["meta"]["resourceType"] for r in body["Resources"]] == ["User"] * 3 + [
+            "Group"
+        ] * 2
+
+    def test_a_filter_applies_to_every_type(self, idp, people, groups):
+        body = idp.get("/", {"filter": 'displayName co "LOVELACE"'}).json()
+
+        assert body["totalResults"] == 2
+        assert _names(body["Resources"], {**people, **groups}) == ["ada", "fans"]
+
+    def test_pages_across_the_boundary_between_types(self, idp, people, groups):
+        body = idp.get("/", {"startIndex": "3", "count": "2"}).json()
+
+        assert (body["totalResults"], body["startIndex"], body["itemsPerPage"]) == (5, 3, 2)
+        assert _names(body["Resources"], {**people, **groups}) == ["cy", "engineering"]
+
+    def test_attributes_apply_to_each_type(self, idp, people, groups):
+        body = idp.get("/", {"attributes": "displayName", "filter": 'displayName sw "a"'}).json()
+
+        assert body["Resources"] == [
+            {"schemas": [r["schemas"][0]], "id": r["id"], "displayName": r["displayName"]}
+            for r in body["Resources"]
+        ]
+        assert [r["displayName"] for r in body["Resources"]] == ["Ada Lovelace"]
+
+    @pytest.mark.parametrize("filter_text", ['favouriteColour eq "blue"', "(("])
+    def test_a_filter_no_type_knows_is_invalid_filter(self, idp, people, groups, filter_text):
+        response = idp.get("/", {"filter": filter_text})
+
+        assert_scim_error(response, 400, "invalidFilter")
+
+    def test_another_teams_token_sees_none_of_team_a(self, other_idp, people, groups):
+        response = other_idp.get("/", {"filter": 'displayName co "lovelace"'})
+
+        assert response.status_code == 200
+        assert response.json()["totalResults"] == 0 and response.json()["Resources"] == []
+
+    def test_without_a_token_it_is_a_401(self, people):
+        assert_scim_error(IdPClient(None).get("/"), 401)
 
 
 class TestSearchTenantIsolation:

@@ -178,8 +178,11 @@ def test_unknown_path_with_post_is_404(idp):
     assert_scim_error(idp.post("/Nope", {"a": 1}), 404)
 
 
-def test_base_url_itself_is_404(idp):
-    assert_scim_error(idp.get("/scim/v2/"), 404)
+def test_base_url_answers_only_get(idp):
+    """GET is the root query (RFC 7644 §3.4.2.1); nothing else is defined on the root."""
+    assert idp.get("/scim/v2/").status_code == 200
+    assert_scim_error(idp.post("/scim/v2/", {"userName": "x"}), 405)
+    assert_scim_error(idp.delete("/scim/v2/"), 405)
 
 
 def test_unknown_path_without_token_is_401(team):

@@ -211,6 +211,18 @@ def test_rotate_negative_overlap_is_a_command_error(team):
     assert works(old.plaintext)
 
 
+def test_rotate_overlap_longer_than_30_days_is_a_command_error(team):
+    """The bound of the admin page and the team API (tokens.MAX_ROTATION_OVERLAP_HOURS)."""
+    old = tokens.issue_token(team)
+
+    with pytest.raises(CommandError) as excinfo:
+        run("rotate", "--team", "acme", "--overlap-hours", str(24 * 30 + 1))
+
+    assert_one_line_error(excinfo, "--overlap-hours is at most 720")
+    assert SCIMToken.objects.filter(team=team).count() == 1
+    assert works(old.plaintext) and old.token.expires_at is None
+
+
 def test_rotate_for_disabled_team_is_a_command_error(team):
     old = tokens.issue_token(team)
     SCIMTeamConfig.objects.filter(team=team).update(enabled=False)

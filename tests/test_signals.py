@@ -210,3 +210,54 @@ def test_the_example_site_keeps_its_seat_count(
         idp.delete(f"/Users/{ada['id']}")
     team.refresh_from_db()
     assert team.seats_used == 1
+
+
+# -- event names: one enum ---------------------------------------------------------------
+
+
+def test_each_signal_has_one_event_type_named_after_it():
+    by_signal = {event_type.signal: event_type for event_type in signals.EventType}
+    assert set(by_signal) == set(ALL.values()) and len(by_signal) == len(signals.EventType)
+    for name, signal in ALL.items():
+        # user_provisioned <-> "user.provisioned", group_members_changed <-> "group.members_changed"
+        assert by_signal[signal].value == name.replace("_", ".", 1)
+
+
+def test_every_event_sent_carries_the_event_type_of_its_signal(
+    idp, received, provision, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ada = provision("ada@acme.com")
+        group = idp.post("/Groups", {"displayName": "Eng", "members": [{"value": ada["id"]}]})
+        idp.patch(
+            f"/Users/{ada['id']}", patch_op({"op": "replace", "path": "active", "value": False})
+        )
+        idp.delete(f"/Groups/{group.json()['id']}")
+        idp.delete(f"/Users/{ada['id']}")
+
+    assert {name for name, _, _ in received} >= {
+        "user_provisioned",
+        "group_created",
+        "group_members_changed",
+        "user_deactivated",
+        "group_deleted",
+        "user_deprovisioned",
+    }
+    for name, _sender, event in received:
+        assert isinstance(event.action, signals.EventType)
+        assert event.action.signal is ALL[name]
+
+
+def test_an_event_type_reads_as_the_string_it_always_was():
+    action = signals.EventType.USER_DEACTIVATED
+    assert action == "user.deactivated"
+    assert str(action) == f"{action}" == "user.deactivated"
+    event = signals.SCIMEvent(
+        action="user.deactivated", team_id=1, resource_type="User", resource_id="x"
+    )
+    assert event.action is action
+
+
+def test_an_unknown_action_is_refused():
+    with pytest.raises(ValueError):
+        signals.SCIMEvent(action="user.vanished", team_id=1, resource_type="User", resource_id="x")

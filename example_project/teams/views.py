@@ -7,7 +7,8 @@ from django.views.decorators.http import require_http_methods
 from scim_provisioning.conf import app_settings
 from scim_provisioning.links import scim_base_url as scim_base_url_for
 from scim_provisioning.team_api import services
-from scim_provisioning.team_api.serializers import MAX_OVERLAP_HOURS, RotateSerializer
+from scim_provisioning.team_api.serializers import RotateSerializer
+from scim_provisioning.tokens import MAX_ROTATION_OVERLAP_HOURS
 
 from .models import Team
 
@@ -43,7 +44,7 @@ def team_scim(request, slug):
                     hours = options.validated_data.get("overlap_hours")
                     issued = services.rotate(team, request.user, overlap_hours=hours)
                 else:
-                    error = f"The overlap must be between 0 and {MAX_OVERLAP_HOURS} hours."
+                    error = f"The overlap must be between 0 and {MAX_ROTATION_OVERLAP_HOURS} hours."
                     status = 400
             elif action == "revoke":
                 prefix = request.POST.get("prefix", "")
@@ -66,7 +67,7 @@ def team_scim(request, slug):
         "issued": issued,
         "error": error,
         "default_overlap_hours": app_settings.TOKEN_ROTATION_OVERLAP_HOURS,
-        "max_overlap_hours": MAX_OVERLAP_HOURS,
+        "max_overlap_hours": MAX_ROTATION_OVERLAP_HOURS,
         "recent_limit": services.RECENT_REQUESTS,
     }
     return render(request, "teams/team_scim.html", context, status=status)

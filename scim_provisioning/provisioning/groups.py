@@ -24,7 +24,7 @@ from ..exceptions import InvalidValue, Uniqueness
 from ..models import SCIMGroup, SCIMGroupMembership, SCIMTeamConfig
 from ..resources.documents import Document
 from ..resources.groups import state_from_group_document
-from ..signals import SCIMEvent
+from ..signals import EventType, SCIMEvent
 from .common import save_unique
 from .users import team_users
 
@@ -155,7 +155,7 @@ def create_group(config: SCIMTeamConfig, document: Document) -> SCIMGroup:
         team_id=config.team_id, display_name=state.display_name, external_id=state.external_id
     )
     save_unique(record, f"A group named '{state.display_name}' already exists in this team.")
-    _send(signals.group_created, "group.created", record)
+    _send(EventType.GROUP_CREATED, record)
     if state.member_ids:
         change = MembershipChange()
         change.add(state.member_ids)
@@ -182,7 +182,7 @@ def update_group(
     record.external_id = state.external_id
     record.touch()
     save_unique(record, f"A group named '{state.display_name}' already exists in this team.")
-    _send(signals.group_updated, "group.updated", record)
+    _send(EventType.GROUP_UPDATED, record)
     delta = _apply_members(config, record, change) if change is not None else MembersDelta()
     _members_changed(config, record, delta)
     if renamed:
@@ -196,14 +196,14 @@ def update_group(
 def delete_group(config: SCIMTeamConfig, record: SCIMGroup) -> None:
     """DELETE /Groups/{id}: the group and its memberships go; its users stay."""
     members = set(record.memberships.values_list("user_id", flat=True))
-    event = _event("group.deleted", record)
+    event = _event(EventType.GROUP_DELETED, record)
     record.delete()
-    signals.send_after_commit(signals.group_deleted, SCIMGroup, event)
+    signals.send_event(SCIMGroup, event)
     if members:
         get_adapter().group_members_changed(config, members)
 
 
-def _event(action: str, record: SCIMGroup, delta: MembersDelta | None = None) -> SCIMEvent:
+def _event(action: EventType, record: SCIMGroup, delta: MembersDelta | None = None) -> SCIMEvent:
     return SCIMEvent(
         action=action,
         team_id=record.team_id,
@@ -215,13 +215,12 @@ def _event(action: str, record: SCIMGroup, delta: MembersDelta | None = None) ->
     )
 
 
-def _send(signal: Any, action: str, record: SCIMGroup) -> None:
-    signals.send_after_commit(signal, SCIMGroup, _event(action, record))
+def _send(action: EventType, record: SCIMGroup) -> None:
+    signals.send_event(SCIMGroup, _event(action, record))
 
 
 def _members_changed(config: SCIMTeamConfig, record: SCIMGroup, delta: MembersDelta) -> None:
     if not delta.affected:
         return
     get_adapter().group_members_changed(config, delta.affected)
-    event = _event("group.members_changed", record, delta)
-    signals.send_after_commit(signals.group_members_changed, SCIMGroup, event)
+    signals.send_event(SCIMGroup, _event(EventType.GROUP_MEMBERS_CHANGED, record, delta))

@@ -7,9 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from ..models import SCIMRequestLog, SCIMToken
-
-#: Longest rotation overlap accepted, in hours (30 days).
-MAX_OVERLAP_HOURS = 24 * 30
+from ..tokens import MAX_ROTATION_OVERLAP_HOURS
 
 
 class TokenSerializer(serializers.ModelSerializer):
@@ -68,5 +66,5 @@ class RotateSerializer(serializers.Serializer):
     """``overlap_hours``: how long the previous tokens stay valid (default: the setting)."""
 
     overlap_hours = serializers.FloatField(
-        required=False, allow_null=True, min_value=0, max_value=MAX_OVERLAP_HOURS
+        required=False, allow_null=True, min_value=0, max_value=MAX_ROTATION_OVERLAP_HOURS
     )

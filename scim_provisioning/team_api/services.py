@@ -2,7 +2,8 @@
 
 The example site's team page and the JSON API both call these, so each
 operation has one implementation. Access is checked once, by
-:func:`get_managed_team`, before anything else.
+:func:`get_managed_team`, before anything else. Teams are found, and their
+switch and latest requests read, by the team service (:mod:`scim_provisioning.teams`).
 """
 
 from __future__ import annotations
@@ -11,20 +12,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from ..adapters import get_adapter
-from ..conf import app_settings
 from ..links import scim_base_url
-from ..models import SCIMRequestLog, SCIMTeamConfig, SCIMToken
-from ..tokens import IssuedToken, SCIMNotEnabled, issue_token, revoke_tokens, rotate_token
-
-#: Shown instead of the SCIM settings while the staff switch is off.
-DISABLED_MESSAGE = "Contact support to enable SCIM."
-#: How many of the team's latest SCIM requests the status shows.
-RECENT_REQUESTS = 50
+from ..models import SCIMRequestLog, SCIMToken
+from ..teams import (
+    DISABLED_MESSAGE,
+    RECENT_REQUESTS,
+    SCIMNotEnabled,
+    find_team,
+    is_enabled,
+    recent_requests,
+)
+from ..tokens import IssuedToken, issue_token, revoke_tokens, rotate_token
 
 __all__ = [
     "DISABLED_MESSAGE",
@@ -64,8 +66,7 @@ def get_managed_team(user: Any, slug: str) -> Any:
     :class:`~django.core.exceptions.PermissionDenied` for a member who may not
     manage it. The caller makes sure ``user`` is logged in.
     """
-    model = apps.get_model(app_settings.TEAM_MODEL)
-    team = model._default_manager.filter(**{app_settings.TEAM_SLUG_FIELD: slug}).first()
+    team = find_team(slug)
     if team is None:
         raise Http404("No such team.")
     adapter = get_adapter()
@@ -76,38 +77,25 @@ def get_managed_team(user: Any, slug: str) -> Any:
     raise Http404("No such team.")
 
 
-def is_enabled(team: Any) -> bool:
-    """The staff switch of ``team`` (off when the team has no SCIM configuration)."""
-    return SCIMTeamConfig.objects.filter(team=team, enabled=True).exists()
-
-
 def get_status(team: Any, request: Any) -> TeamSCIMStatus:
     """The base URL, all the team's tokens (newest first) and its latest requests."""
     tokens = list(
         SCIMToken.objects.filter(team=team).select_related("created_by").order_by("-created_at")
-    )
-    recent = list(
-        SCIMRequestLog.objects.filter(team=team)
-        .only("created", "idp", "method", "path", "status", "resource_type")
-        .order_by("-created", "-pk")[:RECENT_REQUESTS]
     )
     return TeamSCIMStatus(
         team=team,
         enabled=is_enabled(team),
         base_url=scim_base_url(request),
         tokens=tokens,
-        recent_requests=recent,
+        recent_requests=recent_requests(team),
     )
 
 
-def _require_enabled(team: Any) -> None:
-    if not is_enabled(team):
-        raise SCIMNotEnabled(DISABLED_MESSAGE)
-
-
 def issue(team: Any, user: Any) -> IssuedToken:
-    """A new token issued by ``user``; its plaintext exists only in the result."""
-    _require_enabled(team)
+    """A new token issued by ``user``; its plaintext exists only in the result.
+
+    Raises :class:`SCIMNotEnabled` while the team's SCIM is off (as every issue does).
+    """
     return issue_token(team, created_by=user)
 
 
@@ -116,7 +104,6 @@ def rotate(team: Any, user: Any, overlap_hours: float | None = None) -> IssuedTo
 
     ``None`` means ``TOKEN_ROTATION_OVERLAP_HOURS``; ``0`` ends them at once.
     """
-    _require_enabled(team)
     overlap = None if overlap_hours is None else timedelta(hours=overlap_hours)
     return rotate_token(team, overlap=overlap, created_by=user)
 

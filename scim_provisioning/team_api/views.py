@@ -15,7 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..tokens import IssuedToken, SCIMNotEnabled
+from ..teams import SCIMNotEnabled
+from ..tokens import IssuedToken
 from . import services
 from .permissions import CanManageTeamSCIM
 from .serializers import IssuedTokenSerializer, RotateSerializer, StatusSerializer

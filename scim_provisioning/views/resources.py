@@ -1,7 +1,8 @@
 """The resource endpoints, one set of views for every resource type.
 
 ``/Users`` and ``/Groups`` (list, filter, create), ``/{type}/.search``,
-``/{type}/{id}`` (read, replace, patch, delete) and the root ``/.search``.
+``/{type}/{id}`` (read, replace, patch, delete), and the root query ``GET /`` and
+``POST /.search`` over every type.
 Every write runs in one transaction that locks the record it changes.
 """
 
@@ -67,13 +68,28 @@ class ResourceSearchView(ResourceView):
         return Response(list_resources([self.resource_type], self.config, query, self.base_url))
 
 
+class RootListView(SCIMView):
+    """``GET /``: a query of every resource type at once (RFC 7644 §3.4.2.1).
+
+    The same list as ``POST /.search``, with its parameters in the query string;
+    ``scim2-cli query`` and ``scim2-client``'s ``query()`` send it.
+    """
+
+    def get(self, request: Request) -> Response:
+        query = ListRequest.from_parameters(self.query_param)
+        return Response(list_resources(_every_type(), self.config, query, self.base_url))
+
+
 class RootSearchView(SCIMView):
     """``POST /.search``: every resource type at once."""
 
     def post(self, request: Request) -> Response:
         query = ListRequest.from_body(request.data)
-        kinds = list(RESOURCE_TYPES.values())
-        return Response(list_resources(kinds, self.config, query, self.base_url))
+        return Response(list_resources(_every_type(), self.config, query, self.base_url))
+
+
+def _every_type() -> list[ResourceType]:
+    return list(RESOURCE_TYPES.values())
 
 
 class ResourceDetailView(ResourceView):
@@ -82,26 +98,45 @@ class ResourceDetailView(ResourceView):
     token_checked_in_query = frozenset({"get"})
 
     def get_record(self, pk: str, *, for_update: bool = False) -> Any:
+        """The team's record whose id is ``pk``, else a 404.
+
+        ``pk`` is one of our UUIDs or, for a type with legacy ids, the id another
+        SCIM server gave the record before the site moved here (django-scim2's
+        ``scim_id``); both are looked up in the team's records only.
+        """
         kind = self.resource_type
         try:
-            key = uuid.UUID(pk)
+            key: uuid.UUID | None = uuid.UUID(pk)
         except ValueError:
             key = None
-        if key is None:
-            record = None
-        elif for_update:
-            records = kind.for_update(self.config)
-            try:
-                # get(), not first(): no ORDER BY to compile or run.
-                record = records.get(pk=key)
-            except records.model.DoesNotExist:
-                record = None
-        else:
+
+        def records() -> Any:
+            if for_update:
+                return kind.for_update(self.config)
+            return self.token_guard.annotate(kind.queryset(self.config))
+
+        if key is not None and not for_update:
+            # The common case, compiled once: our own id.
             record = kind.by_id(self.config, key, self.token_guard.unchecked_digest)
+        else:
+            record = self._find(records(), {"pk": key} if key is not None else None)
+        if record is None and kind.legacy_id_field is not None:
+            record = self._find(records(), {kind.legacy_id_field: pk})
         self.token_guard.confirm(record)  # a 401 or 403 before a 404 says anything
         if record is None:
             raise NotFound(f"{kind.name} {pk} not found.")
         return record
+
+    @staticmethod
+    def _find(records: Any, lookup: dict[str, Any] | None) -> Any | None:
+        """The record ``lookup`` names among ``records``, or ``None``."""
+        if lookup is None:
+            return None
+        try:
+            # get(), not first(): no ORDER BY to compile or run.
+            return records.get(**lookup)
+        except records.model.DoesNotExist:
+            return None
 
     def get(self, request: Request, pk: str) -> Response:
         record = self.get_record(pk)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...conf import app_settings
 from ...models import SCIMToken
-from ...tokens import SCIMNotEnabled, issue_token, revoke_tokens, rotate_token
+from ...teams import SCIMNotEnabled, find_team
+from ...tokens import MAX_ROTATION_OVERLAP_HOURS, issue_token, revoke_tokens, rotate_token
 
 
 class Command(BaseCommand):
@@ -36,7 +36,8 @@ class Command(BaseCommand):
                     type=float,
                     default=None,
                     help="Hours the previous tokens stay valid (default: "
-                    f"{app_settings.TOKEN_ROTATION_OVERLAP_HOURS}).",
+                    f"{app_settings.TOKEN_ROTATION_OVERLAP_HOURS}, at most "
+                    f"{MAX_ROTATION_OVERLAP_HOURS}).",
                 )
             if name == "revoke":
                 which = sub.add_mutually_exclusive_group(required=True)
@@ -53,6 +54,10 @@ class Command(BaseCommand):
                 hours = options["overlap_hours"]
                 if hours is not None and hours < 0:
                     raise CommandError("--overlap-hours cannot be negative.")
+                if hours is not None and hours > MAX_ROTATION_OVERLAP_HOURS:
+                    raise CommandError(
+                        f"--overlap-hours is at most {MAX_ROTATION_OVERLAP_HOURS} (30 days)."
+                    )
                 overlap = timedelta(hours=hours) if hours is not None else None
                 self._print_new(rotate_token(team, overlap=overlap).plaintext)
             elif action == "revoke":
@@ -66,8 +71,7 @@ class Command(BaseCommand):
             raise CommandError(f"SCIM is not enabled for team {options['team']!r}.") from exc
 
     def _team(self, slug: str) -> Any:
-        model = apps.get_model(app_settings.TEAM_MODEL)
-        team = model._default_manager.filter(**{app_settings.TEAM_SLUG_FIELD: slug}).first()
+        team = find_team(slug)
         if team is None:
             raise CommandError(f"No team with slug {slug!r}.")
         return team
