@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
 from django.db import connection
 from django.test import Client
 
@@ -21,6 +22,11 @@ from .factories import SCIMTeamConfigFactory, TeamFactory
 # Each host under tests/hosts/ has its own settings: tests/test_hosts.py runs it in a process
 # of its own, never in this one.
 collect_ignore = ["hosts"]
+
+# The live server's listen backlog: the concurrency tests open 24 connections at
+# once, and on a loaded machine the server accepts them slower than they arrive;
+# past the backlog (Django's default is 10) the kernel refuses or resets them.
+WSGIServer.request_queue_size = 128
 
 PAYLOADS = Path(__file__).parent / "payloads"
 SCIM_JSON = "application/scim+json"
