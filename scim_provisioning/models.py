@@ -202,7 +202,12 @@ class SCIMUser(SCIMResource):
         ]
         indexes = [
             models.Index(fields=["team", "created", "id"], name="scim_user_team_created"),
-            models.Index(fields=["team", "external_id"], name="scim_user_team_external_id"),
+            # The list order after the filter's column: SQLite then filters and
+            # orders on this index alone (without it, it walked the team in
+            # created order: 74 ms instead of 0.2 ms at 100,000 users).
+            models.Index(
+                fields=["team", "external_id", "created", "id"], name="scim_user_team_external"
+            ),
             models.Index(fields=["team", "email"], name="scim_user_team_email"),
         ]
 
@@ -284,7 +289,9 @@ class SCIMGroup(SCIMResource):
         ]
         indexes = [
             models.Index(fields=["team", "created", "id"], name="scim_group_team_created"),
-            models.Index(fields=["team", "external_id"], name="scim_group_team_external_id"),
+            models.Index(
+                fields=["team", "external_id", "created", "id"], name="scim_group_team_external"
+            ),
         ]
 
     def __str__(self) -> str:
