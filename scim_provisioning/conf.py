@@ -209,6 +209,15 @@ class AppSettings:
         return float(self._get("REQUEST_LOG_FLUSH_INTERVAL", 0.5))
 
     @property
+    def UNAUTHENTICATED_LOG_LIMIT(self) -> int | None:  # noqa: N802
+        """Request-log rows per client address per minute for requests without a valid token.
+
+        Such rows are compact (no query, no body). ``None``: no limit; ``0``: none recorded.
+        """
+        value = self._get("UNAUTHENTICATED_LOG_LIMIT", 20)
+        return None if value is None else int(value)
+
+    @property
     def REQUEST_LOG_RETENTION_DAYS(self) -> int:  # noqa: N802
         """Days ``manage.py scim_prune_request_log`` keeps."""
         return int(self._get("REQUEST_LOG_RETENTION_DAYS", 90))

@@ -27,6 +27,7 @@ from scim2_filter_parser import ast
 from .conf import app_settings
 from .exceptions import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget
 from .filters import parse_filter
+from .redaction import redact_path
 from .resources.values import check_item_count, coerce
 from .schemas import Attribute, Schema
 
@@ -191,7 +192,8 @@ class PatchDocument:
             return
         target = self._target(path)
         if target is None:
-            logger.warning("SCIM PATCH ignored an unsupported attribute path %r", path)
+            # The path is the IdP's text: a secret in its value filter must not be logged.
+            logger.warning("SCIM PATCH ignored an unsupported attribute path %r", redact_path(path))
             return
         if op != "remove" and not operation_has_value:
             raise InvalidValue(f"The '{op}' operation on '{path}' needs a 'value'.")

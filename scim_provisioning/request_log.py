@@ -9,25 +9,41 @@ response's ``close()`` after the last byte) and handed to
 :mod:`.request_log_writer`, which saves rows in batches on a thread of its
 own: no request waits for a log write, its own or another's. If saving fails,
 the failure is logged; the IdP has its answer already.
+
+Secrets never reach the row (DESIGN promise 6, rules in
+:mod:`scim_provisioning.redaction`): a password is dropped whatever the form
+(a body key ``password`` at any depth and in any case, a PATCH operation
+whose ``path`` names it, with or without the core URN or inside a value
+filter); credential-like query parameters (``access_token``) and anything
+shaped like a bearer token are replaced. A request without a valid token is
+recorded compactly (no query, no body, the path cut) and at most
+``SCIM_PROVISIONING_UNAUTHENTICATED_LOG_LIMIT`` times per client address per
+minute, so that a scanner cannot fill the table.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from typing import Any
 
+from django.core.cache import caches
+
 from .conf import app_settings
 from .models import IdentityProvider, SCIMRequestLog
+from .redaction import REDACTED, is_secret_name, redact_path, redact_query, scrub_tokens
 from .request_log_writer import writer
+from .throttling import increment
 
 logger = logging.getLogger("scim_provisioning")
 
-REDACTED = "[redacted]"
-_SECRET = re.compile(r"pass|secret|token|credential|authorization", re.IGNORECASE)
+__all__ = ["REDACTED", "build_entry", "detect_idp", "record_after_response", "redact", "summarize"]
+
 _MAX_STRING, _MAX_ITEMS, _MAX_SUMMARY = 200, 10, 2000
+#: What is kept of an unauthenticated request's path and User-Agent.
+_MAX_ANONYMOUS_PATH, _MAX_ANONYMOUS_AGENT = 128, 64
+_ANONYMOUS_KEY = "scim_provisioning:anonymous-log"
 
 
 def detect_idp(headers: Any) -> str:
@@ -45,22 +61,42 @@ def detect_idp(headers: Any) -> str:
 
 
 def redact(value: Any, key: str = "") -> Any:
-    """``value`` with secrets replaced and long strings and lists cut."""
-    if _SECRET.search(key):
+    """``value`` with secrets replaced and long strings and lists cut.
+
+    A key named like a secret loses its value at any depth. A dict with a
+    ``path`` (a PATCH operation, keys in any case) that names a secret loses
+    its ``value`` and the path's value filter.
+    """
+    if is_secret_name(key):
         return REDACTED
     if isinstance(value, dict):
-        return {k: redact(v, str(k)) for k, v in value.items()}
+        secret_path = any(
+            str(k).lower() == "path" and isinstance(v, str) and is_secret_name(v)
+            for k, v in value.items()
+        )
+        redacted = {}
+        for k, v in value.items():
+            name = str(k)
+            if name.lower() == "path" and isinstance(v, str):
+                redacted[name] = redact_path(v)[:_MAX_STRING]
+            elif secret_path and name.lower() == "value":
+                redacted[name] = REDACTED
+            else:
+                redacted[name] = redact(v, name)
+        return redacted
     if isinstance(value, list):
         kept = [redact(item, key) for item in value[:_MAX_ITEMS]]
         if len(value) > _MAX_ITEMS:
             kept.append(f"… {len(value) - _MAX_ITEMS} more")
         return kept
-    if isinstance(value, str) and len(value) > _MAX_STRING:
-        return value[:_MAX_STRING] + "…"
+    if isinstance(value, str):
+        value = scrub_tokens(value)
+        return value[:_MAX_STRING] + "…" if len(value) > _MAX_STRING else value
     return value
 
 
 def summarize(data: Any) -> str:
+    """The redacted JSON summary of a request body, at most 2,000 characters."""
     if data in (None, {}, [], ""):
         return ""
     text = json.dumps(redact(data), ensure_ascii=False, separators=(",", ":"), default=str)
@@ -100,26 +136,79 @@ def build_entry(request: Any, response: Any, *, view: Any, started: float) -> SC
     try:
         client = getattr(request, "_user", None)
         token = getattr(client, "token", None)
+        client_ip = request.META.get("REMOTE_ADDR") or None
+        duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        if token is None:
+            return _anonymous_entry(request, response, client_ip, duration_ms)
         kind = getattr(view, "kind", None)
         resource_id = (view.kwargs or {}).get("pk", "")
         data = getattr(request, "_full_data", None)
         if not resource_id and response.status_code == 201 and isinstance(response.data, dict):
             resource_id = str(response.data.get("id", ""))
         return SCIMRequestLog(
-            team_id=token.team_id if token is not None else None,
-            token_prefix=token.prefix if token is not None else "",
+            team_id=token.team_id,
+            token_prefix=token.prefix,
             method=request.method[:8],
-            path=request.path[:512],
-            query=request.META.get("QUERY_STRING", "")[:2000],
+            path=scrub_tokens(request.path)[:512],
+            query=redact_query(request.META.get("QUERY_STRING", ""))[:2000],
             status=response.status_code,
             resource_type=kind.name if kind is not None else "",
             resource_id=str(resource_id)[:64],
             summary=summarize(data if isinstance(data, (dict, list)) else None),
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            client_ip=request.META.get("REMOTE_ADDR") or None,
+            duration_ms=duration_ms,
+            client_ip=client_ip,
             user_agent=(request.headers.get("User-Agent") or "")[:256],
             idp=detect_idp(request.headers),
         )
     except Exception:
         logger.exception("Could not describe a SCIM request for the request log")
         return None
+
+
+def _anonymous_entry(
+    request: Any, response: Any, client_ip: str | None, duration_ms: float
+) -> SCIMRequestLog | None:
+    """A compact row for a request without a valid token, within the per-address budget.
+
+    Whoever sends it is not known to be an IdP of this site: nothing it
+    chose beyond the method and a short path is kept, and ``None`` is
+    returned once its address has used up this minute's rows.
+    """
+    if not _anonymous_allowed(client_ip):
+        return None
+    return SCIMRequestLog(
+        team_id=None,
+        token_prefix="",
+        method=request.method[:8],
+        path=scrub_tokens(request.path)[:_MAX_ANONYMOUS_PATH],
+        query="",
+        status=response.status_code,
+        summary="",
+        duration_ms=duration_ms,
+        client_ip=client_ip,
+        user_agent=(request.headers.get("User-Agent") or "")[:_MAX_ANONYMOUS_AGENT],
+        idp=detect_idp(request.headers),
+    )
+
+
+def _anonymous_allowed(client_ip: str | None) -> bool:
+    """Whether ``client_ip`` may have one more unauthenticated row this minute.
+
+    Counted in ``THROTTLE_CACHE`` with an atomic add/incr, so every worker
+    sharing the cache shares the budget. If the cache fails the row is
+    written (fail open): losing the record of an attack is worse than a row.
+    """
+    limit = app_settings.UNAUTHENTICATED_LOG_LIMIT
+    if limit is None:
+        return True
+    if limit <= 0:
+        return False
+    minute = int(time.time() // 60)
+    key = f"{_ANONYMOUS_KEY}:{client_ip or '-'}:{minute}"
+    try:
+        return increment(caches[app_settings.THROTTLE_CACHE], key, timeout=120) <= limit
+    except Exception:
+        logger.warning(
+            "SCIM request log: the cache failed; unauthenticated row kept", exc_info=True
+        )
+        return True

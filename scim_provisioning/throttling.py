@@ -111,7 +111,7 @@ class SCIMTokenRateThrottle(BaseThrottle):
         """This window's count (this request included) and the previous window's."""
         if isinstance(cache, RedisCache):
             return cls._count_on_redis(cache, current_key, previous_key, timeout)
-        count = cls._increment(cache, current_key, timeout=timeout)
+        count = increment(cache, current_key, timeout=timeout)
         return count, int(cache.get(previous_key) or 0)
 
     @staticmethod
@@ -132,16 +132,6 @@ class SCIMTokenRateThrottle(BaseThrottle):
         return int(count), int(before or 0)
 
     @staticmethod
-    def _increment(cache: Any, key: str, *, timeout: int) -> int:
-        """Atomically add one to ``key``, creating it with ``timeout`` if absent."""
-        try:
-            return cache.incr(key)
-        except ValueError:  # no counter yet for this window
-            if cache.add(key, 1, timeout):
-                return 1
-            return cache.incr(key)  # another process created it meanwhile
-
-    @staticmethod
     def _retry_after(
         *, admitted: int, previous: int, limit: int, window: int, elapsed: float
     ) -> float:
@@ -154,3 +144,13 @@ class SCIMTokenRateThrottle(BaseThrottle):
             # The previous window's share is what's over: wait for it to slide out.
             wait = window * (1 - (limit - admitted - 1) / max(previous, 1)) - elapsed
         return float(max(1, math.ceil(wait)))
+
+
+def increment(cache: Any, key: str, *, timeout: int) -> int:
+    """Atomically add one to the counter ``key``, creating it with ``timeout`` if absent."""
+    try:
+        return cache.incr(key)
+    except ValueError:  # no counter yet for this window
+        if cache.add(key, 1, timeout):
+            return 1
+        return cache.incr(key)  # another process created it meanwhile

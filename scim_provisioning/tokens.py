@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,12 +22,11 @@ from django.utils import timezone
 
 from .conf import app_settings
 from .models import SCIMToken
+from .redaction import TOKEN_PREFIX, TOKEN_RE
 from .teams import SCIMNotEnabled as SCIMNotEnabled  # where callers have always caught it
 from .teams import require_enabled
 
-TOKEN_PREFIX = "scim_"
 DISPLAY_PREFIX_LENGTH = len(TOKEN_PREFIX) + 8
-_TOKEN_RE = re.compile(r"^scim_[A-Za-z0-9_-]{43}$")
 #: The longest rotation overlap the admin page, the team page and API and ``scim_token
 #: rotate`` accept, in hours: 30 days is time enough to paste a token into an IdP; longer,
 #: the old token is simply a second live one.
@@ -117,7 +115,7 @@ def verify_token(plaintext: str) -> SCIMToken | None:
 
 def is_well_formed(plaintext: str) -> bool:
     """Whether ``plaintext`` has the shape of a token (checked before any lookup)."""
-    return bool(_TOKEN_RE.match(plaintext))
+    return TOKEN_RE.fullmatch(plaintext) is not None
 
 
 def verify_digest(wanted: str) -> SCIMToken | None:

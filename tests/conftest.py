@@ -102,6 +102,14 @@ def _request_log_written():
     assert writer.flush(), "the request-log writer did not finish within its timeout"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with empty counters (rate limits, the unauthenticated log budget)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def team(db):
     """Team A: SCIM enabled."""

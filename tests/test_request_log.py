@@ -165,3 +165,65 @@ def test_prune_keeps_the_retention_period(idp, settings):
 )
 def test_the_idp_is_detected(headers, idp_name):
     assert detect_idp(headers) == idp_name
+
+
+def test_credential_query_parameters_are_redacted_and_the_rest_kept_as_sent(team):
+    token = issue_token(team).plaintext
+    IdPClient(token).get(f"/Users?access_token={token}&count=5&filter=userName+eq+%22x%22")
+
+    entry = SCIMRequestLog.objects.get()
+    assert entry.query == f"access_token={REDACTED}&count=5&filter=userName+eq+%22x%22"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "password",
+        "PASSWORD",
+        "urn:ietf:params:scim:schemas:core:2.0:User:password",
+        "URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER:Password",
+        'emails[type eq "work"].password',
+    ],
+)
+def test_a_patch_to_the_password_path_is_recorded_without_its_value(idp, provision, path):
+    ada = provision("ada@acme.com")
+
+    idp.patch(f"/Users/{ada['id']}", patch_op({"op": "replace", "path": path, "value": "s3cr3t!"}))
+
+    summary = SCIMRequestLog.objects.get(method="PATCH").summary
+    assert "s3cr3t!" not in summary
+    assert f'"value":"{REDACTED}"' in summary
+
+
+def test_an_unauthenticated_request_is_recorded_without_query_or_body(db):
+    IdPClient("scim_" + "A" * 43).post("/Users?filter=" + "x" * 1500, {"userName": "probe"})
+
+    entry = SCIMRequestLog.objects.get()
+    assert (entry.status, entry.team, entry.query, entry.summary) == (401, None, "", "")
+    assert entry.path == "/scim/v2/Users"
+
+
+def test_unauthenticated_requests_are_recorded_a_bounded_number_of_times(db, settings):
+    settings.SCIM_PROVISIONING_UNAUTHENTICATED_LOG_LIMIT = 3
+    stranger = IdPClient("scim_" + "A" * 43, REMOTE_ADDR="203.0.113.9")
+    other = IdPClient("scim_" + "A" * 43, REMOTE_ADDR="203.0.113.10")
+
+    statuses = [stranger.get("/Users").status_code for _ in range(6)]
+    other.get("/Users")
+
+    assert statuses == [401] * 6
+    assert SCIMRequestLog.objects.filter(client_ip="203.0.113.9").count() == 3
+    assert SCIMRequestLog.objects.filter(client_ip="203.0.113.10").count() == 1
+
+
+def test_unauthenticated_requests_are_recorded_when_the_cache_fails(db, settings, monkeypatch):
+    settings.SCIM_PROVISIONING_UNAUTHENTICATED_LOG_LIMIT = 1
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr("scim_provisioning.request_log.increment", broken)
+    stranger = IdPClient("scim_" + "A" * 43)
+
+    assert [stranger.get("/Users").status_code for _ in range(2)] == [401, 401]
+    assert SCIMRequestLog.objects.count() == 2
