@@ -336,7 +336,11 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
 
 @admin.register(SCIMToken)
 class SCIMTokenAdmin(admin.ModelAdmin):
-    """Tokens are issued on a team's SCIM page or with ``manage.py scim_token``; never here."""
+    """Tokens are issued on a team's SCIM page or with ``manage.py scim_token``; never here.
+
+    Every field is read-only: revocation and expiry are final (a new token is
+    the way back), so no one can revive a revoked or expired token here.
+    """
 
     list_display = (
         "prefix",
@@ -348,7 +352,15 @@ class SCIMTokenAdmin(admin.ModelAdmin):
         "revoked_at",
     )
     list_filter = ("revoked_at",)
-    readonly_fields = ("team", "prefix", "created_at", "created_by", "last_used_at")
+    readonly_fields = (
+        "team",
+        "prefix",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
     fields = (
         "team",
         "prefix",

@@ -14,6 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .conf import app_settings
+from .emails import email_domain, normalize_domain
 
 TEAM_MODEL = app_settings.TEAM_MODEL
 
@@ -66,12 +67,15 @@ class SCIMTeamConfig(models.Model):
         return f"SCIM for {self.team} ({'enabled' if self.enabled else 'disabled'})"
 
     def allows_email(self, email: str) -> bool:
-        """Whether ``email`` lies inside the verified domains (always, when none are set)."""
-        domains = {d.strip().lower().lstrip("@") for d in self.verified_domains or [] if d.strip()}
+        """Whether ``email`` lies inside the verified domains (always, when none are set).
+
+        The domain is what follows the only ``@`` (:func:`~.emails.email_domain`);
+        something that is not one address lies inside no domain.
+        """
+        domains = {normalize_domain(d) for d in self.verified_domains or [] if d.strip()}
         if not domains:
             return True
-        domain = email.rpartition("@")[2].lower()
-        return domain in domains
+        return email_domain(email) in domains
 
 
 class SCIMTokenState(models.TextChoices):

@@ -19,6 +19,7 @@ from django.db.models.functions import Lower
 
 from .. import signals
 from ..adapters import get_adapter
+from ..emails import is_valid_email
 from ..exceptions import InvalidValue, Uniqueness
 from ..models import SCIMTeamConfig, SCIMUser, SCIMUserValue
 from ..resources.documents import Document
@@ -39,7 +40,7 @@ def _check_email(config: SCIMTeamConfig, email: str) -> None:
         raise InvalidValue(
             "An email address is required: send 'emails' or a 'userName' that is an email address."
         )
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
+    if not is_valid_email(email):
         raise InvalidValue(f"'{email}' is not an email address.")
     if not config.allows_email(email):
         domains = ", ".join(config.verified_domains)
