@@ -100,6 +100,17 @@ class DefaultAdapter:
             .exists()
         )
 
+    def may_provision(self, config: Any, user: User) -> bool:
+        """Whether the team of ``config`` (a SCIMTeamConfig) may link its IdP to ``user``.
+
+        Never staff or superusers by default (DESIGN promise 6): a team's IdP
+        that could claim them could deactivate or rename the site's
+        operators. A host whose internal team provisions its own staff
+        overrides this, e.g. ``return config.team.slug == "staff" or super()...``.
+        A refusal is a 409 ``uniqueness`` and changes nothing.
+        """
+        return not (getattr(user, "is_staff", False) or getattr(user, "is_superuser", False))
+
     def should_delete_account(self, user: User, team_id: Any, record: Record) -> bool:
         """Whether a SCIM DELETE also deletes the host account. Never, by default."""
         return False

@@ -13,11 +13,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from example_project.teams.models import Membership
+from scim_provisioning.adapters import DefaultAdapter
 from scim_provisioning.models import SCIMToken, SCIMUser
 from scim_provisioning.tokens import issue_token
 
 from .conftest import IdPClient, assert_scim_error
-from .factories import SCIMTeamConfigFactory, TeamFactory
+from .factories import SCIMTeamConfigFactory, TeamFactory, UserFactory
 from .team_helpers import scim_works
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +96,45 @@ def test_the_domain_is_what_follows_the_only_at_sign(db):
     assert not User.objects.exists()
     assert not acme.allows_email("a@globex.example@acme.example")
     assert acme.allows_email("a@ACME.example")
+
+
+# --- staff and superusers are never provisioned --------------------------------------
+
+
+class StaffWelcomeAdapter(DefaultAdapter):
+    """A host whose internal team may provision its staff."""
+
+    def may_provision(self, config, user):
+        return True
+
+
+def test_the_superuser_cannot_be_claimed_by_a_team(other_team, other_idp, superuser_client):
+    admin = User.objects.get(email="admin@example.com")
+
+    response = other_idp.post("/Users", _user("admin@example.com"))
+
+    body = assert_scim_error(response, 409, "uniqueness")
+    assert "staff" in body["detail"]
+    assert not SCIMUser.objects.exists()
+    assert not Membership.objects.filter(user=admin).exists()
+
+
+def test_a_staff_account_cannot_be_claimed(team, idp):
+    staff = UserFactory(email="support@acme.example", is_staff=True)
+
+    response = idp.post("/Users", _user("Support@acme.example"))
+
+    assert_scim_error(response, 409, "uniqueness")
+    assert not Membership.objects.filter(user=staff).exists()
+    assert not SCIMUser.objects.exists()
+
+
+def test_the_adapter_may_let_a_team_provision_staff(team, idp, settings):
+    settings.SCIM_PROVISIONING_ADAPTER = f"{__name__}.StaffWelcomeAdapter"
+    staff = UserFactory(email="support@acme.example", is_staff=True, password=None)
+
+    response = idp.post("/Users", _user("support@acme.example"))
+
+    assert response.status_code == 201, response.content
+    assert SCIMUser.objects.get().user == staff
+    assert Membership.objects.get(team=team, user=staff).is_active

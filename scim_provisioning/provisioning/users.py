@@ -2,10 +2,12 @@
 
 Deprovisioning loses nothing (DESIGN promise 4): ``active: false`` switches
 the team membership off and keeps every record; ``DELETE`` removes the
-membership and the SCIM record and keeps the host account. No account
-takeover (promise 6): SCIM changes an account's login email only when this
-team alone manages it and the new address is free and inside the team's
-verified domains.
+membership and the SCIM record and keeps the host account.
+
+No account takeover (promise 6): a team's IdP controls the team's seats and
+gains control over an account only with proof.
+
+- Staff and superusers are never linked (the adapter's ``may_provision``).
 """
 
 from __future__ import annotations
@@ -91,6 +93,17 @@ def _write(record: SCIMUser, state: UserState, manager_id: uuid.UUID | None) -> 
         record.active = state.active
 
 
+def _check_may_link(adapter: Any, config: SCIMTeamConfig, account: Any, email: str) -> None:
+    """Refuse to link the team's new record to an existing ``account`` it may not claim."""
+    if team_users(config).filter(user=account).exists():
+        raise Uniqueness(f"'{email}' is already provisioned in this team under another userName.")
+    if not adapter.may_provision(config, account):
+        raise Uniqueness(
+            f"'{email}' belongs to a staff account of this site, which an IdP cannot "
+            "provision. Unassign it in the IdP, or ask the site's support."
+        )
+
+
 def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     """POST /Users: link the person's existing account or create one, and seat them."""
     state = state_from_document(document)
@@ -113,10 +126,8 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
             account = adapter.find_account(state.email)
             if account is None:
                 raise
-    if not record.created_account and team_users(config).filter(user=account).exists():
-        raise Uniqueness(
-            f"'{state.email}' is already provisioned in this team under another userName."
-        )
+    if not record.created_account:
+        _check_may_link(adapter, config, account, state.email)
     record.user = account
     save_unique(record, "This user already exists in this team.")
     record.write_values(replace=False)
