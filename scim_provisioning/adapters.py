@@ -141,8 +141,10 @@ class DefaultAdapter:
         (``{"Acme Admins": "admin"}``) on the ``MEMBERSHIP_ROLE_FIELD`` of the
         membership: a user in such a group gets its role, and one in none falls
         back to the default role of ``MEMBERSHIP_DEFAULTS``. Roles that no group
-        grants (an owner, say) are never touched. A fixed number of statements
-        whatever the number of users: one read, one UPDATE per role.
+        grants (an owner, say) are never touched, nor are memberships that
+        existed before SCIM linked the account (``SCIMUser.membership_existed``).
+        A fixed number of statements whatever the number of users: two reads,
+        one UPDATE per role.
         """
         role_field = app_settings.MEMBERSHIP_ROLE_FIELD
         group_roles = {name.lower(): role for name, role in (config.group_roles or {}).items()}
@@ -150,6 +152,16 @@ class DefaultAdapter:
             return
         # Imported here so that host code can import adapters before the app registry is ready.
         from .models import SCIMGroupMembership, SCIMUser
+
+        # A membership that existed before SCIM linked it keeps the role the
+        # team gave it (DESIGN promise 6): groups never promote or demote it.
+        user_ids = set(
+            SCIMUser.objects.filter(pk__in=user_ids, membership_existed=False).values_list(
+                "pk", flat=True
+            )
+        )
+        if not user_ids:
+            return
 
         default_role = app_settings.MEMBERSHIP_DEFAULTS.get(role_field)
         managed_roles = set(group_roles.values()) | ({default_role} if default_role else set())
@@ -181,6 +193,46 @@ class DefaultAdapter:
                     f"{role_field}__in": managed_roles,
                 }
             ).update(**{role_field: role})
+
+    def has_membership(self, config: Any, user: User) -> bool:
+        """Whether ``user`` holds a membership of the team of ``config``, active or not.
+
+        Such an account is the team's own person: SCIM links it without further
+        proof and never changes the role the team gave it.
+        """
+        return (
+            self._memberships()
+            .filter(**{f"{self._team_field}_id": config.team_id, self._user_field: user})
+            .exists()
+        )
+
+    def is_last_manager(self, config: Any, user: User) -> bool:
+        """Whether ``user``'s membership is the last active one that can manage the team's SCIM.
+
+        Asked before SCIM deactivates or removes a membership (DESIGN promise 6:
+        no SCIM request leaves a team without someone who can revoke its
+        tokens). The default locks the team's active manager memberships
+        (``MANAGER_ROLES``) so that two concurrent requests cannot each remove
+        "the other" manager.
+        """
+        role_field = app_settings.MEMBERSHIP_ROLE_FIELD
+        roles = app_settings.MANAGER_ROLES
+        if not role_field or not roles:
+            return False
+        managers = list(
+            self._memberships()
+            .select_for_update()
+            .filter(
+                **{
+                    f"{self._team_field}_id": config.team_id,
+                    self._active_field: True,
+                    f"{role_field}__in": roles,
+                }
+            )
+            .order_by("pk")
+            .values_list(f"{self._user_field}_id", flat=True)
+        )
+        return managers == [user.pk]
 
     def remove_membership(self, team_id: Any, user: User) -> None:
         """Remove the person from the team (a SCIM DELETE)."""

@@ -76,6 +76,16 @@ class Uniqueness(SCIMError):
     default_detail = "A resource with this value already exists."
 
 
+class Conflict(SCIMError):
+    """409 without a ``scimType``: the request conflicts with the team's state, not a value.
+
+    RFC 7644 §3.12 defines no ``scimType`` for it; the detail says what to do.
+    """
+
+    status_code = 409
+    default_detail = "The request conflicts with the current state of the team."
+
+
 class NotFound(SCIMError):
     status_code = 404
     default_detail = "Resource not found."

@@ -190,6 +190,13 @@ class SCIMUser(SCIMResource):
             "team's IdP may still use: /Users/{id} resolves it within this team only."
         ),
     )
+    membership_existed = models.BooleanField(
+        default=False,
+        help_text=(
+            "The account already belonged to the team when SCIM linked it: its role "
+            "stays its own, whatever IdP groups say."
+        ),
+    )
 
     class Meta:
         verbose_name = "SCIM user"

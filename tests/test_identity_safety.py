@@ -15,11 +15,11 @@ from django.utils import timezone
 
 from example_project.teams.models import Membership
 from scim_provisioning.adapters import DefaultAdapter
-from scim_provisioning.models import SCIMToken, SCIMUser
+from scim_provisioning.models import SCIMTeamConfig, SCIMToken, SCIMUser
 from scim_provisioning.tokens import issue_token
 
-from .conftest import IdPClient, assert_scim_error
-from .factories import SCIMTeamConfigFactory, TeamFactory, UserFactory
+from .conftest import IdPClient, assert_scim_error, patch_op
+from .factories import MembershipFactory, SCIMTeamConfigFactory, TeamFactory, UserFactory
 from .team_helpers import scim_works
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +138,104 @@ def test_the_adapter_may_let_a_team_provision_staff(team, idp, settings):
     assert response.status_code == 201, response.content
     assert SCIMUser.objects.get().user == staff
     assert Membership.objects.get(team=team, user=staff).is_active
+
+
+# --- a team always keeps a manager ---------------------------------------------------
+
+
+@pytest.fixture
+def acme_owner(team):
+    """The owner who set SCIM up, before the IdP knew of them; they sign in with a password."""
+    return MembershipFactory(
+        team=team,
+        user=UserFactory(email="owner@acme.example", password="correct horse"),
+        role=Membership.Role.OWNER,
+    ).user
+
+
+def _linked_owner(idp, team, acme_owner) -> dict:
+    response = idp.post("/Users", _user("owner@acme.example"))
+    assert response.status_code == 201, response.content
+    assert SCIMUser.objects.get(pk=response.json()["id"]).user == acme_owner
+    return response.json()
+
+
+def _still_owner(team, acme_owner) -> None:
+    membership = Membership.objects.get(team=team, user=acme_owner)
+    assert (membership.is_active, membership.role) == (True, Membership.Role.OWNER)
+
+
+@pytest.mark.parametrize(
+    ("method", "body"),
+    [
+        ("patch", patch_op({"op": "replace", "path": "active", "value": False})),
+        ("patch", patch_op({"op": "replace", "value": {"active": "False"}})),
+        ("put", {**_user("owner@acme.example"), "active": False}),
+        ("delete", None),
+    ],
+)
+def test_the_last_manager_cannot_be_deactivated_or_removed(idp, team, acme_owner, method, body):
+    owner = _linked_owner(idp, team, acme_owner)
+    path = f"/Users/{owner['id']}"
+
+    response = getattr(idp, method)(path) if body is None else getattr(idp, method)(path, body)
+
+    detail = assert_scim_error(response, 409)["detail"]
+    assert "last" in detail and "manage" in detail
+    _still_owner(team, acme_owner)
+    assert SCIMUser.objects.get(pk=owner["id"]).active is True
+
+
+def test_the_last_manager_cannot_be_created_inactive(idp, team, acme_owner):
+    response = idp.post("/Users", {**_user("owner@acme.example"), "active": False})
+
+    assert_scim_error(response, 409)
+    _still_owner(team, acme_owner)
+    assert not SCIMUser.objects.exists()
+
+
+def test_a_manager_can_be_deactivated_while_another_remains(idp, team, acme_owner):
+    MembershipFactory(team=team, role=Membership.Role.ADMIN)
+    owner = _linked_owner(idp, team, acme_owner)
+
+    response = idp.patch(
+        f"/Users/{owner['id']}", patch_op({"op": "replace", "path": "active", "value": False})
+    )
+
+    assert response.status_code == 200, response.content
+    assert Membership.objects.get(team=team, user=acme_owner).is_active is False
+
+
+def test_an_inactive_manager_does_not_count(idp, team, acme_owner):
+    MembershipFactory(team=team, role=Membership.Role.ADMIN, is_active=False)
+    owner = _linked_owner(idp, team, acme_owner)
+
+    response = idp.delete(f"/Users/{owner['id']}")
+
+    assert_scim_error(response, 409)
+    _still_owner(team, acme_owner)
+
+
+def test_a_membership_from_before_scim_keeps_its_role_whatever_groups_say(idp, team):
+    SCIMTeamConfig.objects.filter(team=team).update(group_roles={"Acme Admins": "admin"})
+    admin = MembershipFactory(
+        team=team, user=UserFactory(email="lead@acme.example", password=None), role="admin"
+    ).user
+    ada = idp.post("/Users", _user("ada@acme.example")).json()
+    lead = idp.post("/Users", _user("lead@acme.example")).json()
+
+    group = idp.post(
+        "/Groups", {"displayName": "Acme Admins", "members": [{"value": ada["id"]}]}
+    ).json()
+    idp.patch(
+        f"/Groups/{group['id']}",
+        patch_op({"op": "add", "path": "members", "value": [{"value": lead["id"]}]}),
+    )
+    idp.patch(
+        f"/Groups/{group['id']}",
+        patch_op({"op": "remove", "path": f'members[value eq "{lead["id"]}"]'}),
+    )
+
+    assert Membership.objects.get(team=team, user=admin).role == "admin"
+    assert Membership.objects.get(team=team, user__email="ada@acme.example").role == "admin"
+    assert SCIMUser.objects.get(pk=lead["id"]).membership_existed is True

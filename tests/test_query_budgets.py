@@ -44,9 +44,10 @@ BUDGETS = {
     #                (the request's, the account insert's and the record insert's)
     "put": 10,  # token, locked user, record update, other memberships?, account update,
     #             groups; 4 savepoint statements
-    "patch": 9,  # token, locked user, record update, membership update, groups; 4 sp
-    "delete": 9,  # token, locked user, membership, values, group memberships, reports'
-    #               manager, record; 2 savepoint statements
+    "patch": 10,  # token, locked user, record update, membership update, groups; 4 sp;
+    #              a deactivation locks the team's managers (is the last one leaving?)
+    "delete": 10,  # token, locked user, locked managers, membership, values, group
+    #               memberships, reports' manager, record; 2 savepoint statements
 }
 
 

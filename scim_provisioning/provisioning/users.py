@@ -8,6 +8,10 @@ No account takeover (promise 6): a team's IdP controls the team's seats and
 gains control over an account only with proof.
 
 - Staff and superusers are never linked (the adapter's ``may_provision``).
+- A team always keeps a manager: no request deactivates or removes the last
+  active membership that can manage its SCIM (the adapter's
+  ``is_last_manager``; a 409). A membership that existed before SCIM linked
+  the account keeps its role whatever groups say (``membership_existed``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from django.db.models.functions import Lower
 from .. import signals
 from ..adapters import get_adapter
 from ..emails import is_valid_email
-from ..exceptions import InvalidValue, Uniqueness
+from ..exceptions import Conflict, InvalidValue, Uniqueness
 from ..models import SCIMTeamConfig, SCIMUser, SCIMUserValue
 from ..resources.documents import Document
 from ..resources.users import UserState, state_from_document
@@ -104,6 +108,16 @@ def _check_may_link(adapter: Any, config: SCIMTeamConfig, account: Any, email: s
         )
 
 
+def _keep_a_manager(adapter: Any, config: SCIMTeamConfig, account: Any) -> None:
+    """Refuse to deactivate or remove the team's last membership that can manage its SCIM."""
+    if adapter.is_last_manager(config, account):
+        raise Conflict(
+            "This user is the last active member who can manage this team's SCIM "
+            "(its tokens and settings): deactivating or removing them would leave "
+            "nobody to do so. Give another member that role on the site first."
+        )
+
+
 def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     """POST /Users: link the person's existing account or create one, and seat them."""
     state = state_from_document(document)
@@ -128,6 +142,9 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
                 raise
     if not record.created_account:
         _check_may_link(adapter, config, account, state.email)
+        record.membership_existed = adapter.has_membership(config, account)
+        if not record.active:
+            _keep_a_manager(adapter, config, account)
     record.user = account
     save_unique(record, "This user already exists in this team.")
     record.write_values(replace=False)
@@ -158,6 +175,8 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
         _follow_on_account(adapter, config, record, account, state.email)
     _send(signals.user_updated, "user.updated", record)
     if record.active != was_active:
+        if not record.active:
+            _keep_a_manager(adapter, config, account)
         adapter.set_membership_active(config.team_id, account, record.active)
         if record.active:
             _send(signals.user_reactivated, "user.reactivated", record)
@@ -189,6 +208,7 @@ def delete_user(config: SCIMTeamConfig, record: SCIMUser) -> None:
     """DELETE /Users/{id}: the seat and the SCIM record go; the account stays."""
     adapter = get_adapter()
     account = record.user
+    _keep_a_manager(adapter, config, account)
     delete_account = adapter.should_delete_account(account, config.team_id, record)
     adapter.remove_membership(config.team_id, account)
     event = _event("user.deprovisioned", record)
