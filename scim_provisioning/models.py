@@ -66,13 +66,22 @@ class SCIMTeamConfig(models.Model):
     def __str__(self) -> str:
         return f"SCIM for {self.team} ({'enabled' if self.enabled else 'disabled'})"
 
-    def allows_email(self, email: str) -> bool:
-        """Whether ``email`` lies inside the verified domains (always, when none are set).
+    def domain_names(self) -> set[str]:
+        """The team's verified email domains, normalised (the staff-set list)."""
+        return {normalize_domain(d) for d in self.verified_domains or [] if d.strip()}
+
+    def in_verified_domain(self, email: str) -> bool:
+        """Whether ``email`` lies inside one of the verified domains (never, when none are set).
 
         The domain is what follows the only ``@`` (:func:`~.emails.email_domain`);
         something that is not one address lies inside no domain.
         """
-        domains = {normalize_domain(d) for d in self.verified_domains or [] if d.strip()}
+        return email_domain(email) in self.domain_names()
+
+    def allows_email(self, email: str) -> bool:
+        """Whether the team's IdP may provision ``email``: inside the verified domains,
+        or anything when the team has none."""
+        domains = self.domain_names()
         if not domains:
             return True
         return email_domain(email) in domains

@@ -239,3 +239,51 @@ def test_a_membership_from_before_scim_keeps_its_role_whatever_groups_say(idp, t
     assert Membership.objects.get(team=team, user=admin).role == "admin"
     assert Membership.objects.get(team=team, user__email="ada@acme.example").role == "admin"
     assert SCIMUser.objects.get(pk=lead["id"]).membership_existed is True
+
+
+# --- login email changes need a verified domain --------------------------------------
+
+
+def test_rename_to_claim_leaves_the_login_without_a_verified_domain(idp, other_idp, other_team):
+    """Reproduction 1: acme renames its insider to globex's CEO, then globex links to them."""
+    insider = idp.post("/Users", _user("insider@acme.example")).json()
+    account = SCIMUser.objects.get(pk=insider["id"]).user
+    account.set_password("insider's own")  # through the site's normal reset flow
+    account.save()
+
+    renamed = idp.patch(
+        f"/Users/{insider['id']}",
+        patch_op(
+            {"op": "replace", "path": "userName", "value": "ceo@globex.example"},
+            {
+                "op": "replace",
+                "path": 'emails[type eq "work"].value',
+                "value": "ceo@globex.example",
+            },
+        ),
+    )
+    claimed = other_idp.post("/Users", _user("ceo@globex.example"))
+
+    assert renamed.status_code == 200
+    assert renamed.json()["userName"] == "ceo@globex.example"  # the SCIM record follows
+    account.refresh_from_db()
+    assert account.email == "insider@acme.example"  # the login stays
+    assert claimed.status_code == 201, claimed.content
+    ceo = SCIMUser.objects.get(pk=claimed.json()["id"])
+    assert ceo.user != account and ceo.created_account
+    assert not Membership.objects.filter(team=other_team, user=account).exists()
+
+
+def test_a_rename_inside_a_verified_domain_moves_the_login(team, idp):
+    SCIMTeamConfig.objects.filter(team=team).update(verified_domains=["acme.example"])
+    ada = idp.post("/Users", _user("ada@acme.example")).json()
+
+    response = idp.patch(
+        f"/Users/{ada['id']}",
+        patch_op(
+            {"op": "replace", "path": 'emails[type eq "work"].value', "value": "ada.l@acme.example"}
+        ),
+    )
+
+    assert response.status_code == 200
+    assert SCIMUser.objects.get(pk=ada["id"]).user.email == "ada.l@acme.example"

@@ -297,7 +297,7 @@ class TestPatch:
 
 
 class TestRenames:
-    def test_username_change_of_an_account_this_team_alone_manages(self, idp, okta_user):
+    def test_without_a_verified_domain_the_record_follows_and_the_login_stays(self, idp, okta_user):
         response = idp.patch(
             f"/Users/{okta_user['id']}",
             patch_op(
@@ -313,8 +313,8 @@ class TestRenames:
         assert response.status_code == 200
         assert response.json()["userName"] == "renamed@okta.local"
         record = SCIMUser.objects.select_related("user").get(pk=okta_user["id"])
-        assert record.user_name == "renamed@okta.local"
-        assert record.user.email == "renamed@okta.local"
+        assert (record.user_name, record.email) == ("renamed@okta.local", "renamed@okta.local")
+        assert record.user.email == "test.user@okta.local"
 
     def test_the_login_of_a_linked_account_never_changes(self, idp, team):
         person = UserFactory(email="ada@acme.com")
@@ -388,6 +388,27 @@ class TestRenamesInsideVerifiedDomains:
         record = SCIMUser.objects.select_related("user").get(pk=ada["id"])
         assert record.email == "ada@acme.com"
         assert record.user.email == "ada@acme.com"
+
+    def test_a_rename_inside_the_domains_moves_the_login_of_an_account_the_team_alone_manages(
+        self, idp, provision
+    ):
+        ada = provision("ada@acme.com")
+
+        response = idp.patch(
+            f"/Users/{ada['id']}",
+            patch_op(
+                {"op": "Replace", "path": "userName", "value": "ada.l@acme.com"},
+                {
+                    "op": "Replace",
+                    "path": 'emails[type eq "work"].value',
+                    "value": "ada.l@acme.com",
+                },
+            ),
+        )
+
+        assert response.status_code == 200
+        record = SCIMUser.objects.select_related("user").get(pk=ada["id"])
+        assert record.user.email == "ada.l@acme.com"
 
 
 class TestManager:

@@ -7,6 +7,9 @@ membership and the SCIM record and keeps the host account.
 No account takeover (promise 6): a team's IdP controls the team's seats and
 gains control over an account only with proof.
 
+- The login email changes only when this team alone manages the account and
+  the new address is inside one of its verified domains; otherwise the SCIM
+  record follows the IdP and the login stays.
 - Staff and superusers are never linked (the adapter's ``may_provision``).
 - A team always keeps a manager: no request deactivates or removes the last
   active membership that can manage its SCIM (the adapter's
@@ -188,10 +191,16 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
 def _follow_on_account(
     adapter: Any, config: SCIMTeamConfig, record: SCIMUser, account: Any, email: str
 ) -> None:
-    """Let the account follow the record's email and names, if this team alone manages it."""
+    """Let the account follow the record's email and names, if this team alone manages it.
+
+    The login email moves only to an address inside one of the team's
+    verified domains: with none, a team could rename its own account to
+    another company's address and have that company's IdP link to it
+    (issue 8, "rename to claim"). The SCIM record follows the IdP regardless.
+    """
     managed = adapter.is_managed_by_team(account, config.team_id, record)
     login_email = (getattr(account, adapter.email_field, "") or "").lower()
-    if managed and email and email != login_email:
+    if managed and email and email != login_email and config.in_verified_domain(email):
         if adapter.email_in_use(email, exclude=account):
             # Saying so would tell this team's IdP that someone else has an
             # account here; the record follows, the login stays.
