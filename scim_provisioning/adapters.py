@@ -111,6 +111,36 @@ class DefaultAdapter:
         """
         return not (getattr(user, "is_staff", False) or getattr(user, "is_superuser", False))
 
+    def email_verified(self, user: User, email: str) -> bool:
+        """Whether ``user``'s owner proved control of the mailbox ``email``.
+
+        Linking an existing account to a team needs it (DESIGN promise 6):
+        otherwise someone who signed up with ``victim@acme.example`` without
+        proving the address would receive the seat acme's IdP provisions
+        ("pre-account hijacking"). Proof, by default:
+
+        - the account has no usable password (SCIM created it, or nobody ever
+          set one: whoever signs in will have to prove the mailbox to reset it);
+        - ``SCIM_PROVISIONING_TRUST_HOST_EMAILS`` says the host verifies every
+          address at sign-up;
+        - with django-allauth installed, a verified ``EmailAddress`` of this
+          account for ``email``.
+
+        An account that already holds a membership of the team is linked
+        without asking (``has_membership``). Override for other proofs.
+        """
+        if not user.has_usable_password():
+            return True
+        if app_settings.TRUST_HOST_EMAILS:
+            return True
+        if apps.is_installed("allauth.account"):
+            from allauth.account.models import EmailAddress
+
+            return EmailAddress.objects.filter(
+                user=user, email__iexact=email, verified=True
+            ).exists()
+        return False
+
     def should_delete_account(self, user: User, team_id: Any, record: Record) -> bool:
         """Whether a SCIM DELETE also deletes the host account. Never, by default."""
         return False

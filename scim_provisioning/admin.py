@@ -12,7 +12,8 @@ Permissions on that page (override the ``has_scim_*`` methods for per-team rules
 - revoke: ``change_scimtoken``;
 - switch SCIM on or off: staff with ``change_scimteamconfig`` (and ``add_scimteamconfig``
   for a team that has no configuration yet);
-- the latest SCIM requests: ``view_scimrequestlog``.
+- the latest SCIM requests: ``view_scimrequestlog``;
+- the refused links (existing accounts the team's IdP could not claim): whoever sees the page.
 """
 
 from __future__ import annotations
@@ -42,8 +43,15 @@ from django.utils.html import format_html
 
 from .conf import app_settings
 from .links import scim_base_url
-from .models import SCIMGroup, SCIMRequestLog, SCIMTeamConfig, SCIMToken, SCIMUser
-from .teams import SCIMNotEnabled, recent_requests, set_enabled
+from .models import (
+    SCIMGroup,
+    SCIMLinkRefusal,
+    SCIMRequestLog,
+    SCIMTeamConfig,
+    SCIMToken,
+    SCIMUser,
+)
+from .teams import RECENT_REQUESTS, SCIMNotEnabled, recent_requests, set_enabled
 from .tokens import (
     MAX_ROTATION_OVERLAP_HOURS,
     IssuedToken,
@@ -238,6 +246,7 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
             "can_see_requests": can_see_requests,
             "recent_requests": recent_requests(team) if can_see_requests else [],
             "requests_url": requests_url,
+            "refused_links": SCIMLinkRefusal.objects.filter(team=team)[:RECENT_REQUESTS],
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.scim_page_template, context)
@@ -390,6 +399,21 @@ class SCIMGroupAdmin(admin.ModelAdmin):
     search_fields = ("display_name", "external_id")
     raw_id_fields = ("team",)
     readonly_fields = ("id", "created", "last_modified", "version")
+
+
+@admin.register(SCIMLinkRefusal)
+class SCIMLinkRefusalAdmin(admin.ModelAdmin):
+    """Existing accounts a team's IdP asked to link and was refused; read-only."""
+
+    list_display = ("email", "team", "reason", "attempts", "created", "last_attempt")
+    list_filter = ("reason", "team")
+    search_fields = ("email",)
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 class StatusClassFilter(admin.SimpleListFilter):

@@ -82,6 +82,16 @@ class AppSettings:
         return dict(self._get("MEMBERSHIP_DEFAULTS", {}))
 
     @property
+    def TRUST_HOST_EMAILS(self) -> bool:  # noqa: N802
+        """The host verifies every account's address at sign-up: any account counts as proven.
+
+        ``False`` (the default): linking an existing account to a team needs the
+        adapter's ``email_verified`` (no usable password, or a verified
+        django-allauth address).
+        """
+        return bool(self._get("TRUST_HOST_EMAILS", False))
+
+    @property
     def BASE_URL(self) -> str | None:  # noqa: N802
         """Absolute SCIM base URL (``https://site/scim/v2``); built from the request when unset."""
         value = self._get("BASE_URL", None)

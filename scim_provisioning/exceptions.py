@@ -86,6 +86,21 @@ class Conflict(SCIMError):
     default_detail = "The request conflicts with the current state of the team."
 
 
+class LinkRefused(Uniqueness):
+    """409 ``uniqueness``: the address belongs to an existing account the team may not claim.
+
+    RFC 7644 §3.3: a create that "conflicts with existing resources" is a 409
+    ``uniqueness``. It carries what the refusal record needs; the view records
+    it once the create's transaction has rolled back.
+    """
+
+    def __init__(self, detail: str, *, team_id: Any, email: str, reason: str) -> None:
+        super().__init__(detail)
+        self.team_id = team_id
+        self.email = email
+        self.reason = reason
+
+
 class NotFound(SCIMError):
     status_code = 404
     default_detail = "Resource not found."

@@ -336,6 +336,41 @@ class SCIMGroupMembership(models.Model):
         return f"{self.user_id} in {self.group_id}"
 
 
+class SCIMLinkRefusalReason(models.TextChoices):
+    UNVERIFIED = "unverified", "its owner has not proven the address"
+    STAFF = "staff", "a staff account"
+
+
+class SCIMLinkRefusal(models.Model):
+    """An existing account the team's IdP asked to link and was refused (DESIGN promise 6).
+
+    Shown to the team's managers (team page, API) and the staff (admin SCIM
+    page) so that they can act: ask the person to verify their address, or
+    sign in and join the team. One row per team and address; a retry counts
+    an attempt. Removed when a later link succeeds. Never a secret: the
+    address is what the IdP sent, the reason a code.
+    """
+
+    team = models.ForeignKey(
+        TEAM_MODEL, on_delete=models.CASCADE, related_name="scim_link_refusals"
+    )
+    email = models.CharField(max_length=254)
+    reason = models.CharField(max_length=16, choices=SCIMLinkRefusalReason.choices)
+    created = models.DateTimeField(default=timezone.now)
+    last_attempt = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "SCIM refused link"
+        ordering = ["-last_attempt"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "email"], name="scim_link_refusal_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email}: {self.get_reason_display()}"
+
+
 class IdentityProvider(models.TextChoices):
     OKTA = "okta", "Okta"
     ENTRA = "entra", "Microsoft Entra ID"

@@ -8,6 +8,8 @@ verified domains unless a test sets them.
 from __future__ import annotations
 
 import pytest
+from allauth.account.models import EmailAddress
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
@@ -15,7 +17,7 @@ from django.utils import timezone
 
 from example_project.teams.models import Membership
 from scim_provisioning.adapters import DefaultAdapter
-from scim_provisioning.models import SCIMTeamConfig, SCIMToken, SCIMUser
+from scim_provisioning.models import SCIMLinkRefusal, SCIMTeamConfig, SCIMToken, SCIMUser
 from scim_provisioning.tokens import issue_token
 
 from .conftest import IdPClient, assert_scim_error, patch_op
@@ -287,3 +289,166 @@ def test_a_rename_inside_a_verified_domain_moves_the_login(team, idp):
 
     assert response.status_code == 200
     assert SCIMUser.objects.get(pk=ada["id"]).user.email == "ada.l@acme.example"
+
+
+# --- linking needs proof of the mailbox ----------------------------------------------
+
+
+@pytest.fixture
+def squatter():
+    """Reproduction 5: someone signed up as victim@acme.example without proving the mailbox."""
+    return UserFactory(email="victim@acme.example", password="attacker's password")
+
+
+def _untouched(account, team) -> None:
+    account.refresh_from_db()
+    assert account.email == "victim@acme.example"
+    assert account.check_password("attacker's password")
+    assert not Membership.objects.filter(team=team, user=account).exists()
+    assert not SCIMUser.objects.filter(user=account).exists()
+
+
+def test_an_unproven_account_is_not_linked(team, idp, squatter):
+    response = idp.post("/Users", _user("victim@acme.example"))
+
+    detail = assert_scim_error(response, 409, "uniqueness")["detail"]
+    assert "victim@acme.example" in detail and "verif" in detail
+    _untouched(squatter, team)
+    refusal = SCIMLinkRefusal.objects.get()
+    assert (refusal.team, refusal.email, refusal.reason) == (
+        team,
+        "victim@acme.example",
+        "unverified",
+    )
+
+
+def test_a_retried_refusal_is_one_row_counting_attempts(team, idp, squatter):
+    for _ in range(3):
+        assert idp.post("/Users", _user("victim@acme.example")).status_code == 409
+
+    assert SCIMLinkRefusal.objects.get().attempts == 3
+
+
+def test_a_staff_refusal_is_recorded_too(team, idp):
+    UserFactory(email="support@acme.example", is_staff=True)
+
+    idp.post("/Users", _user("support@acme.example"))
+
+    assert SCIMLinkRefusal.objects.get().reason == "staff"
+
+
+def test_an_account_without_a_usable_password_counts_as_proven(team, idp):
+    account = UserFactory(email="ada@acme.example", password=None)
+
+    response = idp.post("/Users", _user("ada@acme.example"))
+
+    assert response.status_code == 201, response.content
+    assert SCIMUser.objects.get().user == account
+    assert not SCIMLinkRefusal.objects.exists()
+
+
+def test_a_member_of_this_team_is_always_linked(team, idp, acme_owner):
+    _linked_owner(idp, team, acme_owner)
+
+    assert not SCIMLinkRefusal.objects.exists()
+
+
+def test_a_member_of_another_team_only_is_not_linked(team, idp, other_team, squatter):
+    MembershipFactory(team=other_team, user=squatter)
+
+    assert_scim_error(idp.post("/Users", _user("victim@acme.example")), 409, "uniqueness")
+    assert not Membership.objects.filter(team=team, user=squatter).exists()
+
+
+def test_an_allauth_verified_address_counts_as_proven(team, idp, squatter):
+    EmailAddress.objects.create(user=squatter, email="Victim@acme.example", verified=True)
+
+    response = idp.post("/Users", _user("victim@acme.example"))
+
+    assert response.status_code == 201, response.content
+    assert SCIMUser.objects.get().user == squatter
+
+
+def test_an_allauth_unverified_address_is_no_proof(team, idp, squatter):
+    EmailAddress.objects.create(user=squatter, email="victim@acme.example", verified=False)
+
+    assert_scim_error(idp.post("/Users", _user("victim@acme.example")), 409, "uniqueness")
+    _untouched(squatter, team)
+
+
+def test_a_verified_address_of_another_account_is_no_proof(team, idp, squatter):
+    EmailAddress.objects.create(user=UserFactory(), email="victim@acme.example", verified=True)
+
+    assert_scim_error(idp.post("/Users", _user("victim@acme.example")), 409, "uniqueness")
+
+
+def test_without_allauth_a_password_account_is_not_linked(team, idp, squatter, settings):
+    settings.INSTALLED_APPS = [
+        app for app in settings.INSTALLED_APPS if not app.startswith("allauth")
+    ]
+    assert not django_apps.is_installed("allauth.account")
+
+    assert_scim_error(idp.post("/Users", _user("victim@acme.example")), 409, "uniqueness")
+    _untouched(squatter, team)
+
+
+def test_without_allauth_an_account_without_password_is_linked(team, idp, settings):
+    settings.INSTALLED_APPS = [
+        app for app in settings.INSTALLED_APPS if not app.startswith("allauth")
+    ]
+    account = UserFactory(email="ada@acme.example", password=None)
+
+    assert idp.post("/Users", _user("ada@acme.example")).status_code == 201
+    assert SCIMUser.objects.get().user == account
+
+
+def test_a_host_that_verifies_every_address_says_so(team, idp, squatter, settings):
+    settings.SCIM_PROVISIONING_TRUST_HOST_EMAILS = True
+
+    assert idp.post("/Users", _user("victim@acme.example")).status_code == 201
+    assert SCIMUser.objects.get().user == squatter
+
+
+class ProofByProfileAdapter(DefaultAdapter):
+    """A host that records its own proof of the mailbox."""
+
+    def email_verified(self, user, email):
+        return user.first_name == "Proven"
+
+
+def test_the_adapter_decides_what_proves_the_mailbox(team, idp, squatter, settings):
+    settings.SCIM_PROVISIONING_ADAPTER = f"{__name__}.ProofByProfileAdapter"
+    assert idp.post("/Users", _user("victim@acme.example")).status_code == 409
+    squatter.first_name = "Proven"
+    squatter.save()
+
+    assert idp.post("/Users", _user("victim@acme.example")).status_code == 201
+    assert not SCIMLinkRefusal.objects.exists()  # the link went through: no longer refused
+
+
+def test_refused_links_are_shown_to_the_teams_managers(
+    team, idp, squatter, owner_client, other_team, other_idp
+):
+    idp.post("/Users", _user("victim@acme.example"))
+    other_squatter = UserFactory(email="x@globex.example", password="pw of globex's squatter")
+    other_idp.post("/Users", _user(other_squatter.email))
+
+    page = owner_client.get("/teams/acme/scim/").content.decode()
+    status = owner_client.get("/api/teams/acme/scim/").json()
+
+    assert "victim@acme.example" in page and "not proven the address" in page
+    assert "x@globex.example" not in page
+    assert [r["email"] for r in status["refused_links"]] == ["victim@acme.example"]
+    assert status["refused_links"][0]["reason"] == "unverified"
+    assert status["refused_links"][0]["attempts"] == 1
+
+
+def test_refused_links_are_shown_on_the_admin_scim_page(team, idp, squatter, superuser_client):
+    idp.post("/Users", _user("victim@acme.example"))
+
+    page = superuser_client.get(
+        reverse("admin:scim_provisioning_scimteamconfig_scim", args=[team.pk])
+    ).content.decode()
+
+    assert 'id="scim-refused-links"' in page
+    assert "victim@acme.example" in page

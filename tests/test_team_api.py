@@ -56,6 +56,7 @@ def test_owners_and_admins_see_the_status(team, role):
         "base_url": "http://testserver/scim/v2",
         "tokens": [],
         "recent_requests": [],
+        "refused_links": [],
     }
     assert "no-store" in response["Cache-Control"]
 

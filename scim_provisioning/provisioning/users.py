@@ -10,7 +10,11 @@ gains control over an account only with proof.
 - The login email changes only when this team alone manages the account and
   the new address is inside one of its verified domains; otherwise the SCIM
   record follows the IdP and the login stays.
-- Staff and superusers are never linked (the adapter's ``may_provision``).
+- An existing account is linked only when its owner proved the mailbox (the
+  adapter's ``email_verified``) or it already holds a membership of this
+  team; staff and superusers never (``may_provision``). A refusal is a 409
+  ``uniqueness`` that changes nothing and is recorded (SCIMLinkRefusal) for
+  the team's managers to see.
 - A team always keeps a manager: no request deactivates or removes the last
   active membership that can manage its SCIM (the adapter's
   ``is_last_manager``; a 409). A membership that existed before SCIM linked
@@ -29,12 +33,13 @@ from django.db.models.functions import Lower
 from .. import signals
 from ..adapters import get_adapter
 from ..emails import is_valid_email
-from ..exceptions import Conflict, InvalidValue, Uniqueness
-from ..models import SCIMTeamConfig, SCIMUser, SCIMUserValue
+from ..exceptions import Conflict, InvalidValue, LinkRefused, Uniqueness
+from ..models import SCIMLinkRefusalReason, SCIMTeamConfig, SCIMUser, SCIMUserValue
 from ..resources.documents import Document
 from ..resources.users import UserState, state_from_document
 from ..signals import SCIMEvent
 from .common import save_unique
+from .refusals import clear_refusals
 
 logger = logging.getLogger("scim_provisioning")
 
@@ -100,15 +105,32 @@ def _write(record: SCIMUser, state: UserState, manager_id: uuid.UUID | None) -> 
         record.active = state.active
 
 
-def _check_may_link(adapter: Any, config: SCIMTeamConfig, account: Any, email: str) -> None:
-    """Refuse to link the team's new record to an existing ``account`` it may not claim."""
+def _check_may_link(adapter: Any, config: SCIMTeamConfig, account: Any, email: str) -> bool:
+    """Refuse to link the team's new record to an existing ``account`` it may not claim.
+
+    Returns whether the account already holds a membership of the team.
+    """
     if team_users(config).filter(user=account).exists():
         raise Uniqueness(f"'{email}' is already provisioned in this team under another userName.")
     if not adapter.may_provision(config, account):
-        raise Uniqueness(
+        raise LinkRefused(
             f"'{email}' belongs to a staff account of this site, which an IdP cannot "
-            "provision. Unassign it in the IdP, or ask the site's support."
+            "provision. Unassign it in the IdP, or ask the site's support.",
+            team_id=config.team_id,
+            email=email,
+            reason=SCIMLinkRefusalReason.STAFF,
         )
+    member = adapter.has_membership(config, account)
+    if not member and not adapter.email_verified(account, email):
+        raise LinkRefused(
+            f"An account with '{email}' already exists on this site and its owner has not "
+            "verified that address, so this team's IdP cannot link to it. Ask the person "
+            "to verify the address on the site (or to join the team there), then retry.",
+            team_id=config.team_id,
+            email=email,
+            reason=SCIMLinkRefusalReason.UNVERIFIED,
+        )
+    return member
 
 
 def _keep_a_manager(adapter: Any, config: SCIMTeamConfig, account: Any) -> None:
@@ -144,10 +166,10 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
             if account is None:
                 raise
     if not record.created_account:
-        _check_may_link(adapter, config, account, state.email)
-        record.membership_existed = adapter.has_membership(config, account)
+        record.membership_existed = _check_may_link(adapter, config, account, state.email)
         if not record.active:
             _keep_a_manager(adapter, config, account)
+        clear_refusals(config.team_id, state.email)
     record.user = account
     save_unique(record, "This user already exists in this team.")
     record.write_values(replace=False)

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ..models import SCIMRequestLog, SCIMToken
+from ..models import SCIMLinkRefusal, SCIMRequestLog, SCIMToken
 from ..tokens import MAX_ROTATION_OVERLAP_HOURS
 
 
@@ -46,6 +46,17 @@ class RequestLogSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RefusedLinkSerializer(serializers.ModelSerializer):
+    """An existing account the team's IdP asked to link and was refused: address and why."""
+
+    reason_display = serializers.CharField(source="get_reason_display", read_only=True)
+
+    class Meta:
+        model = SCIMLinkRefusal
+        fields = ["email", "reason", "reason_display", "attempts", "created", "last_attempt"]
+        read_only_fields = fields
+
+
 class StatusSerializer(serializers.Serializer):
     """A :class:`~scim_provisioning.team_api.services.TeamSCIMStatus`."""
 
@@ -54,6 +65,7 @@ class StatusSerializer(serializers.Serializer):
     base_url = serializers.CharField()
     tokens = TokenSerializer(many=True)
     recent_requests = RequestLogSerializer(many=True)
+    refused_links = RefusedLinkSerializer(many=True)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)

@@ -17,7 +17,7 @@ from django.http import Http404
 
 from ..adapters import get_adapter
 from ..links import scim_base_url
-from ..models import SCIMRequestLog, SCIMToken
+from ..models import SCIMLinkRefusal, SCIMRequestLog, SCIMToken
 from ..teams import (
     DISABLED_MESSAGE,
     RECENT_REQUESTS,
@@ -52,6 +52,7 @@ class TeamSCIMStatus:
     base_url: str
     tokens: list[SCIMToken]
     recent_requests: list[SCIMRequestLog]
+    refused_links: list[SCIMLinkRefusal]
 
     @property
     def message(self) -> str | None:
@@ -78,7 +79,7 @@ def get_managed_team(user: Any, slug: str) -> Any:
 
 
 def get_status(team: Any, request: Any) -> TeamSCIMStatus:
-    """The base URL, all the team's tokens (newest first) and its latest requests."""
+    """The base URL, all the team's tokens (newest first), its latest requests and refused links."""
     tokens = list(
         SCIMToken.objects.filter(team=team).select_related("created_by").order_by("-created_at")
     )
@@ -88,6 +89,7 @@ def get_status(team: Any, request: Any) -> TeamSCIMStatus:
         base_url=scim_base_url(request),
         tokens=tokens,
         recent_requests=recent_requests(team),
+        refused_links=list(SCIMLinkRefusal.objects.filter(team=team)[:RECENT_REQUESTS]),
     )
 
 

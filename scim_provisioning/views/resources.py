@@ -15,8 +15,9 @@ from django.db import transaction
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..exceptions import NotFound
+from ..exceptions import LinkRefused, NotFound
 from ..listing import ListRequest, list_resources
+from ..provisioning.refusals import record_refusal
 from ..resource_types import RESOURCE_TYPES, ResourceType
 from .base import SCIMView
 
@@ -54,8 +55,13 @@ class ResourceListView(ResourceView):
         )
 
     def post(self, request: Request) -> Response:
-        with transaction.atomic():
-            record = self.resource_type.create(self.config, request.data)
+        try:
+            with transaction.atomic():
+                record = self.resource_type.create(self.config, request.data)
+        except LinkRefused as refused:
+            # The create rolled back; the refusal outlives it, for the team's managers.
+            record_refusal(refused)
+            raise
         location = f"{self.base_url}{self.resource_type.endpoint}/{record.id}"
         return self.render(record, status=201, Location=location)
 
