@@ -13,6 +13,8 @@ Permissions on that page (override the ``has_scim_*`` methods for per-team rules
 - switch SCIM on or off: staff with ``change_scimteamconfig`` (and ``add_scimteamconfig``
   for a team that has no configuration yet);
 - the latest SCIM requests: ``view_scimrequestlog``;
+- the team's email domains (add, check the DNS TXT record, remove, verify directly):
+  staff with ``change_scimteamconfig``;
 - the refused links (existing accounts the team's IdP could not claim): whoever sees the page.
 """
 
@@ -39,8 +41,10 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
+from . import domains
 from .conf import app_settings
 from .links import scim_base_url
 from .models import (
@@ -48,6 +52,7 @@ from .models import (
     SCIMLinkRefusal,
     SCIMRequestLog,
     SCIMTeamConfig,
+    SCIMTeamDomain,
     SCIMToken,
     SCIMUser,
 )
@@ -153,6 +158,12 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
             return self.has_add_permission(request) and self.has_change_permission(request)
         return self.has_change_permission(request, config)
 
+    def has_scim_domain_permission(
+        self, request: HttpRequest, team: Any, config: SCIMTeamConfig | None
+    ) -> bool:
+        """May add, check, remove the team's email domains, or mark one verified directly."""
+        return request.user.is_staff and self.has_change_permission(request, config)
+
     # --- the SCIM page ---------------------------------------------------
 
     def get_urls(self) -> list[URLPattern]:
@@ -193,6 +204,8 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
             return self._issue(request, team, config)
         if action == "rotate":
             return self._rotate(request, team, config)
+        if action in ("add_domain", "check_domain", "remove_domain", "verify_domain"):
+            return self._domain(request, team, config, action)
         if action == "revoke_all":
             return self._revoke(request, team, config, None)
         if action == "revoke":
@@ -247,6 +260,8 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
             "recent_requests": recent_requests(team) if can_see_requests else [],
             "requests_url": requests_url,
             "refused_links": SCIMLinkRefusal.objects.filter(team=team)[:RECENT_REQUESTS],
+            "domains": SCIMTeamDomain.objects.filter(team=team).select_related("verified_by"),
+            "can_manage_domains": self.has_scim_domain_permission(request, team, config),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.scim_page_template, context)
@@ -301,6 +316,47 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
             )
             return HttpResponseRedirect(request.path)
         return self._render(request, team, config, issued=issued)
+
+    def _domain(
+        self, request: HttpRequest, team: Any, config: SCIMTeamConfig | None, action: str
+    ) -> HttpResponse:
+        """Add, check (DNS TXT), remove, or verify directly one of the team's email domains."""
+        if not self.has_scim_domain_permission(request, team, config):
+            raise PermissionDenied
+        text = request.POST.get("domain", "")
+        if action == "add_domain":
+            try:
+                claim = domains.add_domain(team, text, created_by=request.user)
+            except domains.InvalidDomain as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            self._log(request, team, config, f"Added email domain {claim.domain}.")
+            self.message_user(request, f"Added {claim.domain}: publish its TXT record, then check.")
+            return HttpResponseRedirect(request.path)
+        if action == "remove_domain":
+            if domains.remove_domain(team, text):
+                self._log(request, team, config, f"Removed email domain {text}.")
+                self.message_user(request, f"Removed {text}.")
+            return HttpResponseRedirect(request.path)
+        try:
+            claim = SCIMTeamDomain.objects.get(team=team, domain=domains.clean_domain(text))
+        except (domains.InvalidDomain, SCIMTeamDomain.DoesNotExist):
+            return HttpResponseBadRequest("This team has not added that domain.")
+        if action == "verify_domain":
+            # Staff may vouch for a domain without DNS, as with verified_domains.
+            claim.verified_at, claim.verified_by = timezone.now(), request.user
+            claim.last_check_message = "Verified by the site's staff."
+            claim.save(update_fields=["verified_at", "verified_by", "last_check_message"])
+            self._log(request, team, config, f"Verified email domain {claim.domain} directly.")
+            self.message_user(request, f"{claim.domain} is verified.")
+            return HttpResponseRedirect(request.path)
+        check = domains.check_domain(claim, checked_by=request.user)
+        if check.verified:
+            self._log(request, team, config, f"Verified email domain {claim.domain} by DNS.")
+        self.message_user(
+            request, check.message, messages.SUCCESS if check.verified else messages.ERROR
+        )
+        return HttpResponseRedirect(request.path)
 
     def _revoke(
         self,

@@ -92,6 +92,11 @@ class AppSettings:
         return bool(self._get("TRUST_HOST_EMAILS", False))
 
     @property
+    def DOMAIN_CHECK_TIMEOUT(self) -> float:  # noqa: N802
+        """Seconds a DNS TXT lookup for domain verification may take in all."""
+        return float(self._get("DOMAIN_CHECK_TIMEOUT", 5.0))
+
+    @property
     def BASE_URL(self) -> str | None:  # noqa: N802
         """Absolute SCIM base URL (``https://site/scim/v2``); built from the request when unset."""
         value = self._get("BASE_URL", None)

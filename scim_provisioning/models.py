@@ -44,7 +44,8 @@ class SCIMTeamConfig(models.Model):
         default=list,
         blank=True,
         help_text=(
-            'Email domains this team\'s IdP may provision (e.g. ["acme.com"]). Empty: any domain.'
+            'Email domains this team\'s IdP may provision (e.g. ["acme.com"]), set by staff; '
+            "the team can also prove domains itself with a DNS TXT record. None at all: any domain."
         ),
     )
     rate_limit = models.PositiveIntegerField(
@@ -67,8 +68,16 @@ class SCIMTeamConfig(models.Model):
         return f"SCIM for {self.team} ({'enabled' if self.enabled else 'disabled'})"
 
     def domain_names(self) -> set[str]:
-        """The team's verified email domains, normalised (the staff-set list)."""
-        return {normalize_domain(d) for d in self.verified_domains or [] if d.strip()}
+        """The team's verified email domains, normalised: the staff-set list and the
+        domains the team proved with a DNS TXT record (:class:`SCIMTeamDomain`).
+
+        One query, for the proven ones.
+        """
+        staff_set = {normalize_domain(d) for d in self.verified_domains or [] if d.strip()}
+        proven = SCIMTeamDomain.objects.filter(
+            team_id=self.team_id, verified_at__isnull=False
+        ).values_list("domain", flat=True)
+        return staff_set | set(proven)
 
     def in_verified_domain(self, email: str) -> bool:
         """Whether ``email`` lies inside one of the verified domains (never, when none are set).
@@ -85,6 +94,59 @@ class SCIMTeamConfig(models.Model):
         if not domains:
             return True
         return email_domain(email) in domains
+
+
+class SCIMTeamDomain(models.Model):
+    """An email domain a team claims, verified by a DNS TXT record (self-serve).
+
+    The team's managers add a domain and get a TXT record to publish:
+    ``_scim-verification.<domain>`` with the value ``txt_value``, random per
+    team and domain. Checking it (:func:`scim_provisioning.domains.check_domain`)
+    records who verified it and when. Verified domains count as the staff-set
+    ``SCIMTeamConfig.verified_domains`` do.
+    """
+
+    team = models.ForeignKey(TEAM_MODEL, on_delete=models.CASCADE, related_name="scim_domains")
+    domain = models.CharField(max_length=253, help_text="Lower-case, without a trailing dot.")
+    txt_value = models.CharField(max_length=80, editable=False)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    last_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_check_message = models.CharField(max_length=300, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "SCIM team domain"
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "domain"], name="scim_team_domain_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain} ({'verified' if self.is_verified else 'not verified'})"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+    @property
+    def txt_name(self) -> str:
+        """Where the TXT record goes."""
+        return f"{TXT_RECORD_LABEL}.{self.domain}"
+
+
+#: The label under the domain that holds the verification TXT record.
+TXT_RECORD_LABEL = "_scim-verification"
 
 
 class SCIMTokenState(models.TextChoices):

@@ -39,7 +39,8 @@ BUDGETS = {
     "get": 2,  # the user (and the token's validity), its groups
     "list": 2,  # the page (with its total and the token's validity), the page's groups
     "filter": 2,  # the page (with its total and the token's validity), the page's groups
-    "create": 15,  # token, userName free?, account lookup, account insert, record insert,
+    "create": 16,  # token, verified domains, userName free?, account lookup, account insert,
+    #                record insert,
     #                values insert, membership update + insert, groups; 6 savepoint statements
     #                (the request's, the account insert's and the record insert's)
     "put": 10,  # token, locked user, record update, other memberships?, account update,

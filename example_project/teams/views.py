@@ -53,6 +53,28 @@ def team_scim(request, slug):
                 else:
                     messages.error(request, f"No unrevoked token has the prefix {prefix}.")
                 return redirect("teams:scim", slug=slug)
+            elif action == "add_domain":
+                try:
+                    claim = services.add_domain(team, request.user, request.POST.get("domain", ""))
+                except services.InvalidDomain as exc:
+                    error, status = str(exc), 400
+                else:
+                    messages.success(
+                        request,
+                        f"Publish the TXT record for {claim.domain} shown below, then check it.",
+                    )
+                    return redirect("teams:scim", slug=slug)
+            elif action == "check_domain":
+                check = services.check_domain(team, request.user, request.POST.get("domain", ""))
+                (messages.success if check.verified else messages.error)(request, check.message)
+                return redirect("teams:scim", slug=slug)
+            elif action == "remove_domain":
+                domain = request.POST.get("domain", "")
+                if services.remove_domain(team, domain):
+                    messages.success(request, f"{domain} removed.")
+                else:
+                    messages.error(request, f"This team has not added {domain}.")
+                return redirect("teams:scim", slug=slug)
             elif action == "revoke_all":
                 count = services.revoke_all(team)
                 messages.success(request, f"{count} token{'s' if count != 1 else ''} revoked.")

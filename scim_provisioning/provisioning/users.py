@@ -57,10 +57,11 @@ def _check_email(config: SCIMTeamConfig, email: str) -> None:
     if not is_valid_email(email):
         raise InvalidValue(f"'{email}' is not an email address.")
     if not config.allows_email(email):
-        domains = ", ".join(config.verified_domains)
+        domains = config.domain_names()
         raise InvalidValue(
-            f"'{email}' is outside this team's verified email domains ({domains}). "
-            "Ask the site's support to add the domain."
+            f"'{email}' is outside this team's verified email domains "
+            f"({', '.join(sorted(domains))}). Verify the domain on the team's SCIM page, "
+            "or ask the site's support to add it."
         )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ..models import SCIMLinkRefusal, SCIMRequestLog, SCIMToken
+from ..models import SCIMLinkRefusal, SCIMRequestLog, SCIMTeamDomain, SCIMToken
 from ..tokens import MAX_ROTATION_OVERLAP_HOURS
 
 
@@ -57,6 +57,38 @@ class RefusedLinkSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class DomainSerializer(serializers.ModelSerializer):
+    """A domain the team claims: the TXT record to publish and whether it is verified."""
+
+    verified = serializers.BooleanField(source="is_verified", read_only=True)
+    txt_name = serializers.CharField(read_only=True)
+    verified_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SCIMTeamDomain
+        fields = [
+            "domain",
+            "verified",
+            "txt_name",
+            "txt_value",
+            "verified_at",
+            "verified_by",
+            "last_checked_at",
+            "last_check_message",
+        ]
+        read_only_fields = fields
+
+    def get_verified_by(self, claim: SCIMTeamDomain) -> str | None:
+        user = claim.verified_by
+        return user.get_username() if user is not None else None
+
+
+class AddDomainSerializer(serializers.Serializer):
+    """``{"domain": "acme.com"}``."""
+
+    domain = serializers.CharField(max_length=253)
+
+
 class StatusSerializer(serializers.Serializer):
     """A :class:`~scim_provisioning.team_api.services.TeamSCIMStatus`."""
 
@@ -66,6 +98,7 @@ class StatusSerializer(serializers.Serializer):
     tokens = TokenSerializer(many=True)
     recent_requests = RequestLogSerializer(many=True)
     refused_links = RefusedLinkSerializer(many=True)
+    domains = DomainSerializer(many=True)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)

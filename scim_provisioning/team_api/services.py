@@ -15,9 +15,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from .. import domains
 from ..adapters import get_adapter
+from ..domains import DomainCheck, InvalidDomain
 from ..links import scim_base_url
-from ..models import SCIMLinkRefusal, SCIMRequestLog, SCIMToken
+from ..models import SCIMLinkRefusal, SCIMRequestLog, SCIMTeamDomain, SCIMToken
 from ..teams import (
     DISABLED_MESSAGE,
     RECENT_REQUESTS,
@@ -30,6 +32,11 @@ from ..tokens import IssuedToken, issue_token, revoke_tokens, rotate_token
 
 __all__ = [
     "DISABLED_MESSAGE",
+    "DomainCheck",
+    "InvalidDomain",
+    "add_domain",
+    "check_domain",
+    "remove_domain",
     "RECENT_REQUESTS",
     "SCIMNotEnabled",
     "TeamSCIMStatus",
@@ -53,6 +60,7 @@ class TeamSCIMStatus:
     tokens: list[SCIMToken]
     recent_requests: list[SCIMRequestLog]
     refused_links: list[SCIMLinkRefusal]
+    domains: list[SCIMTeamDomain]
 
     @property
     def message(self) -> str | None:
@@ -90,6 +98,7 @@ def get_status(team: Any, request: Any) -> TeamSCIMStatus:
         tokens=tokens,
         recent_requests=recent_requests(team),
         refused_links=list(SCIMLinkRefusal.objects.filter(team=team)[:RECENT_REQUESTS]),
+        domains=list(SCIMTeamDomain.objects.filter(team=team).select_related("verified_by")),
     )
 
 
@@ -121,3 +130,22 @@ def revoke(team: Any, prefix: str) -> int:
 def revoke_all(team: Any) -> int:
     """Revoke every unrevoked token of the team (SCIM on or off); how many."""
     return revoke_tokens(team)
+
+
+def add_domain(team: Any, user: Any, domain: str) -> SCIMTeamDomain:
+    """Claim ``domain`` for the team: the TXT record to publish (raises :class:`InvalidDomain`)."""
+    return domains.add_domain(team, domain, created_by=user)
+
+
+def check_domain(team: Any, user: Any, domain: str) -> DomainCheck:
+    """Check the team's claim on ``domain`` in the DNS now; 404 when the team has no such claim."""
+    try:
+        claim = SCIMTeamDomain.objects.get(team=team, domain=domains.clean_domain(domain))
+    except (InvalidDomain, SCIMTeamDomain.DoesNotExist) as exc:
+        raise Http404("This team has not added that domain.") from exc
+    return domains.check_domain(claim, checked_by=user)
+
+
+def remove_domain(team: Any, domain: str) -> int:
+    """Withdraw the team's claim on ``domain``; how many were removed (0 or 1)."""
+    return domains.remove_domain(team, domain)

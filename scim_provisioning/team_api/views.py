@@ -8,7 +8,7 @@ from django.middleware.csrf import get_token
 from django.utils.cache import add_never_cache_headers
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -19,7 +19,13 @@ from ..teams import SCIMNotEnabled
 from ..tokens import IssuedToken
 from . import services
 from .permissions import CanManageTeamSCIM
-from .serializers import IssuedTokenSerializer, RotateSerializer, StatusSerializer
+from .serializers import (
+    AddDomainSerializer,
+    DomainSerializer,
+    IssuedTokenSerializer,
+    RotateSerializer,
+    StatusSerializer,
+)
 
 
 class TeamSCIMView(APIView):
@@ -89,3 +95,40 @@ class RevokeAllTokensView(TeamSCIMView):
 
     def post(self, request: Request, team_slug: str) -> Response:
         return Response({"revoked": services.revoke_all(self.team)})
+
+
+class AddDomainView(TeamSCIMView):
+    """``POST {"domain": "acme.com"}``: claim a domain; the answer has the TXT record to publish."""
+
+    def post(self, request: Request, team_slug: str) -> Response:
+        options = AddDomainSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        try:
+            claim = services.add_domain(self.team, request.user, options.validated_data["domain"])
+        except services.InvalidDomain as exc:
+            raise ValidationError({"domain": [str(exc)]}) from exc
+        return Response(DomainSerializer(claim).data, status=status.HTTP_201_CREATED)
+
+
+class CheckDomainView(TeamSCIMView):
+    """``POST``: look for the domain's TXT record now; ``verified`` and a ``message`` say what."""
+
+    def post(self, request: Request, team_slug: str, domain: str) -> Response:
+        check = services.check_domain(self.team, request.user, domain)
+        return Response(
+            {
+                "verified": check.verified,
+                "message": check.message,
+                "domain": DomainSerializer(check.domain).data,
+            }
+        )
+
+
+class RemoveDomainView(TeamSCIMView):
+    """``POST``: withdraw the team's claim on the domain (404 when it has none)."""
+
+    def post(self, request: Request, team_slug: str, domain: str) -> Response:
+        removed = services.remove_domain(self.team, domain)
+        if not removed:
+            raise NotFound("This team has not added that domain.")
+        return Response({"removed": removed})
