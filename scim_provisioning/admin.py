@@ -46,6 +46,7 @@ from django.utils.html import format_html
 
 from . import domains
 from .conf import app_settings
+from .durations import describe, parse_lifetime
 from .links import scim_base_url
 from .models import (
     SCIMGroup,
@@ -59,6 +60,7 @@ from .models import (
 from .teams import RECENT_REQUESTS, SCIMNotEnabled, recent_requests, set_enabled
 from .tokens import (
     MAX_ROTATION_OVERLAP_HOURS,
+    SITE_DEFAULT,
     IssuedToken,
     issue_token,
     revoke_tokens,
@@ -66,7 +68,40 @@ from .tokens import (
 )
 
 
-class RotateForm(forms.Form):
+class LifetimeField(forms.CharField):
+    """A token lifetime: ``90d``, ``12h``, ``never``; empty means the site's default."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            required=False,
+            label="Expires after",
+            help_text="e.g. 90d, 12h or never; empty: the site's default.",
+            **kwargs,
+        )
+
+    def clean(self, value: Any) -> Any:
+        text = super().clean(value).strip()
+        if not text:
+            return SITE_DEFAULT
+        try:
+            return parse_lifetime(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class IssueForm(forms.Form):
+    """The new token's lifetime."""
+
+    expires_in = LifetimeField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["expires_in"].widget.attrs["placeholder"] = describe(
+            app_settings.TOKEN_DEFAULT_TTL
+        )
+
+
+class RotateForm(IssueForm):
     """How long the team's current tokens stay valid once the new one is issued."""
 
     overlap_hours = forms.FloatField(
@@ -223,6 +258,7 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
         *,
         issued: IssuedToken | None = None,
         rotate_form: RotateForm | None = None,
+        issue_form: IssueForm | None = None,
     ) -> TemplateResponse:
         tokens = SCIMToken.objects.filter(team=team).select_related("created_by")
         try:
@@ -252,6 +288,7 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
             "tokens": tokens,
             "new_token": issued,
             "rotate_form": rotate_form or RotateForm(),
+            "issue_form": issue_form or IssueForm(),
             "can_issue": self.has_scim_issue_permission(request, team),
             "can_rotate": self.has_scim_rotate_permission(request, team),
             "can_revoke": self.has_scim_revoke_permission(request, team),
@@ -275,7 +312,17 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         if not self.has_scim_issue_permission(request, team):
             raise PermissionDenied
-        return self._new_token(request, team, config, "Issued", issue_token)
+        form = IssueForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, team, config, issue_form=form)
+        return self._new_token(
+            request,
+            team,
+            config,
+            "Issued",
+            issue_token,
+            expires_in=form.cleaned_data["expires_in"],
+        )
 
     def _rotate(
         self, request: HttpRequest, team: Any, config: SCIMTeamConfig | None
@@ -293,6 +340,7 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
             f"Rotated (previous tokens end in {hours:g} h); issued",
             rotate_token,
             overlap=timedelta(hours=hours),
+            expires_in=form.cleaned_data["expires_in"],
         )
 
     def _new_token(

@@ -7,10 +7,13 @@ that defaults live in one place.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from .durations import parse_lifetime
 
 PREFIX = "SCIM_PROVISIONING_"
 
@@ -172,6 +175,14 @@ class AppSettings:
         ``rate_limit`` takes effect within this time.
         """
         return float(self._get("TOKEN_CACHE_SECONDS", 60))
+
+    @property
+    def TOKEN_DEFAULT_TTL(self) -> timedelta | None:  # noqa: N802
+        """Lifetime of a token issued without one: ``"90d"``, a timedelta, seconds, or ``None``.
+
+        ``None`` (the default): tokens do not expire unless their issuer says so.
+        """
+        return parse_lifetime(self._get("TOKEN_DEFAULT_TTL", None))
 
     @property
     def TOKEN_ROTATION_OVERLAP_HOURS(self) -> int:  # noqa: N802

@@ -53,14 +53,35 @@ def _live(team: Any) -> Any:
     )
 
 
+class _SiteDefault:
+    """The lifetime ``SCIM_PROVISIONING_TOKEN_DEFAULT_TTL`` gives."""
+
+    def __repr__(self) -> str:
+        return "SITE_DEFAULT"
+
+
+#: ``expires_in`` of a token issued without a lifetime of its own.
+SITE_DEFAULT: Any = _SiteDefault()
+
+
 def issue_token(
-    team: Any, *, created_by: Any | None = None, expires_at: datetime | None = None
+    team: Any,
+    *,
+    created_by: Any | None = None,
+    expires_at: datetime | None = None,
+    expires_in: timedelta | None = SITE_DEFAULT,
 ) -> IssuedToken:
     """Create a new token for ``team``.
 
     Raises :class:`~scim_provisioning.teams.SCIMNotEnabled` if the team's SCIM is off.
+    It expires at ``expires_at`` if given, else after ``expires_in``: by default the
+    site's ``TOKEN_DEFAULT_TTL``; ``None`` means never. An expired token is refused
+    like a revoked one (401).
     """
     require_enabled(team)
+    if expires_at is None:
+        lifetime = app_settings.TOKEN_DEFAULT_TTL if expires_in is SITE_DEFAULT else expires_in
+        expires_at = timezone.now() + lifetime if lifetime is not None else None
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = SCIMToken.objects.create(
         team=team,
@@ -74,19 +95,24 @@ def issue_token(
 
 @transaction.atomic
 def rotate_token(
-    team: Any, *, overlap: timedelta | None = None, created_by: Any | None = None
+    team: Any,
+    *,
+    overlap: timedelta | None = None,
+    created_by: Any | None = None,
+    expires_in: timedelta | None = SITE_DEFAULT,
 ) -> IssuedToken:
     """Issue a new token and let the team's other live tokens expire after ``overlap``.
 
     The overlap (default ``TOKEN_ROTATION_OVERLAP_HOURS``) gives the IdP admin
     time to paste the new token; a zero overlap ends the old ones at once.
+    The new token's lifetime is ``expires_in``, as for :func:`issue_token`.
     """
     if overlap is None:
         overlap = timedelta(hours=app_settings.TOKEN_ROTATION_OVERLAP_HOURS)
     require_enabled(team)
     ends = timezone.now() + overlap
     _live(team).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=ends)).update(expires_at=ends)
-    return issue_token(team, created_by=created_by)
+    return issue_token(team, created_by=created_by, expires_in=expires_in)
 
 
 def revoke_tokens(team: Any, *, prefix: str | None = None) -> int:

@@ -57,6 +57,7 @@ def test_owners_and_admins_see_the_status(team, role):
         "tokens": [],
         "recent_requests": [],
         "refused_links": [],
+        "domains": [],
     }
     assert "no-store" in response["Cache-Control"]
 

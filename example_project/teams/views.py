@@ -5,9 +5,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from scim_provisioning.conf import app_settings
+from scim_provisioning.durations import describe
 from scim_provisioning.links import scim_base_url as scim_base_url_for
 from scim_provisioning.team_api import services
-from scim_provisioning.team_api.serializers import RotateSerializer
+from scim_provisioning.team_api.serializers import IssueSerializer, RotateSerializer
 from scim_provisioning.tokens import MAX_ROTATION_OVERLAP_HOURS
 
 from .models import Team
@@ -35,14 +36,25 @@ def team_scim(request, slug):
         action = request.POST.get("action")
         try:
             if action == "issue":
-                issued = services.issue(team, request.user)
+                options = IssueSerializer(data={"expires_in": request.POST.get("expires_in", "")})
+                if options.is_valid():
+                    issued = services.issue(team, request.user, expires_in=options.lifetime())
+                else:
+                    error, status = " ".join(options.errors["expires_in"]), 400
             elif action == "rotate":
                 options = RotateSerializer(
-                    data={"overlap_hours": request.POST.get("overlap_hours") or None}
+                    data={
+                        "overlap_hours": request.POST.get("overlap_hours") or None,
+                        "expires_in": request.POST.get("expires_in", ""),
+                    }
                 )
                 if options.is_valid():
                     hours = options.validated_data.get("overlap_hours")
-                    issued = services.rotate(team, request.user, overlap_hours=hours)
+                    issued = services.rotate(
+                        team, request.user, overlap_hours=hours, expires_in=options.lifetime()
+                    )
+                elif "expires_in" in options.errors:
+                    error, status = " ".join(options.errors["expires_in"]), 400
                 else:
                     error = f"The overlap must be between 0 and {MAX_ROTATION_OVERLAP_HOURS} hours."
                     status = 400
@@ -89,6 +101,7 @@ def team_scim(request, slug):
         "issued": issued,
         "error": error,
         "default_overlap_hours": app_settings.TOKEN_ROTATION_OVERLAP_HOURS,
+        "default_lifetime": describe(app_settings.TOKEN_DEFAULT_TTL),
         "max_overlap_hours": MAX_ROTATION_OVERLAP_HOURS,
         "recent_limit": services.RECENT_REQUESTS,
     }

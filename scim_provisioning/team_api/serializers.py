@@ -6,8 +6,9 @@ from typing import Any
 
 from rest_framework import serializers
 
+from ..durations import parse_lifetime
 from ..models import SCIMLinkRefusal, SCIMRequestLog, SCIMTeamDomain, SCIMToken
-from ..tokens import MAX_ROTATION_OVERLAP_HOURS
+from ..tokens import MAX_ROTATION_OVERLAP_HOURS, SITE_DEFAULT
 
 
 class TokenSerializer(serializers.ModelSerializer):
@@ -107,7 +108,36 @@ class StatusSerializer(serializers.Serializer):
         return data
 
 
-class RotateSerializer(serializers.Serializer):
+class LifetimeField(serializers.CharField):
+    """A token lifetime as text (``90d``, ``12h``, ``never``); absent or empty: the site default."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, allow_blank=True, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        text = super().to_internal_value(data)
+        if not text.strip():
+            return None  # the site default (see IssueSerializer.lifetime)
+        try:
+            return parse_lifetime(text)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
+class IssueSerializer(serializers.Serializer):
+    """``expires_in``: the new token's lifetime (``90d``, ``never``; default: the site's)."""
+
+    expires_in = LifetimeField()
+
+    def lifetime(self) -> Any:
+        """The lifetime to pass as ``expires_in``: the site default when none was given."""
+        raw = (self.initial_data or {}).get("expires_in")
+        if raw is None or not str(raw).strip():
+            return SITE_DEFAULT
+        return self.validated_data.get("expires_in")
+
+
+class RotateSerializer(IssueSerializer):
     """``overlap_hours``: how long the previous tokens stay valid (default: the setting)."""
 
     overlap_hours = serializers.FloatField(

@@ -28,7 +28,7 @@ from ..teams import (
     is_enabled,
     recent_requests,
 )
-from ..tokens import IssuedToken, issue_token, revoke_tokens, rotate_token
+from ..tokens import SITE_DEFAULT, IssuedToken, issue_token, revoke_tokens, rotate_token
 
 __all__ = [
     "DISABLED_MESSAGE",
@@ -102,21 +102,29 @@ def get_status(team: Any, request: Any) -> TeamSCIMStatus:
     )
 
 
-def issue(team: Any, user: Any) -> IssuedToken:
+def issue(team: Any, user: Any, expires_in: timedelta | None = SITE_DEFAULT) -> IssuedToken:
     """A new token issued by ``user``; its plaintext exists only in the result.
 
-    Raises :class:`SCIMNotEnabled` while the team's SCIM is off (as every issue does).
+    It expires after ``expires_in`` (``None``: never; default: the site's
+    ``TOKEN_DEFAULT_TTL``). Raises :class:`SCIMNotEnabled` while the team's SCIM
+    is off (as every issue does).
     """
-    return issue_token(team, created_by=user)
+    return issue_token(team, created_by=user, expires_in=expires_in)
 
 
-def rotate(team: Any, user: Any, overlap_hours: float | None = None) -> IssuedToken:
+def rotate(
+    team: Any,
+    user: Any,
+    overlap_hours: float | None = None,
+    expires_in: timedelta | None = SITE_DEFAULT,
+) -> IssuedToken:
     """A new token; the team's other live tokens end after ``overlap_hours``.
 
     ``None`` means ``TOKEN_ROTATION_OVERLAP_HOURS``; ``0`` ends them at once.
+    The new token's lifetime is ``expires_in``, as for :func:`issue`.
     """
     overlap = None if overlap_hours is None else timedelta(hours=overlap_hours)
-    return rotate_token(team, overlap=overlap, created_by=user)
+    return rotate_token(team, overlap=overlap, created_by=user, expires_in=expires_in)
 
 
 def revoke(team: Any, prefix: str) -> int:

@@ -23,6 +23,7 @@ from .serializers import (
     AddDomainSerializer,
     DomainSerializer,
     IssuedTokenSerializer,
+    IssueSerializer,
     RotateSerializer,
     StatusSerializer,
 )
@@ -64,20 +65,30 @@ class StatusView(TeamSCIMView):
 
 
 class IssueTokenView(TeamSCIMView):
-    """``POST``: a new token; the response is the only time its plaintext appears."""
+    """``POST {"expires_in": "90d"}``: a new token; the only response with its plaintext.
+
+    ``expires_in``: ``90d``, ``12h``, ``never``; absent: the site's default lifetime.
+    """
 
     def post(self, request: Request, team_slug: str) -> Response:
-        return _issued(services.issue(self.team, request.user))
+        options = IssueSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        return _issued(services.issue(self.team, request.user, expires_in=options.lifetime()))
 
 
 class RotateTokenView(TeamSCIMView):
-    """``POST {"overlap_hours": 24}``: a new token; the others end after the overlap."""
+    """``POST {"overlap_hours": 24, "expires_in": "90d"}``: a new token; the others end
+    after the overlap."""
 
     def post(self, request: Request, team_slug: str) -> Response:
         options = RotateSerializer(data=request.data)
         options.is_valid(raise_exception=True)
         hours = options.validated_data.get("overlap_hours")
-        return _issued(services.rotate(self.team, request.user, overlap_hours=hours))
+        return _issued(
+            services.rotate(
+                self.team, request.user, overlap_hours=hours, expires_in=options.lifetime()
+            )
+        )
 
 
 class RevokeTokenView(TeamSCIMView):

@@ -1,4 +1,4 @@
-"""``manage.py scim_token issue|rotate|revoke|list --team SLUG``.
+"""``manage.py scim_token issue|rotate|revoke|list --team SLUG [--expires-in 90d]``.
 
 ``issue`` and ``rotate`` print the new token as the last line of stdout, the
 only time it is ever shown. ``list`` shows prefixes and states, never a token.
@@ -6,15 +6,23 @@ only time it is ever shown. ``list`` shows prefixes and states, never a token.
 
 from __future__ import annotations
 
+import argparse
 from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...conf import app_settings
+from ...durations import describe, parse_lifetime
 from ...models import SCIMToken
 from ...teams import SCIMNotEnabled, find_team
-from ...tokens import MAX_ROTATION_OVERLAP_HOURS, issue_token, revoke_tokens, rotate_token
+from ...tokens import (
+    MAX_ROTATION_OVERLAP_HOURS,
+    SITE_DEFAULT,
+    issue_token,
+    revoke_tokens,
+    rotate_token,
+)
 
 
 class Command(BaseCommand):
@@ -30,6 +38,15 @@ class Command(BaseCommand):
         ):
             sub = actions.add_parser(name, help=help_text)
             sub.add_argument("--team", required=True, help="The team's slug.")
+            if name in ("issue", "rotate"):
+                sub.add_argument(
+                    "--expires-in",
+                    type=_lifetime,
+                    default=SITE_DEFAULT,
+                    help="Lifetime of the new token: 90d, 12h, 2w or never (default: "
+                    "SCIM_PROVISIONING_TOKEN_DEFAULT_TTL, "
+                    f"now {describe(app_settings.TOKEN_DEFAULT_TTL)}).",
+                )
             if name == "rotate":
                 sub.add_argument(
                     "--overlap-hours",
@@ -49,7 +66,7 @@ class Command(BaseCommand):
         action = options["action"]
         try:
             if action == "issue":
-                self._print_new(issue_token(team).plaintext)
+                self._print_new(issue_token(team, expires_in=options["expires_in"]).plaintext)
             elif action == "rotate":
                 hours = options["overlap_hours"]
                 if hours is not None and hours < 0:
@@ -59,7 +76,8 @@ class Command(BaseCommand):
                         f"--overlap-hours is at most {MAX_ROTATION_OVERLAP_HOURS} (30 days)."
                     )
                 overlap = timedelta(hours=hours) if hours is not None else None
-                self._print_new(rotate_token(team, overlap=overlap).plaintext)
+                issued = rotate_token(team, overlap=overlap, expires_in=options["expires_in"])
+                self._print_new(issued.plaintext)
             elif action == "revoke":
                 count = revoke_tokens(team, prefix=None if options["all"] else options["prefix"])
                 if not count and not options["all"]:
@@ -91,6 +109,13 @@ class Command(BaseCommand):
                 f"{token.prefix:<14} {_when(token.created_at):<20} {_when(token.last_used_at):<20} "
                 f"{_when(token.expires_at):<20} {token.state.value}"
             )
+
+
+def _lifetime(text: str) -> Any:
+    try:
+        return parse_lifetime(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _when(value: Any) -> str:
