@@ -96,8 +96,19 @@ def test_logging_in_leads_back_to_the_page(team):
     assert client.get(PAGE).status_code == 200
 
 
-def test_home_links_to_the_team_page(team):
-    assert PAGE.encode() in Client().get("/").content
+def test_home_links_a_member_to_their_team_page_only(team, other_team):
+    page = logged_in(member_of(team)).get("/").content.decode()
+
+    assert PAGE in page
+    assert "globex" not in page.lower()
+
+
+def test_the_anonymous_home_page_lists_no_team(team, other_team):
+    """Listing every team would undercut the team page's 404-not-403 rule (issue 8)."""
+    page = Client().get("/").content.decode()
+
+    assert "acme" not in page.lower() and "globex" not in page.lower()
+    assert "/accounts/login/" in page
 
 
 # --- SCIM switched off ----------------------------------------------------------------

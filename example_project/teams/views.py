@@ -15,8 +15,16 @@ from .models import Team
 
 
 def home(request):
-    """Landing page: the teams of this site and where SCIM lives."""
-    teams = Team.objects.all()
+    """Landing page: where SCIM lives, and the signed-in person's own teams.
+
+    Never a list of every team: the team page answers 404, not 403, to
+    outsiders so as not to reveal a team, and a public list would undo that.
+    """
+    teams = Team.objects.none()
+    if request.user.is_authenticated:
+        teams = Team.objects.filter(
+            memberships__user=request.user, memberships__is_active=True
+        ).distinct()
     scim_base_url = scim_base_url_for(request)
     return render(request, "teams/home.html", {"teams": teams, "scim_base_url": scim_base_url})
 
