@@ -421,3 +421,21 @@ def test_four_idps_at_once_get_no_server_error(live_server, team):
         group = SCIMGroup.objects.get(team=team, display_name=f"idp{index}")
         assert group.memberships.count() == 5
     _wait_for_log(len(answered))
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_two_managers_removed_at_once_one_stays(live_server, token, api, team, method):
+    """Issue 8: each request sees "another manager remains"; the lock makes one wait and see."""
+    owners = []
+    for email in ("owner1@acme.com", "owner2@acme.com"):
+        account = get_user_model().objects.create_user(email=email)  # no usable password
+        Membership.objects.create(team=team, user=account, role="owner")
+        owners.append(create_user(api, email))
+    body = patch_op({"op": "replace", "path": "active", "value": False})
+    calls = [Call(method, f"/Users/{o['id']}", body if method == "PATCH" else None) for o in owners]
+
+    replies = race(live_server.url, token, calls)
+
+    assert_no_server_errors(replies)
+    assert statuses(replies) == sorted([200 if method == "PATCH" else 204, 409])
+    assert Membership.objects.filter(team=team, role="owner", is_active=True).count() == 1
