@@ -6,6 +6,17 @@ memberships. :class:`DefaultAdapter` fits the common shape, "a user model
 with an email, a team model, a membership model between them with an active
 flag", configured by the ``SCIM_PROVISIONING_MEMBERSHIP_*`` settings. Hosts
 of another shape subclass it and override what differs.
+
+The safety rules of DESIGN promise 6 ask the adapter, so a host can adapt
+them to its own shape (hooks about a team take its SCIMTeamConfig first):
+
+- ``email_verified(user, email)``: whether an existing account's owner proved
+  the mailbox, before SCIM links the account to a team;
+- ``may_provision(config, user)``: never staff or superusers, by default;
+- ``has_membership(config, user)``: the team's own people are always linked
+  and keep the role the team gave them;
+- ``is_last_manager(config, user)``: no SCIM request removes a team's last
+  member who can manage its SCIM.
 """
 
 from __future__ import annotations
