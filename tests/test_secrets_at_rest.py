@@ -17,6 +17,7 @@ from django.apps import apps
 from django.db import connection
 
 from scim_provisioning.models import SCIMRequestLog
+from scim_provisioning.request_log_writer import writer
 from scim_provisioning.tokens import issue_token
 
 from .conftest import IdPClient, patch_op
@@ -128,6 +129,7 @@ def test_no_password_or_token_reaches_the_database_or_the_logs(team, caplog, tmp
         401
     )
 
+    assert writer.flush()  # the request log is written off the request path
     stored = _database_bytes(tmp_path)
     logged = caplog.text
     assert SCIMRequestLog.objects.count() >= 15
