@@ -184,8 +184,10 @@ class DefaultAdapter:
         back to the default role of ``MEMBERSHIP_DEFAULTS``. Roles that no group
         grants (an owner, say) are never touched, nor are memberships that
         existed before SCIM linked the account (``SCIMUser.membership_existed``).
-        A fixed number of statements whatever the number of users: two reads,
-        one UPDATE per role.
+        Nor does a group change take the role from the team's last active SCIM
+        manager (a 409). A fixed number of statements whatever the number of
+        users: two reads (three, with the managers locked, when someone may be
+        demoted), one UPDATE per role.
         """
         role_field = app_settings.MEMBERSHIP_ROLE_FIELD
         group_roles = {name.lower(): role for name, role in (config.group_roles or {}).items()}
@@ -226,6 +228,7 @@ class DefaultAdapter:
             role = granted.get(account_id, default_role)
             if role:
                 by_role.setdefault(role, []).append(account_id)
+        self._keep_a_manager_through_roles(config, by_role, managed_roles)
         for role, account_ids in by_role.items():
             self._memberships().filter(
                 **{
@@ -234,6 +237,47 @@ class DefaultAdapter:
                     f"{role_field}__in": managed_roles,
                 }
             ).update(**{role_field: role})
+
+    def _keep_a_manager_through_roles(
+        self, config: Any, by_role: dict[str, list[Any]], managed_roles: set[str]
+    ) -> None:
+        """Refuse role changes that would demote the team's last active SCIM managers.
+
+        Locks the team's active manager memberships, as :meth:`is_last_manager` does.
+        """
+        role_field = app_settings.MEMBERSHIP_ROLE_FIELD
+        manager_roles = set(app_settings.MANAGER_ROLES)
+        demoting = {
+            account
+            for role, accounts in by_role.items()
+            if role not in manager_roles
+            for account in accounts
+        }
+        if not demoting or not manager_roles:
+            return
+        managers = list(
+            self._memberships()
+            .select_for_update()
+            .filter(
+                **{
+                    f"{self._team_field}_id": config.team_id,
+                    self._active_field: True,
+                    f"{role_field}__in": manager_roles,
+                }
+            )
+            .order_by("pk")
+            .values_list(f"{self._user_field}_id", role_field)
+        )
+        # Only a role the groups manage is ever changed (an owner's stays).
+        remaining = [a for a, role in managers if a not in demoting or role not in managed_roles]
+        if managers and not remaining:
+            from .exceptions import Conflict
+
+            raise Conflict(
+                "This change would take the manager role from the last active member who "
+                "can manage this team's SCIM (its tokens and settings). Give another member "
+                "that role on the site first."
+            )
 
     def has_membership(self, config: Any, user: User) -> bool:
         """Whether ``user`` holds a membership of the team of ``config``, active or not.

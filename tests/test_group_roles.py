@@ -17,6 +17,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def admin_group(team):
     SCIMTeamConfig.objects.filter(team=team).update(group_roles={"Acme Admins": "admin"})
+    # The team's owner, outside SCIM: groups may then take the admin role away
+    # (never from the team's last manager: tests/test_identity_safety.py).
+    MembershipFactory(team=team, role=Membership.Role.OWNER)
 
 
 def _role(team, resource):

@@ -452,3 +452,37 @@ def test_refused_links_are_shown_on_the_admin_scim_page(team, idp, squatter, sup
 
     assert 'id="scim-refused-links"' in page
     assert "victim@acme.example" in page
+
+
+def test_groups_cannot_demote_the_last_manager(team, idp):
+    """The only manager got the role from a group; leaving it would leave nobody to manage SCIM."""
+    SCIMTeamConfig.objects.filter(team=team).update(group_roles={"Acme Admins": "admin"})
+    ada = idp.post("/Users", _user("ada@acme.example")).json()
+    group = idp.post(
+        "/Groups", {"displayName": "Acme Admins", "members": [{"value": ada["id"]}]}
+    ).json()
+    account = SCIMUser.objects.get(pk=ada["id"]).user
+    assert Membership.objects.get(team=team, user=account).role == "admin"
+
+    response = idp.patch(
+        f"/Groups/{group['id']}",
+        patch_op({"op": "remove", "path": f'members[value eq "{ada["id"]}"]'}),
+    )
+
+    detail = assert_scim_error(response, 409)["detail"]
+    assert "last" in detail and "manage" in detail
+    assert Membership.objects.get(team=team, user=account).role == "admin"
+    assert idp.get(f"/Groups/{group['id']}").json()["members"][0]["value"] == ada["id"]
+
+
+def test_groups_may_demote_a_manager_while_another_remains(team, idp, acme_owner):
+    SCIMTeamConfig.objects.filter(team=team).update(group_roles={"Acme Admins": "admin"})
+    ada = idp.post("/Users", _user("ada@acme.example")).json()
+    group = idp.post(
+        "/Groups", {"displayName": "Acme Admins", "members": [{"value": ada["id"]}]}
+    ).json()
+
+    response = idp.delete(f"/Groups/{group['id']}")
+
+    assert response.status_code == 204
+    assert Membership.objects.get(team=team, user__email="ada@acme.example").role == "member"
