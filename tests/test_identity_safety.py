@@ -486,3 +486,14 @@ def test_groups_may_demote_a_manager_while_another_remains(team, idp, acme_owner
 
     assert response.status_code == 204
     assert Membership.objects.get(team=team, user__email="ada@acme.example").role == "member"
+
+
+def test_a_superuser_who_is_a_team_member_is_still_not_provisioned(team, idp, superuser_client):
+    admin = User.objects.get(email="admin@example.com")
+    MembershipFactory(team=team, user=admin, role=Membership.Role.OWNER)
+
+    response = idp.post("/Users", _user("admin@example.com"))
+
+    assert_scim_error(response, 409, "uniqueness")
+    assert not SCIMUser.objects.exists()
+    assert Membership.objects.get(team=team, user=admin).is_active
