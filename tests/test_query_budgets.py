@@ -40,8 +40,8 @@ BUDGETS = {
     "list": 2,  # the page (with its total and the token's validity), the page's groups
     "filter": 2,  # the page (with its total and the token's validity), the page's groups
     "create": 16,  # token, verified domains, userName free?, account lookup, account insert,
-    #                record insert,
-    #                values insert, membership update + insert, groups; 6 savepoint statements
+    #                record insert, values insert, membership update + insert, groups;
+    #                6 savepoint statements
     #                (the request's, the account insert's and the record insert's)
     "put": 10,  # token, locked user, record update, other memberships?, account update,
     #             groups; 4 savepoint statements
