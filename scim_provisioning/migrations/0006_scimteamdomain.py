@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scim_provisioning', '0004_scimlinkrefusal'),
+        ('scim_provisioning', '0005_scimlinkrefusal'),
         migrations.swappable_dependency(settings.SCIM_PROVISIONING_TEAM_MODEL),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scim_provisioning', '0003_scimuser_membership_existed'),
+        ('scim_provisioning', '0004_scimuser_membership_existed'),
         migrations.swappable_dependency(settings.SCIM_PROVISIONING_TEAM_MODEL),
     ]
 
