@@ -203,8 +203,10 @@ def test_an_unauthenticated_request_is_recorded_without_query_or_body(db):
     assert entry.path == "/scim/v2/Users"
 
 
-def test_unauthenticated_requests_are_recorded_a_bounded_number_of_times(db, settings):
+def test_unauthenticated_requests_are_recorded_a_bounded_number_of_times(db, settings, monkeypatch):
     settings.SCIM_PROVISIONING_UNAUTHENTICATED_LOG_LIMIT = 3
+    now = [1_800_000_000.0]  # within one minute, whenever the test runs
+    monkeypatch.setattr("scim_provisioning.request_log.clock", lambda: now[0])
     stranger = IdPClient("scim_" + "A" * 43, REMOTE_ADDR="203.0.113.9")
     other = IdPClient("scim_" + "A" * 43, REMOTE_ADDR="203.0.113.10")
 
@@ -214,6 +216,9 @@ def test_unauthenticated_requests_are_recorded_a_bounded_number_of_times(db, set
     assert statuses == [401] * 6
     assert SCIMRequestLog.objects.filter(client_ip="203.0.113.9").count() == 3
     assert SCIMRequestLog.objects.filter(client_ip="203.0.113.10").count() == 1
+    now[0] += 60  # the next minute has a budget of its own
+    stranger.get("/Users")
+    assert SCIMRequestLog.objects.filter(client_ip="203.0.113.9").count() == 4
 
 
 def test_unauthenticated_requests_are_recorded_when_the_cache_fails(db, settings, monkeypatch):
