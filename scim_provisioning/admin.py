@@ -46,6 +46,8 @@ from django.utils.html import format_html
 
 from . import domains
 from .conf import app_settings
+from .doctor import DoctorReport
+from .doctor import diagnose as run_doctor
 from .durations import describe, parse_lifetime
 from .links import scim_base_url
 from .models import (
@@ -243,6 +245,8 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
             return self._domain(request, team, config, action)
         if action == "revoke_all":
             return self._revoke(request, team, config, None)
+        if action == "check_connection":
+            return self._check_connection(request, team, config)
         if action == "revoke":
             prefix = request.POST.get("prefix", "").strip()
             if not prefix:
@@ -259,6 +263,7 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
         issued: IssuedToken | None = None,
         rotate_form: RotateForm | None = None,
         issue_form: IssueForm | None = None,
+        doctor_report: DoctorReport | None = None,
     ) -> TemplateResponse:
         tokens = SCIMToken.objects.filter(team=team).select_related("created_by")
         try:
@@ -299,9 +304,29 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
             "refused_links": SCIMLinkRefusal.objects.filter(team=team)[:RECENT_REQUESTS],
             "domains": SCIMTeamDomain.objects.filter(team=team).select_related("verified_by"),
             "can_manage_domains": self.has_scim_domain_permission(request, team, config),
+            "doctor_report": doctor_report,
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.scim_page_template, context)
+
+    def _check_connection(
+        self, request: HttpRequest, team: Any, config: SCIMTeamConfig | None
+    ) -> HttpResponse:
+        """Run the connection doctor against the base URL and show its results.
+
+        The round trip uses a throwaway token, so it runs only for those who may
+        issue one, and only while SCIM is on; the other checks run for anyone
+        who sees the page.
+        """
+        with_token = bool(config and config.enabled) and self.has_scim_issue_permission(
+            request, team
+        )
+        report = run_doctor(
+            scim_base_url(request),
+            team=team if with_token else None,
+            created_by=request.user,
+        )
+        return self._render(request, team, config, doctor_report=report)
 
     def _log(self, request: HttpRequest, team: Any, config: Any, message: str) -> None:
         # Revoking stays possible after a configuration was deleted: log it on the team then.

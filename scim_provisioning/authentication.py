@@ -29,6 +29,10 @@ DISABLED = (
     "SCIM provisioning is not enabled for this team. Contact the site's support to enable it."
 )
 
+#: The 401 detail when a request carries no ``Authorization`` header. The connection
+#: doctor (:mod:`.doctor`) reads it to tell "a proxy dropped the header" from "a bad token".
+MISSING_CREDENTIALS = "A bearer token is required."
+
 
 class SCIMClient:
     """``request.user`` of a SCIM request: the identity provider acting for one team.
@@ -155,7 +159,7 @@ class SCIMTokenAuthentication(BaseAuthentication):
     def authenticate(self, request: Any) -> tuple[SCIMClient, SCIMToken]:
         header = get_authorization_header(request).split()
         if not header:
-            raise exceptions.AuthenticationFailed("A bearer token is required.")
+            raise exceptions.AuthenticationFailed(MISSING_CREDENTIALS)
         if len(header) == 3 and header[1].lower() == self.keyword.encode():
             # "Bearer Bearer <token>": an admin pasted "Bearer <token>" into an
             # IdP field that adds "Bearer " itself.

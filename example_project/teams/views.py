@@ -5,6 +5,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from scim_provisioning.conf import app_settings
+from scim_provisioning.doctor import diagnose
 from scim_provisioning.durations import describe
 from scim_provisioning.links import scim_base_url as scim_base_url_for
 from scim_provisioning.team_api import services
@@ -39,7 +40,7 @@ def team_scim(request, slug):
     in the POST's response only; revocations redirect back here.
     """
     team = services.get_managed_team(request.user, slug)
-    issued, error, status = None, None, 200
+    issued, error, status, doctor_report = None, None, 200, None
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -95,6 +96,13 @@ def team_scim(request, slug):
                 else:
                     messages.error(request, f"This team has not added {domain}.")
                 return redirect("teams:scim", slug=slug)
+            elif action == "check_connection":
+                # Only the configured base URL is ever checked: never a URL from the form.
+                doctor_report = diagnose(
+                    scim_base_url_for(request),
+                    team=team if services.is_enabled(team) else None,
+                    created_by=request.user,
+                )
             elif action == "revoke_all":
                 count = services.revoke_all(team)
                 messages.success(request, f"{count} token{'s' if count != 1 else ''} revoked.")
@@ -112,5 +120,6 @@ def team_scim(request, slug):
         "default_lifetime": describe(app_settings.TOKEN_DEFAULT_TTL),
         "max_overlap_hours": MAX_ROTATION_OVERLAP_HOURS,
         "recent_limit": services.RECENT_REQUESTS,
+        "doctor_report": doctor_report,
     }
     return render(request, "teams/team_scim.html", context, status=status)

@@ -1,0 +1,64 @@
+"""``manage.py scim_doctor --url https://site.example/scim/v2 [--team SLUG | --token T]``.
+
+Prints one line per check of :func:`scim_provisioning.doctor.diagnose` and exits
+with status 1 when any check fails (warnings and skipped checks do not fail).
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ...doctor import diagnose
+from ...teams import SCIMNotEnabled, find_team
+
+
+class Command(BaseCommand):
+    help = "Check a SCIM base URL the way an IdP meets it, and say how to fix what fails."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--url", required=True, help="The SCIM base URL the IdP uses.")
+        which = parser.add_mutually_exclusive_group()
+        which.add_argument(
+            "--team",
+            help="Issue a throwaway token for this team (slug) for the round trip; "
+            "it is revoked at the end.",
+        )
+        which.add_argument(
+            "--token",
+            default=os.environ.get("SCIM_DOCTOR_TOKEN"),
+            help="A team's token for the round trip (or SCIM_DOCTOR_TOKEN; "
+            "keeps it out of the shell history).",
+        )
+        parser.add_argument(
+            "--ca-file", help="Trust this CA bundle (PEM) instead of the system's, for https."
+        )
+        parser.add_argument("--timeout", type=float, default=10.0, help="Seconds per request.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        team = None
+        if options["team"]:
+            team = find_team(options["team"])
+            if team is None:
+                raise CommandError(f"No team with slug {options['team']!r}.")
+        context = None
+        if options["ca_file"]:
+            context = ssl.create_default_context(cafile=options["ca_file"])
+        try:
+            report = diagnose(
+                options["url"],
+                token=options["token"],
+                team=team,
+                ssl_context=context,
+                timeout=options["timeout"],
+            )
+        except SCIMNotEnabled as exc:
+            raise CommandError(f"SCIM is not enabled for team {options['team']!r}.") from exc
+        for result in report.results:
+            self.stdout.write(result.line)
+        if not report.ok:
+            raise CommandError(f"{len(report.failures)} check(s) failed.", returncode=1)
+        self.stdout.write("All checks passed.")
