@@ -49,6 +49,7 @@ from .conf import app_settings
 from .doctor import DoctorReport
 from .doctor import diagnose as run_doctor
 from .durations import describe, parse_lifetime
+from .health import team_health
 from .links import scim_base_url
 from .models import (
     SCIMGroup,
@@ -305,6 +306,7 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
             "domains": SCIMTeamDomain.objects.filter(team=team).select_related("verified_by"),
             "can_manage_domains": self.has_scim_domain_permission(request, team, config),
             "doctor_report": doctor_report,
+            "health": team_health(team),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.scim_page_template, context)

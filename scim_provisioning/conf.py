@@ -248,5 +248,19 @@ class AppSettings:
         """Days ``manage.py scim_prune_request_log`` keeps."""
         return int(self._get("REQUEST_LOG_RETENTION_DAYS", 90))
 
+    @property
+    def HEALTH_STALE_AFTER_HOURS(self) -> float:  # noqa: N802
+        """Hours without a request from a connected team's IdP before it is unhealthy.
+
+        IdPs sync at least daily; two days of silence usually means a revoked token,
+        a disabled app or a broken proxy.
+        """
+        return float(self._get("HEALTH_STALE_AFTER_HOURS", 48))
+
+    @property
+    def HEALTH_MAX_ERROR_RATE(self) -> float:  # noqa: N802
+        """Share of the last day's requests (0-1) that may fail before a team is unhealthy."""
+        return float(self._get("HEALTH_MAX_ERROR_RATE", 0.25))
+
 
 app_settings = AppSettings()

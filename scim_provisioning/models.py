@@ -479,3 +479,33 @@ class SCIMRequestLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} → {self.status}"
+
+
+class HealthState(models.TextChoices):
+    """A team's sync health (see :mod:`scim_provisioning.health`)."""
+
+    NOT_CONNECTED = "not-connected", "not connected yet"
+    HEALTHY = "healthy", "healthy"
+    UNHEALTHY = "unhealthy", "unhealthy"
+
+
+class SCIMTeamHealth(models.Model):
+    """The sync health last recorded for a team, so that a change of state can be told.
+
+    Written by :func:`scim_provisioning.health.record_health` (``manage.py
+    scim_health``); the pages compute health live and never read this.
+    """
+
+    team = models.OneToOneField(
+        TEAM_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="scim_health"
+    )
+    state = models.CharField(max_length=16, choices=HealthState.choices)
+    problems = models.JSONField(default=list, blank=True)
+    checked_at = models.DateTimeField()
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "SCIM team health"
+
+    def __str__(self) -> str:
+        return f"{self.team}: {self.state}"

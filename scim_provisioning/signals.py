@@ -21,6 +21,17 @@ and a failing receiver cannot undo the IdP's request.
     Members were added to or removed from a group (``event.added``,
     ``event.removed``: SCIM user ids).
 
+``team_health_changed``
+    Not a SCIM change: sent by :func:`scim_provisioning.health.record_health`
+    (``manage.py scim_health``) when a team's sync health differs from what the
+    previous run recorded, with ``sender`` :class:`~scim_provisioning.models.SCIMTeamHealth`,
+    ``health`` (a :class:`~scim_provisioning.health.TeamHealth`) and ``previous``
+    (the :class:`~scim_provisioning.models.HealthState` recorded before, ``None``
+    the first time; a team seen for the first time is signalled only when
+    unhealthy). A team *turned unhealthy* when ``health.state`` is
+    ``HealthState.UNHEALTHY``. The command is what notices, so the signal comes as
+    often as cron runs it.
+
 Example::
 
     from django.dispatch import receiver
@@ -53,6 +64,7 @@ group_created = Signal()
 group_updated = Signal()
 group_deleted = Signal()
 group_members_changed = Signal()
+team_health_changed = Signal()
 
 
 class EventType(str, Enum):

@@ -58,6 +58,17 @@ def test_owners_and_admins_see_the_status(team, role):
         "recent_requests": [],
         "refused_links": [],
         "domains": [],
+        "health": {
+            "state": "not-connected",
+            "summary": "No request from an identity provider yet.",
+            "problems": [],
+            "last_request": None,
+            "last_write": None,
+            "requests_last_day": 0,
+            "failed_last_day": 0,
+            "error_rate": None,
+            "silent_days": None,
+        },
     }
     assert "no-store" in response["Cache-Control"]
 

@@ -90,6 +90,23 @@ class AddDomainSerializer(serializers.Serializer):
     domain = serializers.CharField(max_length=253)
 
 
+class HealthSerializer(serializers.Serializer):
+    """A :class:`~scim_provisioning.health.TeamHealth`: is the team's IdP still syncing?"""
+
+    state = serializers.CharField()
+    summary = serializers.CharField()
+    problems = serializers.SerializerMethodField()
+    last_request = serializers.DateTimeField(allow_null=True)
+    last_write = serializers.DateTimeField(allow_null=True)
+    requests_last_day = serializers.IntegerField()
+    failed_last_day = serializers.IntegerField()
+    error_rate = serializers.FloatField(allow_null=True)
+    silent_days = serializers.IntegerField(allow_null=True)
+
+    def get_problems(self, health: Any) -> list[dict[str, str]]:
+        return [{"code": p.code.value, "message": p.message} for p in health.problems]
+
+
 class StatusSerializer(serializers.Serializer):
     """A :class:`~scim_provisioning.team_api.services.TeamSCIMStatus`."""
 
@@ -100,6 +117,7 @@ class StatusSerializer(serializers.Serializer):
     recent_requests = RequestLogSerializer(many=True)
     refused_links = RefusedLinkSerializer(many=True)
     domains = DomainSerializer(many=True)
+    health = HealthSerializer()
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)

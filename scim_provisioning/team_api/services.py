@@ -18,6 +18,7 @@ from django.http import Http404
 from .. import domains
 from ..adapters import get_adapter
 from ..domains import DomainCheck, InvalidDomain
+from ..health import TeamHealth, team_health
 from ..links import scim_base_url
 from ..models import SCIMLinkRefusal, SCIMRequestLog, SCIMTeamDomain, SCIMToken
 from ..teams import (
@@ -61,6 +62,7 @@ class TeamSCIMStatus:
     recent_requests: list[SCIMRequestLog]
     refused_links: list[SCIMLinkRefusal]
     domains: list[SCIMTeamDomain]
+    health: TeamHealth | None = None
 
     @property
     def message(self) -> str | None:
@@ -99,6 +101,7 @@ def get_status(team: Any, request: Any) -> TeamSCIMStatus:
         recent_requests=recent_requests(team),
         refused_links=list(SCIMLinkRefusal.objects.filter(team=team)[:RECENT_REQUESTS]),
         domains=list(SCIMTeamDomain.objects.filter(team=team).select_related("verified_by")),
+        health=team_health(team),
     )
 
 

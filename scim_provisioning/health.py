@@ -1,0 +1,252 @@
+"""Sync health per team, from the request log: is the team's IdP still provisioning?
+
+IdPs sync at least daily (Entra every 40 minutes, Okta and OneLogin on every
+change plus imports), so a team whose IdP has gone quiet for days usually has a
+revoked token, a disabled app or a broken proxy, and nobody notices until a
+leaver keeps their seat. Health is computed from :class:`SCIMRequestLog` with
+four indexed queries per team (the log's ``(team, -created)`` index and the
+token's team key):
+
+- the last request and the last successful write (POST, PUT, PATCH or DELETE
+  answered 2xx; searches are reads);
+- the requests of the last 24 hours and how many failed;
+- how many live tokens the team holds.
+
+A team is **unhealthy** when it has been connected (any request on record) and:
+no request for ``HEALTH_STALE_AFTER_HOURS``; or no live token; or at least
+:data:`MIN_REQUESTS_FOR_ERROR_RATE` requests in the last day of which more than
+``HEALTH_MAX_ERROR_RATE`` failed. A *failed* request is one answered 400 or above,
+except 404: IdPs look up records that are gone as part of their reconciliation.
+A 401 with a revoked token names no team, so revocation shows as silence and as
+"no live token", not as errors. The connection doctor's own requests
+(``User-Agent: scim-doctor/…``) are not the IdP's and are left out.
+
+:func:`team_health` computes; :func:`record_health` (``manage.py scim_health``)
+also stores each team's state in :class:`SCIMTeamHealth` and sends
+:data:`~scim_provisioning.signals.team_health_changed` when it changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from .conf import app_settings
+from .doctor import USER_AGENT as DOCTOR_USER_AGENT
+from .models import HealthState, SCIMRequestLog, SCIMTeamConfig, SCIMTeamHealth, SCIMToken
+from .signals import team_health_changed
+
+#: Fewer requests than this in a day say nothing about an error rate.
+MIN_REQUESTS_FOR_ERROR_RATE = 10
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+__all__ = [
+    "MIN_REQUESTS_FOR_ERROR_RATE",
+    "HealthProblem",
+    "HealthState",
+    "Problem",
+    "TeamHealth",
+    "record_health",
+    "team_health",
+]
+
+
+class HealthProblem(str, Enum):
+    """Why a team is unhealthy; the values are stable names for scripts."""
+
+    SILENT = "silent"
+    NO_LIVE_TOKEN = "no-live-token"
+    ERRORS = "errors"
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: HealthProblem
+    message: str
+
+
+@dataclass(frozen=True)
+class TeamHealth:
+    """One team's sync health at ``checked_at``."""
+
+    team: Any
+    state: HealthState
+    problems: tuple[Problem, ...]
+    last_request: datetime | None
+    last_write: datetime | None
+    requests_last_day: int
+    failed_last_day: int
+    live_tokens: int
+    checked_at: datetime
+
+    @property
+    def healthy(self) -> bool:
+        return self.state != HealthState.UNHEALTHY
+
+    @property
+    def error_rate(self) -> float | None:
+        """Failed share of the last day's requests (``None`` without requests)."""
+        if not self.requests_last_day:
+            return None
+        return self.failed_last_day / self.requests_last_day
+
+    @property
+    def silent_days(self) -> int | None:
+        """Whole days since the last request (``None`` when there was none)."""
+        if self.last_request is None:
+            return None
+        return (self.checked_at - self.last_request).days
+
+    @property
+    def summary(self) -> str:
+        """One sentence for a page or a terminal."""
+        if self.state == HealthState.NOT_CONNECTED:
+            return "No request from an identity provider yet."
+        if self.problems:
+            return " ".join(problem.message for problem in self.problems)
+        return "Healthy: the identity provider is syncing."
+
+
+def _idp_requests(team: Any) -> QuerySet[SCIMRequestLog]:
+    return SCIMRequestLog.objects.filter(team=team).exclude(
+        user_agent__startswith=DOCTOR_USER_AGENT.split("/")[0] + "/"
+    )
+
+
+def _failed() -> Q:
+    return Q(status__gte=400) & ~Q(status=404)
+
+
+def _days(delta: timedelta) -> str:
+    days = delta.days
+    if days >= 1:
+        return f"{days} day{'s' if days != 1 else ''}"
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
+def team_health(
+    team: Any, *, now: datetime | None = None, stale_after: timedelta | None = None
+) -> TeamHealth:
+    """``team``'s sync health now (or at ``now``); ``stale_after`` overrides the setting."""
+    now = now or timezone.now()
+    stale_after = stale_after or timedelta(hours=app_settings.HEALTH_STALE_AFTER_HOURS)
+    requests = _idp_requests(team)
+    last_request = requests.order_by("-created").values_list("created", flat=True).first()
+    last_write = (
+        requests.filter(method__in=WRITE_METHODS, status__gte=200, status__lt=300)
+        .exclude(Q(path__endswith=".search") | Q(path__endswith=".search/"))
+        .order_by("-created")
+        .values_list("created", flat=True)
+        .first()
+    )
+    day = requests.filter(created__gt=now - timedelta(days=1)).aggregate(
+        total=Count("pk"), failed=Count("pk", filter=_failed())
+    )
+    live_tokens = (
+        SCIMToken.objects.filter(team=team, revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .count()
+    )
+    problems: list[Problem] = []
+    if last_request is not None:
+        if now - last_request >= stale_after:
+            problems.append(
+                Problem(
+                    HealthProblem.SILENT,
+                    f"No request from your identity provider for {_days(now - last_request)}: "
+                    "check that its token is live, its app is enabled and provisioning is on.",
+                )
+            )
+        if not live_tokens:
+            problems.append(
+                Problem(
+                    HealthProblem.NO_LIVE_TOKEN,
+                    "The team has no live token (all revoked or expired): issue one and "
+                    "paste it into the identity provider.",
+                )
+            )
+        total, failed = day["total"], day["failed"]
+        if total >= MIN_REQUESTS_FOR_ERROR_RATE and failed / total > (
+            app_settings.HEALTH_MAX_ERROR_RATE
+        ):
+            problems.append(
+                Problem(
+                    HealthProblem.ERRORS,
+                    f"{failed} of the last day's {total} requests failed: the request log "
+                    "shows which and why.",
+                )
+            )
+    if last_request is None:
+        state = HealthState.NOT_CONNECTED
+    else:
+        state = HealthState.UNHEALTHY if problems else HealthState.HEALTHY
+    return TeamHealth(
+        team=team,
+        state=state,
+        problems=tuple(problems),
+        last_request=last_request,
+        last_write=last_write,
+        requests_last_day=day["total"],
+        failed_last_day=day["failed"],
+        live_tokens=live_tokens,
+        checked_at=now,
+    )
+
+
+def record_health(
+    *, now: datetime | None = None, stale_after: timedelta | None = None
+) -> list[TeamHealth]:
+    """The health of every team with SCIM enabled, stored; signals the teams that changed.
+
+    "Changed" compares with the state this function stored last time. A team seen
+    for the first time counts as changed only when it is unhealthy, so that a
+    first run signals the teams in trouble and not every healthy one. The signal
+    is sent after the transaction that stored the new state commits, so that two
+    concurrent runs (the row is locked) cannot both report the same change.
+    """
+    now = now or timezone.now()
+    results = []
+    configs = SCIMTeamConfig.objects.filter(enabled=True).select_related("team")
+    for config in configs.order_by("pk"):
+        health = team_health(config.team, now=now, stale_after=stale_after)
+        _store(health)
+        results.append(health)
+    return results
+
+
+@transaction.atomic
+def _store(health: TeamHealth) -> None:
+    problems = [problem.code.value for problem in health.problems]
+    row, created = SCIMTeamHealth.objects.get_or_create(
+        team=health.team,
+        defaults={
+            "state": health.state,
+            "problems": problems,
+            "checked_at": health.checked_at,
+            "changed_at": health.checked_at,
+        },
+    )
+    previous: HealthState | None = None
+    if not created:
+        row = SCIMTeamHealth.objects.select_for_update().get(pk=row.pk)
+        previous = HealthState(row.state)
+        row.checked_at = health.checked_at
+        row.problems = problems
+        if previous != health.state:
+            row.state = health.state
+            row.changed_at = health.checked_at
+        row.save()
+    changed = previous != health.state if previous is not None else not health.healthy
+    if changed:
+        transaction.on_commit(
+            lambda: team_health_changed.send(
+                sender=SCIMTeamHealth, health=health, previous=previous
+            )
+        )
