@@ -10,6 +10,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="home"), name="logout"),
     path("teams/", include("example_project.teams.urls")),
+    # Guided IdP setup next to the team's SCIM page (who may: the adapter's can_manage_scim).
+    path("teams/<slug:team_slug>/scim/setup/", include("scim_provisioning.setup.urls")),
     # The team SCIM API for a front end of the site's own (same permissions as the page).
     path("api/teams/<slug:team_slug>/scim/", include("scim_provisioning.team_api.urls")),
     path("scim/v2/", include("scim_provisioning.urls")),

@@ -52,6 +52,8 @@ __all__ = [
     "HealthState",
     "Problem",
     "TeamHealth",
+    "failed_requests",
+    "idp_requests",
     "record_health",
     "team_health",
 ]
@@ -113,13 +115,15 @@ class TeamHealth:
         return "Healthy: the identity provider is syncing."
 
 
-def _idp_requests(team: Any) -> QuerySet[SCIMRequestLog]:
+def idp_requests(team: Any) -> QuerySet[SCIMRequestLog]:
+    """The team's logged requests, without the connection doctor's."""
     return SCIMRequestLog.objects.filter(team=team).exclude(
         user_agent__startswith=DOCTOR_USER_AGENT.split("/")[0] + "/"
     )
 
 
-def _failed() -> Q:
+def failed_requests() -> Q:
+    """Requests that failed: 400 and above, except 404 (IdPs look up what is gone)."""
     return Q(status__gte=400) & ~Q(status=404)
 
 
@@ -137,7 +141,7 @@ def team_health(
     """``team``'s sync health now (or at ``now``); ``stale_after`` overrides the setting."""
     now = now or timezone.now()
     stale_after = stale_after or timedelta(hours=app_settings.HEALTH_STALE_AFTER_HOURS)
-    requests = _idp_requests(team)
+    requests = idp_requests(team)
     last_request = requests.order_by("-created").values_list("created", flat=True).first()
     last_write = (
         requests.filter(method__in=WRITE_METHODS, status__gte=200, status__lt=300)
@@ -147,7 +151,7 @@ def team_health(
         .first()
     )
     day = requests.filter(created__gt=now - timedelta(days=1)).aggregate(
-        total=Count("pk"), failed=Count("pk", filter=_failed())
+        total=Count("pk"), failed=Count("pk", filter=failed_requests())
     )
     live_tokens = (
         SCIMToken.objects.filter(team=team, revoked_at__isnull=True)
