@@ -16,8 +16,9 @@ from typing import Any
 
 from django.template import Context
 from django.template.loader import get_template
+from django.utils.safestring import SafeString, mark_safe
 
-from .markdown import LinkRewriter, to_html
+from .markdown import LinkRewriter, inline, to_html
 
 GUIDES_TEMPLATE_DIR = "scim_provisioning/setup/guides"
 DOCS_BASE_URL = "https://<your-site>/scim/v2"
@@ -88,6 +89,14 @@ class Failure:
     status: str
     meaning: str
     fix: str
+
+    @property
+    def meaning_html(self) -> SafeString:
+        return mark_safe(inline(self.meaning))  # inline() escapes every character of text
+
+    @property
+    def fix_html(self) -> SafeString:
+        return mark_safe(inline(self.fix))
 
     @property
     def code(self) -> int | None:
@@ -178,8 +187,14 @@ def render_markdown(name: str, context: dict[str, Any]) -> str:
 
 
 def render_html(name: str, context: dict[str, Any], links: LinkRewriter | None = None) -> str:
-    """Guide ``name`` as safe HTML for a page (headings start at ``<h3>``)."""
-    return to_html(render_markdown(name, context), links, heading_offset=1)
+    """Guide ``name`` as safe HTML for a page, without its title (the page has its own).
+
+    Headings start at ``<h3>``.
+    """
+    text = render_markdown(name, context)
+    if text.startswith("# "):
+        text = text.partition("\n")[2]
+    return to_html(text, links, heading_offset=1)
 
 
 def render_section_html(
