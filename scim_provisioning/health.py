@@ -7,18 +7,20 @@ leaver keeps their seat. Health is computed from :class:`SCIMRequestLog` with
 four indexed queries per team (the log's ``(team, -created)`` index and the
 token's team key):
 
-- the last request and the last successful write (POST, PUT, PATCH or DELETE
-  answered 2xx; searches are reads);
+- the last request, the last successful one and the last successful write
+  (POST, PUT, PATCH or DELETE answered 2xx; searches are reads);
 - the requests of the last 24 hours and how many failed;
 - how many live tokens the team holds.
 
 A team is **unhealthy** when it has been connected (any request on record) and:
-no request for ``HEALTH_STALE_AFTER_HOURS``; or no live token; or at least
+no successful request for ``HEALTH_STALE_AFTER_HOURS`` (an IdP retrying with a
+revoked token is not syncing); or no live token; or at least
 :data:`MIN_REQUESTS_FOR_ERROR_RATE` requests in the last day of which more than
 ``HEALTH_MAX_ERROR_RATE`` failed. A *failed* request is one answered 400 or above,
 except 404: IdPs look up records that are gone as part of their reconciliation.
-A 401 with a revoked token names no team, so revocation shows as silence and as
-"no live token", not as errors. The connection doctor's own requests
+A 401 with a revoked token may or may not name the team (only a process that
+remembers the token knows whose it was), so revocation is told by the silence
+of successful requests and by "no live token", not by errors. The connection doctor's own requests
 (``User-Agent: scim-doctor/…``) are not the IdP's and are left out.
 
 :func:`team_health` computes; :func:`record_health` (``manage.py scim_health``)
@@ -81,6 +83,7 @@ class TeamHealth:
     state: HealthState
     problems: tuple[Problem, ...]
     last_request: datetime | None
+    last_success: datetime | None
     last_write: datetime | None
     requests_last_day: int
     failed_last_day: int
@@ -100,10 +103,10 @@ class TeamHealth:
 
     @property
     def silent_days(self) -> int | None:
-        """Whole days since the last request (``None`` when there was none)."""
-        if self.last_request is None:
+        """Whole days since the last successful request (``None`` when there was none)."""
+        if self.last_success is None:
             return None
-        return (self.checked_at - self.last_request).days
+        return (self.checked_at - self.last_success).days
 
     @property
     def summary(self) -> str:
@@ -143,6 +146,8 @@ def team_health(
     stale_after = stale_after or timedelta(hours=app_settings.HEALTH_STALE_AFTER_HOURS)
     requests = idp_requests(team)
     last_request = requests.order_by("-created").values_list("created", flat=True).first()
+    succeeded = requests.exclude(failed_requests())
+    last_success = succeeded.order_by("-created").values_list("created", flat=True).first()
     last_write = (
         requests.filter(method__in=WRITE_METHODS, status__gte=200, status__lt=300)
         .exclude(Q(path__endswith=".search") | Q(path__endswith=".search/"))
@@ -160,12 +165,20 @@ def team_health(
     )
     problems: list[Problem] = []
     if last_request is not None:
-        if now - last_request >= stale_after:
+        check = "check that its token is live, its app is enabled and provisioning is on."
+        if last_success is None:
             problems.append(
                 Problem(
                     HealthProblem.SILENT,
-                    f"No request from your identity provider for {_days(now - last_request)}: "
-                    "check that its token is live, its app is enabled and provisioning is on.",
+                    f"No successful request from your identity provider yet: {check}",
+                )
+            )
+        elif now - last_success >= stale_after:
+            problems.append(
+                Problem(
+                    HealthProblem.SILENT,
+                    "No successful request from your identity provider for "
+                    f"{_days(now - last_success)}: {check}",
                 )
             )
         if not live_tokens:
@@ -196,6 +209,7 @@ def team_health(
         state=state,
         problems=tuple(problems),
         last_request=last_request,
+        last_success=last_success,
         last_write=last_write,
         requests_last_day=day["total"],
         failed_last_day=day["failed"],

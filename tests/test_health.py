@@ -59,7 +59,7 @@ def test_a_team_whose_token_was_revoked_three_days_ago_is_flagged(team, idp, pro
     assert idp.get("/Users").status_code == 200
     logged(days_ago=3)
     SCIMToken.objects.filter(team=team).update(revoked_at=timezone.now() - timedelta(days=3))
-    # The IdP keeps trying with the revoked token: refused, and attributed to no team.
+    # The IdP keeps trying with the revoked token: refused (a request, but no success).
     assert idp.get("/Users").status_code == 401
     logged()
 
@@ -67,7 +67,7 @@ def test_a_team_whose_token_was_revoked_three_days_ago_is_flagged(team, idp, pro
 
     assert status == 1
     assert out.startswith("Acme [silent,no-live-token] last request ")
-    assert "No request from your identity provider for 3 days" in out
+    assert "No successful request from your identity provider for 3 days" in out
     assert "has no live token" in out
     assert SCIMTeamHealth.objects.get(team=team).state == HealthState.UNHEALTHY
 
@@ -182,7 +182,7 @@ def test_the_admin_page_shows_the_health(team, idp):
 
     html = response.content.decode()
     assert 'class="scim-health scim-health-unhealthy"' in html
-    assert "No request from your identity provider for 3 days" in html
+    assert "No successful request from your identity provider for 3 days" in html
 
 
 def test_the_team_api_reports_the_health(team, idp, owner_client):
@@ -197,3 +197,15 @@ def test_the_team_api_reports_the_health(team, idp, owner_client):
     assert (health["requests_last_day"], health["failed_last_day"]) == (2, 0)
     assert health["error_rate"] == 0.0 and health["silent_days"] == 0
     assert health["last_write"] is None and health["last_request"] is not None
+
+
+def test_a_team_whose_requests_all_failed_is_unhealthy(team, idp):
+    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "jdoe"}
+    assert idp.post("/Users", body).status_code == 400
+    logged()
+
+    health = team_health(team)
+
+    assert health.state == HealthState.UNHEALTHY
+    assert health.last_success is None and health.silent_days is None
+    assert health.summary.startswith("No successful request from your identity provider yet")

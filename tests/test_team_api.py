@@ -63,6 +63,7 @@ def test_owners_and_admins_see_the_status(team, role):
             "summary": "No request from an identity provider yet.",
             "problems": [],
             "last_request": None,
+            "last_success": None,
             "last_write": None,
             "requests_last_day": 0,
             "failed_last_day": 0,

@@ -97,6 +97,7 @@ class HealthSerializer(serializers.Serializer):
     summary = serializers.CharField()
     problems = serializers.SerializerMethodField()
     last_request = serializers.DateTimeField(allow_null=True)
+    last_success = serializers.DateTimeField(allow_null=True)
     last_write = serializers.DateTimeField(allow_null=True)
     requests_last_day = serializers.IntegerField()
     failed_last_day = serializers.IntegerField()
