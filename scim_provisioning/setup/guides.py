@@ -130,9 +130,30 @@ FAILURES: tuple[Failure, ...] = (
         "up and match by themselves; check the matching attribute if it keeps failing.",
     ),
     Failure(
+        '409 `uniqueness` "An account with … already exists on this site and its owner has not '
+        'verified that address"',
+        "The person signed up on the site before, without proving the address; the site will "
+        "not hand their account to the IdP",
+        "Ask the person to verify their address on the site, or to join the team there; the "
+        "next attempt links. The team's SCIM page lists these under *Refused links*.",
+    ),
+    Failure(
+        '409 `uniqueness` "… belongs to a staff account of this site"',
+        "Staff accounts are never provisioned by a team",
+        "Unassign the person in the IdP, or ask the site's support.",
+    ),
+    Failure(
+        '409 "… the last active member who can manage this team\'s SCIM …"',
+        "Deactivating, deleting or demoting this person would leave the team without an owner "
+        "or admin",
+        "Give another member that role on the site first.",
+    ),
+    Failure(
         '400 `invalidValue` "… is outside this team\'s verified email domains …"',
         "The email is not in a domain the team may use",
-        "Ask the site's support to add the domain, or fix the person's email.",
+        "Verify the domain on the team's SCIM page ([domain verification]"
+        "(../domain-verification.md)), ask the site's support to add it, or fix the person's "
+        "email.",
     ),
     Failure(
         '400 `invalidValue` "An email address is required …" / "… is not an email address"',

@@ -4,7 +4,7 @@ The guides are the package's own text, written for both GitHub (``docs/idp/``)
 and the guided-setup page, so only what they use is supported: ``#``/``##``/``###``
 headings (with GitHub's anchors), paragraphs, pipe tables, ``-`` and ``1.`` lists
 (continuation lines indented; one nested ``-`` level), fenced code blocks,
-``>`` quotes, and inline ``code``, ``**bold**`` and ``[links](url)``. Every
+``>`` quotes, and inline ``code``, ``**bold**``, ``*emphasis*`` and ``[links](url)``. Every
 character of text is escaped and raw HTML is never passed through, so values
 filled into a guide (a base URL, a token) cannot inject markup. A library
 would bring a dependency and raw-HTML pass-through for a page that needs neither.
@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from django.utils.html import escape
 
-_INLINE = re.compile(r"`([^`]+)`|\*\*(.+?)\*\*|\[([^\]]+)\]\(([^)\s]+)\)")
+_INLINE = re.compile(r"`([^`]+)`|\*\*(.+?)\*\*|\*([^*\s][^*]*)\*|\[([^\]]+)\]\(([^)\s]+)\)")
 _LIST_ITEM = re.compile(r"^(\d+\.|-)\s+(.*)$")
 _SAFE_LINK = re.compile(r"^(https?://|#|[A-Za-z0-9._-]+(\.md)?(#[A-Za-z0-9_-]*)?$|\?)")
 
@@ -36,11 +36,13 @@ def inline(text: str, links: LinkRewriter | None = None) -> str:
     out, pos = [], 0
     for match in _INLINE.finditer(text):
         out.append(escape(text[pos : match.start()]))
-        code, bold, label, target = match.groups()
+        code, bold, emphasis, label, target = match.groups()
         if code is not None:
             out.append(f"<code>{escape(code)}</code>")
         elif bold is not None:
             out.append(f"<strong>{inline(bold, links)}</strong>")
+        elif emphasis is not None:
+            out.append(f"<em>{inline(emphasis, links)}</em>")
         else:
             href = links(target) if links else target
             if _SAFE_LINK.match(href):

@@ -78,7 +78,8 @@ class ConnectionStatus:
 
 def plain(markdown: str) -> str:
     """A guide's inline Markdown as plain text (code spans and bold unmarked)."""
-    return re.sub(r"\*\*(.+?)\*\*", r"\1", markdown).replace("`", "")
+    text = re.sub(r"\[([^\]]+)\]\([^)\s]+\)", r"\1", markdown)
+    return text.replace("**", "").replace("*", "").replace("`", "")
 
 
 def _clock(when: datetime) -> str:

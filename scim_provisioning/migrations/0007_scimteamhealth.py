@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scim_provisioning', '0003_external_id_indexes_in_list_order'),
+        ('scim_provisioning', '0006_scimteamdomain'),
         migrations.swappable_dependency(settings.SCIM_PROVISIONING_TEAM_MODEL),
     ]
 
