@@ -35,8 +35,9 @@ class BulkView(SCIMView):
         return read_bulk_request(self.request.data, max_operations=limit)
 
     def throttle_cost(self) -> int:
-        """One request of the rate limit per operation."""
-        return len(self.bulk_request.operations)
+        """One request of the rate limit per operation (the throttle runs before the method
+        is checked: any other method is one request, answered 405)."""
+        return len(self.bulk_request.operations) if self.request.method == "POST" else 1
 
     def post(self, request: Request) -> Response:
         return Response(run_bulk(self.bulk_request, self.config, self.base_url))
