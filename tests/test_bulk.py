@@ -19,6 +19,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from example_project.teams.models import Membership
 from scim_provisioning import signals, writes
@@ -28,6 +29,7 @@ from scim_provisioning.tokens import issue_token
 
 from .conftest import ERROR_SCHEMA, PAYLOADS, SCIM_JSON, IdPClient, assert_scim_error, patch_op
 from .test_concurrency import Call, assert_no_server_errors, race
+from .test_query_budgets import BUDGETS
 from .test_throttling import clock, limits  # noqa: F401 - fixtures: a frozen clock, 3 per 1 s
 
 pytestmark = pytest.mark.django_db
@@ -504,6 +506,25 @@ def test_a_department_of_200_people_and_5_groups_in_one_request(
     assert sorted(str(e.resource_id) for e in received) == sorted(
         str(pk) for pk in SCIMUser.objects.filter(team=team).values_list("pk", flat=True)
     )
+
+
+def test_each_operation_runs_the_statements_of_its_single_request_and_no_more(
+    idp, team, monkeypatch
+):
+    """A create's budget (tests/test_query_budgets.py), less the token lookup (once per
+    bulk request) and the groups of the representation (a BulkResponse carries none)."""
+    per_create = BUDGETS["create"] - 2
+    request = bulk_request(*(post_user(f"u{i}", f"u{i}@acme.com") for i in range(20)))
+    idp.get("/ServiceProviderConfig")  # records the token's last use: not this request's cost
+    handed: list[SCIMRequestLog] = []
+    monkeypatch.setattr(writer, "submit", handed.append)  # as in a server: after the response
+
+    with CaptureQueriesContext(connection) as queries:
+        results = send(idp, request)
+
+    assert {r["status"] for r in results} == {"201"}
+    assert len(queries) <= 1 + 20 * per_create, len(queries)
+    assert len(handed) == 1
 
 
 # --- team scope ---------------------------------------------------------------------------
