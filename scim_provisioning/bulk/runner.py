@@ -37,7 +37,8 @@ def run_bulk(request: BulkRequest, config: SCIMTeamConfig, base_url: str) -> dic
     operations after that many failures do not run and are not listed.
     """
     steps = plan(request.operations)
-    run = _BulkRun(config, base_url, declared={o.declares for o in request.operations})
+    declared = {o.declares for o in request.operations if o.declares is not None}
+    run = _BulkRun(config, base_url, declared=declared)
     circular_ids = sorted(o.declares for o in steps.circular if o.declares is not None)
     circular = partial(_circular, circular_ids=circular_ids)
     outcomes: Iterable[tuple[Operation, Callable[[Operation], dict[str, Any]]]] = chain(
@@ -70,7 +71,7 @@ class _BulkRun:
 
     config: SCIMTeamConfig
     base_url: str
-    declared: set[str | None]
+    declared: set[str]
     created: dict[str, str] = field(default_factory=dict)
 
     def operation(self, operation: Operation) -> dict[str, Any]:
@@ -102,12 +103,13 @@ class _BulkRun:
             return _result(operation, 201, location=location, version=record.etag)
         assert pk is not None
         version = _version(operation.version)
-        location = kind.location(self.base_url, pk)
         if method == "DELETE":
             writes.delete(kind, config, pk, if_match=version)
-            return _result(operation, 204, location=location)
+            return _result(operation, 204, location=kind.location(self.base_url, pk))
         write = writes.replace if method == "PUT" else writes.patch
         record = write(kind, config, pk, data, if_match=version)
+        # The record's own id: the path may have named it by a legacy id.
+        location = kind.location(self.base_url, record.id)
         return _result(operation, 200, location=location, version=record.etag)
 
     def _target(self, path: Any, method: str) -> _Target:
