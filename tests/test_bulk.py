@@ -28,6 +28,7 @@ from scim_provisioning.request_log_writer import writer
 from scim_provisioning.tokens import issue_token
 
 from .conftest import ERROR_SCHEMA, PAYLOADS, SCIM_JSON, IdPClient, assert_scim_error, patch_op
+from .factories import SCIMUserFactory
 from .test_concurrency import Call, assert_no_server_errors, race
 from .test_query_budgets import BUDGETS
 from .test_throttling import clock, limits  # noqa: F401 - fixtures: a frozen clock, 3 per 1 s
@@ -567,6 +568,32 @@ def test_another_teams_id_is_a_404_for_that_operation_only(idp, other_idp, team,
     assert list(SCIMGroupMembership.objects.filter(group=group).values_list("user", flat=True)) == [
         user_named(team, "ada@acme.com").pk
     ]
+
+
+def test_an_id_another_scim_server_gave_works_in_an_operation_as_in_a_request(idp, team):
+    """A site moved from django-scim2 keeps its IdP's ids (``legacy_id``), in bulk too."""
+    record = SCIMUserFactory(team=team, legacy_id="42", user_name="jane@acme.com")
+
+    results = send(
+        idp,
+        bulk_request(
+            {
+                "method": "PATCH",
+                "path": "/Users/42",
+                "data": patch_op({"op": "replace", "path": "title", "value": "Lead"}),
+            }
+        ),
+    )
+
+    assert results == [
+        {
+            "method": "PATCH",
+            "location": f"{BASE}/Users/{record.pk}",
+            "version": SCIMUser.objects.get(pk=record.pk).etag,
+            "status": "200",
+        }
+    ]
+    assert SCIMUser.objects.get(pk=record.pk).attributes["title"] == "Lead"
 
 
 def test_another_teams_user_name_is_free_in_this_team(idp, other_idp, team):
