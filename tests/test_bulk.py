@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
@@ -423,6 +423,47 @@ def test_a_failed_operation_changes_nothing_and_undoes_none_of_the_others(idp, t
     assert record.attributes["title"] == "Engineer"
     assert record.etag == ada["meta"]["version"]
     assert SCIMUser.objects.filter(team=team).count() == 3
+
+
+def test_a_database_outage_stops_the_request_after_the_operation_it_failed(idp, team, monkeypatch):
+    real_create = writes.create
+    calls = []
+
+    def create(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("database is locked")
+        return real_create(*args, **kwargs)
+
+    monkeypatch.setattr(writes, "create", create)
+
+    results = send(idp, bulk_request(*(post_user(f"u{i}", f"u{i}@acme.com") for i in range(4))))
+
+    assert [r["status"] for r in results] == ["201", "503"]
+    assert_operation_error(results[1], 503)
+    assert len(calls) == 2
+    assert list(SCIMUser.objects.filter(team=team).values_list("user_name", flat=True)) == [
+        "u0@acme.com"
+    ]
+
+
+@override_settings(SCIM_PROVISIONING_MAX_PATCH_OPERATIONS=2)
+def test_the_bounds_of_a_single_request_bound_each_operation(idp, team):
+    ada = provisioned(idp, "ada@acme.com")
+    three = [{"op": "replace", "path": "title", "value": f"T{i}"} for i in range(3)]
+
+    results = send(
+        idp,
+        bulk_request(
+            {"method": "PATCH", "path": f"/Users/{ada['id']}", "data": patch_op(*three)},
+            {"method": "PATCH", "path": f"/Users/{ada['id']}", "data": patch_op(*three[:2])},
+        ),
+    )
+
+    error = assert_operation_error(results[0], 400, "invalidValue")
+    assert "at most 2" in error["detail"]
+    assert results[1]["status"] == "200"
+    assert SCIMUser.objects.get(pk=ada["id"]).attributes["title"] == "T1"
 
 
 def test_version_is_if_match(idp, team):

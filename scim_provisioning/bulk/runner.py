@@ -20,7 +20,13 @@ from itertools import chain
 from typing import Any
 
 from .. import writes
-from ..exceptions import InvalidValue, NotFound, SCIMError, scim_exception_handler
+from ..exceptions import (
+    InvalidValue,
+    NotFound,
+    SCIMError,
+    ServiceUnavailable,
+    scim_exception_handler,
+)
 from ..models import SCIMTeamConfig
 from ..resource_types import RESOURCE_TYPES, ResourceType
 from .plan import plan
@@ -34,7 +40,9 @@ def run_bulk(request: BulkRequest, config: SCIMTeamConfig, base_url: str) -> dic
     """Run ``request``'s operations for ``config``'s team; the BulkResponse body.
 
     Results are listed in the order of the request. With ``failOnErrors``, the
-    operations after that many failures do not run and are not listed.
+    operations after that many failures do not run and are not listed; nor do
+    those after a 503 (the database is down or busy past its timeout: the next
+    operations would only wait as long to fail, so the client retries them).
     """
     steps = plan(request.operations)
     declared = {o.declares for o in request.operations if o.declares is not None}
@@ -49,7 +57,10 @@ def run_bulk(request: BulkRequest, config: SCIMTeamConfig, base_url: str) -> dic
     for operation, outcome in outcomes:
         result = outcome(operation)
         results[operation.index] = result
-        if int(result["status"]) >= 400:
+        status = int(result["status"])
+        if status == ServiceUnavailable.status_code:
+            break
+        if status >= 400:
             errors += 1
             if request.fail_on_errors is not None and errors >= request.fail_on_errors:
                 break
