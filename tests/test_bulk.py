@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from .conftest import ERROR_SCHEMA, PAYLOADS, SCIM_JSON, IdPClient, assert_scim_
 from .factories import SCIMUserFactory
 from .test_concurrency import Call, assert_no_server_errors, race
 from .test_query_budgets import BUDGETS
-from .test_throttling import clock, limits  # noqa: F401 - fixtures: a frozen clock, 3 per 1 s
+from .test_throttling import clock, limits, redis_url  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -761,9 +762,23 @@ def test_bulk_can_be_turned_off(idp, team):
 # --- the rate limit counts each operation -------------------------------------------------------
 
 
-def test_each_operation_spends_one_request_of_the_rate_limit(limits, idp, team):  # noqa: F811
-    limits.SCIM_PROVISIONING_RATE_LIMIT = 5  # 5 per 1-second window, clock frozen
+@pytest.fixture(params=["locmem", pytest.param("redis", marks=pytest.mark.redis)])
+def rate_limited(request, limits):  # noqa: F811
+    """5 requests per 1-second window, the clock frozen; counted in local memory or Redis."""
+    limits.SCIM_PROVISIONING_RATE_LIMIT = 5
+    if request.param == "redis":
+        limits.CACHES = {
+            **limits.CACHES,
+            "throttle": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": request.getfixturevalue("redis_url"),
+                "KEY_PREFIX": f"scim-test-{uuid.uuid4()}",
+            },
+        }
+    return limits
 
+
+def test_each_operation_spends_one_request_of_the_rate_limit(rate_limited, idp, team):
     first = idp.post(
         "/Bulk", bulk_request(*(post_user(f"a{i}", f"a{i}@acme.com") for i in range(3)))
     )
@@ -780,9 +795,7 @@ def test_each_operation_spends_one_request_of_the_rate_limit(limits, idp, team):
     assert [idp.get("/Users?count=1").status_code for _ in range(3)] == [200, 200, 429]
 
 
-def test_the_rate_limit_burst_bounds_max_operations(limits, idp, team):  # noqa: F811
-    limits.SCIM_PROVISIONING_RATE_LIMIT = 5
-
+def test_the_rate_limit_burst_bounds_max_operations(rate_limited, idp, team):
     assert idp.get("/ServiceProviderConfig").json()["bulk"]["maxOperations"] == 5
     response = idp.post(
         "/Bulk", bulk_request(*(post_user(f"u{i}", f"u{i}@acme.com") for i in range(6)))
