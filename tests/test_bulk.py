@@ -24,12 +24,18 @@ from django.test.utils import CaptureQueriesContext
 
 from example_project.teams.models import Membership
 from scim_provisioning import signals, writes
-from scim_provisioning.models import SCIMGroup, SCIMGroupMembership, SCIMRequestLog, SCIMUser
+from scim_provisioning.models import (
+    SCIMGroup,
+    SCIMGroupMembership,
+    SCIMLinkRefusal,
+    SCIMRequestLog,
+    SCIMUser,
+)
 from scim_provisioning.request_log_writer import writer
 from scim_provisioning.tokens import issue_token
 
 from .conftest import ERROR_SCHEMA, PAYLOADS, SCIM_JSON, IdPClient, assert_scim_error, patch_op
-from .factories import SCIMUserFactory
+from .factories import SCIMUserFactory, UserFactory
 from .test_concurrency import Call, assert_no_server_errors, race
 from .test_query_budgets import BUDGETS
 from .test_throttling import clock, limits, redis_url  # noqa: F401 - fixtures
@@ -638,6 +644,23 @@ def test_an_id_another_scim_server_gave_works_in_an_operation_as_in_a_request(id
     assert SCIMUser.objects.get(pk=record.pk).attributes["title"] == "Lead"
 
 
+def test_a_refused_link_is_that_operations_409_and_is_shown_to_the_team(idp, team):
+    """An account whose owner never proved the address is not linked, in bulk as alone."""
+    squatter = UserFactory(email="victim@acme.com", password="attacker's password")
+
+    results = send(
+        idp, bulk_request(post_user("v", "victim@acme.com"), post_user("ok", "ok@acme.com"))
+    )
+
+    error = assert_operation_error(results[0], 409, "uniqueness")
+    assert "victim@acme.com" in error["detail"]
+    assert results[1]["status"] == "201"
+    assert not SCIMUser.objects.filter(user=squatter).exists()
+    assert not Membership.objects.filter(team=team, user=squatter).exists()
+    refusal = SCIMLinkRefusal.objects.get()
+    assert (refusal.team, refusal.email) == (team, "victim@acme.com")
+
+
 def test_another_teams_user_name_is_free_in_this_team(idp, other_idp, team):
     provisioned(other_idp, "ada@acme.com")
 
@@ -823,7 +846,10 @@ def test_one_log_row_for_the_bulk_request_and_no_password_in_any(idp, team):
             {
                 "method": "PATCH",
                 "path": f"/Users/{ada['id']}",
-                "data": patch_op({"op": "replace", "value": {"password": "Ada-Secret-3"}}),
+                "data": patch_op(
+                    {"op": "replace", "value": {"password": "Ada-Secret-3"}},
+                    {"op": "replace", "path": "password", "value": "Ada-Secret-4"},
+                ),
             },
         ),
     )
@@ -834,7 +860,7 @@ def test_one_log_row_for_the_bulk_request_and_no_password_in_any(idp, team):
     assert (row.method, row.status, row.team_id) == ("POST", 200, team.pk)
     assert "bea@acme.com" in row.summary
     dumped = json.dumps(list(SCIMRequestLog.objects.values()), default=str)
-    for secret in ("Bea-Secret-1", "Ada-Secret-2", "Ada-Secret-3"):
+    for secret in ("Bea-Secret-1", "Ada-Secret-2", "Ada-Secret-3", "Ada-Secret-4"):
         assert secret not in dumped
     bea = user_named(team, "bea@acme.com")
     assert not bea.user.has_usable_password()
