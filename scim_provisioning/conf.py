@@ -157,6 +157,16 @@ class AppSettings:
         return int(self._get("MAX_PATCH_OPERATIONS", 1_000))
 
     @property
+    def BULK_MAX_OPERATIONS(self) -> int:  # noqa: N802
+        """Operations one ``/Bulk`` request may carry (``bulk.maxOperations``); more is a 413.
+
+        A token's rate-limit burst (rate x window) lowers it for that token: each
+        operation counts as one request. ``0`` turns ``/Bulk`` off (``bulk.supported:
+        false``, a 501). The body is bounded by ``MAX_BODY_SIZE`` (``maxPayloadSize``).
+        """
+        return int(self._get("BULK_MAX_OPERATIONS", 1_000))
+
+    @property
     def MAX_STRING_LENGTH(self) -> int:  # noqa: N802
         """Characters a string value may have; longer is a 400 ``invalidValue``."""
         return int(self._get("MAX_STRING_LENGTH", 2_048))

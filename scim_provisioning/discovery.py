@@ -12,12 +12,19 @@ SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 
 
-def service_provider_config(base_url: str) -> dict[str, Any]:
-    """What this server supports, truthfully."""
+def service_provider_config(base_url: str, *, bulk_max_operations: int) -> dict[str, Any]:
+    """What this server supports, truthfully.
+
+    ``bulk_max_operations`` is the asking token's (its rate limit may lower it).
+    """
     return {
         "schemas": [SPC_SCHEMA],
         "patch": {"supported": True},
-        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+        "bulk": {
+            "supported": bulk_max_operations > 0,
+            "maxOperations": max(0, bulk_max_operations),
+            "maxPayloadSize": app_settings.MAX_BODY_SIZE if bulk_max_operations > 0 else 0,
+        },
         "filter": {"supported": True, "maxResults": app_settings.MAX_PAGE_SIZE},
         "changePassword": {"supported": False},
         "sort": {"supported": True},

@@ -20,7 +20,7 @@ from django.utils import timezone
 from scim2_filter_parser import ast
 
 from .authentication import TokenGuard, token_still_valid
-from .exceptions import InvalidFilter, InvalidPath
+from .exceptions import InvalidFilter, InvalidPath, NotFound
 from .filters import FilterField, FilterMap, MultiValued
 from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken, SCIMUser, SCIMUserValue
 from .patch import PatchDocument, Target
@@ -87,6 +87,49 @@ class ResourceType:
     def for_update(self, config: SCIMTeamConfig) -> QuerySet:
         """The team's records, locked for a read-modify-write."""
         return self.queryset(config).select_for_update(of=("self",))
+
+    def find(
+        self,
+        config: SCIMTeamConfig,
+        pk: str,
+        *,
+        for_update: bool = False,
+        guard: TokenGuard | None = None,
+    ) -> Any:
+        """The team's record whose id is ``pk``, else ``None``.
+
+        ``pk`` is one of our UUIDs or, for a type with legacy ids, the id another
+        SCIM server gave the record before the site moved here (django-scim2's
+        ``scim_id``); both are looked up in the team's records only.
+        ``for_update`` locks the record for a read-modify-write; a read's ``guard``
+        checks the request's token in the same query (the caller confirms it).
+        """
+        try:
+            key: uuid.UUID | None = uuid.UUID(pk)
+        except ValueError:
+            key = None
+
+        def records() -> QuerySet:
+            if for_update:
+                return self.for_update(config)
+            return guard.annotate(self.queryset(config)) if guard else self.queryset(config)
+
+        if key is not None and not for_update:
+            # The common case, compiled once: our own id.
+            record = self.by_id(config, key, guard.unchecked_digest if guard else None)
+        else:
+            record = _get(records(), {"pk": key} if key is not None else None)
+        if record is None and self.legacy_id_field is not None:
+            record = _get(records(), {self.legacy_id_field: pk})
+        return record
+
+    def not_found(self, pk: str) -> NotFound:
+        """The 404 of an id that names no record of the team, another team's included."""
+        return NotFound(f"{self.name} {pk} not found.")
+
+    def location(self, base_url: str, pk: Any) -> str:
+        """The absolute URL of the record with SCIM id ``pk`` (``Location``, ``meta.location``)."""
+        return f"{base_url}{self.endpoint}/{pk}"
 
     def by_id(self, config: SCIMTeamConfig, pk: uuid.UUID, token_digest: str | None) -> Any:
         """The team's record ``pk`` or ``None``, in one query compiled once per process.
@@ -385,6 +428,17 @@ class GroupType(ResourceType):
 
     def delete(self, config: SCIMTeamConfig, record: Any) -> None:
         delete_group(config, record)
+
+
+def _get(records: QuerySet, lookup: dict[str, Any] | None) -> Any | None:
+    """The record ``lookup`` names among ``records``, or ``None``."""
+    if lookup is None:
+        return None
+    try:
+        # get(), not first(): no ORDER BY to compile or run.
+        return records.get(**lookup)
+    except records.model.DoesNotExist:
+        return None
 
 
 def _groups_of(memberships: QuerySet) -> QuerySet:

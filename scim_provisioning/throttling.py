@@ -18,6 +18,11 @@ workers lose each other's requests, and at 50 requests per second it pickles a
 list of up to 3,000 floats on every request. A token bucket would need an
 atomic read-modify-write of two values, which the cache API does not offer.
 
+A bulk request (RFC 7644 §3.7) counts once per operation: 200 creates cost the
+same allowance in one request as in 200 (the view's ``throttle_cost``). Its
+operations are limited to the burst (see ``bulk``), so it can always pass once
+the window has room.
+
 Requests past the limit are not counted: a throttled IdP that keeps retrying
 gets through as soon as ``Retry-After`` says. The check runs after
 authentication and the team's permission (an unauthenticated request is a 401
@@ -55,6 +60,12 @@ def rate_for(client: SCIMClient) -> int:
     return app_settings.RATE_LIMIT if team_rate is None else int(team_rate)
 
 
+def burst_for(client: SCIMClient) -> int | None:
+    """Requests ``client``'s token may spend at once (rate x window); ``None`` for no limit."""
+    rate = rate_for(client)
+    return max(1, rate * app_settings.RATE_LIMIT_WINDOW) if rate > 0 else None
+
+
 class SCIMTokenRateThrottle(BaseThrottle):
     """Limits each bearer token (not each IP) to its team's rate."""
 
@@ -68,27 +79,32 @@ class SCIMTokenRateThrottle(BaseThrottle):
         client = getattr(request, "user", None)
         if not isinstance(client, SCIMClient):
             return True
-        rate = rate_for(client)
-        if rate <= 0:
+        limit = burst_for(client)
+        if limit is None:
             return True
+        cost = view.throttle_cost() if hasattr(view, "throttle_cost") else 1
         window = app_settings.RATE_LIMIT_WINDOW
-        limit = max(1, rate * window)
         now = self.timer()
         index, elapsed = divmod(now, window)
         base = f"{KEY_PREFIX}:{self.ident(client)}"
         current_key, previous_key = f"{base}:{int(index)}", f"{base}:{int(index) - 1}"
         try:
             cache = caches[app_settings.THROTTLE_CACHE]
-            count, previous = self._count(cache, current_key, previous_key, 2 * window + 1)
+            count, previous = self._count(cache, current_key, previous_key, 2 * window + 1, cost)
             weight = 1 - elapsed / window
             if previous * weight + count <= limit:
                 return True
-            cache.decr(current_key)  # a refused request is not counted
+            cache.decr(current_key, cost)  # a refused request is not counted
         except Exception:  # the cache is down or misconfigured: fail open
             logger.warning("SCIM rate limit not applied: the cache failed", exc_info=True)
             return True
         self._wait = self._retry_after(
-            admitted=count - 1, previous=previous, limit=limit, window=window, elapsed=elapsed
+            admitted=count - cost,
+            cost=cost,
+            previous=previous,
+            limit=limit,
+            window=window,
+            elapsed=elapsed,
         )
         return False
 
@@ -106,51 +122,51 @@ class SCIMTokenRateThrottle(BaseThrottle):
 
     @classmethod
     def _count(
-        cls, cache: Any, current_key: str, previous_key: str, timeout: int
+        cls, cache: Any, current_key: str, previous_key: str, timeout: int, cost: int
     ) -> tuple[int, int]:
-        """This window's count (this request included) and the previous window's."""
+        """This window's count (this request's ``cost`` included) and the previous window's."""
         if isinstance(cache, RedisCache):
-            return cls._count_on_redis(cache, current_key, previous_key, timeout)
-        count = increment(cache, current_key, timeout=timeout)
+            return cls._count_on_redis(cache, current_key, previous_key, timeout, cost)
+        count = increment(cache, current_key, timeout=timeout, by=cost)
         return count, int(cache.get(previous_key) or 0)
 
     @staticmethod
     def _count_on_redis(
-        cache: RedisCache, current_key: str, previous_key: str, timeout: int
+        cache: RedisCache, current_key: str, previous_key: str, timeout: int, cost: int
     ) -> tuple[int, int]:
         """One round trip instead of three: create the counter with its expiry if absent,
-        add one, read the previous window's. Django stores integers as plain Redis
+        add ``cost``, read the previous window's. Django stores integers as plain Redis
         integers, so the generic path and this one share their counters."""
         current = cache.make_and_validate_key(current_key)
         previous = cache.make_and_validate_key(previous_key)
         client = cache._cache.get_client(current, write=True)
         pipe = client.pipeline(transaction=False)
         pipe.set(current, 0, ex=timeout, nx=True)
-        pipe.incr(current)
+        pipe.incrby(current, cost)
         pipe.get(previous)
         _, count, before = pipe.execute()
         return int(count), int(before or 0)
 
     @staticmethod
     def _retry_after(
-        *, admitted: int, previous: int, limit: int, window: int, elapsed: float
+        *, admitted: int, cost: int, previous: int, limit: int, window: int, elapsed: float
     ) -> float:
-        """Seconds until one more request fits, if none is made meanwhile (at least 1)."""
-        if admitted + 1 > limit:
+        """Seconds until ``cost`` more requests fit, if none is made meanwhile (at least 1)."""
+        if admitted + cost > limit:
             # This window is full: wait into the next one, until this one's
             # weight has fallen enough.
-            wait = (window - elapsed) + window * max(0.0, 1 - (limit - 1) / max(admitted, 1))
+            wait = (window - elapsed) + window * max(0.0, 1 - (limit - cost) / max(admitted, 1))
         else:
             # The previous window's share is what's over: wait for it to slide out.
-            wait = window * (1 - (limit - admitted - 1) / max(previous, 1)) - elapsed
+            wait = window * (1 - (limit - admitted - cost) / max(previous, 1)) - elapsed
         return float(max(1, math.ceil(wait)))
 
 
-def increment(cache: Any, key: str, *, timeout: int) -> int:
-    """Atomically add one to the counter ``key``, creating it with ``timeout`` if absent."""
+def increment(cache: Any, key: str, *, timeout: int, by: int = 1) -> int:
+    """Atomically add ``by`` to the counter ``key``, creating it with ``timeout`` if absent."""
     try:
-        return cache.incr(key)
+        return cache.incr(key, by)
     except ValueError:  # no counter yet for this window
-        if cache.add(key, 1, timeout):
-            return 1
-        return cache.incr(key)  # another process created it meanwhile
+        if cache.add(key, by, timeout):
+            return by
+        return cache.incr(key, by)  # another process created it meanwhile

@@ -8,6 +8,7 @@ from django.urls import path, re_path
 
 from .resource_types import RESOURCE_TYPES
 from .views.base import NotFoundView, NotImplementedView
+from .views.bulk import BulkView
 from .views.discovery import (
     ResourceTypeDetailView,
     ResourceTypeListView,
@@ -68,10 +69,7 @@ urlpatterns = [
     ),
     re_path(rf"^{_ci('Schemas')}/?$", SchemaListView.as_view(), name="schemas"),
     re_path(rf"^{_ci('Schemas')}/(?P<urn>[^/]+)/?$", SchemaDetailView.as_view(), name="schema"),
-    re_path(
-        rf"^(?:{_ci('Bulk')}|{_ci('Me')})(?:/.*)?$",
-        NotImplementedView.as_view(),
-        name="not-implemented",
-    ),
+    re_path(rf"^{_ci('Bulk')}/?$", BulkView.as_view(), name="bulk"),
+    re_path(rf"^{_ci('Me')}(?:/.*)?$", NotImplementedView.as_view(), name="not-implemented"),
     re_path(r"^.*$", NotFoundView.as_view(), name="not-found"),
 ]

@@ -77,8 +77,8 @@ def test_spc_patch_supported(idp):
     assert ok(idp.get("/ServiceProviderConfig"))["patch"]["supported"] is True
 
 
-def test_spc_bulk_unsupported(idp):
-    assert ok(idp.get("/ServiceProviderConfig"))["bulk"]["supported"] is False
+def test_spc_bulk_supported(idp):
+    assert ok(idp.get("/ServiceProviderConfig"))["bulk"]["supported"] is True
 
 
 @override_settings(SCIM_PROVISIONING_MAX_PAGE_SIZE=250)

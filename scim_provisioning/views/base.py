@@ -17,7 +17,6 @@ from ..exceptions import (
     NotFound,
     NotImplementedSCIM,
     PayloadTooLarge,
-    PreconditionFailed,
     scim_exception_handler,
 )
 from ..links import scim_base_url
@@ -25,6 +24,7 @@ from ..models import SCIMTeamConfig
 from ..negotiation import SCIMContentNegotiation
 from ..parsers import BoundedJSONParser, SCIMParser
 from ..permissions import SCIMEnabledForTeam
+from ..preconditions import names_version
 from ..renderers import SCIMRenderer
 from ..throttling import SCIMTokenRateThrottle
 
@@ -105,27 +105,17 @@ class SCIMView(APIView):
         folded = name.lower()
         return next((params[k] for k in params if k.lower() == folded), None)
 
-    def check_if_match(self, etag: str) -> None:
-        """RFC 7232 ``If-Match`` on writes: 412 when the resource changed meanwhile."""
-        header = self.request.headers.get("If-Match")
-        if header is None:
-            return
-        wanted = {tag.strip() for tag in header.split(",")}
-        if "*" not in wanted and not wanted & _etag_forms(etag):
-            raise PreconditionFailed()
-
     def if_none_match(self, etag: str) -> bool:
         """Whether a GET's ``If-None-Match`` names the current version (answer 304)."""
-        header = self.request.headers.get("If-None-Match")
-        if header is None:
-            return False
-        wanted = {tag.strip() for tag in header.split(",")}
-        return "*" in wanted or bool(wanted & _etag_forms(etag))
+        return names_version(self.request.headers.get("If-None-Match"), etag)
 
+    def throttle_cost(self) -> int:
+        """How many requests of the token's rate limit this request spends.
 
-def _etag_forms(etag: str) -> set[str]:
-    strong = etag[2:] if etag.startswith("W/") else etag
-    return {etag, strong}
+        One; a bulk request spends one per operation (RFC 7644 §3.7 operations
+        are requests in all but transport).
+        """
+        return 1
 
 
 class NotFoundView(SCIMView):
@@ -138,7 +128,7 @@ class NotFoundView(SCIMView):
 
 
 class NotImplementedView(SCIMView):
-    """RFC 7644 endpoints this server does not offer (``/Bulk``, ``/Me``): a 501."""
+    """RFC 7644 endpoints this server does not offer (``/Me``): a 501."""
 
     def _not_implemented(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedSCIM(f"{request.path} is not supported by this server.")

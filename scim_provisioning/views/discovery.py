@@ -8,7 +8,7 @@ from __future__ import annotations
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import discovery
+from .. import bulk, discovery
 from ..exceptions import NotFound
 from ..listing import list_response
 from .base import SCIMView
@@ -16,7 +16,11 @@ from .base import SCIMView
 
 class ServiceProviderConfigView(SCIMView):
     def get(self, request: Request) -> Response:
-        return Response(discovery.service_provider_config(self.base_url))
+        bulk_max_operations = bulk.max_operations(self.client)
+        spc = discovery.service_provider_config(
+            self.base_url, bulk_max_operations=bulk_max_operations
+        )
+        return Response(spc)
 
 
 class ResourceTypeListView(SCIMView):
