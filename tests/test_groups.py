@@ -518,6 +518,89 @@ class TestPatch:
         assert response.status_code == 200
         assert SCIMGroup.objects.get(pk=engineering["id"]).display_name == "Renamed"
 
+    @pytest.mark.parametrize("form", ["value list", "value filter"])
+    def test_a_later_remove_cancels_an_earlier_add_of_the_same_member(
+        self, idp, engineering, people, form
+    ):
+        # RFC 7644 §3.5.2: the operations apply in order, so an add followed by a
+        # remove of the same member leaves them out.
+        cy = people["cy"]["id"]
+        remove = (
+            {"op": "remove", "path": "members", "value": [{"value": cy}]}
+            if form == "value list"
+            else {"op": "remove", "path": f'members[value eq "{cy}"]'}
+        )
+
+        response = idp.patch(
+            f"/Groups/{engineering['id']}",
+            patch_op({"op": "add", "path": "members", "value": [{"value": cy}]}, remove),
+        )
+
+        assert response.status_code == 200, response.content
+        assert _values(response.json()) == _ids(people["ada"], people["bob"])
+        assert _stored_members(engineering["id"]) == _ids(people["ada"], people["bob"])
+
+    def test_a_later_add_cancels_an_earlier_remove_of_the_same_member(
+        self, idp, engineering, people
+    ):
+        ada = people["ada"]["id"]
+
+        response = idp.patch(
+            f"/Groups/{engineering['id']}",
+            patch_op(
+                {"op": "remove", "path": f'members[value eq "{ada}"]'},
+                {"op": "add", "path": "members", "value": [{"value": ada}]},
+            ),
+        )
+
+        assert response.status_code == 200, response.content
+        assert _values(response.json()) == _ids(people["ada"], people["bob"])
+        assert _stored_members(engineering["id"]) == _ids(people["ada"], people["bob"])
+
+    @pytest.mark.parametrize("op", ["remove", "replace"])
+    def test_members_selected_with_and_is_a_400_that_changes_nothing(
+        self, idp, engineering, people, op
+    ):
+        # A member has one value, so `value eq A and value eq B` names no member;
+        # only `value eq` terms joined by `or` select members (RFC 7644 §3.5.2.3).
+        ada, bob = people["ada"]["id"], people["bob"]["id"]
+        operation = {"op": op, "path": f'members[value eq "{ada}" and value eq "{bob}"]'}
+        if op == "replace":
+            operation["value"] = [{"value": people["cy"]["id"]}]
+
+        response = idp.patch(f"/Groups/{engineering['id']}", patch_op(operation))
+
+        assert_scim_error(response, 400, "invalidFilter")
+        assert SCIMGroup.objects.get(pk=engineering["id"]).version == 1
+        assert _stored_members(engineering["id"]) == _ids(people["ada"], people["bob"])
+
+    def test_members_selected_with_or_are_each_removed(self, idp, create_group, people):
+        group = create_group("Engineering", list(people.values()))
+        ada, cy = people["ada"]["id"], people["cy"]["id"]
+
+        response = idp.patch(
+            f"/Groups/{group['id']}",
+            patch_op({"op": "remove", "path": f'members[value eq "{ada}" or value eq "{cy}"]'}),
+        )
+
+        assert response.status_code == 200, response.content
+        assert _values(response.json()) == _ids(people["bob"], people["dee"])
+        assert _stored_members(group["id"]) == _ids(people["bob"], people["dee"])
+
+    def test_if_match_star_matches_the_current_version(self, idp, engineering, people):
+        # RFC 7232 §3.1: "*" matches any current representation of the resource.
+        response = idp.patch(
+            f"/Groups/{engineering['id']}",
+            patch_op({"op": "add", "path": "members", "value": [{"value": people["cy"]["id"]}]}),
+            HTTP_IF_MATCH="*",
+        )
+
+        assert response.status_code == 200, response.content
+        wanted = _ids(people["ada"], people["bob"], people["cy"])
+        assert _values(response.json()) == wanted
+        assert _stored_members(engineering["id"]) == wanted
+        assert SCIMGroup.objects.get(pk=engineering["id"]).version == 2
+
 
 class TestMembersThatAreNotUsersOfTheTeam:
     """A member value naming no user of this team is ignored (200/201), never linked."""
@@ -587,6 +670,27 @@ class TestDelete:
             assert _seat(team, person["id"]).is_active is True
             assert idp.get(f"/Users/{person['id']}").json()["groups"] == []
         assert_scim_error(idp.get(f"/Groups/{engineering['id']}"), 404)
+
+    @pytest.mark.parametrize("if_match", ["current", "*", "a list holding the current"])
+    def test_delete_with_a_matching_if_match_deletes(self, idp, team, engineering, if_match):
+        version = engineering["meta"]["version"]
+        header = {"current": version, "*": "*", "a list holding the current": f'W/"9", {version}'}
+
+        response = idp.delete(f"/Groups/{engineering['id']}", HTTP_IF_MATCH=header[if_match])
+
+        assert response.status_code == 204, response.content
+        assert response.content == b""
+        assert not SCIMGroup.objects.filter(pk=engineering["id"]).exists()
+        assert not SCIMGroupMembership.objects.filter(group_id=engineering["id"]).exists()
+
+    def test_delete_with_a_stale_if_match_is_412_and_keeps_the_group(
+        self, idp, engineering, people
+    ):
+        response = idp.delete(f"/Groups/{engineering['id']}", HTTP_IF_MATCH='W/"9"')
+
+        assert_scim_error(response, 412)
+        assert SCIMGroup.objects.filter(pk=engineering["id"]).exists()
+        assert _stored_members(engineering["id"]) == _ids(people["ada"], people["bob"])
 
     def test_delete_user_removes_it_from_its_groups(self, idp, engineering, people):
         assert idp.delete(f"/Users/{people['ada']['id']}").status_code == 204

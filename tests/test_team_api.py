@@ -76,9 +76,17 @@ def test_owners_and_admins_see_the_status(team, role):
 
 @pytest.mark.parametrize("role", [Membership.Role.OWNER, Membership.Role.ADMIN])
 def test_owners_and_admins_issue_tokens(team, role):
-    response = logged_in(member_of(team, role)).post(api("acme", "tokens/"))
+    manager = member_of(team, role)
+
+    response = logged_in(manager).post(api("acme", "tokens/"))
 
     assert response.status_code == 201, response.content
+    plaintext = response.json()["token"]
+    stored = SCIMToken.objects.get(team=team)
+    assert stored.digest == tokens.digest(plaintext)
+    assert stored.prefix == response.json()["prefix"] == plaintext[: tokens.DISPLAY_PREFIX_LENGTH]
+    assert stored.created_by == manager
+    assert stored.revoked_at is None and stored.expires_at is None
 
 
 def test_a_plain_member_is_refused_with_403(team):

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from example_project.teams.models import Membership
 from scim_provisioning.models import SCIMUser
 
-from .conftest import load_payload, patch_op
+from .conftest import assert_scim_error, load_payload, patch_op
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -154,11 +154,22 @@ class TestNoAccountTakeover:
         assert not Membership.objects.filter(team=other_team, user=account).exists()
         _unchanged(ada, team)
 
-    def test_a_manager_link_across_teams_is_refused(self, other_idp, linked, ada):
+    def test_a_manager_link_across_teams_is_refused(self, other_idp, provision, linked, ada, team):
         enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+        boss = provision("boss@globex.com", client=other_idp)
+        response = other_idp.patch(
+            f"/Users/{linked['id']}",
+            patch_op({"op": "add", "path": f"{enterprise}:manager", "value": boss["id"]}),
+        )
+        assert response.status_code == 200, response.content
+
         response = other_idp.patch(
             f"/Users/{linked['id']}",
             patch_op({"op": "add", "path": f"{enterprise}:manager", "value": ada["id"]}),
         )
 
-        assert response.status_code == 400
+        assert_scim_error(response, 400, "invalidValue")
+        record = SCIMUser.objects.get(pk=linked["id"])
+        assert str(record.manager_id) == boss["id"]  # the refused write changed nothing
+        assert record.version == 2
+        _unchanged(ada, team)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models.lookups import Exact
 from django.test import override_settings
 from django.utils import timezone
 
@@ -372,19 +372,33 @@ def test_two_live_tokens_work_side_by_side(team):
 # --- verify_token ------------------------------------------------------------
 
 
-def test_verify_token_compares_digests_in_constant_time(team, monkeypatch):
+@pytest.fixture
+def case_insensitive_digest_column():
+    """The digest column compares as under MySQL's default ``*_ci`` collations: ``=`` ignores
+    case, so the index lookup can return a row whose digest is not the one asked for."""
+    field = SCIMToken._meta.get_field("digest")
+
+    class CaseInsensitiveExact(Exact):
+        def as_sql(self, compiler, connection):
+            lhs, lhs_params = self.process_lhs(compiler, connection)
+            rhs, rhs_params = self.process_rhs(compiler, connection)
+            return f"LOWER({lhs}) = LOWER({rhs})", (*lhs_params, *rhs_params)
+
+    field.register_lookup(CaseInsensitiveExact)
+    yield
+    field._unregister_lookup(CaseInsensitiveExact)
+
+
+def test_a_row_whose_digest_differs_is_refused_whatever_the_lookup(
+    team, case_insensitive_digest_column
+):
     issued = tokens.issue_token(team)
-    calls = []
-    original = hmac.compare_digest
+    SCIMToken.objects.filter(pk=issued.token.pk).update(digest=issued.token.digest.upper())
+    assert SCIMToken.objects.filter(digest=issued.token.digest).exists()  # the lenient lookup
 
-    def spy(a, b):
-        calls.append((a, b))
-        return original(a, b)
-
-    monkeypatch.setattr("scim_provisioning.tokens.hmac.compare_digest", spy)
-
-    assert tokens.verify_token(issued.plaintext) == issued.token
-    assert calls == [(issued.token.digest, tokens.digest(issued.plaintext))]
+    assert tokens.verify_token(issued.plaintext) is None
+    assert_unauthorized(raw_get(f"Bearer {issued.plaintext}"))
+    assert SCIMToken.objects.get(pk=issued.token.pk).last_used_at is None
 
 
 def test_verify_token_returns_none_for_unknown_token(team):

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from example_project.teams.models import Membership
 from scim_provisioning.models import SCIMUser
 
-from .conftest import load_payload
+from .conftest import assert_scim_error, load_payload
 from .factories import SCIMTeamConfigFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -266,15 +266,28 @@ class TestVerifiedDomains:
 
         response = idp.post("/Users", load_payload("okta/create_user.json"))
 
-        assert response.status_code == 400
+        body = assert_scim_error(response, 400, "invalidValue")
+        assert "verified email domains" in body["detail"]
         assert not Membership.objects.filter(team=team, user=outsider).exists()
+        assert not SCIMUser.objects.exists()
+        assert User.objects.get(pk=outsider.pk).email == "test.user@okta.local"
 
-    def test_an_email_inside_the_domains_is_provisioned(self, idp):
+    def test_an_email_inside_the_domains_is_provisioned(self, idp, team):
         response = idp.post("/Users", load_payload("onelogin/create_user_core_v1.json"))
 
         assert response.status_code == 201
+        body = response.json()
+        record = SCIMUser.objects.select_related("user").get(pk=body["id"])
+        assert record.team_id == team.pk
+        assert record.user_name == body["userName"]
+        assert record.user.email.endswith("@acme.com")
+        assert Membership.objects.get(team=team, user=record.user).is_active is True
 
-    def test_the_domain_check_is_case_insensitive(self, idp):
+    def test_the_domain_check_is_case_insensitive(self, idp, team):
         response = idp.post("/Users", {"userName": "Grace@ACME.com"})
 
         assert response.status_code == 201
+        assert response.json()["userName"] == "Grace@ACME.com"
+        record = SCIMUser.objects.select_related("user").get(pk=response.json()["id"])
+        assert record.user.email == "grace@acme.com"
+        assert Membership.objects.get(team=team, user=record.user).is_active is True

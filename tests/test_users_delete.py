@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from example_project.teams.models import Membership
 from scim_provisioning.models import SCIMUser
 
-from .conftest import load_payload
+from .conftest import assert_scim_error, load_payload
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -59,11 +59,34 @@ def test_deleting_a_manager_clears_the_reports_link(idp, provision):
     assert enterprise not in idp.get(f"/Users/{ada['id']}").json()
 
 
-def test_delete_with_a_stale_if_match_is_412(idp, okta_user):
+def test_delete_with_a_stale_if_match_is_412(idp, team, okta_user):
     response = idp.delete(f"/Users/{okta_user['id']}", HTTP_IF_MATCH='W/"99"')
 
-    assert response.status_code == 412
+    assert_scim_error(response, 412)
     assert SCIMUser.objects.filter(pk=okta_user["id"]).exists()
+    account = User.objects.get(email="test.user@okta.local")
+    assert Membership.objects.get(team=team, user=account).is_active is True
+
+
+@pytest.mark.parametrize("if_match", ["current", "strong form", "*", "a list holding the current"])
+def test_delete_with_a_matching_if_match_deletes(idp, team, okta_user, if_match):
+    # RFC 7644 §3.14: a DELETE may carry If-Match; RFC 7232 §3.1: "*" or any listed
+    # tag equal to the current one lets it through (a weak tag compares weakly).
+    version = okta_user["meta"]["version"]
+    header = {
+        "current": version,
+        "strong form": version.removeprefix("W/"),
+        "*": "*",
+        "a list holding the current": f'W/"98", {version}',
+    }[if_match]
+
+    response = idp.delete(f"/Users/{okta_user['id']}", HTTP_IF_MATCH=header)
+
+    assert response.status_code == 204, response.content
+    assert response.content == b""
+    assert not SCIMUser.objects.filter(pk=okta_user["id"]).exists()
+    account = User.objects.get(email="test.user@okta.local")
+    assert not Membership.objects.filter(team=team, user=account).exists()
 
 
 def test_an_adapter_may_delete_the_account(idp, okta_user, settings):

@@ -114,6 +114,25 @@ class TestPut:
         assert response.status_code == 200
         assert response.json()["title"] == "CEO"
 
+    @pytest.mark.parametrize("method", ["put", "patch"])
+    def test_if_match_star_matches_the_current_version(self, idp, team, okta_user, method):
+        # RFC 7232 §3.1: "*" matches any current representation of the resource.
+        body = (
+            {"userName": "test.user@okta.local", "title": "CEO"}
+            if method == "put"
+            else patch_op({"op": "replace", "path": "title", "value": "CEO"})
+        )
+
+        response = getattr(idp, method)(f"/Users/{okta_user['id']}", body, HTTP_IF_MATCH="*")
+
+        assert response.status_code == 200, response.content
+        assert response.json()["title"] == "CEO"
+        assert response.json()["meta"]["version"] == 'W/"2"'
+        record = SCIMUser.objects.get(pk=okta_user["id"])
+        assert record.attributes["title"] == "CEO"
+        assert record.version == 2
+        assert _seat(team, okta_user["id"]).is_active is True
+
 
 class TestPatch:
     def test_okta_deactivate_and_reactivate_without_path(self, idp, team, okta_user):
