@@ -439,3 +439,64 @@ def test_two_managers_removed_at_once_one_stays(live_server, token, api, team, m
     assert_no_server_errors(replies)
     assert statuses(replies) == sorted([200 if method == "PATCH" else 204, 409])
     assert Membership.objects.filter(team=team, role="owner", is_active=True).count() == 1
+
+
+def test_two_teams_creating_one_new_person_at_once_share_one_account(
+    live_server, token, team, other_team
+):
+    # Each team's IdP provisions the same new person at the same moment: one
+    # account, a SCIM record and a seat in each team, never a 500 or a 409
+    # (the account's unique email is decided by the database; the loser links).
+    theirs = issue_token(other_team).plaintext
+    for round_ in range(5):
+        email = f"new{round_}@acme.com"
+        calls = [
+            Call("POST", "/Users", user_body(email)),
+            Call("POST", "/Users", user_body(email), headers={"Authorization": f"Bearer {theirs}"}),
+        ]
+
+        replies = race(live_server.url, token, calls)
+
+        assert_no_server_errors(replies)
+        assert statuses(replies) == [201, 201], [r.describe() for r in replies]
+        account = get_user_model().objects.get(email__iexact=email)
+        records = SCIMUser.objects.filter(user=account)
+        assert sorted(str(r.team_id) for r in records) == sorted([str(team.pk), str(other_team.pk)])
+        assert {str(r.pk) for r in records} == {r.body["id"] for r in replies}
+        assert sum(r.created_account for r in records) == 1
+        seats = Membership.objects.filter(user=account, is_active=True)
+        assert sorted(seats.values_list("team_id", flat=True)) == sorted([team.pk, other_team.pk])
+
+
+def test_one_user_added_to_two_groups_at_once_gets_the_role_of_both(live_server, token, api, team):
+    # Group roles: "Acme Admins" grants admin, "Engineering" grants nothing. Two
+    # PATCHes add the same person to each at the same moment; whichever commits
+    # last must still see the other's membership, so the person ends up admin.
+    team.scim_config.group_roles = {"Acme Admins": "admin"}
+    team.scim_config.save()
+    groups = [
+        api.post("/Groups", {"schemas": [GROUP], "displayName": name}).json()
+        for name in ("Acme Admins", "Engineering")
+    ]
+    for round_ in range(8):
+        person = create_user(api, f"person{round_}@acme.com")
+        calls = [
+            Call(
+                "PATCH",
+                f"/Groups/{group['id']}",
+                patch_op({"op": "add", "path": "members", "value": [{"value": person["id"]}]}),
+            )
+            for group in groups
+        ]
+
+        replies = race(live_server.url, token, calls)
+
+        assert_no_server_errors(replies)
+        assert statuses(replies) == [200, 200], [r.describe() for r in replies]
+        record = SCIMUser.objects.get(pk=person["id"])
+        joined = SCIMGroupMembership.objects.filter(user=record)
+        assert {str(g) for g in joined.values_list("group_id", flat=True)} == {
+            g["id"] for g in groups
+        }
+        seat = Membership.objects.get(team=team, user=record.user_id)
+        assert (seat.role, seat.is_active) == (Membership.Role.ADMIN, True), f"round {round_}"

@@ -11,8 +11,9 @@ from django.db.models.lookups import Exact
 from django.test import override_settings
 from django.utils import timezone
 
+from example_project.teams.models import Membership
 from scim_provisioning import tokens
-from scim_provisioning.models import SCIMTeamConfig, SCIMToken, SCIMTokenState
+from scim_provisioning.models import SCIMGroup, SCIMTeamConfig, SCIMToken, SCIMTokenState, SCIMUser
 
 from .conftest import IdPClient, assert_scim_error
 from .factories import TeamFactory
@@ -194,6 +195,83 @@ def test_token_of_disabled_team_is_403(team):
     response = idp_client.get("/Users")
 
     assert_scim_error(response, 403)
+
+
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+
+
+@pytest.fixture
+def switched_off(team):
+    """Team A's IdP after staff switched SCIM off: it holds a user in a group."""
+    client = IdPClient(fresh_token(team))
+    ada = client.post("/Users", {"schemas": [USER], "userName": "ada@acme.com"}).json()
+    group = client.post(
+        "/Groups", {"schemas": [GROUP], "displayName": "Eng", "members": [{"value": ada["id"]}]}
+    ).json()
+    SCIMTeamConfig.objects.filter(team=team).update(enabled=False)
+    return client, ada["id"], group["id"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/Users", None),
+        ("post", "/Users", {"schemas": [USER], "userName": "bob@acme.com"}),
+        ("post", "/Users/.search", {"schemas": [SEARCH]}),
+        ("get", "/Users/{user}", None),
+        ("put", "/Users/{user}", {"schemas": [USER], "userName": "ada@acme.com", "active": False}),
+        (
+            "patch",
+            "/Users/{user}",
+            {
+                "schemas": [PATCH_OP],
+                "Operations": [{"op": "replace", "path": "active", "value": False}],
+            },
+        ),
+        ("delete", "/Users/{user}", None),
+        ("get", "/Groups", None),
+        ("post", "/Groups", {"schemas": [GROUP], "displayName": "Sales"}),
+        ("post", "/Groups/.search", {"schemas": [SEARCH]}),
+        ("get", "/Groups/{group}", None),
+        ("put", "/Groups/{group}", {"schemas": [GROUP], "displayName": "Eng", "members": []}),
+        (
+            "patch",
+            "/Groups/{group}",
+            {"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": "members"}]},
+        ),
+        ("delete", "/Groups/{group}", None),
+        ("post", "/.search", {"schemas": [SEARCH]}),
+        ("get", "/ServiceProviderConfig", None),
+        ("get", "/ResourceTypes", None),
+        ("get", "/ResourceTypes/User", None),
+        ("get", "/Schemas", None),
+        ("get", f"/Schemas/{USER}", None),
+        ("post", "/Bulk", {}),
+        ("get", "/Me", None),
+        ("get", "/Unknown", None),
+    ],
+)
+def test_a_disabled_teams_token_is_403_everywhere_and_changes_nothing(
+    team, switched_off, method, path, body
+):
+    client, user_id, group_id = switched_off
+    path = path.format(user=user_id, group=group_id)
+
+    sender = getattr(client, method)
+    response = sender(path) if body is None else sender(path, body)
+
+    body = assert_scim_error(response, 403)
+    assert "not enabled" in body["detail"]
+    assert "ada@acme.com" not in response.content.decode()
+    user = SCIMUser.objects.select_related("user").get(team=team)
+    assert (str(user.pk), user.active, user.version) == (user_id, True, 1)
+    assert Membership.objects.get(team=team, user=user.user).is_active is True
+    group = SCIMGroup.objects.get(team=team)
+    assert (str(group.pk), group.display_name, group.version) == (group_id, "Eng", 1)
+    assert [str(pk) for pk in group.memberships.values_list("user_id", flat=True)] == [user_id]
 
 
 def test_token_of_team_without_config_is_403(db):

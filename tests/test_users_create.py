@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from example_project.teams.models import Membership
+from scim_provisioning.adapters import DefaultAdapter
 from scim_provisioning.models import SCIMUser
 
 from .conftest import assert_scim_error, load_payload
@@ -291,3 +292,32 @@ class TestVerifiedDomains:
         record = SCIMUser.objects.select_related("user").get(pk=response.json()["id"])
         assert record.user.email == "grace@acme.com"
         assert Membership.objects.get(team=team, user=record.user).is_active is True
+
+
+def test_two_teams_creating_one_new_person_at_once_share_one_account(
+    idp, other_idp, team, other_team, monkeypatch
+):
+    # Team B's IdP creates the account between team A's lookup and its insert:
+    # team A's insert then hits the unique email and links to B's account, as to
+    # any existing one (no 500, no second account).
+    theirs = other_idp.post("/Users", {"userName": "ada@acme.com"}).json()
+    looked_up = []
+    find_account = DefaultAdapter.find_account
+
+    def before_team_b_committed(self, email):
+        looked_up.append(email)
+        return None if len(looked_up) == 1 else find_account(self, email)
+
+    monkeypatch.setattr(DefaultAdapter, "find_account", before_team_b_committed)
+
+    response = idp.post("/Users", {"userName": "ada@acme.com", "name": {"givenName": "Ada"}})
+
+    assert response.status_code == 201, response.content
+    assert response.json()["userName"] == "ada@acme.com"
+    assert looked_up == ["ada@acme.com", "ada@acme.com"]
+    account = User.objects.get(email="ada@acme.com")
+    ours = SCIMUser.objects.get(pk=response.json()["id"])
+    assert (ours.team_id, ours.user_id, ours.created_account) == (team.pk, account.pk, False)
+    assert SCIMUser.objects.get(pk=theirs["id"]).user_id == account.pk
+    assert Membership.objects.get(team=team, user=account).is_active is True
+    assert Membership.objects.get(team=other_team, user=account).is_active is True

@@ -18,10 +18,10 @@ from typing import Any
 from django.db.models.functions import Lower
 
 from .. import signals
-from ..adapters import get_adapter
+from ..adapters import DefaultAdapter, get_adapter
 from ..conf import app_settings
 from ..exceptions import InvalidValue, Uniqueness
-from ..models import SCIMGroup, SCIMGroupMembership, SCIMTeamConfig
+from ..models import SCIMGroup, SCIMGroupMembership, SCIMTeamConfig, SCIMUser
 from ..resources.documents import Document
 from ..resources.groups import state_from_group_document
 from ..signals import EventType, SCIMEvent
@@ -187,9 +187,7 @@ def update_group(
     _members_changed(config, record, delta)
     if renamed:
         # A name can carry a role (SCIMTeamConfig.group_roles): every member may be affected.
-        get_adapter().group_members_changed(
-            config, set(record.memberships.values_list("user_id", flat=True))
-        )
+        _groups_changed(config, set(record.memberships.values_list("user_id", flat=True)))
     return record
 
 
@@ -200,7 +198,7 @@ def delete_group(config: SCIMTeamConfig, record: SCIMGroup) -> None:
     record.delete()
     signals.send_event(SCIMGroup, event)
     if members:
-        get_adapter().group_members_changed(config, members)
+        _groups_changed(config, members)
 
 
 def _event(action: EventType, record: SCIMGroup, delta: MembersDelta | None = None) -> SCIMEvent:
@@ -222,5 +220,27 @@ def _send(action: EventType, record: SCIMGroup) -> None:
 def _members_changed(config: SCIMTeamConfig, record: SCIMGroup, delta: MembersDelta) -> None:
     if not delta.affected:
         return
-    get_adapter().group_members_changed(config, delta.affected)
+    _groups_changed(config, delta.affected)
     signals.send_event(SCIMGroup, _event(EventType.GROUP_MEMBERS_CHANGED, record, delta))
+
+
+def _groups_changed(config: SCIMTeamConfig, user_ids: set[Any]) -> None:
+    """Tell the adapter these users' groups changed, one request at a time per user.
+
+    The adapter reads all of a user's groups to decide their role. Two requests
+    adding one person to two groups at once would each miss the other's
+    uncommitted membership, and the last to commit would drop the role the
+    other granted. Locking the users' records first serialises them: the
+    second waits for the first to commit, then reads both memberships. ``NO KEY
+    UPDATE`` because inserting a membership holds ``KEY SHARE`` on the user,
+    which a plain ``FOR UPDATE`` would wait on (a deadlock between the two).
+    """
+    if not user_ids:
+        return
+    adapter = get_adapter()
+    # The default hook maps nothing for a team without group roles: no lock, no statement.
+    hook = type(adapter).group_members_changed
+    if config.group_roles or hook is not DefaultAdapter.group_members_changed:
+        locked = SCIMUser.objects.select_for_update(no_key=True).filter(pk__in=user_ids)
+        list(locked.order_by("pk").values_list("pk", flat=True))
+    adapter.group_members_changed(config, user_ids)
