@@ -241,17 +241,43 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-@pytest.mark.redis
-def test_the_limit_holds_across_processes_on_redis(settings, clock, idp, team, redis_url):
+@pytest.fixture
+def file_cache(tmp_path) -> dict:
+    """Django's file-based cache: a cache that every process on the host shares, not Redis."""
+    return {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(tmp_path / "throttle"),
+    }
+
+
+@pytest.fixture
+def redis_cache(redis_url) -> dict:
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": redis_url,
+        "KEY_PREFIX": f"scim-test-{uuid.uuid4()}",
+    }
+
+
+@pytest.mark.parametrize(
+    "cache",
+    [
+        pytest.param("redis_cache", marks=pytest.mark.redis),
+        # A known limit, kept as a test that fails once it no longer holds: Django's
+        # file-based (and database) cache implements incr() as a get then a set, so two
+        # processes lose each other's counts (60 admitted where 40 fit). The README
+        # says to point the throttle at Redis or Memcached.
+        pytest.param(
+            "file_cache",
+            marks=pytest.mark.xfail(
+                strict=True, reason="FileBasedCache.incr is not atomic across processes"
+            ),
+        ),
+    ],
+)
+def test_the_limit_holds_across_processes(settings, clock, idp, team, cache, request):
     throttle_settings = {
-        "CACHES": {
-            **settings.CACHES,
-            "throttle": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": redis_url,
-                "KEY_PREFIX": f"scim-test-{uuid.uuid4()}",
-            },
-        },
+        "CACHES": {**settings.CACHES, "throttle": request.getfixturevalue(cache)},
         "SCIM_PROVISIONING_THROTTLE_CACHE": "throttle",
         "SCIM_PROVISIONING_RATE_LIMIT": 1,
         "SCIM_PROVISIONING_RATE_LIMIT_WINDOW": 60,  # 60 requests in the frozen window
