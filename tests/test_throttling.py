@@ -228,16 +228,13 @@ print(json.dumps({"admitted": admitted}), flush=True)
 
 @pytest.fixture
 def redis_url() -> str:
-    """The Redis test database; a skip when unreachable, a failure when CI is set."""
+    """The Redis test database; a skip when unreachable (a failure when CI is set: conftest.py)."""
     try:
         import redis  # the [dev] extra's client, which Django's RedisCache uses
 
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
     except Exception as exc:
-        reason = f"needs Redis at {REDIS_URL} (SCIM_TEST_REDIS_URL): {exc}"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set, so Redis is required: {reason}")
-        pytest.skip(reason)
+        pytest.skip(f"needs Redis at {REDIS_URL} (SCIM_TEST_REDIS_URL): {exc}")
     return REDIS_URL
 
 
