@@ -48,8 +48,15 @@ def assert_scim_error(response: Any, status: int, scim_type: str | None = None) 
 
 
 def load_payload(name: str) -> Any:
-    """A recorded IdP request body from ``tests/payloads``."""
-    return json.loads((PAYLOADS / name).read_text())
+    """An IdP request from ``tests/payloads``, without its ``source``.
+
+    Every payload file's ``source`` says where its shape comes from (see
+    ``tests/test_payload_provenance.py``); it is never sent.
+    """
+    payload = json.loads((PAYLOADS / name).read_text())
+    if isinstance(payload, dict):
+        payload.pop("source", None)
+    return payload
 
 
 class IdPClient:

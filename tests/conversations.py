@@ -2,7 +2,8 @@
 
 A step file in ``tests/payloads/<idp>/`` is one request as the IdP sends it::
 
-    {"note": "...", "method": "PATCH", "path": "/Users/{user_id}",
+    {"source": {"kind": "vendor-doc", "from": "..."}, "note": "...",
+     "method": "PATCH", "path": "/Users/{user_id}",
      "headers": {"Content-Type": "application/scim+json; charset=utf-8"},
      "body": {...}}
 
@@ -10,7 +11,8 @@ A step file in ``tests/payloads/<idp>/`` is one request as the IdP sends it::
 sent (unencoded quotes and ``+`` included). ``{user_id}``-style placeholders
 may appear in the path, the header values and any string of the body; they
 are replaced by the ids the server handed out earlier in the conversation.
-``note`` says where the request comes from and is not sent.
+``source`` says where the request's shape comes from and ``note`` what it
+stands for in the IdP's flow; neither is sent.
 """
 
 from __future__ import annotations

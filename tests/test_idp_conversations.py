@@ -1,4 +1,12 @@
-"""Each IdP's real conversation, replayed from recorded step files (``tests/payloads/<idp>/``).
+"""Each IdP's conversation, replayed from step files (``tests/payloads/<idp>/``).
+
+The step files are not captures of live traffic: none has been recorded yet.
+Each is rebuilt from a published source, with values changed, and its
+``source`` says which: the IdP's own documentation (title and section), a
+trace an SP maintainer published (an issue thread, code written after real
+traffic), a third-party setup guide, or ``constructed`` where no source shows
+the body (the RFC 7644 form the IdP most likely sends; 14 of them, for
+JumpCloud, OneLogin and Okta's ``email eq`` variant).
 
 One class per IdP; its tests follow the IdP's own order: connection test,
 create (after the existence-check filter), update, deactivate, reactivate,
@@ -7,8 +15,7 @@ conversation from the start up to its step, so a failure names the first
 step the server got wrong. Each step checks the status, the body and the
 database: the SCIM record, the host ``Membership`` seat, the
 ``SCIMGroupMembership`` rows, and that the host account is never deleted.
-What the IdPs send is documented in ``/work/shared/idp/IDP_TRAFFIC.md``;
-each step file's ``note`` names its section and says when it is unverified.
+The step file's ``note`` names its section of the team's IdP traffic notes.
 """
 
 from __future__ import annotations
