@@ -5,6 +5,7 @@
 #   make bench  - the IdP workload against django-scim2 and a bare view (see benchmarks/README.md)
 #   make dist   - build the sdist and wheel into dist/ and check them with twine
 #   make wheel-smoke - install the built wheel into a fresh virtualenv and run an IdP conversation
+#   make mutation - mutmut over the security- and data-critical modules (see the README)
 
 VENV ?= .venv
 PYTHON ?= python3
@@ -13,12 +14,14 @@ PYTEST_ARGS ?=
 NOX_ARGS ?=
 LOADTEST_ARGS ?=
 BENCH_ARGS ?=
+MUTATION_JOBS ?= 2
+MUTATION_ARGS ?=
 DEMO_DB := example_project/db.sqlite3
 # The wheel smoke's throwaway virtualenv: only the wheel and what it depends on.
 SMOKE_VENV ?= .smoke-venv
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test matrix loadtest bench lint format migrations-check dist wheel-smoke clean
+.PHONY: help install demo test matrix loadtest bench mutation lint format migrations-check dist wheel-smoke clean
 
 help:
 	@echo "make demo              run the example site with SCIM enabled for two teams"
@@ -26,6 +29,7 @@ help:
 	@echo "make matrix            the tests on Django 5.2/6.0/6.1 x Python 3.10-3.13, and on the lowest bounds (NOX_ARGS=...)"
 	@echo "make loadtest          gunicorn (4 sync, then 2x8 gthread) on PostgreSQL, 60 s IdP load each"
 	@echo "make bench             this project vs django-scim2 vs a bare view, SQLite + PostgreSQL (BENCH_ARGS=--quick)"
+	@echo "make mutation          mutmut on tokens, auth, adapters, provisioning, PATCH, filters (~1 h; MUTATION_JOBS=2)"
 	@echo "make lint              ruff check + ruff format --check"
 	@echo "make format            ruff format + ruff check --fix"
 	@echo "make migrations-check  fail if a model change lacks a migration"
@@ -68,6 +72,20 @@ $(VENV)/.nox-installed: $(VENV)/.installed
 
 matrix: $(VENV)/.nox-installed
 	$(BIN)/nox $(NOX_ARGS)
+
+$(VENV)/.mutation-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install -e '.[dev,mutation]'
+	touch $@
+
+# Configured in pyproject.toml ([tool.mutmut]). Starts afresh each time (mutants/ is a
+# scratch copy of the package); prints the surviving mutants, then the counts.
+# MUTATION_ARGS='scim_provisioning.tokens.*' runs only the mutants matching a pattern.
+mutation: $(VENV)/.mutation-installed
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children $(MUTATION_JOBS) $(MUTATION_ARGS)
+	$(BIN)/mutmut results
+	$(BIN)/mutmut export-cicd-stats
+	@cat mutants/mutmut-cicd-stats.json; echo
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
