@@ -8,3 +8,12 @@ class DeletingAdapter(DefaultAdapter):
 
     def should_delete_account(self, user, team_id, record):
         return True
+
+
+class OneTeamAccountsAdapter(DefaultAdapter):
+    """A host that deletes an account on SCIM DELETE only when SCIM created it and no
+    other team holds it: the hook sees the account, the team and the record."""
+
+    def should_delete_account(self, user, team_id, record):
+        others = self._memberships().filter(user=user).exclude(team_id=team_id)
+        return record.created_account and record.team_id == team_id and not others.exists()

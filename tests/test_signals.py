@@ -104,16 +104,27 @@ def test_an_update_that_keeps_active_sends_only_updated(
     assert _names(received) == ["user_updated"]
 
 
-def test_delete_sends_deprovisioned(idp, received, provision, django_capture_on_commit_callbacks):
+def test_delete_sends_deprovisioned(
+    idp, team, received, provision, django_capture_on_commit_callbacks
+):
     ada = provision("ada@acme.com")
+    account = get_user_model().objects.get(email="ada@acme.com")
     received.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        idp.delete(f"/Users/{ada['id']}")
+        assert idp.delete(f"/Users/{ada['id']}").status_code == 204
 
-    ((name, _, event),) = received
-    assert name == "user_deprovisioned"
-    assert event.resource_id == ada["id"]
+    ((name, sender, event),) = received
+    assert (name, sender) == ("user_deprovisioned", SCIMUser)
+    assert event == signals.SCIMEvent(
+        action="user.deprovisioned",
+        team_id=team.pk,
+        resource_type="User",
+        resource_id=ada["id"],
+        user_id=account.pk,
+        display="ada@acme.com",
+    )
+    assert not SCIMUser.objects.filter(pk=ada["id"]).exists()
 
 
 def test_a_failed_request_sends_nothing(

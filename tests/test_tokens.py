@@ -438,6 +438,34 @@ def test_rotate_leaves_other_teams_tokens_alone(team, other_team):
     assert IdPClient(theirs.plaintext).get("/Users").status_code == 200
 
 
+def test_rotate_leaves_revoked_tokens_as_they_were(team):
+    revoked = tokens.issue_token(team)
+    tokens.revoke_tokens(team)
+
+    tokens.rotate_token(team, overlap=timedelta(hours=1))
+
+    revoked.token.refresh_from_db()
+    assert revoked.token.expires_at is None
+    assert revoked.token.state == SCIMTokenState.REVOKED
+
+
+def test_revoking_all_of_a_team_leaves_other_teams_and_earlier_revocations(team, other_team):
+    earlier = tokens.issue_token(team)
+    assert tokens.revoke_tokens(team) == 1
+    earlier.token.refresh_from_db()
+    first_revocation = earlier.token.revoked_at
+    live = tokens.issue_token(team)
+    theirs = tokens.issue_token(other_team)
+
+    assert tokens.revoke_tokens(team) == 1  # only the live one
+
+    earlier.token.refresh_from_db()
+    assert earlier.token.revoked_at == first_revocation
+    assert SCIMToken.objects.get(pk=live.token.pk).state == SCIMTokenState.REVOKED
+    assert SCIMToken.objects.get(pk=theirs.token.pk).revoked_at is None
+    assert IdPClient(theirs.plaintext).get("/Users").status_code == 200
+
+
 def test_two_live_tokens_work_side_by_side(team):
     first = fresh_token(team)
     second = fresh_token(team)

@@ -95,3 +95,21 @@ def test_an_adapter_may_delete_the_account(idp, okta_user, settings):
     assert idp.delete(f"/Users/{okta_user['id']}").status_code == 204
 
     assert not User.objects.filter(email="test.user@okta.local").exists()
+
+
+def test_the_delete_hook_sees_the_account_the_team_and_the_record(
+    idp, other_idp, team, other_team, provision, settings
+):
+    settings.SCIM_PROVISIONING_ADAPTER = "tests.adapters.OneTeamAccountsAdapter"
+    ada = provision("ada@acme.com")
+    bob = provision("bob@acme.com")
+    shared = provision("bob@acme.com", client=other_idp)  # links to the same account
+
+    assert idp.delete(f"/Users/{ada['id']}").status_code == 204
+    assert idp.delete(f"/Users/{bob['id']}").status_code == 204
+
+    assert not User.objects.filter(email="ada@acme.com").exists()
+    bob_account = User.objects.get(email="bob@acme.com")  # another team holds it
+    assert not Membership.objects.filter(team=team, user=bob_account).exists()
+    assert Membership.objects.get(team=other_team, user=bob_account).is_active is True
+    assert SCIMUser.objects.get(pk=shared["id"]).user_id == bob_account.pk

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from example_project.teams.models import Membership
-from scim_provisioning.models import SCIMUser
+from scim_provisioning.models import SCIMUser, SCIMUserValue
 
 from .conftest import load_payload, patch_op
 from .factories import MembershipFactory, SCIMTeamConfigFactory, TeamFactory, UserFactory
@@ -313,6 +313,98 @@ class TestPatch:
 
         assert response.status_code == 200
         assert "favouriteColour" not in response.json()
+
+
+class TestPatchPaths:
+    """RFC 7644 §3.5.2: add, replace and remove on sub-attributes and multi-valued attributes."""
+
+    WORK = {"value": "+1 555 0100", "type": "work"}
+    MOBILE = {"value": "+1 555 0199", "type": "mobile"}
+
+    @staticmethod
+    def _phones(user_id) -> list[tuple[str, str]]:
+        rows = SCIMUserValue.objects.filter(user_id=user_id, attribute="phoneNumbers")
+        return sorted(rows.values_list("value", "type"))
+
+    def _patch(self, idp, user, *operations):
+        response = idp.patch(f"/Users/{user['id']}", patch_op(*operations))
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    def test_remove_a_sub_attribute_of_a_complex_attribute(self, idp, provision):
+        ada = provision("ada@acme.com")
+
+        body = self._patch(idp, ada, {"op": "remove", "path": "name.givenName"})
+
+        assert body["name"] == {"familyName": "Lovelace"}
+        assert SCIMUser.objects.get(pk=ada["id"]).attributes["name"] == {"familyName": "Lovelace"}
+
+    def test_replace_a_sub_attribute_of_every_value(self, idp, provision):
+        # No filter: the sub-attribute of every value is the target (§3.5.2.3).
+        ada = provision("ada@acme.com", phoneNumbers=[self.WORK])
+
+        body = self._patch(
+            idp, ada, {"op": "replace", "path": "phoneNumbers.value", "value": "+1 555 0142"}
+        )
+
+        assert body["phoneNumbers"] == [{"value": "+1 555 0142", "type": "work"}]
+        assert self._phones(ada["id"]) == [("+1 555 0142", "work")]
+
+    def test_add_a_sub_attribute_creates_the_first_value(self, idp, provision):
+        ada = provision("ada@acme.com")
+
+        body = self._patch(
+            idp, ada, {"op": "add", "path": "phoneNumbers.value", "value": "+1 555 0142"}
+        )
+
+        assert body["phoneNumbers"] == [{"value": "+1 555 0142"}]
+        assert self._phones(ada["id"]) == [("+1 555 0142", "")]
+
+    def test_remove_a_sub_attribute_of_every_value(self, idp, provision):
+        ada = provision("ada@acme.com", phoneNumbers=[self.WORK, self.MOBILE])
+
+        body = self._patch(idp, ada, {"op": "remove", "path": "phoneNumbers.type"})
+
+        assert body["phoneNumbers"] == [{"value": "+1 555 0100"}, {"value": "+1 555 0199"}]
+        assert self._phones(ada["id"]) == [("+1 555 0100", ""), ("+1 555 0199", "")]
+
+    def test_remove_a_multi_valued_attribute_without_a_value_removes_every_value(
+        self, idp, provision
+    ):
+        ada = provision("ada@acme.com", phoneNumbers=[self.WORK, self.MOBILE])
+
+        body = self._patch(idp, ada, {"op": "remove", "path": "phoneNumbers"})
+
+        assert "phoneNumbers" not in body
+        assert self._phones(ada["id"]) == []
+
+    def test_remove_with_a_value_list_removes_only_those_values(self, idp, provision):
+        ada = provision("ada@acme.com", phoneNumbers=[self.WORK, self.MOBILE])
+
+        body = self._patch(
+            idp, ada, {"op": "remove", "path": "phoneNumbers", "value": [{"value": "+1 555 0100"}]}
+        )
+
+        assert body["phoneNumbers"] == [self.MOBILE]
+        assert self._phones(ada["id"]) == [("+1 555 0199", "mobile")]
+
+    def test_remove_a_single_value_attribute_with_a_value(self, idp, provision):
+        ada = provision("ada@acme.com", title="Engineer")
+
+        body = self._patch(idp, ada, {"op": "remove", "path": "title", "value": "Engineer"})
+
+        assert "title" not in body
+        assert "title" not in SCIMUser.objects.get(pk=ada["id"]).attributes
+
+    def test_removing_an_absent_attribute_changes_nothing(self, idp, provision):
+        ada = provision("ada@acme.com", title="Engineer")
+
+        body = self._patch(idp, ada, {"op": "remove", "path": "nickName"})
+
+        assert body["title"] == "Engineer" and "nickName" not in body
+        record = SCIMUser.objects.get(pk=ada["id"])
+        assert record.attributes["title"] == "Engineer"
+        assert "nickName" not in record.attributes
 
 
 class TestRenames:
