@@ -80,9 +80,11 @@ $(VENV)/.mutation-installed: $(VENV)/.installed
 # Configured in pyproject.toml ([tool.mutmut]). Starts afresh each time (mutants/ is a
 # scratch copy of the package); prints the surviving mutants, then the counts.
 # MUTATION_ARGS='scim_provisioning.tokens.*' runs only the mutants matching a pattern.
+# SQLite in memory: the parallel workers must not share the tests' database file.
 mutation: $(VENV)/.mutation-installed
 	rm -rf mutants
-	$(BIN)/mutmut run --max-children $(MUTATION_JOBS) $(MUTATION_ARGS)
+	env -u DATABASE_URL SCIM_TEST_SQLITE_NAME=:memory: \
+		$(BIN)/mutmut run --max-children $(MUTATION_JOBS) $(MUTATION_ARGS)
 	$(BIN)/mutmut results
 	$(BIN)/mutmut export-cicd-stats
 	@cat mutants/mutmut-cicd-stats.json; echo
