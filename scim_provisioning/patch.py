@@ -326,7 +326,7 @@ class PatchDocument:
             else:
                 single = coerce(target.attribute, value)
                 items[i] = {**items[i], **(single[0] if single else {})}
-        container[key] = _single_primary(items)
+        container[key] = _single_primary(items, chosen=matches)
 
 
 def _operations(body: Any) -> list[Any]:
@@ -370,13 +370,20 @@ def _identity(item: Any) -> Any:
     return repr(item)
 
 
-def _single_primary(items: list[Any]) -> list[Any]:
-    """RFC 7643 §2.4: at most one item may be primary; the last one set wins."""
+def _single_primary(items: list[Any], chosen: list[int] | None = None) -> list[Any]:
+    """RFC 7643 §2.4: at most one item may be primary.
+
+    The item the operation made primary wins (RFC 7644 §3.5.2: setting one value's
+    ``primary`` to true sets the others' to false), whatever its place in the list;
+    among ``chosen`` items, or when none of them is primary, the last one does.
+    """
     primaries = [
         i for i, item in enumerate(items) if isinstance(item, dict) and item.get("primary")
     ]
-    for i in primaries[:-1]:
-        items[i] = {**items[i], "primary": False}
+    winners = [i for i in primaries if i in (chosen or ())] or primaries
+    for i in primaries:
+        if i != winners[-1]:
+            items[i] = {**items[i], "primary": False}
     return items
 
 

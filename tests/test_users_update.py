@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from example_project.teams.models import Membership
 from scim_provisioning.models import SCIMUser, SCIMUserValue
 
-from .conftest import load_payload, patch_op
+from .conftest import assert_scim_error, load_payload, patch_op
 from .factories import MembershipFactory, SCIMTeamConfigFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -405,6 +405,132 @@ class TestPatchPaths:
         record = SCIMUser.objects.get(pk=ada["id"])
         assert record.attributes["title"] == "Engineer"
         assert "nickName" not in record.attributes
+
+
+class TestPatchValueFilters:
+    """RFC 7644 §3.5.2 value-path filters, e.g. ``phoneNumbers[type eq "work"]``, in PATCH."""
+
+    WORK = {"value": "+1 555 0100", "type": "work"}
+    MOBILE = {"value": "+1 555 0199", "type": "mobile", "primary": True}
+    HOME = {"value": "+44 20 7946 0000", "type": "home"}
+
+    @pytest.fixture
+    def ada(self, provision):
+        return provision("ada@acme.com", phoneNumbers=[self.WORK, self.MOBILE, self.HOME])
+
+    @staticmethod
+    def _patch(idp, user, *operations):
+        response = idp.patch(f"/Users/{user['id']}", patch_op(*operations))
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    @staticmethod
+    def _stored(user_id) -> list[tuple[str, str, bool]]:
+        rows = SCIMUserValue.objects.filter(user_id=user_id, attribute="phoneNumbers")
+        return sorted(rows.values_list("type", "value", "primary"))
+
+    @pytest.mark.parametrize(
+        ("selector", "kept"),
+        [
+            ('type eq "work"', {"mobile", "home"}),
+            ('TYPE eq "WORK"', {"mobile", "home"}),
+            ('type ne "work"', {"work"}),
+            ('value co "0199"', {"work", "home"}),
+            ('value sw "+1 555"', {"home"}),
+            ('value ew "0000"', {"work", "mobile"}),
+            ('type gt "mobile"', {"home", "mobile"}),
+            ('type ge "mobile"', {"home"}),
+            ('type lt "mobile"', {"mobile", "work"}),
+            ('type le "mobile"', {"work"}),
+            ("primary pr", {"work", "home"}),
+            ("primary eq true", {"work", "home"}),
+            ('not (type eq "work")', {"work"}),
+            ('type eq "work" or type eq "home"', {"mobile"}),
+            ('type eq "work" and value co "0100"', {"mobile", "home"}),
+            ('type eq "work" and value co "0199"', {"work", "mobile", "home"}),
+            ('display eq "Ada"', {"work", "mobile", "home"}),
+            ('display ne "Ada"', set()),  # an absent attribute is not equal to a value
+        ],
+    )
+    def test_remove_removes_the_values_the_filter_selects(self, idp, ada, selector, kept):
+        body = self._patch(idp, ada, {"op": "remove", "path": f"phoneNumbers[{selector}]"})
+
+        assert {phone["type"] for phone in body.get("phoneNumbers", [])} == kept
+        assert {type_ for type_, _, _ in self._stored(ada["id"])} == kept
+
+    def test_remove_a_sub_attribute_of_the_selected_values(self, idp, ada):
+        body = self._patch(
+            idp, ada, {"op": "remove", "path": 'phoneNumbers[type eq "mobile"].primary'}
+        )
+
+        assert body["phoneNumbers"] == [
+            self.WORK,
+            {"value": "+1 555 0199", "type": "mobile"},
+            self.HOME,
+        ]
+        assert not any(primary for _, _, primary in self._stored(ada["id"]))
+
+    def test_replace_a_selected_value_keeps_its_other_sub_attributes(self, idp, ada):
+        body = self._patch(
+            idp,
+            ada,
+            {
+                "op": "replace",
+                "path": 'phoneNumbers[type eq "work"]',
+                "value": {"value": "+1 555 0142"},
+            },
+        )
+
+        assert body["phoneNumbers"][0] == {"value": "+1 555 0142", "type": "work"}
+        assert ("work", "+1 555 0142", False) in self._stored(ada["id"])
+
+    def test_making_a_value_primary_takes_primary_from_the_others(self, idp, ada):
+        # RFC 7643 §2.4: at most one value is primary.
+        body = self._patch(
+            idp,
+            ada,
+            {"op": "replace", "path": 'phoneNumbers[type eq "work"].primary', "value": True},
+        )
+
+        assert [phone.get("primary", False) for phone in body["phoneNumbers"]] == [
+            True,
+            False,
+            False,
+        ]
+        assert [t for t, _, primary in self._stored(ada["id"]) if primary] == ["work"]
+
+    @pytest.mark.parametrize(
+        ("selector", "seed"),
+        [
+            ('type eq "work"', {"type": "work"}),
+            ('type eq "work" and primary eq true', {"type": "work", "primary": True}),
+        ],
+    )
+    def test_a_filter_matching_nothing_adds_the_value_it_describes(
+        self, idp, provision, selector, seed
+    ):
+        # Entra's emails[type eq "work"].value on a user without one.
+        ada = provision("ada@acme.com")
+
+        body = self._patch(
+            idp,
+            ada,
+            {"op": "replace", "path": f"phoneNumbers[{selector}].value", "value": "+1 555 0142"},
+        )
+
+        assert body["phoneNumbers"] == [{**seed, "value": "+1 555 0142"}]
+        assert self._stored(ada["id"]) == [("work", "+1 555 0142", seed.get("primary", False))]
+
+    def test_a_filter_matching_nothing_that_describes_no_value_is_no_target(self, idp, ada):
+        response = idp.patch(
+            f"/Users/{ada['id']}",
+            patch_op({"op": "replace", "path": 'phoneNumbers[value co "42"].type', "value": "fax"}),
+        )
+
+        assert_scim_error(response, 400, "noTarget")
+        record = SCIMUser.objects.get(pk=ada["id"])
+        assert record.version == 1
+        assert len(self._stored(ada["id"])) == 3
 
 
 class TestRenames:
