@@ -13,7 +13,7 @@ import pytest
 
 from scim_provisioning.models import SCIMGroup, SCIMUser
 
-from .conftest import IdPClient, assert_scim_error
+from .conftest import IdPClient, assert_scim_error, patch_op
 
 pytestmark = pytest.mark.django_db
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -207,6 +207,19 @@ class TestUserFilters:
     def test_an_unknown_attribute_inside_or_is_invalid_filter(self, idp, people, filter_text):
         assert_scim_error(idp.get("/Users", {"filter": filter_text}), 400, "invalidFilter")
 
+    @pytest.mark.parametrize(
+        ("filter_text", "detail"),
+        [
+            ('title[value eq "x"]', "'title' is not a multi-valued attribute"),
+            ('emails[display eq "x"]', "Filtering on 'display' is not supported"),
+        ],
+    )
+    def test_an_unsupported_path_is_named_in_the_error(self, idp, people, filter_text, detail):
+        response = idp.get("/Users", {"filter": filter_text})
+
+        body = assert_scim_error(response, 400, "invalidFilter")
+        assert detail in body["detail"]
+
 
 class TestGroupFilters:
     def test_members_value_eq(self, idp, people, groups):
@@ -286,7 +299,43 @@ class TestSort:
     def test_unsortable_attributes_are_invalid_value(self, idp, people, endpoint, sort_by):
         response = idp.get(endpoint, {"sortBy": sort_by})
 
-        assert_scim_error(response, 400, "invalidValue")
+        body = assert_scim_error(response, 400, "invalidValue")
+        assert f"Sorting by '{sort_by}' is not supported" in body["detail"]
+
+    @pytest.mark.parametrize(
+        "sort_by",
+        [
+            "urn:ietf:params:scim:schemas:core:2.0:User:displayName",
+            "URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER:displayName",
+            "urn:ietf:params:scim:schemas:core:2.0:User:name.givenName",
+        ],
+    )
+    def test_a_path_with_the_core_urn_sorts_like_the_bare_one(self, idp, people, sort_by):
+        # RFC 7644 §3.4.2.3: sortBy is an attribute path, which may carry its schema URN.
+        for name, given in (("ada", "Zoe"), ("bob", "Ann"), ("cy", "Max")):
+            idp.patch(
+                f"/Users/{people[name]['id']}",
+                patch_op({"op": "replace", "path": "name.givenName", "value": given}),
+            )
+
+        response = idp.get("/Users", {"sortBy": sort_by})
+
+        assert response.status_code == 200, response.content
+        expected = ["bob", "cy", "ada"] if "givenName" in sort_by else ["ada", "bob", "cy"]
+        assert _names(response.json()["Resources"], people) == expected
+
+    def test_an_enterprise_path_sorts_by_the_extension_attribute(self, idp, people):
+        enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+        for name, department in (("ada", "Sales"), ("bob", "Finance"), ("cy", "Research")):
+            idp.patch(
+                f"/Users/{people[name]['id']}",
+                patch_op({"op": "add", "path": f"{enterprise}:department", "value": department}),
+            )
+
+        response = idp.get("/Users", {"sortBy": f"{enterprise}:department"})
+
+        assert response.status_code == 200, response.content
+        assert _names(response.json()["Resources"], people) == ["bob", "cy", "ada"]
 
     def test_a_bad_sort_order_is_invalid_value(self, idp, people):
         response = idp.get("/Users", {"sortBy": "userName", "sortOrder": "sideways"})

@@ -147,7 +147,7 @@ def test_a_failed_request_sends_nothing(
     assert received == []
 
 
-def test_group_lifecycle(idp, received, provision, django_capture_on_commit_callbacks):
+def test_group_lifecycle(idp, team, received, provision, django_capture_on_commit_callbacks):
     ada, bob = provision("ada@acme.com"), provision("bob@acme.com")
     received.clear()
 
@@ -181,6 +181,14 @@ def test_group_lifecycle(idp, received, provision, django_capture_on_commit_call
     created_members, patched_members = received[1][2], received[3][2]
     assert created_members.added == (ada["id"],)
     assert (patched_members.added, patched_members.removed) == ((bob["id"],), (ada["id"],))
+    assert received[-1][2] == signals.SCIMEvent(
+        action="group.deleted",
+        team_id=team.pk,
+        resource_type="Group",
+        resource_id=group["id"],
+        display="Eng",
+    )
+    assert not SCIMGroup.objects.filter(pk=group["id"]).exists()
 
 
 def test_a_redundant_add_changes_no_members(

@@ -133,12 +133,24 @@ class TestNoAccountTakeover:
         _unchanged(ada, team)
 
     def test_team_a_no_longer_manages_the_login_alone(self, idp, linked, ada):
-        idp.patch(
+        response = idp.patch(
             f"/Users/{ada['id']}",
-            patch_op({"op": "replace", "path": "userName", "value": "ada.new@acme.com"}),
+            patch_op(
+                {"op": "replace", "path": "userName", "value": "ada.new@acme.com"},
+                {
+                    "op": "replace",
+                    "path": 'emails[type eq "work"].value',
+                    "value": "ada.new@acme.com",
+                },
+                {"op": "replace", "path": "name.givenName", "value": "Augusta"},
+            ),
         )
 
-        assert User.objects.filter(email="ada@acme.com").exists()
+        assert response.status_code == 200, response.content
+        record = SCIMUser.objects.select_related("user").get(pk=ada["id"])
+        assert (record.user_name, record.email) == ("ada.new@acme.com", "ada.new@acme.com")
+        assert (record.user.email, record.user.first_name) == ("ada@acme.com", "Ada")
+        assert not User.objects.filter(email="ada.new@acme.com").exists()
 
     def test_deactivating_touches_team_b_only(self, other_idp, linked, ada, team, other_team):
         other_idp.patch(f"/Users/{linked['id']}", load_payload("entra/patch_deactivate.json"))
