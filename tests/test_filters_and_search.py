@@ -124,6 +124,15 @@ class TestUserFilters:
             ('(userName sw "ada" or userName sw "bob") and active eq false', {"bob"}),
             ('not (userName sw "ada" or userName sw "bob") and title pr', set()),
             ("not (title pr) and not (active eq false)", {"cy"}),
+            (
+                'userName sw "ada" or userName sw "bob" or userName sw "cy" or userName sw "x"',
+                {"ada", "bob", "cy"},
+            ),
+            (
+                'userName sw "cy" or title pr and active eq false or userName sw "bob"',
+                {"bob", "cy"},
+            ),
+            ('title pr and active eq true or userName sw "cy" and active eq true', {"ada", "cy"}),
         ],
     )
     def test_logical_operators_and_parentheses(self, idp, people, filter_text, expected):
@@ -206,6 +215,25 @@ class TestUserFilters:
     )
     def test_an_unknown_attribute_inside_or_is_invalid_filter(self, idp, people, filter_text):
         assert_scim_error(idp.get("/Users", {"filter": filter_text}), 400, "invalidFilter")
+
+    def test_id_ne_selects_the_others(self, idp, people):
+        body = _filter(idp, "/Users", f'id ne "{people["ada"]["id"]}"')
+
+        assert set(_names(body["Resources"], people)) == {"bob", "cy"}
+
+    @pytest.mark.parametrize("operator", ["co", "sw", "gt"])
+    def test_ids_are_compared_with_eq_or_ne_only(self, idp, people, operator):
+        response = idp.get("/Users", {"filter": f'id {operator} "{people["ada"]["id"]}"'})
+
+        body = assert_scim_error(response, 400, "invalidFilter")
+        assert f"The operator '{operator}' cannot be used on 'id'" in body["detail"]
+
+    @pytest.mark.parametrize("moment", ["yesterday", "2026-13-45T00:00:00Z"])
+    def test_a_date_that_is_not_one_is_invalid_filter(self, idp, people, moment):
+        response = idp.get("/Users", {"filter": f'meta.created gt "{moment}"'})
+
+        body = assert_scim_error(response, 400, "invalidFilter")
+        assert f"'{moment}' is not a date and time" in body["detail"]
 
     @pytest.mark.parametrize(
         ("filter_text", "detail"),

@@ -406,6 +406,31 @@ class TestPatchPaths:
         assert record.attributes["title"] == "Engineer"
         assert "nickName" not in record.attributes
 
+    def test_an_operation_without_path_may_name_the_extension_by_its_urn(self, idp, provision):
+        # RFC 7644 §3.5.2.3: without "path", "value" holds the attributes by their paths,
+        # an extension's under its schema URN.
+        ada = provision("ada@acme.com")
+
+        body = self._patch(
+            idp,
+            ada,
+            {"op": "replace", "value": {ENTERPRISE: {"department": "Research"}, "title": "CTO"}},
+        )
+
+        assert body[ENTERPRISE]["department"] == "Research"
+        assert body["title"] == "CTO"
+        attributes = SCIMUser.objects.get(pk=ada["id"]).attributes
+        assert attributes["enterprise"]["department"] == "Research"
+
+    def test_an_add_without_path_adds_to_a_multi_valued_attribute(self, idp, provision):
+        # RFC 7644 §3.5.2.1: "add" on a multi-valued attribute adds the values.
+        ada = provision("ada@acme.com", phoneNumbers=[self.WORK])
+
+        body = self._patch(idp, ada, {"op": "add", "value": {"phoneNumbers": [self.MOBILE]}})
+
+        assert body["phoneNumbers"] == [self.WORK, self.MOBILE]
+        assert self._phones(ada["id"]) == [("+1 555 0100", "work"), ("+1 555 0199", "mobile")]
+
 
 class TestPatchValueFilters:
     """RFC 7644 §3.5.2 value-path filters, e.g. ``phoneNumbers[type eq "work"]``, in PATCH."""
