@@ -431,6 +431,32 @@ class TestPatchPaths:
         assert body["phoneNumbers"] == [self.WORK, self.MOBILE]
         assert self._phones(ada["id"]) == [("+1 555 0100", "work"), ("+1 555 0199", "mobile")]
 
+    def test_adding_a_value_already_there_changes_nothing(self, idp, provision):
+        # RFC 7644 §3.5.2.1: a value already present is not added again,
+        # whatever the order of its sub-attributes in the request.
+        ada = provision("ada@acme.com", phoneNumbers=[self.WORK])
+
+        body = self._patch(
+            idp,
+            ada,
+            {
+                "op": "add",
+                "path": "phoneNumbers",
+                "value": [{"type": "work", "value": "+1 555 0100"}],
+            },
+        )
+
+        assert body["phoneNumbers"] == [self.WORK]
+        assert self._phones(ada["id"]) == [("+1 555 0100", "work")]
+
+    def test_removing_the_extension_by_its_urn_removes_its_attributes(self, idp, provision):
+        ada = provision("ada@acme.com", **{ENTERPRISE: {"department": "Research"}})
+
+        body = self._patch(idp, ada, {"op": "remove", "path": ENTERPRISE})
+
+        assert ENTERPRISE not in body
+        assert not SCIMUser.objects.get(pk=ada["id"]).attributes.get("enterprise")
+
 
 class TestPatchValueFilters:
     """RFC 7644 §3.5.2 value-path filters, e.g. ``phoneNumbers[type eq "work"]``, in PATCH."""
@@ -781,4 +807,24 @@ class TestEntraManagerRemoval:
             ),
         )
 
+        assert str(SCIMUser.objects.get(pk=ada["id"]).manager_id) == new_boss["id"]
+
+    def test_replace_the_manager_selected_by_a_filter(self, idp, provision, reporting):
+        # A filter on the single-valued manager selects it or nothing (as a list of one).
+        boss, ada = reporting
+        new_boss = provision("new.boss@acme.com")
+
+        response = idp.patch(
+            f"/Users/{ada['id']}",
+            patch_op(
+                {
+                    "op": "replace",
+                    "path": f'{ENTERPRISE}:manager[value eq "{boss["id"]}"]',
+                    "value": {"value": new_boss["id"]},
+                }
+            ),
+        )
+
+        assert response.status_code == 200, response.content
+        assert response.json()[ENTERPRISE]["manager"]["value"] == new_boss["id"]
         assert str(SCIMUser.objects.get(pk=ada["id"]).manager_id) == new_boss["id"]
