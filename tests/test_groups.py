@@ -587,6 +587,23 @@ class TestPatch:
         assert _values(response.json()) == _ids(people["bob"], people["dee"])
         assert _stored_members(group["id"]) == _ids(people["bob"], people["dee"])
 
+    def test_replace_of_a_selected_member_puts_the_new_one_in_its_place(
+        self, idp, engineering, people
+    ):
+        # RFC 7644 §3.5.2.3: the values the filter matches are replaced by "value".
+        ada, cy = people["ada"]["id"], people["cy"]["id"]
+
+        response = idp.patch(
+            f"/Groups/{engineering['id']}",
+            patch_op(
+                {"op": "replace", "path": f'members[value eq "{ada}"]', "value": [{"value": cy}]}
+            ),
+        )
+
+        assert response.status_code == 200, response.content
+        assert _values(response.json()) == _ids(people["bob"], people["cy"])
+        assert _stored_members(engineering["id"]) == _ids(people["bob"], people["cy"])
+
     def test_if_match_star_matches_the_current_version(self, idp, engineering, people):
         # RFC 7232 §3.1: "*" matches any current representation of the resource.
         response = idp.patch(
