@@ -1,6 +1,7 @@
 """Every IdP payload file says where its shape comes from, and says it truthfully.
 
-A file's ``source`` is ``{"kind": ..., "from": ...}``: ``vendor-doc`` (the IdP's
+A file's ``source`` is ``{"kind": ..., "from": ...}``: ``spec`` (an RFC's own
+example, with its section), ``vendor-doc`` (the IdP's
 own documentation: title and section), ``trace`` (a request an SP maintainer
 published, or code written after real traffic), ``third-party-doc`` (another
 vendor's setup guide), ``capture`` (recorded from a live IdP) or ``constructed``
@@ -17,7 +18,7 @@ import pytest
 
 from .conftest import PAYLOADS
 
-KINDS = {"vendor-doc", "trace", "third-party-doc", "capture", "constructed"}
+KINDS = {"spec", "vendor-doc", "trace", "third-party-doc", "capture", "constructed"}
 FILES = sorted(PAYLOADS.rglob("*.json"))
 
 
