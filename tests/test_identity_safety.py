@@ -412,7 +412,7 @@ def test_a_host_that_verifies_every_address_says_so(team, idp, squatter, setting
 class ProofByProfileAdapter(DefaultAdapter):
     """A host that records its own proof of the mailbox."""
 
-    def email_verified(self, user, email):
+    def email_verified(self, config, user, email):
         return user.first_name == "Proven"
 
 
