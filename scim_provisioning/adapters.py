@@ -104,7 +104,7 @@ class DefaultAdapter:
         user = self.user_model(**{self.email_field: email})
         self._copy_profile(user, record)
         user.set_unusable_password()
-        if self.user_model.USERNAME_FIELD == self.email_field:
+        if self._username_field == self.email_field:
             user.save()
         else:
             self._save_with_username(user, email)
@@ -121,7 +121,7 @@ class DefaultAdapter:
         if not managed:
             return
         if self._copy_profile(user, record):
-            user.save(update_fields=["first_name", "last_name"])
+            user.save(update_fields=["first_name", "last_name"])  # type: ignore[misc]
 
     def change_login_email(
         self, config: SCIMTeamConfig, user: AbstractBaseUser, email: str
@@ -132,7 +132,7 @@ class DefaultAdapter:
         free variant of it, as on create.
         """
         setattr(user, self.email_field, email)
-        if self.user_model.USERNAME_FIELD == self.email_field:
+        if self._username_field == self.email_field:
             user.save(update_fields=[self.email_field])
         else:
             self._save_with_username(user, email, update_fields=[self.email_field])
@@ -429,6 +429,16 @@ class DefaultAdapter:
     def _active_field(self) -> str | None:
         return app_settings.MEMBERSHIP_ACTIVE_FIELD
 
+    @property
+    def _username_field(self) -> str:
+        # Declared by every user model, though not in AbstractBaseUser's stubs.
+        username_field: str = getattr(self.user_model, "USERNAME_FIELD")  # noqa: B009
+        return username_field
+
+    def _max_length(self, field: str) -> int | None:
+        max_length: int | None = getattr(self.user_model._meta.get_field(field), "max_length", None)
+        return max_length
+
     def _team_rows(self, team_id: Any) -> models.QuerySet[Any]:
         """The team's membership rows, active or not."""
         return self.memberships().filter(**{f"{self._team_field}_id": team_id})
@@ -453,8 +463,8 @@ class DefaultAdapter:
         between the read and the write): each attempt is a savepoint. None
         free: a 409, never a 500 that the IdP would retry forever.
         """
-        field = self.user_model.USERNAME_FIELD
-        max_length = self.user_model._meta.get_field(field).max_length or len(email)
+        field = self._username_field
+        max_length = self._max_length(field) or len(email)
         candidates = [email[:max_length]]
         for number in range(2, _NUMBERED_USERNAMES + 2):
             suffix = f"-{number}"
@@ -495,7 +505,7 @@ class DefaultAdapter:
         ):
             if value is None or not hasattr(user, field):
                 continue
-            max_length = self.user_model._meta.get_field(field).max_length or len(value)
+            max_length = self._max_length(field) or len(value)
             value = value[:max_length]
             if getattr(user, field) != value:
                 setattr(user, field, value)

@@ -83,7 +83,7 @@ class ImportPlan:
         )
 
 
-def _require_django_scim2_user_model() -> type:
+def _require_django_scim2_user_model() -> type[Any]:
     try:
         from django_scim.models import AbstractSCIMUserMixin
     except ImportError as exc:
@@ -178,7 +178,7 @@ def import_django_scim2_users(team: Any, *, apply: bool = False) -> ImportPlan:
         try:
             state_from_document(document)
         except SCIMError as exc:
-            plan.skipped.append((label, exc.detail))
+            plan.skipped.append((label, str(exc.detail)))
             continue
         taken_names.add(user_name.lower())
         if legacy_id is not None:

@@ -37,7 +37,7 @@ from ..exceptions import Conflict, InvalidValue, LinkRefused, Uniqueness
 from ..models import SCIMLinkRefusalReason, SCIMTeamConfig, SCIMUser, SCIMUserValue
 from ..resources.documents import Document
 from ..resources.users import UserState, state_from_document
-from ..signals import SCIMEvent
+from ..signals import EventType, SCIMEvent
 from .common import save_unique
 from .refusals import clear_refusals
 
@@ -171,11 +171,11 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
         if not record.active:
             _keep_a_manager(adapter, config, account)
         clear_refusals(config.team_id, state.email)
-    record.user = account
+    record.user = account  # type: ignore[assignment]  # an AUTH_USER_MODEL instance
     save_unique(record, "This user already exists in this team.")
     record.write_values(replace=False)
     adapter.set_membership_active(config, account, record.active)
-    _send(signals.user_provisioned, "user.provisioned", record)
+    _send(signals.user_provisioned, EventType.USER_PROVISIONED, record)
     return record
 
 
@@ -199,15 +199,15 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     account = record.user
     if state.email != old_email or record.attributes.get("name") != old_name:
         _follow_on_account(adapter, config, record, account, state.email)
-    _send(signals.user_updated, "user.updated", record)
+    _send(signals.user_updated, EventType.USER_UPDATED, record)
     if record.active != was_active:
         if not record.active:
             _keep_a_manager(adapter, config, account)
         adapter.set_membership_active(config, account, record.active)
         if record.active:
-            _send(signals.user_reactivated, "user.reactivated", record)
+            _send(signals.user_reactivated, EventType.USER_REACTIVATED, record)
         else:
-            _send(signals.user_deactivated, "user.deactivated", record)
+            _send(signals.user_deactivated, EventType.USER_DEACTIVATED, record)
     return record
 
 
@@ -243,14 +243,14 @@ def delete_user(config: SCIMTeamConfig, record: SCIMUser) -> None:
     _keep_a_manager(adapter, config, account)
     delete_account = adapter.should_delete_account(config, account, record)
     adapter.remove_membership(config, account)
-    event = _event("user.deprovisioned", record)
+    event = _event(EventType.USER_DEPROVISIONED, record)
     record.delete()
     if delete_account:
         account.delete()
     signals.send_after_commit(signals.user_deprovisioned, SCIMUser, event)
 
 
-def _event(action: str, record: SCIMUser) -> SCIMEvent:
+def _event(action: EventType, record: SCIMUser) -> SCIMEvent:
     return SCIMEvent(
         action=action,
         team_id=record.team_id,
@@ -261,7 +261,7 @@ def _event(action: str, record: SCIMUser) -> SCIMEvent:
     )
 
 
-def _send(signal: Any, action: str, record: SCIMUser) -> None:
+def _send(signal: Any, action: EventType, record: SCIMUser) -> None:
     signals.send_after_commit(signal, SCIMUser, _event(action, record))
 
 
