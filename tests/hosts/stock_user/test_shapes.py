@@ -151,3 +151,17 @@ def test_a_membership_that_existed_keeps_its_role_when_linked(idp, team):
     assert response.status_code == 201, response.content
     assert SCIMUser.objects.get().membership_existed is True
     assert OrgMembership.objects.get(organization=team, user=admin).role == "admin"
+
+
+def test_who_may_manage_the_team_reads_rows_without_an_active_field(team):
+    from scim_provisioning.adapters import get_adapter
+
+    owner, member, gone = (UserFactory(email=f"{n}@acme.com") for n in ("o", "m", "g"))
+    give_seat(team, owner, role="owner")
+    give_seat(team, member)
+    adapter = get_adapter()
+
+    assert adapter.can_manage_scim(team, owner) is True
+    assert adapter.can_manage_scim(team, member) is False
+    assert adapter.is_team_member(team, member) is True
+    assert adapter.is_team_member(team, gone) is False
