@@ -30,7 +30,7 @@ help:
 	@echo "make loadtest          gunicorn (4 sync, then 2x8 gthread) on PostgreSQL, 60 s IdP load each"
 	@echo "make bench             this project vs django-scim2 vs a bare view, SQLite + PostgreSQL (BENCH_ARGS=--quick)"
 	@echo "make mutation          mutmut on tokens, auth, adapters, provisioning, PATCH, filters (~1 h; MUTATION_JOBS=2)"
-	@echo "make lint              ruff check + ruff format --check"
+	@echo "make lint              ruff check + ruff format --check + mypy (the package)"
 	@echo "make format            ruff format + ruff check --fix"
 	@echo "make migrations-check  fail if a model change lacks a migration"
 	@echo "make dist              build the sdist and wheel (dist/) and run twine check on them"
@@ -92,6 +92,7 @@ mutation: $(VENV)/.mutation-installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(VENV)/.installed
 	$(BIN)/ruff format .

@@ -2,16 +2,30 @@
 
 The app keeps its own SCIM records and asks the adapter, named by
 ``SCIM_PROVISIONING_ADAPTER``, to find or create accounts and to switch team
-memberships. :class:`DefaultAdapter` fits the common shape, "a user model
-with an email, a team model, a membership model between them with an active
-flag", configured by the ``SCIM_PROVISIONING_MEMBERSHIP_*`` settings. Hosts
-of another shape subclass it and override what differs.
+memberships. :class:`DefaultAdapter` fits three common shapes by settings alone:
+
+- a membership row per (team, user) with a boolean active flag
+  (``SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD = "is_active"``, the default);
+- a membership row that exists while the person belongs to the team
+  (``SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD = None``): deactivation deletes
+  the row, reactivation recreates it with ``MEMBERSHIP_DEFAULTS``;
+- Django's stock ``auth.User`` (username-keyed, email not unique): the username
+  is the address, or a free variant of it (``ada@acme.com-2``) when another
+  account already holds that username.
+
+Hosts of another shape subclass it and override what differs.
+
+The contract: every hook receives the team first, as its
+:class:`~scim_provisioning.models.SCIMTeamConfig` (``config``), except the two
+permission hooks asked by the team page and API, for a team that may not have
+SCIM set up yet, which receive the team itself. The team's primary key is
+``config.team_id``; ``config.team`` is the team (one query).
 
 The safety rules of DESIGN promise 6 ask the adapter, so a host can adapt
-them to its own shape (hooks about a team take its SCIMTeamConfig first):
+them to its own shape:
 
-- ``email_verified(user, email)``: whether an existing account's owner proved
-  the mailbox, before SCIM links the account to a team;
+- ``email_verified(config, user, email)``: whether an existing account's owner
+  proved the mailbox, before SCIM links the account to a team;
 - ``may_provision(config, user)``: never staff or superusers, by default;
 - ``has_membership(config, user)``: the team's own people are always linked
   and keep the role the team gave them;
@@ -21,42 +35,51 @@ them to its own shape (hooks about a team take its SCIMTeamConfig first):
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Value
 from django.db.models.functions import Lower, Upper
 from django.utils.module_loading import import_string
 
 from .conf import app_settings
 
-User = Any  # the host's AUTH_USER_MODEL instance
-Team = Any  # the host's team model instance
-Record = Any  # a scim_provisioning.models.SCIMUser
+if TYPE_CHECKING:
+    from .models import SCIMTeamConfig, SCIMUser
+
+Team = models.Model
+"""The host's team model (``SCIM_PROVISIONING_TEAM_MODEL``): any Django model."""
+
+# Numbered variants tried before random ones when an address is taken as a username.
+_NUMBERED_USERNAMES = 9
+_RANDOM_USERNAMES = 3
 
 
 class DefaultAdapter:
-    """Accounts keyed by email; a membership row per (team, user) with an active flag."""
+    """Accounts keyed by email; memberships of the shape the ``MEMBERSHIP_*`` settings name."""
 
     # -- accounts -----------------------------------------------------------------------
 
     @property
-    def user_model(self) -> type[models.Model]:
+    def user_model(self) -> type[AbstractBaseUser]:
         return get_user_model()
 
     @property
     def email_field(self) -> str:
         return self.user_model.get_email_field_name()
 
-    def find_account(self, email: str) -> User | None:
+    def find_account(self, config: SCIMTeamConfig, email: str) -> AbstractBaseUser | None:
         """The host account whose email is ``email`` (case-insensitively), if any."""
         return self._accounts_with_email(email).order_by("pk").first()
 
-    def _accounts_with_email(self, email: str) -> models.QuerySet:
+    def _accounts_with_email(self, email: str) -> models.QuerySet[Any]:
         """Accounts whose email is ``email``, compared as ``UPPER(email) = UPPER(%s)``.
 
         What ``__iexact`` means on PostgreSQL, written out so that every database
@@ -69,18 +92,27 @@ class DefaultAdapter:
         accounts = self.user_model._default_manager.alias(_scim_email_upper=Upper(self.email_field))
         return accounts.filter(_scim_email_upper=Upper(Value(email)))
 
-    def create_account(self, email: str, record: Record) -> User:
-        """A new account for a person provisioned by SCIM; it has no usable password."""
+    def create_account(
+        self, config: SCIMTeamConfig, email: str, record: SCIMUser
+    ) -> AbstractBaseUser:
+        """A new account for a person provisioned by SCIM; it has no usable password.
+
+        On a username-keyed user model (the stock ``auth.User``) the username is
+        the address, or a free variant of it when another account already holds
+        that username (see :meth:`_save_with_username`).
+        """
         user = self.user_model(**{self.email_field: email})
-        username_field = self.user_model.USERNAME_FIELD
-        if username_field != self.email_field:
-            setattr(user, username_field, email)
         self._copy_profile(user, record)
         user.set_unusable_password()
-        user.save()
+        if self._username_field == self.email_field:
+            user.save()
+        else:
+            self._save_with_username(user, email)
         return user
 
-    def update_account(self, user: User, record: Record, *, managed: bool) -> None:
+    def update_account(
+        self, config: SCIMTeamConfig, user: AbstractBaseUser, record: SCIMUser, *, managed: bool
+    ) -> None:
         """Follow the SCIM record's profile on the account, when the team alone manages it.
 
         An account that belongs to other teams too, or that existed before this
@@ -89,21 +121,32 @@ class DefaultAdapter:
         if not managed:
             return
         if self._copy_profile(user, record):
-            user.save(update_fields=["first_name", "last_name"])
+            user.save(update_fields=["first_name", "last_name"])  # type: ignore[misc]
 
-    def change_login_email(self, user: User, email: str) -> None:
-        """Give a managed account a new login email (checked by the caller first)."""
-        fields = {self.email_field, self.user_model.USERNAME_FIELD}
-        for field in fields:
-            setattr(user, field, email)
-        user.save(update_fields=sorted(fields))
+    def change_login_email(
+        self, config: SCIMTeamConfig, user: AbstractBaseUser, email: str
+    ) -> None:
+        """Give a managed account a new login email (checked by the caller first).
 
-    def email_in_use(self, email: str, *, exclude: User) -> bool:
+        A username-keyed account takes the address as its username too, or a
+        free variant of it, as on create.
+        """
+        setattr(user, self.email_field, email)
+        if self._username_field == self.email_field:
+            user.save(update_fields=[self.email_field])
+        else:
+            self._save_with_username(user, email, update_fields=[self.email_field])
+
+    def email_in_use(
+        self, config: SCIMTeamConfig, email: str, *, exclude: AbstractBaseUser
+    ) -> bool:
         """Whether another account already signs in with ``email``."""
         return self._accounts_with_email(email).exclude(pk=exclude.pk).exists()
 
-    def is_managed_by_team(self, user: User, team_id: Any, record: Record) -> bool:
-        """Whether ``team_id`` alone manages the account (DESIGN promise 6).
+    def is_managed_by_team(
+        self, config: SCIMTeamConfig, user: AbstractBaseUser, record: SCIMUser
+    ) -> bool:
+        """Whether the team alone manages the account (DESIGN promise 6).
 
         True only when this team's SCIM created the account and it belongs to
         no other team.
@@ -111,14 +154,14 @@ class DefaultAdapter:
         if not record.created_account:
             return False
         return (
-            not self._memberships()
+            not self.memberships()
             .filter(**{self._user_field: user})
-            .exclude(**{f"{self._team_field}_id": team_id})
+            .exclude(**{f"{self._team_field}_id": config.team_id})
             .exists()
         )
 
-    def may_provision(self, config: Any, user: User) -> bool:
-        """Whether the team of ``config`` (a SCIMTeamConfig) may link its IdP to ``user``.
+    def may_provision(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> bool:
+        """Whether the team of ``config`` may link its IdP to ``user``.
 
         Never staff or superusers by default (DESIGN promise 6): a team's IdP
         that could claim them could deactivate or rename the site's
@@ -128,7 +171,7 @@ class DefaultAdapter:
         """
         return not (getattr(user, "is_staff", False) or getattr(user, "is_superuser", False))
 
-    def email_verified(self, user: User, email: str) -> bool:
+    def email_verified(self, config: SCIMTeamConfig, user: AbstractBaseUser, email: str) -> bool:
         """Whether ``user``'s owner proved control of the mailbox ``email``.
 
         Linking an existing account to a team needs it (DESIGN promise 6):
@@ -153,35 +196,100 @@ class DefaultAdapter:
         if apps.is_installed("allauth.account"):
             from allauth.account.models import EmailAddress
 
-            return EmailAddress.objects.filter(
-                user=user, email__iexact=email, verified=True
-            ).exists()
+            return bool(
+                EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+            )
         return False
 
-    def should_delete_account(self, user: User, team_id: Any, record: Record) -> bool:
+    def should_delete_account(
+        self, config: SCIMTeamConfig, user: AbstractBaseUser, record: SCIMUser
+    ) -> bool:
         """Whether a SCIM DELETE also deletes the host account. Never, by default."""
         return False
 
     # -- memberships --------------------------------------------------------------------
 
-    def set_membership_active(self, team_id: Any, user: User, active: bool) -> None:
-        """Create or switch the (team, user) membership; the seat follows ``active``."""
-        switched = (
-            self._memberships()
-            .filter(**{f"{self._team_field}_id": team_id, self._user_field: user})
-            .update(**{self._active_field: active})
-        )
-        if not switched:
-            self._memberships().create(
-                **{
-                    f"{self._team_field}_id": team_id,
-                    self._user_field: user,
-                    self._active_field: active,
-                    **app_settings.MEMBERSHIP_DEFAULTS,
-                }
-            )
+    def memberships(self) -> models.QuerySet[Any]:
+        """Every team's membership rows: the queryset the other membership hooks filter.
 
-    def group_members_changed(self, config: Any, user_ids: set[Any]) -> None:
+        The default reads ``SCIM_PROVISIONING_MEMBERSHIP_MODEL``. An adapter that
+        keeps memberships elsewhere overrides this (its rows still need the
+        ``MEMBERSHIP_*_FIELD`` fields) or every membership hook (then system
+        check E005 steps aside).
+        """
+        label = app_settings.MEMBERSHIP_MODEL
+        if not label:
+            raise ImproperlyConfigured(
+                "Set SCIM_PROVISIONING_MEMBERSHIP_MODEL, or name an adapter that needs none."
+            )
+        return apps.get_model(label)._default_manager.all()
+
+    def set_membership_active(
+        self, config: SCIMTeamConfig, user: AbstractBaseUser, active: bool
+    ) -> None:
+        """Create or switch the (team, user) membership; the seat follows ``active``.
+
+        With no active field (``MEMBERSHIP_ACTIVE_FIELD = None``) the row is the
+        seat: deactivation deletes it, (re)activation creates it with
+        ``MEMBERSHIP_DEFAULTS``.
+        """
+        rows = self._team_rows(config.team_id).filter(**{self._user_field: user})
+        active_field = self._active_field
+        if active_field is None:
+            if not active:
+                rows.delete()
+                return
+            if rows.exists():
+                return
+            values: dict[str, Any] = {}
+        else:
+            if rows.update(**{active_field: active}):
+                return
+            values = {active_field: active}
+        self.memberships().create(
+            **{
+                f"{self._team_field}_id": config.team_id,
+                self._user_field: user,
+                **values,
+                **app_settings.MEMBERSHIP_DEFAULTS,
+            }
+        )
+
+    def remove_membership(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> None:
+        """Remove the person from the team (a SCIM DELETE)."""
+        self._team_rows(config.team_id).filter(**{self._user_field: user}).delete()
+
+    def has_membership(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> bool:
+        """Whether ``user`` holds a membership of the team of ``config``, active or not.
+
+        Such an account is the team's own person: SCIM links it without further
+        proof and never changes the role the team gave it.
+        """
+        return bool(self._team_rows(config.team_id).filter(**{self._user_field: user}).exists())
+
+    def is_last_manager(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> bool:
+        """Whether ``user``'s membership is the last active one that can manage the team's SCIM.
+
+        Asked before SCIM deactivates or removes a membership (DESIGN promise 6:
+        no SCIM request leaves a team without someone who can revoke its
+        tokens). The default locks the team's active manager memberships
+        (``MANAGER_ROLES``) so that two concurrent requests cannot each remove
+        "the other" manager.
+        """
+        role_field = app_settings.MEMBERSHIP_ROLE_FIELD
+        roles = app_settings.MANAGER_ROLES
+        if not role_field or not roles:
+            return False
+        managers = list(
+            self._active_rows(config.team_id)
+            .select_for_update()
+            .filter(**{f"{role_field}__in": roles})
+            .order_by("pk")
+            .values_list(f"{self._user_field}_id", flat=True)
+        )
+        return managers == [user.pk]
+
+    def group_members_changed(self, config: SCIMTeamConfig, user_ids: Iterable[Any]) -> None:
         """Groups changed for these SCIM users (ids of SCIMUser): map groups onto the host.
 
         The default grants the team roles that ``config.group_roles`` names
@@ -236,16 +344,15 @@ class DefaultAdapter:
                 by_role.setdefault(role, []).append(account_id)
         self._keep_a_manager_through_roles(config, by_role, managed_roles)
         for role, account_ids in by_role.items():
-            self._memberships().filter(
+            self._team_rows(config.team_id).filter(
                 **{
-                    f"{self._team_field}_id": config.team_id,
                     f"{self._user_field}_id__in": account_ids,
                     f"{role_field}__in": managed_roles,
                 }
             ).update(**{role_field: role})
 
     def _keep_a_manager_through_roles(
-        self, config: Any, by_role: dict[str, list[Any]], managed_roles: set[str]
+        self, config: SCIMTeamConfig, by_role: dict[str, list[Any]], managed_roles: set[str]
     ) -> None:
         """Refuse role changes that would demote the team's last active SCIM managers.
 
@@ -259,18 +366,12 @@ class DefaultAdapter:
             if role not in manager_roles
             for account in accounts
         }
-        if not demoting or not manager_roles:
+        if not demoting or not manager_roles or not role_field:
             return
         managers = list(
-            self._memberships()
+            self._active_rows(config.team_id)
             .select_for_update()
-            .filter(
-                **{
-                    f"{self._team_field}_id": config.team_id,
-                    self._active_field: True,
-                    f"{role_field}__in": manager_roles,
-                }
-            )
+            .filter(**{f"{role_field}__in": manager_roles})
             .order_by("pk")
             .values_list(f"{self._user_field}_id", role_field)
         )
@@ -285,86 +386,33 @@ class DefaultAdapter:
                 "that role on the site first."
             )
 
-    def has_membership(self, config: Any, user: User) -> bool:
-        """Whether ``user`` holds a membership of the team of ``config``, active or not.
+    # -- permissions (the team page and API; the team may have no SCIM config yet) ------
 
-        Such an account is the team's own person: SCIM links it without further
-        proof and never changes the role the team gave it.
-        """
-        return (
-            self._memberships()
-            .filter(**{f"{self._team_field}_id": config.team_id, self._user_field: user})
-            .exists()
-        )
-
-    def is_last_manager(self, config: Any, user: User) -> bool:
-        """Whether ``user``'s membership is the last active one that can manage the team's SCIM.
-
-        Asked before SCIM deactivates or removes a membership (DESIGN promise 6:
-        no SCIM request leaves a team without someone who can revoke its
-        tokens). The default locks the team's active manager memberships
-        (``MANAGER_ROLES``) so that two concurrent requests cannot each remove
-        "the other" manager.
-        """
-        role_field = app_settings.MEMBERSHIP_ROLE_FIELD
-        roles = app_settings.MANAGER_ROLES
-        if not role_field or not roles:
-            return False
-        managers = list(
-            self._memberships()
-            .select_for_update()
-            .filter(
-                **{
-                    f"{self._team_field}_id": config.team_id,
-                    self._active_field: True,
-                    f"{role_field}__in": roles,
-                }
-            )
-            .order_by("pk")
-            .values_list(f"{self._user_field}_id", flat=True)
-        )
-        return managers == [user.pk]
-
-    def remove_membership(self, team_id: Any, user: User) -> None:
-        """Remove the person from the team (a SCIM DELETE)."""
-        self._memberships().filter(
-            **{f"{self._team_field}_id": team_id, self._user_field: user}
-        ).delete()
-
-    # -- permissions --------------------------------------------------------------------
-
-    def can_manage_scim(self, user: User, team: Team) -> bool:
+    def can_manage_scim(self, team: Team, user: AbstractBaseUser | Any) -> bool:
         """Whether ``user`` may manage ``team``'s SCIM: see the base URL, issue and revoke tokens.
 
         The default: an active membership of the team whose ``MEMBERSHIP_ROLE_FIELD``
         is one of ``MANAGER_ROLES`` (owner and admin). Being staff grants nothing here
         (staff have the admin); with no role field configured, nobody may.
+        ``user`` may be anonymous (then: no).
         """
         role_field = app_settings.MEMBERSHIP_ROLE_FIELD
         roles = app_settings.MANAGER_ROLES
         if not role_field or not roles:
             return False
-        return self.is_team_member(user, team, **{f"{role_field}__in": roles})
+        return self.is_team_member(team, user, **{f"{role_field}__in": roles})
 
-    def is_team_member(self, user: User, team: Team, **conditions: Any) -> bool:
+    def is_team_member(self, team: Team, user: AbstractBaseUser | Any, **conditions: Any) -> bool:
         """Whether ``user`` actively belongs to ``team`` (and meets ``conditions``).
 
         A member refused something about the team gets a 403; anyone else a
-        404, so that the team's existence is not revealed.
+        404, so that the team's existence is not revealed. ``user`` may be
+        anonymous (then: no).
         """
         if not getattr(user, "is_authenticated", False):
             return False
-        return (
-            self._memberships()
-            .filter(
-                **{
-                    f"{self._team_field}_id": team.pk,
-                    self._user_field: user,
-                    self._active_field: True,
-                },
-                **conditions,
-            )
-            .exists()
+        return bool(
+            self._active_rows(team.pk).filter(**{self._user_field: user}, **conditions).exists()
         )
 
     # -- internals ----------------------------------------------------------------------
@@ -378,18 +426,76 @@ class DefaultAdapter:
         return app_settings.MEMBERSHIP_USER_FIELD
 
     @property
-    def _active_field(self) -> str:
+    def _active_field(self) -> str | None:
         return app_settings.MEMBERSHIP_ACTIVE_FIELD
 
-    def _memberships(self) -> models.QuerySet:
-        label = app_settings.MEMBERSHIP_MODEL
-        if not label:
-            raise ImproperlyConfigured(
-                "Set SCIM_PROVISIONING_MEMBERSHIP_MODEL, or name an adapter that needs none."
-            )
-        return apps.get_model(label)._default_manager.all()
+    @property
+    def _username_field(self) -> str:
+        # Declared by every user model, though not in AbstractBaseUser's stubs.
+        username_field: str = getattr(self.user_model, "USERNAME_FIELD")  # noqa: B009
+        return username_field
 
-    def _copy_profile(self, user: User, record: Record) -> bool:
+    def _max_length(self, field: str) -> int | None:
+        max_length: int | None = getattr(self.user_model._meta.get_field(field), "max_length", None)
+        return max_length
+
+    def _team_rows(self, team_id: Any) -> models.QuerySet[Any]:
+        """The team's membership rows, active or not."""
+        return self.memberships().filter(**{f"{self._team_field}_id": team_id})
+
+    def _active_rows(self, team_id: Any) -> models.QuerySet[Any]:
+        """The team's active memberships: with no active field, every row is one."""
+        rows = self._team_rows(team_id)
+        if self._active_field is None:
+            return rows
+        return rows.filter(**{self._active_field: True})
+
+    def _save_with_username(
+        self, user: AbstractBaseUser, email: str, update_fields: list[str] | None = None
+    ) -> None:
+        """Save ``user`` with the username ``email``, or a free variant when it is taken.
+
+        On the stock ``auth.User`` the username is unique and the email is not:
+        another account may already have the address as its username (it
+        signed up with it, then changed its email). ``email-2`` … ``email-9``,
+        then short random suffixes, each cut to the field's max_length. The
+        unique constraint decides (a concurrent request may take a name
+        between the read and the write): each attempt is a savepoint. None
+        free: a 409, never a 500 that the IdP would retry forever.
+        """
+        field = self._username_field
+        max_length = self._max_length(field) or len(email)
+        candidates = [email[:max_length]]
+        for number in range(2, _NUMBERED_USERNAMES + 2):
+            suffix = f"-{number}"
+            candidates.append(email[: max_length - len(suffix)] + suffix)
+        for _ in range(_RANDOM_USERNAMES):
+            suffix = f"-{secrets.token_hex(3)}"
+            candidates.append(email[: max_length - len(suffix)] + suffix)
+        taken = set(
+            self.user_model._default_manager.filter(**{f"{field}__in": candidates})
+            .exclude(pk=user.pk)
+            .values_list(field, flat=True)
+        )
+        for candidate in candidates:
+            if candidate in taken:
+                continue
+            setattr(user, field, candidate)
+            try:
+                with transaction.atomic():
+                    user.save(update_fields=[*update_fields, field] if update_fields else None)
+            except IntegrityError:
+                if self._accounts_with_email(email).exclude(pk=user.pk).exists():
+                    raise  # the address's own account appeared: the caller links to it
+                continue
+            return
+        from .exceptions import Uniqueness
+
+        raise Uniqueness(
+            f"No free username derived from '{email}' is left on this site: ask the site's support."
+        )
+
+    def _copy_profile(self, user: AbstractBaseUser, record: SCIMUser) -> bool:
         """Copy given and family names onto fields the user model has; True if any changed."""
         name = record.attributes.get("name") or {}
         changed = False
@@ -399,7 +505,7 @@ class DefaultAdapter:
         ):
             if value is None or not hasattr(user, field):
                 continue
-            max_length = self.user_model._meta.get_field(field).max_length or len(value)
+            max_length = self._max_length(field) or len(value)
             value = value[:max_length]
             if getattr(user, field) != value:
                 setattr(user, field, value)
@@ -407,9 +513,24 @@ class DefaultAdapter:
         return changed
 
 
+MEMBERSHIP_HOOKS = (
+    "memberships",
+    "set_membership_active",
+    "remove_membership",
+    "has_membership",
+    "is_last_manager",
+    "is_managed_by_team",
+    "group_members_changed",
+    "can_manage_scim",
+    "is_team_member",
+)
+"""The hooks of :class:`DefaultAdapter` that read the ``MEMBERSHIP_*`` settings."""
+
+
 @lru_cache(maxsize=8)
 def _adapter_class(path: str) -> type[DefaultAdapter]:
-    return import_string(path)
+    adapter: type[DefaultAdapter] = import_string(path)
+    return adapter
 
 
 def get_adapter() -> DefaultAdapter:

@@ -180,7 +180,7 @@ class SCIMTokenAuthentication(BaseAuthentication):
         facts = cache.get(token_digest)
         if facts is not None:
             client = SCIMClient.remembered(facts, token_digest)
-            if record_use(client.token):
+            if record_use(client.token) and client.token.last_used_at is not None:
                 cache.used(token_digest, client.token.last_used_at)
             return client, client.token
         token = verify_digest(token_digest)

@@ -7,8 +7,9 @@
                             a class.
 ``scim_provisioning.E004``  Django REST framework is not installed, or
                             ``"rest_framework"`` is not in ``INSTALLED_APPS``.
-``scim_provisioning.E005``  The default adapter's membership model is missing or lacks a
-                            configured field (``SCIM_PROVISIONING_MEMBERSHIP_*``).
+``scim_provisioning.E005``  The default adapter's membership model is missing, lacks a
+                            configured field (``SCIM_PROVISIONING_MEMBERSHIP_*``), or its
+                            active field is no ``BooleanField``.
 ``scim_provisioning.W001``  The SCIM URLs are not mounted in ``ROOT_URLCONF``.
 ``scim_provisioning.W002``  A SQLite database is not set up for concurrent writers
                             (``"transaction_mode": "IMMEDIATE"`` missing).
@@ -156,13 +157,15 @@ def check_urls_mounted(app_configs: Iterable[AppConfig] | None = None, **kwargs:
     return []
 
 
-def _uses_membership_settings(adapter: type) -> bool:
-    """Whether the adapter keeps DefaultAdapter's membership lookup (which reads the settings)."""
-    from .adapters import DefaultAdapter
+def _inherited_membership_hooks(adapter: type) -> list[str]:
+    """The membership hooks the adapter keeps from DefaultAdapter (they read the settings)."""
+    from .adapters import MEMBERSHIP_HOOKS, DefaultAdapter
 
-    return (
-        issubclass(adapter, DefaultAdapter) and adapter._memberships is DefaultAdapter._memberships
-    )
+    if not issubclass(adapter, DefaultAdapter):
+        return []
+    return [
+        hook for hook in MEMBERSHIP_HOOKS if getattr(adapter, hook) is getattr(DefaultAdapter, hook)
+    ]
 
 
 def _field_error(
@@ -194,26 +197,62 @@ def _field_error(
 
 
 def check_membership_model(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list:
-    """E005: the default adapter's membership model or one of its fields is misconfigured."""
+    """E005: the default adapter's membership model or one of its fields is misconfigured.
+
+    Only while the adapter keeps some of DefaultAdapter's membership hooks (they
+    read ``MEMBERSHIP_*``): an adapter that overrides them all steps aside, and
+    one that overrides ``memberships()`` names its own model (its fields are
+    still checked when the model can be read without the database).
+    """
     try:
         adapter = import_string(app_settings.ADAPTER)
     except ImportError:
         return []  # E003
-    if not inspect.isclass(adapter) or not _uses_membership_settings(adapter):
+    if not inspect.isclass(adapter):
+        return []  # E003
+    inherited = _inherited_membership_hooks(adapter)
+    if not inherited or inherited == ["memberships"]:
         return []
+    if "memberships" in inherited:
+        model, error = _membership_model_from_settings()
+        if error:
+            return [error]
+    else:
+        try:
+            model = adapter().memberships().model
+        except Exception:  # noqa: BLE001 - the host's own code; its fields cannot be checked
+            return []
+    # The team foreign key is only compared with a valid team model (E001/E002 otherwise).
+    team_model = None if check_team_model() else app_settings.TEAM_MODEL
+    wanted: list[tuple[str, str, str | None]] = [
+        ("MEMBERSHIP_TEAM_FIELD", app_settings.MEMBERSHIP_TEAM_FIELD, team_model),
+        ("MEMBERSHIP_USER_FIELD", app_settings.MEMBERSHIP_USER_FIELD, settings.AUTH_USER_MODEL),
+    ]
+    active = app_settings.MEMBERSHIP_ACTIVE_FIELD
+    if active is not None:
+        wanted.append(("MEMBERSHIP_ACTIVE_FIELD", active, None))
+    role_field = app_settings.MEMBERSHIP_ROLE_FIELD
+    if role_field:
+        wanted.append(("MEMBERSHIP_ROLE_FIELD", role_field, None))
+    errors = [_field_error(model, name, setting, related) for setting, name, related in wanted]
+    if active is not None and not errors[2]:
+        errors.append(_boolean_error(model, active))
+    return [error for error in errors if error]
+
+
+def _membership_model_from_settings() -> tuple[Any, checks.Error | None]:
+    """The model ``MEMBERSHIP_MODEL`` names, or the E005 saying why there is none."""
     label = app_settings.MEMBERSHIP_MODEL
     if not label:
-        return [
-            checks.Error(
-                f"{PREFIX}MEMBERSHIP_MODEL is not set, and the adapter "
-                f"{app_settings.ADAPTER!r} keeps its memberships there.",
-                hint=(
-                    f"Set {PREFIX}MEMBERSHIP_MODEL to the model joining users to teams "
-                    "(e.g. 'teams.Membership'), or name an adapter that overrides _memberships()."
-                ),
-                id="scim_provisioning.E005",
-            )
-        ]
+        return None, checks.Error(
+            f"{PREFIX}MEMBERSHIP_MODEL is not set, and the adapter "
+            f"{app_settings.ADAPTER!r} keeps its memberships there.",
+            hint=(
+                f"Set {PREFIX}MEMBERSHIP_MODEL to the model joining users to teams "
+                "(e.g. 'teams.Membership'), or name an adapter that overrides memberships()."
+            ),
+            id="scim_provisioning.E005",
+        )
     error = _label_error(
         f"{PREFIX}MEMBERSHIP_MODEL",
         label,
@@ -222,19 +261,30 @@ def check_membership_model(app_configs: Iterable[AppConfig] | None = None, **kwa
         example="teams.Membership",
     )
     if error:
-        return [error]
-    model = apps.get_model(label)
-    # The team foreign key is only compared with a valid team model (E001/E002 otherwise).
-    team_model = None if check_team_model() else app_settings.TEAM_MODEL
-    wanted = [
-        ("MEMBERSHIP_TEAM_FIELD", app_settings.MEMBERSHIP_TEAM_FIELD, team_model),
-        ("MEMBERSHIP_USER_FIELD", app_settings.MEMBERSHIP_USER_FIELD, settings.AUTH_USER_MODEL),
-        ("MEMBERSHIP_ACTIVE_FIELD", app_settings.MEMBERSHIP_ACTIVE_FIELD, None),
-    ]
-    if app_settings.MEMBERSHIP_ROLE_FIELD:
-        wanted.append(("MEMBERSHIP_ROLE_FIELD", app_settings.MEMBERSHIP_ROLE_FIELD, None))
-    errors = [_field_error(model, name, setting, related) for setting, name, related in wanted]
-    return [error for error in errors if error]
+        return None, error
+    return apps.get_model(label), None
+
+
+def _boolean_error(model: type[models.Model], name: str) -> checks.Error | None:
+    """An error when the active field is no BooleanField: SCIM writes True and False to it.
+
+    A timestamp such as ``deactivated_at`` passed the old check, then every
+    ``POST /Users`` was a 500.
+    """
+    field = model._meta.get_field(name)
+    if isinstance(field, models.BooleanField):
+        return None
+    return checks.Error(
+        f"{PREFIX}MEMBERSHIP_ACTIVE_FIELD is {name!r}, but {model._meta.label}.{name} is a "
+        f"{type(field).__name__}, not a BooleanField.",
+        hint=(
+            f"Name a BooleanField, or set {PREFIX}MEMBERSHIP_ACTIVE_FIELD = None when a "
+            "membership row exists only while the person belongs to the team (deactivation "
+            "then deletes it), or override the adapter's membership hooks."
+        ),
+        obj=model,
+        id="scim_provisioning.E005",
+    )
 
 
 def check_sqlite_concurrency(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list:

@@ -58,8 +58,12 @@ class AppSettings:
         return self._get("MEMBERSHIP_USER_FIELD", "user")
 
     @property
-    def MEMBERSHIP_ACTIVE_FIELD(self) -> str:  # noqa: N802
-        """Boolean field of the membership that ``active`` maps onto (default adapter)."""
+    def MEMBERSHIP_ACTIVE_FIELD(self) -> str | None:  # noqa: N802
+        """Boolean field of the membership that ``active`` maps onto (default adapter).
+
+        ``None``: the host has no such field, a membership row exists while the
+        person belongs to the team; deactivation deletes it.
+        """
         return self._get("MEMBERSHIP_ACTIVE_FIELD", "is_active")
 
     @property

@@ -83,7 +83,7 @@ class ImportPlan:
         )
 
 
-def _require_django_scim2_user_model() -> type:
+def _require_django_scim2_user_model() -> type[Any]:
     try:
         from django_scim.models import AbstractSCIMUserMixin
     except ImportError as exc:
@@ -102,19 +102,16 @@ def _require_django_scim2_user_model() -> type:
 def _team_members(team: Any) -> dict[Any, bool]:
     """``{account pk: membership active}`` for every member of ``team``, active or not.
 
-    Read through the default adapter's membership settings: deactivated
-    members are imported too (as ``active: false``), since the IdP knows them.
+    Read through the default adapter's memberships: deactivated members are
+    imported too (as ``active: false``), since the IdP knows them. With no
+    active field (``MEMBERSHIP_ACTIVE_FIELD = None``) every row is an active member.
     """
-    adapter = get_adapter()
-    team_field = app_settings.MEMBERSHIP_TEAM_FIELD
-    user_field = app_settings.MEMBERSHIP_USER_FIELD
+    rows = get_adapter()._team_rows(team.pk)
+    user_column = f"{app_settings.MEMBERSHIP_USER_FIELD}_id"
     active_field = app_settings.MEMBERSHIP_ACTIVE_FIELD
-    rows = (
-        adapter._memberships()
-        .filter(**{f"{team_field}_id": team.pk})
-        .values_list(f"{user_field}_id", active_field)
-    )
-    return {account_pk: bool(active) for account_pk, active in rows}
+    if active_field is None:
+        return dict.fromkeys(rows.values_list(user_column, flat=True), True)
+    return {pk: bool(active) for pk, active in rows.values_list(user_column, active_field)}
 
 
 def _document(account: Any, email_field: str, user_name: str) -> Document:
@@ -181,7 +178,7 @@ def import_django_scim2_users(team: Any, *, apply: bool = False) -> ImportPlan:
         try:
             state_from_document(document)
         except SCIMError as exc:
-            plan.skipped.append((label, exc.detail))
+            plan.skipped.append((label, str(exc.detail)))
             continue
         taken_names.add(user_name.lower())
         if legacy_id is not None:

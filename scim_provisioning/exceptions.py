@@ -179,10 +179,13 @@ def scim_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(api_exc, drf.ValidationError):
         scim_type = scim_type or "invalidValue"
     headers: dict[str, str] = {}
-    if getattr(api_exc, "auth_header", None):
-        headers["WWW-Authenticate"] = api_exc.auth_header
-    if getattr(api_exc, "wait", None):
-        headers["Retry-After"] = str(int(api_exc.wait))
+    # Set by DRF's authentication failures and throttles, not declared on APIException.
+    auth_header = getattr(api_exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    wait = getattr(api_exc, "wait", None)
+    if wait:
+        headers["Retry-After"] = str(int(wait))
     view = context.get("view")
     if isinstance(api_exc, drf.MethodNotAllowed) and view is not None:
         headers["Allow"] = ", ".join(view.allowed_methods)

@@ -111,7 +111,7 @@ def matching(
     records = kind.queryset(config)
     if request.filter:
         records = records.filter(filter_to_q(request.filter, kind.filters, kind.schema.id))
-    order = ["created", "id"]
+    order: list[Any] = ["created", "id"]
     sort_by = request.sort_by
     if sort_by and not strict_sort and (_sort_key(sort_by, kind) not in kind.sorts):
         sort_by = None

@@ -7,6 +7,7 @@ was asked, so negotiation never fails with a 406.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework.negotiation import BaseContentNegotiation
@@ -15,7 +16,7 @@ from .renderers import SCIM_MEDIA_TYPE
 
 
 class SCIMContentNegotiation(BaseContentNegotiation):
-    def select_parser(self, request: Any, parsers: list[Any]) -> Any:
+    def select_parser(self, request: Any, parsers: Iterable[Any]) -> Any:
         content_type = (request.content_type or "").split(";")[0].strip().lower()
         for parser in parsers:
             if parser.media_type == content_type:
@@ -23,6 +24,6 @@ class SCIMContentNegotiation(BaseContentNegotiation):
         return None
 
     def select_renderer(
-        self, request: Any, renderers: list[Any], format_suffix: str | None = None
+        self, request: Any, renderers: Iterable[Any], format_suffix: str | None = None
     ) -> tuple[Any, str]:
-        return renderers[0], SCIM_MEDIA_TYPE
+        return next(iter(renderers)), SCIM_MEDIA_TYPE

@@ -201,7 +201,7 @@ class PatchDocument:
         if delegate is not None and target.container is None:
             delegate(op, target, value, operation_has_value)
             return
-        container = document
+        container: Any = document
         if target.container is not None:
             container = document.get(target.container)
             if not isinstance(container, dict):

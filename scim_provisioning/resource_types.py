@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
@@ -48,7 +49,7 @@ from .schemas import (
 
 Key = tuple["str | None", str, "str | None"]
 _ENTERPRISE = ENTERPRISE_USER_SCHEMA_URN.lower()
-_META = {
+_META: dict[Key, FilterField] = {
     (None, "meta", "created"): FilterField("created", kind="datetime"),
     (None, "meta", "lastmodified"): FilterField("last_modified", kind="datetime"),
 }
@@ -286,6 +287,7 @@ class UserType(ResourceType):
         groups: dict[Any, list[dict]] | None = None
         if selection.returns("groups") and records:
             groups = defaultdict(list)
+            rows: Iterable[tuple[Any, ...]]
             if len(records) == 1:  # GET by id and the answer to a write: compiled once
                 rows = _GROUPS_OF_USER.rows(user=records[0].pk)
             else:
@@ -366,6 +368,7 @@ class GroupType(ResourceType):
         if selection.returns("members") and records:
             display = selection.requested("members", "display")
             members = defaultdict(list)
+            rows: Iterable[tuple[Any, ...]]
             if len(records) == 1:  # GET by id and the answer to a write: compiled once
                 rows = _MEMBERS_OF_GROUP.rows(group=records[0].pk)
             else:

@@ -6,7 +6,7 @@ from scim_provisioning.adapters import DefaultAdapter
 class DeletingAdapter(DefaultAdapter):
     """A host whose accounts belong to one team only: SCIM DELETE removes the account."""
 
-    def should_delete_account(self, user, team_id, record):
+    def should_delete_account(self, config, user, record):
         return True
 
 

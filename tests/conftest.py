@@ -12,7 +12,6 @@ from django.core.servers.basehttp import WSGIServer
 from django.db import connection
 from django.test import Client
 
-from example_project.teams.models import Membership
 from scim_provisioning.request_log_writer import writer
 from scim_provisioning.token_cache import cache as token_cache
 from scim_provisioning.tokens import issue_token
@@ -146,7 +145,7 @@ def owner(team):
     """An owner of team A (an example-site account with an owner membership)."""
     from .team_helpers import member_of  # team_helpers imports this module
 
-    return member_of(team, Membership.Role.OWNER)
+    return member_of(team, "owner")
 
 
 @pytest.fixture

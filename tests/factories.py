@@ -4,15 +4,17 @@ these are for what exists before the IdP arrives (teams, accounts, other teams' 
 from __future__ import annotations
 
 import factory
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from example_project.teams.models import Membership, Team
 from scim_provisioning.models import SCIMTeamConfig, SCIMUser
+
+from .host import give_seat
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = Team
+        model = settings.SCIM_PROVISIONING_TEAM_MODEL  # the example's teams.Team, or a test host's
         django_get_or_create = ("slug",)
 
     name = factory.Sequence(lambda n: f"Team {n}")
@@ -39,15 +41,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Sequence(lambda n: f"Person{n}")
     password = factory.django.Password(None)
 
-
-class MembershipFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Membership
-
-    team = factory.SubFactory(TeamFactory)
-    user = factory.SubFactory(UserFactory)
-    role = Membership.Role.MEMBER
-    is_active = True
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """On a username-keyed user model (the stock ``auth.User``), the username is the email."""
+        username = model_class.USERNAME_FIELD
+        if username != model_class.get_email_field_name():
+            kwargs.setdefault(username, kwargs["email"])
+        return super()._create(model_class, *args, **kwargs)
 
 
 class SCIMUserFactory(factory.django.DjangoModelFactory):
@@ -80,6 +80,4 @@ class SCIMUserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def membership(self, create, extracted, **kwargs):
         if create:
-            Membership.objects.get_or_create(
-                team=self.team, user=self.user, defaults={"is_active": self.active}
-            )
+            give_seat(self.team, self.user, active=self.active)

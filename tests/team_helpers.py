@@ -7,7 +7,7 @@ from django.test import Client
 from example_project.teams.models import Membership
 
 from .conftest import IdPClient
-from .factories import MembershipFactory
+from .example_factories import MembershipFactory
 
 
 def member_of(team, role=Membership.Role.MEMBER, **extra):

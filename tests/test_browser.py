@@ -22,7 +22,8 @@ from django.test import Client
 from example_project.teams.models import Membership
 from scim_provisioning.models import SCIMTeamConfig, SCIMToken
 
-from .factories import MembershipFactory, TeamFactory, UserFactory
+from .example_factories import MembershipFactory
+from .factories import TeamFactory, UserFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -16,7 +16,8 @@ from django.test import Client
 from example_project.teams.models import Membership
 from scim_provisioning.models import SCIMGroup, SCIMToken, SCIMUser
 
-from .factories import MembershipFactory, UserFactory
+from .example_factories import MembershipFactory
+from .factories import UserFactory
 from .live_client import LiveIdPClient
 from .test_browser import browser, screenshot  # noqa: F401 - the fixture
 

@@ -16,6 +16,7 @@ from django.core import checks
 from django.core.management import call_command
 from django.test import modify_settings, override_settings
 
+from scim_provisioning.adapters import DefaultAdapter
 from scim_provisioning.checks import (
     check_adapter,
     check_membership_model,
@@ -223,6 +224,76 @@ def test_e005_membership_field_wrong(setting, value, text):
 @override_settings(SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD=None)
 def test_role_field_is_optional():
     assert check_membership_model() == []
+
+
+def test_e005_active_field_that_is_no_boolean():
+    """A timestamp passed the check, then every POST /Users was a 500 (issue 10)."""
+    with override_settings(SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD="created"):
+        message = only(check_membership_model(), "scim_provisioning.E005")
+    assert "DateTimeField, not a BooleanField" in message.msg
+    assert "MEMBERSHIP_ACTIVE_FIELD = None" in message.hint
+
+
+@override_settings(SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD=None)
+def test_no_active_field_is_a_shape_of_its_own():
+    assert check_membership_model() == []
+
+
+class HookedMemberships(DefaultAdapter):
+    """Overrides every public membership hook but memberships(): nothing reads the settings."""
+
+    def set_membership_active(self, config, user, active): ...
+    def remove_membership(self, config, user): ...
+    def has_membership(self, config, user): ...
+    def is_last_manager(self, config, user): ...
+    def is_managed_by_team(self, config, user, record): ...
+    def group_members_changed(self, config, user_ids): ...
+    def can_manage_scim(self, team, user): ...
+    def is_team_member(self, team, user, **conditions): ...
+
+
+@override_settings(
+    SCIM_PROVISIONING_ADAPTER="tests.test_checks.HookedMemberships",
+    SCIM_PROVISIONING_MEMBERSHIP_MODEL=None,
+    SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD="deactivated_at",
+)
+def test_e005_steps_aside_for_an_adapter_overriding_the_public_hooks():
+    """Without overriding a private method, as the README used to need (issue 10)."""
+    assert check_membership_model() == []
+
+
+class PartlyHooked(DefaultAdapter):
+    """Overrides one hook only: the others still read the membership settings."""
+
+    def is_team_member(self, team, user, **conditions):
+        return False
+
+
+@override_settings(
+    SCIM_PROVISIONING_ADAPTER="tests.test_checks.PartlyHooked",
+    SCIM_PROVISIONING_MEMBERSHIP_MODEL=None,
+)
+def test_e005_for_an_adapter_keeping_some_membership_hooks():
+    only(check_membership_model(), "scim_provisioning.E005")
+
+
+class OwnModel(DefaultAdapter):
+    """Keeps its memberships in another model: its fields are checked there."""
+
+    def memberships(self):
+        from example_project.teams.models import Team
+
+        return Team.objects.all()
+
+
+@override_settings(
+    SCIM_PROVISIONING_ADAPTER="tests.test_checks.OwnModel",
+    SCIM_PROVISIONING_MEMBERSHIP_MODEL=None,
+)
+def test_e005_checks_the_fields_of_the_model_memberships_returns():
+    messages = check_membership_model()
+    assert {m.id for m in messages} == {"scim_provisioning.E005"}
+    assert all(m.obj._meta.label == "teams.Team" for m in messages)
 
 
 class OwnMemberships:

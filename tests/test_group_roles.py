@@ -9,7 +9,7 @@ from example_project.teams.models import Membership
 from scim_provisioning.models import SCIMTeamConfig, SCIMUser
 
 from .conftest import patch_op
-from .factories import MembershipFactory
+from .example_factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,6 +3,11 @@
 Django reads its settings once per process, and a host of another shape needs
 another ``AUTH_USER_MODEL``: each host runs as a child pytest, on SQLite, and
 this test fails with the child's report when any of its tests fails.
+
+``stock_user`` (stock ``auth.User``, organizations, memberships without an
+active flag, configured by settings alone) replays the example site's IdP
+conversations and tenant-isolation tests: their database assertions go through
+``tests/host.py``. It follows ``DATABASE_URL`` like the main suite.
 """
 
 from __future__ import annotations
@@ -19,8 +24,16 @@ HOSTS = Path(__file__).parent / "hosts"
 ROOT = HOSTS.parent.parent
 
 
-def run_host(name: str) -> subprocess.CompletedProcess[str]:
+def run_host(
+    name: str, *shared: str, own_conftest: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run the host's own tests and the ``shared`` test modules of the example site there.
+
+    ``own_conftest``: only the host folder's fixtures, not ``tests/conftest.py``
+    (the django-scim2 host has fixtures of its own).
+    """
     folder = HOSTS / name
+    confcutdir = [f"--confcutdir={folder}"] if own_conftest else []
     return subprocess.run(
         [
             sys.executable,
@@ -30,8 +43,9 @@ def run_host(name: str) -> subprocess.CompletedProcess[str]:
             "-p",
             "no:cacheprovider",
             f"--ds=tests.hosts.{name}.settings",
-            f"--confcutdir={folder}",  # not tests/conftest.py: it imports the example site
+            *confcutdir,
             str(folder),
+            *(str(ROOT / "tests" / module) for module in shared),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -50,3 +64,14 @@ def test_django_scim2_host():
     result = run_host("django_scim2")
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout.splitlines()[-1], result.stdout
+
+
+SHARED_WITH_STOCK_USER = ("test_idp_conversations.py", "test_tenant_isolation.py")
+
+
+def test_stock_user_host():
+    """The IdP conversations and tenant isolation, on a host configured by settings alone."""
+    result = run_host("stock_user", *SHARED_WITH_STOCK_USER, own_conftest=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = result.stdout.splitlines()[-1]
+    assert " passed" in summary and "skipped" not in summary, result.stdout

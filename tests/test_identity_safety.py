@@ -21,7 +21,8 @@ from scim_provisioning.models import SCIMLinkRefusal, SCIMTeamConfig, SCIMToken,
 from scim_provisioning.tokens import issue_token
 
 from .conftest import IdPClient, assert_scim_error, patch_op
-from .factories import MembershipFactory, SCIMTeamConfigFactory, TeamFactory, UserFactory
+from .example_factories import MembershipFactory
+from .factories import SCIMTeamConfigFactory, TeamFactory, UserFactory
 from .team_helpers import scim_works
 
 pytestmark = pytest.mark.django_db
@@ -412,7 +413,7 @@ def test_a_host_that_verifies_every_address_says_so(team, idp, squatter, setting
 class ProofByProfileAdapter(DefaultAdapter):
     """A host that records its own proof of the mailbox."""
 
-    def email_verified(self, user, email):
+    def email_verified(self, config, user, email):
         return user.first_name == "Proven"
 
 

@@ -13,7 +13,8 @@ create (after the existence-check filter), update, deactivate, reactivate,
 delete (never, for Okta), then groups and members. Every test replays the
 conversation from the start up to its step, so a failure names the first
 step the server got wrong. Each step checks the status, the body and the
-database: the SCIM record, the host ``Membership`` seat, the
+database: the SCIM record, the host's membership seat (read through
+``tests/host.py``: the same tests run on ``tests/hosts/stock_user``), the
 ``SCIMGroupMembership`` rows, and that the host account is never deleted.
 The step file's ``note`` names its section of the team's IdP traffic notes.
 """
@@ -25,11 +26,11 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
-from example_project.teams.models import Membership
 from scim_provisioning.models import SCIMGroup, SCIMGroupMembership, SCIMUser
 
 from .conftest import SCIM_JSON, assert_scim_error
 from .conversations import Conversation
+from .host import assert_seat, has_row, seats
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -89,8 +90,7 @@ def seated(team: Any, user_id: str, *, active: bool) -> SCIMUser:
     record = SCIMUser.objects.select_related("user").get(pk=user_id)
     assert record.team_id == team.pk
     assert record.active is active
-    seat = Membership.objects.get(team=team, user_id=record.user_id)
-    assert seat.is_active is active
+    assert_seat(team, record.user_id, active=active)
     assert record.user.is_active  # deprovisioning never disables the account itself
     return record
 
@@ -98,7 +98,7 @@ def seated(team: Any, user_id: str, *, active: bool) -> SCIMUser:
 def unseated(team: Any, user_id: str, account_id: Any) -> None:
     """No SCIM record and no seat any more; the host account is kept."""
     assert not SCIMUser.objects.filter(pk=user_id).exists()
-    assert not Membership.objects.filter(team=team, user_id=account_id).exists()
+    assert not has_row(team, account_id)
     assert User.objects.filter(pk=account_id).exists()
 
 
@@ -133,7 +133,7 @@ def group_gone(team: Any, group_id: str, users: list[str]) -> None:
 def nothing_provisioned(team: Any) -> None:
     assert not SCIMUser.objects.filter(team=team).exists()
     assert not SCIMGroup.objects.filter(team=team).exists()
-    assert not Membership.objects.filter(team=team).exists()
+    assert seats(team) == 0
 
 
 # -- Okta ---------------------------------------------------------------------------------
@@ -220,7 +220,7 @@ class _Okta:
         assert list(SCIMUser.objects.filter(team=team).values_list("pk", flat=True)) == [
             SCIMUser.objects.get(pk=first["id"]).pk
         ]
-        assert Membership.objects.filter(team=team).count() == 1
+        assert seats(team) == 1
 
     def test_an_uppercase_user_name_filter_finds_the_user(self, convo, team):
         body = self.create(convo, team)

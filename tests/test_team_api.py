@@ -140,7 +140,7 @@ def test_manager_roles_setting(team, owner):
 
 @override_settings(SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD=None)
 def test_without_a_role_field_nobody_manages(team, owner):
-    assert get_adapter().can_manage_scim(owner, team) is False
+    assert get_adapter().can_manage_scim(team, owner) is False
     assert logged_in(owner).get(api("acme")).status_code == 403
 
 

@@ -2,7 +2,8 @@
 
 Team B's IdP gets 404 for team A's users on every endpoint and method, finds
 nothing through filters, gets no 409 from team A's names, and cannot take
-over an account that team A provisioned.
+over an account that team A provisioned. The same tests run on
+``tests/hosts/stock_user`` (``tests/test_hosts.py``).
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from example_project.teams.models import Membership
 from scim_provisioning.models import SCIMUser
 
 from .conftest import assert_scim_error, load_payload, patch_op
+from .host import assert_seat, has_row
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -30,7 +31,7 @@ def _unchanged(ada, team):
     assert record.version == 1
     assert record.active is True
     assert record.user.email == "ada@acme.com"
-    assert Membership.objects.get(team=team, user=record.user).is_active is True
+    assert_seat(team, record.user, active=True)
 
 
 @pytest.mark.parametrize(
@@ -102,7 +103,7 @@ class TestNoAccountTakeover:
     def test_linking_adds_a_seat_in_team_b_only(self, linked, ada, team, other_team):
         account = User.objects.get(email="ada@acme.com")
         assert SCIMUser.objects.get(pk=linked["id"]).user_id == account.pk
-        assert Membership.objects.get(team=other_team, user=account).is_active is True
+        assert_seat(other_team, account, active=True)
         _unchanged(ada, team)
 
     def test_renaming_leaves_the_login(self, other_idp, linked, ada, team):
@@ -156,14 +157,14 @@ class TestNoAccountTakeover:
         other_idp.patch(f"/Users/{linked['id']}", load_payload("entra/patch_deactivate.json"))
 
         account = User.objects.get(email="ada@acme.com")
-        assert Membership.objects.get(team=other_team, user=account).is_active is False
+        assert_seat(other_team, account, active=False)
         _unchanged(ada, team)
 
     def test_deleting_touches_team_b_only(self, other_idp, linked, ada, team, other_team):
         assert other_idp.delete(f"/Users/{linked['id']}").status_code == 204
 
         account = User.objects.get(email="ada@acme.com")
-        assert not Membership.objects.filter(team=other_team, user=account).exists()
+        assert not has_row(other_team, account)
         _unchanged(ada, team)
 
     def test_a_manager_link_across_teams_is_refused(self, other_idp, provision, linked, ada, team):

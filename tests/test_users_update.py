@@ -12,7 +12,8 @@ from example_project.teams.models import Membership
 from scim_provisioning.models import SCIMUser, SCIMUserValue
 
 from .conftest import assert_scim_error, load_payload, patch_op
-from .factories import MembershipFactory, SCIMTeamConfigFactory, TeamFactory, UserFactory
+from .example_factories import MembershipFactory
+from .factories import SCIMTeamConfigFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

@@ -37,7 +37,7 @@ from ..exceptions import Conflict, InvalidValue, LinkRefused, Uniqueness
 from ..models import SCIMLinkRefusalReason, SCIMTeamConfig, SCIMUser, SCIMUserValue
 from ..resources.documents import Document
 from ..resources.users import UserState, state_from_document
-from ..signals import SCIMEvent
+from ..signals import EventType, SCIMEvent
 from .common import save_unique
 from .refusals import clear_refusals
 
@@ -122,7 +122,7 @@ def _check_may_link(adapter: Any, config: SCIMTeamConfig, account: Any, email: s
             reason=SCIMLinkRefusalReason.STAFF,
         )
     member = adapter.has_membership(config, account)
-    if not member and not adapter.email_verified(account, email):
+    if not member and not adapter.email_verified(config, account, email):
         raise LinkRefused(
             f"An account with '{email}' already exists on this site and its owner has not "
             "verified that address, so this team's IdP cannot link to it. Ask the person "
@@ -154,16 +154,16 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
 
     record = SCIMUser(team_id=config.team_id, active=True)
     _write(record, state, manager_id)
-    account = adapter.find_account(state.email)
+    account = adapter.find_account(config, state.email)
     if account is None:
         try:
             with transaction.atomic():
-                account = adapter.create_account(state.email, record)
+                account = adapter.create_account(config, state.email, record)
             record.created_account = True
         except IntegrityError:
             # A concurrent request (an IdP retry, another team's IdP) created
             # the account first: link to it like any existing account.
-            account = adapter.find_account(state.email)
+            account = adapter.find_account(config, state.email)
             if account is None:
                 raise
     if not record.created_account:
@@ -171,11 +171,11 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
         if not record.active:
             _keep_a_manager(adapter, config, account)
         clear_refusals(config.team_id, state.email)
-    record.user = account
+    record.user = account  # type: ignore[assignment]  # an AUTH_USER_MODEL instance
     save_unique(record, "This user already exists in this team.")
     record.write_values(replace=False)
-    adapter.set_membership_active(config.team_id, account, record.active)
-    _send(signals.user_provisioned, "user.provisioned", record)
+    adapter.set_membership_active(config, account, record.active)
+    _send(signals.user_provisioned, EventType.USER_PROVISIONED, record)
     return record
 
 
@@ -199,15 +199,15 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     account = record.user
     if state.email != old_email or record.attributes.get("name") != old_name:
         _follow_on_account(adapter, config, record, account, state.email)
-    _send(signals.user_updated, "user.updated", record)
+    _send(signals.user_updated, EventType.USER_UPDATED, record)
     if record.active != was_active:
         if not record.active:
             _keep_a_manager(adapter, config, account)
-        adapter.set_membership_active(config.team_id, account, record.active)
+        adapter.set_membership_active(config, account, record.active)
         if record.active:
-            _send(signals.user_reactivated, "user.reactivated", record)
+            _send(signals.user_reactivated, EventType.USER_REACTIVATED, record)
         else:
-            _send(signals.user_deactivated, "user.deactivated", record)
+            _send(signals.user_deactivated, EventType.USER_DEACTIVATED, record)
     return record
 
 
@@ -221,10 +221,10 @@ def _follow_on_account(
     another company's address and have that company's IdP link to it
     (issue 8, "rename to claim"). The SCIM record follows the IdP regardless.
     """
-    managed = adapter.is_managed_by_team(account, config.team_id, record)
+    managed = adapter.is_managed_by_team(config, account, record)
     login_email = (getattr(account, adapter.email_field, "") or "").lower()
     if managed and email and email != login_email and config.in_verified_domain(email):
-        if adapter.email_in_use(email, exclude=account):
+        if adapter.email_in_use(config, email, exclude=account):
             # Saying so would tell this team's IdP that someone else has an
             # account here; the record follows, the login stays.
             logger.warning(
@@ -232,8 +232,8 @@ def _follow_on_account(
                 account.pk,
             )
         else:
-            adapter.change_login_email(account, email)
-    adapter.update_account(account, record, managed=managed)
+            adapter.change_login_email(config, account, email)
+    adapter.update_account(config, account, record, managed=managed)
 
 
 def delete_user(config: SCIMTeamConfig, record: SCIMUser) -> None:
@@ -241,16 +241,16 @@ def delete_user(config: SCIMTeamConfig, record: SCIMUser) -> None:
     adapter = get_adapter()
     account = record.user
     _keep_a_manager(adapter, config, account)
-    delete_account = adapter.should_delete_account(account, config.team_id, record)
-    adapter.remove_membership(config.team_id, account)
-    event = _event("user.deprovisioned", record)
+    delete_account = adapter.should_delete_account(config, account, record)
+    adapter.remove_membership(config, account)
+    event = _event(EventType.USER_DEPROVISIONED, record)
     record.delete()
     if delete_account:
         account.delete()
     signals.send_after_commit(signals.user_deprovisioned, SCIMUser, event)
 
 
-def _event(action: str, record: SCIMUser) -> SCIMEvent:
+def _event(action: EventType, record: SCIMUser) -> SCIMEvent:
     return SCIMEvent(
         action=action,
         team_id=record.team_id,
@@ -261,7 +261,7 @@ def _event(action: str, record: SCIMUser) -> SCIMEvent:
     )
 
 
-def _send(signal: Any, action: str, record: SCIMUser) -> None:
+def _send(signal: Any, action: EventType, record: SCIMUser) -> None:
     signals.send_after_commit(signal, SCIMUser, _event(action, record))
 
 

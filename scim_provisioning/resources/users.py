@@ -102,7 +102,7 @@ def state_from_document(document: Document) -> UserState:
         user_name=user_name,
         external_id=external_id.strip() if external_id and external_id.strip() else None,
         active=document.get("active"),
-        email=email,
+        email=email or "",
         attributes=attributes,
         manager_id=(manager.get("value") or None),
     )

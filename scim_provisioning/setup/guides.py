@@ -203,7 +203,8 @@ def render_markdown(name: str, context: dict[str, Any]) -> str:
     Rendered without HTML escaping: this is Markdown; :func:`render_html` escapes.
     """
     template = get_template(f"{GUIDES_TEMPLATE_DIR}/{name}.md")
-    text = template.template.render(Context(context, autoescape=False))
+    # The backend wrapper autoescapes; its Django template renders with our Context.
+    text = template.template.render(Context(context, autoescape=False))  # type: ignore[attr-defined]
     return text.strip() + "\n"
 
 

@@ -33,7 +33,8 @@ def slug(text: str) -> str:
 
 def inline(text: str, links: LinkRewriter | None = None) -> str:
     """Escaped text with code spans, bold and links."""
-    out, pos = [], 0
+    out: list[str] = []
+    pos = 0
     for match in _INLINE.finditer(text):
         out.append(escape(text[pos : match.start()]))
         code, bold, emphasis, label, target = match.groups()

@@ -81,9 +81,9 @@ def get_managed_team(user: Any, slug: str) -> Any:
     if team is None:
         raise Http404("No such team.")
     adapter = get_adapter()
-    if adapter.can_manage_scim(user, team):
+    if adapter.can_manage_scim(team, user):
         return team
-    if adapter.is_team_member(user, team):
+    if adapter.is_team_member(team, user):
         raise PermissionDenied("Only the team's owners and admins manage its SCIM.")
     raise Http404("No such team.")
 

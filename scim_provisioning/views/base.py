@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.request import Request
@@ -60,7 +60,7 @@ class SCIMView(APIView):
                 f"The request body is larger than {app_settings.MAX_BODY_SIZE} bytes."
             )
         super().initial(request, *args, **kwargs)
-        if request.method.lower() not in self.token_checked_in_query:
+        if (request.method or "").lower() not in self.token_checked_in_query:
             self.client.verify()
 
     def handle_exception(self, exc: Exception) -> Any:
@@ -84,7 +84,8 @@ class SCIMView(APIView):
 
     @property
     def client(self) -> SCIMClient:
-        return self.request.user
+        # SCIMTokenAuthentication sets request.user to the token's SCIMClient.
+        return cast(SCIMClient, self.request.user)
 
     @property
     def config(self) -> SCIMTeamConfig:

@@ -232,3 +232,14 @@ def test_a_host_primary_key_that_was_never_imported_is_a_404(acme):
     jane = provisioned("jane@acme.example", acme, external_id="00u1")
     response = send(idp(acme), "get", f"/Users/{jane.pk}")
     assert response.status_code == 404
+
+
+def test_with_no_active_field_every_membership_row_is_an_active_member(acme, settings):
+    """``MEMBERSHIP_ACTIVE_FIELD = None``: the row is the seat, so whoever has one is active."""
+    settings.SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD = None
+    jane = provisioned("jane@acme.example", acme, external_id="00u1", active=False)
+
+    plan = import_django_scim2_users(acme, apply=True)
+
+    assert [item.active for item in plan.to_create] == [True]
+    assert SCIMUser.objects.get(team_id=acme.pk, user=jane).active is True

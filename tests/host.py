@@ -1,0 +1,75 @@
+"""The host's membership rows, read through its settings: one helper for every test host.
+
+The IdP conversation and tenant-isolation tests run against the example site
+(a membership with an ``is_active`` flag) and against ``tests/hosts/stock_user``
+(stock ``auth.User``, a membership row only while the person belongs). Their
+database assertions ask here, so the same test holds on both shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+
+from scim_provisioning.conf import app_settings
+
+
+def _rows(team: Any, account: Any) -> Any:
+    model = apps.get_model(app_settings.MEMBERSHIP_MODEL)
+    account_id = getattr(account, "pk", account)
+    return model._default_manager.filter(
+        **{
+            f"{app_settings.MEMBERSHIP_TEAM_FIELD}_id": team.pk,
+            f"{app_settings.MEMBERSHIP_USER_FIELD}_id": account_id,
+        }
+    )
+
+
+def seat(team: Any, account: Any) -> bool | None:
+    """Whether ``account``'s membership of ``team`` is active; ``None`` when it has no row."""
+    rows = list(_rows(team, account))
+    assert len(rows) <= 1, rows
+    if not rows:
+        return None
+    field = app_settings.MEMBERSHIP_ACTIVE_FIELD
+    return True if field is None else getattr(rows[0], field)
+
+
+def assert_seat(team: Any, account: Any, *, active: bool) -> None:
+    """The account holds an active seat, or an inactive one (no row, on a host without a flag)."""
+    if active or app_settings.MEMBERSHIP_ACTIVE_FIELD is not None:
+        assert seat(team, account) is active
+    else:
+        assert seat(team, account) is None
+
+
+def has_row(team: Any, account: Any) -> bool:
+    """Whether any membership row (active or not) joins ``account`` to ``team``."""
+    return seat(team, account) is not None
+
+
+def seats(team: Any) -> int:
+    """How many membership rows the team has, active or not."""
+    model = apps.get_model(app_settings.MEMBERSHIP_MODEL)
+    return model._default_manager.filter(
+        **{f"{app_settings.MEMBERSHIP_TEAM_FIELD}_id": team.pk}
+    ).count()
+
+
+def give_seat(team: Any, account: Any, *, active: bool = True, **values: Any) -> None:
+    """A membership the host made itself (before SCIM), with ``values`` (a role, say)."""
+    model = apps.get_model(app_settings.MEMBERSHIP_MODEL)
+    field = app_settings.MEMBERSHIP_ACTIVE_FIELD
+    if field is None and not active:
+        return
+    fields = {**app_settings.MEMBERSHIP_DEFAULTS, **values}
+    if field is not None:
+        fields[field] = active
+    model._default_manager.get_or_create(
+        **{
+            f"{app_settings.MEMBERSHIP_TEAM_FIELD}_id": team.pk,
+            f"{app_settings.MEMBERSHIP_USER_FIELD}_id": getattr(account, "pk", account),
+        },
+        defaults=fields,
+    )
