@@ -14,6 +14,6 @@ class OneTeamAccountsAdapter(DefaultAdapter):
     """A host that deletes an account on SCIM DELETE only when SCIM created it and no
     other team holds it: the hook sees the account, the team and the record."""
 
-    def should_delete_account(self, user, team_id, record):
-        others = self._memberships().filter(user=user).exclude(team_id=team_id)
-        return record.created_account and record.team_id == team_id and not others.exists()
+    def should_delete_account(self, config, user, record):
+        others = self.memberships().filter(user=user).exclude(team_id=config.team_id)
+        return record.created_account and record.team_id == config.team_id and not others.exists()

@@ -1017,8 +1017,11 @@ def test_concurrent_bulk_requests_for_the_same_people_create_each_once(live_serv
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="scim2-cli needs Python 3.11 or newer")
+@pytest.mark.ci_may_skip  # only for that reason: on 3.11+ a missing scim2-cli fails below
 def test_scim2_cli_bulk_provisions_a_user_and_their_group(live_server, team):
-    pytest.importorskip("scim2_cli", reason="scim2-cli needs Python 3.11 or newer")
+    import scim2_cli  # noqa: F401 - the dev extra installs it on Python 3.11+
+
     command = Path(sys.executable).with_name("scim2")
     token = issue_token(team).plaintext
     request = rfc_payload("bulk_3_7_2_user_and_group.json")

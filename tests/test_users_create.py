@@ -304,9 +304,9 @@ def test_two_teams_creating_one_new_person_at_once_share_one_account(
     looked_up = []
     find_account = DefaultAdapter.find_account
 
-    def before_team_b_committed(self, email):
+    def before_team_b_committed(self, config, email):
         looked_up.append(email)
-        return None if len(looked_up) == 1 else find_account(self, email)
+        return None if len(looked_up) == 1 else find_account(self, config, email)
 
     monkeypatch.setattr(DefaultAdapter, "find_account", before_team_b_committed)
 
