@@ -21,6 +21,7 @@ from .exceptions import InvalidFilter, InvalidSyntax, InvalidValue
 from .filters import filter_to_q, sort_field, split_path
 from .models import SCIMTeamConfig
 from .resource_types import ResourceType
+from .resources.projection import Selection
 
 LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 SEARCH_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
@@ -143,8 +144,6 @@ def list_resources(
     scalar subquery the database runs once), and ``guard`` checks the
     request's token in that same query.
     """
-    if len(kinds) == 1 and guard is not None:
-        return _one_kind_page(kinds[0], config, request, base_url, guard)
     selections = {
         k.name: k.selection(request.attributes, request.excluded_attributes) for k in kinds
     }
@@ -152,6 +151,9 @@ def list_resources(
     errors: list[InvalidFilter] = []
     if request.sort_by and not any(_sort_key(request.sort_by, k) in k.sorts for k in kinds):
         raise InvalidValue(f"Sorting by '{request.sort_by}' is not supported.")
+    if len(kinds) == 1 and guard is not None:
+        kind = kinds[0]
+        return _one_kind_page(kind, config, request, base_url, selections[kind.name], guard)
     for kind in kinds:
         try:
             records = matching(kind, config, request, strict_sort=len(kinds) == 1)
@@ -175,13 +177,7 @@ def list_resources(
         resources += kind.represent(page, base_url, selections[kind.name])
         room -= len(page)
         offset = 0
-    return {
-        "schemas": [LIST_RESPONSE_SCHEMA],
-        "totalResults": total,
-        "startIndex": request.start_index,
-        "itemsPerPage": len(resources),
-        "Resources": resources,
-    }
+    return list_response(resources, total=total, start_index=request.start_index)
 
 
 def _one_kind_page(
@@ -189,11 +185,9 @@ def _one_kind_page(
     config: SCIMTeamConfig,
     request: ListRequest,
     base_url: str,
+    selection: Selection,
     guard: TokenGuard,
 ) -> dict[str, Any]:
-    selection = kind.selection(request.attributes, request.excluded_attributes)
-    if request.sort_by and _sort_key(request.sort_by, kind) not in kind.sorts:
-        raise InvalidValue(f"Sorting by '{request.sort_by}' is not supported.")
     records = matching(kind, config, request)
     page: list[Any] = []
     total = 0
@@ -208,13 +202,8 @@ def _one_kind_page(
         # No row carried the total: zero, unless the page lies past the end (or none was asked).
         if request.offset > 0 or request.count == 0:
             total = records.count()
-    return {
-        "schemas": [LIST_RESPONSE_SCHEMA],
-        "totalResults": total,
-        "startIndex": request.start_index,
-        "itemsPerPage": len(page),
-        "Resources": kind.represent(page, base_url, selection) if page else [],
-    }
+    resources = kind.represent(page, base_url, selection) if page else []
+    return list_response(resources, total=total, start_index=request.start_index)
 
 
 #: An offset beyond any team's records (and within every database's integers).
@@ -237,12 +226,14 @@ def _sort_key(path: str, kind: ResourceType) -> Any:
     return split_path(path, kind.schema.id.lower())
 
 
-def list_response(resources: list[dict[str, Any]]) -> dict[str, Any]:
-    """A complete, unpaged ListResponse (discovery endpoints)."""
+def list_response(
+    resources: list[dict[str, Any]], *, total: int | None = None, start_index: int = 1
+) -> dict[str, Any]:
+    """A ListResponse of ``resources``; without ``total``, complete and unpaged (discovery)."""
     return {
         "schemas": [LIST_RESPONSE_SCHEMA],
-        "totalResults": len(resources),
-        "startIndex": 1,
+        "totalResults": len(resources) if total is None else total,
+        "startIndex": start_index,
         "itemsPerPage": len(resources),
         "Resources": resources,
     }

@@ -148,30 +148,28 @@ class ResourceType:
 
     @cached_property
     def _by_id(self) -> PreparedQuery:
-        model = self.queryset(SCIMTeamConfig(team_id=0)).model
-        return PreparedQuery(
-            model,
-            lambda team_id, pk: self.queryset(SCIMTeamConfig(team_id=team_id)).filter(pk=pk),
-            {"team_id": model._meta.get_field("team"), "pk": model._meta.pk},
-        )
+        return self._prepared_by_id(check_token=False)
 
     @cached_property
     def _by_id_checked(self) -> PreparedQuery:
+        return self._prepared_by_id(check_token=True)
+
+    def _prepared_by_id(self, *, check_token: bool) -> PreparedQuery:
+        """The record-by-id query, with the token's validity annotated when ``check_token``."""
         model = self.queryset(SCIMTeamConfig(team_id=0)).model
-        return PreparedQuery(
-            model,
-            lambda team_id, pk, digest, now: (
-                self.queryset(SCIMTeamConfig(team_id=team_id))
-                .filter(pk=pk)
-                .annotate(**{TokenGuard.FIELD: token_still_valid(digest, now)})
-            ),
-            {
-                "team_id": model._meta.get_field("team"),
-                "pk": model._meta.pk,
-                "digest": SCIMToken._meta.get_field("digest"),
-                "now": SCIMToken._meta.get_field("expires_at"),
-            },
-        )
+        parameters = {"team_id": model._meta.get_field("team"), "pk": model._meta.pk}
+        if check_token:
+            parameters["digest"] = SCIMToken._meta.get_field("digest")
+            parameters["now"] = SCIMToken._meta.get_field("expires_at")
+
+        def build(team_id: Any, pk: Any, **token: Any) -> QuerySet:
+            records = self.queryset(SCIMTeamConfig(team_id=team_id)).filter(pk=pk)
+            if token:
+                validity = token_still_valid(token["digest"], token["now"])
+                records = records.annotate(**{TokenGuard.FIELD: validity})
+            return records
+
+        return PreparedQuery(model, build, parameters)
 
     def represent(self, records: list[Any], base_url: str, selection: Selection) -> list[dict]:
         """SCIM JSON of ``records``, in a fixed number of queries whatever their number."""
