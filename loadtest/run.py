@@ -105,6 +105,23 @@ def admin_sql(pg_url: str, statement: str) -> None:
         conn.execute(statement)
 
 
+def backend_pids(pg_url: str, database: str) -> list[int]:
+    """The PostgreSQL backends connected to ``database`` (the workers' and the log writer's)."""
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def server_pids(server: subprocess.Popen, pg_url: str, database: str) -> list[int]:
+    from .cpu import children_of
+
+    return [server.pid, *children_of(server.pid), *backend_pids(pg_url, database)]
+
+
 def check_redis(url: str) -> None:
     import redis
 
@@ -312,7 +329,7 @@ def server_kind(args: argparse.Namespace) -> str:
     return f"{args.workers} sync workers"
 
 
-def report(args, stats, elapsed, seed_stats, checks, out: Path) -> int:
+def report(args, stats, elapsed, seed_stats, checks, cpu, out: Path) -> int:
     from .client import MIX, percentile
 
     ms = 1000.0
@@ -352,6 +369,13 @@ def report(args, stats, elapsed, seed_stats, checks, out: Path) -> int:
     )
     lines.append("")
     lines.append(f"throughput: {len(all_latencies) / elapsed:.1f} requests/s")
+    per_core = len(all_latencies) / cpu["server_cpu_s"] if cpu["server_cpu_s"] else 0.0
+    lines.append(
+        f"server CPU: {cpu['server_cpu_s']:.1f} s (gunicorn + PostgreSQL backends) = "
+        f"{per_core:.1f} requests per CPU-second, i.e. per core running flat out; "
+        f"load generator {cpu['client_cpu_s']:.1f} s; load average after "
+        + " ".join(f"{x:.1f}" for x in cpu["load_average"])
+    )
     lines.append(f"statuses: {dict(sorted(stats.statuses.items()))}")
     lines.append(f"errors: {total_errors}")
     for (op, what), n in stats.errors.most_common(10):
@@ -398,6 +422,8 @@ def report(args, stats, elapsed, seed_stats, checks, out: Path) -> int:
             {
                 "elapsed_s": elapsed,
                 "throughput_rps": len(all_latencies) / elapsed,
+                "cpu": cpu,
+                "requests_per_server_cpu_second": per_core,
                 "operations": per_op,
                 "errors": total_errors,
                 "error_kinds": {f"{op} {what}": n for (op, what), n in stats.errors.items()},
@@ -449,6 +475,11 @@ def main() -> int:
                 )
             )
             print(f"load for {args.duration:.0f} s", flush=True)
+            from .cpu import CpuMeter
+
+            meter = CpuMeter()
+            meter.start(server_pids(server, args.pg, database))
+            client_cpu = time.process_time()
             stats, elapsed = asyncio.run(
                 client.run_load(
                     base_url,
@@ -460,13 +491,18 @@ def main() -> int:
                     timeout=args.timeout,
                 )
             )
+            cpu = {
+                "server_cpu_s": meter.stop(server_pids(server, args.pg, database)),
+                "client_cpu_s": time.process_time() - client_cpu,
+                "load_average": os.getloadavg(),
+            }
         finally:
             stop_gunicorn(server)
         checks = verify(expected.as_json(), out)
         from django.db import connections
 
         connections.close_all()
-        return report(args, stats, elapsed, seed_stats, checks, out)
+        return report(args, stats, elapsed, seed_stats, checks, cpu, out)
     finally:
         if args.keep_db:
             print(f"kept database {database}")
