@@ -40,6 +40,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.wsgi import call  # noqa: E402
+
 SETTINGS = {
     "sp": "benchmarks.sites.example",
     "ds": "benchmarks.django_scim2_site.settings",
@@ -383,45 +385,16 @@ class Worker:
 
     def call(self, request: Request) -> tuple[int, bytes, float, float]:
         """One request through the WSGI handler: status, body, seconds to the last byte, close()."""
-        data = b"" if request.body is None else json.dumps(request.body).encode()
-        environ = {
-            "REQUEST_METHOD": request.method,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": self.setup.base + request.path,
-            "QUERY_STRING": request.query,
-            "SERVER_NAME": "scim.example.com",
-            "SERVER_PORT": "443",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "203.0.113.7",
-            "HTTP_HOST": "scim.example.com",
-            "HTTP_AUTHORIZATION": f"Bearer {self.setup.token}",
-            "HTTP_ACCEPT": "application/scim+json",
-            "HTTP_USER_AGENT": "Okta SCIM Client 1.0.0",
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "https",
-            "wsgi.input": io.BytesIO(data),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-        }
-        if request.body is not None:
-            environ["CONTENT_TYPE"] = "application/scim+json"
-            environ["CONTENT_LENGTH"] = str(len(data))
-        statuses: list[str] = []
-
-        def start_response(status: str, headers: list, exc_info: Any = None) -> None:
-            statuses.append(status)
-
-        cpu = time.process_time()
-        started = time.perf_counter()
-        result = self.app(environ, start_response)
-        content = b"".join(result)
-        answered = time.perf_counter()
-        self.last_cpu = time.process_time() - cpu
-        result.close()
-        closed = time.perf_counter()
-        return int(statuses[0][:3]), content, answered - started, closed - answered
+        answer = call(
+            self.app,
+            request.method,
+            self.setup.base + request.path,
+            query=request.query,
+            body=request.body,
+            token=self.setup.token,
+        )
+        self.last_cpu = answer.cpu_seconds
+        return answer.status, answer.content, answer.seconds, answer.close_seconds
 
     def batch(self, op: str, reps: int, budget: float) -> dict:
         from django.db import connection

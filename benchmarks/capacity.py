@@ -1,0 +1,291 @@
+#!/usr/bin/env python
+"""The figures of docs/scaling.md: storage per 100,000 users and per million log rows,
+and an Entra-style initial sync, on PostgreSQL.
+
+    .venv/bin/python benchmarks/capacity.py storage [--size 100000]
+    .venv/bin/python benchmarks/capacity.py request-log [--rows 1000000]
+    .venv/bin/python benchmarks/capacity.py initial-sync [--users 20000]
+    .venv/bin/python benchmarks/capacity.py per-operation [--size 100000] [--reps 200]
+
+``storage`` reads the benchmark's populated database ``bench_sp_<size>`` (build it
+with ``benchmarks/run.py --build-only --dbs postgresql --sizes <size>``): rows, table
+and index bytes of this app's tables and of the example host's.
+
+``request-log`` and ``initial-sync`` each work in a scratch database they create,
+migrate and drop. ``request-log`` inserts rows shaped like an IdP's traffic with one
+``INSERT … SELECT generate_series`` and measures the table and its indexes.
+``initial-sync`` provisions ``--users`` people into an empty team the way Entra's
+initial cycle does (a ``userName eq`` lookup that finds nobody, then ``POST /Users``
+with Entra's body), in-process through Django's handler with the rate limit off,
+and prints per block of 1,000 people the wall time and the CPU time of this process
+and of its PostgreSQL backend: what one person costs the server, and whether it grows.
+
+``per-operation`` sends each operation of ``benchmarks/worker.py`` ``--reps`` times to
+``bench_sp_<size>`` and prints the CPU time it cost this process (Django, this app,
+the request-log thread) and the database's backends, and so how many such requests
+one core serves running flat out. CPU time, unlike latency, hardly depends on what
+else the machine is doing, which is why the capacity table is built from it.
+
+``BENCH_POSTGRES_URL`` (default ``postgres://postgres@127.0.0.1:5432``) is the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.wsgi import call  # noqa: E402
+from loadtest.cpu import process_cpu_seconds  # noqa: E402
+
+SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+ENTRA_CREATE = ROOT / "tests" / "payloads" / "entra" / "create_user.json"
+MB = 1024 * 1024
+
+
+def _admin(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def _sizes(url: str, like: tuple[str, ...]) -> list[tuple[str, int, int, int]]:
+    """(table, rows, table bytes incl. TOAST, index bytes) for tables matching ``like``."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            """
+            SELECT c.relname, c.reltuples::bigint,
+                   pg_table_size(c.oid), pg_indexes_size(c.oid)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'r' AND n.nspname = 'public' AND c.relname LIKE ANY(%s)
+            ORDER BY pg_total_relation_size(c.oid) DESC
+            """,
+            [list(like)],
+        ).fetchall()
+    return rows
+
+
+def _print_sizes(rows: list[tuple[str, int, int, int]], per: int, label: str) -> None:
+    print(f"| table | rows | table MB | indexes MB | MB {label} |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    total = 0
+    for name, count, table, indexes in rows:
+        total += table + indexes
+        scaled = (table + indexes) / MB * per / max(count, 1) if count > 0 else 0.0
+        print(f"| {name} | {count:,} | {table / MB:.1f} | {indexes / MB:.1f} | {scaled:.1f} |")
+    print(f"| all | | | | {total / MB:.1f} MB in all |")
+
+
+def storage(size: int) -> None:
+    url = f"{SERVER}/bench_sp_{size}"
+    rows = _sizes(url, ("scim_provisioning_%", "accounts_%", "teams_%"))
+    _print_sizes([r for r in rows if r[1] > 0], 100_000, "per 100,000 rows")
+
+
+def _backends(database: str) -> list[int]:
+    """Every PostgreSQL backend on ``database``: the request's and the log writer's."""
+    import psycopg
+
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def _backend_cpu(database: str) -> float:
+    return sum(process_cpu_seconds(pid) or 0.0 for pid in _backends(database))
+
+
+def per_operation(size: int, reps: int) -> None:
+    """CPU per request of each benchmark operation, this process and PostgreSQL's."""
+    database = f"bench_sp_{size}"
+    os.environ["BENCH_DATABASE_URL"] = f"{SERVER}/{database}"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.sites.example"
+    import django
+
+    django.setup()
+    from benchmarks.worker import OPERATIONS, ThisProject, Worker
+    from scim_provisioning.request_log_writer import writer
+
+    setup = ThisProject(size)
+    worker = Worker(setup)
+    setup.prepare()
+    print(f"{size:,} users in the team; {reps} requests an operation")
+    print("| operation | app CPU ms | PostgreSQL CPU ms | server CPU ms | requests/s per core |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for op in OPERATIONS:
+        worker.call(setup.request(op))  # warm-up: connections, caches, the writer thread
+        writer.flush()
+        app, pg = time.process_time(), _backend_cpu(database)
+        for _ in range(reps):
+            status, content, _, _ = worker.call(setup.request(op))
+            assert status < 300, content[:300]
+        writer.flush()  # the request log's rows are part of what a request costs
+        app_ms = (time.process_time() - app) * 1000 / reps
+        pg_ms = (_backend_cpu(database) - pg) * 1000 / reps
+        setup.cleanup(op)
+        server = app_ms + pg_ms
+        print(f"| {op} | {app_ms:.1f} | {pg_ms:.1f} | {server:.1f} | {1000 / server:,.0f} |")
+
+
+def _scratch(name: str) -> str:
+    """A fresh, migrated database; its URL. Django is set up on it."""
+    _admin(f"CREATE DATABASE {name}")
+    os.environ["BENCH_DATABASE_URL"] = f"{SERVER}/{name}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.sites.example")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    return os.environ["BENCH_DATABASE_URL"]
+
+
+def _drop(name: str) -> None:
+    from django.db import connections
+
+    from scim_provisioning.request_log_writer import writer
+
+    writer.flush()  # the request log's rows, written by a thread of their own
+    connections.close_all()
+    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def request_log(rows: int) -> None:
+    name = f"capacity_log_{secrets.token_hex(3)}"
+    url = _scratch(name)
+    try:
+        from django.db import connection
+
+        from example_project.teams.models import Team
+
+        teams = [Team.objects.create(slug=f"t{i}", name=f"T{i}").pk for i in range(10)]
+        started = time.monotonic()
+        with connection.cursor() as cursor:
+            # The traffic of an IdP cycle: lookups by filter, PATCHes and creates,
+            # a summary on writes, spread over 90 days (the default retention).
+            cursor.execute(
+                """
+                INSERT INTO scim_provisioning_scimrequestlog
+                    (team_id, token_prefix, method, path, query, status, resource_type,
+                     resource_id, summary, duration_ms, client_ip, user_agent, idp, created)
+                SELECT (%s::int[])[1 + i %% 10], 'scim_Ab3dE6',
+                       (ARRAY['GET','PATCH','POST','GET'])[1 + i %% 4],
+                       (ARRAY['/scim/v2/Users',
+                              '/scim/v2/Users/' || gen_random_uuid(),
+                              '/scim/v2/Users',
+                              '/scim/v2/Groups/' || gen_random_uuid()])[1 + i %% 4],
+                       CASE WHEN i %% 4 = 0
+                            THEN 'filter=userName eq "user' || i || '@contoso.com"' ELSE '' END,
+                       (ARRAY[200, 200, 201, 200])[1 + i %% 4],
+                       (ARRAY['User','User','User','Group'])[1 + i %% 4],
+                       CASE WHEN i %% 4 = 0 THEN '' ELSE gen_random_uuid()::text END,
+                       CASE WHEN i %% 4 IN (1, 2) THEN 'active: true -> false' ELSE '' END,
+                       2.5, '10.1.2.3', 'Azure Active Directory SCIM Client', 'entra',
+                       now() - (i * interval '7.776 seconds')
+                FROM generate_series(1, %s) AS i
+                """,
+                [teams, rows],
+            )
+            cursor.execute("VACUUM ANALYZE scim_provisioning_scimrequestlog")
+        print(f"inserted {rows:,} rows in {time.monotonic() - started:.1f} s")
+        _print_sizes(
+            _sizes(url, ("scim_provisioning_scimrequestlog",)), 1_000_000, "per million rows"
+        )
+    finally:
+        _drop(name)
+
+
+def initial_sync(users: int, block: int = 1000) -> None:
+    name = f"capacity_sync_{secrets.token_hex(3)}"
+    _scratch(name)
+    try:
+        from django.core.wsgi import get_wsgi_application
+        from django.db import connection
+
+        from example_project.teams.models import Team
+        from scim_provisioning.models import SCIMTeamConfig
+        from scim_provisioning.tokens import issue_token
+
+        team = Team.objects.create(slug="entra", name="Entra")
+        SCIMTeamConfig.objects.create(team=team, enabled=True)
+        token = issue_token(team).plaintext
+        body = json.loads(ENTRA_CREATE.read_text())
+        body.pop("source")
+        app = get_wsgi_application()
+        agent = "Azure Active Directory SCIM Client"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        print("| people | wall ms / person | app CPU ms | PostgreSQL CPU ms | server CPU ms |")
+        print("| ---: | ---: | ---: | ---: | ---: |")
+        first = None
+        for start in range(0, users, block):
+            wall, cpu, pg = time.monotonic(), time.process_time(), process_cpu_seconds(backend)
+            for i in range(start, min(users, start + block)):
+                user_name = f"person{i:06d}@contoso.com"
+                query = urlencode({"filter": f'userName eq "{user_name}"'})
+                found = call(
+                    app, "GET", "/scim/v2/Users", query=query, token=token, user_agent=agent
+                )
+                assert found.status == 200 and json.loads(found.content)["totalResults"] == 0
+                body["userName"] = user_name
+                body["externalId"] = f"ext-{i}"
+                body["emails"][0]["value"] = user_name
+                created = call(
+                    app, "POST", "/scim/v2/Users", body=body, token=token, user_agent=agent
+                )
+                assert created.status == 201, created.content
+            count = min(users, start + block) - start
+            figures = (
+                (time.monotonic() - wall) * 1000 / count,
+                (time.process_time() - cpu) * 1000 / count,
+                ((process_cpu_seconds(backend) or 0) - (pg or 0)) * 1000 / count,
+            )
+            first = first or figures
+            if start == 0 or start + block >= users or (start // block) % 5 == 4:
+                print(
+                    f"| {start + count:,} | {figures[0]:.1f} | {figures[1]:.1f} | "
+                    f"{figures[2]:.1f} | {figures[1] + figures[2]:.1f} |"
+                )
+    finally:
+        _drop(name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    sub.add_parser("storage").add_argument("--size", type=int, default=100_000)
+    sub.add_parser("request-log").add_argument("--rows", type=int, default=1_000_000)
+    sub.add_parser("initial-sync").add_argument("--users", type=int, default=20_000)
+    operations = sub.add_parser("per-operation")
+    operations.add_argument("--size", type=int, default=100_000)
+    operations.add_argument("--reps", type=int, default=200)
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if args.what == "storage":
+        storage(args.size)
+    elif args.what == "per-operation":
+        per_operation(args.size, args.reps)
+    elif args.what == "request-log":
+        request_log(args.rows)
+    else:
+        initial_sync(args.users)
+    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
