@@ -300,14 +300,16 @@ class DefaultAdapter:
         existed before SCIM linked the account (``SCIMUser.membership_existed``).
         Nor does a group change take the role from the team's last active SCIM
         manager (a 409). A fixed number of statements whatever the number of
-        users: two reads (three, with the managers locked, when someone may be
-        demoted), one UPDATE per role.
+        users: three reads (four, with the managers locked, when someone may be
+        demoted), one UPDATE per role, and the timeline's INSERT of the roles that
+        changed (a custom hook records them with :func:`scim_provisioning.timeline.role_entry`).
         """
         role_field = app_settings.MEMBERSHIP_ROLE_FIELD
         group_roles = {name.lower(): role for name, role in (config.group_roles or {}).items()}
         if not role_field or not group_roles:
             return
         # Imported here so that host code can import adapters before the app registry is ready.
+        from . import timeline
         from .models import SCIMGroupMembership, SCIMUser
 
         # A membership that existed before SCIM linked it keeps the role the
@@ -336,13 +338,23 @@ class DefaultAdapter:
                 granted[account_id]
             ):
                 granted[account_id] = role
-        accounts = SCIMUser.objects.filter(pk__in=user_ids).values_list("user_id", flat=True)
+        people = {
+            account_id: timeline.Person(pk, user_name, account_id)
+            for pk, user_name, account_id in SCIMUser.objects.filter(pk__in=user_ids).values_list(
+                "pk", "user_name", "user_id"
+            )
+        }
         by_role: dict[str, list[Any]] = {}
-        for account_id in accounts:
+        for account_id in people:
             role = granted.get(account_id, default_role)
             if role:
                 by_role.setdefault(role, []).append(account_id)
         self._keep_a_manager_through_roles(config, by_role, managed_roles)
+        held = dict(  # the roles before: the timeline records those that change
+            self._team_rows(config.team_id)
+            .filter(**{f"{self._user_field}_id__in": list(people)})
+            .values_list(f"{self._user_field}_id", role_field)
+        )
         for role, account_ids in by_role.items():
             self._team_rows(config.team_id).filter(
                 **{
@@ -350,6 +362,12 @@ class DefaultAdapter:
                     f"{role_field}__in": managed_roles,
                 }
             ).update(**{role_field: role})
+        timeline.record(
+            timeline.role_entry(config.team_id, people[account_id], held[account_id], role)
+            for role, account_ids in by_role.items()
+            for account_id in account_ids
+            if held.get(account_id) in managed_roles and held[account_id] != role
+        )
 
     def _keep_a_manager_through_roles(
         self, config: SCIMTeamConfig, by_role: dict[str, list[Any]], managed_roles: set[str]

@@ -39,6 +39,7 @@ from django.http import (
     HttpResponseBadRequest,
     HttpResponseRedirect,
 )
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -59,7 +60,9 @@ from .models import (
     SCIMTeamDomain,
     SCIMToken,
     SCIMUser,
+    SCIMUserEvent,
 )
+from .timeline import person_timeline
 from .teams import RECENT_REQUESTS, SCIMNotEnabled, recent_requests, set_enabled
 from .tokens import (
     MAX_ROTATION_OVERLAP_HOURS,
@@ -522,7 +525,69 @@ class SCIMUserAdmin(admin.ModelAdmin):
     list_filter = ("active",)
     search_fields = ("user_name", "email", "external_id")
     raw_id_fields = ("team", "user", "manager")
-    readonly_fields = ("id", "created", "last_modified", "version", "created_account")
+    readonly_fields = ("id", "created", "last_modified", "version", "created_account", "timeline")
+
+    @admin.display(description="provisioning timeline")
+    def timeline(self, record: SCIMUser) -> str:
+        """What SCIM did to this person, newest first, and a link to filter the whole of it."""
+        everything = reverse("admin:scim_provisioning_scimuserevent_changelist")
+        table = render_to_string(
+            "scim_provisioning/timeline_entries.html",
+            {
+                "entries": person_timeline(record, limit=TIMELINE_ON_RECORD),
+                "request_link": _request_log_link(),
+            },
+        )
+        return format_html(
+            '{}<p><a href="{}?{}">All entries of this person, filterable</a></p>',
+            table,  # the template escapes every value
+            everything,
+            urlencode({"scim_user_id": str(record.pk)}),
+        )
+
+
+#: Timeline entries shown on a SCIM user's admin page (newest first).
+TIMELINE_ON_RECORD = 50
+
+
+def _request_log_link() -> str:
+    return reverse("admin:scim_provisioning_scimrequestlog_changelist") + "?request_id="
+
+
+@admin.register(SCIMUserEvent)
+class SCIMUserEventAdmin(admin.ModelAdmin):
+    """Every person's provisioning timeline; read-only. Filter one person with
+    ``?scim_user_id=<id>`` (the link on the SCIM user's page)."""
+
+    list_display = (
+        "created",
+        "team",
+        "user_name",
+        "action",
+        "group_name",
+        "role",
+        "token_prefix",
+        "request",
+    )
+    list_filter = ("action", "created", "team")
+    search_fields = ("user_name", "group_name", "token_prefix")
+    date_hierarchy = "created"
+    list_select_related = ("team",)
+    readonly_fields = ("request",)
+
+    @admin.display(description="request")
+    def request(self, entry: SCIMUserEvent) -> str:
+        if entry.request_id is None:
+            return "–"
+        return format_html(
+            '<a href="{}{}">{}</a>', _request_log_link(), entry.request_id, entry.request_id
+        )
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(SCIMGroup)

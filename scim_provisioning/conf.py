@@ -263,6 +263,15 @@ class AppSettings:
         return int(self._get("REQUEST_LOG_RETENTION_DAYS", 90))
 
     @property
+    def TIMELINE_RETENTION_DAYS(self) -> int:  # noqa: N802
+        """Days ``manage.py scim_prune_timeline`` keeps of the people's provisioning timeline.
+
+        Longer than the request log by default: "why did Jane lose access?" is
+        often asked months later.
+        """
+        return int(self._get("TIMELINE_RETENTION_DAYS", 365))
+
+    @property
     def HEALTH_STALE_AFTER_HOURS(self) -> float:  # noqa: N802
         """Hours without a request from a connected team's IdP before it is unhealthy.
 

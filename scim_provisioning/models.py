@@ -6,6 +6,7 @@ way ``AUTH_USER_MODEL`` is, so these migrations fit any host.
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.conf import settings
@@ -470,6 +471,12 @@ class SCIMRequestLog(models.Model):
     idp = models.CharField(
         "identity provider", max_length=16, choices=IdentityProvider.choices, default="other"
     )
+    request_id = models.UUIDField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Given when the request began: timeline entries of its changes carry it.",
+    )
     created = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -509,3 +516,90 @@ class SCIMTeamHealth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team}: {self.state}"
+
+
+class TimelineAction(models.TextChoices):
+    """What a :class:`SCIMUserEvent` records; values named like :class:`~.signals.EventType`."""
+
+    CREATED = "user.created", "created (new account)"
+    LINKED = "user.linked", "created (linked to an existing account)"
+    UPDATED = "user.updated", "fields changed"
+    DEACTIVATED = "user.deactivated", "deactivated"
+    REACTIVATED = "user.reactivated", "reactivated"
+    JOINED_GROUP = "user.joined_group", "joined a group"
+    LEFT_GROUP = "user.left_group", "left a group"
+    ROLE_GRANTED = "user.role_granted", "role granted"
+    REMOVED = "user.deprovisioned", "removed from the team"
+
+
+class SCIMUserEvent(models.Model):
+    """One change SCIM made to a team's member: the person's provisioning timeline.
+
+    Written in the transaction of the change itself (:mod:`scim_provisioning.timeline`),
+    so an entry exists exactly when its change was committed. It outlives the
+    SCIM record (``scim_user_id`` is no foreign key, ``user_name`` is the one
+    the record had then) and the token (``token_prefix``). ``changes`` maps a
+    SCIM attribute path to ``[old, new]`` and never holds a secret. Kept for
+    ``SCIM_PROVISIONING_TIMELINE_RETENTION_DAYS`` (``manage.py scim_prune_timeline``).
+    """
+
+    team = models.ForeignKey(TEAM_MODEL, on_delete=models.CASCADE, related_name="scim_user_events")
+    scim_user_id = models.UUIDField("SCIM user id")
+    user_name = models.CharField("userName", max_length=255)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The host account, while it exists.",
+    )
+    action = models.CharField(max_length=32, choices=TimelineAction.choices)
+    changes = models.JSONField(default=dict, blank=True)
+    group_id = models.UUIDField("SCIM group id", null=True, blank=True)
+    group_name = models.CharField("group displayName", max_length=255, blank=True)
+    role = models.CharField(max_length=64, blank=True)
+    token = models.ForeignKey(
+        SCIMToken,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    token_prefix = models.CharField(max_length=16, blank=True)
+    request_id = models.UUIDField(
+        null=True, blank=True, help_text="The SCIMRequestLog row of the IdP request."
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "SCIM user timeline entry"
+        verbose_name_plural = "SCIM user timeline"
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(
+                fields=["team", "scim_user_id", "-created", "-id"], name="scim_event_team_user"
+            ),
+            models.Index(fields=["team", "-created", "-id"], name="scim_event_team_created"),
+            models.Index(fields=["created"], name="scim_event_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_name}: {self.get_action_display()}"
+
+    @property
+    def change_list(self) -> list[tuple[str, str, str]]:
+        """``changes`` as ``(path, old, new)`` texts for pages (``–`` for none)."""
+        return [
+            (path, _as_text(values[0]), _as_text(values[1]))
+            for path, values in sorted((self.changes or {}).items())
+            if isinstance(values, list) and len(values) == 2
+        ]
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))

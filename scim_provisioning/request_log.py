@@ -161,6 +161,7 @@ def build_entry(request: Any, response: Any, *, view: Any, started: float) -> SC
             client_ip=client_ip,
             user_agent=(request.headers.get("User-Agent") or "")[:256],
             idp=detect_idp(request.headers),
+            request_id=getattr(view, "request_id", None),
         )
     except Exception:
         logger.exception("Could not describe a SCIM request for the request log")

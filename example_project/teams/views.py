@@ -121,5 +121,8 @@ def team_scim(request, slug):
         "max_overlap_hours": MAX_ROTATION_OVERLAP_HOURS,
         "recent_limit": services.RECENT_REQUESTS,
         "doctor_report": doctor_report,
+        "timeline": services.timeline(
+            team, person=request.GET.get("person", ""), action=request.GET.get("action", "")
+        ),
     }
     return render(request, "teams/team_scim.html", context, status=status)

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models.functions import Lower
 
-from .. import signals
+from .. import signals, timeline
 from ..adapters import DefaultAdapter, get_adapter
 from ..conf import app_settings
 from ..exceptions import InvalidValue, Uniqueness
@@ -29,6 +29,8 @@ from .common import save_unique
 from .users import team_users
 
 logger = logging.getLogger("scim_provisioning")
+
+JOINED, LEFT = timeline.TimelineAction.JOINED_GROUP, timeline.TimelineAction.LEFT_GROUP
 
 
 def team_groups(config: SCIMTeamConfig) -> Any:
@@ -85,10 +87,11 @@ def _uuids(values: Iterable[str]) -> set[uuid.UUID]:
 
 @dataclass(frozen=True)
 class MembersDelta:
-    """The SCIM user ids that really joined or left a group."""
+    """The SCIM user ids that really joined or left a group, and who they are (the timeline)."""
 
     added: frozenset[Any] = frozenset()
     removed: frozenset[Any] = frozenset()
+    people: dict[Any, timeline.Person] = field(default_factory=dict)
 
     @property
     def affected(self) -> set[Any]:
@@ -101,8 +104,10 @@ def _apply_members(
     """Apply ``change`` in a fixed number of statements; returns what really changed."""
     memberships = SCIMGroupMembership.objects.filter(group=group)
     removed: set[Any] = set()
+    people: dict[Any, timeline.Person] = {}
     if change.clear:
-        removed = set(memberships.values_list("user_id", flat=True))
+        people.update(_people(memberships))
+        removed = set(people)
         memberships.delete()
         # Worth a trace: a misbehaving client can empty a group this way.
         logger.info(
@@ -113,13 +118,21 @@ def _apply_members(
         )
     elif change.removed:
         leaving = memberships.filter(user_id__in=_uuids(change.removed))
-        removed = set(leaving.values_list("user_id", flat=True))
+        people.update(_people(leaving))
+        removed = set(people)
         leaving.delete()
     added: set[Any] = set()
     if change.added:
         wanted = _uuids(change.added)
         # Scoped to the team: an id from another team is unknown here.
-        found = set(team_users(config).filter(pk__in=wanted).values_list("pk", flat=True))
+        named = {
+            pk: timeline.Person(pk, name, account)
+            for pk, name, account in team_users(config)
+            .filter(pk__in=wanted)
+            .values_list("pk", "user_name", "user_id")
+        }
+        people.update(named)
+        found = set(named)
         if len(found) < len(wanted):
             logger.warning(
                 "SCIM group %s: %d member value(s) name no user of this team: ignored",
@@ -136,7 +149,19 @@ def _apply_members(
             [SCIMGroupMembership(group=group, user_id=user_id) for user_id in added],
             ignore_conflicts=True,
         )
-    return MembersDelta(added=frozenset(added - removed), removed=frozenset(removed - added))
+    return MembersDelta(
+        added=frozenset(added - removed), removed=frozenset(removed - added), people=people
+    )
+
+
+def _people(memberships: Any) -> dict[Any, timeline.Person]:
+    """Who holds ``memberships``, by SCIM user id (read with the ids: no extra query)."""
+    rows = memberships.values_list("user_id", "user__user_name", "user__user_id")
+    return {pk: timeline.Person(pk, name, account) for pk, name, account in rows}
+
+
+def _sorted(people: Iterable[timeline.Person]) -> list[timeline.Person]:
+    return sorted(people, key=lambda person: (person.user_name.lower(), str(person.scim_user_id)))
 
 
 def _check_name_free(config: SCIMTeamConfig, name: str, record: SCIMGroup | None) -> None:
@@ -193,8 +218,10 @@ def update_group(
 
 def delete_group(config: SCIMTeamConfig, record: SCIMGroup) -> None:
     """DELETE /Groups/{id}: the group and its memberships go; its users stay."""
-    members = set(record.memberships.values_list("user_id", flat=True))
+    people = _people(record.memberships.all())
+    members = set(people)
     event = _event(EventType.GROUP_DELETED, record)
+    timeline.record(timeline.group_entries(record, LEFT, _sorted(people.values())))
     record.delete()
     signals.send_event(SCIMGroup, event)
     if members:
@@ -220,6 +247,10 @@ def _send(action: EventType, record: SCIMGroup) -> None:
 def _members_changed(config: SCIMTeamConfig, record: SCIMGroup, delta: MembersDelta) -> None:
     if not delta.affected:
         return
+    timeline.record(
+        timeline.group_entries(record, LEFT, _sorted(delta.people[pk] for pk in delta.removed))
+        + timeline.group_entries(record, JOINED, _sorted(delta.people[pk] for pk in delta.added))
+    )
     _groups_changed(config, delta.affected)
     signals.send_event(SCIMGroup, _event(EventType.GROUP_MEMBERS_CHANGED, record, delta))
 

@@ -30,7 +30,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from .. import signals
+from .. import signals, timeline
 from ..adapters import get_adapter
 from ..emails import is_valid_email
 from ..exceptions import Conflict, InvalidValue, LinkRefused, Uniqueness
@@ -175,6 +175,7 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     save_unique(record, "This user already exists in this team.")
     record.write_values(replace=False)
     adapter.set_membership_active(config, account, record.active)
+    timeline.record([timeline.created_entry(record)])
     _send(signals.user_provisioned, EventType.USER_PROVISIONED, record)
     return record
 
@@ -189,6 +190,7 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     manager_id = _resolve_manager(config, state.manager_id, record)
     was_active, old_email, old_name = record.active, record.email, record.attributes.get("name")
     old_values = record.value_rows()
+    before = timeline.snapshot(record)
     _write(record, state, manager_id)
     record.touch()
     save_unique(record, "This user already exists in this team.")
@@ -208,6 +210,7 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
             _send(signals.user_reactivated, EventType.USER_REACTIVATED, record)
         else:
             _send(signals.user_deactivated, EventType.USER_DEACTIVATED, record)
+    timeline.record(timeline.update_entries(record, before, was_active))
     return record
 
 
@@ -243,6 +246,7 @@ def delete_user(config: SCIMTeamConfig, record: SCIMUser) -> None:
     _keep_a_manager(adapter, config, account)
     delete_account = adapter.should_delete_account(config, account, record)
     adapter.remove_membership(config, account)
+    timeline.record([timeline.user_entry(record, timeline.TimelineAction.REMOVED)])
     event = _event(EventType.USER_DEPROVISIONED, record)
     record.delete()
     if delete_account:

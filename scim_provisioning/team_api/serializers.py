@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from ..durations import parse_lifetime
-from ..models import SCIMLinkRefusal, SCIMRequestLog, SCIMTeamDomain, SCIMToken
+from ..models import SCIMLinkRefusal, SCIMRequestLog, SCIMTeamDomain, SCIMToken, SCIMUserEvent
 from ..tokens import MAX_ROTATION_OVERLAP_HOURS, SITE_DEFAULT
 
 
@@ -44,6 +44,29 @@ class RequestLogSerializer(serializers.ModelSerializer):
     class Meta:
         model = SCIMRequestLog
         fields = ["created", "idp", "method", "path", "status", "resource_type"]
+        read_only_fields = fields
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    """One change SCIM made to a person: ``changes`` maps a path to ``[old, new]``, no secret."""
+
+    action_display = serializers.CharField(source="get_action_display", read_only=True)
+
+    class Meta:
+        model = SCIMUserEvent
+        fields = [
+            "created",
+            "scim_user_id",
+            "user_name",
+            "action",
+            "action_display",
+            "changes",
+            "group_id",
+            "group_name",
+            "role",
+            "token_prefix",
+            "request_id",
+        ]
         read_only_fields = fields
 
 

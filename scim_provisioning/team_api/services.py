@@ -29,6 +29,7 @@ from ..teams import (
     is_enabled,
     recent_requests,
 )
+from ..timeline import TimelinePage, timeline_page
 from ..tokens import SITE_DEFAULT, IssuedToken, issue_token, revoke_tokens, rotate_token
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "revoke",
     "revoke_all",
     "rotate",
+    "timeline",
 ]
 
 
@@ -103,6 +105,14 @@ def get_status(team: Any, request: Any) -> TeamSCIMStatus:
         domains=list(SCIMTeamDomain.objects.filter(team=team).select_related("verified_by")),
         health=team_health(team),
     )
+
+
+def timeline(team: Any, *, person: str = "", action: str = "") -> TimelinePage:
+    """The team's provisioning timeline, newest first, filtered by ``person`` and ``action``.
+
+    The team scope comes first (:func:`scim_provisioning.timeline.team_timeline`).
+    """
+    return timeline_page(team, person=person, action=action)
 
 
 def issue(team: Any, user: Any, expires_in: timedelta | None = SITE_DEFAULT) -> IssuedToken:

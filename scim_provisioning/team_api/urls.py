@@ -13,6 +13,7 @@ app_name = "scim_team_api"
 
 urlpatterns = [
     path("", views.StatusView.as_view(), name="status"),
+    path("timeline/", views.TimelineView.as_view(), name="timeline"),
     path("tokens/", views.IssueTokenView.as_view(), name="issue"),
     path("tokens/rotate/", views.RotateTokenView.as_view(), name="rotate"),
     path("tokens/revoke-all/", views.RevokeAllTokensView.as_view(), name="revoke-all"),

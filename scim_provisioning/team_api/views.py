@@ -26,6 +26,7 @@ from .serializers import (
     IssueSerializer,
     RotateSerializer,
     StatusSerializer,
+    TimelineEntrySerializer,
 )
 
 
@@ -62,6 +63,23 @@ class StatusView(TeamSCIMView):
     def get(self, request: Request, team_slug: str) -> Response:
         get_token(request)  # front ends read the csrftoken cookie for their POSTs
         return Response(StatusSerializer(services.get_status(self.team, request)).data)
+
+
+class TimelineView(TeamSCIMView):
+    """``GET ?person=&action=``: the newest changes SCIM made to the team's people.
+
+    ``person``: a userName, email or SCIM user id; ``action``: a timeline action
+    (``user.deactivated``, …). At most 100 entries, newest first.
+    """
+
+    def get(self, request: Request, team_slug: str) -> Response:
+        page = services.timeline(
+            self.team,
+            person=request.query_params.get("person", ""),
+            action=request.query_params.get("action", ""),
+        )
+        entries = TimelineEntrySerializer(page.entries, many=True).data
+        return Response({"person": page.person, "action": page.action, "entries": entries})
 
 
 class IssueTokenView(TeamSCIMView):

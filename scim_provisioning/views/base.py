@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from functools import cached_property
 from typing import Any, cast
 
@@ -10,7 +11,7 @@ from rest_framework import exceptions as drf_exceptions
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from .. import request_log
+from .. import request_context, request_log
 from ..authentication import SCIMClient, SCIMTokenAuthentication, TokenGuard
 from ..conf import app_settings
 from ..exceptions import (
@@ -42,9 +43,20 @@ class SCIMView(APIView):
     def get_exception_handler(self) -> Any:
         return scim_exception_handler
 
+    #: This request's id, given as it begins: its request-log row and the timeline
+    #: entries of its changes carry it. The view instance is the request's own.
+    request_id: uuid.UUID | None = None
+    _bound_facts: Any = None
+
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
-        response = super().dispatch(request, *args, **kwargs)
+        self.request_id = request_context.new_request_id()
+        try:
+            response = super().dispatch(request, *args, **kwargs)
+        finally:
+            if self._bound_facts is not None:
+                request_context.unbind(self._bound_facts)
+                self._bound_facts = None
         request_log.record_after_response(self.request, response, view=self, started=started)
         return response
 
@@ -62,6 +74,11 @@ class SCIMView(APIView):
         super().initial(request, *args, **kwargs)
         if (request.method or "").lower() not in self.token_checked_in_query:
             self.client.verify()
+        # The handler's writes record which request and token made them (the timeline).
+        token = self.client.token
+        self._bound_facts = request_context.bind(
+            request_context.RequestFacts(self.request_id, token.pk, token.prefix)
+        )
 
     def handle_exception(self, exc: Exception) -> Any:
         """Any error answered to a token not yet checked in this request is checked first.

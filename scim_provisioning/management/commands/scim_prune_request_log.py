@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
 from ...conf import app_settings
-from ...models import SCIMRequestLog
+from ...retention import prune_request_log
 
 
 class Command(BaseCommand):
@@ -30,6 +28,5 @@ class Command(BaseCommand):
             days = app_settings.REQUEST_LOG_RETENTION_DAYS
         if days < 0:
             raise CommandError("--days cannot be negative.")
-        cutoff = timezone.now() - timedelta(days=days)
-        deleted, _ = SCIMRequestLog.objects.filter(created__lt=cutoff).delete()
+        deleted = prune_request_log(days)
         self.stdout.write(f"Deleted {deleted} SCIM request log entries older than {days} days.")

@@ -1,0 +1,255 @@
+"""A person's provisioning timeline: every change SCIM made to a team's member.
+
+Support's first question is "why did Jane lose access?". The request log says
+what the IdP sent; the timeline says what it did to Jane: created or linked,
+which fields changed (old → new), deactivated, reactivated, joined or left a
+group, which role a group gave her, removed. Each entry names its request
+(the request log's ``request_id``) and token (:mod:`.request_context`).
+
+Entries are written by the provisioning functions in the transaction of the
+change they describe, with one ``bulk_create`` per change (a group PATCH of
+10,000 members is one statement on PostgreSQL): an entry exists exactly when
+its change was committed. Values pass the request log's redaction, so no
+secret reaches the table (an IdP's ``password`` is never stored in the first
+place; anything named like a secret is recorded as ``[redacted]``).
+
+Reading always starts from the team: :func:`team_timeline` filters by team
+before any other condition.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from . import request_context
+from .models import SCIMGroup, SCIMUser, SCIMUserEvent, TimelineAction
+from .redaction import REDACTED, is_secret_name
+from .request_log import redact
+
+__all__ = [
+    "Person",
+    "TimelineAction",
+    "created_entry",
+    "field_changes",
+    "group_entries",
+    "person_timeline",
+    "record",
+    "role_entry",
+    "snapshot",
+    "TimelinePage",
+    "team_timeline",
+    "timeline_page",
+    "update_entries",
+    "user_entry",
+]
+
+#: Entries a page shows at most (newest first).
+DEFAULT_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who an entry is about: the SCIM record's id, its userName then, the host account."""
+
+    scim_user_id: Any
+    user_name: str
+    account_id: Any = None
+
+    @classmethod
+    def of(cls, record: SCIMUser) -> Person:
+        return cls(record.pk, record.user_name, record.user_id)
+
+
+# -- what changed -----------------------------------------------------------------------
+
+
+def snapshot(record: SCIMUser) -> dict[str, Any]:
+    """The record's SCIM attributes as ``{path: value}`` (``name.givenName``), ``active`` apart.
+
+    Complex attributes are flattened to their sub-attributes; multi-valued ones
+    (``emails``) stay whole lists. The enterprise extension's attributes are
+    ``enterprise.<name>``; the manager is ``manager`` (a SCIM user id).
+    """
+    flat: dict[str, Any] = {"userName": record.user_name, "externalId": record.external_id}
+    for key, value in (record.attributes or {}).items():
+        _flatten(str(key), value, flat)
+    flat["manager"] = str(record.manager_id) if record.manager_id is not None else None
+    return {path: value for path, value in flat.items() if value not in (None, "", [], {})}
+
+
+def _flatten(path: str, value: Any, into: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(f"{path}.{key}", item, into)
+    else:
+        into[path] = value
+
+
+def field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{path: [old, new]}`` for every path whose value differs; secrets redacted.
+
+    A path named like a secret keeps only the fact that it changed; any other
+    value is redacted as the request log's summary is (tokens replaced, long
+    strings and lists cut).
+    """
+    changes: dict[str, list[Any]] = {}
+    for path in sorted(before.keys() | after.keys()):
+        old, new = before.get(path), after.get(path)
+        if old != new:
+            changes[path] = [_safe(path, old), _safe(path, new)]
+    return changes
+
+
+def _safe(path: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if is_secret_name(path):
+        return REDACTED
+    return redact(value, path.rsplit(".", 1)[-1])
+
+
+# -- entries ----------------------------------------------------------------------------
+
+
+def _entry(team_id: Any, person: Person, action: TimelineAction, **fields: Any) -> SCIMUserEvent:
+    facts = request_context.current()
+    return SCIMUserEvent(
+        team_id=team_id,
+        scim_user_id=person.scim_user_id,
+        user_name=person.user_name[:255],
+        account_id=person.account_id,
+        action=action,
+        token_id=facts.token_id if facts else None,
+        token_prefix=facts.token_prefix if facts else "",
+        request_id=facts.request_id if facts else None,
+        **fields,
+    )
+
+
+def user_entry(
+    record: SCIMUser, action: TimelineAction, changes: dict[str, list[Any]] | None = None
+) -> SCIMUserEvent:
+    """An entry about ``record`` (unsaved): created, linked, updated, (de/re)activated, removed."""
+    return _entry(record.team_id, Person.of(record), action, changes=changes or {})
+
+
+def created_entry(record: SCIMUser) -> SCIMUserEvent:
+    """The entry of a record just created: every attribute it was given, and ``active``."""
+    action = TimelineAction.CREATED if record.created_account else TimelineAction.LINKED
+    changes = field_changes({}, snapshot(record))
+    changes["active"] = [None, record.active]
+    return user_entry(record, action, changes)
+
+
+def update_entries(
+    record: SCIMUser, before: dict[str, Any], was_active: bool
+) -> list[SCIMUserEvent]:
+    """The entries of an update of ``record`` whose :func:`snapshot` was ``before``.
+
+    The fields that changed, if any; then the deactivation or reactivation, if any.
+    """
+    entries = []
+    changes = field_changes(before, snapshot(record))
+    if changes:
+        entries.append(user_entry(record, TimelineAction.UPDATED, changes))
+    if record.active != was_active:
+        action = TimelineAction.REACTIVATED if record.active else TimelineAction.DEACTIVATED
+        entries.append(user_entry(record, action))
+    return entries
+
+
+def group_entries(
+    group: SCIMGroup, action: TimelineAction, people: Iterable[Person]
+) -> list[SCIMUserEvent]:
+    """One entry per person who joined or left ``group`` (unsaved)."""
+    return [
+        _entry(group.team_id, person, action, group_id=group.pk, group_name=group.display_name)
+        for person in people
+    ]
+
+
+def role_entry(team_id: Any, person: Person, old: str | None, new: str) -> SCIMUserEvent:
+    """``person`` was given the team role ``new`` (was ``old``) through their groups (unsaved)."""
+    return _entry(
+        team_id, person, TimelineAction.ROLE_GRANTED, role=new, changes={"role": [old, new]}
+    )
+
+
+def record(entries: Iterable[SCIMUserEvent]) -> None:
+    """Save ``entries`` in the current transaction: one INSERT (per backend batch), none if empty.
+
+    All entries of one change share one time, so they list in the order given.
+    """
+    rows = list(entries)
+    if not rows:
+        return
+    now = timezone.now()
+    for row in rows:
+        row.created = now
+    SCIMUserEvent.objects.bulk_create(rows)
+
+
+# -- reading ----------------------------------------------------------------------------
+
+
+def team_timeline(
+    team: Any, *, person: str = "", action: str = "", limit: int = DEFAULT_LIMIT
+) -> QuerySet[SCIMUserEvent]:
+    """The team's entries, newest first, at most ``limit``: the team scope before any filter.
+
+    ``person`` is a SCIM user id, or a userName or email matched case-insensitively:
+    the entries of whoever has it now (also those from before a rename) and the
+    entries recorded under it (also of a record since deleted). ``action`` is a
+    :class:`TimelineAction` value; an unknown one matches nothing.
+    """
+    entries = SCIMUserEvent.objects.filter(team=team)
+    if action:
+        entries = entries.filter(action=action)
+    person = person.strip()
+    if person:
+        entries = entries.filter(_person(team, person))
+    return entries[:limit]
+
+
+def _person(team: Any, person: str) -> Q:
+    try:
+        return Q(scim_user_id=uuid.UUID(person))
+    except ValueError:
+        pass
+    current = SCIMUser.objects.filter(team=team).filter(
+        Q(user_name__iexact=person) | Q(email__iexact=person)
+    )
+    return Q(scim_user_id__in=current.values("pk")) | Q(user_name__iexact=person)
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """A team's timeline as a page shows it: the entries and the filter that chose them."""
+
+    entries: list[SCIMUserEvent]
+    person: str = ""
+    action: str = ""
+    limit: int = DEFAULT_LIMIT
+    actions: tuple[tuple[str, str], ...] = tuple(TimelineAction.choices)
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.person or self.action)
+
+
+def timeline_page(team: Any, *, person: str = "", action: str = "") -> TimelinePage:
+    """The newest entries of ``team`` matching ``person`` and ``action`` (see :func:`team_timeline`)."""
+    person, action = person.strip()[:255], action.strip()[:32]
+    entries = list(team_timeline(team, person=person, action=action))
+    return TimelinePage(entries=entries, person=person, action=action)
+
+
+def person_timeline(record: SCIMUser, *, limit: int = DEFAULT_LIMIT) -> QuerySet[SCIMUserEvent]:
+    """``record``'s own entries, newest first."""
+    return SCIMUserEvent.objects.filter(team_id=record.team_id, scim_user_id=record.pk)[:limit]
