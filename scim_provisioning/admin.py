@@ -62,8 +62,8 @@ from .models import (
     SCIMUser,
     SCIMUserEvent,
 )
-from .timeline import person_timeline
 from .teams import RECENT_REQUESTS, SCIMNotEnabled, recent_requests, set_enabled
+from .timeline import person_timeline
 from .tokens import (
     MAX_ROTATION_OVERLAP_HOURS,
     SITE_DEFAULT,

@@ -244,7 +244,7 @@ class TimelinePage:
 
 
 def timeline_page(team: Any, *, person: str = "", action: str = "") -> TimelinePage:
-    """The newest entries of ``team`` matching ``person`` and ``action`` (see :func:`team_timeline`)."""
+    """The newest entries of ``team`` matching ``person`` and ``action`` (:func:`team_timeline`)."""
     person, action = person.strip()[:255], action.strip()[:32]
     entries = list(team_timeline(team, person=person, action=action))
     return TimelinePage(entries=entries, person=person, action=action)

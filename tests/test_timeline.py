@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from example_project.teams.models import Membership
-from scim_provisioning import timeline
+from scim_provisioning import request_context, timeline, writes
 from scim_provisioning.models import (
     SCIMRequestLog,
     SCIMTeamConfig,
@@ -25,6 +25,7 @@ from scim_provisioning.models import (
     TimelineAction,
 )
 from scim_provisioning.redaction import REDACTED
+from scim_provisioning.resource_types import USERS
 from scim_provisioning.retention import prune_timeline
 
 from .conftest import assert_scim_error, load_payload, patch_op
@@ -286,7 +287,8 @@ def test_a_refused_change_leaves_no_entry(idp, team, provision):
 
 
 def test_filtering_by_action(idp, team, provision):
-    ada, bob = provision("ada@acme.com"), provision("bob@acme.com")
+    provision("ada@acme.com")
+    bob = provision("bob@acme.com")
     ok(idp.patch(f"/Users/{bob['id']}", load_payload("okta/patch_deactivate.json")))
 
     found = timeline.team_timeline(team, action=A.DEACTIVATED)
@@ -352,3 +354,26 @@ def _uuid(value: str):
     import uuid
 
     return uuid.UUID(value)
+
+
+# -- the request's facts ----------------------------------------------------------------
+
+
+def test_the_requests_facts_end_with_the_request(idp, team):
+    created(idp.post("/Users", load_payload("okta/create_user.json")))
+
+    assert request_context.current() is None
+
+
+def test_a_change_made_outside_a_scim_request_names_no_request_or_token(team):
+    config = SCIMTeamConfig.objects.get(team=team)
+
+    record = writes.create(USERS, config, {"userName": "ada@acme.com"})
+
+    (entry,) = story(team, record.pk)
+    assert (entry.action, entry.token_id, entry.token_prefix, entry.request_id) == (
+        A.CREATED,
+        None,
+        "",
+        None,
+    )

@@ -75,6 +75,7 @@ class SCIMView(APIView):
         if (request.method or "").lower() not in self.token_checked_in_query:
             self.client.verify()
         # The handler's writes record which request and token made them (the timeline).
+        assert self.request_id is not None  # given by dispatch()
         token = self.client.token
         self._bound_facts = request_context.bind(
             request_context.RequestFacts(self.request_id, token.pk, token.prefix)
