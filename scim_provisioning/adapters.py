@@ -350,6 +350,8 @@ class DefaultAdapter:
             if role:
                 by_role.setdefault(role, []).append(account_id)
         self._keep_a_manager_through_roles(config, by_role, managed_roles)
+        if not by_role:
+            return
         held = dict(  # the roles before: the timeline records those that change
             self._team_rows(config.team_id)
             .filter(**{f"{self._user_field}_id__in": list(people)})
