@@ -4,6 +4,7 @@ and an Entra-style initial sync, on PostgreSQL.
 
     .venv/bin/python benchmarks/capacity.py storage [--size 100000]
     .venv/bin/python benchmarks/capacity.py request-log [--rows 1000000]
+    .venv/bin/python benchmarks/capacity.py timeline [--rows 1000000]
     .venv/bin/python benchmarks/capacity.py initial-sync [--users 20000]
     .venv/bin/python benchmarks/capacity.py per-operation [--size 100000] [--reps 200]
 
@@ -14,6 +15,8 @@ and index bytes of this app's tables and of the example host's.
 ``request-log`` and ``initial-sync`` each work in a scratch database they create,
 migrate and drop. ``request-log`` inserts rows shaped like an IdP's traffic with one
 ``INSERT … SELECT generate_series`` and measures the table and its indexes.
+``timeline`` does the same with provisioning-timeline entries shaped like a sync's:
+a creation with its fields, a rename, a group joined and left, a deactivation.
 ``initial-sync`` provisions ``--users`` people into an empty team the way Entra's
 initial cycle does (a ``userName eq`` lookup that finds nobody, then ``POST /Users``
 with Entra's body), in-process through Django's handler with the rate limit off,
@@ -208,6 +211,59 @@ def request_log(rows: int) -> None:
         _drop(name)
 
 
+def timeline(rows: int) -> None:
+    name = f"capacity_timeline_{secrets.token_hex(3)}"
+    url = _scratch(name)
+    try:
+        from django.db import connection
+
+        from example_project.teams.models import Team
+
+        teams = [Team.objects.create(slug=f"t{i}", name=f"T{i}").pk for i in range(10)]
+        started = time.monotonic()
+        with connection.cursor() as cursor:
+            # One person in five entries: created (its fields), renamed, joined and
+            # left a group, deactivated; spread over 365 days (the default retention).
+            cursor.execute(
+                """
+                INSERT INTO scim_provisioning_scimuserevent
+                    (team_id, scim_user_id, user_name, action, changes, group_id, group_name,
+                     role, token_prefix, request_id, created)
+                SELECT (%s::int[])[1 + i %% 10], gen_random_uuid(),
+                       'user' || (i / 5) || '@contoso.com',
+                       (ARRAY['user.created','user.updated','user.joined_group',
+                              'user.left_group','user.deactivated'])[1 + i %% 5],
+                       CASE i %% 5
+                         WHEN 0 THEN jsonb_build_object(
+                           'active', jsonb_build_array(null, true),
+                           'displayName', jsonb_build_array(null, 'Person ' || i),
+                           'emails', jsonb_build_array(null, jsonb_build_array(jsonb_build_object(
+                             'primary', true, 'type', 'work',
+                             'value', 'user' || (i / 5) || '@contoso.com'))),
+                           'externalId', jsonb_build_array(null, gen_random_uuid()::text),
+                           'name.familyName', jsonb_build_array(null, 'Family'),
+                           'name.givenName', jsonb_build_array(null, 'Given'),
+                           'userName', jsonb_build_array(null, 'user' || (i / 5) || '@contoso.com'))
+                         WHEN 1 THEN jsonb_build_object(
+                           'name.familyName', jsonb_build_array('Family', 'Renamed'))
+                         ELSE '{}'::jsonb END,
+                       CASE WHEN i %% 5 IN (2, 3) THEN gen_random_uuid() END,
+                       CASE WHEN i %% 5 IN (2, 3) THEN 'Engineering' ELSE '' END,
+                       '', 'scim_Ab3dE6', gen_random_uuid(),
+                       now() - (i * interval '31.536 seconds')
+                FROM generate_series(1, %s) AS i
+                """,
+                [teams, rows],
+            )
+            cursor.execute("VACUUM ANALYZE scim_provisioning_scimuserevent")
+        print(f"inserted {rows:,} rows in {time.monotonic() - started:.1f} s")
+        _print_sizes(
+            _sizes(url, ("scim_provisioning_scimuserevent",)), 1_000_000, "per million rows"
+        )
+    finally:
+        _drop(name)
+
+
 def initial_sync(users: int, block: int = 1000) -> None:
     name = f"capacity_sync_{secrets.token_hex(3)}"
     _scratch(name)
@@ -269,6 +325,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="what", required=True)
     sub.add_parser("storage").add_argument("--size", type=int, default=100_000)
     sub.add_parser("request-log").add_argument("--rows", type=int, default=1_000_000)
+    sub.add_parser("timeline").add_argument("--rows", type=int, default=1_000_000)
     sub.add_parser("initial-sync").add_argument("--users", type=int, default=20_000)
     operations = sub.add_parser("per-operation")
     operations.add_argument("--size", type=int, default=100_000)
@@ -282,6 +339,8 @@ def main() -> None:
         per_operation(args.size, args.reps)
     elif args.what == "request-log":
         request_log(args.rows)
+    elif args.what == "timeline":
+        timeline(args.rows)
     else:
         initial_sync(args.users)
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
