@@ -115,7 +115,7 @@ class TeamHealth:
             return "No request from an identity provider yet."
         if self.problems:
             return " ".join(problem.message for problem in self.problems)
-        return "Healthy: the identity provider is syncing."
+        return "The identity provider is syncing."
 
 
 def idp_requests(team: Any) -> QuerySet[SCIMRequestLog]:
