@@ -29,7 +29,8 @@ from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser
 
 from .conf import app_settings
-from .exceptions import InvalidFilter, InvalidValue
+from .exceptions import InvalidFilter, InvalidPath, InvalidValue
+from .paths import AttributePath, Key, SchemaURNs, parse_path
 
 MAX_DEPTH = 32
 
@@ -83,7 +84,7 @@ class MultiValued:
 
 #: (schema URN or None, attribute, sub-attribute) → where it lives, all lower case.
 #: A :class:`MultiValued` entry is keyed with a ``None`` sub-attribute.
-FilterMap = dict[tuple[str | None, str, str | None], "FilterField | MultiValued"]
+FilterMap = dict[Key, "FilterField | MultiValued"]
 
 
 def parse_filter(text: str) -> ast.Filter:
@@ -194,39 +195,34 @@ def _join(operator: str, terms: list[Any]) -> Any:
     return tree
 
 
-def filter_to_q(text: str, fields: FilterMap, core_schema: str) -> Q:
+def filter_to_q(text: str, fields: FilterMap, urns: SchemaURNs) -> Q:
     """The ``Q`` that selects what the filter ``text`` selects."""
     tree = parse_filter(text)
-    return _Walker(fields, core_schema.lower()).visit(tree, scope=None, depth=0)
+    return _Walker(fields, urns).visit(tree, scope=None, depth=0)
 
 
-def sort_field(
-    path: str, sorts: dict[tuple[str | None, str, str | None], str], core_schema: str
-) -> str:
+def sort_field(path: str, sorts: dict[Key, str], urns: SchemaURNs) -> str:
     """The field to order by for ``sortBy=path``; an unsortable path is a 400 ``invalidValue``."""
-    uri, name, sub = split_path(path, core_schema.lower())
-    found = sorts.get((uri, name, sub))
+    key = sort_key(path, urns)
+    found = sorts.get(key) if key is not None else None
     if found is None:
         raise InvalidValue(f"Sorting by '{path}' is not supported.")
     return found
 
 
-def split_path(path: str, core_schema: str) -> tuple[str | None, str, str | None]:
-    """``urn:…:User:name.givenName`` → ``(urn, "name", "givenname")``; None for the core URN."""
-    folded = path.strip().lower()
-    uri = None
-    if folded.startswith("urn:"):
-        uri, _, folded = folded.rpartition(":")
-        if uri == core_schema:
-            uri = None
-    name, _, sub = folded.partition(".")
-    return uri, name, sub or None
+def sort_key(path: str, urns: SchemaURNs) -> Key | None:
+    """The key ``sortBy=path`` has in a map of sortable attributes; ``None`` for no attribute."""
+    try:
+        parsed = parse_path(path, urns)
+    except InvalidPath:
+        return None
+    return parsed.key if parsed.attribute is not None else None
 
 
 class _Walker:
-    def __init__(self, fields: FilterMap, core_schema: str) -> None:
+    def __init__(self, fields: FilterMap, urns: SchemaURNs) -> None:
         self.fields = fields
-        self.core_schema = core_schema
+        self.urns = urns
 
     def visit(self, node: Any, scope: MultiValued | None, depth: int) -> Q:
         if depth > MAX_DEPTH:
@@ -275,12 +271,11 @@ class _Walker:
             raise InvalidFilter(f"Filtering on '{_text(path)}' is not supported.")
         return self.compare(found, operator, raw, _text(path))
 
-    def key(self, path: ast.AttrPath) -> tuple[str | None, str, str | None]:
-        uri = (path.uri or "").lower() or None
-        if uri == self.core_schema:
-            uri = None
-        sub = path.sub_attr.value.lower() if path.sub_attr else None
-        return uri, path.attr_name.lower(), sub
+    def key(self, path: ast.AttrPath) -> Key:
+        # The lexer has split the path; its schema is resolved as parse_path resolves one.
+        schema = self.urns.resolve(path.uri) if path.uri else None
+        sub = path.sub_attr.value if path.sub_attr else None
+        return AttributePath(schema, path.attr_name, sub).key
 
     def multi_valued(self, path: ast.AttrPath) -> MultiValued:
         uri, name, _ = self.key(path)

@@ -18,7 +18,7 @@ from django.db.models import Count, F, IntegerField, Subquery, Value
 from .authentication import TokenGuard
 from .conf import app_settings
 from .exceptions import InvalidFilter, InvalidSyntax, InvalidValue
-from .filters import filter_to_q, sort_field, split_path
+from .filters import filter_to_q, sort_field, sort_key
 from .models import SCIMTeamConfig
 from .resource_types import ResourceType
 from .resources.projection import Selection
@@ -111,13 +111,13 @@ def matching(
     """
     records = kind.queryset(config)
     if request.filter:
-        records = records.filter(filter_to_q(request.filter, kind.filters, kind.schema.id))
+        records = records.filter(filter_to_q(request.filter, kind.filters, kind.schema_urns))
     order: list[Any] = ["created", "id"]
     sort_by = request.sort_by
-    if sort_by and not strict_sort and (_sort_key(sort_by, kind) not in kind.sorts):
+    if sort_by and not strict_sort and (sort_key(sort_by, kind.schema_urns) not in kind.sorts):
         sort_by = None
     if sort_by:
-        field = F(sort_field(sort_by, kind.sorts, kind.schema.id))
+        field = F(sort_field(sort_by, kind.sorts, kind.schema_urns))
         order.insert(
             0, field.desc(nulls_last=True) if request.descending else field.asc(nulls_last=True)
         )
@@ -149,8 +149,9 @@ def list_resources(
     }
     selected: list[tuple[ResourceType, Any, int]] = []
     errors: list[InvalidFilter] = []
-    if request.sort_by and not any(_sort_key(request.sort_by, k) in k.sorts for k in kinds):
-        raise InvalidValue(f"Sorting by '{request.sort_by}' is not supported.")
+    sort_by = request.sort_by
+    if sort_by and not any(sort_key(sort_by, k.schema_urns) in k.sorts for k in kinds):
+        raise InvalidValue(f"Sorting by '{sort_by}' is not supported.")
     if len(kinds) == 1 and guard is not None:
         kind = kinds[0]
         return _one_kind_page(kind, config, request, base_url, selections[kind.name], guard)
@@ -220,10 +221,6 @@ def _count_of(records: Any) -> Subquery:
         .values("_scim_n")
     )
     return Subquery(counted, output_field=IntegerField())
-
-
-def _sort_key(path: str, kind: ResourceType) -> Any:
-    return split_path(path, kind.schema.id.lower())
 
 
 def list_response(

@@ -17,16 +17,17 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from scim2_filter_parser import ast
 
+from . import value_filters
 from .conf import app_settings
 from .exceptions import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget
 from .filters import parse_filter
+from .paths import AttributePath, SchemaURNs, parse_path
 from .redaction import redact_path
 from .resources.values import check_item_count, coerce
 from .schemas import Attribute, Schema
@@ -36,9 +37,6 @@ logger = logging.getLogger("scim_provisioning")
 PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 _OPS = ("add", "replace", "remove")
 _SERVER_OWNED = ("id", "meta", "schemas")
-_PATH_RE = re.compile(
-    r"^(?P<attr>[A-Za-z$][\w$-]*)(?:\[(?P<filter>.+)\])?(?:\.(?P<sub>[A-Za-z$][\w$-]*))?$", re.S
-)
 
 
 @dataclass(frozen=True)
@@ -66,6 +64,7 @@ class PatchDocument:
     def __init__(self, core: Schema, extensions: tuple[Schema, ...] = ()) -> None:
         self.core = core
         self.extensions = {schema.id.lower(): schema for schema in extensions}
+        self.urns = SchemaURNs(core.id, tuple(schema.id for schema in extensions))
 
     def apply(
         self,
@@ -102,11 +101,8 @@ class PatchDocument:
         for key, item in value.items():
             if key.lower() in _SERVER_OWNED:
                 continue  # Okta sends the resource's own "id" along; it is not a change.
-            extension = self.extensions.get(key.lower())
-            if extension is not None:
-                self._apply_extension(document, op, extension, item, delegates)
-            else:
-                self._apply_path(document, op, key, item, True, delegates)
+            # A key is a path: an attribute, or an extension's URN for all its attributes.
+            self._apply_path(document, op, key, item, True, delegates)
 
     def _apply_extension(
         self,
@@ -126,28 +122,13 @@ class PatchDocument:
             if key.lower() not in _SERVER_OWNED:
                 self._apply_path(document, op, f"{extension.id}:{key}", item, True, delegates)
 
-    def _target(self, path: str) -> Target | None:
-        container: str | None = None
-        schema = self.core
-        rest = path.strip()
-        folded = rest.lower()
-        for urn, extension in self.extensions.items():
-            if folded == urn:
-                raise InvalidPath(
-                    f"Name an attribute of '{extension.id}', not the whole extension."
-                )
-            if folded.startswith(urn + ":"):
-                container, schema, rest = extension.id, extension, rest[len(urn) + 1 :]
-                break
-        else:
-            if folded.startswith(self.core.id.lower() + ":"):
-                rest = rest[len(self.core.id) + 1 :]
-            elif folded.startswith("urn:"):
-                return None  # an extension we do not support
-        match = _PATH_RE.match(rest)
-        if match is None:
-            raise InvalidPath(f"'{path}' is not a valid attribute path.")
-        name, filter_text, sub_name = match.group("attr", "filter", "sub")
+    def _target(self, path: AttributePath) -> Target | None:
+        """What ``path`` points at; ``None`` for an attribute we do not support."""
+        if path.attribute is None or not self.urns.is_known(path.schema):
+            return None  # the core schema's URN alone, or an extension we do not support
+        container = path.schema
+        schema = self.extensions[container.lower()] if container is not None else self.core
+        name, filter_text, sub_name = path.attribute, path.value_filter, path.sub_attribute
         if name.lower() in _SERVER_OWNED or name.lower() == "externalid":
             if name.lower() == "externalid" and container is None:
                 return Target(None, Attribute("externalId", case_exact=True), None, None)
@@ -186,11 +167,13 @@ class PatchDocument:
         operation_has_value: bool,
         delegates: dict[str, Delegate],
     ) -> None:
-        extension = self.extensions.get(path.strip().lower())
-        if extension is not None:
-            self._apply_extension(document, op, extension, value, delegates)
-            return
-        target = self._target(path)
+        parsed = parse_path(path, self.urns, value_filter=True)
+        if parsed.attribute is None and parsed.schema is not None:
+            extension = self.extensions.get(parsed.schema.lower())
+            if extension is not None:
+                self._apply_extension(document, op, extension, value, delegates)
+                return
+        target = self._target(parsed)
         if target is None:
             # The path is the IdP's text: a secret in its value filter must not be logged.
             logger.warning("SCIM PATCH ignored an unsupported attribute path %r", redact_path(path))
@@ -299,7 +282,8 @@ class PatchDocument:
         key, sub = target.attribute.name, target.sub_attribute
         items = list(container.get(key) or [])
         assert target.value_filter is not None
-        matches = [i for i, item in enumerate(items) if _matches(target.value_filter, item)]
+        value_filter = target.value_filter
+        matches = [i for i, item in enumerate(items) if value_filters.matches(value_filter, item)]
         if op == "remove":
             if sub is None:
                 items = [item for i, item in enumerate(items) if i not in matches]
@@ -311,7 +295,7 @@ class PatchDocument:
         if not matches:
             # emails[type eq "work"].value on a user without a work email: the
             # filter's equalities describe the item to add.
-            seed = _equalities(target.value_filter)
+            seed = value_filters.equalities(target.value_filter)
             if seed is None:
                 raise NoTarget(f"No value of '{key}' matches the filter.")
             new_item = coerce(target.attribute, [seed]) if seed else [{}]
@@ -385,55 +369,3 @@ def _single_primary(items: list[Any], chosen: list[int] | None = None) -> list[A
         if i != winners[-1]:
             items[i] = {**items[i], "primary": False}
     return items
-
-
-def _matches(node: Any, item: dict[str, Any]) -> bool:
-    if isinstance(node, ast.Filter):
-        result = _matches(node.expr, item)
-        return not result if node.negated else result
-    if isinstance(node, ast.LogExpr):
-        left, right = _matches(node.expr1, item), _matches(node.expr2, item)
-        return (left and right) if node.op.lower() == "and" else (left or right)
-    if isinstance(node, ast.AttrExpr) and isinstance(node.attr_path.attr_name, str):
-        name = node.attr_path.attr_name.lower()
-        actual = next((v for k, v in item.items() if k.lower() == name), None)
-        operator = node.value.lower()
-        if operator == "pr":
-            return actual not in (None, "", [])
-        expected = node.comp_value.value if node.comp_value is not None else None
-        return _compare(actual, operator, expected)
-    raise InvalidPath("The value filter is not supported.")
-
-
-def _compare(actual: Any, operator: str, expected: str | None) -> bool:
-    if actual is None or expected is None:
-        return operator == "ne" and actual != expected
-    left, right = str(actual).lower(), expected.lower()  # booleans compare as "true"/"false"
-    return {
-        "eq": left == right,
-        "ne": left != right,
-        "co": right in left,
-        "sw": left.startswith(right),
-        "ew": left.endswith(right),
-        "gt": left > right,
-        "ge": left >= right,
-        "lt": left < right,
-        "le": left <= right,
-    }.get(operator, False)
-
-
-def _equalities(node: Any) -> dict[str, Any] | None:
-    """``type eq "work" and primary eq true`` → ``{"type": "work", "primary": "true"}``."""
-    if isinstance(node, ast.Filter) and not node.negated:
-        return _equalities(node.expr)
-    if isinstance(node, ast.LogExpr) and node.op.lower() == "and":
-        left, right = _equalities(node.expr1), _equalities(node.expr2)
-        return None if left is None or right is None else {**left, **right}
-    if (
-        isinstance(node, ast.AttrExpr)
-        and node.value.lower() == "eq"
-        and isinstance(node.attr_path.attr_name, str)
-        and node.comp_value is not None
-    ):
-        return {node.attr_path.attr_name: node.comp_value.value}
-    return None

@@ -9,36 +9,28 @@ how records become SCIM JSON, and what POST, PUT, PATCH and DELETE do.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
 from django.db.models import QuerySet
-from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Lower
 from django.utils import timezone
-from scim2_filter_parser import ast
 
 from .authentication import TokenGuard, token_still_valid
-from .exceptions import InvalidFilter, InvalidPath, NotFound
+from .exceptions import NotFound
 from .filters import FilterField, FilterMap, MultiValued
-from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken, SCIMUser, SCIMUserValue
-from .patch import PatchDocument, Target
+from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken, SCIMUserValue
+from .patch import PatchDocument
+from .paths import Key, SchemaURNs
 from .prepared import PreparedQuery
-from .provisioning.groups import (
-    MembershipChange,
-    create_group,
-    delete_group,
-    team_groups,
-    update_group,
-)
+from .provisioning.groups import create_group, delete_group, team_groups, update_group
+from .provisioning.members import MemberOperations, replacement
 from .provisioning.users import create_user, delete_user, team_users, update_user
 from .resources.documents import merge_documents
-from .resources.groups import group_document, group_to_scim, member_to_scim, read_group_document
+from .resources.groups import group_document, read_group_document
 from .resources.projection import Selection
-from .resources.users import read_user_document, record_document, user_to_scim
-from .resources.values import coerce
+from .resources.representation import represent_groups, represent_users
+from .resources.users import read_user_document, record_document
 from .schemas import (
     ENTERPRISE_USER_SCHEMA,
     ENTERPRISE_USER_SCHEMA_URN,
@@ -47,7 +39,6 @@ from .schemas import (
     Schema,
 )
 
-Key = tuple["str | None", str, "str | None"]
 _ENTERPRISE = ENTERPRISE_USER_SCHEMA_URN.lower()
 _META: dict[Key, FilterField] = {
     (None, "meta", "created"): FilterField("created", kind="datetime"),
@@ -74,12 +65,13 @@ class ResourceType:
     #: send in ``/{type}/{id}`` (see :mod:`scim_provisioning.django_scim2_import`).
     legacy_id_field: str | None = None
 
-    @property
-    def urns(self) -> tuple[str, ...]:
-        return (self.schema.id, *(e.id for e in self.extensions))
+    @cached_property
+    def schema_urns(self) -> SchemaURNs:
+        """The schema URNs this type's attribute paths may start with."""
+        return SchemaURNs(self.schema.id, tuple(e.id for e in self.extensions))
 
     def selection(self, attributes: Any, excluded: Any) -> Selection:
-        return Selection.parse(attributes, excluded, known_urns=self.urns, core_urn=self.schema.id)
+        return Selection.parse(attributes, excluded, urns=self.schema_urns)
 
     def queryset(self, config: SCIMTeamConfig) -> QuerySet:
         """The team's records: every query about this type starts here."""
@@ -282,41 +274,7 @@ class UserType(ResourceType):
         return super().for_update(config).select_related("user")
 
     def represent(self, records: list[Any], base_url: str, selection: Selection) -> list[dict]:
-        groups: dict[Any, list[dict]] | None = None
-        if selection.returns("groups") and records:
-            groups = defaultdict(list)
-            rows: Iterable[tuple[Any, ...]]
-            if len(records) == 1:  # GET by id and the answer to a write: compiled once
-                rows = _GROUPS_OF_USER.rows(user=records[0].pk)
-            else:
-                rows = _groups_of(SCIMGroupMembership.objects.filter(user__in=records))
-            for user_id, group_id, display in rows:
-                groups[user_id].append(
-                    {
-                        "value": str(group_id),
-                        "$ref": f"{base_url}/Groups/{group_id}",
-                        "display": display,
-                        "type": "direct",
-                    }
-                )
-        manager_display_name = selection.requested(_ENTERPRISE, "manager")
-        if manager_display_name:
-            manager_ids = {r.manager_id for r in records if r.manager_id is not None}
-            managers = SCIMUser.objects.in_bulk(manager_ids) if manager_ids else {}
-            for record in records:
-                if record.manager_id is not None:
-                    record.manager = managers.get(record.manager_id)
-        return [
-            selection.apply(
-                user_to_scim(
-                    record,
-                    base_url,
-                    groups=groups.get(record.pk, []) if groups is not None else None,
-                    manager_display_name=manager_display_name,
-                )
-            )
-            for record in records
-        ]
+        return represent_users(records, base_url, selection)
 
     def create(self, config: SCIMTeamConfig, body: Any) -> Any:
         return create_user(config, read_user_document(body))
@@ -362,70 +320,21 @@ class GroupType(ResourceType):
         return team_groups(config).alias(display_name_ci=Lower("display_name"))
 
     def represent(self, records: list[Any], base_url: str, selection: Selection) -> list[dict]:
-        members: dict[Any, list[dict]] | None = None
-        if selection.returns("members") and records:
-            display = selection.requested("members", "display")
-            members = defaultdict(list)
-            rows: Iterable[tuple[Any, ...]]
-            if len(records) == 1:  # GET by id and the answer to a write: compiled once
-                rows = _MEMBERS_OF_GROUP.rows(group=records[0].pk)
-            else:
-                rows = _members_of(SCIMGroupMembership.objects.filter(group__in=records))
-            for group_id, user_id, user_name, display_name in rows:
-                name = (display_name or user_name) if display else None
-                members[group_id].append(member_to_scim(user_id, base_url, name))
-        return [
-            selection.apply(
-                group_to_scim(
-                    record,
-                    base_url,
-                    members=members.get(record.pk, []) if members is not None else None,
-                )
-            )
-            for record in records
-        ]
+        return represent_groups(records, base_url, selection)
 
     def create(self, config: SCIMTeamConfig, body: Any) -> Any:
         return create_group(config, read_group_document(body))
 
     def replace(self, config: SCIMTeamConfig, record: Any, body: Any) -> Any:
         sent = read_group_document(body)
-        change = None
-        if "members" in sent:  # Okta's "link group" PUT has none: members stay
-            change = MembershipChange()
-            change.replace(_member_ids(sent["members"]))
-        sent.pop("members", None)
+        # Okta's "link group" PUT has no members: they stay as they are.
+        change = replacement(sent.pop("members")) if "members" in sent else None
         return update_group(config, record, merge_documents(group_document(record), sent), change)
 
     def patch(self, config: SCIMTeamConfig, record: Any, body: Any) -> Any:
-        change = MembershipChange()
-        touched = []
-
-        def members(op: str, target: Target, value: Any, has_value: bool) -> None:
-            touched.append(op)
-            if target.sub_attribute is not None:
-                raise InvalidPath(
-                    "Members are added or removed whole; their sub-attributes are fixed."
-                )
-            values = _member_ids(coerce(target.attribute, value)) if has_value else []
-            if target.value_filter is not None:
-                change.remove(_selected_members(target.value_filter))
-                if op != "remove":
-                    change.add(values)
-            elif op == "add":
-                change.add(values)
-            elif op == "remove":
-                # A value list names the members to remove (Entra, JumpCloud);
-                # only a remove with no value at all empties the group.
-                if has_value:
-                    change.remove(values)
-                else:
-                    change.remove_all()
-            else:
-                change.replace(values)
-
+        members = MemberOperations()  # this request's: the patcher is shared
         document = self._patcher.apply(group_document(record), body, {"members": members})
-        return update_group(config, record, document, change if touched else None)
+        return update_group(config, record, document, members.change)
 
     def delete(self, config: SCIMTeamConfig, record: Any) -> None:
         delete_group(config, record)
@@ -440,59 +349,6 @@ def _get(records: QuerySet, lookup: dict[str, Any] | None) -> Any | None:
         return records.get(**lookup)
     except records.model.DoesNotExist:
         return None
-
-
-def _groups_of(memberships: QuerySet) -> QuerySet:
-    """(user id, group id, group displayName) of ``memberships``, by group name."""
-    return memberships.order_by("group__display_name").values_list(
-        "user_id", "group_id", "group__display_name"
-    )
-
-
-def _members_of(memberships: QuerySet) -> QuerySet:
-    """(group id, user id, userName, displayName) of ``memberships``, in the order they joined."""
-    return (
-        memberships.order_by("created", "id")
-        # The text as stored: a values_list of a JSON key would decode
-        # "42" into 42 on SQLite.
-        .annotate(display_name=KeyTextTransform("displayName", "user__attributes"))
-        .values_list("group_id", "user_id", "user__user_name", "display_name")
-    )
-
-
-_MEMBERSHIP_USER = SCIMGroupMembership._meta.get_field("user")
-_MEMBERSHIP_GROUP = SCIMGroupMembership._meta.get_field("group")
-_GROUPS_OF_USER = PreparedQuery(
-    SCIMGroupMembership,
-    lambda user: _groups_of(SCIMGroupMembership.objects.filter(user=user)),
-    {"user": _MEMBERSHIP_USER},
-)
-_MEMBERS_OF_GROUP = PreparedQuery(
-    SCIMGroupMembership,
-    lambda group: _members_of(SCIMGroupMembership.objects.filter(group=group)),
-    {"group": _MEMBERSHIP_GROUP},
-)
-
-
-def _member_ids(members: list[dict] | None) -> list[str]:
-    return [str(m["value"]) for m in members or [] if m.get("value") not in (None, "")]
-
-
-def _selected_members(node: Any) -> set[str]:
-    """The member ids a ``members[...]`` filter selects: ``value eq`` terms joined by ``or``."""
-    if isinstance(node, ast.Filter) and not node.negated:
-        return _selected_members(node.expr)
-    if isinstance(node, ast.LogExpr) and node.op.lower() == "or":
-        return _selected_members(node.expr1) | _selected_members(node.expr2)
-    if (
-        isinstance(node, ast.AttrExpr)
-        and isinstance(node.attr_path.attr_name, str)
-        and node.attr_path.attr_name.lower() == "value"
-        and node.value.lower() == "eq"
-        and node.comp_value is not None
-    ):
-        return {node.comp_value.value}
-    raise InvalidFilter('Members are selected by id only, e.g. members[value eq "<id>"].')
 
 
 USERS = UserType()

@@ -12,7 +12,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from ..exceptions import InvalidValue
+from ..exceptions import InvalidPath, InvalidValue
+from ..paths import SchemaURNs, parse_path
 
 ALWAYS_RETURNED = ("id", "schemas")
 MAX_ATTRIBUTE_PATHS = 100
@@ -32,14 +33,9 @@ class Selection:
     exclude: tuple[Path, ...] = ()
 
     @classmethod
-    def parse(
-        cls, attributes: Any, excluded: Any, *, known_urns: tuple[str, ...], core_urn: str
-    ) -> Selection:
+    def parse(cls, attributes: Any, excluded: Any, *, urns: SchemaURNs) -> Selection:
         """From query parameters (comma-separated) or a ``.search`` body (lists)."""
-        return cls(
-            include=_parse_list(attributes, known_urns, core_urn),
-            exclude=_parse_list(excluded, known_urns, core_urn),
-        )
+        return cls(include=_parse_list(attributes, urns), exclude=_parse_list(excluded, urns))
 
     @property
     def _restricted(self) -> bool:
@@ -87,7 +83,7 @@ class Selection:
         return result
 
 
-def _parse_list(value: Any, known_urns: tuple[str, ...], core_urn: str) -> tuple[Path, ...]:
+def _parse_list(value: Any, urns: SchemaURNs) -> tuple[Path, ...]:
     if not value:
         return ()
     if isinstance(value, str):
@@ -99,23 +95,22 @@ def _parse_list(value: Any, known_urns: tuple[str, ...], core_urn: str) -> tuple
     paths = [p.strip() for p in paths if p.strip()]
     if len(paths) > MAX_ATTRIBUTE_PATHS:
         raise InvalidValue(f"At most {MAX_ATTRIBUTE_PATHS} attribute paths may be requested.")
-    return tuple(_split(path, known_urns, core_urn) for path in paths)
+    return tuple(_folded(path, urns) for path in paths)
 
 
-def _split(path: str, known_urns: tuple[str, ...], core_urn: str) -> Path:
-    folded = path.lower()
-    for urn in sorted(known_urns, key=len, reverse=True):
-        urn_folded = urn.lower()
-        if folded == urn_folded:
-            return (urn_folded, None) if urn_folded != core_urn.lower() else ("*", None)
-        if folded.startswith(urn_folded + ":"):
-            rest = folded[len(urn_folded) + 1 :]
-            if urn_folded == core_urn.lower():
-                folded = rest
-                break
-            return urn_folded, rest.split(".")[0]
-    top, _, sub = folded.partition(".")
-    return top, (sub or None)
+def _folded(text: str, urns: SchemaURNs) -> Path:
+    """``text`` as a :data:`Path`; one that is no attribute path names no key of a resource."""
+    try:
+        path = parse_path(text, urns)
+    except InvalidPath:
+        return text.lower(), None  # ignored, as an unknown attribute is
+    if path.attribute is None:  # a schema URN alone: the core one is every attribute
+        return (path.schema.lower(), None) if path.schema is not None else ("*", None)
+    top, sub = path.attribute.lower(), path.sub_attribute
+    if path.schema is not None:
+        # An extension's attributes sit under its URN: the attribute is the "sub" of it.
+        return path.schema.lower(), top
+    return top, sub.lower() if sub is not None else None
 
 
 def _sub_key(value: dict[str, Any], sub: str) -> str | None:
