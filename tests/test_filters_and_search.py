@@ -322,6 +322,9 @@ class TestSort:
             ("/Users", "phoneNumbers.type"),
             ("/Groups", "members"),
             ("/Groups", "userName"),
+            # Outside the attribute-path grammar (RFC 7644 §3.10): no attribute at all.
+            ("/Users", "userName."),
+            ("/Users", 'emails[type eq "work"].value'),
         ],
     )
     def test_unsortable_attributes_are_invalid_value(self, idp, people, endpoint, sort_by):

@@ -278,6 +278,16 @@ class TestAttributeSelection:
             }
         ]
 
+    def test_a_path_outside_the_grammar_selects_nothing(self, idp, okta_user):
+        # "emails.x y" names no attribute (RFC 7644 §3.10), as an unknown name names none.
+        body = idp.get(f"/Users/{okta_user['id']}", {"attributes": "userName,emails.x y"}).json()
+
+        assert body == {
+            "schemas": okta_user["schemas"],
+            "id": okta_user["id"],
+            "userName": okta_user["userName"],
+        }
+
     def test_urn_prefixed_attribute_paths(self, idp):
         created = idp.post("/Users", load_payload("entra/create_user.json")).json()
 
