@@ -8,8 +8,8 @@ describe the item to add. A group's ``members[value eq "<id>"]`` names
 members without loading them, read with :func:`equality_terms` too.
 
 Comparisons are case-insensitive and on text (booleans compare as ``"true"``
-and ``"false"``); a comparison on a value path inside the brackets is not
-supported here.
+and ``"false"``); a comparison through a value path inside the brackets
+(``emails[type eq "x"].value eq "y"``) is refused.
 """
 
 from __future__ import annotations
