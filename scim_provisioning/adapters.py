@@ -31,6 +31,10 @@ them to its own shape:
   and keep the role the team gave them;
 - ``is_last_manager(config, user)``: no SCIM request removes a team's last
   member who can manage its SCIM.
+
+And one for the host's own policy: ``claim_seat(config, user, record)`` gives
+the person a seat or refuses one with a message the IdP's admin reads (a seat
+limit, say).
 """
 
 from __future__ import annotations
@@ -206,6 +210,41 @@ class DefaultAdapter:
     ) -> bool:
         """Whether a SCIM DELETE also deletes the host account. Never, by default."""
         return False
+
+    # -- seats --------------------------------------------------------------------------
+
+    def claim_seat(
+        self, config: SCIMTeamConfig, user: AbstractBaseUser, record: SCIMUser
+    ) -> str | None:
+        """Give ``user`` a seat of the team, or refuse: ``None`` seats them, a message refuses.
+
+        Asked inside the write's transaction, just before SCIM makes the
+        membership active: on create (a new or a linked account, ``active``
+        not false) and on reactivation (``active`` false to true, by PUT, PATCH
+        or /Bulk). Never asked for deactivation or removal, which free a seat
+        and are never refused. A linked account may already hold an active
+        membership (the team's own person): it has its seat; refuse it nothing.
+
+        A refusal changes nothing: the IdP receives a 400 ``invalidValue``
+        whose ``detail`` is the message (its admin reads it in the
+        provisioning log, so say what to do: "… all 10 seats are taken; free
+        one or ask the site for more"), the team's managers see it among the
+        refused people, and ``signals.user_refused`` is sent. Write the message
+        for the IdP's admin; it is shown as given (at most 500 characters kept).
+
+        A host that counts seats takes one here, in the write's transaction,
+        with a conditional UPDATE rather than a read then a write, so that two
+        concurrent requests cannot both take the last seat::
+
+            taken = Team.objects.filter(pk=config.team_id).filter(
+                Q(max_seats=None) | Q(seats_used__lt=F("max_seats"))
+            ).update(seats_used=F("seats_used") + 1)
+            return None if taken else "All of the team's seats are taken."
+
+        If the request fails afterwards, the transaction rolls the seat back
+        with everything else. The default seats everyone.
+        """
+        return None
 
     # -- memberships --------------------------------------------------------------------
 

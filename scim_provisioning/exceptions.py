@@ -86,19 +86,57 @@ class Conflict(SCIMError):
     default_detail = "The request conflicts with the current state of the team."
 
 
-class LinkRefused(Uniqueness):
-    """409 ``uniqueness``: the address belongs to an existing account the team may not claim.
+class Refused(SCIMError):
+    """A refusal the team's managers and the host hear of: it outlives the rolled-back write.
 
-    RFC 7644 §3.3: a create that "conflicts with existing resources" is a 409
-    ``uniqueness``. It carries what the refusal record needs; the view records
-    it once the create's transaction has rolled back.
+    The write that raises it changes nothing; :mod:`~.writes` records the
+    refusal once the write's transaction has rolled back (a ``SCIMLinkRefusal``
+    row, then the ``user_refused`` signal). ``reason`` is a
+    ``SCIMLinkRefusalReason`` value; ``user_name``, ``resource_id`` (the SCIM id,
+    when the person has a record already) and ``user_id`` (the host account's
+    primary key, when there is an account) say who was refused.
     """
 
-    def __init__(self, detail: str, *, team_id: Any, email: str, reason: str) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        team_id: Any,
+        email: str,
+        reason: str,
+        user_name: str = "",
+        resource_id: str = "",
+        user_id: Any = None,
+    ) -> None:
         super().__init__(detail)
         self.team_id = team_id
         self.email = email
         self.reason = reason
+        self.user_name = user_name
+        self.resource_id = resource_id
+        self.user_id = user_id
+
+
+class LinkRefused(Refused, Uniqueness):
+    """409 ``uniqueness``: the address belongs to an existing account the team may not claim.
+
+    RFC 7644 §3.3: a create that "conflicts with existing resources" is a 409
+    ``uniqueness``.
+    """
+
+
+class SeatRefused(Refused, InvalidValue):
+    """400 ``invalidValue``: the host refused the person a seat (``claim_seat``), with its message.
+
+    A 400, not a 403 or a 409, because of what the IdPs do with each (see
+    ``docs/idp/README.md``, "When the site refuses a seat"): Entra ID answers a
+    409 to a create by looking for the user it thinks exists and a 403 reads as
+    a credentials problem, while every IdP shows a 400's ``detail`` to its
+    admin as the reason the person was not provisioned, and retries it later
+    (Entra ID by itself, Okta and OneLogin when the admin asks). The same
+    status as the other policy refusal an IdP may hit on create, an address
+    outside the team's verified domains.
+    """
 
 
 class NotFound(SCIMError):

@@ -402,16 +402,21 @@ class SCIMGroupMembership(models.Model):
 class SCIMLinkRefusalReason(models.TextChoices):
     UNVERIFIED = "unverified", "its owner has not proven the address"
     STAFF = "staff", "a staff account"
+    SEAT = "seat", "the site refused a seat"
 
 
 class SCIMLinkRefusal(models.Model):
-    """An existing account the team's IdP asked to link and was refused (DESIGN promise 6).
+    """A person the team's IdP asked for and the site refused (DESIGN promise 6, seat limits).
 
-    Shown to the team's managers (team page, API) and the staff (admin SCIM
-    page) so that they can act: ask the person to verify their address, or
-    sign in and join the team. One row per team and address; a retry counts
-    an attempt. Removed when a later link succeeds. Never a secret: the
-    address is what the IdP sent, the reason a code.
+    An existing account the team may not claim (its owner has not proven the
+    address, or a staff account), or a seat the host's adapter refused
+    (``claim_seat``, with the host's message in ``detail``). Shown to the team's
+    managers (team page, API) and the staff (admin SCIM page) so that they can
+    act: ask the person to verify their address, or sign in and join the team,
+    or free or buy a seat. One row per team and address; a retry counts an
+    attempt. Removed when a later link or seat succeeds. Never a secret: the
+    address is what the IdP sent, the reason a code, the detail the site's own
+    words.
     """
 
     team = models.ForeignKey(
@@ -419,6 +424,9 @@ class SCIMLinkRefusal(models.Model):
     )
     email = models.CharField(max_length=254)
     reason = models.CharField(max_length=16, choices=SCIMLinkRefusalReason.choices)
+    detail = models.CharField(
+        max_length=500, blank=True, help_text="What the IdP was told (the host's message)."
+    )
     created = models.DateTimeField(default=timezone.now)
     last_attempt = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveIntegerField(default=1)

@@ -15,6 +15,16 @@ and a failing receiver cannot undo the IdP's request.
     ``active`` went from true to false / false to true; the seat followed.
 ``user_deprovisioned``
     DELETE removed the team's membership and SCIM record (the account stays).
+``user_refused``
+    The site refused the IdP a person and the request changed nothing: an
+    existing account the team may not claim (``event.reason`` ``"unverified"``
+    or ``"staff"``), or a seat the adapter's ``claim_seat`` refused
+    (``"seat"``). ``event.detail`` is what the IdP was told (for a seat, the
+    host's message); ``event.display`` the ``userName`` (or the address);
+    ``event.resource_id`` the SCIM id when the person has a record already (a
+    refused reactivation), else ``""``; ``event.user_id`` the account, when
+    there is one. Sent once the refusal is recorded (``SCIMLinkRefusal``), so
+    that the host can tell the team's owners, e.g. by e-mail.
 ``group_created`` / ``group_updated`` / ``group_deleted``
     A group was created, changed (name, externalId or members) or deleted.
 ``group_members_changed``
@@ -60,6 +70,7 @@ user_updated = Signal()
 user_deactivated = Signal()
 user_reactivated = Signal()
 user_deprovisioned = Signal()
+user_refused = Signal()
 group_created = Signal()
 group_updated = Signal()
 group_deleted = Signal()
@@ -75,6 +86,7 @@ class EventType(str, Enum):
     USER_DEACTIVATED = "user.deactivated"
     USER_REACTIVATED = "user.reactivated"
     USER_DEPROVISIONED = "user.deprovisioned"
+    USER_REFUSED = "user.refused"
     GROUP_CREATED = "group.created"
     GROUP_UPDATED = "group.updated"
     GROUP_DELETED = "group.deleted"
@@ -96,6 +108,7 @@ _SIGNALS = {
     EventType.USER_DEACTIVATED: user_deactivated,
     EventType.USER_REACTIVATED: user_reactivated,
     EventType.USER_DEPROVISIONED: user_deprovisioned,
+    EventType.USER_REFUSED: user_refused,
     EventType.GROUP_CREATED: group_created,
     EventType.GROUP_UPDATED: group_updated,
     EventType.GROUP_DELETED: group_deleted,
@@ -121,6 +134,8 @@ class SCIMEvent:
     display: str = ""
     added: tuple[str, ...] = field(default_factory=tuple)
     removed: tuple[str, ...] = field(default_factory=tuple)
+    reason: str = ""
+    detail: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "action", EventType(self.action))

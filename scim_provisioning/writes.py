@@ -8,7 +8,9 @@ the signals and the locking cannot differ between them.
 Each write runs in a transaction of its own that locks the one record it
 changes (``SELECT … FOR UPDATE``), checks ``If-Match`` against the locked
 version, and commits before the function returns (signals are sent then).
-A write that fails changes nothing; no lock outlives the write.
+A write that fails changes nothing; no lock outlives the write. A write the
+site refuses (an account the team may not claim, a seat the host refuses) is
+recorded for the team's managers once its transaction has rolled back.
 """
 
 from __future__ import annotations
@@ -17,10 +19,9 @@ from typing import Any
 
 from django.db import transaction
 
-from .exceptions import LinkRefused
 from .models import SCIMTeamConfig
 from .preconditions import check_if_match
-from .provisioning.refusals import record_refusal
+from .provisioning.refusals import recording_refusals
 from .resource_types import ResourceType
 
 
@@ -34,20 +35,15 @@ def _locked(kind: ResourceType, config: SCIMTeamConfig, pk: str) -> Any:
 
 def create(kind: ResourceType, config: SCIMTeamConfig, body: Any) -> Any:
     """``POST /{type}``: a new record of ``config``'s team from the SCIM document ``body``."""
-    try:
-        with transaction.atomic():
-            return kind.create(config, body)
-    except LinkRefused as refused:
-        # The create rolled back; the refusal outlives it, for the team's managers.
-        record_refusal(refused)
-        raise
+    with recording_refusals(), transaction.atomic():
+        return kind.create(config, body)
 
 
 def replace(
     kind: ResourceType, config: SCIMTeamConfig, pk: str, body: Any, *, if_match: str | None = None
 ) -> Any:
     """``PUT /{type}/{pk}``: the attributes ``body`` sends replace the record's."""
-    with transaction.atomic():
+    with recording_refusals(), transaction.atomic():
         record = _locked(kind, config, pk)
         check_if_match(if_match, record.etag)
         return kind.replace(config, record, body)
@@ -57,7 +53,7 @@ def patch(
     kind: ResourceType, config: SCIMTeamConfig, pk: str, body: Any, *, if_match: str | None = None
 ) -> Any:
     """``PATCH /{type}/{pk}``: the ``PatchOp`` ``body``, all its operations or none."""
-    with transaction.atomic():
+    with recording_refusals(), transaction.atomic():
         record = _locked(kind, config, pk)
         check_if_match(if_match, record.etag)
         return kind.patch(config, record, body)

@@ -20,6 +20,7 @@ ALL = {
         "user_deactivated",
         "user_reactivated",
         "user_deprovisioned",
+        "user_refused",
         "group_created",
         "group_updated",
         "group_deleted",

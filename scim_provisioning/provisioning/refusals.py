@@ -1,35 +1,71 @@
-"""Refused links, kept where the team's managers and the staff can see them.
+"""Refused people, kept where the team's managers and the staff can see them, and signalled.
 
-A refusal is recorded after the refused create's transaction rolled back
-(the create changed nothing), as one row per team and address.
+A refusal (an account the team may not claim, a seat the host refused) is
+recorded after the refused write's transaction rolled back (the write changed
+nothing), as one row per team and address, then the ``user_refused`` signal
+is sent so that the host can tell the team's owners.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ..exceptions import LinkRefused
-from ..models import SCIMLinkRefusal
+from .. import signals
+from ..exceptions import Refused
+from ..models import SCIMLinkRefusal, SCIMUser
+from ..signals import EventType, SCIMEvent
+
+#: ``SCIMLinkRefusal.detail``'s length.
+_MAX_DETAIL = 500
 
 
-def record_refusal(refused: LinkRefused) -> None:
-    """Record ``refused``: a new row, or one more attempt on the team's row for the address."""
+@contextmanager
+def recording_refusals() -> Iterator[None]:
+    """Record a :class:`~.exceptions.Refused` raised inside, then let it through.
+
+    Wraps a write's transaction, outside it: the refusal outlives the rollback.
+    """
+    try:
+        yield
+    except Refused as refused:
+        record_refusal(refused)
+        raise
+
+
+def record_refusal(refused: Refused) -> None:
+    """Record ``refused`` (a new row, or one more attempt on the team's row for the
+    address), then send ``user_refused``."""
     now = timezone.now()
     rows = SCIMLinkRefusal.objects.filter(team_id=refused.team_id, email=refused.email)
-    fields = {"reason": refused.reason, "last_attempt": now}
-    if rows.update(attempts=F("attempts") + 1, **fields):
-        return
-    try:
-        with transaction.atomic():
-            SCIMLinkRefusal.objects.create(team_id=refused.team_id, email=refused.email, **fields)
-    except IntegrityError:  # a concurrent retry created it first
-        rows.update(attempts=F("attempts") + 1, **fields)
+    detail = str(refused.detail)[:_MAX_DETAIL]
+    fields = {"reason": refused.reason, "detail": detail, "last_attempt": now}
+    if not rows.update(attempts=F("attempts") + 1, **fields):
+        try:
+            with transaction.atomic():
+                SCIMLinkRefusal.objects.create(
+                    team_id=refused.team_id, email=refused.email, **fields
+                )
+        except IntegrityError:  # a concurrent retry created it first
+            rows.update(attempts=F("attempts") + 1, **fields)
+    event = SCIMEvent(
+        action=EventType.USER_REFUSED,
+        team_id=refused.team_id,
+        resource_type="User",
+        resource_id=refused.resource_id,
+        user_id=refused.user_id,
+        display=refused.user_name or refused.email,
+        reason=refused.reason,
+        detail=detail,
+    )
+    signals.send_event(SCIMUser, event)
 
 
 def clear_refusals(team_id: Any, email: str) -> None:
-    """The address is now linked: it is no longer refused."""
+    """The address is now linked or seated: it is no longer refused."""
     SCIMLinkRefusal.objects.filter(team_id=team_id, email=email).delete()

@@ -15,6 +15,10 @@ gains control over an account only with proof.
   team; staff and superusers never (``may_provision``). A refusal is a 409
   ``uniqueness`` that changes nothing and is recorded (SCIMLinkRefusal) for
   the team's managers to see.
+- A person takes a seat only if the host's adapter gives them one
+  (``claim_seat``, asked on create and reactivation): a refusal is a 400
+  ``invalidValue`` with the host's message that changes nothing and is
+  recorded like a refused link.
 - A team always keeps a manager: no request deactivates or removes the last
   active membership that can manage its SCIM (the adapter's
   ``is_last_manager``; a 409). A membership that existed before SCIM linked
@@ -33,7 +37,7 @@ from django.db.models.functions import Lower
 from .. import signals, timeline
 from ..adapters import get_adapter
 from ..emails import is_valid_email
-from ..exceptions import Conflict, InvalidValue, LinkRefused, Uniqueness
+from ..exceptions import Conflict, InvalidValue, LinkRefused, SeatRefused, Uniqueness
 from ..models import SCIMLinkRefusalReason, SCIMTeamConfig, SCIMUser, SCIMUserValue
 from ..resources.documents import Document
 from ..resources.users import UserState, state_from_document
@@ -144,6 +148,30 @@ def _keep_a_manager(adapter: Any, config: SCIMTeamConfig, account: Any) -> None:
         )
 
 
+def _claim_seat(
+    adapter: Any, config: SCIMTeamConfig, account: Any, record: SCIMUser, *, creating: bool
+) -> None:
+    """Ask the adapter for the person's seat; its refusal is a :class:`SeatRefused`.
+
+    Asked last, just before the membership is switched on: a host that takes
+    the seat with an UPDATE of its team's row holds that row's lock from here
+    to the commit, so the shorter the better.
+    """
+    refusal = adapter.claim_seat(config, account, record)
+    if refusal is None:
+        return
+    raise SeatRefused(
+        str(refusal),
+        team_id=config.team_id,
+        email=record.email,
+        reason=SCIMLinkRefusalReason.SEAT,
+        user_name=record.user_name,
+        # A refused create leaves no record and no new account behind.
+        resource_id="" if creating else str(record.pk),
+        user_id=None if creating and record.created_account else account.pk,
+    )
+
+
 def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     """POST /Users: link the person's existing account or create one, and seat them."""
     state = state_from_document(document)
@@ -170,10 +198,13 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
         record.membership_existed = _check_may_link(adapter, config, account, state.email)
         if not record.active:
             _keep_a_manager(adapter, config, account)
-        clear_refusals(config.team_id, state.email)
     record.user = account  # type: ignore[assignment]  # an AUTH_USER_MODEL instance
     save_unique(record, "This user already exists in this team.")
     record.write_values(replace=False)
+    if record.active:
+        _claim_seat(adapter, config, account, record, creating=True)
+    # Linked or seated now: whatever was refused before (a link, a seat) is no longer.
+    clear_refusals(config.team_id, state.email)
     adapter.set_membership_active(config, account, record.active)
     timeline.record([timeline.created_entry(record)])
     _send(signals.user_provisioned, EventType.USER_PROVISIONED, record)
@@ -203,7 +234,10 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
         _follow_on_account(adapter, config, record, account, state.email)
     _send(signals.user_updated, EventType.USER_UPDATED, record)
     if record.active != was_active:
-        if not record.active:
+        if record.active:
+            _claim_seat(adapter, config, account, record, creating=False)
+            clear_refusals(config.team_id, record.email)
+        else:
             _keep_a_manager(adapter, config, account)
         adapter.set_membership_active(config, account, record.active)
         if record.active:

@@ -77,7 +77,15 @@ class RefusedLinkSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SCIMLinkRefusal
-        fields = ["email", "reason", "reason_display", "attempts", "created", "last_attempt"]
+        fields = [
+            "email",
+            "reason",
+            "reason_display",
+            "detail",
+            "attempts",
+            "created",
+            "last_attempt",
+        ]
         read_only_fields = fields
 
 
