@@ -122,6 +122,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- scim_provisioning -------------------------------------------------------
 # How the app reaches this site's models (read by scim_provisioning.conf).
 SCIM_PROVISIONING_TEAM_MODEL = "teams.Team"
+# The default adapter, plus the team's seat limit (Team.max_seats) and its count.
+SCIM_PROVISIONING_ADAPTER = "example_project.teams.scim_adapter.TeamsAdapter"
 SCIM_PROVISIONING_MEMBERSHIP_MODEL = "teams.Membership"
 SCIM_PROVISIONING_MEMBERSHIP_TEAM_FIELD = "team"
 SCIM_PROVISIONING_MEMBERSHIP_USER_FIELD = "user"

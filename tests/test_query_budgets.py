@@ -45,16 +45,20 @@ BUDGETS = {
     "get": 2,  # the user (and the token's validity), its groups
     "list": 2,  # the page (with its total and the token's validity), the page's groups
     "filter": 2,  # the page (with its total and the token's validity), the page's groups
-    "create": 17,  # token, verified domains, userName free?, account lookup, account insert,
-    #                record insert, values insert, membership update + insert, timeline, groups;
-    #                6 savepoint statements
+    "create": 19,  # token, verified domains, userName free?, account lookup, account insert,
+    #                record insert, values insert, the seat (the example site's conditional
+    #                UPDATE of its team), refusals cleared, membership lookup + insert,
+    #                timeline, groups; 6 savepoint statements
     #                (the request's, the account insert's and the record insert's)
     "put": 11,  # token, locked user, record update, other memberships?, account update,
     #             timeline, groups; 4 savepoint statements
-    "patch": 11,  # token, locked user, record update, membership update, timeline, groups; 4 sp;
+    "patch": 12,  # token, locked user, record update, membership update, timeline, groups; 4 sp;
     #              a deactivation locks the team's managers (is the last one leaving?)
-    "delete": 11,  # token, locked user, locked managers, membership, timeline, values, group
-    #               memberships, reports' manager, record; 2 savepoint statements
+    #              and counts the seat off (the example site's UPDATE of its team)
+    "delete": 13,  # token, locked user, locked managers, membership (read, then deleted:
+    #               the example site counts the seat off on post_delete), seat count,
+    #               timeline, values, group memberships, reports' manager, record;
+    #               2 savepoint statements
 }
 
 

@@ -13,8 +13,9 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "seats_used", "created")
-    readonly_fields = ("seats_used",)
+    list_display = ("name", "slug", "seats_used", "max_seats", "created")
+    fields = ("name", "slug", "max_seats", "seats_used", "created")
+    readonly_fields = ("seats_used", "created")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MembershipInline]

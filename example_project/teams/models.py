@@ -8,7 +8,13 @@ class Team(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     seats_used = models.PositiveIntegerField(
-        default=0, help_text="Active members; kept up to date from scim_provisioning's signals."
+        default=0, help_text="Active members, counted as they change (see teams/seats.py)."
+    )
+    max_seats = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The most active members the team may have; empty for no limit. "
+        "The team's IdP is refused a seat past it; staff may still add members here.",
     )
     created = models.DateTimeField(auto_now_add=True)
 
@@ -42,9 +48,30 @@ class Membership(models.Model):
                 fields=["team", "user"], name="teams_membership_unique_team_user"
             )
         ]
-        # The seat count (receivers.recount_seats) counts a team's active members
-        # on this index alone, without reading the rows.
+        # seats.recount counts a team's active members on this index alone.
         indexes = [models.Index(fields=["team", "is_active"], name="teams_membership_seats")]
 
     def __str__(self):
         return f"{self.user} in {self.team} ({self.role})"
+
+    def save(self, *args, count_seat=True, **kwargs):
+        """Save, and count the seat if the membership was switched on or off.
+
+        ``count_seat=False``: the caller counted it already (the SCIM adapter
+        takes the seat before it switches the membership on). A deletion is
+        counted by receivers.release_seat, whatever deletes the row.
+        """
+        from . import seats
+
+        was_active = getattr(self, "_saved_active", False) and not self._state.adding
+        super().save(*args, **kwargs)
+        self._saved_active = self.is_active
+        if count_seat and self.is_active != was_active:
+            (seats.add if self.is_active else seats.release)(self.team_id)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        # What the row says, so that save() can tell a switch from a re-save.
+        membership = super().from_db(db, field_names, values)
+        membership._saved_active = membership.__dict__.get("is_active", False)
+        return membership

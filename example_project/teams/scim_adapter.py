@@ -1,0 +1,55 @@
+"""The example site's SCIM adapter: the default one, with the team's seat limit.
+
+A person takes a seat when SCIM switches their membership on (create, link,
+reactivation) and only while the team has one free (``Team.max_seats``);
+otherwise the IdP is told so, in words its admin can act on. Deactivation and
+removal free the seat. The count (``Team.seats_used``) changes by one in the
+request's own transaction (see :mod:`.seats`), so it stays exact and costs
+the same at 100 members as at 100,000.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scim_provisioning.adapters import DefaultAdapter
+from scim_provisioning.conf import app_settings
+
+from . import seats
+from .models import Membership, Team
+
+
+class TeamsAdapter(DefaultAdapter):
+    """:class:`~scim_provisioning.adapters.DefaultAdapter`, counting and limiting seats."""
+
+    def claim_seat(self, config: Any, user: Any, record: Any) -> str | None:
+        # An account SCIM just created has no membership yet; a linked one may
+        # already hold its seat (the team's own person): it keeps it.
+        if not record.created_account and self._holds_seat(config, user):
+            return None
+        if seats.take(config.team_id):
+            return None
+        team = Team.objects.only("name", "max_seats").get(pk=config.team_id)
+        return (
+            f"The team '{team.name}' has no free seat: all {team.max_seats} are taken. "
+            "Deactivate someone, or ask the site to raise the team's seat limit, then retry."
+        )
+
+    def set_membership_active(self, config: Any, user: Any, active: bool) -> None:
+        """Switch the membership; a seat switched off is counted off here.
+
+        A seat switched on was counted by :meth:`claim_seat` already.
+        """
+        rows = Membership.objects.filter(team_id=config.team_id, user=user)
+        # One statement switches an active membership off and says whether it was on.
+        if not active and rows.filter(is_active=True).update(is_active=False):
+            seats.release(config.team_id)
+        elif not rows.exists():
+            defaults = app_settings.MEMBERSHIP_DEFAULTS
+            membership = Membership(team_id=config.team_id, user=user, is_active=active, **defaults)
+            membership.save(count_seat=False)
+        elif active:
+            rows.update(is_active=True)
+
+    def _holds_seat(self, config: Any, user: Any) -> bool:
+        return Membership.objects.filter(team_id=config.team_id, user=user, is_active=True).exists()

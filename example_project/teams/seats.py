@@ -1,0 +1,55 @@
+"""The team's seat count, kept by increments: one statement per change, whatever the team's size.
+
+``Team.seats_used`` is the number of active memberships. It changes only here,
+by an UPDATE of the team's row relative to itself, never by a recount (which
+reads every membership: deactivating one of 100,000 members would scan them
+all):
+
+- :func:`take` is the one that may refuse: a conditional UPDATE that adds the
+  seat only while one is free (``max_seats`` empty or above ``seats_used``).
+  The database decides, not a read before the write, so two requests for the
+  last seat cannot both get it: the second waits for the first's row lock
+  and then finds no free seat. The SCIM adapter takes seats with it.
+- :func:`add` and :func:`release` follow a change made elsewhere (the admin,
+  a shell, a cascade), unconditionally: staff may go over the limit.
+
+Every call runs in the caller's transaction: if it rolls back, the seat
+count does too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F, Q
+
+from .models import Team
+
+
+def _free_seat() -> Q:
+    return Q(max_seats__isnull=True) | Q(seats_used__lt=F("max_seats"))
+
+
+def take(team_id: Any) -> bool:
+    """Take one of the team's seats if one is free; whether it was."""
+    teams = Team.objects.filter(_free_seat(), pk=team_id)
+    return teams.update(seats_used=F("seats_used") + 1) == 1
+
+
+def add(team_id: Any) -> None:
+    """Count one more active member, free seat or not."""
+    Team.objects.filter(pk=team_id).update(seats_used=F("seats_used") + 1)
+
+
+def release(team_id: Any) -> None:
+    """Count one active member fewer."""
+    Team.objects.filter(pk=team_id, seats_used__gt=0).update(seats_used=F("seats_used") - 1)
+
+
+def recount(team_id: Any) -> int:
+    """Set the count from the memberships themselves (for data written around the models)."""
+    from .models import Membership
+
+    seats = Membership.objects.filter(team_id=team_id, is_active=True).count()
+    Team.objects.filter(pk=team_id).update(seats_used=seats)
+    return seats
