@@ -161,6 +161,13 @@ FAILURES: tuple[Failure, ...] = (
         "Map `userName` (or `emails`) to the person's email.",
     ),
     Failure(
+        "400 `invalidValue` with the site's own message, on a create or a reactivation",
+        "The site refused the person a seat (all the team's seats are taken, say); nothing "
+        "was changed",
+        "Free a seat (deactivate or unassign someone) or ask the site for more seats, then "
+        "retry. The team's SCIM page lists these under *Refused links*.",
+    ),
+    Failure(
         "400 `invalidFilter`",
         "The IdP searched on an attribute or with a syntax the site does not support",
         "Make the IdP match on `userName`.",
