@@ -30,10 +30,11 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
-from example_project.teams.models import Membership
+from example_project.teams.models import Membership, Team
 from scim_provisioning.models import (
     SCIMGroup,
     SCIMGroupMembership,
+    SCIMLinkRefusal,
     SCIMRequestLog,
     SCIMUser,
 )
@@ -500,3 +501,64 @@ def test_one_user_added_to_two_groups_at_once_gets_the_role_of_both(live_server,
         }
         seat = Membership.objects.get(team=team, user=record.user_id)
         assert (seat.role, seat.is_active) == (Membership.Role.ADMIN, True), f"round {round_}"
+
+
+def _assert_no_seat_error(reply: Reply) -> None:
+    assert reply.status == 400, reply.describe()
+    assert reply.body["schemas"] == [ERROR_SCHEMA], reply.describe()
+    assert reply.body.get("scimType") == "invalidValue", reply.describe()
+    assert "no free seat" in reply.body["detail"], reply.describe()
+
+
+def test_simultaneous_creates_for_the_last_seat_seat_one_person(live_server, token, api, team):
+    # Nine seats taken, one free; twelve different people asked for at the same
+    # moment. The seat is taken by a conditional UPDATE of the team's row: one
+    # request gets it, the others find none, and nothing of theirs is left behind.
+    Team.objects.filter(pk=team.pk).update(max_seats=10)
+    for n in range(9):
+        create_user(api, f"seated{n}@acme.com")
+    calls = [Call("POST", "/Users", user_body(f"racer{n}@acme.com")) for n in range(12)]
+
+    replies = race(live_server.url, token, calls)
+
+    assert_no_server_errors(replies)
+    assert statuses(replies) == [201] + [400] * 11, [r.describe() for r in replies]
+    for reply in replies:
+        if reply.status == 400:
+            _assert_no_seat_error(reply)
+    (winner,) = [r for r in replies if r.status == 201]
+    racers = SCIMUser.objects.filter(team=team, user_name__startswith="racer")
+    assert [str(r.pk) for r in racers] == [winner.body["id"]]
+    assert get_user_model().objects.filter(email__startswith="racer").count() == 1
+    team.refresh_from_db()
+    active = Membership.objects.filter(team=team, is_active=True).count()
+    assert (team.seats_used, active, Membership.objects.filter(team=team).count()) == (10, 10, 10)
+    refused = SCIMLinkRefusal.objects.filter(team=team, reason="seat")
+    assert refused.count() == 11
+
+
+def test_simultaneous_reactivations_for_the_last_seat_seat_one_person(
+    live_server, token, api, team
+):
+    people = [create_user(api, f"returning{n}@acme.com")["id"] for n in range(8)]
+    off = patch_op({"op": "replace", "path": "active", "value": False})
+    for person in people:
+        assert api.patch(f"/Users/{person}", off).status_code == 200
+    Team.objects.filter(pk=team.pk).update(max_seats=3)
+    create_user(api, "seated0@acme.com")
+    create_user(api, "seated1@acme.com")
+    on = patch_op({"op": "replace", "path": "active", "value": True})
+    calls = [Call("PATCH", f"/Users/{person}", on) for person in people]
+
+    replies = race(live_server.url, token, calls)
+
+    assert_no_server_errors(replies)
+    assert statuses(replies) == [200] + [400] * 7, [r.describe() for r in replies]
+    for reply in replies:
+        if reply.status == 400:
+            _assert_no_seat_error(reply)
+    back = SCIMUser.objects.filter(pk__in=people, active=True)
+    assert [str(r.pk) for r in back] == [r.body["id"] for r in replies if r.status == 200]
+    team.refresh_from_db()
+    active = Membership.objects.filter(team=team, is_active=True).count()
+    assert (team.seats_used, active) == (3, 3)
