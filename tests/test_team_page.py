@@ -30,10 +30,11 @@ def shown_tokens(response) -> list[str]:
 
 @pytest.mark.parametrize("role", [Membership.Role.OWNER, Membership.Role.ADMIN])
 def test_owners_and_admins_see_the_page(team, role):
+    client = logged_in(member_of(team, role))
     team.seats_used = 7
     team.save()
 
-    response = logged_in(member_of(team, role)).get(PAGE)
+    response = client.get(PAGE)
 
     assert response.status_code == 200
     content = response.content.decode()
