@@ -310,3 +310,17 @@ def test_a_deactivation_costs_the_same_whatever_the_team_size(
     ]
     assert counts == []
     _assert_count_exact(team)
+
+
+def test_reactivating_someone_the_admin_already_switched_back_on_counts_one_seat(team, idp):
+    ada = _person(idp, "ada@acme.com")
+    idp.patch(f"/Users/{ada['id']}", load_payload("okta/patch_deactivate.json"))
+    membership = Membership.objects.get(team=team, user__email="ada@acme.com")
+    membership.is_active = True  # staff, in the admin
+    membership.save()
+
+    response = idp.patch(f"/Users/{ada['id']}", load_payload("okta/patch_reactivate.json"))
+
+    assert response.status_code == 200, response.content
+    _assert_count_exact(team)
+    assert team.seats_used == 1

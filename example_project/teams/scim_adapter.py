@@ -23,11 +23,10 @@ class TeamsAdapter(DefaultAdapter):
     """:class:`~scim_provisioning.adapters.DefaultAdapter`, counting and limiting seats."""
 
     def claim_seat(self, config: Any, user: Any, record: Any) -> str | None:
-        # An account SCIM just created has no membership yet; a linked one may
-        # already hold its seat (the team's own person): it keeps it.
-        if not record.created_account and self._holds_seat(config, user):
-            return None
-        if seats.take(config.team_id):
+        # One statement on the way in; a second only when no seat was taken,
+        # to tell a person who holds one already (the team's own, linked, or
+        # switched back on in the admin) from a full team.
+        if seats.take(config.team_id, unless_held_by=user.pk) or self._holds_seat(config, user):
             return None
         team = Team.objects.only("name", "max_seats").get(pk=config.team_id)
         return (

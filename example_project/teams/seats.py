@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from .models import Team
 
@@ -30,9 +30,17 @@ def _free_seat() -> Q:
     return Q(max_seats__isnull=True) | Q(seats_used__lt=F("max_seats"))
 
 
-def take(team_id: Any) -> bool:
-    """Take one of the team's seats if one is free; whether it was."""
-    teams = Team.objects.filter(_free_seat(), pk=team_id)
+def take(team_id: Any, *, unless_held_by: Any) -> bool:
+    """Take one of the team's seats for the account ``unless_held_by``; whether one was taken.
+
+    Nothing is taken when no seat is free, nor when that account already holds
+    an active membership of the team (its seat is counted): one statement
+    either way. ``False`` means one or the other.
+    """
+    from .models import Membership
+
+    held = Membership.objects.filter(team=OuterRef("pk"), user=unless_held_by, is_active=True)
+    teams = Team.objects.filter(_free_seat(), ~Exists(held), pk=team_id)
     return teams.update(seats_used=F("seats_used") + 1) == 1
 
 
@@ -47,7 +55,11 @@ def release(team_id: Any) -> None:
 
 
 def recount(team_id: Any) -> int:
-    """Set the count from the memberships themselves (for data written around the models)."""
+    """Set the count from the memberships themselves.
+
+    For data written around the models (``bulk_create``, ``QuerySet.update``,
+    raw SQL), which no increment follows. Reads every active membership.
+    """
     from .models import Membership
 
     seats = Membership.objects.filter(team_id=team_id, is_active=True).count()
