@@ -48,8 +48,13 @@ class Membership(models.Model):
                 fields=["team", "user"], name="teams_membership_unique_team_user"
             )
         ]
-        # seats.recount counts a team's active members on this index alone.
-        indexes = [models.Index(fields=["team", "is_active"], name="teams_membership_seats")]
+        indexes = [
+            # seats.recount counts a team's active members on this index alone.
+            models.Index(fields=["team", "is_active"], name="teams_membership_seats"),
+            # Before a deactivation, SCIM locks the team's active owners and admins
+            # (is the last one leaving?): a few rows found here, not every member read.
+            models.Index(fields=["team", "role"], name="teams_membership_roles"),
+        ]
 
     def __str__(self):
         return f"{self.user} in {self.team} ({self.role})"
