@@ -538,6 +538,7 @@ class TimelineAction(models.TextChoices):
     LEFT_GROUP = "user.left_group", "left a group"
     ROLE_GRANTED = "user.role_granted", "role granted"
     REMOVED = "user.deprovisioned", "removed from the team"
+    REFUSED = "user.refused", "refused (an account link or a seat)"
 
 
 class SCIMUserEvent(models.Model):
@@ -552,7 +553,12 @@ class SCIMUserEvent(models.Model):
     """
 
     team = models.ForeignKey(TEAM_MODEL, on_delete=models.CASCADE, related_name="scim_user_events")
-    scim_user_id = models.UUIDField("SCIM user id")
+    scim_user_id = models.UUIDField(
+        "SCIM user id",
+        null=True,
+        blank=True,
+        help_text="Empty for a refused create: the person never had a SCIM record.",
+    )
     user_name = models.CharField("userName", max_length=255)
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -28,6 +28,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import request_context
+from .exceptions import Refused
 from .models import SCIMGroup, SCIMUser, SCIMUserEvent, TimelineAction
 from .redaction import REDACTED, is_secret_name
 from .request_log import redact
@@ -40,6 +41,7 @@ __all__ = [
     "group_entries",
     "person_timeline",
     "record",
+    "refused_entry",
     "role_entry",
     "snapshot",
     "TimelinePage",
@@ -178,6 +180,22 @@ def role_entry(team_id: Any, person: Person, old: str | None, new: str) -> SCIMU
     """``person`` was given the team role ``new`` (was ``old``) through their groups (unsaved)."""
     return _entry(
         team_id, person, TimelineAction.ROLE_GRANTED, role=new, changes={"role": [old, new]}
+    )
+
+
+def refused_entry(refused: Refused, detail: str) -> SCIMUserEvent:
+    """The site refused the person a link or a seat (unsaved; written after the rollback).
+
+    A refused create has no SCIM record: the entry has no SCIM id and is found
+    by the userName the IdP sent.
+    """
+    person = Person(
+        uuid.UUID(refused.resource_id) if refused.resource_id else None,
+        refused.user_name or refused.email,
+        refused.user_id,
+    )
+    return _entry(
+        refused.team_id, person, TimelineAction.REFUSED, changes={"refused": [None, detail]}
     )
 
 

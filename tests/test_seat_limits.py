@@ -21,8 +21,8 @@ from django.urls import reverse
 
 from example_project.teams import seats
 from example_project.teams.models import Membership, Team
-from scim_provisioning import signals
-from scim_provisioning.models import SCIMLinkRefusal, SCIMRequestLog, SCIMUser
+from scim_provisioning import signals, timeline
+from scim_provisioning.models import SCIMLinkRefusal, SCIMRequestLog, SCIMUser, TimelineAction
 from scim_provisioning.request_log_writer import writer
 
 from .conftest import ERROR_SCHEMA, load_payload, patch_op
@@ -324,3 +324,46 @@ def test_reactivating_someone_the_admin_already_switched_back_on_counts_one_seat
     assert response.status_code == 200, response.content
     _assert_count_exact(team)
     assert team.seats_used == 1
+
+
+def test_a_refused_create_is_on_the_timeline_under_the_name_the_idp_sent(full_team, idp):
+    sent = load_payload("okta/create_user.json")
+
+    response = idp.post("/Users", sent)
+
+    _assert_no_seat(response)
+    (entry,) = timeline.team_timeline(full_team, action=TimelineAction.REFUSED)
+    assert (entry.scim_user_id, entry.user_name, entry.account_id) == (None, sent["userName"], None)
+    assert entry.changes == {"refused": [None, response.json()["detail"]]}
+    assert entry.token_prefix  # which IdP token asked
+    # Support finds it by the name the IdP used.
+    assert list(timeline.team_timeline(full_team, person=sent["userName"])) == [entry]
+
+
+def test_a_refused_reactivation_is_on_the_persons_timeline(team, idp):
+    _limit(team, 1)
+    ada = _person(idp, "ada@acme.com")
+    idp.patch(f"/Users/{ada['id']}", load_payload("okta/patch_deactivate.json"))
+    _person(idp, "bob@acme.com")  # takes the seat Ada left
+
+    response = idp.patch(f"/Users/{ada['id']}", load_payload("entra/patch_reactivate.json"))
+
+    _assert_no_seat(response)
+    record = SCIMUser.objects.get(pk=ada["id"])
+    actions = [e.action for e in timeline.person_timeline(record)]
+    # Newest first: the refusal, after the deactivation; no reactivation.
+    assert actions == [TimelineAction.REFUSED, TimelineAction.DEACTIVATED, TimelineAction.CREATED]
+    refused = timeline.person_timeline(record)[0]
+    assert refused.account_id == record.user_id
+    assert refused.changes["refused"][1].startswith(NO_SEAT)
+
+
+def test_the_team_page_lists_a_refused_create_without_a_person_link(full_team, idp, owner_client):
+    idp.post("/Users", load_payload("okta/create_user.json"))
+
+    page = owner_client.get("/teams/acme/scim/", {"action": "user.refused"})
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "refused (an account link or a seat)" in html
+    assert "None" not in html.split('id="scim-timeline"')[1].split("</table>")[0]

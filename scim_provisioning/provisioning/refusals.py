@@ -2,8 +2,9 @@
 
 A refusal (an account the team may not claim, a seat the host refused) is
 recorded after the refused write's transaction rolled back (the write changed
-nothing), as one row per team and address, then the ``user_refused`` signal
-is sent so that the host can tell the team's owners.
+nothing), as one row per team and address and an entry in the person's
+timeline, then the ``user_refused`` signal is sent so that the host can tell
+the team's owners.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .. import signals
+from .. import signals, timeline
 from ..exceptions import Refused
 from ..models import SCIMLinkRefusal, SCIMUser
 from ..signals import EventType, SCIMEvent
@@ -53,6 +54,7 @@ def record_refusal(refused: Refused) -> None:
                 )
         except IntegrityError:  # a concurrent retry created it first
             rows.update(attempts=F("attempts") + 1, **fields)
+    timeline.record([timeline.refused_entry(refused, detail)])
     event = SCIMEvent(
         action=EventType.USER_REFUSED,
         team_id=refused.team_id,
