@@ -337,63 +337,98 @@ class DefaultAdapter:
     def group_members_changed(self, config: SCIMTeamConfig, user_ids: Iterable[Any]) -> None:
         """Groups changed for these SCIM users (ids of SCIMUser): map groups onto the host.
 
-        The default grants the team roles that ``config.group_roles`` names
-        (``{"Acme Admins": "admin"}``) on the ``MEMBERSHIP_ROLE_FIELD`` of the
-        membership: a user in such a group gets its role, and one in none falls
-        back to the default role of ``MEMBERSHIP_DEFAULTS``. Roles that no group
-        grants (an owner, say) are never touched, nor are memberships that
-        existed before SCIM linked the account (``SCIMUser.membership_existed``).
-        Nor does a group change take the role from the team's last active SCIM
-        manager (a 409). A fixed number of statements whatever the number of
-        users: three reads (four, with the managers locked, when someone may be
-        demoted), one UPDATE per role, and the timeline's INSERT of the roles that
-        changed (a custom hook records them with :func:`scim_provisioning.timeline.role_entry`).
+        The default applies the team's role mappings (:meth:`_apply_team_roles`),
+        ``config.group_roles`` (``{"Acme Admins": "admin"}``) together with
+        ``config.user_roles``.
+        """
+        self._apply_team_roles(config, user_ids)
+
+    def user_roles_changed(self, config: SCIMTeamConfig, user_ids: Iterable[Any]) -> None:
+        """The ``roles`` of these SCIM users (ids of SCIMUser) changed, or their seat was
+        (re)created with some: map them onto the host.
+
+        The default applies the team's role mappings (:meth:`_apply_team_roles`),
+        ``config.user_roles`` (``{"Admin": "admin"}``) together with
+        ``config.group_roles``. Runs in the transaction of the user's write: a
+        refusal (a 409) undoes the write.
+        """
+        self._apply_team_roles(config, user_ids)
+
+    def _apply_team_roles(self, config: SCIMTeamConfig, user_ids: Iterable[Any]) -> None:
+        """Grant these SCIM users the team role their groups and ``roles`` give them.
+
+        One rule for both sources, on the ``MEMBERSHIP_ROLE_FIELD`` of the
+        membership. The team's mappings read as one list, ``group_roles``
+        (group displayName → role) then ``user_roles`` (a value of the user's
+        ``roles`` → role), names and values compared case-insensitively: a
+        person gets the first listed role that one of their groups or role
+        values grants, and one granted none falls back to the default role of
+        ``MEMBERSHIP_DEFAULTS``. Groups and role values that no mapping names
+        grant nothing. Only memberships whose current role is one the mappings
+        (or the default) name are changed: a role nobody maps (an owner, say)
+        is never touched, nor are memberships that existed before SCIM linked
+        the account (``SCIMUser.membership_existed``). Nor does a change take
+        the role from the team's last active SCIM manager (a 409). A fixed
+        number of statements whatever the number of users: a read per mapping
+        in use, one of the people and one of the roles they hold (plus the
+        managers, locked, when someone may be demoted), one UPDATE per role,
+        and the timeline's INSERT of the roles that changed (a custom hook
+        records them with :func:`scim_provisioning.timeline.role_entry`).
         """
         role_field = app_settings.MEMBERSHIP_ROLE_FIELD
-        group_roles = {name.lower(): role for name, role in (config.group_roles or {}).items()}
-        if not role_field or not group_roles:
+        group_roles = _folded(config.group_roles)
+        user_roles = _folded(config.user_roles)
+        if not role_field or not (group_roles or user_roles):
             return
         # Imported here so that host code can import adapters before the app registry is ready.
         from . import timeline
-        from .models import SCIMGroupMembership, SCIMUser
+        from .models import SCIMGroupMembership, SCIMUser, SCIMUserValue
 
         # A membership that existed before SCIM linked it keeps the role the
-        # team gave it (DESIGN promise 6): groups never promote or demote it.
-        user_ids = set(
-            SCIMUser.objects.filter(pk__in=user_ids, membership_existed=False).values_list(
-                "pk", flat=True
-            )
-        )
-        if not user_ids:
+        # team gave it (DESIGN promise 6): the IdP never promotes or demotes it.
+        people = {
+            account_id: timeline.Person(pk, user_name, account_id)
+            for pk, user_name, account_id in SCIMUser.objects.filter(
+                pk__in=user_ids, membership_existed=False
+            ).values_list("pk", "user_name", "user_id")
+        }
+        if not people:
             return
+        records = [person.scim_user_id for person in people.values()]
 
         default_role = app_settings.MEMBERSHIP_DEFAULTS.get(role_field)
-        managed_roles = set(group_roles.values()) | ({default_role} if default_role else set())
-        ranking = list(dict.fromkeys(group_roles.values()))  # the first listed role wins
+        ranking = list(dict.fromkeys([*group_roles.values(), *user_roles.values()]))
+        managed_roles = set(ranking) | ({default_role} if default_role else set())
+        grants: list[tuple[Any, str]] = []
+        if group_roles:
+            grants += [
+                (account_id, group_roles[name])
+                for account_id, name in SCIMGroupMembership.objects.filter(
+                    user_id__in=records, group__team_id=config.team_id
+                )
+                .annotate(group_name=Lower("group__display_name"))
+                .filter(group_name__in=list(group_roles))
+                .values_list("user__user_id", "group_name")
+            ]
+        if user_roles:
+            # SCIMUserValue holds each role value lower-cased (roles are not caseExact).
+            grants += [
+                (account_id, user_roles[value])
+                for account_id, value in SCIMUserValue.objects.filter(
+                    user_id__in=records, attribute="roles", value__in=list(user_roles)
+                ).values_list("user__user_id", "value")
+            ]
         granted: dict[Any, str] = {}
-        rows = (
-            SCIMGroupMembership.objects.filter(user_id__in=user_ids, group__team_id=config.team_id)
-            .annotate(group_name=Lower("group__display_name"))
-            .filter(group_name__in=list(group_roles))
-            .values_list("user__user_id", "group_name")
-        )
-        for account_id, group_name in rows:
-            role = group_roles[group_name]
+        for account_id, role in grants:  # the first listed role wins
             if account_id not in granted or ranking.index(role) < ranking.index(
                 granted[account_id]
             ):
                 granted[account_id] = role
-        people = {
-            account_id: timeline.Person(pk, user_name, account_id)
-            for pk, user_name, account_id in SCIMUser.objects.filter(pk__in=user_ids).values_list(
-                "pk", "user_name", "user_id"
-            )
-        }
         by_role: dict[str, list[Any]] = {}
         for account_id in people:
-            role = granted.get(account_id, default_role)
-            if role:
-                by_role.setdefault(role, []).append(account_id)
+            given = granted.get(account_id, default_role)
+            if given:
+                by_role.setdefault(given, []).append(account_id)
         self._keep_a_manager_through_roles(config, by_role, managed_roles)
         if not by_role:
             return
@@ -440,7 +475,7 @@ class DefaultAdapter:
             .order_by(role_field, "pk")  # as is_last_manager locks them
             .values_list(f"{self._user_field}_id", role_field)
         )
-        # Only a role the groups manage is ever changed (an owner's stays).
+        # Only a role the mappings manage is ever changed (an owner's stays).
         remaining = [a for a, role in managers if a not in demoting or role not in managed_roles]
         if managers and not remaining:
             from .exceptions import Conflict
@@ -586,10 +621,16 @@ MEMBERSHIP_HOOKS = (
     "is_last_manager",
     "is_managed_by_team",
     "group_members_changed",
+    "user_roles_changed",
     "can_manage_scim",
     "is_team_member",
 )
 """The hooks of :class:`DefaultAdapter` that read the ``MEMBERSHIP_*`` settings."""
+
+
+def _folded(mapping: Any) -> dict[str, str]:
+    """A role mapping of ``SCIMTeamConfig`` with its keys lower-cased, in its order."""
+    return {str(key).lower(): role for key, role in (mapping or {}).items()}
 
 
 @lru_cache(maxsize=8)

@@ -41,6 +41,15 @@ class SCIMTeamConfig(models.Model):
             '{"Acme Admins": "admin"}. The host adapter applies them.'
         ),
     )
+    user_roles = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            "Team roles granted by the value of a user's SCIM 'roles' (an IdP's app roles), "
+            'e.g. {"Admin": "admin", "User": "member"}; the first listed role a person has '
+            "wins, after those of group_roles. The host adapter applies them."
+        ),
+    )
     verified_domains = models.JSONField(
         default=list,
         blank=True,
@@ -298,7 +307,7 @@ class SCIMUser(SCIMResource):
         return self.user_name
 
     def value_rows(self) -> list[SCIMUserValue]:
-        """The SCIMUserValue rows mirroring this record's ``emails`` and ``phoneNumbers``."""
+        """The SCIMUserValue rows mirroring this record's multi-valued attributes."""
         return [
             SCIMUserValue(
                 user=self,
@@ -322,11 +331,11 @@ class SCIMUser(SCIMResource):
 
 
 #: Multi-valued User attributes mirrored into SCIMUserValue rows for filtering.
-MULTI_VALUED_ATTRIBUTES = ("emails", "phoneNumbers")
+MULTI_VALUED_ATTRIBUTES = ("emails", "phoneNumbers", "roles")
 
 
 class SCIMUserValue(models.Model):
-    """One value of a user's multi-valued attribute (``emails``, ``phoneNumbers``).
+    """One value of a user's multi-valued attribute (``emails``, ``phoneNumbers``, ``roles``).
 
     A copy of what ``SCIMUser.attributes`` holds, kept so that filters such as
     ``emails[type eq "work"].value eq "x"`` run in the database on an index.

@@ -233,6 +233,7 @@ class UserType(ResourceType):
         # Okta's "unique identifier field: email" sends `email eq "..."`.
         (None, "email", None): _user_values("emails"),
         (None, "phonenumbers", None): _user_values("phoneNumbers"),
+        (None, "roles", None): _user_values("roles"),
         (None, "groups", None): MultiValued(
             SCIMGroupMembership,
             link="user",

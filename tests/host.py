@@ -73,3 +73,10 @@ def give_seat(team: Any, account: Any, *, active: bool = True, **values: Any) ->
         },
         defaults=fields,
     )
+
+
+def role(team: Any, account: Any) -> str | None:
+    """The ``MEMBERSHIP_ROLE_FIELD`` of ``account``'s membership of ``team``; ``None`` without a row."""
+    rows = list(_rows(team, account))
+    assert len(rows) <= 1, rows
+    return getattr(rows[0], app_settings.MEMBERSHIP_ROLE_FIELD) if rows else None

@@ -259,12 +259,36 @@ def test_the_add_form_leads_to_the_teams_page(admin_client):
 
     response = admin_client.post(
         reverse("admin:scim_provisioning_scimteamconfig_add"),
-        {"team": team.pk, "enabled": "on", "group_roles": "{}", "verified_domains": "[]"},
+        {
+            "team": team.pk,
+            "enabled": "on",
+            "group_roles": "{}",
+            "user_roles": "{}",
+            "verified_domains": "[]",
+        },
     )
 
     assert response.status_code == 302
     assert response["Location"] == page_url(team)
     assert SCIMTeamConfig.objects.get(team=team).enabled
+
+
+def test_staff_map_role_values_next_to_group_roles(admin_client):
+    team = TeamFactory()
+
+    admin_client.post(
+        reverse("admin:scim_provisioning_scimteamconfig_add"),
+        {
+            "team": team.pk,
+            "group_roles": '{"Acme Admins": "admin"}',
+            "user_roles": '{"Admin": "admin", "User": "member"}',
+            "verified_domains": "[]",
+        },
+    )
+
+    config = SCIMTeamConfig.objects.get(team=team)
+    assert config.group_roles == {"Acme Admins": "admin"}
+    assert list(config.user_roles.items()) == [("Admin", "admin"), ("User", "member")]
 
 
 # --- permissions ------------------------------------------------------------

@@ -22,7 +22,7 @@ gains control over an account only with proof.
 - A team always keeps a manager: no request deactivates or removes the last
   active membership that can manage its SCIM (the adapter's
   ``is_last_manager``; a 409). A membership that existed before SCIM linked
-  the account keeps its role whatever groups say (``membership_existed``).
+  the account keeps its role whatever groups or ``roles`` say (``membership_existed``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
 from .. import signals, timeline
-from ..adapters import get_adapter
+from ..adapters import DefaultAdapter, get_adapter
 from ..emails import is_valid_email
 from ..exceptions import Conflict, InvalidValue, LinkRefused, SeatRefused, Uniqueness
 from ..models import SCIMLinkRefusalReason, SCIMTeamConfig, SCIMUser, SCIMUserValue
@@ -207,6 +207,8 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     clear_refusals(config.team_id, state.email)
     adapter.set_membership_active(config, account, record.active)
     timeline.record([timeline.created_entry(record)])
+    if _role_keys(record.value_rows()):
+        _user_roles_changed(adapter, config, record)
     _send(signals.user_provisioned, EventType.USER_PROVISIONED, record)
     return record
 
@@ -225,7 +227,8 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     _write(record, state, manager_id)
     record.touch()
     save_unique(record, "This user already exists in this team.")
-    if _value_keys(record.value_rows()) != _value_keys(old_values):
+    new_values = record.value_rows()
+    if _value_keys(new_values) != _value_keys(old_values):
         record.write_values()
 
     adapter = get_adapter()
@@ -245,6 +248,10 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
         else:
             _send(signals.user_deactivated, EventType.USER_DEACTIVATED, record)
     timeline.record(timeline.update_entries(record, before, was_active))
+    roles = _role_keys(new_values)
+    # A reactivation may have recreated the seat with the default role.
+    if roles != _role_keys(old_values) or (roles and record.active and not was_active):
+        _user_roles_changed(adapter, config, record)
     return record
 
 
@@ -305,3 +312,18 @@ def _send(signal: Any, action: EventType, record: SCIMUser) -> None:
 
 def _value_keys(rows: list[SCIMUserValue]) -> list[tuple[str, str, str, bool]]:
     return [(r.attribute, r.type, r.value, r.primary) for r in rows]
+
+
+def _role_keys(rows: list[SCIMUserValue]) -> set[str]:
+    """The values of the ``roles`` among ``rows``: all that role mappings read."""
+    return {r.value for r in rows if r.attribute == "roles"}
+
+
+def _user_roles_changed(adapter: Any, config: SCIMTeamConfig, record: SCIMUser) -> None:
+    """Tell the adapter the record's ``roles`` changed, in the write's transaction.
+
+    The default hook maps nothing for a team without ``user_roles``: no statement then.
+    """
+    hook = type(adapter).user_roles_changed
+    if config.user_roles or hook is not DefaultAdapter.user_roles_changed:
+        adapter.user_roles_changed(config, [record.pk])

@@ -4,7 +4,8 @@ Postel's law, with the schema as the judge: names match case-insensitively,
 unknown names are ignored, booleans may arrive as ``"True"``/``"false"``/``"1"``
 strings, a single value may come wrapped in a one-item list, a bare scalar
 given for a complex attribute with a ``value`` sub-attribute means
-``{"value": scalar}``, and a multi-valued attribute may come as one object.
+``{"value": scalar}`` (and a ``value`` that is the JSON text of such an
+object means that object), and a multi-valued attribute may come as one object.
 What cannot be read as the schema's type is a 400 ``invalidValue``, and so
 is a value past the bounds every input has (items per multi-valued
 attribute, characters per string): refused before any work is done on it.
@@ -12,6 +13,7 @@ attribute, characters per string): refused before any work is done on it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -89,6 +91,7 @@ def _coerce_complex(attribute: Attribute, value: Any, path: str) -> dict[str, An
             value = {"value": value}
         else:
             raise InvalidValue(f"'{path}' must be an object.")
+    value = _unwrap_json_value(value)
     result: dict[str, Any] = {}
     for key, sub_value in value.items():
         sub = attribute.sub_attribute(key)
@@ -98,3 +101,23 @@ def _coerce_complex(attribute: Attribute, value: Any, path: str) -> dict[str, An
         if coerced is not None:
             result[sub.name] = coerced
     return result
+
+
+def _unwrap_json_value(item: dict[str, Any]) -> dict[str, Any]:
+    """An item whose ``value`` is the JSON text of an object with a ``value``: that object.
+
+    Entra's PATCH of app roles sends ``{"value": "{\"id\":…,\"value\":\"Admin\",…}"}``
+    (its POST sends the object itself). No ``value`` of ours is JSON text, so
+    reading it as the object it encodes loses nothing.
+    """
+    text = next((v for k, v in item.items() if k.lower() == "value"), None)
+    if not isinstance(text, str) or not text.lstrip().startswith("{"):
+        return item
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return item
+    if not isinstance(decoded, dict) or "value" not in {k.lower() for k in decoded}:
+        return item
+    rest = {k: v for k, v in item.items() if k.lower() != "value"}
+    return {**decoded, **rest}

@@ -79,6 +79,21 @@ USER_SCHEMA = Schema(
         _typed_values(
             "phoneNumbers", "Phone numbers", ("work", "home", "mobile", "fax", "pager", "other")
         ),
+        # Roles the IdP assigns in the application (Entra's app roles, an Okta
+        # attribute): stored, returned and filterable like emails; a team's
+        # SCIMTeamConfig.user_roles maps their values onto membership roles.
+        Attribute(
+            "roles",
+            type="complex",
+            multi_valued=True,
+            description="Roles of the user in this application, as the IdP assigns them.",
+            sub_attributes=(
+                Attribute("value", description="The role's value, e.g. Admin."),
+                Attribute("display", description="The role's name, for display."),
+                Attribute("type", description="A label the IdP gives the role."),
+                Attribute("primary", type="boolean", description="The preferred role."),
+            ),
+        ),
         Attribute(
             "groups",
             type="complex",
