@@ -34,6 +34,7 @@ USER_ATTRIBUTES = [
     "password",
     "emails",
     "phoneNumbers",
+    "roles",
     "groups",
 ]
 NAME_SUB_ATTRIBUTES = {

@@ -72,7 +72,11 @@ def test_django_scim2_host():
     assert " passed" in result.stdout.splitlines()[-1], result.stdout
 
 
-SHARED_WITH_STOCK_USER = ("test_idp_conversations.py", "test_tenant_isolation.py")
+SHARED_WITH_STOCK_USER = (
+    "test_idp_conversations.py",
+    "test_idp_roles.py",
+    "test_tenant_isolation.py",
+)
 
 
 def test_stock_user_host():
