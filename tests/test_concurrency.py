@@ -562,3 +562,42 @@ def test_simultaneous_reactivations_for_the_last_seat_seat_one_person(
     team.refresh_from_db()
     active = Membership.objects.filter(team=team, is_active=True).count()
     assert (team.seats_used, active) == (3, 3)
+
+
+def test_a_role_dropped_while_a_group_grants_it_leaves_the_groups_role(
+    live_server, token, api, team
+):
+    # The role comes from `roles` ("Admin") and from the group "Acme Admins":
+    # one PATCH drops the role value while another adds the person to the
+    # group. Whichever commits last must see the other's write: the group
+    # still grants admin, so the person ends up admin.
+    team.scim_config.group_roles = {"Acme Admins": "admin"}
+    team.scim_config.user_roles = {"Admin": "admin"}
+    team.scim_config.save()
+    Membership.objects.create(
+        team=team,
+        user=get_user_model().objects.create(email="owner@acme.com"),
+        role=Membership.Role.OWNER,
+    )  # another manager: demoting the person is allowed
+    group = api.post("/Groups", {"schemas": [GROUP], "displayName": "Acme Admins"}).json()
+    for round_ in range(8):
+        person = create_user(api, f"person{round_}@acme.com", roles=[{"value": "Admin"}])
+        record = SCIMUser.objects.get(pk=person["id"])
+        assert Membership.objects.get(team=team, user=record.user_id).role == "admin"
+        calls = [
+            Call("PATCH", f"/Users/{person['id']}", patch_op({"op": "remove", "path": "roles"})),
+            Call(
+                "PATCH",
+                f"/Groups/{group['id']}",
+                patch_op({"op": "add", "path": "members", "value": [{"value": person["id"]}]}),
+            ),
+        ]
+
+        replies = race(live_server.url, token, calls)
+
+        assert_no_server_errors(replies)
+        assert statuses(replies) == [200, 200], [r.describe() for r in replies]
+        assert "roles" not in replies[0].body
+        assert SCIMGroupMembership.objects.filter(user=record, group_id=group["id"]).exists()
+        seat = Membership.objects.get(team=team, user=record.user_id)
+        assert (seat.role, seat.is_active) == (Membership.Role.ADMIN, True), f"round {round_}"
