@@ -68,9 +68,10 @@ class AppSettings:
 
     @property
     def MEMBERSHIP_ROLE_FIELD(self) -> str | None:  # noqa: N802
-        """Field of the membership holding the team role, for ``SCIMTeamConfig.group_roles``.
+        """Field of the membership holding the team role, for ``SCIMTeamConfig.group_roles``
+        and ``user_roles``.
 
-        ``None`` (the default): IdP groups grant no roles.
+        ``None`` (the default): IdP groups and ``roles`` grant no roles.
         """
         return self._get("MEMBERSHIP_ROLE_FIELD", None)
 

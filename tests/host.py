@@ -76,7 +76,7 @@ def give_seat(team: Any, account: Any, *, active: bool = True, **values: Any) ->
 
 
 def role(team: Any, account: Any) -> str | None:
-    """The ``MEMBERSHIP_ROLE_FIELD`` of ``account``'s membership of ``team``; ``None`` without a row."""
+    """The ``MEMBERSHIP_ROLE_FIELD`` of ``account``'s membership of ``team``, if it has a row."""
     rows = list(_rows(team, account))
     assert len(rows) <= 1, rows
     return getattr(rows[0], app_settings.MEMBERSHIP_ROLE_FIELD) if rows else None

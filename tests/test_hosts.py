@@ -6,7 +6,7 @@ this test fails with the child's report when any of its tests fails.
 
 ``stock_user`` (stock ``auth.User``, organizations, memberships without an
 active flag, configured by settings alone) replays the example site's IdP
-conversations and tenant-isolation tests: their database assertions go through
+conversations (roles included) and tenant-isolation tests: their database assertions go through
 ``tests/host.py``. It follows ``DATABASE_URL`` like the main suite.
 """
 
@@ -80,7 +80,7 @@ SHARED_WITH_STOCK_USER = (
 
 
 def test_stock_user_host():
-    """The IdP conversations and tenant isolation, on a host configured by settings alone."""
+    """The IdP conversations, roles and tenant isolation, on a host configured by settings alone."""
     result = run_host("stock_user", *SHARED_WITH_STOCK_USER, own_conftest=False)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = result.stdout.splitlines()[-1]
