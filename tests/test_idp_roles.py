@@ -394,3 +394,23 @@ def test_users_are_filtered_by_role(idp, team, expression):
     listed = _ok(idp.get("/Users", {"filter": expression}))
 
     assert [r["id"] for r in listed["Resources"]] == [ada["id"]]
+
+
+def test_roles_are_projected_like_any_attribute(idp, team):
+    ada = _ok(idp.post("/Users", _user("ada@acme.example", "Admin")), 201)
+
+    body = _ok(idp.get(f"/Users/{ada['id']}", {"attributes": "roles"}))
+
+    assert set(body) == {"schemas", "id", "roles"}
+    assert body["roles"] == [{"value": "Admin"}]
+
+
+def test_a_reactivated_person_gets_the_role_their_roles_grant(idp, team, mapped):
+    """On a host without an active flag, reactivation recreates the seat with the default role."""
+    ada = _ok(idp.post("/Users", _user("ada@acme.example", "Admin")), 201)
+    deactivate = {"op": "replace", "path": "active", "value": False}
+    _ok(idp.patch(f"/Users/{ada['id']}", patch_op(deactivate)))
+
+    _ok(idp.patch(f"/Users/{ada['id']}", patch_op({**deactivate, "value": True})))
+
+    assert role(team, _account(ada["id"])) == "admin"
