@@ -10,6 +10,7 @@ import json
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -18,6 +19,22 @@ from .conf import app_settings
 from .emails import email_domain, normalize_domain
 
 TEAM_MODEL = app_settings.TEAM_MODEL
+
+
+def validate_role_mapping(value: object) -> None:
+    """A role mapping is a JSON object of names to team roles, both non-empty strings.
+
+    Checked where staff edit it (the admin): the adapter reads it on every
+    group or ``roles`` change, and a list there would fail each of them.
+    """
+    if not isinstance(value, dict) or not all(
+        isinstance(key, str) and key.strip() and isinstance(role, str) and role.strip()
+        for key, role in value.items()
+    ):
+        raise ValidationError(
+            'Enter a JSON object of names to team roles, e.g. {"Admin": "admin"}.',
+            code="invalid_role_mapping",
+        )
 
 
 class SCIMTeamConfig(models.Model):
@@ -36,6 +53,7 @@ class SCIMTeamConfig(models.Model):
     group_roles = models.JSONField(
         default=dict,
         blank=True,
+        validators=[validate_role_mapping],
         help_text=(
             "Team roles granted by IdP groups, by group displayName, e.g. "
             '{"Acme Admins": "admin"}. The host adapter applies them.'
@@ -44,6 +62,7 @@ class SCIMTeamConfig(models.Model):
     user_roles = models.JSONField(
         default=dict,
         blank=True,
+        validators=[validate_role_mapping],
         help_text=(
             "Team roles granted by the value of a user's SCIM 'roles' (an IdP's app roles), "
             'e.g. {"Admin": "admin", "User": "member"}; the first listed role a person has '

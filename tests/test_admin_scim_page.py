@@ -448,3 +448,21 @@ def test_requests_need_their_own_view_permission(team):
     body = client.get(page_url(team)).content.decode()
 
     assert "/scim/v2/Users/seen" not in body
+
+
+def test_a_role_mapping_that_is_no_object_of_names_is_refused(admin_client):
+    team = TeamFactory()
+
+    response = admin_client.post(
+        reverse("admin:scim_provisioning_scimteamconfig_add"),
+        {
+            "team": team.pk,
+            "group_roles": "{}",
+            "user_roles": '["Admin"]',
+            "verified_domains": "[]",
+        },
+    )
+
+    assert response.status_code == 200  # the form again, with the error
+    assert "Enter a JSON object of names to team roles" in response.content.decode()
+    assert not SCIMTeamConfig.objects.filter(team=team).exists()
