@@ -10,31 +10,15 @@ import json
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .conf import app_settings
 from .emails import email_domain, normalize_domain
+from .fields import OrderedJSONField, validate_role_mapping
 
 TEAM_MODEL = app_settings.TEAM_MODEL
-
-
-def validate_role_mapping(value: object) -> None:
-    """A role mapping is a JSON object of names to team roles, both non-empty strings.
-
-    Checked where staff edit it (the admin): the adapter reads it on every
-    group or ``roles`` change, and a list there would fail each of them.
-    """
-    if not isinstance(value, dict) or not all(
-        isinstance(key, str) and key.strip() and isinstance(role, str) and role.strip()
-        for key, role in value.items()
-    ):
-        raise ValidationError(
-            'Enter a JSON object of names to team roles, e.g. {"Admin": "admin"}.',
-            code="invalid_role_mapping",
-        )
 
 
 class SCIMTeamConfig(models.Model):
@@ -50,7 +34,7 @@ class SCIMTeamConfig(models.Model):
         default=False,
         help_text="Staff switch. While off, the team's tokens are refused with a 403.",
     )
-    group_roles = models.JSONField(
+    group_roles = OrderedJSONField(
         default=dict,
         blank=True,
         validators=[validate_role_mapping],
@@ -59,7 +43,7 @@ class SCIMTeamConfig(models.Model):
             '{"Acme Admins": "admin"}. The host adapter applies them.'
         ),
     )
-    user_roles = models.JSONField(
+    user_roles = OrderedJSONField(
         default=dict,
         blank=True,
         validators=[validate_role_mapping],

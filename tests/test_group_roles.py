@@ -128,3 +128,24 @@ def test_adding_a_deactivated_user_to_the_group_keeps_them_deactivated(idp, team
     record = SCIMUser.objects.get(pk=ada["id"])
     assert record.active is False
     assert Membership.objects.get(team=team, user=record.user_id).is_active is False
+
+
+def test_the_first_listed_group_role_wins_on_every_database(idp, team, provision):
+    """A person in two mapped groups gets the role listed first, whatever the names' lengths.
+
+    PostgreSQL's ``jsonb`` stores an object's keys shortest first: "Everyone"
+    came before "Acme Administrators" there, and the person became a member.
+    """
+    SCIMTeamConfig.objects.filter(team=team).update(
+        group_roles={"Acme Administrators": "admin", "Everyone": "member"}
+    )
+    ada = provision("ada@acme.com")
+
+    _group(idp, "Everyone", ada)
+    _group(idp, "Acme Administrators", ada)
+
+    assert list(SCIMTeamConfig.objects.get(team=team).group_roles) == [
+        "Acme Administrators",
+        "Everyone",
+    ]
+    assert _role(team, ada) == "admin"
