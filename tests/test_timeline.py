@@ -266,6 +266,20 @@ def test_a_role_granted_by_a_group(idp, team, provision):
     ]
 
 
+def test_a_role_granted_by_the_users_roles(idp, team, provision):
+    SCIMTeamConfig.objects.filter(team=team).update(user_roles={"Admin": "admin"})
+    MembershipFactory(team=team, role=Membership.Role.OWNER)
+    ada = provision("ada@acme.com", roles=[{"value": "Admin"}])
+
+    ok(idp.patch(f"/Users/{ada['id']}", patch_op({"op": "remove", "path": "roles"})))
+
+    entries = story(team, ada["id"])
+    assert [(e.action, e.role) for e in entries if e.action == A.ROLE_GRANTED] == [
+        (A.ROLE_GRANTED, "admin"),
+        (A.ROLE_GRANTED, "member"),
+    ]
+
+
 def test_a_refused_change_leaves_no_entry(idp, team, provision):
     """The entry is written in the change's transaction: a change rolled back leaves none."""
     SCIMTeamConfig.objects.filter(team=team).update(group_roles={"Acme Admins": "admin"})
