@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scim_provisioning', '0008_scim_user_timeline'),
+        ('scim_provisioning', '0010_timeline_refusals'),
     ]
 
     operations = [
