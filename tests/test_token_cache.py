@@ -8,6 +8,7 @@ whatever the worker remembers; another team's data stays out of reach.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from scim_provisioning.models import SCIMTeamConfig, SCIMToken
+from scim_provisioning.authentication import DISABLED, INVALID
+from scim_provisioning.models import SCIMRequestLog, SCIMTeamConfig, SCIMToken
+from scim_provisioning.throttling import SCIMTokenRateThrottle
 from scim_provisioning.token_cache import MAX_ENTRIES, TokenCache, TokenFacts
 from scim_provisioning.token_cache import cache as token_cache
 from scim_provisioning.tokens import digest, issue_token, revoke_tokens, rotate_token
@@ -194,3 +197,65 @@ def test_last_use_is_still_recorded_once_a_minute(client, ada, warm, issued):
     client.get(f"/Users/{ada['id']}")
 
     assert SCIMToken.objects.get(pk=issued.token.pk).last_used_at is not None
+
+
+def test_a_remembered_token_writes_its_last_use_at_most_once_per_interval(
+    client, ada, warm, issued
+):
+    first_use = SCIMToken.objects.get(pk=issued.token.pk).last_used_at
+    assert first_use is not None
+
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(3):
+            assert client.get(f"/Users/{ada['id']}").status_code == 200
+
+    writes = [q["sql"] for q in queries if q["sql"].lstrip().startswith(f'UPDATE "{TOKEN_TABLE}"')]
+    assert writes == []
+    assert SCIMToken.objects.get(pk=issued.token.pk).last_used_at == first_use
+
+
+def test_a_remembered_token_keeps_its_teams_rate_limit(settings, monkeypatch, client, team):
+    settings.CACHES = {
+        **settings.CACHES,
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"throttle-{uuid.uuid4()}",
+        },
+    }
+    settings.SCIM_PROVISIONING_THROTTLE_CACHE = "throttle"
+    settings.SCIM_PROVISIONING_RATE_LIMIT = 3
+    settings.SCIM_PROVISIONING_RATE_LIMIT_WINDOW = 1
+    # The clock stands still at a window's start (a function, so it does not bind as a method).
+    monkeypatch.setattr(SCIMTokenRateThrottle, "timer", staticmethod(lambda: 1_800_000_000.0))
+    SCIMTeamConfig.objects.filter(team=team).update(rate_limit=1)
+
+    assert client.get("/Users").status_code == 200  # looked up, then remembered
+    response = client.get("/Users")  # remembered: the team's rate, not the site's
+
+    assert_scim_error(response, 429)
+
+
+def test_the_request_log_names_a_remembered_token(client, ada, warm, issued):
+    client.get(f"/Users/{ada['id']}")
+
+    entry = SCIMRequestLog.objects.order_by("-pk").first()
+    assert (entry.team_id, entry.token_prefix) == (issued.token.team_id, issued.token.prefix)
+
+
+def test_a_team_switched_off_is_told_so_and_its_token_forgotten(client, ada, warm, team, issued):
+    SCIMTeamConfig.objects.filter(team=team).update(enabled=False)
+
+    body = assert_scim_error(client.post("/Users", {"userName": "bob@acme.com"}), 403)
+
+    assert body["detail"] == DISABLED
+    assert token_cache.get(issued.token.digest) is None
+    assert not team.scim_users.filter(user_name="bob@acme.com").exists()
+
+
+def test_a_revoked_remembered_token_is_told_it_is_not_valid(client, ada, warm, team):
+    revoke_tokens(team)
+
+    body = assert_scim_error(client.post("/Users", {"userName": "bob@acme.com"}), 401)
+
+    assert body["detail"] == INVALID
+    assert not team.scim_users.filter(user_name="bob@acme.com").exists()

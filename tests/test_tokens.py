@@ -534,3 +534,51 @@ def test_a_doubled_bearer_prefix_is_accepted(team):
 
 def test_a_doubled_prefix_with_a_bad_token_is_still_401(team):
     assert_unauthorized(raw_get("Bearer Bearer scim_" + "A" * 43))
+
+
+# --- what a refusal tells the IdP admin ---------------------------------------
+
+NOT_VALID = "The bearer token is not valid, has expired or was revoked."
+
+
+@pytest.mark.parametrize(
+    ("authorization", "detail"),
+    [
+        (None, "A bearer token is required."),
+        ("Basic dXNlcjpwYXNzd29yZA==", "The Authorization header must be 'Bearer <token>'."),
+        ("Bearer scim_" + "\u00e9" * 43, "The bearer token is not valid."),
+        ("Bearer not-a-token", NOT_VALID),
+        (f"Bearer {WELL_FORMED_UNKNOWN}", NOT_VALID),
+    ],
+    ids=["missing", "basic", "not-ascii", "malformed", "unknown"],
+)
+def test_a_refused_token_is_told_what_is_wrong(team, authorization, detail):
+    """The admin pasting the token reads the detail in the IdP's log: it names the fault."""
+    response = raw_get(authorization)
+
+    assert_unauthorized(response)
+    assert response.json()["detail"] == detail
+
+
+def test_a_disabled_team_is_told_to_contact_support(team):
+    idp_client = IdPClient(fresh_token(team))
+    SCIMTeamConfig.objects.filter(team=team).update(enabled=False)
+
+    body = assert_scim_error(idp_client.get("/Users"), 403)
+
+    assert body["detail"] == (
+        "SCIM provisioning is not enabled for this team. Contact the site's support to enable it."
+    )
+
+
+def test_last_use_exactly_one_interval_old_is_rewritten(team, settings, monkeypatch):
+    """At most once per interval: a use exactly one interval after the last one writes."""
+    settings.SCIM_PROVISIONING_TOKEN_LAST_USED_INTERVAL = 60
+    issued = tokens.issue_token(team)
+    now = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: now)  # the clock stands still
+    SCIMToken.objects.filter(pk=issued.token.pk).update(last_used_at=now - timedelta(seconds=60))
+
+    assert IdPClient(issued.plaintext).get("/Users").status_code == 200
+
+    assert SCIMToken.objects.get(pk=issued.token.pk).last_used_at == now
