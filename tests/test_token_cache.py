@@ -259,3 +259,17 @@ def test_a_revoked_remembered_token_is_told_it_is_not_valid(client, ada, warm, t
 
     assert body["detail"] == INVALID
     assert not team.scim_users.filter(user_name="bob@acme.com").exists()
+
+
+def test_a_remembered_tokens_stale_last_use_is_rewritten_once(client, ada, warm, issued):
+    long_ago = timezone.now() - timedelta(hours=1)
+    SCIMToken.objects.filter(pk=issued.token.pk).update(last_used_at=long_ago)
+    token_cache.used(issued.token.digest, long_ago)  # as remembered an hour ago
+
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(3):
+            assert client.get(f"/Users/{ada['id']}").status_code == 200
+
+    writes = [q["sql"] for q in queries if q["sql"].lstrip().startswith(f'UPDATE "{TOKEN_TABLE}"')]
+    assert len(writes) == 1
+    assert SCIMToken.objects.get(pk=issued.token.pk).last_used_at > long_ago

@@ -582,3 +582,14 @@ def test_last_use_exactly_one_interval_old_is_rewritten(team, settings, monkeypa
     assert IdPClient(issued.plaintext).get("/Users").status_code == 200
 
     assert SCIMToken.objects.get(pk=issued.token.pk).last_used_at == now
+
+
+def test_a_verified_token_comes_with_its_team_and_scim_settings_in_one_query(
+    team, django_assert_num_queries
+):
+    issued = tokens.issue_token(team)
+    SCIMToken.objects.filter(pk=issued.token.pk).update(last_used_at=timezone.now())
+
+    with django_assert_num_queries(1):
+        token = tokens.verify_token(issued.plaintext)
+        assert (token.team, token.team.scim_config.enabled) == (team, True)
