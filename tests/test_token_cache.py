@@ -273,3 +273,39 @@ def test_a_remembered_tokens_stale_last_use_is_rewritten_once(client, ada, warm,
     writes = [q["sql"] for q in queries if q["sql"].lstrip().startswith(f'UPDATE "{TOKEN_TABLE}"')]
     assert len(writes) == 1
     assert SCIMToken.objects.get(pk=issued.token.pk).last_used_at > long_ago
+
+
+LISTS = ["/Users", '/Users?filter=userName eq "ada@acme.com"', "/Users?count=1"]
+
+
+@pytest.mark.parametrize("listing", LISTS)
+def test_a_remembered_token_lists_without_a_token_query(client, ada, warm, listing):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(listing)
+
+    assert response.status_code == 200
+    assert response.json()["Resources"][0]["id"] == ada["id"]
+    token_reads = [
+        q["sql"] for q in queries if q["sql"].lstrip().startswith(f'SELECT "{TOKEN_TABLE}"')
+    ]
+    assert token_reads == []
+
+
+@pytest.mark.parametrize("listing", LISTS)
+def test_an_expired_token_is_refused_on_the_next_list(client, ada, warm, issued, listing):
+    SCIMToken.objects.filter(pk=issued.token.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert_scim_error(client.get(listing), 401)
+
+
+@pytest.mark.parametrize("listing", LISTS)
+def test_a_revoked_token_lists_nothing_while_other_tokens_live(
+    client, ada, warm, team, other_idp, listing
+):
+    """Another team's token, and this team's new one, prove nothing about the revoked one."""
+    issue_token(team)
+    revoke_tokens(team, prefix=SCIMToken.objects.filter(team=team).earliest("pk").prefix)
+
+    assert_scim_error(client.get(listing), 401)
