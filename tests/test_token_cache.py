@@ -15,8 +15,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
 
-from scim_provisioning.authentication import DISABLED, INVALID
+from scim_provisioning.authentication import DISABLED, INVALID, SCIMClient, TokenGuard
 from scim_provisioning.models import SCIMRequestLog, SCIMTeamConfig, SCIMToken
 from scim_provisioning.throttling import SCIMTokenRateThrottle
 from scim_provisioning.token_cache import MAX_ENTRIES, TokenCache, TokenFacts
@@ -275,6 +276,10 @@ def test_a_remembered_tokens_stale_last_use_is_rewritten_once(client, ada, warm,
     assert SCIMToken.objects.get(pk=issued.token.pk).last_used_at > long_ago
 
 
+def _token_reads(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].lstrip().startswith(f'SELECT "{TOKEN_TABLE}"')]
+
+
 LISTS = ["/Users", '/Users?filter=userName eq "ada@acme.com"', "/Users?count=1"]
 
 
@@ -285,10 +290,7 @@ def test_a_remembered_token_lists_without_a_token_query(client, ada, warm, listi
 
     assert response.status_code == 200
     assert response.json()["Resources"][0]["id"] == ada["id"]
-    token_reads = [
-        q["sql"] for q in queries if q["sql"].lstrip().startswith(f'SELECT "{TOKEN_TABLE}"')
-    ]
-    assert token_reads == []
+    assert _token_reads(queries) == []
 
 
 @pytest.mark.parametrize("listing", LISTS)
@@ -309,3 +311,52 @@ def test_a_revoked_token_lists_nothing_while_other_tokens_live(
     revoke_tokens(team, prefix=SCIMToken.objects.filter(team=team).earliest("pk").prefix)
 
     assert_scim_error(client.get(listing), 401)
+
+
+def test_a_new_tokens_first_write_looks_the_token_up_once(client, team):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/Users", {"userName": "ada@acme.com"})
+
+    assert response.status_code == 201
+    assert len(_token_reads(queries)) == 1
+    assert team.scim_users.filter(user_name="ada@acme.com").exists()
+
+
+def test_a_remembered_tokens_failed_write_checks_the_token_once(client, ada, warm):
+    body = patch_op({"op": "replace", "path": "title", "value": "Boss"})
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.patch("/Users/00000000-0000-4000-8000-000000000000", body)
+
+    assert_scim_error(response, 404)
+    assert len(_token_reads(queries)) == 1
+
+
+def _remembered(issued) -> SCIMClient:
+    facts = TokenFacts(
+        token_id=issued.token.pk,
+        team_id=issued.token.team_id,
+        prefix=issued.token.prefix,
+        rate_limit=None,
+        last_used_at=None,
+    )
+    return SCIMClient.remembered(facts, issued.token.digest)
+
+
+def test_a_row_that_does_not_carry_the_check_never_vouches_for_a_token(team, issued, ada):
+    """A read that forgot to annotate its query falls back to the full check."""
+    revoke_tokens(team)
+    guard = TokenGuard(_remembered(issued))
+    unchecked_row = team.scim_users.get()
+
+    with pytest.raises(AuthenticationFailed):
+        guard.confirm(unchecked_row)
+
+
+def test_a_row_that_vouches_for_the_token_ends_the_requests_checks(team, issued, ada):
+    guard = TokenGuard(_remembered(issued))
+    row = guard.annotate(team.scim_users.all()).get()
+
+    guard.confirm(row)
+
+    assert guard.unchecked_digest is None
