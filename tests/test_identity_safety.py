@@ -7,6 +7,8 @@ verified domains unless a test sets them.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.apps import apps as django_apps
@@ -156,6 +158,13 @@ def acme_owner(team):
     ).user
 
 
+LAST_MANAGER = (
+    "This user is the last active member who can manage this team's SCIM (its tokens and "
+    "settings): deactivating or removing them would leave nobody to do so. Give another "
+    "member that role on the site first."
+)
+
+
 def _linked_owner(idp, team, acme_owner) -> dict:
     response = idp.post("/Users", _user("owner@acme.example"))
     assert response.status_code == 201, response.content
@@ -184,7 +193,7 @@ def test_the_last_manager_cannot_be_deactivated_or_removed(idp, team, acme_owner
     response = getattr(idp, method)(path) if body is None else getattr(idp, method)(path, body)
 
     detail = assert_scim_error(response, 409)["detail"]
-    assert "last" in detail and "manage" in detail
+    assert detail == LAST_MANAGER
     _still_owner(team, acme_owner)
     assert SCIMUser.objects.get(pk=owner["id"]).active is True
 
@@ -217,6 +226,31 @@ def test_an_inactive_manager_does_not_count(idp, team, acme_owner):
 
     assert_scim_error(response, 409)
     _still_owner(team, acme_owner)
+
+
+def test_the_last_manager_is_found_by_account_not_by_membership_row(idp, team):
+    UserFactory.create_batch(3)  # account ids run ahead of membership ids
+    owner = MembershipFactory(
+        team=team, user=UserFactory(email="owner@acme.example"), role=Membership.Role.OWNER
+    ).user
+    linked = _linked_owner(idp, team, owner)
+
+    assert_scim_error(idp.delete(f"/Users/{linked['id']}"), 409)
+
+    _still_owner(team, owner)
+
+
+def test_without_a_role_field_nobody_is_the_last_manager(idp, team, acme_owner, settings):
+    settings.SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD = None
+    owner = _linked_owner(idp, team, acme_owner)
+
+    response = idp.patch(
+        f"/Users/{owner['id']}", patch_op({"op": "replace", "path": "active", "value": False})
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["active"] is False
+    assert Membership.objects.get(team=team, user=acme_owner).is_active is False
 
 
 def test_a_membership_from_before_scim_keeps_its_role_whatever_groups_say(idp, team):
@@ -328,6 +362,51 @@ def test_a_retried_refusal_is_one_row_counting_attempts(team, idp, squatter):
         assert idp.post("/Users", _user("victim@acme.example")).status_code == 409
 
     assert SCIMLinkRefusal.objects.get().attempts == 3
+
+
+def test_each_team_counts_its_own_refusals_of_an_address(team, idp, other_idp, squatter):
+    for _ in range(2):
+        assert idp.post("/Users", _user("victim@acme.example")).status_code == 409
+    assert other_idp.post("/Users", _user("victim@acme.example")).status_code == 409
+
+    counts = dict(SCIMLinkRefusal.objects.values_list("team__slug", "attempts"))
+    assert counts == {"acme": 2, "globex": 1}
+
+
+def test_each_refused_address_has_its_own_row(team, idp, squatter):
+    UserFactory(email="other@acme.example", password="another password")
+
+    assert idp.post("/Users", _user("victim@acme.example")).status_code == 409
+    assert idp.post("/Users", _user("other@acme.example")).status_code == 409
+
+    rows = SCIMLinkRefusal.objects.filter(team=team).values_list("email", "attempts")
+    assert sorted(rows) == [("other@acme.example", 1), ("victim@acme.example", 1)]
+
+
+def test_a_retried_refusal_says_why_it_was_refused_this_time(team, idp, squatter):
+    assert idp.post("/Users", _user("victim@acme.example")).status_code == 409
+    SCIMLinkRefusal.objects.update(last_attempt=timezone.now() - timedelta(days=1))
+    squatter.is_staff = True
+    squatter.save()
+
+    assert idp.post("/Users", _user("victim@acme.example")).status_code == 409
+
+    refusal = SCIMLinkRefusal.objects.get()
+    assert (refusal.reason, refusal.attempts) == ("staff", 2)
+    assert refusal.last_attempt > timezone.now() - timedelta(minutes=1)
+
+
+def test_a_link_clears_only_that_teams_refusal_of_that_address(team, idp, other_idp, squatter):
+    UserFactory(email="other@acme.example", password="another password")
+    assert idp.post("/Users", _user("victim@acme.example")).status_code == 409
+    assert idp.post("/Users", _user("other@acme.example")).status_code == 409
+    assert other_idp.post("/Users", _user("victim@acme.example")).status_code == 409
+    EmailAddress.objects.create(user=squatter, email="victim@acme.example", verified=True)
+
+    assert idp.post("/Users", _user("victim@acme.example")).status_code == 201
+
+    left = SCIMLinkRefusal.objects.values_list("team__slug", "email")
+    assert sorted(left) == [("acme", "other@acme.example"), ("globex", "victim@acme.example")]
 
 
 def test_a_staff_refusal_is_recorded_too(team, idp):

@@ -268,6 +268,16 @@ def test_rotate_keeps_the_old_token_for_the_overlap(team, owner_client):
     assert SCIMToken.objects.get(prefix=response.json()["prefix"]).expires_at is None
 
 
+def test_a_rotated_token_names_who_rotated_it(team, owner, owner_client):
+    tokens.issue_token(team)
+
+    response = owner_client.post(api("acme", "tokens/rotate/"))
+
+    assert response.status_code == 201
+    assert response.json()["created_by"] == owner.email
+    assert SCIMToken.objects.get(prefix=response.json()["prefix"]).created_by == owner
+
+
 def test_rotate_with_no_overlap_ends_the_old_token(team, owner_client):
     old = tokens.issue_token(team)
 
