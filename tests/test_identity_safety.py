@@ -134,6 +134,23 @@ def test_a_staff_account_cannot_be_claimed(team, idp):
     assert not SCIMUser.objects.exists()
 
 
+def test_a_superuser_who_is_not_staff_cannot_be_claimed(team, idp):
+    root = UserFactory(email="root@acme.example", is_superuser=True, is_staff=False, password=None)
+
+    response = idp.post("/Users", _user("root@acme.example"))
+
+    assert_scim_error(response, 409, "uniqueness")
+    assert not Membership.objects.filter(user=root).exists()
+    assert not SCIMUser.objects.exists()
+
+
+def test_a_user_model_without_staff_flags_may_be_provisioned(team):
+    """A host whose accounts have no is_staff or is_superuser: no account is the site's staff."""
+    account = object()
+
+    assert DefaultAdapter().may_provision(team.scim_config, account) is True
+
+
 def test_the_adapter_may_let_a_team_provision_staff(team, idp, settings):
     settings.SCIM_PROVISIONING_ADAPTER = f"{__name__}.StaffWelcomeAdapter"
     staff = UserFactory(email="support@acme.example", is_staff=True, password=None)
@@ -460,6 +477,13 @@ def test_a_verified_address_of_another_account_is_no_proof(team, idp, squatter):
     EmailAddress.objects.create(user=UserFactory(), email="victim@acme.example", verified=True)
 
     assert_scim_error(idp.post("/Users", _user("victim@acme.example")), 409, "uniqueness")
+
+
+def test_a_verified_other_address_of_the_same_account_is_no_proof(team, idp, squatter):
+    EmailAddress.objects.create(user=squatter, email="squatter@elsewhere.example", verified=True)
+
+    assert_scim_error(idp.post("/Users", _user("victim@acme.example")), 409, "uniqueness")
+    _untouched(squatter, team)
 
 
 def test_without_allauth_a_password_account_is_not_linked(team, idp, squatter, settings):
