@@ -107,10 +107,10 @@ def test_the_domain_is_what_follows_the_only_at_sign(db):
 
 
 class StaffWelcomeAdapter(DefaultAdapter):
-    """A host whose internal team may provision its staff."""
+    """A host whose internal team (acme, here) may provision its staff."""
 
     def may_provision(self, config, user):
-        return True
+        return config.team.slug == "acme" or super().may_provision(config, user)
 
 
 def test_the_superuser_cannot_be_claimed_by_a_team(other_team, other_idp, superuser_client):
@@ -134,12 +134,26 @@ def test_a_staff_account_cannot_be_claimed(team, idp):
     assert not SCIMUser.objects.exists()
 
 
+def test_an_adapter_that_welcomes_staff_does_so_for_its_own_team_only(team, other_idp, settings):
+    settings.SCIM_PROVISIONING_ADAPTER = f"{__name__}.StaffWelcomeAdapter"
+    staff = UserFactory(email="support@acme.example", is_staff=True, password=None)
+
+    response = other_idp.post("/Users", _user("support@acme.example"))
+
+    assert_scim_error(response, 409, "uniqueness")
+    assert not Membership.objects.filter(user=staff).exists()
+    assert not SCIMUser.objects.exists()
+
+
 def test_a_superuser_who_is_not_staff_cannot_be_claimed(team, idp):
     root = UserFactory(email="root@acme.example", is_superuser=True, is_staff=False, password=None)
 
     response = idp.post("/Users", _user("root@acme.example"))
 
-    assert_scim_error(response, 409, "uniqueness")
+    assert assert_scim_error(response, 409, "uniqueness")["detail"] == (
+        "'root@acme.example' belongs to a staff account of this site, which an IdP cannot "
+        "provision. Unassign it in the IdP, or ask the site's support."
+    )
     assert not Membership.objects.filter(user=root).exists()
     assert not SCIMUser.objects.exists()
 

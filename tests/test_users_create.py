@@ -114,7 +114,9 @@ def test_same_account_under_another_username_in_one_team_is_a_409(idp):
 
     response = idp.post("/Users", payload)
 
-    assert response.status_code == 409
+    assert assert_scim_error(response, 409, "uniqueness")["detail"] == (
+        "'test.user@okta.local' is already provisioned in this team under another userName."
+    )
     assert SCIMUser.objects.count() == 1
 
 
