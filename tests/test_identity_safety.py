@@ -378,7 +378,11 @@ def test_an_unproven_account_is_not_linked(team, idp, squatter):
     response = idp.post("/Users", _user("victim@acme.example"))
 
     detail = assert_scim_error(response, 409, "uniqueness")["detail"]
-    assert "victim@acme.example" in detail and "verif" in detail
+    assert detail == (
+        "An account with 'victim@acme.example' already exists on this site and its owner has "
+        "not verified that address, so this team's IdP cannot link to it. Ask the person to "
+        "verify the address on the site (or to join the team there), then retry."
+    )
     _untouched(squatter, team)
     refusal = SCIMLinkRefusal.objects.get()
     assert (refusal.team, refusal.email, refusal.reason) == (
