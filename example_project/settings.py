@@ -131,6 +131,15 @@ SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD = "is_active"
 SCIM_PROVISIONING_MEMBERSHIP_DEFAULTS = {"role": "member"}
 # IdP groups named in a team's SCIMTeamConfig.group_roles grant these roles.
 SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD = "role"
+# The site's own user attributes, published as a User extension and copied onto the account.
+SCIM_PROVISIONING_USER_EXTENSION = {
+    "urn": "urn:ietf:params:scim:schemas:extension:example:2.0:User",
+    "name": "ExampleUser",
+    "attributes": [
+        {"name": "costCode", "type": "string", "field": "cost_code"},
+        {"name": "startDate", "type": "dateTime", "field": "start_date"},
+    ],
+}
 # No global REST_FRAMEWORK settings: the SCIM views configure their own
 # authentication, renderers, parsers and exception handling.
 

@@ -127,6 +127,39 @@ class DefaultAdapter:
         if self._copy_profile(user, record):
             user.save(update_fields=["first_name", "last_name"])  # type: ignore[misc]
 
+    def set_custom_attributes(
+        self,
+        config: SCIMTeamConfig,
+        user: AbstractBaseUser,
+        values: dict[str, Any],
+        *,
+        managed: bool,
+    ) -> None:
+        """Copy the host extension's values (``SCIM_PROVISIONING_USER_EXTENSION``) onto the account.
+
+        Called after each write that changes them, with every declared attribute
+        by name (``None``: no value, clear the field). The default sets each
+        attribute's ``field`` on the user model, when the team alone manages the
+        account (``managed``), as :meth:`update_account` does for names; a
+        ``dateTime`` onto a ``DateField`` keeps its date. Override to store them
+        elsewhere (a profile model, another service).
+        """
+        from .schemas import user_extension
+
+        custom = user_extension()
+        if not managed or custom is None:
+            return
+        changed = []
+        for name, field_name in custom.fields.items():
+            if not field_name:
+                continue
+            value = _field_value(user._meta.get_field(field_name), values.get(name))
+            if getattr(user, field_name) != value:
+                setattr(user, field_name, value)
+                changed.append(field_name)
+        if changed:
+            user.save(update_fields=changed)
+
     def change_login_email(
         self, config: SCIMTeamConfig, user: AbstractBaseUser, email: str
     ) -> None:
@@ -611,6 +644,22 @@ class DefaultAdapter:
                 setattr(user, field, value)
                 changed = True
         return changed
+
+
+def _field_value(field: Any, value: Any) -> Any:
+    """``value`` as the model ``field`` holds it: a date of a dateTime, ``""`` for none in text."""
+    from .resources.values import parse_moment
+
+    if isinstance(field, models.DateTimeField):
+        return parse_moment(value) if value is not None else None
+    if isinstance(field, models.DateField):
+        moment = parse_moment(value) if value is not None else None
+        return moment.date() if moment is not None else None
+    if value is None and isinstance(field, (models.CharField, models.TextField)) and not field.null:
+        return ""
+    if isinstance(value, list) and not isinstance(field, models.JSONField):
+        return ", ".join(str(item) for item in value)
+    return value
 
 
 MEMBERSHIP_HOOKS = (

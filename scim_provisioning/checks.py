@@ -10,6 +10,10 @@
 ``scim_provisioning.E005``  The default adapter's membership model is missing, lacks a
                             configured field (``SCIM_PROVISIONING_MEMBERSHIP_*``), or its
                             active field is no ``BooleanField``.
+``scim_provisioning.E006``  ``SCIM_PROVISIONING_USER_EXTENSION`` is malformed: a URN that is
+                            no User extension's, an unknown type, a name declared twice or
+                            taken by the User or enterprise schema, a ``field`` the user
+                            model lacks.
 ``scim_provisioning.W001``  The SCIM URLs are not mounted in ``ROOT_URLCONF``.
 ``scim_provisioning.W002``  A SQLite database is not set up for concurrent writers
                             (``"transaction_mode": "IMMEDIATE"`` missing).
@@ -29,6 +33,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.apps import AppConfig, apps
+from django.contrib.auth import get_user_model
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
@@ -318,12 +323,48 @@ def check_sqlite_concurrency(app_configs: Iterable[AppConfig] | None = None, **k
     return messages
 
 
+def check_user_extension(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list:
+    """E006: ``SCIM_PROVISIONING_USER_EXTENSION`` declares a valid schema onto existing fields."""
+    from .schemas import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
+    from .schemas.custom import problems
+
+    declared = app_settings.USER_EXTENSION
+    if declared is None:
+        return []
+    setting = f"{PREFIX}USER_EXTENSION"
+    taken = {a.name.lower() for a in (*USER_SCHEMA.attributes, *ENTERPRISE_USER_SCHEMA.attributes)}
+    taken |= {"id", "externalid", "meta", "schemas"}
+    found = problems(declared, taken)
+    if not found:
+        user_model = get_user_model()
+        for item in declared["attributes"]:
+            field = item.get("field")
+            if field is None:
+                continue
+            try:
+                user_model._meta.get_field(field)
+            except FieldDoesNotExist:
+                found.append(
+                    (
+                        f"maps {item['name']!r} to {field!r}, which is no field of "
+                        f"{user_model._meta.label}.",
+                        "Name a field of the user model, or leave out 'field' and override "
+                        "the adapter's set_custom_attributes().",
+                    )
+                )
+    return [
+        checks.Error(f"{setting} {message}", hint=hint, id="scim_provisioning.E006")
+        for message, hint in found
+    ]
+
+
 ALL_CHECKS = (
     check_team_model,
     check_adapter,
     check_rest_framework,
     check_membership_model,
     check_sqlite_concurrency,
+    check_user_extension,
 )
 """Configuration checks, registered untagged; :func:`check_urls_mounted` goes under ``urls``."""
 

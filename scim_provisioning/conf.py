@@ -286,5 +286,16 @@ class AppSettings:
         """Share of the last day's requests (0-1) that may fail before a team is unhealthy."""
         return float(self._get("HEALTH_MAX_ERROR_RATE", 0.25))
 
+    @property
+    def USER_EXTENSION(self) -> dict[str, Any] | None:  # noqa: N802
+        """The host's own User schema extension: its URN, name and attributes.
+
+        ``{"urn": "urn:ietf:params:scim:schemas:extension:<name>:2.0:User",
+        "name": "AcmeUser", "attributes": [{"name": "costCode", "type": "string",
+        "multiValued": False, "caseExact": False, "field": "cost_code"}, ...]}``;
+        see :mod:`scim_provisioning.schemas.custom`. ``None`` (the default): none.
+        """
+        return self._get("USER_EXTENSION", None) or None
+
 
 app_settings = AppSettings()

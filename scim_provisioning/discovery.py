@@ -6,7 +6,7 @@ from typing import Any
 
 from .conf import app_settings
 from .resource_types import RESOURCE_TYPES
-from .schemas import PUBLISHED_SCHEMAS
+from .schemas import published_schemas
 
 SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
@@ -63,9 +63,9 @@ def resource_types(base_url: str) -> list[dict[str, Any]]:
 
 
 def schema(urn: str, base_url: str) -> dict[str, Any] | None:
-    found = next((s for s in PUBLISHED_SCHEMAS if s.id.lower() == urn.lower()), None)
+    found = next((s for s in published_schemas() if s.id.lower() == urn.lower()), None)
     return found.to_scim(f"{base_url}/Schemas/{found.id}") if found else None
 
 
 def schemas(base_url: str) -> list[dict[str, Any]]:
-    return [s.to_scim(f"{base_url}/Schemas/{s.id}") for s in PUBLISHED_SCHEMAS]
+    return [s.to_scim(f"{base_url}/Schemas/{s.id}") for s in published_schemas()]

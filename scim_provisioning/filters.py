@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import models
@@ -50,7 +51,7 @@ _NOTHING = object()
 class FilterField:
     """How one SCIM attribute path is found in the database.
 
-    ``kind`` is ``string``, ``boolean``, ``datetime`` or ``uuid``. A string
+    ``kind`` is ``string``, ``boolean``, ``datetime``, ``number`` or ``uuid``. A string
     field that is ``folded`` is stored lower-cased (or compared through a
     ``Lower()`` alias), so the value is lower-cased and compared exactly,
     which keeps the comparison on an index.
@@ -307,9 +308,9 @@ class _Walker:
                 lookup = "i" + lookup
             query = Q(**{f"{field.lookup}__{lookup}": value})
             return _not_equal(query, field) if operator == "ne" else query
-        if field.kind in ("string", "datetime") and operator in _ORDER_LOOKUPS:
+        if field.kind in ("string", "datetime", "number") and operator in _ORDER_LOOKUPS:
             return Q(**{f"{field.lookup}__{_ORDER_LOOKUPS[operator]}": value})
-        if operator in ("eq", "ne") and field.kind in ("boolean", "datetime", "uuid"):
+        if operator in ("eq", "ne") and field.kind in ("boolean", "datetime", "uuid", "number"):
             query = Q(**{field.lookup: value})
             return _not_equal(query, field) if operator == "ne" else query
         raise InvalidFilter(f"The operator '{operator}' cannot be used on '{path}'.")
@@ -327,6 +328,14 @@ class _Walker:
             if parsed is None:
                 raise InvalidFilter(f"'{raw}' is not a date and time (ISO 8601) for '{path}'.")
             return parsed
+        if field.kind == "number":
+            try:
+                number = Decimal(str(raw))
+            except InvalidOperation:
+                number = None
+            if number is None or not number.is_finite():
+                raise InvalidFilter(f"'{raw}' is not a number for '{path}'.")
+            return number
         if field.kind == "uuid":
             if operator not in ("eq", "ne"):
                 raise InvalidFilter(f"The operator '{operator}' cannot be used on '{path}'.")

@@ -327,7 +327,8 @@ class SCIMUser(SCIMResource):
     def write_values(self, *, replace: bool = True) -> None:
         """Store :meth:`value_rows` (one DELETE when replacing, one INSERT)."""
         if replace:
-            SCIMUserValue.objects.filter(user=self).delete()
+            # Only these attributes' rows: the host extension's are written on their own.
+            SCIMUserValue.objects.filter(user=self, attribute__in=MULTI_VALUED_ATTRIBUTES).delete()
         rows = self.value_rows()
         if rows:
             SCIMUserValue.objects.bulk_create(rows)
@@ -338,29 +339,39 @@ MULTI_VALUED_ATTRIBUTES = ("emails", "phoneNumbers", "roles")
 
 
 class SCIMUserValue(models.Model):
-    """One value of a user's multi-valued attribute (``emails``, ``phoneNumbers``, ``roles``).
+    """One value of a user's attribute, kept so that filters run in the database on an index.
 
-    A copy of what ``SCIMUser.attributes`` holds, kept so that filters such as
-    ``emails[type eq "work"].value eq "x"`` run in the database on an index.
+    A copy of what ``SCIMUser.attributes`` holds: the values of the
+    multi-valued ``emails``, ``phoneNumbers`` and ``roles``, so that filters such as
+    ``emails[type eq "work"].value eq "x"`` find them, and the values of the
+    host's own User extension (see :mod:`scim_provisioning.extension_values`),
+    whose attributes are the host's, so that no index on the JSON could be
+    declared for them in advance on every database. A value fills the column
+    of its type: ``value`` for text, ``number`` or ``moment``.
     """
 
     user = models.ForeignKey(SCIMUser, on_delete=models.CASCADE, related_name="values")
-    attribute = models.CharField(max_length=32)
+    attribute = models.CharField(max_length=64)
     type = models.CharField(max_length=32, blank=True)
     value = models.CharField(
-        max_length=255, help_text="Lower-cased: these values are not caseExact."
+        max_length=255,
+        help_text="Lower-cased, unless it is the value of a caseExact extension attribute.",
     )
     primary = models.BooleanField(default=False)
+    number = models.DecimalField(max_digits=30, decimal_places=10, null=True, blank=True)
+    moment = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "SCIM user value"
         indexes = [
             models.Index(fields=["attribute", "value"], name="scim_user_value_lookup"),
             models.Index(fields=["user", "attribute"], name="scim_user_value_user"),
+            models.Index(fields=["attribute", "number"], name="scim_user_value_number"),
+            models.Index(fields=["attribute", "moment"], name="scim_user_value_moment"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.attribute}: {self.value}"
+        return f"{self.attribute}: {self.value or self.number or self.moment}"
 
 
 class SCIMGroup(SCIMResource):

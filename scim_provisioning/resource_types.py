@@ -9,7 +9,7 @@ how records become SCIM JSON, and what POST, PUT, PATCH and DELETE do.
 from __future__ import annotations
 
 import uuid
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django.db.models import QuerySet
@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from .authentication import TokenGuard, token_still_valid
 from .exceptions import NotFound
+from .extension_values import filter_map, sort_map, with_sort_aliases
 from .filters import FilterField, FilterMap, MultiValued
 from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken, SCIMUserValue
 from .patch import PatchDocument
@@ -32,11 +33,12 @@ from .resources.projection import Selection
 from .resources.representation import represent_groups, represent_users
 from .resources.users import read_user_document, record_document
 from .schemas import (
-    ENTERPRISE_USER_SCHEMA,
     ENTERPRISE_USER_SCHEMA_URN,
     GROUP_SCHEMA,
     USER_SCHEMA,
     Schema,
+    user_extension,
+    user_extensions,
 )
 
 _ENTERPRISE = ENTERPRISE_USER_SCHEMA_URN.lower()
@@ -65,7 +67,7 @@ class ResourceType:
     #: send in ``/{type}/{id}`` (see :mod:`scim_provisioning.django_scim2_import`).
     legacy_id_field: str | None = None
 
-    @cached_property
+    @property
     def schema_urns(self) -> SchemaURNs:
         """The schema URNs this type's attribute paths may start with."""
         return SchemaURNs(self.schema.id, tuple(e.id for e in self.extensions))
@@ -223,8 +225,7 @@ class UserType(ResourceType):
     description = "User Account"
     legacy_id_field = "legacy_id"
     schema = USER_SCHEMA
-    extensions = (ENTERPRISE_USER_SCHEMA,)
-    filters: FilterMap = {
+    _filters: FilterMap = {
         (None, "id", None): FilterField("pk", kind="uuid"),
         (None, "username", None): FilterField("user_name_ci", folded=True),
         (None, "externalid", None): FilterField("external_id", case_exact=True),
@@ -249,7 +250,7 @@ class UserType(ResourceType):
         (_ENTERPRISE, "manager", None): FilterField("manager_id", kind="uuid"),
         (_ENTERPRISE, "manager", "value"): FilterField("manager_id", kind="uuid"),
     }
-    sorts: dict[Key, str] = {
+    _sorts: dict[Key, str] = {
         **_META_SORTS,
         (None, "username", None): "user_name_ci",
         (None, "externalid", None): "external_id",
@@ -263,13 +264,33 @@ class UserType(ResourceType):
             for n in _ENTERPRISE_STRINGS
         },
     }
-    _patcher = PatchDocument(USER_SCHEMA, (ENTERPRISE_USER_SCHEMA,))
+
+    # The host's own extension comes from settings: what depends on it is
+    # derived from the schemas in force, once per distinct set of schemas.
+    @property
+    def extensions(self) -> tuple[Schema, ...]:  # type: ignore[override]
+        return user_extensions()
+
+    @property
+    def filters(self) -> FilterMap:  # type: ignore[override]
+        custom = user_extension()
+        return {**self._filters, **filter_map(custom)} if custom else self._filters
+
+    @property
+    def sorts(self) -> dict[Key, str]:  # type: ignore[override]
+        custom = user_extension()
+        return {**self._sorts, **sort_map(custom)} if custom else self._sorts
+
+    @property
+    def _patcher(self) -> PatchDocument:
+        return _user_patcher(self.extensions)
 
     def queryset(self, config: SCIMTeamConfig) -> QuerySet:
         # No select_related("manager"): the self-join made PostgreSQL sort a
         # deep page on disk; the manager's id is a column, and its name is
         # loaded for the page only when asked for.
-        return team_users(config).alias(user_name_ci=Lower("user_name"))
+        records = team_users(config).alias(user_name_ci=Lower("user_name"))
+        return with_sort_aliases(records, user_extension())
 
     def for_update(self, config: SCIMTeamConfig) -> QuerySet:
         return super().for_update(config).select_related("user")
@@ -289,6 +310,11 @@ class UserType(ResourceType):
 
     def delete(self, config: SCIMTeamConfig, record: Any) -> None:
         delete_user(config, record)
+
+
+@lru_cache(maxsize=8)
+def _user_patcher(extensions: tuple[Schema, ...]) -> PatchDocument:
+    return PatchDocument(USER_SCHEMA, extensions)
 
 
 class GroupType(ResourceType):

@@ -3,8 +3,13 @@
 The requests go through the real WSGI application (middleware, URLconf, views)
 via scim2-client's WSGI engine, without a network, in the test's own thread and
 database transaction. Every resource type the server publishes in
-``/ResourceTypes`` is exercised (User with the enterprise extension, Group).
-Nothing may be ERROR, CRITICAL or SKIPPED.
+``/ResourceTypes`` is exercised (User with the enterprise extension and the
+example site's own extension, Group). Nothing may be ERROR, CRITICAL or SKIPPED.
+
+scim2-tester 0.5.2 fills a ``dateTime`` attribute with a UUID string, which its
+own models then refuse before any request is sent (its ``generate_random_value``
+has no branch for datetimes). :func:`dates_as_dates` gives it an ISO 8601 value
+there and nothing else: every request and every check stays the tester's.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 from django.core.signals import request_finished, request_started
@@ -30,7 +37,8 @@ pytestmark = [
 ]
 if SUPPORTED:
     from scim2_client.engines.wsgi import WSGISCIMClient
-    from scim2_tester import Status, check_server
+    from scim2_tester import Status, check_server, filling
+    from scim2_tester.checkers import patch_add, patch_replace
 
     FAILING = (Status.ERROR, Status.CRITICAL, Status.SKIPPED)
 
@@ -58,6 +66,23 @@ def keep_test_connection() -> Iterator[None]:
         request_finished.connect(close_old_connections)
 
 
+@pytest.fixture
+def dates_as_dates(monkeypatch) -> None:
+    """A datetime where scim2-tester would put a UUID string into a ``dateTime`` attribute."""
+    generate = filling.generate_random_value
+
+    def generate_with_dates(context: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
+        value = generate(context, path, *args, **kwargs)
+        binding = path.resolve()
+        if value is not None and binding is not None and binding.target_type is datetime:
+            moment = datetime.now(timezone.utc).replace(microsecond=0)
+            return [moment] if isinstance(value, list) else moment
+        return value
+
+    for module in (filling, patch_add, patch_replace):
+        monkeypatch.setattr(module, "generate_random_value", generate_with_dates)
+
+
 def _summary(results) -> str:
     counts = Counter(r.status.name for r in results)
     lines = [
@@ -73,7 +98,7 @@ def _summary(results) -> str:
     return "\n".join(lines)
 
 
-def test_scim2_tester_check_server(team, keep_test_connection):
+def test_scim2_tester_check_server(team, keep_test_connection, dates_as_dates):
     token = issue_token(team).plaintext
     client = WSGISCIMClient(
         get_wsgi_application(),
@@ -98,3 +123,6 @@ def test_scim2_tester_check_server(team, keep_test_connection):
     assert len(results) >= MIN_CHECKS, f"only {len(results)} checks ran:\n{summary}"
     for name in published:
         assert any(r.resource_type == name for r in results), summary
+    # The site's own extension was discovered and written, not only listed.
+    extension = "urn:ietf:params:scim:schemas:extension:example:2.0:User:startDate"
+    assert any(extension in (r.reason or "") for r in results), summary

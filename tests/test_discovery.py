@@ -17,6 +17,8 @@ SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+#: The example site declares its own User extension (SCIM_PROVISIONING_USER_EXTENSION).
+SITE_EXTENSION = "urn:ietf:params:scim:schemas:extension:example:2.0:User"
 SCIM_JSON = "application/scim+json"
 BASE = "https://sso.example.com/scim/v2"
 
@@ -142,7 +144,10 @@ def test_resource_types_lists_the_user_type(idp):
     assert user["name"] == "User"
     assert user["endpoint"] == "/Users"
     assert user["schema"] == USER
-    assert user["schemaExtensions"] == [{"schema": ENTERPRISE, "required": False}]
+    assert user["schemaExtensions"] == [
+        {"schema": ENTERPRISE, "required": False},
+        {"schema": SITE_EXTENSION, "required": False},
+    ]
     assert is_absolute(user["meta"]["location"])
     assert user["meta"]["location"].endswith("/ResourceTypes/User")
 
@@ -153,7 +158,10 @@ def test_resource_type_by_id(idp):
     assert user["id"] == "User"
     assert user["endpoint"] == "/Users"
     assert user["schema"] == USER
-    assert user["schemaExtensions"] == [{"schema": ENTERPRISE, "required": False}]
+    assert user["schemaExtensions"] == [
+        {"schema": ENTERPRISE, "required": False},
+        {"schema": SITE_EXTENSION, "required": False},  # the example site's own
+    ]
     assert user == ok(idp.get("/ResourceTypes"))["Resources"][0]
 
 
@@ -175,13 +183,15 @@ def test_unknown_resource_type_is_404(idp, name):
 # --- Schemas -----------------------------------------------------------------
 
 
-def test_schemas_lists_exactly_user_enterprise_user_and_group(idp):
+def test_schemas_lists_exactly_user_enterprise_user_the_sites_own_and_group(idp):
     body = ok(idp.get("/Schemas"))
 
     assert body["schemas"] == [LIST_RESPONSE]
     assert type(body["totalResults"]) is int
-    assert body["totalResults"] == 3
-    assert sorted(s["id"] for s in body["Resources"]) == sorted([USER, ENTERPRISE, GROUP])
+    assert body["totalResults"] == 4
+    assert sorted(s["id"] for s in body["Resources"]) == sorted(
+        [USER, ENTERPRISE, SITE_EXTENSION, GROUP]
+    )
     for schema in body["Resources"]:
         assert schema["schemas"] == [SCHEMA_SCHEMA]
         assert is_absolute(schema["meta"]["location"])
@@ -301,7 +311,9 @@ def test_base_url_setting_is_used_in_resource_type_location(idp):
 def test_base_url_setting_is_used_in_schema_location(idp):
     locations = {s["id"]: s["meta"]["location"] for s in ok(idp.get("/Schemas"))["Resources"]}
 
-    assert locations == {urn: f"{BASE}/Schemas/{urn}" for urn in (USER, ENTERPRISE, GROUP)}
+    assert locations == {
+        urn: f"{BASE}/Schemas/{urn}" for urn in (USER, ENTERPRISE, SITE_EXTENSION, GROUP)
+    }
 
 
 @override_settings(SCIM_PROVISIONING_BASE_URL=BASE + "/")

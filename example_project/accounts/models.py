@@ -48,6 +48,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("email address", unique=True)
     first_name = models.CharField("first name", max_length=150, blank=True)
     last_name = models.CharField("last name", max_length=150, blank=True)
+    # The site's own SCIM attributes (SCIM_PROVISIONING_USER_EXTENSION in settings).
+    cost_code = models.CharField("cost code", max_length=64, blank=True)
+    start_date = models.DateField("start date", null=True, blank=True)
     is_staff = models.BooleanField(
         "staff status",
         default=False,

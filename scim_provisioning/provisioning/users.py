@@ -42,6 +42,7 @@ from ..models import SCIMLinkRefusalReason, SCIMTeamConfig, SCIMUser, SCIMUserVa
 from ..resources.documents import Document
 from ..resources.users import UserState, state_from_document
 from ..signals import EventType, SCIMEvent
+from . import extension
 from .common import save_unique
 from .refusals import clear_refusals
 
@@ -205,6 +206,7 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
         _claim_seat(adapter, config, account, record, creating=True)
     # Linked or seated now: whatever was refused before (a link, a seat) is no longer.
     clear_refusals(config.team_id, state.email)
+    extension.after_change(config, record, None, created=True)
     adapter.set_membership_active(config, account, record.active)
     timeline.record([timeline.created_entry(record)])
     if _role_keys(record.value_rows()):
@@ -223,6 +225,7 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     manager_id = _resolve_manager(config, state.manager_id, record)
     was_active, old_email, old_name = record.active, record.email, record.attributes.get("name")
     old_values = record.value_rows()
+    old_extension = extension.before_change(record)
     before = timeline.snapshot(record)
     _write(record, state, manager_id)
     record.touch()
@@ -230,6 +233,7 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     new_values = record.value_rows()
     if _value_keys(new_values) != _value_keys(old_values):
         record.write_values()
+    extension.after_change(config, record, old_extension, created=False)
 
     adapter = get_adapter()
     account = record.user

@@ -13,10 +13,11 @@ from typing import Any
 from ..exceptions import InvalidValue
 from ..models import SCIMUser
 from ..schemas import (
-    ENTERPRISE_USER_SCHEMA,
     ENTERPRISE_USER_SCHEMA_URN,
     USER_SCHEMA,
     USER_SCHEMA_URN,
+    user_extension,
+    user_extensions,
 )
 from .documents import Document, fits, meta, read_document
 
@@ -29,7 +30,7 @@ _ENTERPRISE_KEY = "enterprise"
 
 def read_user_document(body: Any) -> Document:
     """The canonical document of a User body (POST/PUT), ignoring what we do not know."""
-    return read_document(body, USER_SCHEMA, (ENTERPRISE_USER_SCHEMA,))
+    return read_document(body, USER_SCHEMA, user_extensions())
 
 
 def primary_email(document: Document) -> str:
@@ -92,6 +93,12 @@ def state_from_document(document: Document) -> UserState:
         and key != ENTERPRISE_USER_SCHEMA_URN
         and value not in (None, [], {}, "")
     }
+    custom = user_extension()
+    if custom is not None and custom.urn in attributes:
+        # The host's extension is stored under its URN, without the values cleared.
+        values = {k: v for k, v in attributes.pop(custom.urn).items() if v not in (None, [], "")}
+        if values:
+            attributes[custom.urn] = values
     enterprise = dict(document.get(ENTERPRISE_USER_SCHEMA_URN) or {})
     manager = enterprise.pop("manager", None) or {}
     enterprise = {k: v for k, v in enterprise.items() if v not in (None, "")}
@@ -124,6 +131,8 @@ def user_to_scim(
     location = f"{base_url}/Users/{record.id}"
     stored = dict(record.attributes)
     enterprise = dict(stored.pop(_ENTERPRISE_KEY, None) or {})
+    custom = user_extension()
+    extension = stored.pop(custom.urn, None) if custom is not None else None
     if record.manager_id is not None:
         enterprise["manager"] = {
             "value": str(record.manager_id),
@@ -131,10 +140,10 @@ def user_to_scim(
         }
         if manager_display_name and record.manager is not None:
             enterprise["manager"]["displayName"] = _display_name(record.manager)
-    resource: dict[str, Any] = {
-        "schemas": [USER_SCHEMA_URN] + ([ENTERPRISE_USER_SCHEMA_URN] if enterprise else []),
-        "id": str(record.id),
-    }
+    schemas = [USER_SCHEMA_URN] + ([ENTERPRISE_USER_SCHEMA_URN] if enterprise else [])
+    if extension and custom is not None:
+        schemas.append(custom.urn)
+    resource: dict[str, Any] = {"schemas": schemas, "id": str(record.id)}
     if record.external_id is not None:
         resource["externalId"] = record.external_id
     resource["userName"] = record.user_name
@@ -144,6 +153,8 @@ def user_to_scim(
         resource["groups"] = groups
     if enterprise:
         resource[ENTERPRISE_USER_SCHEMA_URN] = enterprise
+    if extension and custom is not None:
+        resource[custom.urn] = extension
     resource["meta"] = meta(record, "User", location)
     return resource
 

@@ -14,8 +14,12 @@ attribute, characters per string): refused before any work is done on it.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Any
+
+from django.utils.dateparse import parse_date, parse_datetime
 
 from ..conf import app_settings
 from ..exceptions import InvalidValue
@@ -41,6 +45,10 @@ def coerce(attribute: Attribute, value: Any, *, path: str | None = None) -> Any:
         return _coerce_complex(attribute, value, path)
     if attribute.type == "boolean":
         return _coerce_boolean(value, path)
+    if attribute.type in ("integer", "decimal"):
+        return _coerce_number(attribute.type, value, path)
+    if attribute.type == "dateTime" and parse_moment(value) is None:
+        raise InvalidValue(f"'{path}' must be a date and time (ISO 8601), not {value!r}.")
     if attribute.type in ("string", "reference", "dateTime", "binary"):
         if isinstance(value, bool) or isinstance(value, (dict, list)):
             raise InvalidValue(f"'{path}' must be a string.")
@@ -71,6 +79,44 @@ def check_item_count(attribute: Attribute, count: int, path: str | None = None) 
         raise InvalidValue(
             f"'{path or attribute.name}' has {count} values; at most {limit} are accepted."
         )
+
+
+def parse_moment(value: Any) -> datetime | None:
+    """An ISO 8601 date and time (or a date, meaning its midnight) as an aware datetime.
+
+    Without an offset the time is UTC. ``None`` when ``value`` is neither.
+    """
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = parse_datetime(value.strip())
+        if moment is None:
+            day = parse_date(value.strip())
+            moment = datetime(day.year, day.month, day.day) if day else None
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+def _coerce_number(kind: str, value: Any, path: str) -> int | float:
+    """An ``integer`` or ``decimal``; a numeric string is read as its number (templated IdPs)."""
+    number: Any = value
+    if isinstance(value, str):
+        try:
+            number = int(value.strip()) if kind == "integer" else float(value.strip())
+        except ValueError:
+            number = None
+    if isinstance(number, bool) or not isinstance(number, (int, float)):
+        raise InvalidValue(f"'{path}' must be a{'n' if kind == 'integer' else ''} {kind}.")
+    if kind == "integer":
+        if isinstance(number, float) and not number.is_integer():
+            raise InvalidValue(f"'{path}' must be an integer.")
+        return int(number)
+    if not math.isfinite(number):
+        raise InvalidValue(f"'{path}' must be a finite decimal.")
+    return number
 
 
 _TRUE, _FALSE = ("true", "1"), ("false", "0")

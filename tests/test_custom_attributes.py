@@ -1,0 +1,255 @@
+"""The host's own User attributes (``SCIM_PROVISIONING_USER_EXTENSION``), as IdPs send them.
+
+The example site declares ``costCode`` (a string, onto ``User.cost_code``) and
+``startDate`` (a dateTime, onto the ``User.start_date`` date) under
+``urn:ietf:params:scim:schemas:extension:example:2.0:User``. Okta and Entra
+send such attributes as an object under the URN in POST and PUT; Entra names
+them ``urn:…:User:costCode`` in PATCH paths and no-path keys; some mappings
+name them without their URN. Each test checks the status, the body and the
+database: the SCIM record, the typed rows filters run on, and the account.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import checks
+
+from scim_provisioning.checks import check_user_extension
+from scim_provisioning.models import SCIMUser, SCIMUserValue
+
+from .conftest import assert_scim_error, load_payload, patch_op
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+URN = "urn:ietf:params:scim:schemas:extension:example:2.0:User"
+PAYLOADS = "custom_extension"
+
+
+def _payload(name: str) -> dict:
+    return load_payload(f"{PAYLOADS}/{name}.json")
+
+
+def _rows(record_id: str) -> dict[str, object]:
+    rows = SCIMUserValue.objects.filter(user_id=record_id).exclude(attribute="emails")
+    return {r.attribute: r.value or r.number or r.moment for r in rows}
+
+
+@pytest.fixture
+def okta_user(idp) -> dict:
+    response = idp.post("/Users", _payload("okta_create_user"))
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+# -- discovery -----------------------------------------------------------------------------
+
+
+def test_schemas_publish_the_extension_with_its_attributes(idp):
+    response = idp.get(f"/Schemas/{URN}")
+
+    assert response.status_code == 200
+    attributes = {a["name"]: a for a in response.json()["attributes"]}
+    assert attributes["costCode"]["type"] == "string"
+    assert attributes["costCode"]["caseExact"] is False
+    assert attributes["startDate"]["type"] == "dateTime"
+    assert attributes["startDate"]["multiValued"] is False
+    assert URN in [s["id"] for s in idp.get("/Schemas").json()["Resources"]]
+
+
+def test_user_resource_type_lists_the_extension(idp):
+    response = idp.get("/ResourceTypes/User")
+
+    assert {"schema": URN, "required": False} in response.json()["schemaExtensions"]
+
+
+def test_without_the_setting_nothing_is_published_or_stored(idp, settings):
+    settings.SCIM_PROVISIONING_USER_EXTENSION = None
+
+    created = idp.post("/Users", _payload("okta_create_user"))
+
+    assert idp.get(f"/Schemas/{URN}").status_code == 404
+    assert created.status_code == 201
+    assert URN not in created.json()
+    assert URN not in SCIMUser.objects.get().attributes
+    assert not SCIMUserValue.objects.exclude(attribute="emails").exists()
+
+
+# -- writes --------------------------------------------------------------------------------
+
+
+def test_okta_create_stores_returns_and_hands_off_the_values(okta_user):
+    assert okta_user[URN] == {"costCode": "CC-4711", "startDate": "2026-03-01T00:00:00Z"}
+    assert URN in okta_user["schemas"]
+    record = SCIMUser.objects.get(pk=okta_user["id"])
+    assert record.attributes[URN]["costCode"] == "CC-4711"
+    assert _rows(okta_user["id"])["costcode"] == "cc-4711"  # not caseExact: folded
+    account = User.objects.get(email="test.user@okta.local")
+    assert account.cost_code == "CC-4711"
+    assert account.start_date == date(2026, 3, 1)
+
+
+def test_okta_put_replaces_the_values(idp, okta_user):
+    response = idp.put(f"/Users/{okta_user['id']}", _payload("okta_put_user"))
+
+    assert response.status_code == 200
+    assert response.json()[URN]["costCode"] == "CC-0815"
+    assert _rows(okta_user["id"])["costcode"] == "cc-0815"
+    account = User.objects.get(email="test.user@okta.local")
+    assert (account.cost_code, account.start_date) == ("CC-0815", date(2026, 4, 15))
+
+
+def test_entra_patch_with_flattened_urn_paths(idp):
+    created = idp.post("/Users", _payload("entra_create_user")).json()
+
+    response = idp.patch(f"/Users/{created['id']}", _payload("entra_patch_flattened"))
+
+    assert response.status_code == 200
+    assert response.json()[URN] == {"costCode": "FIN-02", "startDate": "2026-05-04T00:00:00Z"}
+    assert response.json()["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] == {
+        "department": "Finance"
+    }
+    account = SCIMUser.objects.get(pk=created["id"]).user
+    assert (account.cost_code, account.start_date) == ("FIN-02", date(2026, 5, 4))
+
+
+def test_entra_no_path_patch_with_an_urn_prefixed_key(idp):
+    created = idp.post("/Users", _payload("entra_create_user")).json()
+
+    response = idp.patch(f"/Users/{created['id']}", _payload("entra_patch_nopath_flattened"))
+
+    assert response.status_code == 200
+    assert response.json()[URN]["costCode"] == "FIN-03"
+    assert SCIMUser.objects.get(pk=created["id"]).user.cost_code == "FIN-03"
+
+
+def test_patch_without_the_urn_prefix(idp, okta_user):
+    response = idp.patch(f"/Users/{okta_user['id']}", _payload("patch_without_urn"))
+
+    assert response.status_code == 200
+    assert response.json()[URN] == {"costCode": "OPS-7"}
+    assert set(_rows(okta_user["id"])) == {"costcode"}
+    account = User.objects.get(email="test.user@okta.local")
+    assert (account.cost_code, account.start_date) == ("OPS-7", None)
+
+
+@pytest.mark.parametrize(
+    "value", ["next monday", "2026-13-01", 20260301, True], ids=["words", "month", "int", "bool"]
+)
+def test_an_invalid_date_is_400_and_changes_nothing(idp, okta_user, value):
+    response = idp.patch(
+        f"/Users/{okta_user['id']}",
+        patch_op({"op": "replace", "path": f"{URN}:startDate", "value": value}),
+    )
+
+    assert_scim_error(response, 400, "invalidValue")
+    assert SCIMUser.objects.get(pk=okta_user["id"]).attributes[URN]["startDate"] == (
+        "2026-03-01T00:00:00Z"
+    )
+    assert User.objects.get(email="test.user@okta.local").start_date == date(2026, 3, 1)
+
+
+def test_an_invalid_value_in_a_post_is_400_and_creates_nothing(idp):
+    body = _payload("okta_create_user")
+    body[URN]["costCode"] = {"nested": "object"}
+
+    response = idp.post("/Users", body)
+
+    assert_scim_error(response, 400, "invalidValue")
+    assert not SCIMUser.objects.exists()
+    assert not User.objects.filter(email="test.user@okta.local").exists()
+
+
+def test_a_linked_account_of_its_own_is_not_changed(idp):
+    User.objects.create_user(email="test.user@okta.local", cost_code="MINE")
+
+    response = idp.post("/Users", _payload("okta_create_user"))
+
+    assert response.status_code == 201
+    assert response.json()[URN]["costCode"] == "CC-4711"
+    assert User.objects.get(email="test.user@okta.local").cost_code == "MINE"
+
+
+# -- reads ---------------------------------------------------------------------------------
+
+
+def test_filter_by_the_attribute_with_its_urn(idp, okta_user, provision):
+    provision("bob@acme.com", **{URN: {"costCode": "OTHER"}})
+
+    response = idp.get("/Users", {"filter": f'{URN}:costCode eq "cc-4711"'})
+
+    assert [r["id"] for r in response.json()["Resources"]] == [okta_user["id"]]
+
+
+def test_filter_by_a_date_range(idp, okta_user, provision):
+    provision("bob@acme.com", **{URN: {"startDate": "2025-01-01"}})
+
+    response = idp.get("/Users", {"filter": f'{URN}:startDate ge "2026-01-01T00:00:00Z"'})
+
+    assert [r["id"] for r in response.json()["Resources"]] == [okta_user["id"]]
+
+
+def test_sort_by_the_attribute(idp, okta_user, provision):
+    early = provision("bob@acme.com", **{URN: {"startDate": "2025-01-01"}})
+    provision("eve@acme.com")
+
+    response = idp.get("/Users", {"sortBy": f"{URN}:startDate", "sortOrder": "descending"})
+
+    ids = [r["id"] for r in response.json()["Resources"]]
+    assert ids[:2] == [okta_user["id"], early["id"]]  # a user without one comes last
+    assert len(ids) == 3
+
+
+def test_another_teams_filter_never_sees_these_values(okta_user, other_idp):
+    response = other_idp.get("/Users", {"filter": f'{URN}:costCode eq "CC-4711"'})
+
+    assert response.status_code == 200
+    assert response.json()["totalResults"] == 0
+
+
+def test_attributes_projects_the_extension_attribute(idp, okta_user):
+    response = idp.get(f"/Users/{okta_user['id']}", {"attributes": f"{URN}:costCode"})
+
+    assert response.json()[URN] == {"costCode": "CC-4711"}
+    assert "userName" not in response.json()
+
+
+def test_excluded_attributes_drops_the_extension(idp, okta_user):
+    response = idp.get(f"/Users/{okta_user['id']}", {"excludedAttributes": URN})
+
+    assert URN not in response.json()
+    assert response.json()["userName"] == "test.user@okta.local"
+
+
+# -- system checks -------------------------------------------------------------------------
+
+GOOD = {"urn": URN, "attributes": [{"name": "costCode", "field": "cost_code"}]}
+
+
+@pytest.mark.parametrize(
+    ("declared", "said"),
+    [
+        ({**GOOD, "urn": "urn:acme:User"}, "no User extension URN"),
+        ({"urn": URN, "attributes": [{"name": "x", "type": "money"}]}, "the type 'money'"),
+        ({"urn": URN, "attributes": [{"name": "x"}, {"name": "X"}]}, "declares 'X' twice"),
+        ({"urn": URN, "attributes": [{"name": "department"}]}, "already a User or enterprise"),
+        ({"urn": URN, "attributes": [{"name": "x", "field": "nope"}]}, "no field of"),
+        ({"urn": URN, "attributes": []}, "declares no attributes"),
+    ],
+    ids=["urn", "type", "twice", "clash", "field", "empty"],
+)
+def test_e006_says_what_is_wrong(settings, declared, said):
+    settings.SCIM_PROVISIONING_USER_EXTENSION = declared
+
+    errors = check_user_extension()
+
+    assert [e.id for e in errors] == ["scim_provisioning.E006"]
+    assert said in errors[0].msg
+    assert errors[0].hint
+    assert isinstance(errors[0], checks.Error)
+
+
+def test_e006_accepts_the_example_site():
+    assert check_user_extension() == []
