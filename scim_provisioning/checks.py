@@ -33,8 +33,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.apps import AppConfig, apps
-from django.contrib.auth import get_user_model
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models

@@ -97,9 +97,7 @@ def sort_aliases(extension: UserExtension) -> dict[str, Subquery]:
     aliases = {}
     for attribute in extension.schema.attributes:
         name = column(attribute)
-        rows = SCIMUserValue.objects.filter(
-            user=OuterRef("pk"), attribute=attribute.name.lower()
-        )
+        rows = SCIMUserValue.objects.filter(user=OuterRef("pk"), attribute=attribute.name.lower())
         aliases[sort_alias(attribute)] = Subquery(rows.order_by(name).values(name)[:1])
     return aliases
 

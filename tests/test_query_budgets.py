@@ -344,3 +344,54 @@ def test_put_replacing_members(idp, team, crowd):
         r.id for r in crowd[1000:1300]
     }
     assert queries <= GROUP_BUDGETS["put"] - 1 + _insert_batches(SCIMUserEvent, 1300)
+
+
+# -- the site's own User extension (SCIM_PROVISIONING_USER_EXTENSION) ----------------------
+
+SITE = "urn:ietf:params:scim:schemas:extension:example:2.0:User"
+
+
+@pytest.fixture
+def with_site_values(idp, population):
+    """Half the population with values of the site's own attributes, as the rows hold them."""
+    for i, record in enumerate(population[::2]):
+        values = {"costCode": f"CC-{i:04d}", "startDate": f"2026-01-{1 + i % 28:02d}T00:00:00Z"}
+        idp.patch(f"/Users/{record.id}", patch_op({"op": "add", "path": SITE, "value": values}))
+    return population
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"filter": f'{SITE}:costCode eq "cc-0003"'},
+        {"filter": f'{SITE}:startDate ge "2026-01-03T00:00:00Z"'},
+        {"sortBy": f"{SITE}:startDate", "count": "100"},
+    ],
+    ids=["filter-text", "filter-date", "sort"],
+)
+def test_reads_on_the_site_extension(idp, with_site_values, params):
+    queries, response = _count(lambda: idp.get("/Users", params))
+
+    assert response.status_code == 200
+    assert response.json()["totalResults"] >= 1
+    assert queries <= BUDGETS["filter"]
+
+
+def test_create_with_site_values_adds_their_rows_and_the_account_fields(idp, population):
+    body = {**load_payload("custom_extension/okta_create_user.json")}
+
+    queries, response = _count(lambda: idp.post("/Users", body))
+
+    assert response.status_code == 201
+    # The rows' INSERT and the account's UPDATE of its two fields.
+    assert queries <= BUDGETS["create"] + 2
+
+
+def test_patch_leaving_site_values_as_they_were_costs_nothing_more(idp, with_site_values):
+    target = with_site_values[0]
+    same = patch_op({"op": "replace", "path": f"{SITE}:costCode", "value": "CC-0000"})
+
+    queries, response = _count(lambda: idp.patch(f"/Users/{target.id}", same))
+
+    assert response.status_code == 200
+    assert queries <= BUDGETS["patch"]

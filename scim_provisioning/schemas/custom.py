@@ -99,7 +99,9 @@ def problems(declared: Any, taken: set[str]) -> list[tuple[str, str]]:
             continue
         name = item["name"]
         if not re.match(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$", name):
-            found.append((f"has the attribute name {name!r}.", "Use up to 64 letters, digits, _ and -."))
+            found.append(
+                (f"has the attribute name {name!r}.", "Use up to 64 letters, digits, _ and -.")
+            )
         unknown = set(item) - _KEYS
         if unknown:
             found.append(
