@@ -253,3 +253,81 @@ def test_e006_says_what_is_wrong(settings, declared, said):
 
 def test_e006_accepts_the_example_site():
     assert check_user_extension() == []
+
+
+# -- every declared type -------------------------------------------------------------------
+
+TYPED = "urn:ietf:params:scim:schemas:extension:typed:2.0:User"
+
+
+@pytest.fixture
+def typed(settings):
+    """An extension of every type the setting offers, none mapped to a field."""
+    settings.SCIM_PROVISIONING_USER_EXTENSION = {
+        "urn": TYPED,
+        "attributes": [
+            {"name": "level", "type": "integer"},
+            {"name": "ratio", "type": "decimal"},
+            {"name": "remote", "type": "boolean"},
+            {"name": "homepage", "type": "reference"},
+            {"name": "badges", "type": "string", "multiValued": True, "caseExact": True},
+        ],
+    }
+
+
+def _typed_user(provision, user_name: str, **values) -> dict:
+    return provision(user_name, **{TYPED: values})
+
+
+def test_typed_values_are_read_as_their_types(typed, provision):
+    created = _typed_user(
+        provision, "ada@acme.com", level="7", ratio=0.5, remote="True", badges="A1"
+    )
+
+    assert created[TYPED] == {"level": 7, "ratio": 0.5, "remote": True, "badges": ["A1"]}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("level", "seven"), ("level", 1.5), ("ratio", "half"), ("remote", "maybe")],
+)
+def test_a_value_not_of_its_type_is_400(typed, idp, name, value):
+    body = {"userName": "ada@acme.com", "emails": [{"value": "ada@acme.com"}], TYPED: {name: value}}
+
+    response = idp.post("/Users", body)
+
+    assert_scim_error(response, 400, "invalidValue")
+    assert not SCIMUser.objects.exists()
+
+
+def test_numbers_compare_as_numbers(typed, idp, provision):
+    _typed_user(provision, "ada@acme.com", level=10)
+    _typed_user(provision, "bob@acme.com", level=9)
+
+    response = idp.get("/Users", {"filter": f"{TYPED}:level gt 9"})
+
+    assert [r["userName"] for r in response.json()["Resources"]] == ["ada@acme.com"]
+
+
+def test_a_case_exact_multi_valued_attribute_matches_any_value_exactly(typed, idp, provision):
+    _typed_user(provision, "ada@acme.com", badges=["A1", "B2"])
+    _typed_user(provision, "bob@acme.com", badges=["b2"])
+
+    response = idp.get("/Users", {"filter": f'{TYPED}:badges eq "B2"'})
+
+    assert [r["userName"] for r in response.json()["Resources"]] == ["ada@acme.com"]
+
+
+def test_a_boolean_filter(typed, idp, provision):
+    _typed_user(provision, "ada@acme.com", remote=True)
+    _typed_user(provision, "bob@acme.com", remote=False)
+
+    response = idp.get("/Users", {"filter": f"{TYPED}:remote eq true"})
+
+    assert [r["userName"] for r in response.json()["Resources"]] == ["ada@acme.com"]
+
+
+def test_a_number_filter_with_no_number_is_400(typed, idp):
+    response = idp.get("/Users", {"filter": f'{TYPED}:level gt "x"'})
+
+    assert_scim_error(response, 400, "invalidFilter")
