@@ -77,6 +77,16 @@ def test_without_the_setting_nothing_is_published_or_stored(idp, settings):
     assert not SCIMUserValue.objects.exclude(attribute="emails").exists()
 
 
+def test_values_of_an_extension_no_longer_declared_are_not_returned(idp, okta_user, settings):
+    settings.SCIM_PROVISIONING_USER_EXTENSION = None
+
+    response = idp.get(f"/Users/{okta_user['id']}")
+
+    assert URN not in response.json()
+    assert response.json()["schemas"] == ["urn:ietf:params:scim:schemas:core:2.0:User"]
+    assert SCIMUser.objects.get(pk=okta_user["id"]).attributes[URN]["costCode"] == "CC-4711"
+
+
 # -- writes --------------------------------------------------------------------------------
 
 

@@ -377,6 +377,21 @@ def test_reads_on_the_site_extension(idp, with_site_values, params):
     assert queries <= BUDGETS["filter"]
 
 
+@pytest.mark.parametrize("declared", [True, False], ids=["declared", "not-declared"])
+def test_create_and_get_cost_the_same_whether_the_site_declares_attributes(
+    idp, population, settings, declared
+):
+    if not declared:
+        settings.SCIM_PROVISIONING_USER_EXTENSION = None
+
+    created, response = _count(lambda: idp.post("/Users", load_payload("okta/create_user.json")))
+    read, _ = _count(lambda: idp.get(f"/Users/{response.json()['id']}"))
+
+    assert response.status_code == 201
+    assert created <= BUDGETS["create"]
+    assert read <= BUDGETS["get"]
+
+
 def test_create_with_site_values_adds_their_rows_and_the_account_fields(idp, population):
     body = {**load_payload("custom_extension/okta_create_user.json")}
 

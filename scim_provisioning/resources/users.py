@@ -133,6 +133,8 @@ def user_to_scim(
     enterprise = dict(stored.pop(_ENTERPRISE_KEY, None) or {})
     custom = user_extension()
     extension = stored.pop(custom.urn, None) if custom is not None else None
+    # Values of an extension the site no longer declares stay stored, unpublished.
+    stored = {key: value for key, value in stored.items() if not key.startswith("urn:")}
     if record.manager_id is not None:
         enterprise["manager"] = {
             "value": str(record.manager_id),
