@@ -58,6 +58,15 @@ def test_eq_does_not_match_a_missing_attribute():
     assert not _matches('display eq "x"', WORK)
 
 
+@pytest.mark.parametrize(
+    "text", ['display eq "none"', 'display co "n"', 'display sw "n"', 'display lt "z"']
+)
+def test_a_missing_attribute_has_no_value_to_compare(text):
+    # RFC 7644 §3.4.2.2: each operator compares the attribute's value; an item without
+    # the attribute has none, so nothing but ``ne`` matches it (not even the text "none").
+    assert not _matches(text, WORK)
+
+
 def test_not_inverts_the_match():
     assert _matches('not (type eq "home")', WORK)
 
@@ -74,6 +83,14 @@ def test_an_unsupported_comparison_is_refused_even_when_the_other_side_decides()
     # Both sides are read: a filter is refused for its form, never for the item at hand.
     with pytest.raises(InvalidPath):
         _matches('type eq "work" or emails[type eq "x"].value eq "y"', WORK)
+
+
+def test_an_unsupported_comparison_says_so():
+    with pytest.raises(InvalidPath) as raised:
+        _matches('emails[type eq "x"].value eq "y"', WORK)
+
+    assert (raised.value.status_code, raised.value.scim_type) == (400, "invalidPath")
+    assert str(raised.value.detail) == "The value filter is not supported."
 
 
 # -- equality_terms and equalities: the values a filter names ---------------------------
@@ -98,6 +115,9 @@ def test_an_or_of_equalities_is_one_term_each():
         'value co "a"',
         'type eq "work" and (value eq "a" or value eq "b")',
         "value pr",
+        # One side of equalities is not enough, whichever side it is.
+        'type eq "work" or value co "a"',
+        'value co "a" and type eq "work"',
     ],
 )
 def test_a_filter_not_made_of_equalities_has_no_terms(text):
