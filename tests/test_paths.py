@@ -64,6 +64,20 @@ def test_an_unknown_urn_ends_before_a_value_filter_that_holds_a_colon():
     assert path == AttributePath("urn:example:custom", "links", None, 'value eq "a:b"')
 
 
+@pytest.mark.parametrize(
+    "value_filter",
+    [
+        # RFC 7644 §3.10: the attribute inside a filter may be URN-qualified too.
+        'urn:example:custom:links.type eq "work"',
+        'value eq "a:[b]"',
+    ],
+)
+def test_an_unknown_urn_ends_before_the_first_bracket_whatever_the_filter_holds(value_filter):
+    path = parse_path(f"urn:example:custom:links[{value_filter}]", USER_URNS, value_filter=True)
+
+    assert path == AttributePath("urn:example:custom", "links", None, value_filter)
+
+
 def test_a_malformed_attribute_of_an_unknown_urn_is_returned_as_written():
     # Only its schema could say what is valid there; callers ignore unknown schemas.
     path = parse_path("urn:example:custom:a.b.c", USER_URNS)
