@@ -247,6 +247,38 @@ def test_a_group_patch_naming_too_many_members_across_operations_is_refused(
     assert not SCIMGroupMembership.objects.exists()
 
 
+def test_a_group_patch_naming_exactly_the_bound_is_accepted(idp, group, provision, settings):
+    settings.SCIM_PROVISIONING_MAX_MEMBERS_PER_REQUEST = 50
+    ada = provision()
+    operation = {
+        "op": "add",
+        "path": "members",
+        "value": [{"value": ada["id"]}, *_member_values(49)],
+    }
+
+    response = idp.patch(f"/Groups/{group['id']}", patch_op(operation))
+
+    assert response.status_code == 200, response.content
+    assert list(SCIMGroupMembership.objects.values_list("user_id", flat=True)) == [
+        SCIMUser.objects.get().pk
+    ]
+
+
+def test_members_removed_count_toward_the_bound_with_those_added(idp, group, provision, settings):
+    settings.SCIM_PROVISIONING_MAX_MEMBERS_PER_REQUEST = 50
+    ada = provision()
+    operations = [
+        {"op": "add", "path": "members", "value": [{"value": ada["id"]}, *_member_values(25)]},
+        {"op": "remove", "path": "members", "value": _member_values(25, 100)},
+    ]
+
+    response = idp.patch(f"/Groups/{group['id']}", patch_op(*operations))
+
+    body = assert_scim_error(response, 400, "invalidValue")
+    assert "names 51 group members; at most 50" in body["detail"]
+    assert not SCIMGroupMembership.objects.exists()
+
+
 def test_a_group_created_with_too_many_members_is_refused(idp, settings):
     settings.SCIM_PROVISIONING_MAX_MEMBERS_PER_REQUEST = 50
 

@@ -13,7 +13,14 @@ import uuid
 import pytest
 
 from example_project.teams.models import Membership
-from scim_provisioning.models import SCIMGroup, SCIMGroupMembership, SCIMTeamConfig, SCIMUser
+from scim_provisioning.models import (
+    SCIMGroup,
+    SCIMGroupMembership,
+    SCIMTeamConfig,
+    SCIMUser,
+    SCIMUserEvent,
+    TimelineAction,
+)
 
 from .conftest import assert_scim_error, patch_op
 
@@ -447,6 +454,66 @@ class TestPatch:
         assert response.status_code == 200
         assert SCIMGroup.objects.get(pk=engineering["id"]).display_name == "Platform"
 
+    def test_a_rename_that_changes_only_the_case_is_not_a_clash_with_itself(self, idp, engineering):
+        response = idp.patch(
+            f"/Groups/{engineering['id']}",
+            patch_op({"op": "replace", "path": "displayName", "value": "ENGINEERING"}),
+        )
+
+        assert response.status_code == 200, response.content
+        assert response.json()["displayName"] == "ENGINEERING"
+        assert SCIMGroup.objects.get(pk=engineering["id"]).display_name == "ENGINEERING"
+
+    def test_a_patch_stores_the_new_external_id(self, idp, engineering):
+        response = idp.patch(
+            f"/Groups/{engineering['id']}",
+            patch_op({"op": "replace", "path": "externalId", "value": "okta-00g1"}),
+        )
+
+        assert response.status_code == 200, response.content
+        assert response.json()["externalId"] == "okta-00g1"
+        assert SCIMGroup.objects.get(pk=engineering["id"]).external_id == "okta-00g1"
+
+    def test_a_sub_attribute_of_members_is_refused_saying_why(self, idp, engineering):
+        response = idp.patch(
+            f"/Groups/{engineering['id']}",
+            patch_op({"op": "add", "path": "members.value", "value": "x"}),
+        )
+
+        body = assert_scim_error(response, 400, "invalidPath")
+        assert body["detail"] == (
+            "Members are added or removed whole; their sub-attributes are fixed."
+        )
+
+    def test_a_remove_through_a_selector_never_adds_the_value_it_carries(
+        self, idp, engineering, people
+    ):
+        # A remove takes members away (RFC 7644 §3.5.2.2); a value sent with it adds no one.
+        ada, cy = people["ada"]["id"], people["cy"]["id"]
+
+        response = idp.patch(
+            f"/Groups/{engineering['id']}",
+            patch_op(
+                {"op": "remove", "path": f'members[value eq "{ada}"]', "value": [{"value": cy}]}
+            ),
+        )
+
+        assert response.status_code == 200, response.content
+        assert _values(response.json()) == _ids(people["bob"])
+        assert _stored_members(engineering["id"]) == _ids(people["bob"])
+
+    def test_a_member_who_leaves_is_recorded_with_their_account(self, idp, engineering, people):
+        ada = people["ada"]["id"]
+
+        response = idp.patch(
+            f"/Groups/{engineering['id']}",
+            patch_op({"op": "remove", "path": f'members[value eq "{ada}"]'}),
+        )
+
+        assert response.status_code == 200, response.content
+        entry = SCIMUserEvent.objects.get(scim_user_id=ada, action=TimelineAction.LEFT_GROUP)
+        assert entry.account_id == SCIMUser.objects.get(pk=ada).user_id
+
     def test_a_rename_onto_another_groups_name_is_a_409(self, idp, engineering, create_group):
         create_group("Sales")
 
@@ -544,6 +611,7 @@ class TestPatch:
         self, idp, engineering, people
     ):
         ada = people["ada"]["id"]
+        kept = SCIMGroupMembership.objects.filter(user_id=ada).get().pk
 
         response = idp.patch(
             f"/Groups/{engineering['id']}",
@@ -556,6 +624,8 @@ class TestPatch:
         assert response.status_code == 200, response.content
         assert _values(response.json()) == _ids(people["ada"], people["bob"])
         assert _stored_members(engineering["id"]) == _ids(people["ada"], people["bob"])
+        # Ada never left: her membership is the one she had, not a new one.
+        assert SCIMGroupMembership.objects.filter(user_id=ada).get().pk == kept
 
     @pytest.mark.parametrize("op", ["remove", "replace"])
     def test_members_selected_with_and_is_a_400_that_changes_nothing(

@@ -165,6 +165,9 @@ def test_a_member_selector_other_than_value_eq_joined_by_or_is_an_invalid_filter
         selected_members(parse_filter(text))
 
     assert (raised.value.status_code, raised.value.scim_type) == (400, "invalidFilter")
+    assert str(raised.value.detail) == (
+        'Members are selected by id only, e.g. members[value eq "<id>"].'
+    )
 
 
 def test_member_ids_skip_values_without_an_id():
