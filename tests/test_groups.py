@@ -8,6 +8,7 @@ deactivated. ``User.groups`` mirrors the groups and is read-only.
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import pytest
@@ -513,6 +514,70 @@ class TestPatch:
         assert response.status_code == 200, response.content
         entry = SCIMUserEvent.objects.get(scim_user_id=ada, action=TimelineAction.LEFT_GROUP)
         assert entry.account_id == SCIMUser.objects.get(pk=ada).user_id
+
+    def test_a_member_who_joins_is_recorded_with_their_account(self, idp, engineering, people):
+        cy = people["cy"]["id"]
+
+        response = idp.patch(
+            f"/Groups/{engineering['id']}",
+            patch_op({"op": "add", "path": "members", "value": [{"value": cy}]}),
+        )
+
+        assert response.status_code == 200, response.content
+        entry = SCIMUserEvent.objects.get(scim_user_id=cy, action=TimelineAction.JOINED_GROUP)
+        assert entry.account_id == SCIMUser.objects.get(pk=cy).user_id
+
+    def test_member_values_that_name_no_user_are_logged_and_ignored(
+        self, idp, engineering, people, caplog
+    ):
+        # The operator reads the log to see why an IdP's member did not appear.
+        unknown = str(uuid.uuid4())
+        values = [{"value": people["cy"]["id"]}, {"value": unknown}, {"value": "not-an-id"}]
+        caplog.set_level(logging.INFO, logger="scim_provisioning")
+
+        response = idp.patch(
+            f"/Groups/{engineering['id']}",
+            patch_op({"op": "add", "path": "members", "value": values}),
+        )
+
+        assert response.status_code == 200, response.content
+        assert _stored_members(engineering["id"]) == _ids(
+            people["ada"], people["bob"], people["cy"]
+        )
+        assert [r.getMessage() for r in caplog.records if r.name == "scim_provisioning"] == [
+            "SCIM group member 'not-an-id' is not a user id of this server: ignored",
+            f"SCIM group {engineering['id']}: 1 member value(s) name no user of this team: ignored",
+        ]
+
+    def test_members_that_all_exist_log_nothing(self, idp, engineering, people, caplog):
+        caplog.set_level(logging.INFO, logger="scim_provisioning")
+
+        response = idp.patch(
+            f"/Groups/{engineering['id']}",
+            patch_op({"op": "add", "path": "members", "value": [{"value": people["cy"]["id"]}]}),
+        )
+
+        assert response.status_code == 200, response.content
+        assert not [r for r in caplog.records if r.name == "scim_provisioning"]
+
+    def test_a_replacement_of_the_members_is_logged_with_how_many_left(
+        self, idp, engineering, people, caplog
+    ):
+        # A misbehaving client can empty a group this way: the log says when it happened.
+        caplog.set_level(logging.INFO, logger="scim_provisioning")
+
+        response = idp.patch(
+            f"/Groups/{engineering['id']}",
+            patch_op(
+                {"op": "replace", "path": "members", "value": [{"value": people["cy"]["id"]}]}
+            ),
+        )
+
+        assert response.status_code == 200, response.content
+        assert _stored_members(engineering["id"]) == _ids(people["cy"])
+        assert [r.getMessage() for r in caplog.records if r.name == "scim_provisioning"] == [
+            f"SCIM group {engineering['id']}: members replaced (2 removed, 1 named)"
+        ]
 
     def test_a_rename_onto_another_groups_name_is_a_409(self, idp, engineering, create_group):
         create_group("Sales")
