@@ -587,7 +587,8 @@ class TestPatch:
             patch_op({"op": "replace", "path": "displayName", "value": "SALES"}),
         )
 
-        assert_scim_error(response, 409, "uniqueness")
+        body = assert_scim_error(response, 409, "uniqueness")
+        assert body["detail"] == "A group named 'SALES' already exists in this team."
         assert SCIMGroup.objects.get(pk=engineering["id"]).display_name == "Engineering"
 
     @pytest.mark.parametrize(
