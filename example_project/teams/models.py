@@ -75,8 +75,9 @@ class Membership(models.Model):
             (seats.add if self.is_active else seats.release)(self.team_id)
 
     @classmethod
-    def from_db(cls, db, field_names, values):
+    def from_db(cls, db, field_names, values, **kwargs):
         # What the row says, so that save() can tell a switch from a re-save.
-        membership = super().from_db(db, field_names, values)
+        # **kwargs: Django 6.1 passes fetch_mode and deprecates signatures without it.
+        membership = super().from_db(db, field_names, values, **kwargs)
         membership._saved_active = membership.__dict__.get("is_active", False)
         return membership
