@@ -121,14 +121,22 @@ class RequestLogWriter:
             try:
                 close_old_connections()  # a connection broken or past CONN_MAX_AGE
                 write_rows(rows)
-                if buffer.empty():
-                    # Idle: hold no connection (nor keep a database from being dropped).
-                    connections.close_all()
             except Exception:
                 logger.exception("Could not write %d SCIM request-log rows", len(rows))
             finally:
+                if buffer.empty():
+                    # Idle, whether the batch was saved or not: hold no connection
+                    # (nor keep a database from being dropped).
+                    self._close_connections()
                 for _ in rows:
                     buffer.task_done()
+
+    @staticmethod
+    def _close_connections() -> None:
+        try:
+            connections.close_all()
+        except Exception:
+            logger.exception("Could not close the SCIM request-log writer's connection")
 
     def _drop(self) -> None:
         with self._lock:

@@ -113,6 +113,34 @@ def test_a_failing_batch_is_reported_and_the_writer_goes_on(team, monkeypatch, c
     assert "Could not write 1 SCIM request-log rows" in caplog.text
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_idle_writer_holds_no_connection_even_after_a_failed_batch(team, monkeypatch):
+    """A connection left open keeps a database from being dropped (a test run's teardown,
+    a migration that needs it alone) and holds a server slot for nothing."""
+    from django.db import connections
+
+    open_after_write: list[bool] = []
+
+    def failing(rows):
+        connections["default"].ensure_connection()  # the failed batch had opened one
+        raise RuntimeError("insert or update violates foreign key constraint")
+
+    close_all = connections.close_all
+
+    def spy_close_all():
+        close_all()
+        open_after_write.append(connections["default"].connection is not None)
+
+    monkeypatch.setattr(request_log_writer, "write_rows", failing)
+    monkeypatch.setattr(request_log_writer.connections, "close_all", spy_close_all)
+    own = RequestLogWriter()
+
+    own.submit(_entry(team))
+    assert own.flush()
+
+    assert open_after_write == [False]  # closed once, in the writer's own thread
+
+
 def test_inside_a_transaction_the_row_is_written_on_the_callers_connection(team):
     """The test's transaction holds the team; another connection could not see it."""
     own = RequestLogWriter()
