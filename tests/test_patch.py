@@ -1,0 +1,216 @@
+"""The PATCH engine alone (RFC 7644 §3.5.2): operations applied to a document.
+
+The HTTP tests (test_users_update.py, test_groups.py) reach it through the
+resource types, whose engines are built once per process; these build their
+own, so what an engine is made of is tested too. Each test is one operation an
+IdP sends and the document (or the SCIM error) the RFC makes of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from scim_provisioning.exceptions import SCIMError
+from scim_provisioning.patch import PatchDocument
+from scim_provisioning.schemas import ENTERPRISE_USER_SCHEMA, USER_SCHEMA, Attribute, Schema
+
+from .conftest import patch_op
+
+ENTERPRISE = ENTERPRISE_USER_SCHEMA.id
+BADGES = "urn:example:params:scim:schemas:extension:badges:2.0:User"
+# An extension with a multi-valued attribute, as a site may declare one.
+BADGES_SCHEMA = Schema(
+    id=BADGES,
+    name="Badges",
+    description="Badges",
+    attributes=(Attribute("badges", multi_valued=True, description="Badges held."),),
+)
+
+
+def _engine() -> PatchDocument:
+    return PatchDocument(USER_SCHEMA, (ENTERPRISE_USER_SCHEMA, BADGES_SCHEMA))
+
+
+def _apply(document: dict[str, Any], *operations: dict[str, Any]) -> dict[str, Any]:
+    return _engine().apply(document, patch_op(*operations))
+
+
+def _refusal(document: dict[str, Any], *operations: dict[str, Any]) -> SCIMError:
+    with pytest.raises(SCIMError) as raised:
+        _apply(document, *operations)
+    return raised.value
+
+
+def test_an_extension_attribute_is_set_under_its_urn_however_the_urn_is_cased():
+    path = f"{ENTERPRISE.upper()}:department"
+
+    result = _apply({"userName": "ada"}, {"op": "replace", "path": path, "value": "R&D"})
+
+    assert result == {"userName": "ada", ENTERPRISE: {"department": "R&D"}}
+
+
+def test_an_extension_attribute_named_without_its_urn_is_found_in_its_extension():
+    result = _apply({"userName": "ada"}, {"op": "add", "path": "department", "value": "R&D"})
+
+    assert result == {"userName": "ada", ENTERPRISE: {"department": "R&D"}}
+
+
+def test_a_remove_without_a_path_is_a_no_target_error_saying_why():
+    error = _refusal({"userName": "ada"}, {"op": "remove"})
+
+    assert (error.status_code, error.scim_type) == (400, "noTarget")
+    assert str(error.detail) == "A 'remove' operation needs a 'path'."
+
+
+def test_an_operation_without_a_path_needs_an_object_saying_why():
+    error = _refusal({"userName": "ada"}, {"op": "replace", "value": "ada"})
+
+    assert (error.status_code, error.scim_type) == (400, "invalidValue")
+    assert str(error.detail) == "An operation without 'path' needs an object as its 'value'."
+
+
+def test_removing_an_extension_the_user_does_not_have_changes_nothing():
+    result = _apply({"userName": "ada"}, {"op": "remove", "path": ENTERPRISE})
+
+    assert result == {"userName": "ada"}
+
+
+def test_a_whole_extension_set_to_something_other_than_an_object_is_refused_saying_why():
+    error = _refusal({"userName": "ada"}, {"op": "replace", "path": ENTERPRISE, "value": "R&D"})
+
+    assert (error.status_code, error.scim_type) == (400, "invalidValue")
+    assert str(error.detail) == f"The value for '{ENTERPRISE}' must be an object."
+
+
+def test_an_id_sent_inside_a_whole_extension_is_no_change():
+    value = {"id": "2819c223", "department": "R&D"}
+
+    result = _apply({"userName": "ada"}, {"op": "replace", "path": ENTERPRISE, "value": value})
+
+    assert result == {"userName": "ada", ENTERPRISE: {"department": "R&D"}}
+
+
+def test_an_add_of_a_whole_extension_adds_to_its_multi_valued_attributes():
+    document = {"userName": "ada", BADGES: {"badges": ["first-aid"]}}
+
+    result = _apply(document, {"op": "add", "path": BADGES, "value": {"badges": ["fire-warden"]}})
+
+    assert result[BADGES] == {"badges": ["first-aid", "fire-warden"]}
+
+
+def test_removing_a_sub_attribute_of_values_the_user_does_not_have_changes_nothing():
+    result = _apply({"userName": "ada"}, {"op": "remove", "path": "emails.type"})
+
+    assert result == {"userName": "ada"}
+
+
+def test_removing_a_sub_attribute_leaves_values_without_it_alone():
+    emails = [{"value": "a@acme.com", "type": "work"}, {"value": "b@acme.com"}]
+
+    result = _apply({"userName": "ada", "emails": emails}, {"op": "remove", "path": "emails.type"})
+
+    assert result["emails"] == [{"value": "a@acme.com"}, {"value": "b@acme.com"}]
+
+
+def test_a_sub_attribute_of_a_complex_attribute_the_user_does_not_have_creates_it():
+    result = _apply(
+        {"userName": "ada"}, {"op": "replace", "path": "name.givenName", "value": "Ada"}
+    )
+
+    assert result == {"userName": "ada", "name": {"givenName": "Ada"}}
+
+
+def test_removing_a_sub_attribute_that_is_not_there_changes_nothing():
+    document = {"userName": "ada", "name": {"givenName": "Ada"}}
+
+    result = _apply(document, {"op": "remove", "path": "name.middleName"})
+
+    assert result == document
+
+
+def test_a_filtered_remove_on_a_manager_the_user_does_not_have_changes_nothing():
+    path = f'{ENTERPRISE}:manager[value eq "26118915"]'
+
+    result = _apply(
+        {"userName": "ada", ENTERPRISE: {"department": "R&D"}}, {"op": "remove", "path": path}
+    )
+
+    assert result == {"userName": "ada", ENTERPRISE: {"department": "R&D"}}
+
+
+def test_removing_a_sub_attribute_of_the_filtered_value_that_lacks_it_changes_nothing():
+    document = {"userName": "ada", "roles": [{"value": "Admin", "type": "app"}]}
+
+    result = _apply(document, {"op": "remove", "path": 'roles[value eq "Admin"].display'})
+
+    assert result == document
+
+
+def test_a_filter_that_matches_nothing_and_describes_no_value_is_a_no_target_error():
+    document = {"userName": "ada", "emails": [{"value": "a@acme.com", "type": "work"}]}
+    operation = {"op": "replace", "path": 'emails[value co "zzz"].type', "value": "home"}
+
+    error = _refusal(document, operation)
+
+    assert (error.status_code, error.scim_type) == (400, "noTarget")
+    assert str(error.detail) == "No value of 'emails' matches the filter."
+
+
+def test_a_filtered_value_the_user_lacks_is_added_beside_the_others():
+    document = {"userName": "ada", "emails": [{"value": "a@home.org", "type": "home"}]}
+    operation = {"op": "replace", "path": 'emails[type eq "work"].value', "value": "a@acme.com"}
+
+    result = _apply(document, operation)
+
+    assert result["emails"] == [
+        {"value": "a@home.org", "type": "home"},
+        {"type": "work", "value": "a@acme.com"},
+    ]
+
+
+def test_a_value_list_removes_values_without_a_value_sub_attribute_by_their_content():
+    roles = [{"display": "Admin"}, {"display": "Viewer"}]
+
+    result = _apply(
+        {"userName": "ada", "roles": roles},
+        {"op": "remove", "path": "roles", "value": [{"display": "Viewer"}]},
+    )
+
+    assert result["roles"] == [{"display": "Admin"}]
+
+
+def test_a_path_qualified_by_the_core_schema_urn_names_the_core_attribute():
+    path = f"{USER_SCHEMA.id}:name.givenName"
+
+    result = _apply({"userName": "ada"}, {"op": "replace", "path": path, "value": "Ada"})
+
+    assert result == {"userName": "ada", "name": {"givenName": "Ada"}}
+
+
+def test_a_value_added_twice_in_one_operation_is_added_once():
+    document = {"userName": "ada", "emails": [{"value": "a@acme.com", "type": "work"}]}
+    home = {"value": "a@home.org", "type": "home"}
+
+    result = _apply(document, {"op": "add", "path": "emails", "value": [home, home]})
+
+    assert result["emails"] == [{"value": "a@acme.com", "type": "work"}, home]
+
+
+def test_a_filter_whose_value_cannot_be_made_is_a_no_target_error():
+    document = {"userName": "ada", "emails": [{"value": "a@acme.com", "type": "work"}]}
+    operation = {"op": "replace", "path": 'emails[colour eq "red"].value', "value": "b@acme.com"}
+
+    error = _refusal(document, operation)
+
+    assert (error.status_code, error.scim_type) == (400, "noTarget")
+    assert str(error.detail) == "No value of 'emails' matches the filter."
+
+
+def test_a_filtered_value_replaced_by_an_empty_object_keeps_its_sub_attributes():
+    document = {"userName": "ada", "emails": [{"value": "a@acme.com", "type": "work"}]}
+
+    result = _apply(document, {"op": "replace", "path": 'emails[type eq "work"]', "value": {}})
+
+    assert result == document
