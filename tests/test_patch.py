@@ -214,3 +214,55 @@ def test_a_filtered_value_replaced_by_an_empty_object_keeps_its_sub_attributes()
     result = _apply(document, {"op": "replace", "path": 'emails[type eq "work"]', "value": {}})
 
     assert result == document
+
+
+def test_a_complex_value_replaced_keeps_the_sub_attributes_not_given():
+    document = {"userName": "ada", "name": {"givenName": "A", "familyName": "Lovelace"}}
+
+    result = _apply(document, {"op": "replace", "path": "name", "value": {"givenName": "Ada"}})
+
+    assert result["name"] == {"givenName": "Ada", "familyName": "Lovelace"}
+
+
+def test_an_id_is_refused_as_set_by_the_server_saying_so():
+    error = _refusal({"userName": "ada"}, {"op": "replace", "path": "id", "value": "x"})
+
+    assert (error.status_code, error.scim_type) == (400, "mutability")
+    assert str(error.detail) == "'id' is set by the server and cannot be changed."
+
+
+def test_a_read_only_attribute_is_refused_saying_so():
+    operation = {"op": "add", "path": "groups", "value": [{"value": "e9e30dba"}]}
+
+    error = _refusal({"userName": "ada"}, operation)
+
+    assert (error.status_code, error.scim_type) == (400, "mutability")
+    assert str(error.detail) == "'groups' is read-only."
+
+
+# An extension with an attribute of the same name as a core one.
+TITLES = "urn:example:params:scim:schemas:extension:titles:2.0:User"
+TITLES_SCHEMA = Schema(
+    id=TITLES,
+    name="Titles",
+    description="Titles",
+    attributes=(Attribute("title", description="A title held in the organisation."),),
+)
+
+
+def test_an_extension_attribute_named_with_its_urn_is_the_extensions_though_core_has_the_name():
+    engine = PatchDocument(USER_SCHEMA, (TITLES_SCHEMA,))
+    body = patch_op({"op": "replace", "path": f"{TITLES}:title", "value": "Warden"})
+
+    result = engine.apply({"userName": "ada", "title": "Engineer"}, body)
+
+    assert result == {"userName": "ada", "title": "Engineer", TITLES: {"title": "Warden"}}
+
+
+def test_a_bare_name_is_the_core_attribute_though_an_extension_has_it_too():
+    engine = PatchDocument(USER_SCHEMA, (TITLES_SCHEMA,))
+    body = patch_op({"op": "replace", "path": "title", "value": "Warden"})
+
+    result = engine.apply({"userName": "ada", "title": "Engineer"}, body)
+
+    assert result == {"userName": "ada", "title": "Warden"}
