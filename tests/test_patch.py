@@ -266,3 +266,35 @@ def test_a_bare_name_is_the_core_attribute_though_an_extension_has_it_too():
     result = engine.apply({"userName": "ada", "title": "Engineer"}, body)
 
     assert result == {"userName": "ada", "title": "Warden"}
+
+
+def test_an_unsupported_attribute_is_ignored_and_logged_by_its_path(caplog):
+    operation = {"op": "replace", "path": "favouriteColour", "value": "red"}
+
+    result = _apply({"userName": "ada"}, operation)
+
+    assert result == {"userName": "ada"}
+    assert [r.getMessage() for r in caplog.records] == [
+        "SCIM PATCH ignored an unsupported attribute path 'favouriteColour'"
+    ]
+
+
+def test_an_add_without_a_value_is_refused_saying_which():
+    error = _refusal({"userName": "ada"}, {"op": "add", "path": "title"})
+
+    assert (error.status_code, error.scim_type) == (400, "invalidValue")
+    assert str(error.detail) == "The 'add' operation on 'title' needs a 'value'."
+
+
+def test_removing_an_attribute_of_an_extension_the_user_does_not_have_adds_no_extension():
+    result = _apply({"userName": "ada"}, {"op": "remove", "path": f"{ENTERPRISE}:department"})
+
+    assert result == {"userName": "ada"}
+
+
+def test_removing_the_last_value_removes_the_attribute():
+    document = {"userName": "ada", "roles": [{"value": "Admin"}]}
+
+    result = _apply(document, {"op": "remove", "path": "roles", "value": [{"value": "admin"}]})
+
+    assert result == {"userName": "ada"}
