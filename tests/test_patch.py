@@ -298,3 +298,25 @@ def test_removing_the_last_value_removes_the_attribute():
     result = _apply(document, {"op": "remove", "path": "roles", "value": [{"value": "admin"}]})
 
     assert result == {"userName": "ada"}
+
+
+def test_an_operation_that_is_not_an_object_is_refused_saying_so():
+    error = _refusal({"userName": "ada"}, "replace")  # type: ignore[arg-type]
+
+    assert (error.status_code, error.scim_type) == (400, "invalidSyntax")
+    assert str(error.detail) == "Each operation must be a JSON object."
+
+
+def test_an_unknown_op_is_refused_naming_it():
+    error = _refusal({"userName": "ada"}, {"op": "merge", "path": "title", "value": "x"})
+
+    assert (error.status_code, error.scim_type) == (400, "invalidSyntax")
+    assert str(error.detail) == "'op' must be add, replace or remove, not 'merge'."
+
+
+@pytest.mark.parametrize("path", ["  ", 7])
+def test_a_blank_or_non_text_path_is_refused_saying_so(path):
+    error = _refusal({"userName": "ada"}, {"op": "replace", "path": path, "value": "x"})
+
+    assert (error.status_code, error.scim_type) == (400, "invalidPath")
+    assert str(error.detail) == "'path' must be a non-empty string."
