@@ -320,3 +320,36 @@ def test_a_blank_or_non_text_path_is_refused_saying_so(path):
 
     assert (error.status_code, error.scim_type) == (400, "invalidPath")
     assert str(error.detail) == "'path' must be a non-empty string."
+
+
+def test_a_filter_on_an_attribute_without_sub_attributes_is_refused_saying_so():
+    error = _refusal({"userName": "ada"}, {"op": "replace", "path": 'title[value eq "x"]'})
+
+    assert (error.status_code, error.scim_type) == (400, "invalidPath")
+    assert str(error.detail) == "'title' has no sub-attributes to filter on."
+
+
+def test_a_read_only_sub_attribute_is_refused_saying_so():
+    path = f"{ENTERPRISE}:manager.displayName"
+
+    error = _refusal({"userName": "ada"}, {"op": "replace", "path": path, "value": "Grace"})
+
+    assert (error.status_code, error.scim_type) == (400, "mutability")
+    assert str(error.detail) == "'manager.displayName' is read-only."
+
+
+def test_a_path_as_long_as_the_bound_is_accepted(settings):
+    settings.SCIM_PROVISIONING_MAX_FILTER_LENGTH = len("name.givenName")
+
+    result = _apply({"userName": "ada"}, {"op": "add", "path": "name.givenName", "value": "Ada"})
+
+    assert result["name"] == {"givenName": "Ada"}
+
+
+def test_a_path_longer_than_the_bound_is_refused_saying_what_the_bound_is(settings):
+    settings.SCIM_PROVISIONING_MAX_FILTER_LENGTH = len("name.givenName") - 1
+
+    error = _refusal({"userName": "ada"}, {"op": "add", "path": "name.givenName", "value": "Ada"})
+
+    assert (error.status_code, error.scim_type) == (400, "invalidPath")
+    assert str(error.detail) == "'path' is longer than 13 characters."
