@@ -85,8 +85,9 @@ def _print_sizes(rows: list[tuple[str, int, int, int]], per: int, label: str) ->
     total = 0
     for name, count, table, indexes in rows:
         total += table + indexes
-        scaled = (table + indexes) / MB * per / max(count, 1) if count > 0 else 0.0
-        print(f"| {name} | {count:,} | {table / MB:.1f} | {indexes / MB:.1f} | {scaled:.1f} |")
+        # Scaled only where the rows are many enough to say what a row costs.
+        scaled = f"{(table + indexes) / MB * per / count:.1f}" if count >= 1000 else "–"
+        print(f"| {name} | {count:,} | {table / MB:.1f} | {indexes / MB:.1f} | {scaled} |")
     print(f"| all | | | | {total / MB:.1f} MB in all |")
 
 
