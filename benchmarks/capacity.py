@@ -167,21 +167,9 @@ def _drop(name: str) -> None:
     _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def request_log(rows: int) -> None:
-    name = f"capacity_log_{secrets.token_hex(3)}"
-    url = _scratch(name)
-    try:
-        from django.db import connection
-
-        from example_project.teams.models import Team
-
-        teams = [Team.objects.create(slug=f"t{i}", name=f"T{i}").pk for i in range(10)]
-        started = time.monotonic()
-        with connection.cursor() as cursor:
-            # The traffic of an IdP cycle: lookups by filter, PATCHes and creates,
-            # a summary on writes, spread over 90 days (the default retention).
-            cursor.execute(
-                """
+#: The traffic of an IdP cycle: lookups by filter, PATCHes and creates, a summary
+#: on writes, spread over 90 days (the default retention).
+_REQUEST_LOG_ROWS = """
                 INSERT INTO scim_provisioning_scimrequestlog
                     (team_id, token_prefix, method, path, query, status, resource_type,
                      resource_id, summary, duration_ms, client_ip, user_agent, idp, created)
@@ -200,33 +188,11 @@ def request_log(rows: int) -> None:
                        2.5, '10.1.2.3', 'Azure Active Directory SCIM Client', 'entra',
                        now() - (i * interval '7.776 seconds')
                 FROM generate_series(1, %s) AS i
-                """,
-                [teams, rows],
-            )
-            cursor.execute("VACUUM ANALYZE scim_provisioning_scimrequestlog")
-        print(f"inserted {rows:,} rows in {time.monotonic() - started:.1f} s")
-        _print_sizes(
-            _sizes(url, ("scim_provisioning_scimrequestlog",)), 1_000_000, "per million rows"
-        )
-    finally:
-        _drop(name)
-
-
-def timeline(rows: int) -> None:
-    name = f"capacity_timeline_{secrets.token_hex(3)}"
-    url = _scratch(name)
-    try:
-        from django.db import connection
-
-        from example_project.teams.models import Team
-
-        teams = [Team.objects.create(slug=f"t{i}", name=f"T{i}").pk for i in range(10)]
-        started = time.monotonic()
-        with connection.cursor() as cursor:
-            # One person in five entries: created (its fields), renamed, joined and
-            # left a group, deactivated; spread over 365 days (the default retention).
-            cursor.execute(
                 """
+
+#: One person in five entries: created (its fields), renamed, joined and left a
+#: group, deactivated; spread over 365 days (the default retention).
+_TIMELINE_ROWS = """
                 INSERT INTO scim_provisioning_scimuserevent
                     (team_id, scim_user_id, user_name, action, changes, group_id, group_name,
                      role, token_prefix, request_id, created)
@@ -253,16 +219,36 @@ def timeline(rows: int) -> None:
                        '', 'scim_Ab3dE6', gen_random_uuid(),
                        now() - (i * interval '31.536 seconds')
                 FROM generate_series(1, %s) AS i
-                """,
-                [teams, rows],
-            )
-            cursor.execute("VACUUM ANALYZE scim_provisioning_scimuserevent")
+                """
+
+
+def _table_per_million(kind: str, table: str, insert: str, rows: int) -> None:
+    """``rows`` rows made by ``insert`` (one ``INSERT … SELECT generate_series``, its two
+    parameters the teams' ids and ``rows``) into ``table`` of a scratch database, measured."""
+    name = f"capacity_{kind}_{secrets.token_hex(3)}"
+    url = _scratch(name)
+    try:
+        from django.db import connection
+
+        from example_project.teams.models import Team
+
+        teams = [Team.objects.create(slug=f"t{i}", name=f"T{i}").pk for i in range(10)]
+        started = time.monotonic()
+        with connection.cursor() as cursor:
+            cursor.execute(insert, [teams, rows])
+            cursor.execute(f"VACUUM ANALYZE {table}")
         print(f"inserted {rows:,} rows in {time.monotonic() - started:.1f} s")
-        _print_sizes(
-            _sizes(url, ("scim_provisioning_scimuserevent",)), 1_000_000, "per million rows"
-        )
+        _print_sizes(_sizes(url, (table,)), 1_000_000, "per million rows")
     finally:
         _drop(name)
+
+
+def request_log(rows: int) -> None:
+    _table_per_million("log", "scim_provisioning_scimrequestlog", _REQUEST_LOG_ROWS, rows)
+
+
+def timeline(rows: int) -> None:
+    _table_per_million("timeline", "scim_provisioning_scimuserevent", _TIMELINE_ROWS, rows)
 
 
 def initial_sync(users: int, block: int = 1000) -> None:
