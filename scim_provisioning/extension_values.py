@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Subquery
 
 from .filters import FilterField, FilterMap, MultiValued
 from .models import SCIMUser, SCIMUserValue
@@ -92,25 +92,16 @@ def filter_map(extension: UserExtension) -> FilterMap:
     return found
 
 
-def sort_aliases(extension: UserExtension) -> dict[str, Subquery]:
-    """Per attribute, its smallest value for the user: what ``sortBy`` orders by."""
-    aliases = {}
+def sort_map(extension: UserExtension) -> dict[Key, Subquery]:
+    """Per attribute, what ``sortBy`` orders by: the user's smallest value of it.
+
+    The expressions are built when a request sorts, never on a read that does not:
+    resolving a subquery into a queryset costs more Python than the read itself.
+    """
+    urn = extension.urn.lower()
+    found: dict[Key, Subquery] = {}
     for attribute in extension.schema.attributes:
         name = column(attribute)
         rows = SCIMUserValue.objects.filter(user=OuterRef("pk"), attribute=attribute.name.lower())
-        aliases[sort_alias(attribute)] = Subquery(rows.order_by(name).values(name)[:1])
-    return aliases
-
-
-def sort_alias(attribute: Attribute) -> str:
-    return f"extension_{attribute.name.lower()}"
-
-
-def sort_map(extension: UserExtension) -> dict[Key, str]:
-    urn = extension.urn.lower()
-    return {(urn, a.name.lower(), None): sort_alias(a) for a in extension.schema.attributes}
-
-
-def with_sort_aliases(records: QuerySet, extension: UserExtension | None) -> QuerySet:
-    """``records`` able to order by the extension's attributes (an alias costs nothing unused)."""
-    return records.alias(**sort_aliases(extension)) if extension else records
+        found[(urn, attribute.name.lower(), None)] = Subquery(rows.order_by(name).values(name)[:1])
+    return found

@@ -23,7 +23,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.expressions import BaseExpression
 from django.utils.dateparse import parse_datetime
 from scim2_filter_parser import ast
 from scim2_filter_parser.lexer import SCIMLexer
@@ -202,13 +203,17 @@ def filter_to_q(text: str, fields: FilterMap, urns: SchemaURNs) -> Q:
     return _Walker(fields, urns).visit(tree, scope=None, depth=0)
 
 
-def sort_field(path: str, sorts: dict[Key, str], urns: SchemaURNs) -> str:
-    """The field to order by for ``sortBy=path``; an unsortable path is a 400 ``invalidValue``."""
+#: What ``sortBy`` may name: a field (or alias) to order by, or an expression.
+SortMap = dict[Key, str | BaseExpression]
+
+
+def sort_field(path: str, sorts: SortMap, urns: SchemaURNs) -> F | BaseExpression:
+    """What to order by for ``sortBy=path``; an unsortable path is a 400 ``invalidValue``."""
     key = sort_key(path, urns)
     found = sorts.get(key) if key is not None else None
     if found is None:
         raise InvalidValue(f"Sorting by '{path}' is not supported.")
-    return found
+    return F(found) if isinstance(found, str) else found
 
 
 def sort_key(path: str, urns: SchemaURNs) -> Key | None:

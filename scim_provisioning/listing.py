@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, Subquery, Value
+from django.db.models import Count, IntegerField, Subquery, Value
 
 from .authentication import TokenGuard
 from .conf import app_settings
@@ -117,7 +117,7 @@ def matching(
     if sort_by and not strict_sort and (sort_key(sort_by, kind.schema_urns) not in kind.sorts):
         sort_by = None
     if sort_by:
-        field = F(sort_field(sort_by, kind.sorts, kind.schema_urns))
+        field = sort_field(sort_by, kind.sorts, kind.schema_urns)
         order.insert(
             0, field.desc(nulls_last=True) if request.descending else field.asc(nulls_last=True)
         )

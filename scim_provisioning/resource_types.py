@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from .authentication import TokenGuard, token_still_valid
 from .exceptions import NotFound
-from .extension_values import filter_map, sort_map, with_sort_aliases
-from .filters import FilterField, FilterMap, MultiValued
+from .extension_values import filter_map, sort_map
+from .filters import FilterField, FilterMap, MultiValued, SortMap
 from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken, SCIMUserValue
 from .patch import PatchDocument
 from .paths import Key, SchemaURNs
@@ -62,7 +62,7 @@ class ResourceType:
     schema: Schema
     extensions: tuple[Schema, ...] = ()
     filters: FilterMap
-    sorts: dict[Key, str]
+    sorts: SortMap
     #: Column holding ids another SCIM server gave these records, which an IdP may still
     #: send in ``/{type}/{id}`` (see :mod:`scim_provisioning.django_scim2_import`).
     legacy_id_field: str | None = None
@@ -250,7 +250,7 @@ class UserType(ResourceType):
         (_ENTERPRISE, "manager", None): FilterField("manager_id", kind="uuid"),
         (_ENTERPRISE, "manager", "value"): FilterField("manager_id", kind="uuid"),
     }
-    _sorts: dict[Key, str] = {
+    _sorts: SortMap = {
         **_META_SORTS,
         (None, "username", None): "user_name_ci",
         (None, "externalid", None): "external_id",
@@ -277,7 +277,7 @@ class UserType(ResourceType):
         return {**self._filters, **filter_map(custom)} if custom else self._filters
 
     @property
-    def sorts(self) -> dict[Key, str]:  # type: ignore[override]
+    def sorts(self) -> SortMap:  # type: ignore[override]
         custom = user_extension()
         return {**self._sorts, **sort_map(custom)} if custom else self._sorts
 
@@ -289,8 +289,7 @@ class UserType(ResourceType):
         # No select_related("manager"): the self-join made PostgreSQL sort a
         # deep page on disk; the manager's id is a column, and its name is
         # loaded for the page only when asked for.
-        records = team_users(config).alias(user_name_ci=Lower("user_name"))
-        return with_sort_aliases(records, user_extension())
+        return team_users(config).alias(user_name_ci=Lower("user_name"))
 
     def for_update(self, config: SCIMTeamConfig) -> QuerySet:
         return super().for_update(config).select_related("user")
@@ -336,7 +335,7 @@ class GroupType(ResourceType):
         ),
         **_META,
     }
-    sorts: dict[Key, str] = {
+    sorts: SortMap = {
         **_META_SORTS,
         (None, "displayname", None): "display_name_ci",
         (None, "externalid", None): "external_id",
