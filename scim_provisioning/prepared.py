@@ -8,19 +8,31 @@ request's values, which are prepared for the database by the same fields the
 ORM would use. Rows become model instances through ``Model.objects.raw``, with
 the ORM's own converters.
 
+A query is compiled from stand-in values made for it (a random UUID, a random
+large integer, a random string, an odd date): each parameter's positions in
+the SQL are where its stand-in appears, so no real value can be mistaken for
+a constant of the query, or one parameter for another. A parameter whose
+stand-in does not reach the SQL as it is (a lookup that rewrites its value,
+such as a LIKE pattern's escaping) leaves the query uncached: it runs through
+the ORM every time. Use it for comparisons that pass values through.
+
 What is shared between threads is only immutable: a SQL string and the
-positions of its parameters. A query whose parameters cannot be told apart
-when it is first compiled (two with equal values) is not cached; that call,
-and the next until one can be, runs through the ORM as usual.
+positions of its parameters.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
+import uuid
 from collections.abc import Callable
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, models
+from django.utils import timezone
 
 #: How a named parameter's value is prepared for the database: the model field
 #: the query compares it with.
@@ -28,6 +40,8 @@ Parameters = dict[str, models.Field]
 #: SQL, the parameter each position takes (``None``: a constant), the constants,
 #: and the ORM's converters by column position.
 Compiled = tuple[str, tuple["str | None", ...], tuple, dict]
+#: Marks a query shape whose parameters cannot all be found in its SQL.
+_UNCACHEABLE: Compiled = ("", (), (), {})
 
 
 class PreparedQuery:
@@ -50,7 +64,7 @@ class PreparedQuery:
 
     def all(self, using: str = "default", **values: Any) -> list[Any]:
         """The rows of a model query for ``values``, as model instances (annotations set)."""
-        compiled = self._compiled_for(values, using)
+        compiled = self._compiled_for(using)
         if compiled is None:
             return list(self._build(**values))
         sql, params, _ = self._statement(compiled, values, using)
@@ -58,7 +72,7 @@ class PreparedQuery:
 
     def rows(self, using: str = "default", **values: Any) -> list[tuple]:
         """The rows of a ``values_list()`` query for ``values``, converted as the ORM does."""
-        compiled = self._compiled_for(values, using)
+        compiled = self._compiled_for(using)
         if compiled is None:
             return list(self._build(**values))
         sql, params, converters = self._statement(compiled, values, using)
@@ -79,15 +93,14 @@ class PreparedQuery:
             result.append(tuple(row))
         return result
 
-    def _compiled_for(self, values: dict[str, Any], using: str) -> Compiled | None:
+    def _compiled_for(self, using: str) -> Compiled | None:
         key = (using, connections[using].vendor)
         compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compile(self._build(**values), values, using)
-            if compiled is not None:
-                with self._lock:
-                    self._compiled[key] = compiled
-        return compiled
+            compiled = self._compile(using) or _UNCACHEABLE
+            with self._lock:
+                self._compiled[key] = compiled
+        return None if compiled is _UNCACHEABLE else compiled
 
     def _statement(
         self, compiled: Compiled, values: dict[str, Any], using: str
@@ -107,14 +120,15 @@ class PreparedQuery:
             for name, field in self._parameters.items()
         }
 
-    def _compile(
-        self, queryset: models.QuerySet, values: dict[str, Any], using: str
-    ) -> Compiled | None:
-        compiler = queryset.query.get_compiler(using)
+    def _compile(self, using: str) -> Compiled | None:
+        stand_ins = {name: _stand_in(field) for name, field in self._parameters.items()}
+        if any(value is None for value in stand_ins.values()):
+            return None
+        compiler = self._build(**stand_ins).query.get_compiler(using)
         sql, params = compiler.as_sql()
         # The converters depend on the selected expressions only: kept with the SQL.
         converters = compiler.get_converters([column for column, _, _ in compiler.select])
-        prepared = self._prepare(values, using)
+        prepared = self._prepare(stand_ins, using)
         names: list[str | None] = []
         for param in params:
             owners = [
@@ -122,9 +136,26 @@ class PreparedQuery:
                 for name, value in prepared.items()
                 if type(value) is type(param) and value == param
             ]
-            if len(owners) > 1:
-                return None  # two parameters with one value: positions unknown
             names.append(owners[0] if owners else None)
         if set(names) - {None} != set(prepared):
-            return None  # a value the SQL does not carry as a parameter
+            return None  # a value that does not reach the SQL as it is
         return sql, tuple(names), tuple(params), converters
+
+
+def _stand_in(field: models.Field) -> Any:
+    """A value of ``field``'s type that no real value or constant of a query will equal.
+
+    Strings carry ``_``, which a LIKE lookup escapes: such a lookup then
+    cannot find its parameter, and its query is left uncached.
+    """
+    target = getattr(field, "target_field", field)  # a foreign key: its target's type
+    if isinstance(target, models.UUIDField):
+        return uuid.uuid4()
+    if isinstance(target, models.IntegerField):
+        return 2**30 + secrets.randbelow(2**30)
+    if isinstance(target, models.DateTimeField):
+        moment = datetime(1901, 2, 3, 4, 5, 6, 1 + secrets.randbelow(999_998))
+        return timezone.make_aware(moment, dt_timezone.utc) if settings.USE_TZ else moment
+    if isinstance(target, models.CharField | models.TextField):
+        return f"scim_stand_in_{secrets.token_hex(12)}"
+    return None

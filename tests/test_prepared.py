@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.db.models import Q
 
 from scim_provisioning.models import SCIMGroupMembership, SCIMTeamConfig, SCIMUser
 from scim_provisioning.prepared import PreparedQuery
@@ -62,8 +63,25 @@ def test_prepared_link_rows_match_the_orm(idp, team, people):
     assert again == body
 
 
-def test_parameters_that_cannot_be_told_apart_are_not_cached(team, people):
-    """Two values equal at the first call: their positions are unknown, so the ORM runs."""
+def _user_names(records) -> list[str]:
+    return sorted(r.user_name for r in records)
+
+
+def test_a_value_equal_to_a_constant_of_the_query_never_takes_its_place(team, people):
+    """The first call's value equals the query's own constant; later calls keep the constant."""
+    field = SCIMUser._meta.get_field("user_name")
+    query = PreparedQuery(
+        SCIMUser,
+        lambda name: SCIMUser.objects.filter(Q(user_name=name) | Q(user_name="p1@acme.com")),
+        {"name": field},
+    )
+
+    assert _user_names(query.all(name="p1@acme.com")) == ["p1@acme.com"]
+    assert _user_names(query.all(name="p0@acme.com")) == ["p0@acme.com", "p1@acme.com"]
+    assert len(query._compiled) == 1
+
+
+def test_two_parameters_equal_at_the_first_call_are_told_apart(team, people):
     field = SCIMUser._meta.get_field("user_name")
     query = PreparedQuery(
         SCIMUser,
@@ -72,11 +90,22 @@ def test_parameters_that_cannot_be_told_apart_are_not_cached(team, people):
     )
 
     assert query.all(a="p0@acme.com", b="p0@acme.com") == []
-    assert query._compiled == {}
-    assert [r.user_name for r in query.all(a="p0@acme.com", b="x")] == ["p0@acme.com"]
-    assert len(query._compiled) == 1
-    assert [r.user_name for r in query.all(a="p1@acme.com", b="p0@acme.com")] == ["p1@acme.com"]
-    assert query.all(a="p1@acme.com", b="p1@acme.com") == []
+    assert _user_names(query.all(a="p0@acme.com", b="x")) == ["p0@acme.com"]
+    assert _user_names(query.all(a="p1@acme.com", b="p0@acme.com")) == ["p1@acme.com"]
+
+
+def test_a_lookup_that_rewrites_its_value_is_never_cached(team, people, provision):
+    """A LIKE pattern escapes ``_``: compiled SQL reused with a raw value would match too much."""
+    provision("p_x@acme.com")
+    provision("pyx@acme.com")
+    field = SCIMUser._meta.get_field("user_name")
+    query = PreparedQuery(
+        SCIMUser, lambda part: SCIMUser.objects.filter(user_name__icontains=part), {"part": field}
+    )
+
+    assert _user_names(query.all(part="P_X")) == ["p_x@acme.com"]
+    assert _user_names(query.all(part="p_x")) == ["p_x@acme.com"]
+    assert query._compiled_for("default") is None
 
 
 def test_memberships_by_prepared_rows(idp, people):
