@@ -118,13 +118,19 @@ def token_still_valid(token_digest: str, now: datetime | None = None) -> Exists:
     )
 
 
+def with_token_check(records: QuerySet, token_digest: str, now: datetime) -> QuerySet:
+    """``records``, each carrying whether the token may still be used (:class:`TokenGuard`)."""
+    return records.annotate(**{TokenGuard.FIELD: token_still_valid(token_digest, now)})
+
+
 class TokenGuard:
     """Checks a remembered token inside the query a read makes anyway: no extra round trip.
 
-    ``annotate`` adds the check to the read's queryset (an uncorrelated EXISTS,
-    evaluated once); ``confirm`` looks at a row it returned, or at none, and
-    falls back to the full check when the row does not vouch for the token.
-    A verified client needs neither.
+    A read whose token is not yet checked (``unchecked_digest``) adds the check
+    to its query with :func:`with_token_check` (an uncorrelated EXISTS, evaluated
+    once); ``confirm`` looks at a row it returned, or at none, and falls back to
+    the full check when the row does not vouch for the token. A verified client
+    needs neither.
     """
 
     FIELD = "_scim_token_ok"
@@ -136,11 +142,6 @@ class TokenGuard:
     def unchecked_digest(self) -> str | None:
         """The digest a read must check in its query, or ``None`` when already checked."""
         return None if self.client.verified else self.client.digest
-
-    def annotate(self, records: QuerySet) -> QuerySet:
-        if self.client.verified:
-            return records
-        return records.annotate(**{self.FIELD: token_still_valid(self.client.digest)})
 
     def confirm(self, row: Any | None) -> None:
         if self.client.verified:

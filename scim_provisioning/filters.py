@@ -203,6 +203,43 @@ def filter_to_q(text: str, fields: FilterMap, urns: SchemaURNs) -> Q:
     return _Walker(fields, urns).visit(tree, scope=None, depth=0)
 
 
+@dataclass(frozen=True)
+class Equality:
+    """``attribute eq "text"`` where the database compares exactly: ``lookup = value``."""
+
+    lookup: str
+    value: str
+
+    def q(self) -> Q:
+        return Q(**{f"{self.lookup}__exact": self.value})
+
+
+def exact_equality(text: str, fields: FilterMap, urns: SchemaURNs) -> Equality | None:
+    """The filter ``text`` as one exact comparison, or ``None`` when it is anything more.
+
+    This is how IdPs look a person or group up before writing (``userName eq``,
+    ``externalId eq``, ``displayName eq``), so lists can run it as a query of a
+    fixed shape (:mod:`.listing`). It selects exactly what :func:`filter_to_q` does
+    for the same text; anything that is not one ``eq`` on a string kept
+    case-exact or folded is ``None``.
+    """
+    tree = parse_filter(text)
+    while isinstance(tree, ast.Filter) and not tree.negated and tree.namespace is None:
+        tree = tree.expr
+    if not isinstance(tree, ast.AttrExpr) or tree.value.lower() != "eq":
+        return None
+    path, raw = tree.attr_path, tree.comp_value.value if tree.comp_value is not None else None
+    if isinstance(path.attr_name, ast.Filter) or not isinstance(raw, str):
+        return None
+    walker = _Walker(fields, urns)
+    found = fields.get(walker.key(path))
+    if not isinstance(found, FilterField) or found.kind != "string":
+        return None
+    if not (found.case_exact or found.folded):
+        return None
+    return Equality(found.lookup, walker.value(found, "eq", raw, _text(path)))
+
+
 #: What ``sortBy`` may name: a field (or alias) to order by, or an expression.
 SortMap = dict[Key, str | BaseExpression]
 
@@ -308,10 +345,13 @@ class _Walker:
         if value is _NOTHING:
             return Q(pk__in=[]) if operator == "eq" else ~Q(pk__in=[])
         if field.kind == "string" and operator in _STRING_LOOKUPS:
-            lookup = _STRING_LOOKUPS[operator]
-            if not (field.case_exact or field.folded):
-                lookup = "i" + lookup
-            query = Q(**{f"{field.lookup}__{lookup}": value})
+            if operator in ("eq", "ne") and (field.case_exact or field.folded):
+                query = Equality(field.lookup, value).q()
+            else:
+                lookup = _STRING_LOOKUPS[operator]
+                if not (field.case_exact or field.folded):
+                    lookup = "i" + lookup
+                query = Q(**{f"{field.lookup}__{lookup}": value})
             return _not_equal(query, field) if operator == "ne" else query
         if field.kind in ("string", "datetime", "number") and operator in _ORDER_LOOKUPS:
             return Q(**{f"{field.lookup}__{_ORDER_LOOKUPS[operator]}": value})

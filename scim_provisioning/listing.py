@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from django.db.models import Count, IntegerField, Subquery, Value
+from django.db import models
+from django.db.models import Count, IntegerField, Q, Subquery, Value
+from django.utils import timezone
 
-from .authentication import TokenGuard
+from .authentication import TokenGuard, with_token_check
 from .conf import app_settings
 from .exceptions import InvalidFilter, InvalidSyntax, InvalidValue
-from .filters import filter_to_q, sort_field, sort_key
-from .models import SCIMTeamConfig
+from .filters import Equality, exact_equality, filter_to_q, sort_field, sort_key
+from .models import SCIMTeamConfig, SCIMToken
+from .prepared import PreparedQuery
 from .resource_types import ResourceType
 from .resources.projection import Selection
 
@@ -102,16 +106,24 @@ def _integer(name: str, raw: Any) -> int | None:
 
 
 def matching(
-    kind: ResourceType, config: SCIMTeamConfig, request: ListRequest, *, strict_sort: bool = True
+    kind: ResourceType,
+    config: SCIMTeamConfig,
+    request: ListRequest,
+    *,
+    strict_sort: bool = True,
+    where: Q | None = None,
 ) -> Any:
     """The team's records of ``kind`` that the request's filter selects, in a stable order.
 
     With ``strict_sort`` off (a search over several types), a ``sortBy`` that
-    this type cannot sort on leaves it in its default order.
+    this type cannot sort on leaves it in its default order. ``where`` stands
+    for the filter, already translated.
     """
     records = kind.queryset(config)
-    if request.filter:
-        records = records.filter(filter_to_q(request.filter, kind.filters, kind.schema_urns))
+    if where is None and request.filter:
+        where = filter_to_q(request.filter, kind.filters, kind.schema_urns)
+    if where is not None:
+        records = records.filter(where)
     order: list[Any] = ["created", "id"]
     sort_by = request.sort_by
     if sort_by and not strict_sort and (sort_key(sort_by, kind.schema_urns) not in kind.sorts):
@@ -189,12 +201,10 @@ def _one_kind_page(
     selection: Selection,
     guard: TokenGuard,
 ) -> dict[str, Any]:
-    records = matching(kind, config, request)
     page: list[Any] = []
     total = 0
     if request.count > 0 and request.offset < _PAST_ANY_TEAM:
-        counted = records.annotate(_scim_total=_count_of(records))
-        page = list(guard.annotate(counted)[request.offset : request.offset + request.count])
+        page = _page(kind, config, request, guard.unchecked_digest)
     if page:
         guard.confirm(page[0])
         total = page[0]._scim_total
@@ -202,9 +212,88 @@ def _one_kind_page(
         guard.confirm(None)
         # No row carried the total: zero, unless the page lies past the end (or none was asked).
         if request.offset > 0 or request.count == 0:
-            total = records.count()
+            total = matching(kind, config, request).count()
     resources = kind.represent(page, base_url, selection) if page else []
     return list_response(resources, total=total, start_index=request.start_index)
+
+
+def _page(
+    kind: ResourceType, config: SCIMTeamConfig, request: ListRequest, digest: str | None
+) -> list[Any]:
+    """The page's records, each carrying the total (and, with ``digest``, the token's validity).
+
+    A list with no filter, or with one exact comparison (how IdPs look people
+    and groups up), runs SQL compiled once per process for its shape; any
+    other filter is built by the ORM.
+    """
+    equality = None
+    if request.filter:
+        equality = exact_equality(request.filter, kind.filters, kind.schema_urns)
+        if equality is None:
+            where = filter_to_q(request.filter, kind.filters, kind.schema_urns)
+            return list(_page_query(kind, config, request, where, digest, timezone.now()))
+    query = _prepared_page(
+        kind,
+        equality.lookup if equality else None,
+        request.sort_by,
+        request.descending,
+        request.offset,
+        request.count,
+        checked=digest is not None,
+    )
+    values: dict[str, Any] = {"team_id": config.team_id}
+    if equality is not None:
+        values["value"] = equality.value
+    if digest is not None:
+        values.update(digest=digest, now=timezone.now())
+    return query.all(**values)
+
+
+def _page_query(
+    kind: ResourceType,
+    config: SCIMTeamConfig,
+    request: ListRequest,
+    where: Q | None,
+    digest: str | None,
+    now: Any,
+) -> Any:
+    records = matching(kind, config, request, where=where)
+    records = records.annotate(_scim_total=_count_of(records))
+    if digest is not None:
+        records = with_token_check(records, digest, now)
+    return records[request.offset : request.offset + request.count]
+
+
+#: Shapes of list query (per resource type, filtered attribute, order and page) kept compiled.
+_PREPARED_SHAPES = 256
+
+
+@lru_cache(maxsize=_PREPARED_SHAPES)
+def _prepared_page(
+    kind: ResourceType,
+    lookup: str | None,
+    sort_by: str | None,
+    descending: bool,
+    offset: int,
+    count: int,
+    *,
+    checked: bool,
+) -> PreparedQuery:
+    """The page query of one shape; the team, the compared value and the token are parameters."""
+    request = ListRequest(None, offset + 1, count, None, None, sort_by, descending)
+    model = kind.queryset(SCIMTeamConfig(team_id=0)).model
+    parameters: dict[str, Any] = {"team_id": model._meta.get_field("team")}
+    if lookup is not None:
+        parameters["value"] = models.TextField()
+    if checked:
+        parameters["digest"] = SCIMToken._meta.get_field("digest")
+        parameters["now"] = SCIMToken._meta.get_field("expires_at")
+
+    def build(team_id: Any, value: Any = None, digest: Any = None, now: Any = None) -> Any:
+        where = Equality(lookup, value).q() if lookup is not None else None
+        return _page_query(kind, SCIMTeamConfig(team_id=team_id), request, where, digest, now)
+
+    return PreparedQuery(model, build, parameters)
 
 
 #: An offset beyond any team's records (and within every database's integers).

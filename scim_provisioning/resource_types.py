@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from .authentication import TokenGuard, token_still_valid
+from .authentication import TokenGuard, with_token_check
 from .exceptions import NotFound
 from .extension_values import filter_map, sort_map
 from .filters import FilterField, FilterMap, MultiValued, SortMap
@@ -107,7 +107,9 @@ class ResourceType:
         def records() -> QuerySet:
             if for_update:
                 return self.for_update(config)
-            return guard.annotate(self.queryset(config)) if guard else self.queryset(config)
+            records = self.queryset(config)
+            digest = guard.unchecked_digest if guard else None
+            return with_token_check(records, digest, timezone.now()) if digest else records
 
         if key is not None and not for_update:
             # The common case, compiled once: our own id.
@@ -159,8 +161,7 @@ class ResourceType:
         def build(team_id: Any, pk: Any, **token: Any) -> QuerySet:
             records = self.queryset(SCIMTeamConfig(team_id=team_id)).filter(pk=pk)
             if token:
-                validity = token_still_valid(token["digest"], token["now"])
-                records = records.annotate(**{TokenGuard.FIELD: validity})
+                records = with_token_check(records, token["digest"], token["now"])
             return records
 
         return PreparedQuery(model, build, parameters)

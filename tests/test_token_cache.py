@@ -17,7 +17,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 
-from scim_provisioning.authentication import DISABLED, INVALID, SCIMClient, TokenGuard
+from scim_provisioning.authentication import (
+    DISABLED,
+    INVALID,
+    SCIMClient,
+    TokenGuard,
+    with_token_check,
+)
 from scim_provisioning.models import SCIMRequestLog, SCIMTeamConfig, SCIMToken
 from scim_provisioning.throttling import SCIMTokenRateThrottle
 from scim_provisioning.token_cache import MAX_ENTRIES, TokenCache, TokenFacts
@@ -354,7 +360,7 @@ def test_a_row_that_does_not_carry_the_check_never_vouches_for_a_token(team, iss
 
 def test_a_row_that_vouches_for_the_token_ends_the_requests_checks(team, issued, ada):
     guard = TokenGuard(_remembered(issued))
-    row = guard.annotate(team.scim_users.all()).get()
+    row = with_token_check(team.scim_users.all(), guard.unchecked_digest, timezone.now()).get()
 
     guard.confirm(row)
 
