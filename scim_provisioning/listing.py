@@ -258,9 +258,13 @@ def _page_query(
     where: Q | None,
     digest: str | None,
     now: Any,
+    *,
+    with_links: bool = False,
 ) -> Any:
     records = matching(kind, config, request, where=where)
     records = records.annotate(_scim_total=_count_of(records))
+    if with_links:
+        records = kind.with_links(records)
     if digest is not None:
         records = with_token_check(records, digest, now)
     return records[request.offset : request.offset + request.count]
@@ -293,7 +297,10 @@ def _prepared_page(
 
     def build(team_id: Any, value: Any = None, digest: Any = None, now: Any = None) -> Any:
         where = Equality(lookup, value).q() if lookup is not None else None
-        return _page_query(kind, SCIMTeamConfig(team_id=team_id), request, where, digest, now)
+        config = SCIMTeamConfig(team_id=team_id)
+        # A lookup finds one record, or a few: what they link to comes in the same query.
+        links = lookup is not None
+        return _page_query(kind, config, request, where, digest, now, with_links=links)
 
     return PreparedQuery(model, build, parameters)
 

@@ -30,7 +30,7 @@ from .provisioning.users import create_user, delete_user, team_users, update_use
 from .resources.documents import merge_documents
 from .resources.groups import group_document, read_group_document
 from .resources.projection import Selection
-from .resources.representation import represent_groups, represent_users
+from .resources.representation import represent_groups, represent_users, with_groups
 from .resources.users import read_user_document, record_document
 from .schemas import (
     ENTERPRISE_USER_SCHEMA_URN,
@@ -159,7 +159,7 @@ class ResourceType:
             parameters["now"] = SCIMToken._meta.get_field("expires_at")
 
         def build(team_id: Any, pk: Any, **token: Any) -> QuerySet:
-            records = self.queryset(SCIMTeamConfig(team_id=team_id)).filter(pk=pk)
+            records = self.with_links(self.queryset(SCIMTeamConfig(team_id=team_id)).filter(pk=pk))
             if token:
                 records = with_token_check(records, token["digest"], token["now"])
             return records
@@ -169,6 +169,10 @@ class ResourceType:
     def represent(self, records: list[Any], base_url: str, selection: Selection) -> list[dict]:
         """SCIM JSON of ``records``, in a fixed number of queries whatever their number."""
         raise NotImplementedError
+
+    def with_links(self, records: QuerySet) -> QuerySet:
+        """The query of one record by id, reading what its answer links to as well (if cheap)."""
+        return records
 
     def create(self, config: SCIMTeamConfig, body: Any) -> Any:
         raise NotImplementedError
@@ -297,6 +301,9 @@ class UserType(ResourceType):
 
     def represent(self, records: list[Any], base_url: str, selection: Selection) -> list[dict]:
         return represent_users(records, base_url, selection)
+
+    def with_links(self, records: QuerySet) -> QuerySet:
+        return with_groups(records)
 
     def create(self, config: SCIMTeamConfig, body: Any) -> Any:
         return create_user(config, read_user_document(body))

@@ -112,3 +112,33 @@ def test_memberships_by_prepared_rows(idp, people):
     group = idp.post("/Groups", {"displayName": "G", "members": [{"value": people[0]["id"]}]})
 
     assert SCIMGroupMembership.objects.filter(group_id=group.json()["id"]).count() == 1
+
+
+def test_a_users_groups_read_with_the_user_are_the_ones_every_read_shows(idp, team, people):
+    """GET by id and a lookup read groups in the user's own query; a page reads them apart."""
+    names = ["Zeta", "alpha", "Émile", 'Quote "q"', "beta"]
+    for name in names:
+        idp.post("/Groups", {"displayName": name, "members": [{"value": people[0]["id"]}]})
+    idp.post("/Groups", {"displayName": "Others", "members": [{"value": people[1]["id"]}]})
+    user_id, user_name = people[0]["id"], people[0]["userName"]
+
+    by_id = idp.get(f"/Users/{user_id}").json()["groups"]
+    (looked_up,) = idp.get("/Users", {"filter": f'userName eq "{user_name}"'}).json()["Resources"]
+    (paged,) = [u for u in idp.get("/Users").json()["Resources"] if u["id"] == user_id]
+
+    assert [g["display"] for g in by_id] == ['Quote "q"', "Zeta", "alpha", "beta", "Émile"]
+    assert by_id == looked_up["groups"] == paged["groups"]
+    assert {g["value"] for g in by_id} == {
+        str(m.group_id) for m in SCIMGroupMembership.objects.filter(user_id=user_id)
+    }
+
+
+def test_a_user_in_no_group_reads_the_same_whichever_way(idp, people):
+    user_id, user_name = people[2]["id"], people[2]["userName"]
+
+    by_id = idp.get(f"/Users/{user_id}").json()
+    (looked_up,) = idp.get("/Users", {"filter": f'userName eq "{user_name}"'}).json()["Resources"]
+    (paged,) = [u for u in idp.get("/Users").json()["Resources"] if u["id"] == user_id]
+
+    assert by_id.get("groups", []) == []
+    assert by_id == looked_up == paged

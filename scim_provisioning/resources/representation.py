@@ -8,11 +8,14 @@ the answer to a write) reads them with a query compiled once per process.
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db import connections
+from django.db.models import Aggregate, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.fields.json import KeyTextTransform
 
 from ..models import SCIMGroup, SCIMGroupMembership, SCIMUser
@@ -31,11 +34,17 @@ def represent_users(
     if selection.returns("groups") and records:
         groups = defaultdict(list)
         rows: Iterable[tuple[Any, ...]]
-        if len(records) == 1:  # GET by id and the answer to a write: compiled once
+        if all(hasattr(record, GROUPS_FIELD) for record in records):
+            # Read with the records, in their query (GET by id, a lookup by userName).
+            rows = [
+                row for r in records for row in _groups_from_json(r.pk, getattr(r, GROUPS_FIELD))
+            ]
+        elif len(records) == 1:  # the answer to a write: compiled once
             rows = _GROUPS_OF_USER.rows(user=records[0].pk)
         else:
             rows = _groups_of(SCIMGroupMembership.objects.filter(user__in=records))
-        for user_id, group_id, display in rows:
+        # By name, then id: one order whatever the query and the database's collation.
+        for user_id, group_id, display in sorted(rows, key=_by_group_name):
             groups[user_id].append(
                 {
                     "value": str(group_id),
@@ -93,10 +102,61 @@ def represent_groups(
 
 
 def _groups_of(memberships: QuerySet) -> QuerySet:
-    """(user id, group id, group displayName) of ``memberships``, by group name."""
-    return memberships.order_by("group__display_name").values_list(
-        "user_id", "group_id", "group__display_name"
+    """(user id, group id, group displayName) of ``memberships``, in no order."""
+    return memberships.order_by().values_list("user_id", "group_id", "group__display_name")
+
+
+def _by_group_name(row: tuple[Any, ...]) -> tuple[str, str]:
+    return (row[2] or "", str(row[1]))
+
+
+#: The attribute of a user read by :func:`with_groups`: its groups as JSON text.
+GROUPS_FIELD = "_scim_groups"
+
+
+class _JSONPairs(Aggregate):
+    """The rows' ``(a, b)`` as one JSON array of two-element arrays, as text."""
+
+    output_field = TextField()
+    VENDORS = ("sqlite", "postgresql", "mysql")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "JSON_GROUP_ARRAY(JSON_ARRAY(%(expressions)s))"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "(JSON_AGG(JSON_BUILD_ARRAY(%(expressions)s)))::text"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_mysql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "JSON_ARRAYAGG(JSON_ARRAY(%(expressions)s))"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def with_groups(records: QuerySet) -> QuerySet:
+    """``records`` (users) each carrying its groups, read in the same query.
+
+    For answers of one or a few users (GET by id, a lookup by ``userName``):
+    their groups cost no second round trip. Not for pages: the subquery runs
+    once per row returned. On a database without JSON aggregates the records come as they are,
+    and their groups are read by a query of their own.
+    """
+    if connections[records.db].vendor not in _JSONPairs.VENDORS:
+        return records
+    pairs = (
+        SCIMGroupMembership.objects.filter(user=OuterRef("pk"))
+        .order_by()
+        .values("user")
+        .annotate(pairs=_JSONPairs("group_id", "group__display_name"))
+        .values("pairs")
     )
+    return records.annotate(**{GROUPS_FIELD: Subquery(pairs, output_field=TextField())})
+
+
+def _groups_from_json(user_id: Any, text: str | None) -> list[tuple[Any, ...]]:
+    # No membership: NULL (PostgreSQL, MySQL) or no row at all. Ids come as the
+    # database keeps them (hex on SQLite, with dashes on PostgreSQL): made UUIDs.
+    return [(user_id, uuid.UUID(str(g)), name) for g, name in json.loads(text or "[]")]
 
 
 def _members_of(memberships: QuerySet) -> QuerySet:
