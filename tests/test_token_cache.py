@@ -81,7 +81,7 @@ def test_a_remembered_token_reads_without_a_token_query(client, ada, warm):
     assert response.status_code == 200
     selects = [q["sql"] for q in queries if q["sql"].lstrip().startswith("SELECT")]
     assert [sql for sql in selects if sql.lstrip().startswith(f'SELECT "{TOKEN_TABLE}"')] == []
-    assert len(selects) == 2  # the user (with the token's validity), its groups
+    assert len(selects) == 1  # the user, with the token's validity and its groups
 
 
 @pytest.mark.parametrize("read", range(8))
