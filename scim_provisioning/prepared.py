@@ -5,8 +5,8 @@ about 1.5 ms of Python for a query SQLite answers in 0.05 ms. The hottest
 reads have a fixed shape (the same filters every time, only the values
 differ), so each is compiled once, by the ORM, and its SQL reused with the
 request's values, which are prepared for the database by the same fields the
-ORM would use. Rows become model instances through ``Model.objects.raw``, with
-the ORM's own converters.
+ORM would use. Rows become model instances as the ORM's own iterable makes
+them (``Model.from_db``, then each annotation), with the ORM's converters.
 
 A query is compiled from stand-in values made for it (a random UUID, a random
 large integer, a random string, an odd date): each parameter's positions in
@@ -37,11 +37,14 @@ from django.utils import timezone
 #: How a named parameter's value is prepared for the database: the model field
 #: the query compares it with.
 Parameters = dict[str, models.Field]
+#: For a query of model instances: where its fields start and end in a row, their
+#: attribute names, and each annotation's name and position.
+Instances = tuple[int, int, tuple[str, ...], tuple[tuple[str, int], ...]]
 #: SQL, the parameter each position takes (``None``: a constant), the constants,
-#: and the ORM's converters by column position.
-Compiled = tuple[str, tuple["str | None", ...], tuple, dict]
+#: the ORM's converters by column position, and how rows become instances.
+Compiled = tuple[str, tuple["str | None", ...], tuple, dict, "Instances | None"]
 #: Marks a query shape whose parameters cannot all be found in its SQL.
-_UNCACHEABLE: Compiled = ("", (), (), {})
+_UNCACHEABLE: Compiled = ("", (), (), {}, None)
 
 
 class PreparedQuery:
@@ -65,17 +68,32 @@ class PreparedQuery:
     def all(self, using: str = "default", **values: Any) -> list[Any]:
         """The rows of a model query for ``values``, as model instances (annotations set)."""
         compiled = self._compiled_for(using)
-        if compiled is None:
+        if compiled is None or compiled[4] is None:
             return list(self._build(**values))
-        sql, params, _ = self._statement(compiled, values, using)
-        return list(self.model._default_manager.raw(sql, params, using=using))
+        start, end, attnames, annotations = compiled[4]
+        records = []
+        # As the ORM's own iterable makes instances: the fields' values, then each annotation.
+        for row in self._fetch(compiled, values, using):
+            record = self.model.from_db(using, attnames, row[start:end])
+            for name, position in annotations:
+                setattr(record, name, row[position])
+            records.append(record)
+        return records
 
     def rows(self, using: str = "default", **values: Any) -> list[tuple]:
         """The rows of a ``values_list()`` query for ``values``, converted as the ORM does."""
         compiled = self._compiled_for(using)
         if compiled is None:
             return list(self._build(**values))
-        sql, params, converters = self._statement(compiled, values, using)
+        return self._fetch(compiled, values, using)
+
+    def _fetch(self, compiled: Compiled, values: dict[str, Any], using: str) -> list[tuple]:
+        sql, names, constants, converters, _ = compiled
+        prepared = self._prepare(values, using)
+        params = [
+            prepared[name] if name else constant
+            for name, constant in zip(names, constants, strict=True)
+        ]
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -101,17 +119,6 @@ class PreparedQuery:
             with self._lock:
                 self._compiled[key] = compiled
         return None if compiled is _UNCACHEABLE else compiled
-
-    def _statement(
-        self, compiled: Compiled, values: dict[str, Any], using: str
-    ) -> tuple[str, list[Any], dict]:
-        sql, names, constants, converters = compiled
-        prepared = self._prepare(values, using)
-        params = [
-            prepared[name] if name else constant
-            for name, constant in zip(names, constants, strict=True)
-        ]
-        return sql, params, converters
 
     def _prepare(self, values: dict[str, Any], using: str) -> dict[str, Any]:
         connection = connections[using]
@@ -139,7 +146,22 @@ class PreparedQuery:
             names.append(owners[0] if owners else None)
         if set(names) - {None} != set(prepared):
             return None  # a value that does not reach the SQL as it is
-        return sql, tuple(names), tuple(params), converters
+        return sql, tuple(names), tuple(params), converters, _instances(compiler)
+
+
+def _instances(compiler: Any) -> Instances | None:
+    """Where a row's model fields and annotations are, for a query of model instances.
+
+    ``None`` for a ``values()`` query, or one that also selects related models
+    (``select_related``), which the ORM builds with more than this.
+    """
+    info = compiler.klass_info
+    if info is None or info.get("related_klass_infos"):
+        return None
+    fields = info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    attnames = tuple(column[0].target.attname for column in compiler.select[start:end])
+    return start, end, attnames, tuple(compiler.annotation_col_map.items())
 
 
 def _stand_in(field: models.Field) -> Any:
