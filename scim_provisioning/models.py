@@ -297,6 +297,10 @@ class SCIMUser(SCIMResource):
         ]
         indexes = [
             models.Index(fields=["team", "created", "id"], name="scim_user_team_created"),
+            # People by id within the team (a group's members, named by the IdP):
+            # with the team's index alone, SQLite (no statistics unless someone runs
+            # ANALYZE) walked every person of the team for 100 ids.
+            models.Index(fields=["team", "id"], name="scim_user_team_id"),
             # The list order after the filter's column: SQLite then filters and
             # orders on this index alone (without it, it walked the team in
             # created order: 74 ms instead of 0.2 ms at 100,000 users).
