@@ -76,6 +76,12 @@ def parse_args() -> argparse.Namespace:
         default=os.environ.get("LOADTEST_PG", "postgres://postgres@127.0.0.1:5432/postgres"),
         help="PostgreSQL server to create the database on (LOADTEST_PG)",
     )
+    parser.add_argument(
+        "--cpus",
+        type=_cpu_list,
+        help="pin gunicorn (master and workers) to these CPUs, e.g. 0 or 0,1; PostgreSQL "
+        "and the load generator stay unpinned (default: no pinning)",
+    )
     parser.add_argument("--out", help="directory for logs and report.json (default: a temp dir)")
     parser.add_argument("--keep-db", action="store_true", help="keep the database afterwards")
     return parser.parse_args()
@@ -155,6 +161,20 @@ def setup_site(teams: int) -> list[Any]:
     return result
 
 
+def _cpu_list(text: str) -> set[int]:
+    try:
+        cpus = {int(part) for part in text.split(",") if part.strip()}
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a list of CPU numbers: {text!r}") from exc
+    if not cpus or not cpus <= os.sched_getaffinity(0):
+        raise argparse.ArgumentTypeError(f"CPUs {text!r} are not all available here")
+    return cpus
+
+
+def _pinning(args: argparse.Namespace) -> str:
+    return f", gunicorn pinned to CPU {','.join(map(str, sorted(args.cpus)))}" if args.cpus else ""
+
+
 def start_gunicorn(args: argparse.Namespace, port: int, out: Path) -> subprocess.Popen:
     command = [
         sys.executable,
@@ -177,7 +197,15 @@ def start_gunicorn(args: argparse.Namespace, port: int, out: Path) -> subprocess
         "--graceful-timeout",
         "30",
     ]
-    return subprocess.Popen(command, cwd=REPO, env=os.environ.copy(), start_new_session=True)
+    cpus = args.cpus
+
+    def pin() -> None:  # in the child, before gunicorn starts: its workers inherit it
+        if cpus:
+            os.sched_setaffinity(0, cpus)
+
+    return subprocess.Popen(
+        command, cwd=REPO, env=os.environ.copy(), start_new_session=True, preexec_fn=pin
+    )
 
 
 def wait_ready(server: subprocess.Popen, base_url: str, token: str, out: Path) -> None:
@@ -336,7 +364,7 @@ def report(args, stats, elapsed, seed_stats, checks, cpu, out: Path) -> int:
     lines = [
         f"SCIM load test: {elapsed:.1f} s, {args.teams} teams x {args.idps_per_team} virtual "
         f"IdPs, gunicorn {server_kind(args)}, PostgreSQL, throttle on (Redis, "
-        f"{os.environ.get('LOADTEST_RATE_LIMIT', '100000')}/s per token)",
+        f"{os.environ.get('LOADTEST_RATE_LIMIT', '100000')}/s per token)" + _pinning(args),
         "",
         f"{'operation':<14}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'max ms':>9}{'errors':>8}",
@@ -421,6 +449,7 @@ def report(args, stats, elapsed, seed_stats, checks, cpu, out: Path) -> int:
         json.dumps(
             {
                 "elapsed_s": elapsed,
+                "gunicorn_cpus": sorted(args.cpus) if args.cpus else None,
                 "throughput_rps": len(all_latencies) / elapsed,
                 "cpu": cpu,
                 "requests_per_server_cpu_second": per_core,
