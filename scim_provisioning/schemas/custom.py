@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
 from ..conf import app_settings
 from .attributes import Attribute, Schema
 
@@ -42,10 +45,30 @@ class UserExtension:
 
 def user_extension() -> UserExtension | None:
     """The extension the settings declare, else ``None``; built once per distinct setting."""
+    global _last
     declared = app_settings.USER_EXTENSION
     if not declared:
         return None
-    return _build(json.dumps(declared, sort_keys=True, default=str))
+    # Asked for once per user of a page: the setting object it was last built
+    # from answers without serialising the setting again.
+    last = _last
+    if last is not None and last[0] is declared:
+        return last[1]
+    extension = _build(json.dumps(declared, sort_keys=True, default=str))
+    _last = (declared, extension)
+    return extension
+
+
+#: The setting object last read and what it built (one tuple: read and written whole).
+_last: tuple[Any, UserExtension] | None = None
+
+
+@receiver(setting_changed)
+def _forget_last(*, setting: str, **kwargs: Any) -> None:
+    # Nothing built from one value of the setting outlives a change of it (tests change it).
+    global _last
+    if setting.startswith("SCIM_PROVISIONING_"):
+        _last = None
 
 
 @lru_cache(maxsize=8)
