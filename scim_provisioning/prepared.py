@@ -32,14 +32,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, models
+from django.db.models.query import get_related_populators
 from django.utils import timezone
 
 #: How a named parameter's value is prepared for the database: the model field
 #: the query compares it with.
 Parameters = dict[str, models.Field]
 #: For a query of model instances: where its fields start and end in a row, their
-#: attribute names, and each annotation's name and position.
-Instances = tuple[int, int, tuple[str, ...], tuple[tuple[str, int], ...]]
+#: attribute names, each annotation's name and position, and the populators of
+#: the related models it selects.
+Instances = tuple[int, int, tuple[str, ...], tuple[tuple[str, int], ...], tuple[Any, ...]]
 #: SQL, the parameter each position takes (``None``: a constant), the constants,
 #: the ORM's converters by column position, and how rows become instances.
 Compiled = tuple[str, tuple["str | None", ...], tuple, dict, "Instances | None"]
@@ -70,11 +72,14 @@ class PreparedQuery:
         compiled = self._compiled_for(using)
         if compiled is None or compiled[4] is None:
             return list(self._build(**values))
-        start, end, attnames, annotations = compiled[4]
+        start, end, attnames, annotations, related = compiled[4]
         records = []
-        # As the ORM's own iterable makes instances: the fields' values, then each annotation.
+        # As the ORM's own iterable makes instances: the fields' values, the related
+        # models selected with them, then each annotation.
         for row in self._fetch(compiled, values, using):
             record = self.model.from_db(using, attnames, row[start:end])
+            for populator in related:
+                populator.populate(row, record)
             for name, position in annotations:
                 setattr(record, name, row[position])
             records.append(record)
@@ -131,7 +136,8 @@ class PreparedQuery:
         stand_ins = {name: _stand_in(field) for name, field in self._parameters.items()}
         if any(value is None for value in stand_ins.values()):
             return None
-        compiler = self._build(**stand_ins).query.get_compiler(using)
+        queryset = self._build(**stand_ins)
+        compiler = queryset.query.get_compiler(using)
         sql, params = compiler.as_sql()
         # The converters depend on the selected expressions only: kept with the SQL.
         converters = compiler.get_converters([column for column, _, _ in compiler.select])
@@ -146,22 +152,26 @@ class PreparedQuery:
             names.append(owners[0] if owners else None)
         if set(names) - {None} != set(prepared):
             return None  # a value that does not reach the SQL as it is
-        return sql, tuple(names), tuple(params), converters, _instances(compiler)
+        fetch_mode = getattr(queryset, "_fetch_mode", None)  # Django 6.1 and newer
+        return sql, tuple(names), tuple(params), converters, _instances(compiler, using, fetch_mode)
 
 
-def _instances(compiler: Any) -> Instances | None:
-    """Where a row's model fields and annotations are, for a query of model instances.
+def _instances(compiler: Any, using: str, fetch_mode: Any) -> Instances | None:
+    """Where a row's model fields, related models and annotations are; ``None`` for ``values()``.
 
-    ``None`` for a ``values()`` query, or one that also selects related models
-    (``select_related``), which the ORM builds with more than this.
+    The related models (``select_related``) are made by the ORM's own populators,
+    built here once: they keep only positions and the database alias.
     """
     info = compiler.klass_info
-    if info is None or info.get("related_klass_infos"):
+    if info is None:
         return None
     fields = info["select_fields"]
     start, end = fields[0], fields[-1] + 1
     attnames = tuple(column[0].target.attname for column in compiler.select[start:end])
-    return start, end, attnames, tuple(compiler.annotation_col_map.items())
+    populators: Any = get_related_populators  # one more argument from Django 6.1 on
+    arguments = (info, compiler.select, using) + (() if fetch_mode is None else (fetch_mode,))
+    related = tuple(populators(*arguments))
+    return start, end, attnames, tuple(compiler.annotation_col_map.items()), related
 
 
 def _stand_in(field: models.Field) -> Any:

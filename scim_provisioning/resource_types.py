@@ -111,11 +111,12 @@ class ResourceType:
             digest = guard.unchecked_digest if guard else None
             return with_token_check(records, digest, timezone.now()) if digest else records
 
-        if key is not None and not for_update:
+        if key is not None:
             # The common case, compiled once: our own id.
-            record = self.by_id(config, key, guard.unchecked_digest if guard else None)
+            digest = guard.unchecked_digest if guard else None
+            record = self.by_id(config, key, digest, for_update=for_update)
         else:
-            record = _get(records(), {"pk": key} if key is not None else None)
+            record = None
         if record is None and self.legacy_id_field is not None:
             record = _get(records(), {self.legacy_id_field: pk})
         return record
@@ -128,13 +129,23 @@ class ResourceType:
         """The absolute URL of the record with SCIM id ``pk`` (``Location``, ``meta.location``)."""
         return f"{base_url}{self.endpoint}/{pk}"
 
-    def by_id(self, config: SCIMTeamConfig, pk: uuid.UUID, token_digest: str | None) -> Any:
+    def by_id(
+        self,
+        config: SCIMTeamConfig,
+        pk: uuid.UUID,
+        token_digest: str | None,
+        *,
+        for_update: bool = False,
+    ) -> Any:
         """The team's record ``pk`` or ``None``, in one query compiled once per process.
 
         With ``token_digest``, the record carries ``_scim_token_ok``: whether that
         token may still be used (see :class:`~.authentication.TokenGuard`).
+        ``for_update`` locks it (writes, whose token is checked before they start).
         """
-        if token_digest is None:
+        if for_update:
+            rows = self._by_id_locked.all(team_id=config.team_id, pk=pk)
+        elif token_digest is None:
             rows = self._by_id.all(team_id=config.team_id, pk=pk)
         else:
             rows = self._by_id_checked.all(
@@ -150,8 +161,16 @@ class ResourceType:
     def _by_id_checked(self) -> PreparedQuery:
         return self._prepared_by_id(check_token=True)
 
-    def _prepared_by_id(self, *, check_token: bool) -> PreparedQuery:
-        """The record-by-id query, with the token's validity annotated when ``check_token``."""
+    @cached_property
+    def _by_id_locked(self) -> PreparedQuery:
+        return self._prepared_by_id(check_token=False, for_update=True)
+
+    def _prepared_by_id(self, *, check_token: bool, for_update: bool = False) -> PreparedQuery:
+        """The record-by-id query.
+
+        With the token's validity annotated when ``check_token``; locked, for a
+        write, and without what an answer links to, when ``for_update``.
+        """
         model = self.queryset(SCIMTeamConfig(team_id=0)).model
         parameters = {"team_id": model._meta.get_field("team"), "pk": model._meta.pk}
         if check_token:
@@ -159,7 +178,10 @@ class ResourceType:
             parameters["now"] = SCIMToken._meta.get_field("expires_at")
 
         def build(team_id: Any, pk: Any, **token: Any) -> QuerySet:
-            records = self.with_links(self.queryset(SCIMTeamConfig(team_id=team_id)).filter(pk=pk))
+            config = SCIMTeamConfig(team_id=team_id)
+            if for_update:
+                return self.for_update(config).filter(pk=pk)
+            records = self.with_links(self.queryset(config).filter(pk=pk))
             if token:
                 records = with_token_check(records, token["digest"], token["now"])
             return records
@@ -374,10 +396,8 @@ class GroupType(ResourceType):
         delete_group(config, record)
 
 
-def _get(records: QuerySet, lookup: dict[str, Any] | None) -> Any | None:
+def _get(records: QuerySet, lookup: dict[str, Any]) -> Any | None:
     """The record ``lookup`` names among ``records``, or ``None``."""
-    if lookup is None:
-        return None
     try:
         # get(), not first(): no ORDER BY to compile or run.
         return records.get(**lookup)

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from .conf import app_settings
 from .models import SCIMToken
+from .prepared import PreparedQuery
 from .redaction import TOKEN_PREFIX, TOKEN_RE
 from .teams import SCIMNotEnabled as SCIMNotEnabled  # where callers have always caught it
 from .teams import require_enabled
@@ -147,13 +148,20 @@ def is_well_formed(plaintext: str) -> bool:
     return TOKEN_RE.fullmatch(plaintext) is not None
 
 
+#: A token by digest, with its team and SCIM config: compiled once (every write asks).
+_BY_DIGEST = PreparedQuery(
+    SCIMToken,
+    lambda digest: SCIMToken.objects.select_related("team__scim_config").filter(digest=digest),
+    {"digest": SCIMToken._meta.get_field("digest")},
+)
+
+
 def verify_digest(wanted: str) -> SCIMToken | None:
     """The usable token whose digest is ``wanted``, with its team and SCIM config, or ``None``."""
-    # get(), not first(): no ORDER BY to compile or run on every request.
-    try:
-        token = SCIMToken.objects.select_related("team__scim_config").get(digest=wanted)
-    except SCIMToken.DoesNotExist:
+    found = _BY_DIGEST.all(digest=wanted)  # the digest is unique: one row or none
+    if not found:
         return None
+    token = found[0]
     if not hmac.compare_digest(token.digest, wanted):
         return None
     if not token.is_usable:

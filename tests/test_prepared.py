@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.db import connection
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 
 from scim_provisioning.models import SCIMGroupMembership, SCIMTeamConfig, SCIMUser
 from scim_provisioning.prepared import PreparedQuery
 from scim_provisioning.resource_types import GROUPS, USERS
-from scim_provisioning.tokens import issue_token
+from scim_provisioning.tokens import digest, issue_token, verify_digest
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +144,48 @@ def test_a_user_in_no_group_reads_the_same_whichever_way(idp, people):
 
     assert by_id.get("groups", []) == []
     assert by_id == looked_up == paged
+
+
+def test_related_models_selected_with_a_prepared_read_come_loaded(team, people, idp):
+    """As select_related gives them: loaded with the row, or None where the link is empty."""
+    boss, report = people[0], people[1]
+    idp.patch(
+        f"/Users/{report['id']}",
+        {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                {
+                    "op": "add",
+                    "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+                    "value": {"value": boss["id"]},
+                }
+            ],
+        },
+    )
+    query = PreparedQuery(
+        SCIMUser,
+        lambda pk: SCIMUser.objects.select_related("manager", "user").filter(pk=pk),
+        {"pk": SCIMUser._meta.pk},
+    )
+
+    for _ in range(2):  # compiled, then reused
+        (with_manager,) = query.all(pk=uuid.UUID(report["id"]))
+        (without,) = query.all(pk=uuid.UUID(boss["id"]))
+        with CaptureQueriesContext(connection) as queries:
+            assert with_manager.manager.user_name == boss["userName"]
+            assert with_manager.user.email == report["userName"]
+            assert without.manager is None
+        assert len(queries) == 0
+    assert query._compiled_for("default") is not None
+
+
+def test_a_token_looked_up_by_digest_brings_its_team_and_settings(team):
+    issued = issue_token(team)
+
+    token = verify_digest(digest(issued.plaintext))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert token.team.pk == team.pk
+        assert token.team.scim_config.enabled
+    assert len(queries) == 0
+    assert verify_digest(digest(issued.plaintext) + "0") is None
