@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from datetime import timezone as dt_timezone
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -39,9 +40,9 @@ from django.utils import timezone
 #: the query compares it with.
 Parameters = dict[str, models.Field]
 #: For a query of model instances: where its fields start and end in a row, their
-#: attribute names, each annotation's name and position, and the populators of
-#: the related models it selects.
-Instances = tuple[int, int, tuple[str, ...], tuple[tuple[str, int], ...], tuple[Any, ...]]
+#: attribute names, each annotation's name and position, and what makes the
+#: populators of the related models it selects.
+Instances = tuple[int, int, tuple[str, ...], tuple[tuple[str, int], ...], Callable[[], list]]
 #: SQL, the parameter each position takes (``None``: a constant), the constants,
 #: the ORM's converters by column position, and how rows become instances.
 Compiled = tuple[str, tuple["str | None", ...], tuple, dict, "Instances | None"]
@@ -72,7 +73,9 @@ class PreparedQuery:
         compiled = self._compiled_for(using)
         if compiled is None or compiled[4] is None:
             return list(self._build(**values))
-        start, end, attnames, annotations, related = compiled[4]
+        start, end, attnames, annotations, populators = compiled[4]
+        # Made per query, as the ORM makes them: some fetch modes keep state in them.
+        related = populators()
         records = []
         # As the ORM's own iterable makes instances: the fields' values, the related
         # models selected with them, then each annotation.
@@ -159,8 +162,8 @@ class PreparedQuery:
 def _instances(compiler: Any, using: str, fetch_mode: Any) -> Instances | None:
     """Where a row's model fields, related models and annotations are; ``None`` for ``values()``.
 
-    The related models (``select_related``) are made by the ORM's own populators,
-    built here once: they keep only positions and the database alias.
+    The related models (``select_related``) are made by the ORM's own populators;
+    what is kept here makes them for each query.
     """
     info = compiler.klass_info
     if info is None:
@@ -170,8 +173,8 @@ def _instances(compiler: Any, using: str, fetch_mode: Any) -> Instances | None:
     attnames = tuple(column[0].target.attname for column in compiler.select[start:end])
     populators: Any = get_related_populators  # one more argument from Django 6.1 on
     arguments = (info, compiler.select, using) + (() if fetch_mode is None else (fetch_mode,))
-    related = tuple(populators(*arguments))
-    return start, end, attnames, tuple(compiler.annotation_col_map.items()), related
+    make = partial(populators, *arguments)
+    return start, end, attnames, tuple(compiler.annotation_col_map.items()), make
 
 
 def _stand_in(field: models.Field) -> Any:
