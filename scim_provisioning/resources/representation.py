@@ -2,8 +2,9 @@
 
 A user's ``groups`` and a group's ``members`` are rows of their own: they are
 loaded for the whole page at once, and only when the response returns them
-(``attributes``/``excludedAttributes``). The answer to one record (GET by id,
-the answer to a write) reads them with a query compiled once per process.
+(``attributes``/``excludedAttributes``). A user read by id or by one exact
+value carries its groups from its own query (:func:`with_groups`); the answer
+to one written record reads them with a query compiled once per process.
 """
 
 from __future__ import annotations
