@@ -601,3 +601,51 @@ def test_a_role_dropped_while_a_group_grants_it_leaves_the_groups_role(
         assert SCIMGroupMembership.objects.filter(user=record, group_id=group["id"]).exists()
         seat = Membership.objects.get(team=team, user=record.user_id)
         assert (seat.role, seat.is_active) == (Membership.Role.ADMIN, True), f"round {round_}"
+
+
+def test_two_teams_looking_up_one_value_at_once_each_see_their_own(
+    live_server, token, api, team, other_team
+):
+    # Lookups and reads by id run SQL compiled once per process and shared by
+    # every thread (scim_provisioning.prepared): started cold, two teams' IdPs
+    # compile and reuse the same shapes at once, each with its own team, value
+    # and token. Each must see its own person and nothing of the other team's.
+    from scim_provisioning.listing import _prepared_page
+    from scim_provisioning.resource_types import USERS
+
+    theirs = issue_token(other_team).plaintext
+    their_api = IdPClient(theirs)
+    ours = create_user(api, "ada@acme.com", externalId="ext-ada")
+    mine_of_theirs = create_user(their_api, "ada@acme.com", externalId="ext-ada")
+    as_them = {"Authorization": f"Bearer {theirs}"}
+    lookups = ['userName eq "ADA@acme.com"', 'externalId eq "ext-ada"']
+    for round_ in range(3):
+        _prepared_page.cache_clear()
+        for prepared in (USERS._by_id, USERS._by_id_checked):
+            prepared._compiled.clear()
+        calls = []
+        for text in lookups:
+            query = "/Users?" + urllib.parse.urlencode({"filter": text})
+            calls += [Call("GET", query) for _ in range(4)]
+            calls += [Call("GET", query, headers=as_them) for _ in range(4)]
+        calls += [Call("GET", f"/Users/{ours['id']}"), Call("GET", f"/Users/{ours['id']}")]
+        calls += [Call("GET", f"/Users/{mine_of_theirs['id']}", headers=as_them)] * 2
+        calls += [Call("GET", f"/Users/{mine_of_theirs['id']}")] * 2  # the other team's id
+        calls += [Call("GET", f"/Users/{ours['id']}", headers=as_them)] * 2
+
+        replies = race(live_server.url, token, calls)
+
+        assert_no_server_errors(replies)
+        for reply in replies:
+            own = mine_of_theirs if reply.call.headers else ours
+            foreign = ours if reply.call.headers else mine_of_theirs
+            if "filter=" in reply.call.path:
+                assert reply.status == 200, reply.describe()
+                assert [r["id"] for r in reply.body["Resources"]] == [own["id"]], round_
+                assert reply.body["totalResults"] == 1
+            elif reply.call.path.endswith(own["id"]):
+                assert reply.status == 200, reply.describe()
+                assert reply.body["id"] == own["id"]
+            else:
+                assert reply.call.path.endswith(foreign["id"])
+                assert reply.status == 404, reply.describe()
