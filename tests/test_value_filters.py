@@ -10,7 +10,8 @@ import pytest
 
 from scim_provisioning.exceptions import InvalidFilter, InvalidPath
 from scim_provisioning.filters import parse_filter
-from scim_provisioning.provisioning.members import member_ids, selected_members
+from scim_provisioning.provisioning.members import selected_members
+from scim_provisioning.resources.groups import member_ids
 from scim_provisioning.value_filters import equalities, equality_terms, matches
 
 WORK = {"value": "ada@example.com", "type": "work", "primary": True}

@@ -12,14 +12,10 @@ from typing import Any
 
 from ..exceptions import InvalidFilter, InvalidPath
 from ..patch import Target
+from ..resources.groups import member_ids
 from ..resources.values import coerce
 from ..value_filters import equality_terms
 from .groups import MembershipChange
-
-
-def member_ids(members: list[dict[str, Any]] | None) -> list[str]:
-    """The ids of the ``members`` values that name one."""
-    return [str(m["value"]) for m in members or [] if m.get("value") not in (None, "")]
 
 
 def replacement(members: list[dict[str, Any]] | None) -> MembershipChange:

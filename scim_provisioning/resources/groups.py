@@ -36,10 +36,13 @@ def state_from_group_document(document: Document) -> GroupState:
     fits(display_name, SCIMGroup, "display_name", "displayName")
     external_id = (document.get("externalId") or "").strip() or None
     fits(external_id, SCIMGroup, "external_id", "externalId")
-    members = None
-    if "members" in document:
-        members = [str(m["value"]) for m in document["members"] or [] if m.get("value")]
+    members = member_ids(document["members"]) if "members" in document else None
     return GroupState(display_name=display_name, external_id=external_id, member_ids=members)
+
+
+def member_ids(members: list[dict[str, Any]] | None) -> list[str]:
+    """The ids of the ``members`` values that name one (POST, PUT and PATCH alike)."""
+    return [str(m["value"]) for m in members or [] if m.get("value") not in (None, "")]
 
 
 def group_document(record: SCIMGroup) -> Document:
