@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.test import Client
 
 from example_project.teams.models import Membership
@@ -67,6 +68,10 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+            # The test's ORM calls ran in Playwright's context, whose database
+            # connection the test teardown cannot see: closed here, or PostgreSQL
+            # refuses to drop the test database ("being accessed by other users").
+            connections.close_all()
 
 
 def screenshot(page: Any, name: str) -> None:
