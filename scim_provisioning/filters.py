@@ -130,14 +130,31 @@ def _depth(tree: Any) -> int:
     return deepest
 
 
-_LITERAL_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\b(?:true|false|null)\b', re.IGNORECASE)
+_LITERAL_OR_STRING = re.compile(
+    r'"(?:[^"\\]|\\.)*"'
+    r"|\b(?:true|false|null)\b"
+    # A number compared with (RFC 7644 §3.4.2.2: compValue is a JSON number too).
+    r"|(?P<operator>\b(?:eq|ne|co|sw|ew|gt|ge|lt|le)\s+)"
+    r"(?P<number>-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)(?![\w.])",
+    re.IGNORECASE,
+)
 
 
 def _fold_literals(text: str) -> str:
-    """``TRUE``/``False``/``NULL`` as the lexer knows them, leaving quoted strings alone."""
-    return _LITERAL_OR_STRING.sub(
-        lambda m: m.group(0) if m.group(0).startswith('"') else m.group(0).lower(), text
-    )
+    """The filter's literals as the lexer knows them, leaving quoted strings alone.
+
+    ``TRUE``/``False``/``NULL`` are lower-cased. A number is quoted: the lexer of
+    scim2-filter-parser 0.7 reads one digit as a number, so ``level gt 10`` did not
+    parse; quoted, it is the text every comparison reads a number from.
+    """
+
+    def fold(match: re.Match[str]) -> str:
+        if match.group("number") is not None:
+            return f'{match.group("operator")}"{match.group("number")}"'
+        literal = match.group(0)
+        return literal if literal.startswith('"') else literal.lower()
+
+    return _LITERAL_OR_STRING.sub(fold, text)
 
 
 def _precedence(node: Any) -> Any:

@@ -337,7 +337,35 @@ def test_a_boolean_filter(typed, idp, provision):
     assert [r["userName"] for r in response.json()["Resources"]] == ["ada@acme.com"]
 
 
+@pytest.mark.parametrize(
+    ("comparison", "expected"),
+    [
+        ("level eq 10", ["ada@acme.com"]),
+        ("level eq 10.0", ["ada@acme.com"]),
+        ("level ne 10", ["bob@acme.com"]),
+        ("level ge 10", ["ada@acme.com"]),
+        ("level gt -1", ["ada@acme.com", "bob@acme.com"]),
+        ("ratio lt 0.3", ["bob@acme.com"]),
+        ("ratio le 2.5E-1", ["bob@acme.com"]),
+        ('level eq 10 and ratio gt 0.25 or level eq "9"', ["ada@acme.com", "bob@acme.com"]),
+    ],
+)
+def test_numbers_of_several_digits_compare_as_numbers(typed, idp, provision, comparison, expected):
+    # RFC 7644 §3.4.2.2: a compValue may be a JSON number. scim2-filter-parser's
+    # lexer reads a single digit as one, so these were 400 "could not be parsed".
+    _typed_user(provision, "ada@acme.com", level=10, ratio=0.5)
+    _typed_user(provision, "bob@acme.com", level=9, ratio=0.25)
+
+    filter_text = comparison.replace("level", f"{TYPED}:level").replace("ratio", f"{TYPED}:ratio")
+
+    response = idp.get("/Users", {"filter": filter_text})
+
+    assert response.status_code == 200, response.content
+    assert [r["userName"] for r in response.json()["Resources"]] == expected
+
+
 def test_a_number_filter_with_no_number_is_400(typed, idp):
     response = idp.get("/Users", {"filter": f'{TYPED}:level gt "x"'})
 
-    assert_scim_error(response, 400, "invalidFilter")
+    body = assert_scim_error(response, 400, "invalidFilter")
+    assert body["detail"] == f"'x' is not a number for '{TYPED}:level'."
