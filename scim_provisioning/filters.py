@@ -414,6 +414,9 @@ def _not_equal(query: Q, field: FilterField) -> Q:
 
 
 def _text(path: Any) -> str:
+    if isinstance(path, ast.AttrPath) and isinstance(path.attr_name, ast.Filter):
+        # emails[type eq "work"].primary: the lexer keeps the name on the bracket's filter.
+        return _text(path.attr_name.namespace)
     if isinstance(path, ast.AttrPath):
         name = path.attr_name if isinstance(path.attr_name, str) else "?"
         text = f"{path.uri}:{name}" if path.uri else name

@@ -248,6 +248,65 @@ class TestUserFilters:
         body = assert_scim_error(response, 400, "invalidFilter")
         assert detail in body["detail"]
 
+    def test_a_value_path_compares_the_sub_attribute_it_names(self, idp, people):
+        # Bob's home email is the only one at acme.com whose type is "home".
+        body = _filter(idp, "/Users", 'emails[value co "@acme"].type eq "home"')
+
+        assert _names(body["Resources"], people) == ["bob"]
+
+    def test_a_value_path_compared_without_a_sub_attribute_compares_its_value(self, idp, people):
+        body = _filter(idp, "/Users", 'emails[type eq "work"] eq "cy@acme.com"')
+
+        assert _names(body["Resources"], people) == ["cy"]
+
+    def test_a_date_and_time_is_compared_for_equality(self, idp, people):
+        SCIMUser.objects.filter(pk=people["ada"]["id"]).update(created=_at(2020))
+
+        equal = _filter(idp, "/Users", 'meta.created eq "2020-01-01T00:00:00Z"')
+        not_equal = _filter(idp, "/Users", 'meta.created ne "2020-01-01T00:00:00Z"')
+
+        assert _names(equal["Resources"], people) == ["ada"]
+        assert set(_names(not_equal["Resources"], people)) == {"bob", "cy"}
+
+    def test_an_id_that_is_no_id_of_ours_is_equal_to_nobody(self, idp, people):
+        equal = _filter(idp, "/Users", 'id eq "not-a-uuid"')
+        not_equal = _filter(idp, "/Users", 'id ne "not-a-uuid"')
+
+        assert equal["totalResults"] == 0
+        assert set(_names(not_equal["Resources"], people)) == {"ada", "bob", "cy"}
+
+    @pytest.mark.parametrize(
+        ("filter_text", "detail"),
+        [
+            ('favouriteColour eq "blue"', "Filtering on 'favouriteColour' is not supported."),
+            ('emails.display eq "x"', "Filtering on 'emails.display' is not supported."),
+            (
+                'emails[type eq "work"].display eq "x"',
+                "Filtering on 'emails.display' is not supported.",
+            ),
+            ("active gt true", "The operator 'gt' cannot be used on 'active'."),
+            ('active co "true"', "The operator 'co' cannot be used on 'active'."),
+            ("emails.primary gt true", "The operator 'gt' cannot be used on 'emails.primary'."),
+            ("emails[primary gt true]", "The operator 'gt' cannot be used on 'primary'."),
+            (
+                'emails[type eq "work"].primary gt true',
+                "The operator 'gt' cannot be used on 'emails.primary'.",
+            ),
+            ('active eq "yes"', "'active' is compared with true or false."),
+            ('emails[value.display eq "x"]', "'value.display' cannot be used inside brackets."),
+            (
+                f'emails[{USER}:value eq "x"]',
+                f"'{USER}:value' cannot be used inside brackets.",
+            ),
+        ],
+    )
+    def test_a_refused_filter_says_what_is_refused(self, idp, people, filter_text, detail):
+        response = idp.get("/Users", {"filter": filter_text})
+
+        body = assert_scim_error(response, 400, "invalidFilter")
+        assert body["detail"] == detail
+
+
 
 class TestGroupFilters:
     def test_members_value_eq(self, idp, people, groups):
