@@ -307,6 +307,73 @@ class TestUserFilters:
         assert body["detail"] == detail
 
 
+class TestFilterBounds:
+    """What parse_filter refuses before any query: each a 400 ``invalidFilter`` saying why."""
+
+    def test_a_nul_character_is_refused(self, idp, people):
+        response = idp.get("/Users", {"filter": 'userName eq "ada\x00@acme.com"'})
+
+        body = assert_scim_error(response, 400, "invalidFilter")
+        assert body["detail"] == "The filter contains a NUL character."
+
+    def test_a_filter_as_long_as_the_bound_is_accepted(self, idp, people, settings):
+        filter_text = 'userName eq "ada@acme.com"'
+        settings.SCIM_PROVISIONING_MAX_FILTER_LENGTH = len(filter_text)
+
+        body = _filter(idp, "/Users", filter_text)
+
+        assert _names(body["Resources"], people) == ["ada"]
+
+    def test_a_filter_longer_than_the_bound_is_refused_saying_the_bound(
+        self, idp, people, settings
+    ):
+        filter_text = 'userName eq "ada@acme.com"'
+        settings.SCIM_PROVISIONING_MAX_FILTER_LENGTH = len(filter_text) - 1
+
+        response = idp.get("/Users", {"filter": filter_text})
+
+        body = assert_scim_error(response, 400, "invalidFilter")
+        assert body["detail"] == f"The filter is longer than {len(filter_text) - 1} characters."
+
+    @pytest.mark.parametrize(
+        "filter_text",
+        [
+            # 30 parentheses around a comparison: 32 levels, the bound.
+            "(" * 30 + 'userName sw "ada"' + ")" * 30,
+            # 16 comparisons joined by "or": 32 levels too.
+            " or ".join(['userName sw "ada"'] + ['userName sw "x"'] * 15),
+        ],
+    )
+    def test_a_filter_nested_as_deep_as_the_bound_is_accepted(self, idp, people, filter_text):
+        body = _filter(idp, "/Users", filter_text)
+
+        assert _names(body["Resources"], people) == ["ada"]
+
+    @pytest.mark.parametrize(
+        "filter_text",
+        [
+            "(" * 31 + 'userName sw "ada"' + ")" * 31,
+            " or ".join(['userName sw "ada"'] * 17),
+        ],
+    )
+    def test_a_filter_nested_deeper_than_the_bound_is_refused(self, idp, people, filter_text):
+        response = idp.get("/Users", {"filter": filter_text})
+
+        body = assert_scim_error(response, 400, "invalidFilter")
+        assert body["detail"] == "The filter is nested deeper than 32 levels."
+
+    def test_a_filter_that_does_not_parse_says_so(self, idp, people):
+        response = idp.get("/Users", {"filter": 'userName eq "ada" and'})
+
+        body = assert_scim_error(response, 400, "invalidFilter")
+        assert body["detail"].startswith("The filter could not be parsed: ")
+
+    def test_an_unknown_attribute_named_with_its_schema_is_named_so(self, idp, people):
+        response = idp.get("/Users", {"filter": f'{USER}:favouriteColour eq "blue"'})
+
+        body = assert_scim_error(response, 400, "invalidFilter")
+        assert body["detail"] == f"Filtering on '{USER}:favouriteColour' is not supported."
+
 
 class TestGroupFilters:
     def test_members_value_eq(self, idp, people, groups):
