@@ -451,6 +451,8 @@ class TestSort:
             # Outside the attribute-path grammar (RFC 7644 §3.10): no attribute at all.
             ("/Users", "userName."),
             ("/Users", 'emails[type eq "work"].value'),
+            # A schema URN alone names no attribute.
+            ("/Users", USER),
         ],
     )
     def test_unsortable_attributes_are_invalid_value(self, idp, people, endpoint, sort_by):
