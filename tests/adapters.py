@@ -17,3 +17,31 @@ class OneTeamAccountsAdapter(DefaultAdapter):
     def should_delete_account(self, config, user, record):
         others = self.memberships().filter(user=user).exclude(team_id=config.team_id)
         return record.created_account and record.team_id == config.team_id and not others.exists()
+
+
+class TeamRecordingAdapter(DefaultAdapter):
+    """The default behaviour, recording which team each hook was given (DESIGN: every
+    hook receives the team first) and, for the role hook, which records; a custom
+    ``user_roles_changed`` is told of every change of ``roles``, mapped or not."""
+
+    calls: list[tuple] = []  # reset by the tests that name this adapter
+
+    def email_in_use(self, config, email, *, exclude):
+        self.calls.append(("email_in_use", config.team_id, email))
+        return super().email_in_use(config, email, exclude=exclude)
+
+    def change_login_email(self, config, user, email):
+        self.calls.append(("change_login_email", config.team_id, email))
+        super().change_login_email(config, user, email)
+
+    def update_account(self, config, user, record, *, managed):
+        self.calls.append(("update_account", config.team_id, managed))
+        super().update_account(config, user, record, managed=managed)
+
+    def set_custom_attributes(self, config, user, values, *, managed):
+        self.calls.append(("set_custom_attributes", config.team_id, values))
+        super().set_custom_attributes(config, user, values, managed=managed)
+
+    def user_roles_changed(self, config, user_ids):
+        self.calls.append(("user_roles_changed", config.team_id, [str(i) for i in user_ids]))
+        super().user_roles_changed(config, user_ids)

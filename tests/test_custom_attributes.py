@@ -20,6 +20,7 @@ from django.core import checks
 from scim_provisioning.checks import check_user_extension
 from scim_provisioning.models import SCIMUser, SCIMUserValue
 
+from .adapters import TeamRecordingAdapter
 from .conftest import assert_scim_error, load_payload, patch_op
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +76,48 @@ def test_without_the_setting_nothing_is_published_or_stored(idp, settings):
     assert URN not in created.json()
     assert URN not in SCIMUser.objects.get().attributes
     assert not SCIMUserValue.objects.exclude(attribute="emails").exists()
+
+
+def test_without_the_setting_an_update_is_applied(idp, provision, settings):
+    settings.SCIM_PROVISIONING_USER_EXTENSION = None
+    ada = provision("ada@acme.com")
+
+    response = idp.patch(
+        f"/Users/{ada['id']}", patch_op({"op": "replace", "path": "displayName", "value": "Ada"})
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["displayName"] == "Ada"
+    assert URN not in response.json()
+    assert SCIMUser.objects.get(pk=ada["id"]).attributes["displayName"] == "Ada"
+
+
+def test_an_update_leaving_the_values_as_they_were_is_not_handed_to_the_adapter(
+    idp, okta_user, team, settings
+):
+    # provisioning/extension.py: such a write costs no query and no adapter call.
+    settings.SCIM_PROVISIONING_ADAPTER = "tests.adapters.TeamRecordingAdapter"
+    TeamRecordingAdapter.calls = []
+
+    unchanged = idp.patch(
+        f"/Users/{okta_user['id']}",
+        patch_op({"op": "replace", "path": "displayName", "value": "Test U."}),
+    )
+    changed = idp.patch(
+        f"/Users/{okta_user['id']}",
+        patch_op({"op": "replace", "path": f"{URN}:costCode", "value": "CC-1"}),
+    )
+
+    assert (unchanged.status_code, changed.status_code) == (200, 200)
+    handed = [call for call in TeamRecordingAdapter.calls if call[0] == "set_custom_attributes"]
+    assert handed == [
+        (
+            "set_custom_attributes",
+            team.pk,
+            {"costCode": "CC-1", "startDate": okta_user[URN]["startDate"]},
+        )
+    ]
+    assert _rows(okta_user["id"])["costcode"] == "cc-1"
 
 
 def test_values_of_an_extension_no_longer_declared_are_not_returned(idp, okta_user, settings):

@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 
 from scim_provisioning.models import SCIMTeamConfig, SCIMUser, SCIMUserValue
 
+from .adapters import TeamRecordingAdapter
 from .conftest import assert_scim_error, patch_op
 from .conversations import Conversation
 from .host import give_seat, role
@@ -227,6 +228,19 @@ def _user(email: str, *roles: str) -> dict[str, Any]:
         "roles": [{"value": value} for value in roles],
         "active": True,
     }
+
+
+def test_a_custom_roles_hook_is_told_of_roles_the_team_does_not_map(idp, team, settings):
+    # The default hook maps nothing without user_roles; a host's own hook may map them
+    # itself, so it hears of every change of roles (DefaultAdapter.user_roles_changed).
+    settings.SCIM_PROVISIONING_ADAPTER = "tests.adapters.TeamRecordingAdapter"
+    TeamRecordingAdapter.calls = []
+
+    body = _ok(idp.post("/Users", _user("ada@acme.example", "Admin")), 201)
+
+    assert _values(body) == ["Admin"]
+    told = [call for call in TeamRecordingAdapter.calls if call[0] == "user_roles_changed"]
+    assert told == [("user_roles_changed", team.pk, [body["id"]])]
 
 
 def test_role_values_nobody_maps_grant_nothing(idp, team, mapped):

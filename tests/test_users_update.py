@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from example_project.teams.models import Membership
 from scim_provisioning.models import SCIMUser, SCIMUserValue
 
+from .adapters import TeamRecordingAdapter
 from .conftest import assert_scim_error, load_payload, patch_op
 from .example_factories import MembershipFactory
 from .factories import SCIMTeamConfigFactory, TeamFactory, UserFactory
@@ -650,8 +651,8 @@ class TestRenames:
             patch_op({"op": "replace", "path": "userName", "value": "ADA@acme.com"}),
         )
 
-        assert response.status_code == 409
-        assert response.json()["scimType"] == "uniqueness"
+        body = assert_scim_error(response, 409, "uniqueness")
+        assert body["detail"] == "A user with userName 'ADA@acme.com' already exists in this team."
         assert SCIMUser.objects.get(pk=okta_user["id"]).user_name == "test.user@okta.local"
 
 
@@ -698,6 +699,60 @@ class TestRenamesInsideVerifiedDomains:
         assert response.status_code == 200
         record = SCIMUser.objects.select_related("user").get(pk=ada["id"])
         assert record.user.email == "ada.l@acme.com"
+
+    def test_a_rename_onto_an_address_in_use_moves_the_record_not_the_login_and_logs_it(
+        self, idp, provision, caplog
+    ):
+        ada = provision("ada@acme.com")
+        bob = UserFactory(email="bob@acme.com")
+        account = SCIMUser.objects.get(pk=ada["id"]).user
+
+        with caplog.at_level("WARNING", logger="scim_provisioning"):
+            response = idp.patch(
+                f"/Users/{ada['id']}",
+                patch_op(
+                    {
+                        "op": "replace",
+                        "path": 'emails[type eq "work"].value',
+                        "value": "bob@acme.com",
+                    }
+                ),
+            )
+
+        # The IdP may not learn that an account exists outside its team: a 200.
+        assert response.status_code == 200
+        assert response.json()["emails"][0]["value"] == "bob@acme.com"
+        record = SCIMUser.objects.select_related("user").get(pk=ada["id"])
+        assert record.email == "bob@acme.com"
+        assert record.user.email == "ada@acme.com"
+        bob.refresh_from_db()
+        assert bob.email == "bob@acme.com"
+        assert [r.getMessage() for r in caplog.records if r.name == "scim_provisioning"] == [
+            f"SCIM rename of account {account.pk} to an email already in use: login left unchanged"
+        ]
+
+    def test_the_account_hooks_of_a_rename_are_given_the_team(self, idp, provision, team, settings):
+        settings.SCIM_PROVISIONING_ADAPTER = "tests.adapters.TeamRecordingAdapter"
+        TeamRecordingAdapter.calls = []
+        ada = provision("ada@acme.com")
+        TeamRecordingAdapter.calls = []
+
+        response = idp.patch(
+            f"/Users/{ada['id']}",
+            patch_op(
+                {"op": "replace", "path": 'emails[type eq "work"].value', "value": "ada.l@acme.com"}
+            ),
+        )
+
+        assert response.status_code == 200
+        assert SCIMUser.objects.select_related("user").get(pk=ada["id"]).user.email == (
+            "ada.l@acme.com"
+        )
+        assert TeamRecordingAdapter.calls == [
+            ("email_in_use", team.pk, "ada.l@acme.com"),
+            ("change_login_email", team.pk, "ada.l@acme.com"),
+            ("update_account", team.pk, True),
+        ]
 
 
 class TestManager:
