@@ -754,6 +754,20 @@ class TestRenamesInsideVerifiedDomains:
             ("update_account", team.pk, True),
         ]
 
+    def test_a_name_given_to_a_user_who_had_none_reaches_the_account(self, idp):
+        created = idp.post("/Users", {"userName": "ada@acme.com"})
+        assert created.status_code == 201, created.content
+
+        response = idp.patch(
+            f"/Users/{created.json()['id']}",
+            patch_op({"op": "add", "path": "name", "value": {"givenName": "Ada"}}),
+        )
+
+        assert response.status_code == 200
+        assert response.json()["name"] == {"givenName": "Ada"}
+        account = SCIMUser.objects.select_related("user").get(pk=created.json()["id"]).user
+        assert account.first_name == "Ada"
+
 
 class TestManager:
     def test_set_manager_by_bare_id_and_read_it_back_as_an_object(self, idp, provision):
@@ -799,6 +813,19 @@ class TestManager:
         assert response.status_code == 400
         assert response.json()["scimType"] == "invalidValue"
         assert SCIMUser.objects.get(pk=ada["id"]).manager_id is None
+
+    def test_a_user_cannot_be_their_own_manager(self, idp, provision):
+        ada = provision("ada@acme.com")
+
+        response = idp.patch(
+            f"/Users/{ada['id']}",
+            patch_op({"op": "add", "path": f"{ENTERPRISE}:manager", "value": ada["id"]}),
+        )
+
+        body = assert_scim_error(response, 400, "invalidValue")
+        assert body["detail"] == "A user cannot be their own manager."
+        record = SCIMUser.objects.get(pk=ada["id"])
+        assert (record.manager_id, record.version) == (None, 1)
 
     def test_remove_manager(self, idp, provision):
         boss = provision("boss@acme.com")
