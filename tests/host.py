@@ -80,3 +80,8 @@ def role(team: Any, account: Any) -> str | None:
     rows = list(_rows(team, account))
     assert len(rows) <= 1, rows
     return getattr(rows[0], app_settings.MEMBERSHIP_ROLE_FIELD) if rows else None
+
+
+def set_role(team: Any, account: Any, value: str) -> None:
+    """Give ``account``'s membership of ``team`` the role ``value``, as the site's owner would."""
+    _rows(team, account).update(**{app_settings.MEMBERSHIP_ROLE_FIELD: value})

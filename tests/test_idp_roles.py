@@ -26,7 +26,7 @@ from scim_provisioning.models import SCIMTeamConfig, SCIMUser, SCIMUserValue
 from .adapters import TeamRecordingAdapter
 from .conftest import assert_scim_error, patch_op
 from .conversations import Conversation
-from .host import give_seat, role
+from .host import give_seat, role, set_role
 
 pytestmark = pytest.mark.django_db
 
@@ -241,6 +241,25 @@ def test_a_custom_roles_hook_is_told_of_roles_the_team_does_not_map(idp, team, s
     assert _values(body) == ["Admin"]
     told = [call for call in TeamRecordingAdapter.calls if call[0] == "user_roles_changed"]
     assert told == [("user_roles_changed", team.pk, [body["id"]])]
+
+
+def test_an_update_that_leaves_the_roles_leaves_the_role_the_site_gave(idp, team, mapped):
+    # The mapping is applied when roles change (or a seat is recreated), not on every
+    # write: a role the site's owner gave meanwhile stays until the IdP's roles change.
+    body = _ok(idp.post("/Users", _user("ada@acme.example", "User")), 201)
+    account = _account(body["id"])
+    assert role(team, account) == "member"
+    set_role(team, account, "admin")
+
+    _ok(
+        idp.patch(
+            f"/Users/{body['id']}",
+            patch_op({"op": "replace", "path": "displayName", "value": "Ada"}),
+        )
+    )
+
+    assert role(team, account) == "admin"
+    assert _values(idp.get(f"/Users/{body['id']}").json()) == ["User"]
 
 
 def test_role_values_nobody_maps_grant_nothing(idp, team, mapped):

@@ -208,6 +208,24 @@ def test_a_seat_freed_lets_the_retry_in_and_clears_the_refusal(full_team, idp):
     _assert_count_exact(full_team)
 
 
+def test_a_reactivation_let_in_once_a_seat_is_freed_clears_its_refusal(team, idp):
+    _limit(team, 1)
+    ada = _person(idp, "ada@acme.com")
+    idp.patch(f"/Users/{ada['id']}", patch_op({"op": "replace", "path": "active", "value": False}))
+    bob = _person(idp, "bob@acme.com")  # takes the seat Ada left
+    reactivate = patch_op({"op": "replace", "path": "active", "value": True})
+    _assert_no_seat(idp.patch(f"/Users/{ada['id']}", reactivate))
+    assert SCIMLinkRefusal.objects.get(team=team).email == "ada@acme.com"
+
+    idp.patch(f"/Users/{bob['id']}", patch_op({"op": "replace", "path": "active", "value": False}))
+    response = idp.patch(f"/Users/{ada['id']}", reactivate)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["active"] is True
+    assert not SCIMLinkRefusal.objects.exists()
+    _assert_count_exact(team)
+
+
 def test_a_bulk_create_past_the_limit_fails_alone(full_team, idp):
     person = load_payload("okta/create_user.json")
     response = idp.post(
