@@ -42,6 +42,10 @@ class TeamRecordingAdapter(DefaultAdapter):
         self.calls.append(("set_custom_attributes", config.team_id, values))
         super().set_custom_attributes(config, user, values, managed=managed)
 
+    def claim_seat(self, config, user, record):
+        self.calls.append(("claim_seat", config.team_id, user.pk, record.user_name))
+        return super().claim_seat(config, user, record)
+
     def user_roles_changed(self, config, user_ids):
         self.calls.append(("user_roles_changed", config.team_id, [str(i) for i in user_ids]))
         super().user_roles_changed(config, user_ids)

@@ -25,6 +25,7 @@ from scim_provisioning import signals, timeline
 from scim_provisioning.models import SCIMLinkRefusal, SCIMRequestLog, SCIMUser, TimelineAction
 from scim_provisioning.request_log_writer import writer
 
+from .adapters import TeamRecordingAdapter
 from .conftest import ERROR_SCHEMA, load_payload, patch_op
 from .example_factories import MembershipFactory
 from .factories import UserFactory
@@ -224,6 +225,19 @@ def test_a_reactivation_let_in_once_a_seat_is_freed_clears_its_refusal(team, idp
     assert response.json()["active"] is True
     assert not SCIMLinkRefusal.objects.exists()
     _assert_count_exact(team)
+
+
+def test_the_seat_hook_is_asked_with_the_team_the_account_and_the_record(team, idp, settings):
+    settings.SCIM_PROVISIONING_ADAPTER = "tests.adapters.TeamRecordingAdapter"
+    TeamRecordingAdapter.calls = []
+
+    ada = _person(idp, "ada@acme.com")
+    account_id = SCIMUser.objects.get(pk=ada["id"]).user_id
+    idp.patch(f"/Users/{ada['id']}", patch_op({"op": "replace", "path": "active", "value": False}))
+    idp.patch(f"/Users/{ada['id']}", patch_op({"op": "replace", "path": "active", "value": True}))
+
+    asked = [call for call in TeamRecordingAdapter.calls if call[0] == "claim_seat"]
+    assert asked == [("claim_seat", team.pk, account_id, "ada@acme.com")] * 2
 
 
 def test_a_bulk_create_past_the_limit_fails_alone(full_team, idp):
