@@ -768,6 +768,23 @@ class TestRenamesInsideVerifiedDomains:
         account = SCIMUser.objects.select_related("user").get(pk=created.json()["id"]).user
         assert account.first_name == "Ada"
 
+    def test_a_change_of_names_alone_leaves_the_login_email_alone(
+        self, idp, provision, team, settings
+    ):
+        settings.SCIM_PROVISIONING_ADAPTER = "tests.adapters.TeamRecordingAdapter"
+        ada = provision("ada@acme.com")
+        TeamRecordingAdapter.calls = []
+
+        response = idp.patch(
+            f"/Users/{ada['id']}",
+            patch_op({"op": "replace", "path": "name.givenName", "value": "Augusta"}),
+        )
+
+        assert response.status_code == 200
+        account = SCIMUser.objects.select_related("user").get(pk=ada["id"]).user
+        assert (account.email, account.first_name) == ("ada@acme.com", "Augusta")
+        assert TeamRecordingAdapter.calls == [("update_account", team.pk, True)]
+
 
 class TestManager:
     def test_set_manager_by_bare_id_and_read_it_back_as_an_object(self, idp, provision):
