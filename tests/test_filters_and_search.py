@@ -342,6 +342,8 @@ class TestFilterBounds:
             "(" * 30 + 'userName sw "ada"' + ")" * 30,
             # 16 comparisons joined by "or": 32 levels too.
             " or ".join(['userName sw "ada"'] + ['userName sw "x"'] * 15),
+            # 10 "or"s each nesting to the right, in parentheses: 32 levels.
+            '(userName sw "x" or ' * 10 + 'userName sw "ada"' + ")" * 10,
         ],
     )
     def test_a_filter_nested_as_deep_as_the_bound_is_accepted(self, idp, people, filter_text):
