@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from example_project.teams.models import Membership
 from scim_provisioning.adapters import DefaultAdapter
-from scim_provisioning.models import SCIMUser
+from scim_provisioning.models import SCIMTeamConfig, SCIMUser
 
 from .conftest import assert_scim_error, load_payload
 from .factories import SCIMTeamConfigFactory, TeamFactory, UserFactory
@@ -94,6 +94,27 @@ def test_linking_keeps_an_existing_membership_role(idp, team):
     assert Membership.objects.get(team=team, user=owner).role == Membership.Role.OWNER
 
 
+def test_a_user_without_any_email_address_is_refused_saying_what_to_send(idp):
+    response = idp.post("/Users", {"userName": "ada"})
+
+    body = assert_scim_error(response, 400, "invalidValue")
+    assert body["detail"] == (
+        "An email address is required: send 'emails' or a 'userName' that is an email address."
+    )
+    assert not SCIMUser.objects.exists()
+    assert not User.objects.exists()
+
+
+def test_an_address_that_is_not_an_email_is_named_in_the_refusal(idp):
+    response = idp.post(
+        "/Users", {"userName": "ada", "emails": [{"value": "ada@", "primary": True}]}
+    )
+
+    body = assert_scim_error(response, 400, "invalidValue")
+    assert body["detail"] == "'ada@' is not an email address."
+    assert not SCIMUser.objects.exists()
+
+
 def test_duplicate_username_is_a_409_whatever_the_case(idp):
     assert idp.post("/Users", load_payload("okta/create_user.json")).status_code == 201
     payload = load_payload("okta/create_user.json")
@@ -101,9 +122,10 @@ def test_duplicate_username_is_a_409_whatever_the_case(idp):
 
     response = idp.post("/Users", payload)
 
-    assert response.status_code == 409
-    assert response.json()["scimType"] == "uniqueness"
-    assert response.json()["status"] == "409"
+    body = assert_scim_error(response, 409, "uniqueness")
+    assert body["detail"] == (
+        "A user with userName 'TEST.USER@OKTA.LOCAL' already exists in this team."
+    )
     assert SCIMUser.objects.count() == 1
 
 
@@ -254,13 +276,18 @@ class TestVerifiedDomains:
             team=TeamFactory(slug="acme", name="Acme"), verified_domains=["acme.com"]
         ).team
 
-    def test_an_email_outside_the_domains_is_refused_with_a_clear_message(self, idp):
+    def test_an_email_outside_the_domains_is_refused_with_a_clear_message(self, idp, team):
+        # Listed in order, whatever order the staff entered them in.
+        SCIMTeamConfig.objects.filter(team=team).update(verified_domains=["acme.org", "acme.com"])
+
         response = idp.post("/Users", load_payload("okta/create_user.json"))
 
-        assert response.status_code == 400
-        assert response.json()["scimType"] == "invalidValue"
-        assert "verified email domains" in response.json()["detail"]
-        assert "acme.com" in response.json()["detail"]
+        body = assert_scim_error(response, 400, "invalidValue")
+        assert body["detail"] == (
+            "'test.user@okta.local' is outside this team's verified email domains "
+            "(acme.com, acme.org). Verify the domain on the team's SCIM page, "
+            "or ask the site's support to add it."
+        )
         assert not SCIMUser.objects.exists()
         assert not User.objects.filter(email="test.user@okta.local").exists()
 

@@ -827,8 +827,20 @@ class TestManager:
             patch_op({"op": "add", "path": f"{ENTERPRISE}:manager", "value": stranger["id"]}),
         )
 
-        assert response.status_code == 400
-        assert response.json()["scimType"] == "invalidValue"
+        body = assert_scim_error(response, 400, "invalidValue")
+        assert body["detail"] == f"The manager '{stranger['id']}' is not a user of this team."
+        assert SCIMUser.objects.get(pk=ada["id"]).manager_id is None
+
+    def test_a_manager_that_is_no_id_is_a_400_naming_it(self, idp, provision):
+        ada = provision("ada@acme.com")
+
+        response = idp.patch(
+            f"/Users/{ada['id']}",
+            patch_op({"op": "add", "path": f"{ENTERPRISE}:manager", "value": "boss@acme.com"}),
+        )
+
+        body = assert_scim_error(response, 400, "invalidValue")
+        assert body["detail"] == "The manager 'boss@acme.com' is not a user of this team."
         assert SCIMUser.objects.get(pk=ada["id"]).manager_id is None
 
     def test_a_user_cannot_be_their_own_manager(self, idp, provision):
