@@ -412,3 +412,56 @@ def test_a_number_filter_with_no_number_is_400(typed, idp):
 
     body = assert_scim_error(response, 400, "invalidFilter")
     assert body["detail"] == f"'x' is not a number for '{TYPED}:level'."
+
+
+# -- onto the account's own fields (DefaultAdapter.set_custom_attributes) ------------------
+
+MAPPED = "urn:ietf:params:scim:schemas:extension:mapped:2.0:User"
+
+
+@pytest.fixture
+def mapped(settings):
+    """An extension whose first attribute has no field, then three mapped onto the account."""
+    settings.SCIM_PROVISIONING_USER_EXTENSION = {
+        "urn": MAPPED,
+        "attributes": [
+            {"name": "badge", "type": "string"},
+            {"name": "teams", "type": "string", "multiValued": True, "field": "cost_code"},
+            {"name": "joined", "type": "dateTime", "field": "last_login"},
+        ],
+    }
+
+
+def test_an_attribute_without_a_field_does_not_stop_those_after_it(mapped, provision):
+    created = provision("ada@acme.com", **{MAPPED: {"badge": "B-7", "teams": ["Ops"]}})
+
+    assert created[MAPPED] == {"badge": "B-7", "teams": ["Ops"]}
+    assert User.objects.get(email="ada@acme.com").cost_code == "Ops"
+
+
+def test_a_multi_valued_attribute_reaches_a_text_field_as_a_list_in_words(mapped, provision):
+    created = provision("ada@acme.com", **{MAPPED: {"teams": ["Ops", "Finance", "HR"]}})
+
+    assert created[MAPPED] == {"teams": ["Ops", "Finance", "HR"]}
+    assert User.objects.get(email="ada@acme.com").cost_code == "Ops, Finance, HR"
+
+
+def test_a_date_and_time_reaches_a_date_time_field_whole(mapped, provision):
+    created = provision("ada@acme.com", **{MAPPED: {"joined": "2026-03-01T09:30:00Z"}})
+
+    assert created[MAPPED] == {"joined": "2026-03-01T09:30:00Z"}
+    joined = User.objects.get(email="ada@acme.com").last_login
+    assert joined.isoformat() == "2026-03-01T09:30:00+00:00"
+
+
+def test_a_value_removed_clears_the_accounts_text_field(idp, okta_user):
+    """A text column that allows no NULL is cleared to '' (Django's convention), not refused."""
+    response = idp.patch(
+        f"/Users/{okta_user['id']}", patch_op({"op": "remove", "path": f"{URN}:costCode"})
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()[URN] == {"startDate": "2026-03-01T00:00:00Z"}
+    account = User.objects.get(email="test.user@okta.local")
+    assert (account.cost_code, account.start_date) == ("", date(2026, 3, 1))
+
