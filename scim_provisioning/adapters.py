@@ -141,8 +141,10 @@ class DefaultAdapter:
         by name (``None``: no value, clear the field). The default sets each
         attribute's ``field`` on the user model, when the team alone manages the
         account (``managed``), as :meth:`update_account` does for names; a
-        ``dateTime`` onto a ``DateField`` keeps its date. Override to store them
-        elsewhere (a profile model, another service).
+        ``dateTime`` onto a ``DateField`` keeps its date. A field that cannot be
+        empty (``null=False``, not text) keeps its value when the attribute has
+        none: clearing it would be an ``IntegrityError``, a 500 the IdP retries.
+        Override to store them elsewhere (a profile model, another service).
         """
         from .schemas import user_extension
 
@@ -153,7 +155,10 @@ class DefaultAdapter:
         for name, field_name in custom.fields.items():
             if not field_name:
                 continue
-            value = _field_value(user._meta.get_field(field_name), values.get(name))
+            field = user._meta.get_field(field_name)
+            value = _field_value(field, values.get(name))
+            if value is None and not field.null:
+                continue
             if getattr(user, field_name) != value:
                 setattr(user, field_name, value)
                 changed.append(field_name)

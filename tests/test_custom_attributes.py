@@ -465,3 +465,40 @@ def test_a_value_removed_clears_the_accounts_text_field(idp, okta_user):
     account = User.objects.get(email="test.user@okta.local")
     assert (account.cost_code, account.start_date) == ("", date(2026, 3, 1))
 
+
+@pytest.fixture
+def not_null(settings):
+    """A dateTime mapped onto a column that cannot be empty (``date_joined``, NOT NULL)."""
+    settings.SCIM_PROVISIONING_USER_EXTENSION = {
+        "urn": MAPPED,
+        "attributes": [{"name": "joined", "type": "dateTime", "field": "date_joined"}],
+    }
+
+
+def test_a_user_without_a_value_for_a_field_that_cannot_be_empty_is_created(not_null, idp):
+    """Was a 500 (IntegrityError: NOT NULL) on every POST that left the attribute out."""
+    response = idp.post(
+        "/Users",
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "ada@acme.com",
+            "emails": [{"value": "ada@acme.com", "primary": True}],
+        },
+    )
+
+    assert response.status_code == 201, response.content
+    assert MAPPED not in response.json()
+    assert User.objects.get(email="ada@acme.com").date_joined is not None
+
+
+def test_a_value_removed_leaves_a_field_that_cannot_be_empty_as_it_was(not_null, idp, provision):
+    ada = provision("ada@acme.com", **{MAPPED: {"joined": "2026-03-01T09:30:00Z"}})
+
+    response = idp.patch(
+        f"/Users/{ada['id']}", patch_op({"op": "remove", "path": f"{MAPPED}:joined"})
+    )
+
+    assert response.status_code == 200, response.content
+    assert MAPPED not in response.json()
+    joined = User.objects.get(email="ada@acme.com").date_joined
+    assert joined.isoformat() == "2026-03-01T09:30:00+00:00"
