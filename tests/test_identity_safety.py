@@ -591,10 +591,34 @@ def test_groups_cannot_demote_the_last_manager(team, idp):
         patch_op({"op": "remove", "path": f'members[value eq "{ada["id"]}"]'}),
     )
 
-    detail = assert_scim_error(response, 409)["detail"]
-    assert "last" in detail and "manage" in detail
+    assert assert_scim_error(response, 409)["detail"] == (
+        "This change would take the manager role from the last active member who can manage "
+        "this team's SCIM (its tokens and settings). Give another member that role on the site "
+        "first."
+    )
     assert Membership.objects.get(team=team, user=account).role == "admin"
     assert idp.get(f"/Groups/{group['id']}").json()["members"][0]["value"] == ada["id"]
+
+
+def test_groups_may_demote_an_admin_while_another_admin_of_theirs_remains(team, idp):
+    """No owner outside SCIM: the admin who stays in the group is the manager who remains."""
+    SCIMTeamConfig.objects.filter(team=team).update(group_roles={"Acme Admins": "admin"})
+    ada = idp.post("/Users", _user("ada@acme.example")).json()
+    bob = idp.post("/Users", _user("bob@acme.example")).json()
+    group = idp.post(
+        "/Groups",
+        {"displayName": "Acme Admins", "members": [{"value": ada["id"]}, {"value": bob["id"]}]},
+    ).json()
+
+    response = idp.patch(
+        f"/Groups/{group['id']}",
+        patch_op({"op": "remove", "path": f'members[value eq "{ada["id"]}"]'}),
+    )
+
+    assert response.status_code == 200, response.content
+    assert [m["value"] for m in response.json()["members"]] == [bob["id"]]
+    roles = dict(Membership.objects.filter(team=team).values_list("user__email", "role"))
+    assert roles == {"ada@acme.example": "member", "bob@acme.example": "admin"}
 
 
 def test_groups_may_demote_a_manager_while_another_remains(team, idp, acme_owner):

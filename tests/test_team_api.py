@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -128,6 +129,14 @@ def test_anonymous_is_refused_with_403(team):
     assert client.get(api("acme")).status_code == 403
     assert client.post(api("acme", "tokens/")).status_code == 403
     assert client.get(api("no-such-team")).status_code == 403
+
+
+def test_the_adapter_never_counts_an_anonymous_visitor_as_a_member(team):
+    """The hooks a host's own pages call too (their docstring: anonymous, then no)."""
+    adapter = get_adapter()
+
+    assert adapter.is_team_member(team, AnonymousUser()) is False
+    assert adapter.can_manage_scim(team, AnonymousUser()) is False
 
 
 @override_settings(SCIM_PROVISIONING_MANAGER_ROLES=("owner",))
