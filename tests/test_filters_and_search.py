@@ -717,3 +717,57 @@ class TestSearchTenantIsolation:
 
         assert body["totalResults"] == 1
         assert [r["id"] for r in body["Resources"]] == [grace["id"]]
+
+
+class TestExactEquality:
+    """The lookups IdPs send before each write run as SQL compiled once (listing's fast path).
+
+    ``exact_equality`` says which filters are one exact comparison; anything else must
+    be ``None`` so that the ORM builds it (a wrong ``Equality`` would select other
+    records). Each case is what the list's fast path receives for the filter.
+    """
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ('userName eq "Ada@Acme.com"', ("user_name_ci", "ada@acme.com")),
+            ('userName EQ "ada@acme.com"', ("user_name_ci", "ada@acme.com")),
+            ('(userName eq "ada@acme.com")', ("user_name_ci", "ada@acme.com")),
+            (
+                'urn:ietf:params:scim:schemas:core:2.0:User:userName eq "Ada@acme.com"',
+                ("user_name_ci", "ada@acme.com"),
+            ),
+            ('externalId eq "Ext-1"', ("external_id", "Ext-1")),
+            ('not (userName eq "ada@acme.com")', None),
+            ('userName ne "ada@acme.com"', None),
+            ("userName pr", None),
+            ('emails[value eq "ada@acme.com"]', None),
+            ('userName eq "ada@acme.com" and externalId eq "Ext-1"', None),
+            ("active eq true", None),
+            ('name.givenName eq "Ada"', None),
+        ],
+    )
+    def test_one_exact_comparison_and_nothing_else(self, text, expected):
+        from scim_provisioning.filters import Equality, exact_equality
+        from scim_provisioning.resource_types import USERS
+
+        found = exact_equality(text, USERS.filters, USERS.schema_urns)
+
+        assert found == (Equality(*expected) if expected else None)
+
+    def test_a_group_display_name_is_compared_folded(self):
+        from scim_provisioning.filters import Equality, exact_equality
+        from scim_provisioning.resource_types import GROUPS
+
+        found = exact_equality('displayName eq "Acme Admins"', GROUPS.filters, GROUPS.schema_urns)
+
+        assert found == Equality("display_name_ci", "acme admins")
+
+    def test_a_negated_lookup_lists_everyone_else(self, idp, provision):
+        provision("ada@acme.com")
+        provision("bob@acme.com")
+
+        response = idp.get("/Users", {"filter": 'not (userName eq "ada@acme.com")'})
+
+        assert response.status_code == 200, response.content
+        assert [r["userName"] for r in response.json()["Resources"]] == ["bob@acme.com"]
