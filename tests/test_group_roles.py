@@ -43,6 +43,19 @@ def test_members_of_the_named_group_become_admins(idp, team, provision):
     assert _role(team, bob) == "member"
 
 
+def test_a_group_change_reaches_only_the_members_it_changes(idp, team, provision):
+    """Bob's role, given by the site, is his until his own groups or roles change."""
+    ada, bob = provision("ada@acme.com"), provision("bob@acme.com")
+    Membership.objects.filter(team=team, user=SCIMUser.objects.get(pk=bob["id"]).user).update(
+        role="admin"
+    )
+
+    _group(idp, "Acme Admins", ada)
+
+    assert _role(team, ada) == "admin"
+    assert _role(team, bob) == "admin"
+
+
 def test_leaving_the_group_returns_to_member(idp, team, provision):
     ada = provision("ada@acme.com")
     group = _group(idp, "Acme Admins", ada)

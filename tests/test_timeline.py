@@ -264,6 +264,9 @@ def test_a_role_granted_by_a_group(idp, team, provision):
         (A.LEFT_GROUP, "", None),
         (A.ROLE_GRANTED, "member", ["admin", "member"]),
     ]
+    # The person's account too: the site's page of that person lists their role changes.
+    account_id = SCIMUser.objects.get(pk=ada["id"]).user_id
+    assert {e.account_id for e in entries if e.action == A.ROLE_GRANTED} == {account_id}
 
 
 def test_a_role_granted_by_the_users_roles(idp, team, provision):
