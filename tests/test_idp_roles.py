@@ -363,6 +363,33 @@ def test_another_teams_roles_never_reach_this_team(idp, other_idp, team, other_t
     assert _values(_ok(idp.get(f"/Users/{ada['id']}"))) == ["User"]
 
 
+def test_another_teams_role_values_grant_nothing_when_this_team_maps_its_own(
+    idp, other_idp, team, other_team, mapped
+):
+    """Team B's IdP gave the shared person "Admin" first; team A maps "Admin" too."""
+    theirs = _ok(other_idp.post("/Users", _user("ada@shared.example", "Admin")), 201)
+
+    ours = _ok(idp.post("/Users", _user("ada@shared.example", "User")), 201)
+
+    assert _account(ours["id"]) == _account(theirs["id"])  # one person, two teams
+    assert role(team, _account(ours["id"])) == "member"
+    assert _values(ours) == ["User"]
+
+
+def test_only_the_roles_attribute_grants_a_role(idp, team, mapped, settings):
+    """Another attribute holding a mapped value (a site's own costCode) grants nothing."""
+    urn = "urn:ietf:params:scim:schemas:extension:acme:2.0:User"
+    # Declared here (no field on the account): this module runs on the stock_user host too.
+    settings.SCIM_PROVISIONING_USER_EXTENSION = {"urn": urn, "attributes": [{"name": "costCode"}]}
+
+    ada = _ok(
+        idp.post("/Users", {**_user("ada@acme.example", "User"), urn: {"costCode": "Admin"}}), 201
+    )
+
+    assert ada[urn] == {"costCode": "Admin"}
+    assert role(team, _account(ada["id"])) == "member"
+
+
 # -- roles and groups: one rule ---------------------------------------------------------
 
 
