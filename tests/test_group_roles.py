@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from example_project.teams.models import Membership
-from scim_provisioning.models import SCIMTeamConfig, SCIMUser
+from scim_provisioning.models import SCIMTeamConfig, SCIMUser, SCIMUserEvent, TimelineAction
 
 from .conftest import patch_op
 from .example_factories import MembershipFactory
@@ -110,6 +110,9 @@ def test_an_owner_is_never_demoted(idp, team, provision):
     idp.patch(f"/Groups/{group['id']}", patch_op({"op": "remove", "path": "members"}))
 
     assert _role(team, owner) == "owner"
+    # Nor does the person's timeline say otherwise: no role was granted or taken.
+    granted = SCIMUserEvent.objects.filter(action=TimelineAction.ROLE_GRANTED)
+    assert not granted.exists()
 
 
 def test_roles_never_reach_another_team(idp, team, other_team, provision):
