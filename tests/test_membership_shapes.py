@@ -12,8 +12,10 @@ model, in a pytest process of its own.
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from example_project.teams.models import Membership
+from scim_provisioning.adapters import DefaultAdapter
 from scim_provisioning.models import SCIMUser
 
 from .conftest import patch_op
@@ -97,3 +99,14 @@ def test_without_a_flag_the_teams_own_member_linked_keeps_their_one_row(idp, tea
     assert list(Membership.objects.filter(team=team).values_list("pk", "role")) == [
         (membership.pk, "admin")
     ]
+
+
+def test_without_a_membership_model_the_host_is_told_what_to_set(settings):
+    settings.SCIM_PROVISIONING_MEMBERSHIP_MODEL = None
+
+    with pytest.raises(ImproperlyConfigured) as refused:
+        DefaultAdapter().memberships()
+
+    assert str(refused.value) == (
+        "Set SCIM_PROVISIONING_MEMBERSHIP_MODEL, or name an adapter that needs none."
+    )

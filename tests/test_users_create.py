@@ -350,3 +350,23 @@ def test_two_teams_creating_one_new_person_at_once_share_one_account(
     assert SCIMUser.objects.get(pk=theirs["id"]).user_id == account.pk
     assert Membership.objects.get(team=team, user=account).is_active is True
     assert Membership.objects.get(team=other_team, user=account).is_active is True
+
+
+def test_names_longer_than_the_accounts_fields_are_cut_to_them(idp):
+    """The record keeps what the IdP sent; the account's 150-character name fields get what fits."""
+    given, family = "G" * 200, "F" * 180
+
+    response = idp.post(
+        "/Users",
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "ada@acme.com",
+            "name": {"givenName": given, "familyName": family},
+            "emails": [{"value": "ada@acme.com", "primary": True}],
+        },
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["name"] == {"givenName": given, "familyName": family}
+    account = SCIMUser.objects.get(pk=response.json()["id"]).user
+    assert (account.first_name, account.last_name) == (given[:150], family[:150])
