@@ -370,3 +370,21 @@ def test_names_longer_than_the_accounts_fields_are_cut_to_them(idp):
     assert response.json()["name"] == {"givenName": given, "familyName": family}
     account = SCIMUser.objects.get(pk=response.json()["id"]).user
     assert (account.first_name, account.last_name) == (given[:150], family[:150])
+
+
+def test_a_family_name_without_a_given_name_reaches_the_account(idp):
+    """Entra sends no givenName for a person who has none in the directory."""
+    response = idp.post(
+        "/Users",
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "ada@acme.com",
+            "name": {"familyName": "Lovelace"},
+            "emails": [{"value": "ada@acme.com", "primary": True}],
+        },
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["name"] == {"familyName": "Lovelace"}
+    account = SCIMUser.objects.get(pk=response.json()["id"]).user
+    assert (account.first_name, account.last_name) == ("", "Lovelace")
