@@ -7,6 +7,8 @@ active flag: the row is the seat.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.core import checks
@@ -76,6 +78,21 @@ def test_a_long_address_is_cut_to_the_username_length(idp):
     username = SCIMUser.objects.get().user.username
     assert len(username) <= User._meta.get_field("username").max_length
     assert username.endswith("-2") and username != address
+
+
+@pytest.mark.parametrize("address", ["ada@acme.com", f"{'a' * 140}@acme.com"])
+def test_with_every_numbered_variant_taken_a_random_one_is_given(idp, monkeypatch, address):
+    """Six hex digits after the address, cut to the username's length like the numbered ones."""
+    UserFactory(username=address[:150], email="one@example.com")
+    monkeypatch.setattr("scim_provisioning.adapters._NUMBERED_USERNAMES", 0)
+
+    response = idp.post("/Users", _user(address))
+
+    assert response.status_code == 201, response.content
+    account = SCIMUser.objects.get().user
+    assert account.email == address
+    assert re.fullmatch(r"-[0-9a-f]{6}", account.username[-7:]), account.username
+    assert account.username[:-7] == address[: 150 - 7]
 
 
 def test_no_free_username_is_a_409_that_changes_nothing(idp, team, monkeypatch):
