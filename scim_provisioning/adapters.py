@@ -595,7 +595,7 @@ class DefaultAdapter:
 
         On the stock ``auth.User`` the username is unique and the email is not:
         another account may already have the address as its username (it
-        signed up with it, then changed its email). ``email-2`` … ``email-9``,
+        signed up with it, then changed its email). ``email-2`` … ``email-10``,
         then short random suffixes, each cut to the field's max_length. The
         unique constraint decides (a concurrent request may take a name
         between the read and the write): each attempt is a savepoint. None
