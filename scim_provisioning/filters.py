@@ -214,10 +214,15 @@ def _join(operator: str, terms: list[Any]) -> Any:
     return tree
 
 
-def filter_to_q(text: str, fields: FilterMap, urns: SchemaURNs) -> Q:
-    """The ``Q`` that selects what the filter ``text`` selects."""
-    tree = parse_filter(text)
-    return _Walker(fields, urns).visit(tree, scope=None, depth=0)
+def _tree(text: str | ast.Filter) -> ast.Filter:
+    # A filter given as its text, or as parse_filter() gave it: a caller that asks both
+    # exact_equality() and filter_to_q() parses it once.
+    return parse_filter(text) if isinstance(text, str) else text
+
+
+def filter_to_q(text: str | ast.Filter, fields: FilterMap, urns: SchemaURNs) -> Q:
+    """The ``Q`` that selects what the filter ``text`` (or its parsed tree) selects."""
+    return _Walker(fields, urns).visit(_tree(text), scope=None, depth=0)
 
 
 @dataclass(frozen=True)
@@ -231,7 +236,7 @@ class Equality:
         return Q(**{f"{self.lookup}__exact": self.value})
 
 
-def exact_equality(text: str, fields: FilterMap, urns: SchemaURNs) -> Equality | None:
+def exact_equality(text: str | ast.Filter, fields: FilterMap, urns: SchemaURNs) -> Equality | None:
     """The filter ``text`` as one exact comparison, or ``None`` when it is anything more.
 
     This is how IdPs look a person or group up before writing (``userName eq``,
@@ -240,7 +245,7 @@ def exact_equality(text: str, fields: FilterMap, urns: SchemaURNs) -> Equality |
     for the same text; anything that is not one ``eq`` on a string kept
     case-exact or folded is ``None``.
     """
-    tree = parse_filter(text)
+    tree = _tree(text)
     while isinstance(tree, ast.Filter) and not tree.negated and tree.namespace is None:
         tree = tree.expr
     if not isinstance(tree, ast.AttrExpr) or tree.value.lower() != "eq":

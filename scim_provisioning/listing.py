@@ -25,7 +25,7 @@ from django.utils import timezone
 from .authentication import TokenGuard, with_token_check
 from .conf import app_settings
 from .exceptions import InvalidFilter, InvalidSyntax, InvalidValue
-from .filters import Equality, exact_equality, filter_to_q, sort_field, sort_key
+from .filters import Equality, exact_equality, filter_to_q, parse_filter, sort_field, sort_key
 from .models import SCIMTeamConfig, SCIMToken
 from .prepared import PreparedQuery
 from .resource_types import ResourceType
@@ -232,9 +232,10 @@ def _page(
     """
     equality = None
     if request.filter:
-        equality = exact_equality(request.filter, kind.filters, kind.schema_urns)
+        tree = parse_filter(request.filter)
+        equality = exact_equality(tree, kind.filters, kind.schema_urns)
         if equality is None:
-            where = filter_to_q(request.filter, kind.filters, kind.schema_urns)
+            where = filter_to_q(tree, kind.filters, kind.schema_urns)
             return list(_page_query(kind, config, request, where, digest, timezone.now()))
     query = _prepared_page(
         kind,
