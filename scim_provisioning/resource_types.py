@@ -99,26 +99,21 @@ class ResourceType:
         ``for_update`` locks the record for a read-modify-write; a read's ``guard``
         checks the request's token in the same query (the caller confirms it).
         """
+        digest = guard.unchecked_digest if guard else None
         try:
             key: uuid.UUID | None = uuid.UUID(pk)
         except ValueError:
             key = None
-
-        def records() -> QuerySet:
-            if for_update:
-                return self.for_update(config)
-            records = self.queryset(config)
-            digest = guard.unchecked_digest if guard else None
-            return with_token_check(records, digest, timezone.now()) if digest else records
-
-        if key is not None:
-            # The common case, compiled once: our own id.
-            digest = guard.unchecked_digest if guard else None
-            record = self.by_id(config, key, digest, for_update=for_update)
-        else:
-            record = None
+        # The common case, compiled once: our own id.
+        record = None if key is None else self.by_id(config, key, digest, for_update=for_update)
         if record is None and self.legacy_id_field is not None:
-            record = _get(records(), {self.legacy_id_field: pk})
+            if for_update:
+                records = self.for_update(config)
+            else:
+                records = self.queryset(config)
+                if digest:
+                    records = with_token_check(records, digest, timezone.now())
+            record = _get(records, {self.legacy_id_field: pk})
         return record
 
     def not_found(self, pk: str) -> NotFound:
