@@ -81,21 +81,13 @@ def test_without_a_flag_deactivation_deletes_the_row_and_reactivation_recreates_
     assert again.pk != first.pk  # a new row, with MEMBERSHIP_DEFAULTS
 
 
-def test_without_a_flag_the_teams_own_member_linked_keeps_their_one_row(idp, team, settings):
+def test_without_a_flag_the_teams_own_member_linked_keeps_their_one_row(provision, team, settings):
     settings.SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD = None
     membership = MembershipFactory(team=team, role="admin", user__email="ada@acme.com")
 
-    response = idp.post(
-        "/Users",
-        {
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-            "userName": "ada@acme.com",
-            "emails": [{"value": "ada@acme.com", "primary": True}],
-        },
-    )
+    created = provision("ada@acme.com")  # asserts the 201
 
-    assert response.status_code == 201, response.content
-    assert SCIMUser.objects.get(pk=response.json()["id"]).user == membership.user
+    assert SCIMUser.objects.get(pk=created["id"]).user == membership.user
     assert list(Membership.objects.filter(team=team).values_list("pk", "role")) == [
         (membership.pk, "admin")
     ]
