@@ -353,3 +353,66 @@ def test_a_path_longer_than_the_bound_is_refused_saying_what_the_bound_is(settin
 
     assert (error.status_code, error.scim_type) == (400, "invalidPath")
     assert str(error.detail) == "'path' is longer than 13 characters."
+
+
+# -- the body (RFC 7644 §3.5.2: a PatchOp message with an "Operations" array) -------------
+
+
+def _body_refusal(body: Any) -> SCIMError:
+    with pytest.raises(SCIMError) as raised:
+        _engine().apply({"userName": "ada"}, body)
+    return raised.value
+
+
+@pytest.mark.parametrize("body", [[{"op": "replace", "path": "title", "value": "x"}], "x", None])
+def test_a_body_that_is_not_an_object_is_refused_saying_so(body):
+    error = _body_refusal(body)
+
+    assert (error.status_code, error.scim_type) == (400, "invalidSyntax")
+    assert str(error.detail) == "The PATCH body must be a JSON object."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]},
+        {"Operations": {"op": "replace", "path": "title", "value": "x"}},
+    ],
+    ids=["no Operations", "Operations not a list"],
+)
+def test_a_body_without_a_list_of_operations_is_refused_saying_so(body):
+    error = _body_refusal(body)
+
+    assert (error.status_code, error.scim_type) == (400, "invalidSyntax")
+    assert str(error.detail) == "The PATCH body needs an 'Operations' list."
+
+
+def test_the_operations_are_found_however_their_key_is_cased():
+    body = {"operations": [{"op": "replace", "path": "title", "value": "Engineer"}]}
+
+    result = _engine().apply({"userName": "ada"}, body)
+
+    assert result == {"userName": "ada", "title": "Engineer"}
+
+
+def _titles(count: int) -> list[dict[str, Any]]:
+    return [{"op": "replace", "path": "title", "value": f"T{i}"} for i in range(count)]
+
+
+def test_as_many_operations_as_the_bound_are_applied(settings):
+    settings.SCIM_PROVISIONING_MAX_PATCH_OPERATIONS = 3
+
+    result = _apply({"userName": "ada"}, *_titles(3))
+
+    assert result == {"userName": "ada", "title": "T2"}
+
+
+def test_more_operations_than_the_bound_are_refused_saying_what_the_bound_is(settings):
+    settings.SCIM_PROVISIONING_MAX_PATCH_OPERATIONS = 3
+    document = {"userName": "ada"}
+
+    error = _refusal(document, *_titles(4))
+
+    assert (error.status_code, error.scim_type) == (400, "invalidValue")
+    assert str(error.detail) == "The PATCH has 4 operations; at most 3 are accepted."
+    assert document == {"userName": "ada"}
