@@ -26,6 +26,14 @@ class TeamRecordingAdapter(DefaultAdapter):
 
     calls: list[tuple] = []  # reset by the tests that name this adapter
 
+    def find_account(self, config, email):
+        self.calls.append(("find_account", config.team_id, email))
+        return super().find_account(config, email)
+
+    def create_account(self, config, email, record):
+        self.calls.append(("create_account", config.team_id, email))
+        return super().create_account(config, email, record)
+
     def email_in_use(self, config, email, *, exclude):
         self.calls.append(("email_in_use", config.team_id, email))
         return super().email_in_use(config, email, exclude=exclude)
@@ -49,3 +57,11 @@ class TeamRecordingAdapter(DefaultAdapter):
     def user_roles_changed(self, config, user_ids):
         self.calls.append(("user_roles_changed", config.team_id, [str(i) for i in user_ids]))
         super().user_roles_changed(config, user_ids)
+
+
+class NeverManagedAdapter(DefaultAdapter):
+    """A host that never counts an account as one team's alone: only the account a
+    team's SCIM has just created is that team's to write (DESIGN promise 6)."""
+
+    def is_managed_by_team(self, config, user, record):
+        return False

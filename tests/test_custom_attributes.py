@@ -22,6 +22,7 @@ from scim_provisioning.models import SCIMUser, SCIMUserValue
 
 from .adapters import TeamRecordingAdapter
 from .conftest import assert_scim_error, load_payload, patch_op
+from .example_factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -213,6 +214,40 @@ def test_an_invalid_value_in_a_post_is_400_and_creates_nothing(idp):
     assert_scim_error(response, 400, "invalidValue")
     assert not SCIMUser.objects.exists()
     assert not User.objects.filter(email="test.user@okta.local").exists()
+
+
+def test_a_new_account_takes_the_values_without_asking_whether_the_team_manages_it(
+    idp, settings
+):
+    # The account this team's SCIM has just created is the team's own (DESIGN
+    # promise 6): the host's is_managed_by_team is for accounts created earlier.
+    settings.SCIM_PROVISIONING_ADAPTER = "tests.adapters.NeverManagedAdapter"
+
+    response = idp.post("/Users", _payload("okta_create_user"))
+
+    assert response.status_code == 201, response.content
+    account = User.objects.get(email="test.user@okta.local")
+    assert (account.cost_code, account.start_date) == ("CC-4711", date(2026, 3, 1))
+
+
+def test_an_account_another_team_shares_keeps_its_fields_when_a_value_changes(
+    idp, okta_user, other_team
+):
+    # Created by this team's SCIM, then a member of another team as well: no
+    # longer this team's alone (DESIGN promise 6), so its fields are left alone.
+    account = User.objects.get(email="test.user@okta.local")
+    MembershipFactory(team=other_team, user=account)
+
+    response = idp.patch(
+        f"/Users/{okta_user['id']}",
+        patch_op({"op": "replace", "path": f"{URN}:costCode", "value": "CC-1"}),
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()[URN]["costCode"] == "CC-1"
+    assert _rows(okta_user["id"])["costcode"] == "cc-1"
+    account.refresh_from_db()
+    assert account.cost_code == "CC-4711"
 
 
 def test_a_linked_account_of_its_own_is_not_changed(idp):

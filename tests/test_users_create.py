@@ -9,6 +9,7 @@ from example_project.teams.models import Membership
 from scim_provisioning.adapters import DefaultAdapter
 from scim_provisioning.models import SCIMTeamConfig, SCIMUser
 
+from .adapters import TeamRecordingAdapter
 from .conftest import assert_scim_error, load_payload
 from .factories import SCIMTeamConfigFactory, TeamFactory, UserFactory
 
@@ -323,6 +324,26 @@ class TestVerifiedDomains:
         assert Membership.objects.get(team=team, user=record.user).is_active is True
 
 
+def test_the_account_hooks_of_a_create_are_given_the_team(idp, team, settings):
+    # DESIGN: every hook receives the team first; the default adapter ignores it,
+    # so only a host's own hooks show it missing.
+    settings.SCIM_PROVISIONING_ADAPTER = "tests.adapters.TeamRecordingAdapter"
+    TeamRecordingAdapter.calls = []
+    extension = "urn:ietf:params:scim:schemas:extension:example:2.0:User"
+
+    response = idp.post("/Users", {"userName": "ada@acme.com", extension: {"costCode": "CC-1"}})
+
+    assert response.status_code == 201, response.content
+    account = User.objects.get(email="ada@acme.com")
+    assert account.cost_code == "CC-1"
+    assert TeamRecordingAdapter.calls == [
+        ("find_account", team.pk, "ada@acme.com"),
+        ("create_account", team.pk, "ada@acme.com"),
+        ("claim_seat", team.pk, account.pk, "ada@acme.com"),
+        ("set_custom_attributes", team.pk, {"costCode": "CC-1", "startDate": None}),
+    ]
+
+
 def test_two_teams_creating_one_new_person_at_once_share_one_account(
     idp, other_idp, team, other_team, monkeypatch
 ):
@@ -334,7 +355,7 @@ def test_two_teams_creating_one_new_person_at_once_share_one_account(
     find_account = DefaultAdapter.find_account
 
     def before_team_b_committed(self, config, email):
-        looked_up.append(email)
+        looked_up.append((config.team_id, email))
         return None if len(looked_up) == 1 else find_account(self, config, email)
 
     monkeypatch.setattr(DefaultAdapter, "find_account", before_team_b_committed)
@@ -343,7 +364,7 @@ def test_two_teams_creating_one_new_person_at_once_share_one_account(
 
     assert response.status_code == 201, response.content
     assert response.json()["userName"] == "ada@acme.com"
-    assert looked_up == ["ada@acme.com", "ada@acme.com"]
+    assert looked_up == [(team.pk, "ada@acme.com"), (team.pk, "ada@acme.com")]
     account = User.objects.get(email="ada@acme.com")
     ours = SCIMUser.objects.get(pk=response.json()["id"])
     assert (ours.team_id, ours.user_id, ours.created_account) == (team.pk, account.pk, False)
