@@ -216,9 +216,7 @@ def test_an_invalid_value_in_a_post_is_400_and_creates_nothing(idp):
     assert not User.objects.filter(email="test.user@okta.local").exists()
 
 
-def test_a_new_account_takes_the_values_without_asking_whether_the_team_manages_it(
-    idp, settings
-):
+def test_a_new_account_takes_the_values_without_asking_whether_the_team_manages_it(idp, settings):
     # The account this team's SCIM has just created is the team's own (DESIGN
     # promise 6): the host's is_managed_by_team is for accounts created earlier.
     settings.SCIM_PROVISIONING_ADAPTER = "tests.adapters.NeverManagedAdapter"
