@@ -557,6 +557,13 @@ class TestSearch:
 
         assert_scim_error(response, 400, "invalidFilter")
 
+    @pytest.mark.parametrize("endpoint", ["/Users/.search", "/Groups/.search", "/.search"])
+    def test_a_search_body_that_is_not_an_object_is_refused_saying_so(self, idp, endpoint):
+        response = idp.post(endpoint, [{"filter": 'userName eq "ada"'}])
+
+        body = assert_scim_error(response, 400, "invalidSyntax")
+        assert body["detail"] == "The search body must be a JSON object."
+
 
 class TestRootSearch:
     def test_returns_users_then_groups(self, idp, people, groups):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from scim_provisioning.models import SCIMGroupMembership, SCIMTeamConfig, SCIMUser
+from scim_provisioning import prepared
+from scim_provisioning.models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken, SCIMUser
 from scim_provisioning.prepared import PreparedQuery
 from scim_provisioning.resource_types import GROUPS, USERS
 from scim_provisioning.tokens import digest, issue_token, verify_digest
@@ -176,6 +179,8 @@ def test_related_models_selected_with_a_prepared_read_come_loaded(team, people, 
             assert with_manager.user.email == report["userName"]
             assert without.manager is None
         assert len(queries) == 0
+        # Of the database they were read from, as the ORM's own (a router's hint).
+        assert (with_manager.manager._state.db, with_manager.user._state.db) == ("default",) * 2
     assert query._compiled_for("default") is not None
 
 
@@ -189,3 +194,92 @@ def test_a_token_looked_up_by_digest_brings_its_team_and_settings(team):
         assert token.team.scim_config.enabled
     assert len(queries) == 0
     assert verify_digest(digest(issued.plaintext) + "0") is None
+
+
+def test_a_query_is_built_once_then_run_from_its_sql_whatever_its_parameters(
+    team, other_team, people
+):
+    """Each kind of parameter has a stand-in: a foreign key (of its target's type), a
+    UUID, text, an integer, two dates and times. The query is built once, to compile
+    it; every call after runs its SQL, with the answers the ORM gives."""
+    built = []
+
+    def build(team_id, pk, name, version, before, after):
+        built.append(team_id)
+        return SCIMUser.objects.filter(
+            Q(pk=pk) | Q(user_name=name),
+            team_id=team_id,
+            version__gte=version,
+            created__lt=before,
+            last_modified__gt=after,
+        )
+
+    fields = {
+        "team_id": SCIMUser._meta.get_field("team"),
+        "pk": SCIMUser._meta.pk,
+        "name": SCIMUser._meta.get_field("user_name"),
+        "version": SCIMUser._meta.get_field("version"),
+        "before": SCIMUser._meta.get_field("created"),
+        "after": SCIMUser._meta.get_field("last_modified"),
+    }
+    query = PreparedQuery(SCIMUser, build, fields)
+    later, earlier = timezone.now() + timedelta(minutes=1), timezone.now() - timedelta(days=1)
+    p0, p1 = uuid.UUID(people[0]["id"]), people[1]["userName"]
+    values = {"team_id": team.pk, "pk": p0, "name": p1, "version": 1}
+    values.update(before=later, after=earlier)
+
+    assert _user_names(query.all(**values)) == ["p0@acme.com", "p1@acme.com"]
+    assert query.all(**{**values, "team_id": other_team.pk}) == []
+    assert _user_names(query.all(**{**values, "pk": uuid.uuid4()})) == ["p1@acme.com"]
+    assert _user_names(query.all(**{**values, "name": "nobody"})) == ["p0@acme.com"]
+    assert query.all(**{**values, "version": 2}) == []
+    assert query.all(**{**values, "before": earlier}) == []
+    assert query.all(**{**values, "after": later}) == []
+    assert len(built) == 1
+
+
+def test_two_parameters_given_one_stand_in_leave_the_query_uncached(team, people, monkeypatch):
+    """Stand-ins are random, so two of one type may, rarely, come out equal: the SQL
+    then cannot say which position is whose, and the query must not be cached."""
+    monkeypatch.setattr(prepared, "_stand_in", lambda field: "scim_stand_in_same")
+    field = SCIMUser._meta.get_field("user_name")
+    query = PreparedQuery(
+        SCIMUser,
+        lambda a, b: SCIMUser.objects.filter(user_name=a).exclude(user_name=b),
+        {"a": field, "b": field},
+    )
+
+    assert _user_names(query.all(a="p0@acme.com", b="x")) == ["p0@acme.com"]
+    assert _user_names(query.all(a="p1@acme.com", b="p0@acme.com")) == ["p1@acme.com"]
+    assert query._compiled_for("default") is None
+
+
+def test_a_date_and_time_parameter_is_compiled_on_a_site_without_time_zones(team, settings):
+    issue_token(team)
+    settings.USE_TZ = False
+    query = PreparedQuery(
+        SCIMToken,
+        lambda now: SCIMToken.objects.filter(created_at__lt=now),
+        {"now": SCIMToken._meta.get_field("created_at")},
+    )
+    later = datetime.now() + timedelta(days=1)
+
+    assert [t.team_id for t in query.all(now=later)] == [team.pk]
+    assert query.all(now=datetime(2000, 1, 1)) == []
+    assert query._compiled_for("default") is not None
+
+
+def test_a_query_of_some_fields_loads_the_others_when_read(team, people):
+    query = PreparedQuery(
+        SCIMUser,
+        lambda name: SCIMUser.objects.only("user_name").filter(user_name=name),
+        {"name": SCIMUser._meta.get_field("user_name")},
+    )
+
+    for _ in range(2):  # compiled, then reused
+        (record,) = query.all(name="p2@acme.com")
+        assert record.get_deferred_fields() == (
+            SCIMUser.objects.only("user_name").get(user_name="p2@acme.com").get_deferred_fields()
+        )
+        assert record.email == "p2@acme.com"
+    assert query._compiled_for("default") is not None

@@ -298,6 +298,22 @@ def test_a_remembered_token_lists_without_a_token_query(client, ada, warm, listi
     assert _token_reads(queries) == []
 
 
+@pytest.mark.parametrize("read", ["/Users/{id}", *LISTS])
+def test_a_remembered_token_that_expires_later_reads_without_a_token_query(
+    client, ada, warm, issued, read
+):
+    """The query's own check compares the expiry with the time of the request."""
+    SCIMToken.objects.filter(pk=issued.token.pk).update(
+        expires_at=timezone.now() + timedelta(days=1)
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(read.format(id=ada["id"]))
+
+    assert response.status_code == 200
+    assert _token_reads(queries) == []
+
+
 @pytest.mark.parametrize("listing", LISTS)
 def test_an_expired_token_is_refused_on_the_next_list(client, ada, warm, issued, listing):
     SCIMToken.objects.filter(pk=issued.token.pk).update(
