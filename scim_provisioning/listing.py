@@ -134,8 +134,10 @@ def matching(
         sort_by = None
     if sort_by:
         field = sort_field(sort_by, kind.sorts, kind.schema_urns)
+        # RFC 7644 §3.4.2.3: resources without the value come last ascending and first
+        # descending, on every database (SQLite and PostgreSQL order NULLs oppositely).
         order.insert(
-            0, field.desc(nulls_last=True) if request.descending else field.asc(nulls_last=True)
+            0, field.desc(nulls_first=True) if request.descending else field.asc(nulls_last=True)
         )
     elif request.descending:
         order = ["-created", "-id"]

@@ -437,6 +437,26 @@ class TestSort:
         assert _names(ascending["Resources"], people) == ["bob", "cy", "ada"]
         assert _names(descending["Resources"], people) == ["ada", "cy", "bob"]
 
+    def test_resources_without_the_value_come_last_ascending_and_first_descending(
+        self, idp, people
+    ):
+        # RFC 7644 §3.4.2.3: "if there is no data for the specified sortBy value,
+        # they are sorted via the sortOrder parameter, i.e., they are ordered last if
+        # ascending and first if descending". Ada alone has a title.
+        ascending = idp.get("/Users", {"sortBy": "title"}).json()
+        descending = idp.get("/Users", {"sortBy": "title", "sortOrder": "descending"}).json()
+
+        assert _names(ascending["Resources"], people) == ["ada", "bob", "cy"]
+        assert _names(descending["Resources"], people) == ["bob", "cy", "ada"]
+
+    def test_descending_without_sort_by_lists_the_newest_first(self, idp, people):
+        for name, year in (("ada", 2022), ("bob", 2020), ("cy", 2021)):
+            SCIMUser.objects.filter(pk=people[name]["id"]).update(created=_at(year))
+
+        body = idp.get("/Users", {"sortOrder": "descending"}).json()
+
+        assert _names(body["Resources"], people) == ["ada", "cy", "bob"]
+
     def test_sort_groups_by_display_name_descending(self, idp, groups):
         body = idp.get("/Groups", {"sortBy": "displayName", "sortOrder": "descending"}).json()
 
@@ -629,6 +649,31 @@ class TestRootSearch:
             "Engineering",
             "Lovelace Fans",
         ]
+
+
+    def test_sorted_by_what_only_users_have_users_are_sorted_and_groups_follow(
+        self, idp, people, groups
+    ):
+        # A sortBy that one type cannot sort on leaves that type as a request without
+        # one orders it: by creation, the newest first when descending.
+        response = idp.post("/.search", {"sortBy": "userName", "sortOrder": "descending"})
+
+        assert response.status_code == 200, response.content
+        assert _names(response.json()["Resources"], {**people, **groups}) == [
+            "cy",
+            "bob",
+            "ada",
+            "fans",
+            "engineering",
+        ]
+
+    def test_a_filter_naming_the_attribute_with_its_schema_urn(self, idp, people, groups):
+        text = f'{USER}:userName eq "ada@acme.com"'
+
+        response = idp.post("/.search", {"filter": text})
+
+        assert response.status_code == 200, response.content
+        assert _names(response.json()["Resources"], people) == ["ada"]
 
 
 class TestRootQuery:
