@@ -650,7 +650,6 @@ class TestRootSearch:
             "Lovelace Fans",
         ]
 
-
     def test_sorted_by_what_only_users_have_users_are_sorted_and_groups_follow(
         self, idp, people, groups
     ):
