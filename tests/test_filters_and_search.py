@@ -666,6 +666,42 @@ class TestRootSearch:
             "engineering",
         ]
 
+    def test_a_page_filled_by_users_leaves_the_groups_out_but_counts_them(
+        self, idp, people, groups
+    ):
+        response = idp.post("/.search", {"count": 2})
+
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert (body["totalResults"], body["itemsPerPage"]) == (5, 2)
+        assert _names(body["Resources"], people) == ["ada", "bob"]
+        ada = body["Resources"][0]
+        assert ada["meta"]["location"] == f"http://testserver/scim/v2/Users/{ada['id']}"
+
+    def test_a_page_takes_from_the_groups_only_the_room_the_users_left(self, idp, people, groups):
+        body = idp.post("/.search", {"count": 4}).json()
+
+        assert _names(body["Resources"], {**people, **groups}) == [
+            "ada",
+            "bob",
+            "cy",
+            "engineering",
+        ]
+
+    def test_a_filter_only_groups_know_skips_the_users(self, idp, people, groups):
+        text = f'members.value eq "{people["bob"]["id"]}"'
+
+        response = idp.post("/.search", {"filter": text})
+
+        assert response.status_code == 200, response.content
+        assert _names(response.json()["Resources"], groups) == ["fans"]
+
+    def test_a_sort_no_type_supports_is_invalid_value(self, idp, people, groups):
+        response = idp.post("/.search", {"sortBy": "favouriteColour"})
+
+        body = assert_scim_error(response, 400, "invalidValue")
+        assert body["detail"] == "Sorting by 'favouriteColour' is not supported."
+
     def test_a_filter_naming_the_attribute_with_its_schema_urn(self, idp, people, groups):
         text = f'{USER}:userName eq "ada@acme.com"'
 

@@ -46,6 +46,8 @@ BUDGETS = {
     "list": 2,  # the page (with its total and the token's validity), the page's groups
     "lookup": 1,  # a filter of one exact comparison: the page, with its total, the token's
     #               validity and the groups of the people found
+    "lookup_empty": 2,  # the same finding nobody (an IdP's question before a create): the
+    #                     page, then the token's check, which no row carried; its total is 0
     "filter": 2,  # any other filter: the page (with its total and the token's validity),
     #               the page's groups
     "create": 19,  # token, verified domains, userName free?, account lookup, account insert,
@@ -413,3 +415,11 @@ def test_patch_leaving_site_values_as_they_were_costs_nothing_more(idp, with_sit
 
     assert response.status_code == 200
     assert queries <= BUDGETS["patch"]
+
+
+def test_a_lookup_that_finds_nobody(idp, population):
+    """How an IdP asks before it creates someone: nobody found, and nothing counted."""
+    queries, response = _count(lambda: idp.get("/Users", {"filter": 'userName eq "new@acme.com"'}))
+
+    assert response.json()["totalResults"] == 0
+    assert queries <= BUDGETS["lookup_empty"]
