@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from .conftest import load_payload
+from .conftest import assert_scim_error, load_payload
 from .factories import SCIMUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -132,12 +132,38 @@ def test_out_of_range_paging_is_clamped(idp, team, query, start, items):
     assert response.json()["totalResults"] == 3
 
 
-@pytest.mark.parametrize("query", ["?count=ten", "?startIndex=1.5"])
-def test_non_integer_paging_is_a_400(idp, query):
+@pytest.mark.parametrize(
+    ("query", "detail"),
+    [
+        ("?count=ten", "'count' must be an integer, not 'ten'."),
+        ("?startIndex=1.5", "'startIndex' must be an integer, not '1.5'."),
+    ],
+)
+def test_non_integer_paging_is_a_400_naming_the_parameter(idp, query, detail):
     response = idp.get(f"/Users{query}")
 
-    assert response.status_code == 400
-    assert response.json()["scimType"] == "invalidValue"
+    assert assert_scim_error(response, 400, "invalidValue")["detail"] == detail
+
+
+@pytest.mark.parametrize("order", ["sideways", 1])
+def test_a_sort_order_other_than_ascending_or_descending_is_a_400(idp, order):
+    response = idp.post("/Users/.search", {"sortBy": "userName", "sortOrder": order})
+
+    body = assert_scim_error(response, 400, "invalidValue")
+    assert body["detail"] == "'sortOrder' is 'ascending' or 'descending'."
+
+
+@pytest.mark.parametrize(
+    ("field", "scim_type", "detail"),
+    [
+        ("filter", "invalidFilter", "'filter' must be a string."),
+        ("sortBy", "invalidValue", "'sortBy' must be a string."),
+    ],
+)
+def test_a_search_parameter_that_is_not_text_is_a_400_saying_so(idp, field, scim_type, detail):
+    response = idp.post("/Users/.search", {field: ["userName"]})
+
+    assert assert_scim_error(response, 400, scim_type)["detail"] == detail
 
 
 class TestFilters:
