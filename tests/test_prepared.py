@@ -236,6 +236,8 @@ def test_a_query_is_built_once_then_run_from_its_sql_whatever_its_parameters(
     assert query.all(**{**values, "before": earlier}) == []
     assert query.all(**{**values, "after": later}) == []
     assert len(built) == 1
+    # Of the database they were read from, as the ORM's own.
+    assert {record._state.db for record in query.all(**values)} == {"default"}
 
 
 def test_two_parameters_given_one_stand_in_leave_the_query_uncached(team, people, monkeypatch):
@@ -283,3 +285,30 @@ def test_a_query_of_some_fields_loads_the_others_when_read(team, people):
         )
         assert record.email == "p2@acme.com"
     assert query._compiled_for("default") is not None
+
+
+def test_rows_of_a_values_query_are_built_once_and_converted_as_the_orm_converts_them(team, people):
+    built = []
+
+    def build(team_id):
+        built.append(team_id)
+        return SCIMUser.objects.filter(team_id=team_id).values_list("pk", "created")
+
+    query = PreparedQuery(SCIMUser, build, {"team_id": SCIMUser._meta.get_field("team")})
+    expected = sorted(SCIMUser.objects.filter(team=team).values_list("pk", "created"))
+
+    assert sorted(query.rows(team_id=team.pk)) == expected
+    assert sorted(query.rows(team_id=team.pk)) == expected
+    assert len(built) == 1
+    assert all(isinstance(pk, uuid.UUID) for pk, _ in expected)
+
+
+def test_rows_of_a_query_that_cannot_be_compiled_come_from_the_orm(team, people):
+    query = PreparedQuery(
+        SCIMUser,
+        lambda part: SCIMUser.objects.filter(user_name__icontains=part).values_list("user_name"),
+        {"part": SCIMUser._meta.get_field("user_name")},
+    )
+
+    assert query.rows(part="P1@") == [("p1@acme.com",)]
+    assert query._compiled_for("default") is None

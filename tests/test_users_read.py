@@ -145,6 +145,20 @@ def test_non_integer_paging_is_a_400_naming_the_parameter(idp, query, detail):
     assert assert_scim_error(response, 400, "invalidValue")["detail"] == detail
 
 
+def test_blank_paging_parameters_are_as_if_absent(idp, team):
+    response = idp.get("/Users?startIndex=&count= ")
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["startIndex"], response.json()["totalResults"]) == (1, 0)
+
+
+def test_a_count_of_true_is_not_a_number_of_results(idp):
+    response = idp.post("/Users/.search", {"count": True})
+
+    body = assert_scim_error(response, 400, "invalidValue")
+    assert body["detail"] == "'count' must be an integer, not True."
+
+
 @pytest.mark.parametrize("order", ["sideways", 1])
 def test_a_sort_order_other_than_ascending_or_descending_is_a_400(idp, order):
     response = idp.post("/Users/.search", {"sortBy": "userName", "sortOrder": order})
