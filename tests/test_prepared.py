@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -12,7 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from scim_provisioning import prepared
-from scim_provisioning.models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken, SCIMUser
+from scim_provisioning.models import (
+    SCIMGroupMembership,
+    SCIMTeamConfig,
+    SCIMToken,
+    SCIMUser,
+    SCIMUserValue,
+)
 from scim_provisioning.prepared import PreparedQuery
 from scim_provisioning.resource_types import GROUPS, USERS
 from scim_provisioning.tokens import digest, issue_token, verify_digest
@@ -312,3 +319,30 @@ def test_rows_of_a_query_that_cannot_be_compiled_come_from_the_orm(team, people)
 
     assert query.rows(part="P1@") == [("p1@acme.com",)]
     assert query._compiled_for("default") is None
+
+
+def test_rows_of_text_and_decimal_columns_are_what_the_orm_gives(team, people):
+    """Text needs no converter on SQLite; a decimal's converter reads its expression."""
+    record = SCIMUser.objects.get(pk=people[0]["id"])
+    SCIMUserValue.objects.create(user=record, attribute="level", number=Decimal("10.5"))
+    query = PreparedQuery(
+        SCIMUserValue,
+        lambda user_id: SCIMUserValue.objects.filter(
+            user_id=user_id, attribute="level"
+        ).values_list("attribute", "number"),
+        {"user_id": SCIMUserValue._meta.get_field("user")},
+    )
+
+    text_only = PreparedQuery(
+        SCIMUserValue,
+        lambda user_id: SCIMUserValue.objects.filter(
+            user_id=user_id, attribute="level"
+        ).values_list("attribute", "type"),
+        {"user_id": SCIMUserValue._meta.get_field("user")},
+    )
+
+    for _ in range(2):  # compiled, then reused
+        assert query.rows(user_id=record.pk) == [("level", Decimal("10.5"))]
+        assert text_only.rows(user_id=record.pk) == [("level", "")]
+    assert query._compiled_for("default") is not None
+    assert text_only._compiled_for("default") is not None
