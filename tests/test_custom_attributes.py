@@ -279,13 +279,15 @@ def test_filter_by_a_date_range(idp, okta_user, provision):
 
 def test_sort_by_the_attribute(idp, okta_user, provision):
     early = provision("bob@acme.com", **{URN: {"startDate": "2025-01-01"}})
-    provision("eve@acme.com")
+    eve = provision("eve@acme.com")
 
-    response = idp.get("/Users", {"sortBy": f"{URN}:startDate", "sortOrder": "descending"})
+    descending = idp.get("/Users", {"sortBy": f"{URN}:startDate", "sortOrder": "descending"})
+    ascending = idp.get("/Users", {"sortBy": f"{URN}:startDate"})
 
-    ids = [r["id"] for r in response.json()["Resources"]]
-    assert ids[:2] == [okta_user["id"], early["id"]]  # a user without one comes last
-    assert len(ids) == 3
+    # RFC 7644 §3.4.2.3: a user without one comes first descending, last ascending.
+    order = [eve["id"], okta_user["id"], early["id"]]
+    assert [r["id"] for r in descending.json()["Resources"]] == order
+    assert [r["id"] for r in ascending.json()["Resources"]] == order[:0:-1] + order[:1]
 
 
 def test_another_teams_filter_never_sees_these_values(okta_user, other_idp):
