@@ -321,28 +321,25 @@ def test_rows_of_a_query_that_cannot_be_compiled_come_from_the_orm(team, people)
     assert query._compiled_for("default") is None
 
 
+def _levels(*columns: str) -> PreparedQuery:
+    """The columns of a user's ``level`` rows, by user."""
+    return PreparedQuery(
+        SCIMUserValue,
+        lambda user_id: SCIMUserValue.objects.filter(
+            user_id=user_id, attribute="level"
+        ).values_list(*columns),
+        {"user_id": SCIMUserValue._meta.get_field("user")},
+    )
+
+
 def test_rows_of_text_and_decimal_columns_are_what_the_orm_gives(team, people):
     """Text needs no converter on SQLite; a decimal's converter reads its expression."""
     record = SCIMUser.objects.get(pk=people[0]["id"])
     SCIMUserValue.objects.create(user=record, attribute="level", number=Decimal("10.5"))
-    query = PreparedQuery(
-        SCIMUserValue,
-        lambda user_id: SCIMUserValue.objects.filter(
-            user_id=user_id, attribute="level"
-        ).values_list("attribute", "number"),
-        {"user_id": SCIMUserValue._meta.get_field("user")},
-    )
-
-    text_only = PreparedQuery(
-        SCIMUserValue,
-        lambda user_id: SCIMUserValue.objects.filter(
-            user_id=user_id, attribute="level"
-        ).values_list("attribute", "type"),
-        {"user_id": SCIMUserValue._meta.get_field("user")},
-    )
+    numbers, text_only = _levels("attribute", "number"), _levels("attribute", "type")
 
     for _ in range(2):  # compiled, then reused
-        assert query.rows(user_id=record.pk) == [("level", Decimal("10.5"))]
+        assert numbers.rows(user_id=record.pk) == [("level", Decimal("10.5"))]
         assert text_only.rows(user_id=record.pk) == [("level", "")]
-    assert query._compiled_for("default") is not None
+    assert numbers._compiled_for("default") is not None
     assert text_only._compiled_for("default") is not None
