@@ -38,8 +38,13 @@ def _apply(document: dict[str, Any], *operations: dict[str, Any]) -> dict[str, A
 
 
 def _refusal(document: dict[str, Any], *operations: dict[str, Any]) -> SCIMError:
+    return _body_refusal(patch_op(*operations), document)
+
+
+def _body_refusal(body: Any, document: dict[str, Any] | None = None) -> SCIMError:
+    """The SCIM error of applying ``body`` (a whole PATCH body) to ``document``."""
     with pytest.raises(SCIMError) as raised:
-        _apply(document, *operations)
+        _engine().apply({"userName": "ada"} if document is None else document, body)
     return raised.value
 
 
@@ -356,12 +361,6 @@ def test_a_path_longer_than_the_bound_is_refused_saying_what_the_bound_is(settin
 
 
 # -- the body (RFC 7644 §3.5.2: a PatchOp message with an "Operations" array) -------------
-
-
-def _body_refusal(body: Any) -> SCIMError:
-    with pytest.raises(SCIMError) as raised:
-        _engine().apply({"userName": "ada"}, body)
-    return raised.value
 
 
 @pytest.mark.parametrize("body", [[{"op": "replace", "path": "title", "value": "x"}], "x", None])

@@ -93,13 +93,18 @@ def test_a_value_equal_to_a_constant_of_the_query_never_takes_its_place(team, pe
     assert len(query._compiled) == 1
 
 
-def test_two_parameters_equal_at_the_first_call_are_told_apart(team, people):
+def _named_a_but_not_b() -> PreparedQuery:
+    """A query with two parameters of one field: the people named ``a`` but not ``b``."""
     field = SCIMUser._meta.get_field("user_name")
-    query = PreparedQuery(
+    return PreparedQuery(
         SCIMUser,
         lambda a, b: SCIMUser.objects.filter(user_name=a).exclude(user_name=b),
         {"a": field, "b": field},
     )
+
+
+def test_two_parameters_equal_at_the_first_call_are_told_apart(team, people):
+    query = _named_a_but_not_b()
 
     assert query.all(a="p0@acme.com", b="p0@acme.com") == []
     assert _user_names(query.all(a="p0@acme.com", b="x")) == ["p0@acme.com"]
@@ -251,12 +256,7 @@ def test_two_parameters_given_one_stand_in_leave_the_query_uncached(team, people
     """Stand-ins are random, so two of one type may, rarely, come out equal: the SQL
     then cannot say which position is whose, and the query must not be cached."""
     monkeypatch.setattr(prepared, "_stand_in", lambda field: "scim_stand_in_same")
-    field = SCIMUser._meta.get_field("user_name")
-    query = PreparedQuery(
-        SCIMUser,
-        lambda a, b: SCIMUser.objects.filter(user_name=a).exclude(user_name=b),
-        {"a": field, "b": field},
-    )
+    query = _named_a_but_not_b()
 
     assert _user_names(query.all(a="p0@acme.com", b="x")) == ["p0@acme.com"]
     assert _user_names(query.all(a="p1@acme.com", b="p0@acme.com")) == ["p1@acme.com"]
