@@ -151,9 +151,33 @@ class RequestLogWriter:
 
 
 def write_rows(rows: Sequence[SCIMRequestLog]) -> None:
-    """Save ``rows`` in one transaction, one INSERT."""
-    with transaction.atomic():
-        SCIMRequestLog.objects.bulk_create(rows)
+    """Save ``rows`` in one INSERT; if that fails, each row on its own.
+
+    A batch holds the rows of every team that called in the last flush
+    interval: one row the database refuses (issue 21: a value no encoder
+    takes, a column overflowing on PostgreSQL) must cost that row alone, never
+    the other teams' rows. Each retry runs under a savepoint of its own, so a
+    refused row leaves the connection (and a caller's transaction) usable.
+    """
+    try:
+        with transaction.atomic():
+            SCIMRequestLog.objects.bulk_create(rows)
+        return
+    except Exception:
+        if len(rows) == 1:
+            raise
+    lost = 0
+    for row in rows:
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except Exception:
+            lost += 1
+            logger.exception(
+                "Could not write a SCIM request-log row (team %s, %s)", row.team_id, row.method
+            )
+    if lost:
+        logger.warning("%d of %d SCIM request-log rows of a batch were not written", lost, len(rows))
 
 
 writer = RequestLogWriter()

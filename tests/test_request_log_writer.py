@@ -149,3 +149,44 @@ def test_inside_a_transaction_the_row_is_written_on_the_callers_connection(team)
 
     assert own._queue is None  # no thread, no buffer: written here and now
     assert SCIMRequestLog.objects.filter(team=team).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_unstorable_row_loses_no_other_row_of_its_batch(team, other_team, settings):
+    """Issue 21, item 4: a row no database stores (a lone surrogate) made the batch's one
+    INSERT fail, and every other row of that half second went with it, other teams' too."""
+    settings.SCIM_PROVISIONING_REQUEST_LOG_FLUSH_INTERVAL = 0.3
+    own = RequestLogWriter()
+    poisoned = _entry(team, "/scim/v2/Users/poisoned")
+    poisoned.user_agent = "Okta \udc00"  # no UTF-8 encoder takes it: SQLite and PostgreSQL refuse
+
+    for entry in (
+        _entry(team, "/scim/v2/Users/a1"),
+        _entry(other_team, "/scim/v2/Users/b1"),
+        poisoned,
+        _entry(other_team, "/scim/v2/Users/b2"),
+        _entry(team, "/scim/v2/Users/a2"),
+    ):
+        own.submit(entry)
+    assert own.flush()
+
+    stored = set(SCIMRequestLog.objects.values_list("team__slug", "path"))
+    assert stored == {
+        ("acme", "/scim/v2/Users/a1"),
+        ("acme", "/scim/v2/Users/a2"),
+        ("globex", "/scim/v2/Users/b1"),
+        ("globex", "/scim/v2/Users/b2"),
+    }
+
+
+def test_a_row_that_fails_inside_a_transaction_leaves_the_transaction_usable(team):
+    """Written on the caller's connection, a failing row must not break the caller's
+    transaction (PostgreSQL aborts a transaction at its first failed statement)."""
+    own = RequestLogWriter()
+    poisoned = _entry(team, "/scim/v2/Users/poisoned")
+    poisoned.user_agent = "\udc00"
+
+    own.submit(poisoned)
+    own.submit(_entry(team, "/scim/v2/Users/kept"))
+
+    assert list(SCIMRequestLog.objects.values_list("path", flat=True)) == ["/scim/v2/Users/kept"]
