@@ -187,6 +187,11 @@ def _as_api_exception(exc: Exception) -> drf.APIException | None:
         return drf.PermissionDenied()
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge()
+    if isinstance(exc, RecursionError):
+        # Every known source is bounded first (the body's and JSON text's depth, the
+        # filter's); one still unknown is the request's fault, and changes nothing.
+        logger.warning("SCIM request refused: it nests too deeply (%s)", exc)
+        return InvalidSyntax("The request nests too deeply to be processed.")
     if isinstance(exc, (OperationalError, InterfaceError)):
         # A lost connection (a restarted or failed-over database, a killed backend)
         # or SQLite busy past its timeout: the request's transaction was rolled back.

@@ -13,16 +13,18 @@ attribute, characters per string): refused before any work is done on it.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
+from django.conf import settings
+from django.utils import timezone as django_timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from ..conf import app_settings
 from ..exceptions import InvalidValue
+from ..json_text import loads_bounded
 from ..schemas import Attribute
 
 
@@ -48,14 +50,14 @@ def coerce(attribute: Attribute, value: Any, *, path: str | None = None) -> Any:
     if attribute.type in ("integer", "decimal"):
         return _coerce_number(attribute.type, value, path)
     if attribute.type == "dateTime" and parse_moment(value) is None:
-        raise InvalidValue(f"'{path}' must be a date and time (ISO 8601), not {value!r}.")
+        raise InvalidValue(
+            f"'{path}' must be a date and time (ISO 8601) in years 1 to 9999 UTC, not {value!r}."
+        )
     if attribute.type in ("string", "reference", "dateTime", "binary"):
         if isinstance(value, bool) or isinstance(value, (dict, list)):
             raise InvalidValue(f"'{path}' must be a string.")
         text = str(value) if not isinstance(value, str) else value
-        if "\x00" in text:
-            # No database stores it in text (PostgreSQL refuses it): a 400, not a 500.
-            raise InvalidValue(f"'{path}' contains a NUL character.")
+        # NUL and lone surrogates never get this far: the body's parser refuses them.
         if len(text) > app_settings.MAX_STRING_LENGTH:
             raise InvalidValue(
                 f"'{path}' is longer than {app_settings.MAX_STRING_LENGTH} characters."
@@ -82,9 +84,15 @@ def check_item_count(attribute: Attribute, count: int, path: str | None = None) 
 
 
 def parse_moment(value: Any) -> datetime | None:
-    """An ISO 8601 date and time (or a date, meaning its midnight) as an aware datetime.
+    """An ISO 8601 date and time (or a date, meaning its midnight), as the database takes it.
 
-    Without an offset the time is UTC. ``None`` when ``value`` is neither.
+    Without an offset the time is UTC. The result is the moment in UTC, aware;
+    with ``USE_TZ = False`` it is naive, in the site's time zone, as Django's
+    own forms give it (an aware value is a ValueError on SQLite and MySQL
+    then). ``None`` when ``value`` is neither a date nor a date and time, or
+    when the moment lies outside years 1 to 9999 once in UTC or in the site's
+    zone (``9999-12-31T23:59:59-14:00`` is in year 10000 UTC: no database
+    column holds it, and converting it raised OverflowError, a 500).
     """
     if not isinstance(value, str):
         return None
@@ -95,8 +103,16 @@ def parse_moment(value: Any) -> datetime | None:
             moment = datetime(day.year, day.month, day.day) if day else None
     except ValueError:
         return None
-    if moment is not None and moment.tzinfo is None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        moment = moment.astimezone(timezone.utc)
+        if not settings.USE_TZ:
+            moment = django_timezone.make_naive(moment)
+    except (OverflowError, ValueError):
+        return None
     return moment
 
 
@@ -137,7 +153,7 @@ def _coerce_complex(attribute: Attribute, value: Any, path: str) -> dict[str, An
             value = {"value": value}
         else:
             raise InvalidValue(f"'{path}' must be an object.")
-    value = _unwrap_json_value(value)
+    value = _unwrap_json_value(value, path)
     result: dict[str, Any] = {}
     for key, sub_value in value.items():
         sub = attribute.sub_attribute(key)
@@ -149,18 +165,19 @@ def _coerce_complex(attribute: Attribute, value: Any, path: str) -> dict[str, An
     return result
 
 
-def _unwrap_json_value(item: dict[str, Any]) -> dict[str, Any]:
+def _unwrap_json_value(item: dict[str, Any], path: str) -> dict[str, Any]:
     """An item whose ``value`` is the JSON text of an object with a ``value``: that object.
 
     Entra's PATCH of app roles sends ``{"value": "{\"id\":…,\"value\":\"Admin\",…}"}``
     (its POST sends the object itself). No ``value`` of ours is JSON text, so
-    reading it as the object it encodes loses nothing.
+    reading it as the object it encodes loses nothing. The text is parsed under
+    the body's bounds (:func:`~scim_provisioning.json_text.loads_bounded`).
     """
     text = next((v for k, v in item.items() if k.lower() == "value"), None)
     if not isinstance(text, str) or not text.lstrip().startswith("{"):
         return item
     try:
-        decoded = json.loads(text)
+        decoded = loads_bounded(text, f"{path}.value")
     except ValueError:
         return item
     if not isinstance(decoded, dict) or "value" not in {k.lower() for k in decoded}:

@@ -9,12 +9,14 @@ from django.utils.cache import add_never_cache_headers
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..parsers import BoundedJSONParser
+from ..storable_text import refuse_unstorable, refuse_unstorable_url
 from ..teams import SCIMNotEnabled
 from ..tokens import IssuedToken
 from . import services
@@ -36,10 +38,18 @@ class TeamSCIMView(APIView):
     authentication_classes = [SessionAuthentication]
     permission_classes = [CanManageTeamSCIM]
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    # The SCIM endpoints' JSON parser: the same depth bound and storable-text rule.
+    parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]
     throttle_classes: list[Any] = []
 
     team: Any = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # Issue 21: a NUL in a prefix, a domain or ?person= reached PostgreSQL (a 500).
+        # Form bodies are checked here; JSON ones by the parser already.
+        refuse_unstorable_url(request)
+        refuse_unstorable(request.data)
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, SCIMNotEnabled):

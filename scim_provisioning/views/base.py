@@ -27,6 +27,7 @@ from ..parsers import BoundedJSONParser, SCIMParser
 from ..permissions import SCIMEnabledForTeam
 from ..preconditions import names_version
 from ..renderers import SCIMRenderer
+from ..storable_text import refuse_unstorable_url
 from ..throttling import SCIMTokenRateThrottle
 
 
@@ -72,6 +73,7 @@ class SCIMView(APIView):
                 f"The request body is larger than {app_settings.MAX_BODY_SIZE} bytes."
             )
         super().initial(request, *args, **kwargs)
+        refuse_unstorable_url(request)
         if (request.method or "").lower() not in self.token_checked_in_query:
             self.client.verify()
         # The handler's writes record which request and token made them (the timeline).
