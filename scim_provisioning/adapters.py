@@ -149,14 +149,20 @@ class DefaultAdapter:
         from .schemas import user_extension
 
         custom = user_extension()
-        if not managed or custom is None:
+        if custom is None:
             return
-        changed = []
+        fields = {}
         for name, field_name in custom.fields.items():
             if not field_name:
                 continue
             field = user._meta.get_field(field_name)
             value = _field_value(field, values.get(name))
+            _check_fits(field, value, f"{custom.urn}:{name}")
+            fields[field_name] = (field, value)
+        if not managed:
+            return  # checked all the same: whether a value is refused never depends on who
+        changed = []
+        for field_name, (field, value) in fields.items():
             if value is None and not field.null:
                 continue
             if getattr(user, field_name) != value:
@@ -649,6 +655,20 @@ class DefaultAdapter:
                 setattr(user, field, value)
                 changed = True
         return changed
+
+
+def _check_fits(field: Any, value: Any, path: str) -> None:
+    """A 400 ``invalidValue`` when text is longer than the host field holds.
+
+    Checked before anything is saved (issue 21): PostgreSQL refuses it with a
+    DataError (a 500 after the SCIM record was written) and SQLite stores it
+    whole, past the host's own limit.
+    """
+    from .exceptions import InvalidValue
+
+    limit = getattr(field, "max_length", None)
+    if limit is not None and isinstance(value, str) and len(value) > limit:
+        raise InvalidValue(f"'{path}' is longer than the {limit} characters this site stores.")
 
 
 def _field_value(field: Any, value: Any) -> Any:

@@ -22,7 +22,7 @@ def parse_lifetime(value: str | int | timedelta | None) -> timedelta | None:
     if value is None or isinstance(value, timedelta):
         lifetime = value
     elif isinstance(value, int) and not isinstance(value, bool):
-        lifetime = timedelta(seconds=value) if value else None
+        lifetime = _bounded(seconds=value) if value else None
     elif isinstance(value, str):
         if value.strip().lower() in NEVER:
             return None
@@ -32,12 +32,24 @@ def parse_lifetime(value: str | int | timedelta | None) -> timedelta | None:
                 f"'{value}' is not a lifetime: write a number and a unit "
                 "(90d, 12h, 30m, 2w) or 'never'."
             )
-        lifetime = timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+        lifetime = _bounded(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
     else:
         raise ValueError(f"{value!r} is not a lifetime.")
     if lifetime is not None and (lifetime <= timedelta(0) or lifetime > MAX_LIFETIME):
-        raise ValueError("A token's lifetime must be positive and at most ten years.")
+        raise ValueError(_TOO_LONG)
     return lifetime
+
+
+_TOO_LONG = "A token's lifetime must be positive and at most ten years."
+
+
+def _bounded(**amount: int) -> timedelta:
+    """``timedelta(**amount)``; past what a timedelta holds (``99999999999d``: an
+    OverflowError, a 500 of the team API) it is simply too long."""
+    try:
+        return timedelta(**amount)
+    except OverflowError:
+        raise ValueError(_TOO_LONG) from None
 
 
 def describe(lifetime: timedelta | None) -> str:
