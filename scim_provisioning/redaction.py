@@ -66,7 +66,7 @@ def redact_query(query: str) -> str:
 
     Parameters are kept as they came (their encoding untouched), so the
     operators see the query the IdP sent; only a secret's value changes, and a
-    token anywhere in a value is replaced.
+    token anywhere in a name or a value is replaced.
     """
     if not query:
         return query
@@ -74,6 +74,8 @@ def redact_query(query: str) -> str:
     for part in query.split("&"):
         raw_name, equals, raw_value = part.partition("=")
         name = unquote_plus(raw_name)
+        if TOKEN_PREFIX in name and TOKEN_RE.search(name):
+            raw_name = quote_plus(scrub_tokens(name))
         if is_secret_name(name) or _SECRET_PARAMETER.match(name):
             parts.append(f"{raw_name}{equals}{REDACTED}" if equals else raw_name)
             continue

@@ -23,6 +23,7 @@ minute, so that a scanner cannot fill the table.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
@@ -34,6 +35,7 @@ from .conf import app_settings
 from .models import IdentityProvider, SCIMRequestLog
 from .redaction import REDACTED, is_secret_name, redact_path, redact_query, scrub_tokens
 from .request_log_writer import writer
+from .storable_text import clean
 from .throttling import increment
 
 logger = logging.getLogger("scim_provisioning")
@@ -138,7 +140,7 @@ def build_entry(request: Any, response: Any, *, view: Any, started: float) -> SC
     try:
         client = getattr(request, "_user", None)
         token = getattr(client, "token", None)
-        client_ip = request.META.get("REMOTE_ADDR") or None
+        client_ip = _address(request.META.get("REMOTE_ADDR"))
         duration_ms = round((time.perf_counter() - started) * 1000, 3)
         if token is None:
             return _anonymous_entry(request, response, client_ip, duration_ms)
@@ -150,21 +152,42 @@ def build_entry(request: Any, response: Any, *, view: Any, started: float) -> SC
         return SCIMRequestLog(
             team_id=token.team_id,
             token_prefix=token.prefix,
-            method=request.method[:8],
-            path=scrub_tokens(request.path)[:512],
-            query=redact_query(request.META.get("QUERY_STRING", ""))[:2000],
+            method=_kept(request.method, 8),
+            path=_kept(request.path, 512),
+            query=_kept(redact_query(request.META.get("QUERY_STRING", "")), 2000),
             status=response.status_code,
             resource_type=kind.name if kind is not None else "",
-            resource_id=str(resource_id)[:64],
-            summary=summarize(data if isinstance(data, (dict, list)) else None),
+            resource_id=_kept(str(resource_id), 64),
+            summary=_kept(summarize(data if isinstance(data, (dict, list)) else None), None),
             duration_ms=duration_ms,
             client_ip=client_ip,
-            user_agent=(request.headers.get("User-Agent") or "")[:256],
+            user_agent=_kept(request.headers.get("User-Agent") or "", 256),
             idp=detect_idp(request.headers),
             request_id=getattr(view, "request_id", None),
         )
     except Exception:
         logger.exception("Could not describe a SCIM request for the request log")
+        return None
+
+
+def _kept(text: str, limit: int | None) -> str:
+    """``text`` as a row may keep it: no token, nothing no database stores, cut to ``limit``.
+
+    Every text field of a row goes through here (issue 21): a token pasted
+    into an id, a parameter name or the User-Agent is a secret all the same,
+    and one NUL or lone surrogate (a refused request is recorded too) made the
+    row, and once its whole batch, fail to save.
+    """
+    kept = clean(scrub_tokens(text))
+    return kept if limit is None else kept[:limit]
+
+
+def _address(remote_addr: str | None) -> str | None:
+    """``REMOTE_ADDR`` when it is an IP address, else ``None`` (a proxy or test server
+    may set anything; PostgreSQL's ``inet`` column would refuse the row)."""
+    try:
+        return str(ipaddress.ip_address(remote_addr or ""))
+    except ValueError:
         return None
 
 
@@ -182,14 +205,14 @@ def _anonymous_entry(
     return SCIMRequestLog(
         team_id=None,
         token_prefix="",
-        method=request.method[:8],
-        path=scrub_tokens(request.path)[:_MAX_ANONYMOUS_PATH],
+        method=_kept(request.method, 8),
+        path=_kept(request.path, _MAX_ANONYMOUS_PATH),
         query="",
         status=response.status_code,
         summary="",
         duration_ms=duration_ms,
         client_ip=client_ip,
-        user_agent=(request.headers.get("User-Agent") or "")[:_MAX_ANONYMOUS_AGENT],
+        user_agent=_kept(request.headers.get("User-Agent") or "", _MAX_ANONYMOUS_AGENT),
         idp=detect_idp(request.headers),
     )
 

@@ -177,7 +177,9 @@ def write_rows(rows: Sequence[SCIMRequestLog]) -> None:
                 "Could not write a SCIM request-log row (team %s, %s)", row.team_id, row.method
             )
     if lost:
-        logger.warning("%d of %d SCIM request-log rows of a batch were not written", lost, len(rows))
+        logger.warning(
+            "%d of %d SCIM request-log rows of a batch were not written", lost, len(rows)
+        )
 
 
 writer = RequestLogWriter()

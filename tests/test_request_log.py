@@ -232,3 +232,68 @@ def test_unauthenticated_requests_are_recorded_when_the_cache_fails(db, settings
 
     assert [stranger.get("/Users").status_code for _ in range(2)] == [401, 401]
     assert SCIMRequestLog.objects.count() == 2
+
+
+# -- issue 21, item 7: a token-shaped string reaches no stored field ------------------------
+
+#: Shaped like a token (the prefix and 43 URL-safe characters): whatever its owner, it is
+#: a secret someone pasted where it does not belong.
+PASTED = "scim_" + "Tk3n" * 10 + "abc"
+
+
+def _stored_text(entry: SCIMRequestLog) -> str:
+    return " ".join(str(value) for value in entry.__dict__.values())
+
+
+def test_a_token_in_the_resource_id_is_not_stored(idp):
+    idp.get(f"/Users/{PASTED}")
+
+    entry = SCIMRequestLog.objects.get()
+    assert PASTED not in _stored_text(entry)
+    assert entry.resource_id == REDACTED
+
+
+def test_a_token_as_a_query_parameter_name_is_not_stored(idp):
+    idp.get(f"/Users?{PASTED}=1&count=2")
+
+    entry = SCIMRequestLog.objects.get()
+    assert PASTED not in _stored_text(entry)
+    assert "count=2" in entry.query
+
+
+def test_a_token_in_the_user_agent_is_not_stored(idp):
+    idp.get("/Users", HTTP_USER_AGENT=f"curl/8.5 {PASTED}")
+
+    entry = SCIMRequestLog.objects.get()
+    assert PASTED not in _stored_text(entry)
+    assert entry.user_agent == f"curl/8.5 {REDACTED}"
+
+
+def test_a_token_in_an_unauthenticated_user_agent_is_not_stored(db):
+    IdPClient(None).get("/Users", HTTP_USER_AGENT=f"x {PASTED}")
+
+    entry = SCIMRequestLog.objects.get()
+    assert PASTED not in _stored_text(entry)
+
+
+# -- issue 21, item 4: what no database stores reaches no stored field ------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/scim/v2/%00", "/scim/v2/Users/%00", "/scim/v2/Users/a%00b/x"],
+)
+def test_a_nul_in_an_unauthenticated_path_is_logged_without_it(db, path):
+    """On PostgreSQL the row's INSERT failed (text holds no NUL), and its batch with it."""
+    response = IdPClient(None).get(path)
+
+    assert response.status_code == 401
+    entry = SCIMRequestLog.objects.get()
+    assert "\x00" not in entry.path and entry.path.startswith("/scim/v2/")
+
+
+def test_a_nul_and_a_lone_surrogate_in_headers_and_query_are_logged_without_them(idp):
+    idp.get("/Users?co%00unt=1", HTTP_USER_AGENT="Okta\x00")
+
+    entry = SCIMRequestLog.objects.get()
+    assert "\x00" not in _stored_text(entry)
