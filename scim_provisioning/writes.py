@@ -15,10 +15,13 @@ recorded for the team's managers once its transaction has rolled back.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
+from .exceptions import Uniqueness
 from .models import SCIMTeamConfig
 from .preconditions import check_if_match
 from .provisioning.refusals import recording_refusals
@@ -33,9 +36,40 @@ def _locked(kind: ResourceType, config: SCIMTeamConfig, pk: str) -> Any:
     return record
 
 
+@contextmanager
+def _races_lost_as_409() -> Iterator[None]:
+    """A write that lost a race on a unique constraint: a 409 ``uniqueness``, not a 500.
+
+    The write's own checks ran before a concurrent request committed (four
+    renames onto one free login email at once, issue 21): the database's
+    constraint decided, the write's transaction rolled back whole, and the
+    IdP may retry it. Other integrity errors (a broken host constraint) stay
+    errors. Wraps the transaction, so it sees the error after the rollback.
+    """
+    try:
+        yield
+    except IntegrityError as exc:
+        if not _is_unique_violation(exc):
+            raise
+        raise Uniqueness(
+            "Another request changed the same value at the same time; nothing was changed. "
+            "Retry the request."
+        ) from exc
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    # psycopg's SQLSTATE, SQLite's message, MySQL's error number (ER_DUP_ENTRY).
+    cause = exc.__cause__
+    return (
+        getattr(cause, "sqlstate", None) == "23505"
+        or "UNIQUE constraint failed" in str(exc)
+        or bool(exc.args and exc.args[0] == 1062)
+    )
+
+
 def create(kind: ResourceType, config: SCIMTeamConfig, body: Any) -> Any:
     """``POST /{type}``: a new record of ``config``'s team from the SCIM document ``body``."""
-    with recording_refusals(), transaction.atomic():
+    with recording_refusals(), _races_lost_as_409(), transaction.atomic():
         return kind.create(config, body)
 
 
@@ -43,7 +77,7 @@ def replace(
     kind: ResourceType, config: SCIMTeamConfig, pk: str, body: Any, *, if_match: str | None = None
 ) -> Any:
     """``PUT /{type}/{pk}``: the attributes ``body`` sends replace the record's."""
-    with recording_refusals(), transaction.atomic():
+    with recording_refusals(), _races_lost_as_409(), transaction.atomic():
         record = _locked(kind, config, pk)
         check_if_match(if_match, record.etag)
         return kind.replace(config, record, body)
@@ -53,7 +87,7 @@ def patch(
     kind: ResourceType, config: SCIMTeamConfig, pk: str, body: Any, *, if_match: str | None = None
 ) -> Any:
     """``PATCH /{type}/{pk}``: the ``PatchOp`` ``body``, all its operations or none."""
-    with recording_refusals(), transaction.atomic():
+    with recording_refusals(), _races_lost_as_409(), transaction.atomic():
         record = _locked(kind, config, pk)
         check_if_match(if_match, record.etag)
         return kind.patch(config, record, body)
