@@ -182,3 +182,17 @@ def test_who_may_manage_the_team_reads_rows_without_an_active_field(team):
     assert adapter.can_manage_scim(team, member) is False
     assert adapter.is_team_member(team, member) is True
     assert adapter.is_team_member(team, gone) is False
+
+
+def test_text_no_database_stores_is_refused_before_any_row_is_built(idp):
+    """Issue 21 on this shape: a lone surrogate in the userName (the username column here)
+    and a NUL in an id are a 400, and each request's log row is still stored."""
+    from scim_provisioning.models import SCIMRequestLog
+
+    created = idp.post("/Users", _user("ada\udc00@acme.com"))
+    looked_up = idp.get("/Users/%00")
+
+    assert_scim_error(created, 400, "invalidValue")
+    assert_scim_error(looked_up, 400, "invalidSyntax")
+    assert not User.objects.exists() and not SCIMUser.objects.exists()
+    assert SCIMRequestLog.objects.filter(status=400).count() == 2
