@@ -673,13 +673,12 @@ def _check_fits(field: Any, value: Any, path: str) -> None:
 
 def _field_value(field: Any, value: Any) -> Any:
     """``value`` as the model ``field`` holds it: a date of a dateTime, ``""`` for none in text."""
-    from .resources.values import parse_moment
+    from .resources.values import parse_day, parse_moment
 
     if isinstance(field, models.DateTimeField):
         return parse_moment(value) if value is not None else None
     if isinstance(field, models.DateField):
-        moment = parse_moment(value) if value is not None else None
-        return moment.date() if moment is not None else None
+        return parse_day(value) if value is not None else None
     if value is None and isinstance(field, (models.CharField, models.TextField)) and not field.null:
         return ""
     if isinstance(value, list) and not isinstance(field, models.JSONField):

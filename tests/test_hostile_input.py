@@ -358,3 +358,11 @@ def test_a_lone_surrogate_in_a_team_api_body_is_a_400(team):
     )
 
     assert response.status_code == 400, response.content
+
+
+def test_a_date_with_an_offset_reaches_a_date_field_as_the_day_written(idp):
+    """The moment is compared and stored in UTC; a date field keeps the day the admin typed."""
+    response = idp.post("/Users", _user(**{EXTENSION: {"startDate": "2026-03-01T00:00:00+02:00"}}))
+
+    assert response.status_code == 201, response.content
+    assert str(User.objects.get().start_date) == "2026-03-01"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from django.conf import settings
@@ -94,6 +94,34 @@ def parse_moment(value: Any) -> datetime | None:
     zone (``9999-12-31T23:59:59-14:00`` is in year 10000 UTC: no database
     column holds it, and converting it raised OverflowError, a 500).
     """
+    written = _as_written(value)
+    if written is None:
+        return None
+    try:
+        moment = written.astimezone(timezone.utc)
+        if not settings.USE_TZ:
+            moment = django_timezone.make_naive(moment)
+    except (OverflowError, ValueError):
+        return None
+    return moment
+
+
+def parse_day(value: Any) -> date | None:
+    """The calendar date of an ISO 8601 date or date and time, as written (its own offset).
+
+    ``2026-03-01T00:00:00+02:00`` is the 1st of March, though it is the 28th of
+    February in UTC: a start date means the day the IdP's admin typed. ``None``
+    where :func:`parse_moment` gives ``None``, so a value is storable or not
+    whatever the host field it goes to.
+    """
+    if parse_moment(value) is None:
+        return None
+    written = _as_written(value)
+    return written.date() if written is not None else None
+
+
+def _as_written(value: Any) -> datetime | None:
+    """``value`` read as an aware datetime in the offset it was written with (UTC if none)."""
     if not isinstance(value, str):
         return None
     try:
@@ -103,16 +131,8 @@ def parse_moment(value: Any) -> datetime | None:
             moment = datetime(day.year, day.month, day.day) if day else None
     except ValueError:
         return None
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
+    if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    try:
-        moment = moment.astimezone(timezone.utc)
-        if not settings.USE_TZ:
-            moment = django_timezone.make_naive(moment)
-    except (OverflowError, ValueError):
-        return None
     return moment
 
 
