@@ -186,9 +186,11 @@ def _address(remote_addr: str | None) -> str | None:
     """``REMOTE_ADDR`` when it is an IP address, else ``None`` (a proxy or test server
     may set anything; PostgreSQL's ``inet`` column would refuse the row)."""
     try:
-        return str(ipaddress.ip_address(remote_addr or ""))
+        address = ipaddress.ip_address(remote_addr or "")
     except ValueError:
         return None
+    # An IPv6 zone (``fe80::1%eth0``) is no part of what ``inet`` stores.
+    return str(address).split("%", 1)[0]
 
 
 def _anonymous_entry(

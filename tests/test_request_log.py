@@ -297,3 +297,14 @@ def test_a_nul_and_a_lone_surrogate_in_headers_and_query_are_logged_without_them
 
     entry = SCIMRequestLog.objects.get()
     assert "\x00" not in _stored_text(entry)
+
+
+@pytest.mark.parametrize(
+    ("remote_addr", "stored"),
+    [("10.0.0.7", "10.0.0.7"), ("fe80::1%eth0", "fe80::1"), ("unix:/run/app.sock", None)],
+)
+def test_the_client_address_is_kept_only_as_an_address(idp, remote_addr, stored):
+    """A proxy may set ``REMOTE_ADDR`` to anything; PostgreSQL's ``inet`` refused the row."""
+    idp.get("/Users", REMOTE_ADDR=remote_addr)
+
+    assert SCIMRequestLog.objects.get().client_ip == stored
