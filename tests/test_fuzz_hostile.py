@@ -44,7 +44,12 @@ from . import test_properties as properties
 from .team_helpers import logged_in, member_of
 from .test_properties import ADA, BOB, ENGINEERING, SALES, UNKNOWN_ID
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    # A drawn example holding 60,000-deep JSON text has a repr of megabytes; hypothesis
+    # warns before building it, and only a failure's report shows it.
+    pytest.mark.filterwarnings("ignore:Generating overly large repr"),
+]
 
 # The scene (Ada, Bob, Engineering and Sales of team A) and the server's tracebacks:
 # the fixtures of the grammar properties, shared.
