@@ -47,6 +47,11 @@ MAX_CLOCK_SKEW = timedelta(minutes=5)
 THROWAWAY_TOKEN_LIFETIME = timedelta(minutes=15)
 #: Shaped like a real token, so that only "no header at all" gets ``MISSING_CREDENTIALS``.
 PROBE_TOKEN = "scim_" + "0" * 43
+#: Why the token checks are skipped when TLS failed (issue 21: they used to run anyway).
+NO_TOKEN_WITHOUT_TLS = (
+    "Not checked: a token is never sent over plain http to another machine, "
+    "nor over TLS that failed."
+)
 SCIM_MEDIA_TYPE = "application/scim+json"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -131,13 +136,47 @@ class _Answer:
         return self.header("Content-Type").split(";")[0].strip().lower()
 
 
+def resolve_host(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to, in the resolver's order (tests replace this).
+
+    Raises :class:`socket.gaierror` when there is none.
+    """
+    found = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    if not found:
+        raise socket.gaierror(socket.EAI_NONAME, f"{host} has no address")
+    return [str(address) for address in found]
+
+
 class _Client:
-    """One doctor run's HTTP: no redirect is followed, TLS is verified, nothing is shared."""
+    """One doctor run's HTTP: no redirect is followed, TLS is verified, nothing is shared.
+
+    Plain http goes to one address, resolved once per run: whether a token may be sent
+    is decided on that address (:attr:`on_this_machine`), so a name that resolves to
+    127.0.0.1 for the first request and elsewhere for the next (DNS rebinding) cannot
+    carry the token away. Over https the certificate, checked against the host name,
+    says where the token goes.
+    """
 
     def __init__(self, url: str, *, ssl_context: ssl.SSLContext | None, timeout: float) -> None:
         self.parts = urlsplit(url)
         self.ssl_context = ssl_context
         self.timeout = timeout
+        self._address: str | None = None
+
+    @property
+    def port(self) -> int:
+        return self.parts.port or _default_port(self.parts.scheme)
+
+    def address(self) -> str:
+        """The address plain http connects to: the host's first, resolved on first use."""
+        if self._address is None:
+            self._address = resolve_host(self.parts.hostname or "", self.port)[0]
+        return self._address
+
+    @property
+    def on_this_machine(self) -> bool:
+        """Whether plain http stays on this machine (the resolved address is a loopback one)."""
+        return _is_loopback(self.address())
 
     def url(self, path: str) -> str:
         return urlunsplit(self.parts._replace(path=self.parts.path + path, query=""))
@@ -152,14 +191,15 @@ class _Client:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = SCIM_MEDIA_TYPE
-        host = self.parts.hostname or ""
         if self.parts.scheme == "https":
             context = self.ssl_context or ssl.create_default_context()
             connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-                host, self.parts.port, timeout=self.timeout, context=context
+                self.parts.hostname or "", self.parts.port, timeout=self.timeout, context=context
             )
         else:
-            connection = http.client.HTTPConnection(host, self.parts.port, timeout=self.timeout)
+            # The pinned address, with the URL's own host in the Host header.
+            headers["Host"] = self.parts.netloc.rpartition("@")[2]
+            connection = http.client.HTTPConnection(self.address(), self.port, timeout=self.timeout)
         try:
             connection.request(method, self.parts.path + path, body=data, headers=headers)
             response = connection.getresponse()
@@ -170,11 +210,9 @@ class _Client:
             connection.close()
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+def _is_loopback(address: str) -> bool:
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(address).is_loopback
     except ValueError:
         return False
 
@@ -235,6 +273,9 @@ class _Run:
     def add(self, check: Check, outcome: Outcome, message: str, fix: str = "") -> None:
         self.results.append(CheckResult(check, outcome, message, fix))
 
+    def failed(self, check: Check) -> bool:
+        return any(r.check == check and r.outcome == Outcome.FAIL for r in self.results)
+
     def skip_rest(self, reason: str) -> None:
         done = {result.check for result in self.results}
         for check in Check:
@@ -293,7 +334,7 @@ class _Run:
         )
         if parts.scheme == "https":
             self.add(Check.TLS, Outcome.PASS, f"The certificate of {parts.hostname} is valid.")
-        elif _is_loopback(parts.hostname or ""):
+        elif self.client.on_this_machine:
             self.add(
                 Check.TLS,
                 Outcome.WARN,
@@ -304,8 +345,8 @@ class _Run:
             self.add(
                 Check.TLS,
                 Outcome.FAIL,
-                "Plain http: the bearer token would cross the internet in clear, and "
-                "Entra ID and Okta refuse http URLs.",
+                f"Plain http to {self.client.address()}, another machine: a bearer token "
+                "would cross the network in clear, and Entra ID and Okta refuse http URLs.",
                 "Serve the site over https and paste the https URL into the IdP.",
             )
         return answer
@@ -571,6 +612,10 @@ def diagnose(
     run.authorization([first, post])
     run.media_type([first, post])
     run.clock(first, now)
+    if run.failed(Check.TLS):
+        # Before any token is issued or sent: only the made-up probe has crossed in clear.
+        run.skip_rest(NO_TOKEN_WITHOUT_TLS)
+        return DoctorReport(url, run.results)
     if token is None and team is None:
         run.skip_rest("Not checked: needs --token or --team.")
         return DoctorReport(url, run.results)
