@@ -47,8 +47,8 @@ from django.utils.html import format_html
 
 from . import domains
 from .conf import app_settings
+from .connection_check import BaseURLNotConfigured, check_connection
 from .doctor import DoctorReport
-from .doctor import diagnose as run_doctor
 from .durations import describe, parse_lifetime
 from .health import team_health
 from .links import scim_base_url
@@ -317,20 +317,21 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
     def _check_connection(
         self, request: HttpRequest, team: Any, config: SCIMTeamConfig | None
     ) -> HttpResponse:
-        """Run the connection doctor against the base URL and show its results.
+        """Run the connection doctor against ``SCIM_PROVISIONING_BASE_URL`` and show its results.
 
         The round trip uses a throwaway token, so it runs only for those who may
         issue one, and only while SCIM is on; the other checks run for anyone
-        who sees the page.
+        who sees the page. Without the setting nothing is called (see
+        :mod:`.connection_check`).
         """
         with_token = bool(config and config.enabled) and self.has_scim_issue_permission(
             request, team
         )
-        report = run_doctor(
-            scim_base_url(request),
-            team=team if with_token else None,
-            created_by=request.user,
-        )
+        try:
+            report = check_connection(team, created_by=request.user, with_token=with_token)
+        except BaseURLNotConfigured as exc:
+            messages.error(request, str(exc))
+            report = None
         return self._render(request, team, config, doctor_report=report)
 
     def _log(self, request: HttpRequest, team: Any, config: Any, message: str) -> None:

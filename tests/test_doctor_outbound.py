@@ -186,3 +186,30 @@ def test_a_loopback_address_spelled_as_a_number_is_loopback(team, live_server):
     report = diagnose(f"http://2130706433:{port}/scim/v2", timeout=5)
 
     assert result(report, Check.TLS).outcome == Outcome.WARN
+
+
+# --- scim_doctor: the configured base URL by default; a throwaway token goes nowhere else ------
+
+
+def test_the_command_checks_the_configured_base_url_by_default(team, live_server, capsys):
+    with override_settings(SCIM_PROVISIONING_BASE_URL=f"{live_server.url}/scim/v2"):
+        call_command("scim_doctor", "--team", "acme")
+
+    out = capsys.readouterr().out
+    assert f"{live_server.url}/scim/v2 answered 401" in out
+    assert re.search(r"^PASS  round-trip ", out, re.MULTILINE)
+
+
+def test_the_command_without_a_url_or_a_configured_one_says_what_to_give(team):
+    with pytest.raises(CommandError, match="Give --url, or set SCIM_PROVISIONING_BASE_URL"):
+        call_command("scim_doctor", "--team", "acme")
+
+
+def test_a_throwaway_token_goes_only_to_the_configured_base_url(team, live_server):
+    elsewhere = f"{live_server.url}/scim/v2"
+    with override_settings(SCIM_PROVISIONING_BASE_URL="https://scim.site.example/scim/v2"):
+        with pytest.raises(CommandError, match="--team .*only to SCIM_PROVISIONING_BASE_URL"):
+            call_command("scim_doctor", "--url", elsewhere, "--team", "acme")
+
+    assert not SCIMToken.objects.filter(team=team).exists()
+    assert tokens_sent() == set()
