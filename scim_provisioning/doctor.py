@@ -110,6 +110,26 @@ class DoctorReport:
     def failures(self) -> list[CheckResult]:
         return [result for result in self.results if result.outcome == Outcome.FAIL]
 
+    @property
+    def summary(self) -> str:
+        """One sentence counting every outcome: ``No check failed: 5 passed, 1 warned, 2 skipped.``
+
+        "All … checks passed." only when each one did: a warning or a skipped check is
+        counted, never hidden behind a pass (it said "All checks passed." with a WARN
+        and two SKIPs: issue 24).
+        """
+        counts = {outcome: 0 for outcome in Outcome}
+        for result in self.results:
+            counts[result.outcome] += 1
+        total = len(self.results)
+        if counts[Outcome.PASS] == total:
+            return f"All {total} check{'s' if total != 1 else ''} passed."
+        failed = counts[Outcome.FAIL]
+        head = f"{failed} of {total} checks failed" if failed else "No check failed"
+        words = {Outcome.PASS: "passed", Outcome.WARN: "warned", Outcome.SKIP: "skipped"}
+        rest = ", ".join(f"{counts[o]} {word}" for o, word in words.items() if counts[o])
+        return f"{head}: {rest}." if rest else f"{head}."
+
 
 @dataclass(frozen=True)
 class _Answer:
