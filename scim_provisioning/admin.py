@@ -269,7 +269,7 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
         issue_form: IssueForm | None = None,
         doctor_report: DoctorReport | None = None,
     ) -> TemplateResponse:
-        tokens = SCIMToken.objects.filter(team=team).select_related("created_by")
+        tokens = SCIMToken.objects.for_idp().filter(team=team).select_related("created_by")
         try:
             log_admin = self.admin_site.get_model_admin(SCIMRequestLog)
         except NotRegistered:
@@ -495,8 +495,9 @@ class SCIMTokenAdmin(admin.ModelAdmin):
         "last_used_at",
         "expires_at",
         "revoked_at",
+        "is_doctor",
     )
-    list_filter = ("revoked_at",)
+    list_filter = ("revoked_at", "is_doctor")
     readonly_fields = (
         "team",
         "prefix",
@@ -505,6 +506,7 @@ class SCIMTokenAdmin(admin.ModelAdmin):
         "last_used_at",
         "expires_at",
         "revoked_at",
+        "is_doctor",
     )
     fields = (
         "team",
@@ -514,6 +516,7 @@ class SCIMTokenAdmin(admin.ModelAdmin):
         "last_used_at",
         "expires_at",
         "revoked_at",
+        "is_doctor",
     )
 
     def has_add_permission(self, request: Any) -> bool:

@@ -10,13 +10,16 @@ check, each failure with its fix. ``manage.py scim_doctor`` prints them; the
 admin's SCIM page and the guided setup show them.
 
 The round trip needs a token: one given by the caller, or a throwaway token
-issued for the team (expiring within minutes) and revoked at the end. It
+issued for the team (expiring within minutes, marked as the doctor's so that no
+token list shows it) and revoked at the end. No token is sent when TLS failed, nor
+over plain http to another machine. It
 creates and deletes a group (never a user: a DELETE never removes the host
 account a user create may have made, so a user round trip would leave an
 account behind) and checks the group is gone.
 
 Every request carries the ``User-Agent`` :data:`USER_AGENT`, so that sync
-health (:mod:`.health`) does not mistake the doctor for the team's IdP.
+health (:mod:`.health`) does not mistake the doctor for the team's IdP, and the
+request log labels them "Connection check".
 """
 
 from __future__ import annotations
@@ -38,9 +41,10 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from .authentication import MISSING_CREDENTIALS
+from .models import DOCTOR_USER_AGENT
 
-#: Sent with every request of the doctor; the request log keeps it.
-USER_AGENT = "scim-doctor/1.0"
+#: Sent with every request of the doctor; the request log keeps it and labels the request.
+USER_AGENT = DOCTOR_USER_AGENT
 #: How far the server's ``Date`` may be from the local clock before the check fails.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 #: How long a throwaway token lives at most, should the revocation never run.
@@ -581,6 +585,7 @@ def _throwaway_token(team: Any, created_by: Any) -> Iterator[str]:
         team,
         created_by=created_by,
         expires_at=django_timezone.now() + THROWAWAY_TOKEN_LIFETIME,
+        doctor=True,
     )
     try:
         yield issued.plaintext
