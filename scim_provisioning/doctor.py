@@ -612,18 +612,18 @@ def diagnose(
     ``ssl_context``: trust to verify https with (default: the system's CAs).
     """
     url = url.rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        report = DoctorReport(url)
-        report.results.append(
-            CheckResult(
-                Check.REACHABLE,
-                Outcome.FAIL,
-                f"{url!r} is not an http(s) URL.",
-                "Give the full SCIM base URL, e.g. https://site.example/scim/v2.",
-            )
+    problem = _url_problem(url)
+    if problem is not None:
+        shown = "this URL" if "@" in url else repr(url)
+        run = _Run(shown, _Client("http://invalid", ssl_context=None, timeout=timeout))
+        run.add(
+            Check.REACHABLE,
+            Outcome.FAIL,
+            f"{shown} {problem}.",
+            "Give the full SCIM base URL, e.g. https://site.example/scim/v2.",
         )
-        return report
+        run.skip_rest("Not checked: the URL is not one an IdP could call.")
+        return DoctorReport(shown, run.results)
     run = _Run(url, _Client(url, ssl_context=ssl_context, timeout=timeout))
     now = (clock or (lambda: datetime.now(timezone.utc)))()
     first = run.reach()
@@ -650,6 +650,37 @@ def diagnose(
         with _throwaway_token(team, created_by) as throwaway:
             _with_token(run, throwaway)
     return DoctorReport(url, run.results)
+
+
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a SCIM base URL (checked before any lookup), or ``None``.
+
+    An operator's ``--url`` or a setting may hold anything; the answer is a failed
+    check, never a traceback from the URL parser or the IDNA codec.
+    """
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in url):
+        return "contains control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port out of range
+        host = parts.hostname or ""
+        if not _is_ip(host):
+            host.encode("idna")  # a lone surrogate, a label over 63 characters
+    except (ValueError, UnicodeError):
+        return "is not a valid URL"
+    if parts.scheme not in ("http", "https") or not host:
+        return "is not an http(s) URL"
+    if "@" in parts.netloc:
+        return "carries a user name or password: IdPs send the token alone, never these"
+    return None
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _with_token(run: _Run, token: str) -> None:

@@ -213,3 +213,34 @@ def test_a_throwaway_token_goes_only_to_the_configured_base_url(team, live_serve
 
     assert not SCIMToken.objects.filter(team=team).exists()
     assert tokens_sent() == set()
+
+
+# --- hostile URLs: a FAIL with the reason, never a traceback, never a request ------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1/scim/v2",  # an unclosed IPv6 bracket
+        "http://scim.site.test:99999/scim/v2",  # a port out of range
+        "http://\udc00.site.test/scim/v2",  # a lone surrogate in the host
+        "http://" + "a" * 300 + ".test/scim/v2",  # a label longer than DNS allows
+        "http://scim.site\x00.test/scim/v2",  # NUL
+        "http://admin:secret@127.0.0.1:9/scim/v2",  # credentials in the URL
+        "ftp://scim.site.test/scim/v2",
+    ],
+    ids=["ipv6", "port", "surrogate", "long-label", "nul", "userinfo", "scheme"],
+)
+def test_a_malformed_url_fails_reachable_without_a_request(url, monkeypatch):
+    def resolve(host: str, port: int) -> list[str]:
+        raise AssertionError(f"resolved {host!r}")
+
+    monkeypatch.setattr(doctor, "resolve_host", resolve)
+
+    report = diagnose(url, timeout=2)
+
+    first = report.results[0]
+    assert (first.check, first.outcome) == (Check.REACHABLE, Outcome.FAIL)
+    assert "secret" not in first.message
+    assert "https://site.example/scim/v2" in first.fix
+    assert {r.outcome for r in report.results[1:]} == {Outcome.SKIP}
