@@ -244,3 +244,23 @@ def test_a_malformed_url_fails_reachable_without_a_request(url, monkeypatch):
     assert "secret" not in first.message
     assert "https://site.example/scim/v2" in first.fix
     assert {r.outcome for r in report.results[1:]} == {Outcome.SKIP}
+
+
+# --- another team's manager ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", [SETUP_PAGE, TEAM_PAGE])
+def test_another_teams_manager_cannot_check_this_teams_connection(
+    team, other_team, live_server, settings, page
+):
+    from .team_helpers import logged_in, member_of
+
+    settings.SCIM_PROVISIONING_BASE_URL = f"{live_server.url}/scim/v2"
+    globex_owner = logged_in(member_of(other_team, "owner"))
+
+    response = globex_owner.post(page, {"action": "check_connection", "idp": "okta"})
+
+    assert response.status_code == 404
+    assert not SCIMToken.objects.exists()
+    writer.flush()
+    assert not SCIMRequestLog.objects.exists()

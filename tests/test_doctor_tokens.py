@@ -96,3 +96,37 @@ def test_a_live_doctor_token_is_neither_the_setup_status_nor_a_live_token(team):
     assert connection_status(team).headline == "No live token yet."
     problems = {problem.code for problem in team_health(team).problems}
     assert HealthProblem.NO_LIVE_TOKEN in problems
+
+
+def test_parallel_checks_each_revoke_their_own_token_and_leave_the_idps(team, live_server):
+    """Four managers press "Check connection" at once (threads against the live server).
+
+    Each run issues, uses and revokes its own throwaway token; none revokes another's
+    or the IdP's, none leaves a group behind, and the token list stays the IdP's.
+    """
+    import threading
+
+    from scim_provisioning.doctor import diagnose
+    from scim_provisioning.models import SCIMGroup
+
+    idp_token = issue_token(team)
+    barrier = threading.Barrier(4, timeout=60)
+    reports: list = []
+
+    def press() -> None:
+        barrier.wait()
+        reports.append(diagnose(f"{live_server.url}/scim/v2", team=team, timeout=60))
+
+    threads = [threading.Thread(target=press) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert len(reports) == 4
+    assert all(report.ok for report in reports), [r.line for rep in reports for r in rep.results]
+    doctors = SCIMToken.objects.filter(team=team, is_doctor=True)
+    assert doctors.count() == 4 and not doctors.filter(revoked_at__isnull=True).exists()
+    assert list(SCIMToken.objects.for_idp().filter(team=team)) == [idp_token.token]
+    assert SCIMToken.objects.get(pk=idp_token.token.pk).is_usable
+    assert not SCIMGroup.objects.filter(team=team).exists()
