@@ -12,10 +12,10 @@ admin's SCIM page and the guided setup show them.
 The round trip needs a token: one given by the caller, or a throwaway token
 issued for the team (expiring within minutes, marked as the doctor's so that no
 token list shows it) and revoked at the end. No token is sent when TLS failed, nor
-over plain http to another machine. It
-creates and deletes a group (never a user: a DELETE never removes the host
-account a user create may have made, so a user round trip would leave an
-account behind) and checks the group is gone.
+over plain http to another machine. The round trip creates and deletes a group
+(never a user: a DELETE never removes the host account a user create may have
+made, so a user round trip would leave an account behind) and checks the group
+is gone.
 
 Every request carries the ``User-Agent`` :data:`USER_AGENT`, so that sync
 health (:mod:`.health`) does not mistake the doctor for the team's IdP, and the
@@ -174,11 +174,11 @@ def resolve_host(host: str, port: int) -> list[str]:
 class _Client:
     """One doctor run's HTTP: no redirect is followed, TLS is verified, nothing is shared.
 
-    Plain http goes to one address, resolved once per run: whether a token may be sent
-    is decided on that address (:attr:`on_this_machine`), so a name that resolves to
-    127.0.0.1 for the first request and elsewhere for the next (DNS rebinding) cannot
-    carry the token away. Over https the certificate, checked against the host name,
-    says where the token goes.
+    Plain http goes to one address, resolved and connected once per run, then pinned:
+    whether a token may be sent is decided on that address (:attr:`on_this_machine`),
+    so a name that resolves to 127.0.0.1 for the first request and elsewhere for the
+    next (DNS rebinding) cannot carry the token away. Over https the certificate,
+    checked against the host name, says where the token goes.
     """
 
     def __init__(self, url: str, *, ssl_context: ssl.SSLContext | None, timeout: float) -> None:
@@ -192,10 +192,32 @@ class _Client:
         return self.parts.port or _default_port(self.parts.scheme)
 
     def address(self) -> str:
-        """The address plain http connects to: the host's first, resolved on first use."""
+        """The address plain http connects to: the first that accepted a connection."""
         if self._address is None:
-            self._address = resolve_host(self.parts.hostname or "", self.port)[0]
+            self._plain_connection().close()
+        assert self._address is not None
         return self._address
+
+    def _plain_connection(self) -> http.client.HTTPConnection:
+        """A connection to the pinned address; the first time, to the first that answers.
+
+        Like a browser, the next address is tried when one refuses (``localhost`` is
+        often ``::1`` first while a server listens on 127.0.0.1 only).
+        """
+        if self._address is not None:
+            return http.client.HTTPConnection(self._address, self.port, timeout=self.timeout)
+        refused: OSError | None = None
+        for address in resolve_host(self.parts.hostname or "", self.port):
+            connection = http.client.HTTPConnection(address, self.port, timeout=self.timeout)
+            try:
+                connection.connect()
+            except OSError as exc:
+                refused = exc
+                continue
+            self._address = address
+            return connection
+        assert refused is not None  # resolve_host returns at least one address
+        raise refused
 
     @property
     def on_this_machine(self) -> bool:
@@ -223,7 +245,7 @@ class _Client:
         else:
             # The pinned address, with the URL's own host in the Host header.
             headers["Host"] = self.parts.netloc.rpartition("@")[2]
-            connection = http.client.HTTPConnection(self.address(), self.port, timeout=self.timeout)
+            connection = self._plain_connection()
         try:
             connection.request(method, self.parts.path + path, body=data, headers=headers)
             response = connection.getresponse()

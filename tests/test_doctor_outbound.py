@@ -181,6 +181,23 @@ def test_a_name_resolving_to_this_machine_is_checked_at_that_address(
     assert asked == ["scim.loopback.test"]
 
 
+def test_the_address_that_answers_is_the_one_judged_and_kept(team, live_server, monkeypatch):
+    """Like a browser, the next address is tried when one refuses (``localhost`` is often
+    ``::1`` first while the server listens on 127.0.0.1); the one that answered is then
+    used for every request, and it decides whether a token may go."""
+    address = non_loopback_address()
+    with proxy(live_server.url, address=address) as url:
+        port = url.rsplit(":", 1)[1]
+        monkeypatch.setattr(doctor, "resolve_host", lambda host, port: ["127.0.0.1", address])
+        report = diagnose(f"http://scim.site.test:{port}/scim/v2", team=team)
+
+    assert result(report, Check.REACHABLE).outcome == Outcome.PASS  # 127.0.0.1 refused
+    tls = result(report, Check.TLS)
+    assert tls.outcome == Outcome.FAIL and address in tls.message
+    assert result(report, Check.ROUND_TRIP).outcome == Outcome.SKIP
+    assert tokens_sent() == set()
+
+
 def test_a_loopback_address_spelled_as_a_number_is_loopback(team, live_server):
     port = live_server.url.rsplit(":", 1)[1]
     report = diagnose(f"http://2130706433:{port}/scim/v2", timeout=5)
