@@ -47,8 +47,8 @@ from django.utils.html import format_html
 
 from . import domains
 from .conf import app_settings
+from .connection_check import BaseURLNotConfigured, check_connection
 from .doctor import DoctorReport
-from .doctor import diagnose as run_doctor
 from .durations import describe, parse_lifetime
 from .health import team_health
 from .links import scim_base_url
@@ -269,7 +269,7 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
         issue_form: IssueForm | None = None,
         doctor_report: DoctorReport | None = None,
     ) -> TemplateResponse:
-        tokens = SCIMToken.objects.filter(team=team).select_related("created_by")
+        tokens = SCIMToken.objects.for_idp().filter(team=team).select_related("created_by")
         try:
             log_admin = self.admin_site.get_model_admin(SCIMRequestLog)
         except NotRegistered:
@@ -317,20 +317,21 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
     def _check_connection(
         self, request: HttpRequest, team: Any, config: SCIMTeamConfig | None
     ) -> HttpResponse:
-        """Run the connection doctor against the base URL and show its results.
+        """Run the connection doctor against ``SCIM_PROVISIONING_BASE_URL`` and show its results.
 
         The round trip uses a throwaway token, so it runs only for those who may
         issue one, and only while SCIM is on; the other checks run for anyone
-        who sees the page.
+        who sees the page. Without the setting nothing is called (see
+        :mod:`.connection_check`).
         """
         with_token = bool(config and config.enabled) and self.has_scim_issue_permission(
             request, team
         )
-        report = run_doctor(
-            scim_base_url(request),
-            team=team if with_token else None,
-            created_by=request.user,
-        )
+        try:
+            report = check_connection(team, created_by=request.user, with_token=with_token)
+        except BaseURLNotConfigured as exc:
+            messages.error(request, str(exc))
+            report = None
         return self._render(request, team, config, doctor_report=report)
 
     def _log(self, request: HttpRequest, team: Any, config: Any, message: str) -> None:
@@ -494,8 +495,9 @@ class SCIMTokenAdmin(admin.ModelAdmin):
         "last_used_at",
         "expires_at",
         "revoked_at",
+        "is_doctor",
     )
-    list_filter = ("revoked_at",)
+    list_filter = ("revoked_at", "is_doctor")
     readonly_fields = (
         "team",
         "prefix",
@@ -504,6 +506,7 @@ class SCIMTokenAdmin(admin.ModelAdmin):
         "last_used_at",
         "expires_at",
         "revoked_at",
+        "is_doctor",
     )
     fields = (
         "team",
@@ -513,6 +516,7 @@ class SCIMTokenAdmin(admin.ModelAdmin):
         "last_used_at",
         "expires_at",
         "revoked_at",
+        "is_doctor",
     )
 
     def has_add_permission(self, request: Any) -> bool:

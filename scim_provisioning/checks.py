@@ -17,6 +17,9 @@
 ``scim_provisioning.W001``  The SCIM URLs are not mounted in ``ROOT_URLCONF``.
 ``scim_provisioning.W002``  A SQLite database is not set up for concurrent writers
                             (``"transaction_mode": "IMMEDIATE"`` missing).
+``scim_provisioning.W003``  ``SCIM_PROVISIONING_BASE_URL`` is not set: the "Check
+                            connection" buttons cannot know the site's own URL and are
+                            off, and SCIM links follow each request's ``Host``.
 =========================== =====================================================
 
 Ids are never reused: a retired check keeps its number. ``scim_provisioning.models``
@@ -323,6 +326,28 @@ def check_sqlite_concurrency(app_configs: Iterable[AppConfig] | None = None, **k
     return messages
 
 
+def check_base_url(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list:
+    """W003: without ``SCIM_PROVISIONING_BASE_URL`` the site does not know its own SCIM URL.
+
+    The "Check connection" buttons call only that setting (a URL built from the
+    request's ``Host`` header would let the sender steer the server's requests and a
+    fresh token: issue 21), so they are off without it; and ``meta.location`` and
+    ``Location`` are built from each request's ``Host``. A warning: SCIM itself works.
+    """
+    if app_settings.BASE_URL:
+        return []
+    return [
+        checks.Warning(
+            f"{PREFIX}BASE_URL is not set: the Check connection buttons are off, and SCIM "
+            "links (meta.location, Location) are built from each request's Host header.",
+            hint=(
+                f'Set {PREFIX}BASE_URL = "https://<site>/scim/v2", the SCIM base URL the IdP uses.'
+            ),
+            id="scim_provisioning.W003",
+        )
+    ]
+
+
 def check_user_extension(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list:
     """E006: ``SCIM_PROVISIONING_USER_EXTENSION`` declares a valid schema onto existing fields."""
     from .schemas import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
@@ -364,6 +389,7 @@ ALL_CHECKS = (
     check_rest_framework,
     check_membership_model,
     check_sqlite_concurrency,
+    check_base_url,
     check_user_extension,
 )
 """Configuration checks, registered untagged; :func:`check_urls_mounted` goes under ``urls``."""

@@ -106,7 +106,14 @@ class AppSettings:
 
     @property
     def BASE_URL(self) -> str | None:  # noqa: N802
-        """Absolute SCIM base URL (``https://site/scim/v2``); built from the request when unset."""
+        """Absolute SCIM base URL (``https://site/scim/v2``), the one the IdP uses.
+
+        Used in ``meta.location`` and ``Location`` (built from each request when
+        unset), and the only URL the "Check connection" buttons call: a URL built
+        from the request's ``Host`` header could be pointed anywhere by its sender,
+        so without this setting they refuse (see :mod:`.connection_check`, system
+        check W003). ``scim_doctor`` checks it by default.
+        """
         value = self._get("BASE_URL", None)
         return value.rstrip("/") if value else None
 

@@ -10,13 +10,16 @@ check, each failure with its fix. ``manage.py scim_doctor`` prints them; the
 admin's SCIM page and the guided setup show them.
 
 The round trip needs a token: one given by the caller, or a throwaway token
-issued for the team (expiring within minutes) and revoked at the end. It
-creates and deletes a group (never a user: a DELETE never removes the host
-account a user create may have made, so a user round trip would leave an
-account behind) and checks the group is gone.
+issued for the team (expiring within minutes, marked as the doctor's so that no
+token list shows it) and revoked at the end. No token is sent when TLS failed, nor
+over plain http to another machine. The round trip creates and deletes a group
+(never a user: a DELETE never removes the host account a user create may have
+made, so a user round trip would leave an account behind) and checks the group
+is gone.
 
 Every request carries the ``User-Agent`` :data:`USER_AGENT`, so that sync
-health (:mod:`.health`) does not mistake the doctor for the team's IdP.
+health (:mod:`.health`) does not mistake the doctor for the team's IdP, and the
+request log labels them "Connection check".
 """
 
 from __future__ import annotations
@@ -38,15 +41,21 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from .authentication import MISSING_CREDENTIALS
+from .models import DOCTOR_USER_AGENT
 
-#: Sent with every request of the doctor; the request log keeps it.
-USER_AGENT = "scim-doctor/1.0"
+#: Sent with every request of the doctor; the request log keeps it and labels the request.
+USER_AGENT = DOCTOR_USER_AGENT
 #: How far the server's ``Date`` may be from the local clock before the check fails.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 #: How long a throwaway token lives at most, should the revocation never run.
 THROWAWAY_TOKEN_LIFETIME = timedelta(minutes=15)
 #: Shaped like a real token, so that only "no header at all" gets ``MISSING_CREDENTIALS``.
 PROBE_TOKEN = "scim_" + "0" * 43
+#: Why the token checks are skipped when TLS failed (issue 21: they used to run anyway).
+NO_TOKEN_WITHOUT_TLS = (
+    "Not checked: a token is never sent over plain http to another machine, "
+    "nor over TLS that failed."
+)
 SCIM_MEDIA_TYPE = "application/scim+json"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -105,6 +114,26 @@ class DoctorReport:
     def failures(self) -> list[CheckResult]:
         return [result for result in self.results if result.outcome == Outcome.FAIL]
 
+    @property
+    def summary(self) -> str:
+        """One sentence counting every outcome: ``No check failed: 5 passed, 1 warned, 2 skipped.``
+
+        "All … checks passed." only when each one did: a warning or a skipped check is
+        counted, never hidden behind a pass (it said "All checks passed." with a WARN
+        and two SKIPs: issue 24).
+        """
+        counts = {outcome: 0 for outcome in Outcome}
+        for result in self.results:
+            counts[result.outcome] += 1
+        total = len(self.results)
+        if counts[Outcome.PASS] == total:
+            return f"All {total} check{'s' if total != 1 else ''} passed."
+        failed = counts[Outcome.FAIL]
+        head = f"{failed} of {total} checks failed" if failed else "No check failed"
+        words = {Outcome.PASS: "passed", Outcome.WARN: "warned", Outcome.SKIP: "skipped"}
+        rest = ", ".join(f"{counts[o]} {word}" for o, word in words.items() if counts[o])
+        return f"{head}: {rest}." if rest else f"{head}."
+
 
 @dataclass(frozen=True)
 class _Answer:
@@ -131,13 +160,69 @@ class _Answer:
         return self.header("Content-Type").split(";")[0].strip().lower()
 
 
+def resolve_host(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to, in the resolver's order (tests replace this).
+
+    Raises :class:`socket.gaierror` when there is none.
+    """
+    found = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    if not found:
+        raise socket.gaierror(socket.EAI_NONAME, f"{host} has no address")
+    return [str(address) for address in found]
+
+
 class _Client:
-    """One doctor run's HTTP: no redirect is followed, TLS is verified, nothing is shared."""
+    """One doctor run's HTTP: no redirect is followed, TLS is verified, nothing is shared.
+
+    Plain http goes to one address, resolved and connected once per run, then pinned:
+    whether a token may be sent is decided on that address (:attr:`on_this_machine`),
+    so a name that resolves to 127.0.0.1 for the first request and elsewhere for the
+    next (DNS rebinding) cannot carry the token away. Over https the certificate,
+    checked against the host name, says where the token goes.
+    """
 
     def __init__(self, url: str, *, ssl_context: ssl.SSLContext | None, timeout: float) -> None:
         self.parts = urlsplit(url)
         self.ssl_context = ssl_context
         self.timeout = timeout
+        self._address: str | None = None
+
+    @property
+    def port(self) -> int:
+        return self.parts.port or _default_port(self.parts.scheme)
+
+    def address(self) -> str:
+        """The address plain http connects to: the first that accepted a connection."""
+        if self._address is None:
+            self._plain_connection().close()
+        assert self._address is not None
+        return self._address
+
+    def _plain_connection(self) -> http.client.HTTPConnection:
+        """A connection to the pinned address; the first time, to the first that answers.
+
+        Like a browser, the next address is tried when one refuses (``localhost`` is
+        often ``::1`` first while a server listens on 127.0.0.1 only).
+        """
+        if self._address is not None:
+            return http.client.HTTPConnection(self._address, self.port, timeout=self.timeout)
+        refused: OSError | None = None
+        for address in resolve_host(self.parts.hostname or "", self.port):
+            connection = http.client.HTTPConnection(address, self.port, timeout=self.timeout)
+            try:
+                connection.connect()
+            except OSError as exc:
+                refused = exc
+                continue
+            self._address = address
+            return connection
+        assert refused is not None  # resolve_host returns at least one address
+        raise refused
+
+    @property
+    def on_this_machine(self) -> bool:
+        """Whether plain http stays on this machine (the resolved address is a loopback one)."""
+        return _is_loopback(self.address())
 
     def url(self, path: str) -> str:
         return urlunsplit(self.parts._replace(path=self.parts.path + path, query=""))
@@ -152,14 +237,15 @@ class _Client:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = SCIM_MEDIA_TYPE
-        host = self.parts.hostname or ""
         if self.parts.scheme == "https":
             context = self.ssl_context or ssl.create_default_context()
             connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-                host, self.parts.port, timeout=self.timeout, context=context
+                self.parts.hostname or "", self.parts.port, timeout=self.timeout, context=context
             )
         else:
-            connection = http.client.HTTPConnection(host, self.parts.port, timeout=self.timeout)
+            # The pinned address, with the URL's own host in the Host header.
+            headers["Host"] = self.parts.netloc.rpartition("@")[2]
+            connection = self._plain_connection()
         try:
             connection.request(method, self.parts.path + path, body=data, headers=headers)
             response = connection.getresponse()
@@ -170,11 +256,9 @@ class _Client:
             connection.close()
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+def _is_loopback(address: str) -> bool:
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(address).is_loopback
     except ValueError:
         return False
 
@@ -235,6 +319,9 @@ class _Run:
     def add(self, check: Check, outcome: Outcome, message: str, fix: str = "") -> None:
         self.results.append(CheckResult(check, outcome, message, fix))
 
+    def failed(self, check: Check) -> bool:
+        return any(r.check == check and r.outcome == Outcome.FAIL for r in self.results)
+
     def skip_rest(self, reason: str) -> None:
         done = {result.check for result in self.results}
         for check in Check:
@@ -293,7 +380,7 @@ class _Run:
         )
         if parts.scheme == "https":
             self.add(Check.TLS, Outcome.PASS, f"The certificate of {parts.hostname} is valid.")
-        elif _is_loopback(parts.hostname or ""):
+        elif self.client.on_this_machine:
             self.add(
                 Check.TLS,
                 Outcome.WARN,
@@ -304,8 +391,8 @@ class _Run:
             self.add(
                 Check.TLS,
                 Outcome.FAIL,
-                "Plain http: the bearer token would cross the internet in clear, and "
-                "Entra ID and Okta refuse http URLs.",
+                f"Plain http to {self.client.address()}, another machine: a bearer token "
+                "would cross the network in clear, and Entra ID and Okta refuse http URLs.",
                 "Serve the site over https and paste the https URL into the IdP.",
             )
         return answer
@@ -520,6 +607,7 @@ def _throwaway_token(team: Any, created_by: Any) -> Iterator[str]:
         team,
         created_by=created_by,
         expires_at=django_timezone.now() + THROWAWAY_TOKEN_LIFETIME,
+        doctor=True,
     )
     try:
         yield issued.plaintext
@@ -546,18 +634,18 @@ def diagnose(
     ``ssl_context``: trust to verify https with (default: the system's CAs).
     """
     url = url.rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        report = DoctorReport(url)
-        report.results.append(
-            CheckResult(
-                Check.REACHABLE,
-                Outcome.FAIL,
-                f"{url!r} is not an http(s) URL.",
-                "Give the full SCIM base URL, e.g. https://site.example/scim/v2.",
-            )
+    problem = _url_problem(url)
+    if problem is not None:
+        shown = "this URL" if "@" in url else repr(url)
+        run = _Run(shown, _Client("http://invalid", ssl_context=None, timeout=timeout))
+        run.add(
+            Check.REACHABLE,
+            Outcome.FAIL,
+            f"{shown} {problem}.",
+            "Give the full SCIM base URL, e.g. https://site.example/scim/v2.",
         )
-        return report
+        run.skip_rest("Not checked: the URL is not one an IdP could call.")
+        return DoctorReport(shown, run.results)
     run = _Run(url, _Client(url, ssl_context=ssl_context, timeout=timeout))
     now = (clock or (lambda: datetime.now(timezone.utc)))()
     first = run.reach()
@@ -571,6 +659,10 @@ def diagnose(
     run.authorization([first, post])
     run.media_type([first, post])
     run.clock(first, now)
+    if run.failed(Check.TLS):
+        # Before any token is issued or sent: only the made-up probe has crossed in clear.
+        run.skip_rest(NO_TOKEN_WITHOUT_TLS)
+        return DoctorReport(url, run.results)
     if token is None and team is None:
         run.skip_rest("Not checked: needs --token or --team.")
         return DoctorReport(url, run.results)
@@ -580,6 +672,37 @@ def diagnose(
         with _throwaway_token(team, created_by) as throwaway:
             _with_token(run, throwaway)
     return DoctorReport(url, run.results)
+
+
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a SCIM base URL (checked before any lookup), or ``None``.
+
+    An operator's ``--url`` or a setting may hold anything; the answer is a failed
+    check, never a traceback from the URL parser or the IDNA codec.
+    """
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in url):
+        return "contains control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port out of range
+        host = parts.hostname or ""
+        if not _is_ip(host):
+            host.encode("idna")  # a lone surrogate, a label over 63 characters
+    except (ValueError, UnicodeError):
+        return "is not a valid URL"
+    if parts.scheme not in ("http", "https") or not host:
+        return "is not an http(s) URL"
+    if "@" in parts.netloc:
+        return "carries a user name or password: IdPs send the token alone, never these"
+    return None
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _with_token(run: _Run, token: str) -> None:

@@ -131,11 +131,18 @@ def failed_requests() -> Q:
 
 
 def _days(delta: timedelta) -> str:
-    days = delta.days
-    if days >= 1:
-        return f"{days} day{'s' if days != 1 else ''}"
-    hours = int(delta.total_seconds() // 3600)
-    return f"{hours} hour{'s' if hours != 1 else ''}"
+    """``2 days``, ``5 hours`` or ``3 minutes``: the largest whole unit, never "0 hours".
+
+    ``scim_health --stale-after 1m`` judges silences shorter than an hour (issue 24).
+    """
+    seconds = delta.total_seconds()
+    unit, length = next(
+        (unit, length)
+        for unit, length in (("day", 86400), ("hour", 3600), ("minute", 60))
+        if seconds >= length or unit == "minute"
+    )
+    count = int(seconds // length)
+    return f"{count} {unit}{'s' if count != 1 else ''}"
 
 
 def team_health(
@@ -159,7 +166,8 @@ def team_health(
         total=Count("pk"), failed=Count("pk", filter=failed_requests())
     )
     live_tokens = (
-        SCIMToken.objects.filter(team=team, revoked_at__isnull=True)
+        SCIMToken.objects.for_idp()
+        .filter(team=team, revoked_at__isnull=True)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .count()
     )

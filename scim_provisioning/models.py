@@ -168,6 +168,16 @@ class SCIMTokenState(models.TextChoices):
     REVOKED = "revoked", "revoked"
 
 
+class SCIMTokenQuerySet(models.QuerySet):
+    def for_idp(self) -> SCIMTokenQuerySet:
+        """Tokens for an IdP: without the connection doctor's throwaway ones.
+
+        The doctor's are kept (who ran a check, when) but belong in no token list,
+        status or health count a team's managers read (issue 24).
+        """
+        return self.filter(is_doctor=False)
+
+
 class SCIMToken(models.Model):
     """A team's bearer token. Only its SHA-256 digest is stored, never the token."""
 
@@ -190,6 +200,14 @@ class SCIMToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    is_doctor = models.BooleanField(
+        "connection check",
+        default=False,
+        editable=False,
+        help_text="Issued by the connection doctor for one check, and revoked after it.",
+    )
+
+    objects = SCIMTokenQuerySet.as_manager()
 
     class Meta:
         verbose_name = "SCIM token"
@@ -469,11 +487,18 @@ class SCIMLinkRefusal(models.Model):
         return f"{self.email}: {self.get_reason_display()}"
 
 
+#: The connection doctor's ``User-Agent`` (:mod:`.doctor` sends it; the request log and
+#: health tell its requests from the IdP's by it). Here, below both, so neither imports up.
+DOCTOR_USER_AGENT = "scim-doctor/1.0"
+
+
 class IdentityProvider(models.TextChoices):
     OKTA = "okta", "Okta"
     ENTRA = "entra", "Microsoft Entra ID"
     ONELOGIN = "onelogin", "OneLogin"
     JUMPCLOUD = "jumpcloud", "JumpCloud"
+    #: Not an IdP: the connection doctor's own requests (``User-Agent: scim-doctor/…``).
+    DOCTOR = "doctor", "Connection check"
     OTHER = "other", "Other"
 
 

@@ -32,7 +32,7 @@ from typing import Any
 from django.core.cache import caches
 
 from .conf import app_settings
-from .models import IdentityProvider, SCIMRequestLog
+from .models import DOCTOR_USER_AGENT, IdentityProvider, SCIMRequestLog
 from .redaction import REDACTED, is_secret_name, redact_path, redact_query, scrub_tokens
 from .request_log_writer import writer
 from .storable_text import clean
@@ -46,6 +46,8 @@ _MAX_STRING, _MAX_ITEMS, _MAX_SUMMARY = 200, 10, 2000
 #: What is kept of an unauthenticated request's path and User-Agent.
 _MAX_ANONYMOUS_PATH, _MAX_ANONYMOUS_AGENT = 128, 64
 _ANONYMOUS_KEY = "scim_provisioning:anonymous-log"
+#: The connection doctor's User-Agent, up to its version (see :mod:`.doctor`).
+DOCTOR_AGENT = DOCTOR_USER_AGENT.split("/")[0] + "/"
 #: Seconds since the epoch, for the per-minute budget (tests replace it).
 clock = time.time
 
@@ -53,6 +55,8 @@ clock = time.time
 def detect_idp(headers: Any) -> str:
     """Which IdP is calling, from what it says about itself."""
     agent = (headers.get("User-Agent") or "").lower()
+    if agent.startswith(DOCTOR_AGENT):
+        return IdentityProvider.DOCTOR
     if agent.startswith("okta"):
         return IdentityProvider.OKTA
     if headers.get("ADSCIMVersion") or "azure" in agent or "microsoft" in agent:

@@ -71,8 +71,12 @@ def issue_token(
     created_by: Any | None = None,
     expires_at: datetime | None = None,
     expires_in: timedelta | None = SITE_DEFAULT,
+    doctor: bool = False,
 ) -> IssuedToken:
     """Create a new token for ``team``.
+
+    ``doctor``: a throwaway token of the connection doctor, left out of the token
+    lists and the setup status (:meth:`~.models.SCIMTokenQuerySet.for_idp`).
 
     Raises :class:`~scim_provisioning.teams.SCIMNotEnabled` if the team's SCIM is off.
     It expires at ``expires_at`` if given, else after ``expires_in``: by default the
@@ -90,6 +94,7 @@ def issue_token(
         prefix=plaintext[:DISPLAY_PREFIX_LENGTH],
         created_by=created_by,
         expires_at=expires_at,
+        is_doctor=doctor,
     )
     return IssuedToken(token=token, plaintext=plaintext)
 

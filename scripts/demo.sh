@@ -9,6 +9,8 @@ PY="$VENV/bin/python"
 HOST="${DEMO_HOST:-127.0.0.1}"
 PORT="${DEMO_PORT:-8000}"
 BASE_URL="http://$HOST:$PORT/scim/v2"
+# The site's own SCIM base URL (SCIM_PROVISIONING_BASE_URL): "Check connection" calls it.
+export DEMO_SCIM_BASE_URL="$BASE_URL"
 
 # The demo always uses the default SQLite database (example_project/db.sqlite3).
 unset DATABASE_URL

@@ -1,4 +1,4 @@
-"""Small reverse proxies on 127.0.0.1 in front of the live server, each with one classic fault.
+"""Small reverse proxies in front of the live server, each with one classic fault.
 
 They stand for what sits between an IdP and a real deployment: a proxy that
 drops ``Authorization``, one that redirects to https or to a trailing slash,
@@ -9,6 +9,8 @@ and a TLS terminator with a self-signed certificate.
 from __future__ import annotations
 
 import http.client
+import ipaddress
+import socket
 import ssl
 import subprocess
 import threading
@@ -18,6 +20,8 @@ from enum import Enum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import pytest
 
 #: Hop-by-hop headers and those the proxy sets itself.
 _NOT_FORWARDED = {
@@ -92,18 +96,26 @@ class _Handler(BaseHTTPRequestHandler):
 class _ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, upstream: str, fault: Fault) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, upstream: str, fault: Fault, address: str) -> None:
+        super().__init__((address, 0), _Handler)
         self.upstream = upstream
         self.fault = fault
 
 
 @contextmanager
 def proxy(
-    upstream: str, fault: Fault = Fault.NONE, *, certificate: Path | None = None
+    upstream: str,
+    fault: Fault = Fault.NONE,
+    *,
+    certificate: Path | None = None,
+    address: str = "127.0.0.1",
 ) -> Iterator[str]:
-    """Run a proxy to ``upstream``; yields its base URL (https with ``certificate``)."""
-    server = _ProxyServer(upstream, fault)
+    """Run a proxy to ``upstream`` on ``address``; yields its base URL (https with ``certificate``).
+
+    ``address``: another of this machine's addresses (see :func:`non_loopback_address`)
+    stands for a site on another machine, reached over the network.
+    """
+    server = _ProxyServer(upstream, fault, address)
     scheme = "http"
     if certificate is not None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -113,11 +125,29 @@ def proxy(
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
+        yield f"{scheme}://{address}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def non_loopback_address() -> str:
+    """An IPv4 address of this machine that is not a loopback one (the default route's).
+
+    Connecting a UDP socket sends nothing; it only picks the interface a packet would
+    leave by. Without one (a sandbox with ``lo`` alone) the test cannot run: skipped,
+    which fails when CI is set (see conftest).
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed, nothing is sent
+            address = probe.getsockname()[0]
+        except OSError:
+            address = "127.0.0.1"
+    if ipaddress.ip_address(address).is_loopback:
+        pytest.skip("this machine has no address other than loopback")
+    return address
 
 
 def self_signed_certificate(directory: Path) -> Path:

@@ -19,6 +19,7 @@ from django.test import modify_settings, override_settings
 from scim_provisioning.adapters import DefaultAdapter
 from scim_provisioning.checks import (
     check_adapter,
+    check_base_url,
     check_membership_model,
     check_rest_framework,
     check_sqlite_concurrency,
@@ -32,6 +33,12 @@ urlpatterns: list = []  # ROOT_URLCONF="tests.test_checks": a site that forgot t
 # model checks (SQLite's then asks the database whether it supports JSON fields): the
 # checks run here as they do in `manage.py check`, with the database.
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _base_url_set(settings):
+    """The example project as deployed: ``scripts/demo.sh`` sets its base URL (W003 otherwise)."""
+    settings.SCIM_PROVISIONING_BASE_URL = "https://teams.example/scim/v2"
 
 
 class NotAnAdapterClass:
@@ -346,3 +353,20 @@ def test_w002_ignores_other_databases():
     databases = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "site"}}
     with mock.patch("django.conf.settings.DATABASES", databases):
         assert check_sqlite_concurrency() == []
+
+
+# -- W003: the site's own SCIM base URL ---------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_w003_base_url_not_set(settings, value):
+    settings.SCIM_PROVISIONING_BASE_URL = value
+    message = only(check_base_url(), "scim_provisioning.W003")
+    assert message.level == checks.WARNING
+    assert "Check connection" in message.msg and "Host header" in message.msg
+    assert 'SCIM_PROVISIONING_BASE_URL = "https://' in message.hint
+    only(checks.run_checks(), "scim_provisioning.W003")
+
+
+def test_w003_passes_with_the_base_url_set():
+    assert check_base_url() == []

@@ -17,7 +17,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from scim_provisioning.doctor import Check, Outcome, diagnose
+from scim_provisioning.doctor import Check, CheckResult, DoctorReport, Outcome, diagnose
 from scim_provisioning.models import SCIMGroup, SCIMRequestLog, SCIMToken
 from scim_provisioning.request_log_writer import writer
 from scim_provisioning.tokens import issue_token
@@ -208,6 +208,31 @@ def test_the_command_prints_one_line_per_check_and_fails(team, live_server, caps
     assert "Fix: Pass Authorization through" in lines[3]
 
 
+def test_the_summary_counts_warnings_and_skips_instead_of_all_passed(live_server, capsys):
+    """Issue 24: "All checks passed." under a WARN and two SKIPs."""
+    call_command("scim_doctor", "--url", f"{live_server.url}/scim/v2")
+
+    lines = capsys.readouterr().out.splitlines()
+    assert [line[:4] for line in lines[:-1]].count("SKIP") == 2
+    assert lines[-1] == "No check failed: 5 passed, 1 warned, 2 skipped."
+
+
+def test_the_summary_says_all_passed_only_when_every_check_passed():
+    passed = DoctorReport(
+        "https://site.example/scim/v2", [CheckResult(c, Outcome.PASS, "") for c in Check]
+    )
+
+    assert passed.summary == f"All {len(Check)} checks passed."
+
+
+def test_a_failing_command_counts_every_outcome(team, live_server):
+    with proxy(live_server.url, Fault.STRIP_AUTHORIZATION) as url:
+        with pytest.raises(CommandError) as raised:
+            call_command("scim_doctor", "--url", f"{url}/scim/v2")
+
+    assert str(raised.value) == "1 of 8 checks failed: 4 passed, 1 warned, 2 skipped."
+
+
 def test_the_command_exits_non_zero_from_a_shell(team, live_server):
     """The exit status cron and CI read (a separate process; --token needs no database)."""
     token = issue_token(team).plaintext
@@ -232,7 +257,8 @@ def test_the_command_exits_non_zero_from_a_shell(team, live_server):
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "FAIL  location" in broken.stdout
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
-    assert healthy.stdout.rstrip().endswith("All checks passed.")
+    # Plain http on this machine is a warning, and the summary counts it (issue 24).
+    assert healthy.stdout.rstrip().endswith("No check failed: 7 passed, 1 warned.")
 
 
 # --- the "Check connection" buttons ---------------------------------------------------------
@@ -281,5 +307,5 @@ def test_the_team_page_button_runs_the_doctor_for_its_managers(team, owner_clien
     assert response.status_code == 200
     rows = dict((check, outcome) for outcome, check in _doctor_rows(response))
     assert rows["round-trip"] == "pass" and rows["location"] == "pass"
-    assert "Every check passed" in response.content.decode()
+    assert "No check failed: 7 passed, 1 warned." in response.content.decode()
     assert not SCIMToken.objects.filter(team=team, revoked_at__isnull=True).exists()

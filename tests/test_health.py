@@ -97,6 +97,17 @@ def test_the_stale_after_option_moves_the_threshold(team, idp):
     assert status == 1 and "[silent]" in out
 
 
+def test_a_silence_shorter_than_an_hour_is_told_in_minutes(team, idp):
+    """Issue 24: ``--stale-after 1m`` said "for 0 hours"."""
+    assert idp.get("/Users").status_code == 200
+    logged(days_ago=3 / (24 * 60))
+
+    status, out = run_command("--stale-after", "1m")
+
+    assert status == 1
+    assert "No successful request from your identity provider for 3 minutes:" in out
+
+
 def test_a_team_never_connected_is_not_unhealthy(team, other_team):
     issue_token(team)
 

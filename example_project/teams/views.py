@@ -5,7 +5,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from scim_provisioning.conf import app_settings
-from scim_provisioning.doctor import diagnose
+from scim_provisioning.connection_check import BaseURLNotConfigured, check_connection
 from scim_provisioning.durations import describe
 from scim_provisioning.links import scim_base_url as scim_base_url_for
 from scim_provisioning.team_api import services
@@ -97,12 +97,13 @@ def team_scim(request, slug):
                     messages.error(request, f"This team has not added {domain}.")
                 return redirect("teams:scim", slug=slug)
             elif action == "check_connection":
-                # Only the configured base URL is ever checked: never a URL from the form.
-                doctor_report = diagnose(
-                    scim_base_url_for(request),
-                    team=team if services.is_enabled(team) else None,
-                    created_by=request.user,
-                )
+                # Only SCIM_PROVISIONING_BASE_URL: never a URL from the form or the Host.
+                try:
+                    doctor_report = check_connection(
+                        team, created_by=request.user, with_token=services.is_enabled(team)
+                    )
+                except BaseURLNotConfigured as exc:
+                    error, status = str(exc), 409
             elif action == "revoke_all":
                 count = services.revoke_all(team)
                 messages.success(request, f"{count} token{'s' if count != 1 else ''} revoked.")

@@ -95,7 +95,8 @@ def _idp_name(entry: SCIMRequestLog, chosen: IdentityProviderGuide | None) -> st
 def _newest_live_token(team: Any) -> SCIMToken | None:
     now = timezone.now()
     return (
-        SCIMToken.objects.filter(team=team, revoked_at__isnull=True)
+        SCIMToken.objects.for_idp()
+        .filter(team=team, revoked_at__isnull=True)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .order_by("-created_at")
         .first()

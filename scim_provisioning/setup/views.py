@@ -19,7 +19,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from ..doctor import DoctorReport, diagnose
+from ..connection_check import BaseURLNotConfigured, check_connection
+from ..doctor import DoctorReport
 from ..links import scim_base_url
 from ..models import SCIMTeamConfig
 from ..team_api import services
@@ -84,7 +85,8 @@ def setup_page(request: HttpRequest, team_slug: str) -> HttpResponse:
     """Pick the IdP, read its steps with this team's values, issue a token, watch the status.
 
     POST ``action=issue`` issues a token (shown in this response only);
-    ``action=check_connection`` runs the connection doctor on the base URL.
+    ``action=check_connection`` runs the connection doctor on ``SCIM_PROVISIONING_BASE_URL``
+    (a 409 saying so when it is not set).
     """
     team = _team_or_login(request, team_slug)
     if team is None:
@@ -104,10 +106,11 @@ def setup_page(request: HttpRequest, team_slug: str) -> HttpResponse:
             except services.SCIMNotEnabled:
                 error, status_code = services.DISABLED_MESSAGE, 409
         elif action == "check_connection":
-            # Only the configured base URL is ever checked, never a URL from the form.
-            report = diagnose(
-                scim_base_url(request), team=team if enabled else None, created_by=request.user
-            )
+            # Only the configured base URL, never one from the form or the Host header.
+            try:
+                report = check_connection(team, created_by=request.user, with_token=enabled)
+            except BaseURLNotConfigured as exc:
+                error, status_code = str(exc), 409
         else:
             error, status_code = "Unknown action.", 400
     base_url = scim_base_url(request)

@@ -91,9 +91,13 @@ def get_managed_team(user: Any, slug: str) -> Any:
 
 
 def get_status(team: Any, request: Any) -> TeamSCIMStatus:
-    """The base URL, all the team's tokens (newest first), its latest requests and refused links."""
+    """The base URL, the team's tokens (newest first; not the doctor's), its latest requests
+    and refused links."""
     tokens = list(
-        SCIMToken.objects.filter(team=team).select_related("created_by").order_by("-created_at")
+        SCIMToken.objects.for_idp()
+        .filter(team=team)
+        .select_related("created_by")
+        .order_by("-created_at")
     )
     return TeamSCIMStatus(
         team=team,

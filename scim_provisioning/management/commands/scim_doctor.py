@@ -1,7 +1,12 @@
-"""``manage.py scim_doctor --url https://site.example/scim/v2 [--team SLUG | --token T]``.
+"""``manage.py scim_doctor [--url https://site.example/scim/v2] [--team SLUG | --token T]``.
 
-Prints one line per check of :func:`scim_provisioning.doctor.diagnose` and exits
-with status 1 when any check fails (warnings and skipped checks do not fail).
+Prints one line per check of :func:`scim_provisioning.doctor.diagnose`, then a
+summary counting passes, warnings and skips, and exits with status 1 when any
+check fails (warnings and skipped checks do not fail).
+
+``--url`` defaults to ``SCIM_PROVISIONING_BASE_URL``. A throwaway token of the
+site's (``--team``) goes only there: checking another URL takes a token the
+operator gives (``--token``), as an IdP would hold it.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ...conf import PREFIX, app_settings
 from ...doctor import diagnose
 from ...teams import SCIMNotEnabled, find_team
 
@@ -20,12 +26,15 @@ class Command(BaseCommand):
     help = "Check a SCIM base URL the way an IdP meets it, and say how to fix what fails."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--url", required=True, help="The SCIM base URL the IdP uses.")
+        parser.add_argument(
+            "--url",
+            help="The SCIM base URL the IdP uses (default: SCIM_PROVISIONING_BASE_URL).",
+        )
         which = parser.add_mutually_exclusive_group()
         which.add_argument(
             "--team",
             help="Issue a throwaway token for this team (slug) for the round trip; "
-            "it is revoked at the end.",
+            "it is revoked at the end, and goes only to SCIM_PROVISIONING_BASE_URL.",
         )
         which.add_argument(
             "--token",
@@ -39,8 +48,20 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=10.0, help="Seconds per request.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        configured = app_settings.BASE_URL
+        url = options["url"] or configured
+        if not url:
+            raise CommandError(
+                f"Give --url, or set {PREFIX}BASE_URL (the URL the IdP uses), which is "
+                "checked by default."
+            )
         team = None
         if options["team"]:
+            if configured and url.rstrip("/") != configured:
+                raise CommandError(
+                    f"--team issues a token of the site's, which goes only to {PREFIX}BASE_URL "
+                    f"({configured}); to check {url}, give a token of the team's with --token."
+                )
             team = find_team(options["team"])
             if team is None:
                 raise CommandError(f"No team with slug {options['team']!r}.")
@@ -49,7 +70,7 @@ class Command(BaseCommand):
             context = ssl.create_default_context(cafile=options["ca_file"])
         try:
             report = diagnose(
-                options["url"],
+                url,
                 token=options["token"],
                 team=team,
                 ssl_context=context,
@@ -60,5 +81,5 @@ class Command(BaseCommand):
         for result in report.results:
             self.stdout.write(result.line)
         if not report.ok:
-            raise CommandError(f"{len(report.failures)} check(s) failed.", returncode=1)
-        self.stdout.write("All checks passed.")
+            raise CommandError(report.summary, returncode=1)
+        self.stdout.write(report.summary)

@@ -99,7 +99,7 @@ class Command(BaseCommand):
         self.stdout.write(plaintext)
 
     def _list(self, team: Any) -> None:
-        tokens = SCIMToken.objects.filter(team=team).order_by("-created_at")
+        tokens = SCIMToken.objects.for_idp().filter(team=team).order_by("-created_at")
         if not tokens:
             self.stdout.write("No tokens.")
             return

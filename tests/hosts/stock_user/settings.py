@@ -18,6 +18,10 @@ ROOT_URLCONF = "tests.hosts.stock_user.urls"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The live server (the connection doctor's test) serves static files from here; without a
+# STATIC_URL Django's test handler fails every request.
+STATIC_URL = "static/"
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",

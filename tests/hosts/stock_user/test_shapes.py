@@ -196,3 +196,21 @@ def test_text_no_database_stores_is_refused_before_any_row_is_built(idp):
     assert_scim_error(looked_up, 400, "invalidSyntax")
     assert not User.objects.exists() and not SCIMUser.objects.exists()
     assert SCIMRequestLog.objects.filter(status=400).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_check_connection_on_this_host_leaves_no_token_in_its_lists(team, live_server, settings):
+    """The doctor's round trip on a stock-User host; its throwaway token is its own."""
+    from scim_provisioning.connection_check import check_connection
+    from scim_provisioning.models import SCIMGroup, SCIMToken
+
+    settings.SCIM_PROVISIONING_BASE_URL = f"{live_server.url}/scim/v2"
+
+    report = check_connection(team, created_by=None, with_token=True)
+
+    assert report.ok, [r.line for r in report.results]
+    assert report.summary == "No check failed: 7 passed, 1 warned."
+    token = SCIMToken.objects.get(team=team)
+    assert token.is_doctor and token.revoked_at is not None
+    assert not SCIMToken.objects.for_idp().filter(team=team).exists()
+    assert not SCIMGroup.objects.filter(team=team).exists()
