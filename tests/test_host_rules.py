@@ -271,3 +271,16 @@ def test_the_pre_scim_fact_is_the_teams_own(idp, other_idp, team, other_team):
 
     assert SCIMUser.objects.get(pk=theirs["id"]).membership_existed is False
     assert role(other_team, old_hand) == "admin"
+
+
+def test_another_teams_token_cannot_reach_the_guarded_member(
+    idp, other_idp, team, other_team, keeper, guarded
+):
+    """Team B's IdP names team A's record: a 404, no refusal recorded for either team."""
+    user_id, account = keeper
+
+    response = other_idp.delete(f"/Users/{user_id}")
+
+    assert_scim_error(response, 404)
+    assert not SCIMLinkRefusal.objects.exists()
+    assert_seat(team, account, active=True)

@@ -21,8 +21,14 @@ gains control over an account only with proof.
   recorded like a refused link.
 - A team always keeps a manager: no request deactivates or removes the last
   active membership that can manage its SCIM (the adapter's
-  ``is_last_manager``; a 409). A membership that existed before SCIM linked
-  the account keeps its role whatever groups or ``roles`` say (``membership_existed``).
+  ``is_last_manager``; a 409). A membership that existed before SCIM first
+  linked the account keeps its role whatever groups or ``roles`` say
+  (``membership_existed``, remembered per team and account in
+  ``SCIMMemberBeforeSCIM`` so that a DELETE and a new POST keep it).
+- The host's rules hold (promise 3): the adapter's ``may_remove_membership``
+  and the membership model's own guards may refuse a deactivation or a
+  removal; a refusal is a 409 with the host's message, recorded for the team's
+  managers (``HostRefused``).
 """
 
 from __future__ import annotations

@@ -339,3 +339,32 @@ def test_org_host_a_stored_mapping_the_field_cannot_hold_is_a_database_check_err
 
     assert [e.id for e in errors] == ["scim_provisioning.E008"]
     assert "Acme Admins" in errors[0].msg
+
+
+def test_org_host_creating_the_owner_inactive_is_a_409_and_the_owner_stays(idp, team, org_host):
+    """A POST with active false links the owner's account and would delete their row."""
+    owner = UserFactory(email="owner@acme.com")
+    OrgOwner.objects.create(
+        organization=team,
+        organization_user=OrgUser.objects.create(organization=team, user=owner, is_admin=True),
+    )
+    OrgUser.objects.create(
+        organization=team, user=UserFactory(email="admin@acme.com"), is_admin=True
+    )
+
+    response = idp.post("/Users", {**_user("owner@acme.com"), "active": False})
+
+    _assert_refused_by_the_host(response, team, "owner@acme.com", "transferring ownership")
+    assert OrgOwner.objects.get(organization=team).organization_user.user == owner
+    assert not SCIMUser.objects.filter(team=team).exists()
+
+
+@pytest.mark.parametrize("role", ["adm\x00in", "adm\udc00in"])
+def test_seat_host_a_role_with_hostile_bytes_is_refused_where_staff_edit_it(team, seat_host, role):
+    config = SCIMTeamConfig.objects.get(team=team)
+    config.user_roles = {"Admin": role}
+
+    with pytest.raises(ValidationError) as refused:
+        config.full_clean()
+
+    assert "user_roles" in refused.value.message_dict
