@@ -353,8 +353,9 @@ def check_team_role_mappings(
     if field is None:
         return []
     errors = []
-    configs = SCIMTeamConfig.objects.exclude(group_roles={}, user_roles={})
-    for config in configs.only("team_id", "group_roles", "user_roles").order_by("pk"):
+    # Every team's: the columns are PostgreSQL ``json`` (OrderedJSONField), which has no "=".
+    configs = SCIMTeamConfig.objects.only("team_id", "group_roles", "user_roles").order_by("pk")
+    for config in configs.iterator():
         for name in ("group_roles", "user_roles"):
             for key, role in (getattr(config, name) or {}).items():
                 try:
