@@ -429,3 +429,16 @@ def test_seat_host_two_admins_removed_at_once_one_stays(live_server, team, seat_
 
     assert statuses == [204, 409]
     assert Seat.objects.filter(organization=team, role__name="admin", is_active=True).count() == 1
+
+
+def test_seat_host_fields_declared_for_bulk_updates_skip_the_saves(idp, team, seat_host, settings):
+    """The host says its save() and receivers have nothing to do with the role: one UPDATE."""
+    settings.SCIM_PROVISIONING_MEMBERSHIP_BULK_UPDATE_FIELDS = ("role",)
+    _map_groups(team, {"Acme Admins": "admin"})
+    body = _created(idp, "ada@acme.com")
+
+    _in_group(idp, "Acme Admins", body["id"])
+
+    seat = Seat.objects.get(organization=team, user=_account(body["id"]))
+    assert seat.role.name == "admin"
+    assert list(SeatAudit.objects.values_list("action", flat=True)) == ["created"]
