@@ -76,6 +76,7 @@ SHARED_WITH_STOCK_USER = (
     "test_idp_conversations.py",
     "test_idp_roles.py",
     "test_tenant_isolation.py",
+    "test_host_rules.py",
 )
 
 

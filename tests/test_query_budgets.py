@@ -57,9 +57,11 @@ BUDGETS = {
     #                (the request's, the account insert's and the record insert's)
     "put": 11,  # token, locked user, record update, other memberships?, account update,
     #             timeline, groups; 4 savepoint statements
-    "patch": 12,  # token, locked user, record update, membership update, timeline, groups; 4 sp;
-    #              a deactivation locks the team's managers (is the last one leaving?)
-    #              and counts the seat off (the example site's UPDATE of its team)
+    "patch": 13,  # token, locked user, record update, membership read + update (through the
+    #              model's save(), so that the site's rules and receivers run: issue 22),
+    #              timeline, groups; 4 sp; a deactivation locks the team's managers (is the
+    #              last one leaving?) and counts the seat off (the example site's UPDATE of
+    #              its team)
     "delete": 13,  # token, locked user, locked managers, membership (read, then deleted:
     #               the example site counts the seat off on post_delete), seat count,
     #               timeline, values, group memberships, reports' manager, record;
@@ -325,6 +327,29 @@ def test_patch_adding_1000_members(idp, team, crowd):
     assert response.status_code == 200
     assert group.memberships.count() == 1010
     assert queries == patch_add_1000_budget()
+
+
+def test_patch_adding_1000_members_to_a_group_mapped_to_a_role(idp, team, crowd):
+    """The role rule writes one UPDATE per role, however many people change (issue 22).
+
+    The example site's ``Membership.save()`` counts seats only, and it says so
+    (``MEMBERSHIP_BULK_UPDATE_FIELDS = ("role",)``): the rows need no ``save()``
+    each. On top of the plain add: the people, their mapped groups, the
+    managers (locked), the roles held, one UPDATE, and one timeline INSERT of
+    the 1,000 roles granted (per backend batch).
+    """
+    from scim_provisioning.models import SCIMTeamConfig
+
+    SCIMTeamConfig.objects.filter(team=team).update(group_roles={"Everyone": "admin"})
+    group = _group(team, crowd[:10])
+    operation = {"op": "add", "path": "members", "value": _member_values(crowd[10:1010])}
+
+    queries, response = _count(lambda: idp.patch(f"/Groups/{group.id}", patch_op(operation)))
+
+    assert response.status_code == 200
+    assert Membership.objects.filter(team=team, role="admin").count() == 1000
+    role_rule = 1 + 4 + _insert_batches(SCIMUserEvent, 1000)  # users locked; rule; timeline
+    assert queries <= patch_add_1000_budget() + role_rule
 
 
 def test_patch_removing_1000_members(idp, team, crowd):
