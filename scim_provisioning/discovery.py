@@ -64,7 +64,9 @@ def authentication_schemes() -> list[dict[str, Any]]:
             {
                 "type": "httpbasic",
                 "name": "HTTP Basic",
-                "description": "The per-team token as the password of HTTP Basic; the user name is ignored.",
+                "description": (
+                    "The per-team token as the password of HTTP Basic; the user name is ignored."
+                ),
                 "specUri": "https://www.rfc-editor.org/rfc/rfc7617",
             }
         )

@@ -229,15 +229,17 @@ class SCIMOAuthClient(models.Model):
     Its secrets are :class:`SCIMOAuthSecret` rows (two may be live, for rotation).
     """
 
-    team = models.ForeignKey(TEAM_MODEL, on_delete=models.CASCADE, related_name="scim_oauth_clients")
+    team = models.ForeignKey(
+        TEAM_MODEL, on_delete=models.CASCADE, related_name="scim_oauth_clients"
+    )
     client_id = models.CharField(max_length=64, unique=True, editable=False)
     name = models.CharField(max_length=100, blank=True, help_text="Which IdP this is, for people.")
     redirect_uris = models.JSONField(
         default=list,
         blank=True,
         help_text=(
-            "Redirect URIs the authorization code flow may send the code to, matched exactly "
-            '(RFC 6749 §3.1.2), e.g. ["https://system-admin.okta.com/admin/app/cpc/x/oauth/callback"]. '
+            "Redirect URIs the authorization code may be sent to, matched exactly "
+            '(RFC 6749 §3.1.2), e.g. ["https://acme-admin.okta.com/oauth/callback"]. '
             "Empty: client credentials only."
         ),
     )
