@@ -1,4 +1,4 @@
-"""``manage.py scim_oauth_client create|rotate|revoke|list --team SLUG``: a team's OAuth 2.0 clients.
+"""``manage.py scim_oauth_client create|rotate|revoke|list --team SLUG``: OAuth 2.0 clients.
 
 ``create`` and ``rotate`` end their output with the lines an IdP admin pastes,
 ``token_url=…``, ``client_id=…`` and ``client_secret=…``: the only time the
@@ -54,8 +54,8 @@ class Command(BaseCommand):
             "--access-token-lifetime",
             type=_lifetime,
             default=DEFAULT_ACCESS_TOKEN_LIFETIME,
-            help=f"Lifetime of each access token (default {describe(DEFAULT_ACCESS_TOKEN_LIFETIME)},"
-            " at most 1d).",
+            help="Lifetime of each access token (default "
+            f"{describe(DEFAULT_ACCESS_TOKEN_LIFETIME)}, at most 1d).",
         )
         create.add_argument("--name", default="", help="Which IdP this is, for people.")
         create.add_argument(
