@@ -40,12 +40,11 @@ def _oauth_on() -> None:
 
 
 @csrf_exempt  # a server-to-server endpoint authenticated by the client's own credentials
-@never_cache
 def token_endpoint(request: HttpRequest) -> HttpResponse:
     """``POST`` a form (§4.4.2, §4.1.3, §6): an access token as JSON, or a §5.2 error."""
     _oauth_on()
     if request.method != "POST":
-        response = HttpResponse(status=405)
+        response = HttpResponse(status=405, headers=NO_STORE)
         response["Allow"] = "POST"
         return response
     try:
