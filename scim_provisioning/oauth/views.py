@@ -75,31 +75,45 @@ def _token(request: HttpRequest) -> dict[str, Any]:
         raise OAuthError(
             "unsupported_grant_type", "Use client_credentials, authorization_code or refresh_token."
         )
+    refusal: OAuthError | None = None
     try:
         with transaction.atomic():
-            if grant_type == "authorization_code":
-                code = form.get("code", "")
-                if not code:
-                    raise invalid_request("code is required.")
-                grants.redeem_code(
-                    client,
-                    code,
-                    redirect_uri=form.get("redirect_uri", ""),
-                    code_verifier=form.get("code_verifier", ""),
-                )
-                return grants.access_token_response(client, refresh=True)
-            if grant_type == "refresh_token":
-                refresh_token = form.get("refresh_token", "")
-                if not refresh_token:
-                    raise invalid_request("refresh_token is required.")
-                grants.redeem_refresh_token(client, refresh_token)
-                return grants.access_token_response(client, refresh=True)
-            return grants.access_token_response(client, refresh=False)
+            try:
+                body = _grant(client, grant_type, form)
+            except OAuthError as error:
+                # Committed, not rolled back: a code refused for its verifier or
+                # redirect URI stays used, so a verifier cannot be guessed at.
+                refusal = error
     except SCIMNotEnabled as exc:
         raise OAuthError(
             "unauthorized_client",
             "SCIM provisioning is not enabled for this team. Contact the site's support.",
         ) from exc
+    if refusal is not None:
+        raise refusal
+    return body
+
+
+def _grant(client: SCIMOAuthClient, grant_type: str, form: Any) -> dict[str, Any]:
+    """Redeem what ``grant_type`` names and issue the tokens it is worth."""
+    if grant_type == "authorization_code":
+        code = form.get("code", "")
+        if not code:
+            raise invalid_request("code is required.")
+        grants.redeem_code(
+            client,
+            code,
+            redirect_uri=form.get("redirect_uri", ""),
+            code_verifier=form.get("code_verifier", ""),
+        )
+        return grants.access_token_response(client, refresh=True)
+    if grant_type == "refresh_token":
+        refresh_token = form.get("refresh_token", "")
+        if not refresh_token:
+            raise invalid_request("refresh_token is required.")
+        grants.redeem_refresh_token(client, refresh_token)
+        return grants.access_token_response(client, refresh=True)
+    return grants.access_token_response(client, refresh=False)
 
 
 def _authenticated_client(request: HttpRequest) -> SCIMOAuthClient:
