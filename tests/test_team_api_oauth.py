@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from example_project.teams.models import Membership
@@ -106,3 +108,67 @@ def test_a_member_who_is_not_a_manager_may_not_create_a_client(team):
     assert response.status_code == 403
     assert not SCIMOAuthClient.objects.exists()
     assert not SCIMToken.objects.exists()
+
+
+# --- the example site's team page, which calls the same services ---------------------
+
+PAGE = "/teams/acme/scim/"
+
+
+def test_the_team_page_creates_a_client_and_shows_entras_three_fields_once(owner_client, team):
+    response = owner_client.post(PAGE, {"action": "create_oauth_client", "name": "Entra ID"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for label in ("Token Endpoint", "Client ID", "Client Secret"):
+        assert label in html
+    client = SCIMOAuthClient.objects.get(team=team)
+    secret = re.search(r'class="secret">(scim_[^<]+)<', html).group(1)
+    assert client_credentials(client.client_id, secret).status_code == 200
+    assert secret not in owner_client.get(PAGE).content.decode()
+
+
+def test_the_team_page_refuses_an_unsafe_redirect_uri(owner_client, team):
+    response = owner_client.post(
+        PAGE, {"action": "create_oauth_client", "redirect_uris": "http://evil.example/cb"}
+    )
+
+    assert response.status_code == 400
+    assert not SCIMOAuthClient.objects.exists()
+
+
+def test_the_team_page_revokes_a_client(owner_client, team):
+    issued = create_client(team)
+    bearer = IdPClient(
+        client_credentials(issued.client.client_id, issued.secret).json()["access_token"]
+    )
+
+    response = owner_client.post(
+        PAGE, {"action": "revoke_oauth_client", "client_id": issued.client.client_id}
+    )
+
+    assert response.status_code == 302
+    assert_scim_error(bearer.get("/Users"), 401)
+
+
+def test_the_team_page_rotates_a_secret(owner_client, team):
+    issued = create_client(team)
+
+    response = owner_client.post(
+        PAGE, {"action": "rotate_oauth_secret", "client_id": issued.client.client_id}
+    )
+
+    secret = re.search(r'class="secret">(scim_[^<]+)<', response.content.decode()).group(1)
+    assert secret != issued.secret
+    assert client_credentials(issued.client.client_id, secret).status_code == 200
+
+
+def test_the_team_page_cannot_revoke_another_teams_client(owner_client, other_team):
+    theirs = create_client(other_team)
+
+    response = owner_client.post(
+        PAGE, {"action": "revoke_oauth_client", "client_id": theirs.client.client_id}
+    )
+
+    assert response.status_code == 404
+    assert SCIMOAuthClient.objects.get(pk=theirs.client.pk).revoked_at is None
