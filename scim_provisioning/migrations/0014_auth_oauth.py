@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("scim_provisioning", "0013_user_by_id_within_team"),
-        ("teams", "0004_team_max_seats"),
+        migrations.swappable_dependency(settings.SCIM_PROVISIONING_TEAM_MODEL),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="scim_oauth_clients",
-                        to="teams.team",
+                        to=settings.SCIM_PROVISIONING_TEAM_MODEL,
                     ),
                 ),
             ],
