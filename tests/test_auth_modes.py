@@ -198,3 +198,31 @@ def test_an_unknown_scheme_setting_is_refused(idp, settings):
 
     with pytest.raises(ImproperlyConfigured, match="digest"):
         _ = app_settings.AUTHENTICATION_SCHEMES
+
+
+def _queries_of_a_second_get(authorization: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert get_users(authorization).status_code == 200  # remembered; last_used_at written
+    with CaptureQueriesContext(connection) as queries:
+        assert get_users(authorization).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("form", ["header", "basic", "oauth"])
+def test_every_form_costs_the_queries_a_bearer_does(team, ada, form, monkeypatch):
+    """Same count as a bearer's GET (whose budget tests/test_query_budgets.py holds)."""
+    from scim_provisioning.oauth.clients import create_client
+    from scim_provisioning.oauth.grants import access_token_response
+
+    monkeypatch.setattr(writer, "submit", lambda row: None)  # as the budgets measure
+    bearer = _queries_of_a_second_get(f"Bearer {tokens.issue_token(team).plaintext}")
+    if form == "oauth":
+        plaintext = access_token_response(create_client(team).client, refresh=False)["access_token"]
+        authorization = f"Bearer {plaintext}"
+    else:
+        plaintext = tokens.issue_token(team).plaintext
+        authorization = plaintext if form == "header" else basic("okta", plaintext)
+
+    assert _queries_of_a_second_get(authorization) == bearer == 2
