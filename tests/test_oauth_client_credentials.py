@@ -413,3 +413,35 @@ def test_oauth_switched_off_hides_the_token_endpoint(entra, settings):
 
     assert response.status_code == 404
     assert not SCIMToken.objects.filter(oauth_client=entra.client).exists()
+
+
+# --- bounded under abuse ------------------------------------------------------------
+
+
+def test_a_client_holds_at_most_twenty_live_access_tokens(entra):
+    first = access_token(entra)
+    for _ in range(20):
+        access_token(entra)
+
+    live = SCIMToken.objects.filter(oauth_client=entra.client, revoked_at__isnull=True)
+    assert live.count() == 20
+    assert_scim_error(IdPClient(first).get("/Users"), 401)
+
+
+def test_long_dead_access_tokens_and_grants_are_forgotten(entra):
+    from scim_provisioning.models import SCIMOAuthGrant
+    from scim_provisioning.oauth.grants import access_token_response
+
+    refresh_token = access_token_response(entra.client, refresh=True)["refresh_token"]
+    two_days_ago = timezone.now() - timedelta(days=2)
+    SCIMToken.objects.filter(oauth_client=entra.client).update(expires_at=two_days_ago)
+    SCIMOAuthGrant.objects.filter(digest=tokens.digest(refresh_token)).update(used_at=two_days_ago)
+    team_token = tokens.issue_token(entra.client.team)
+
+    fresh = access_token(entra)
+
+    assert list(SCIMToken.objects.filter(oauth_client=entra.client)) == [
+        SCIMToken.objects.get(digest=tokens.digest(fresh))
+    ]
+    assert not SCIMOAuthGrant.objects.exists()
+    assert SCIMToken.objects.filter(pk=team_token.token.pk).exists()

@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
-from ..models import SCIMOAuthClient, SCIMOAuthGrant, SCIMOAuthGrantKind
+from ..models import SCIMOAuthClient, SCIMOAuthGrant, SCIMOAuthGrantKind, SCIMToken
 from ..tokens import digest, is_well_formed, issue_token, new_secret
 from . import pkce
 from .errors import invalid_grant
@@ -23,6 +24,11 @@ from .errors import invalid_grant
 CODE_LIFETIME = timedelta(minutes=5)
 #: A refresh token unused this long expires; every use replaces it with a fresh one.
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
+#: Live access tokens one client may hold; a new one past this revokes the oldest. An IdP
+#: holds one or a few; a client asking in a loop must not grow the table without end.
+MAX_LIVE_ACCESS_TOKENS = 20
+#: How long a dead (expired, revoked, used) access token, code or refresh token is kept.
+KEEP_DEAD = timedelta(days=1)
 
 
 def access_token_response(client: SCIMOAuthClient, *, refresh: bool) -> dict[str, Any]:
@@ -32,6 +38,7 @@ def access_token_response(client: SCIMOAuthClient, *, refresh: bool) -> dict[str
     """
     lifetime = timedelta(seconds=client.access_token_seconds)
     issued = issue_token(client.team, expires_in=lifetime, oauth_client=client)
+    _keep_bounded(client)
     body: dict[str, Any] = {
         "access_token": issued.plaintext,
         "token_type": "Bearer",
@@ -42,6 +49,30 @@ def access_token_response(client: SCIMOAuthClient, *, refresh: bool) -> dict[str
             client, SCIMOAuthGrantKind.REFRESH, lifetime=REFRESH_TOKEN_LIFETIME
         )
     return body
+
+
+def _keep_bounded(client: SCIMOAuthClient) -> None:
+    """Forget the client's long-dead tokens and grants; revoke live tokens past the cap.
+
+    Access tokens are the client's alone (a timeline entry keeps a token's prefix,
+    not the row), so an IdP fetching a token an hour leaves about a day's worth.
+    """
+    now = timezone.now()
+    dead = now - KEEP_DEAD
+    SCIMToken.objects.filter(oauth_client=client).filter(
+        Q(expires_at__lt=dead) | Q(revoked_at__lt=dead)
+    ).delete()
+    SCIMOAuthGrant.objects.filter(client=client).filter(
+        Q(expires_at__lt=dead) | Q(used_at__lt=dead)
+    ).delete()
+    live = SCIMToken.objects.filter(oauth_client=client, revoked_at__isnull=True).filter(
+        expires_at__gt=now
+    )
+    newest = list(
+        live.order_by("-created_at", "-pk").values_list("pk", flat=True)[:MAX_LIVE_ACCESS_TOKENS]
+    )
+    if len(newest) == MAX_LIVE_ACCESS_TOKENS:
+        live.exclude(pk__in=newest).update(revoked_at=now)
 
 
 def issue_code(
