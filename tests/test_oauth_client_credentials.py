@@ -445,3 +445,41 @@ def test_long_dead_access_tokens_and_grants_are_forgotten(entra):
     ]
     assert not SCIMOAuthGrant.objects.exists()
     assert SCIMToken.objects.filter(pk=team_token.token.pk).exists()
+
+
+# --- requests replayed as the IdPs send them ------------------------------------------
+
+
+def test_rfc_6749_4_4_2_example_request_as_entra_sends_it(entra):
+    """The RFC's own example (Basic, a form body, nothing else), with the charset a .NET
+    client adds to the media type and the ``scope`` some clients send; ignored."""
+    response = Client().post(
+        TOKEN_URL,
+        "grant_type=client_credentials&scope=scim",
+        content_type="application/x-www-form-urlencoded; charset=utf-8",
+        HTTP_AUTHORIZATION=basic(entra.client.client_id, entra.secret),
+        HTTP_ACCEPT="application/json",
+    )
+
+    assert response.status_code == 200, response.content
+    assert IdPClient(response.json()["access_token"]).get("/Users").status_code == 200
+
+
+def test_the_client_id_may_be_repeated_in_the_body_next_to_basic(entra):
+    response = token_request(
+        {"grant_type": "client_credentials", "client_id": entra.client.client_id},
+        authorization=basic(entra.client.client_id, entra.secret),
+    )
+
+    assert response.status_code == 200, response.content
+
+
+def test_a_different_client_id_in_the_body_next_to_basic_is_invalid_request(entra, team):
+    other = create_client(team)
+
+    response = token_request(
+        {"grant_type": "client_credentials", "client_id": other.client.client_id},
+        authorization=basic(entra.client.client_id, entra.secret),
+    )
+
+    assert_oauth_error(response, 400, "invalid_request")
