@@ -1,4 +1,7 @@
-"""Bearer token → team: the DRF authentication class every SCIM view uses.
+"""Any credential → team: the DRF authentication class every SCIM view uses.
+
+A bearer, the token alone, an HTTP Basic password and an OAuth 2.0 access token
+(:mod:`.oauth`) are all team tokens, resolved by :func:`authenticate_token`.
 
 A token seen before by this process is recognised without a query (see
 :mod:`.token_cache`): the request then starts *unverified*, and its token's
@@ -166,15 +169,21 @@ class SCIMTokenAuthentication(BaseAuthentication):
     """
 
     def authenticate(self, request: Any) -> tuple[SCIMClient, SCIMToken]:
-        client = authenticate_token(presented_token(get_authorization_header(request)))
+        scheme, plaintext = presented_token(get_authorization_header(request))
+        client = authenticate_token(plaintext)
+        # An OAuth access token needs the oauth scheme on; a team token, the form it came in.
+        wanted = "oauth" if client.token.oauth_client_id is not None else scheme
+        if wanted not in app_settings.AUTHENTICATION_SCHEMES:
+            raise exceptions.AuthenticationFailed(INVALID)
         return client, client.token
 
     def authenticate_header(self, request: Any) -> str:
         return 'Bearer realm="scim"'
 
 
-def presented_token(header: bytes) -> str:
-    """The token an ``Authorization`` header carries, in any scheme that is switched on.
+def presented_token(header: bytes) -> tuple[str, str]:
+    """The scheme (``bearer``, ``header`` or ``basic``) and the token of an ``Authorization``
+    header, in any form that is switched on.
 
     * ``Bearer <token>`` (RFC 6750 §2.1); ``Bearer Bearer <token>`` too: an admin
       pasted "Bearer <token>" into an IdP field that adds "Bearer " itself.
@@ -183,7 +192,8 @@ def presented_token(header: bytes) -> str:
       user name is ignored: the token alone names the team and carries all the
       entropy, and an IdP form that requires a user name can hold anything.
 
-    Which are on is ``SCIM_PROVISIONING_AUTHENTICATION_SCHEMES``. Raises a 401
+    Which are on is ``SCIM_PROVISIONING_AUTHENTICATION_SCHEMES``; ``Bearer`` is read
+    with ``oauth`` alone on too, since access tokens come as bearers. Raises a 401
     whose detail names the fault (the admin reads it in the IdP's log).
     """
     parts = header.split()
@@ -193,12 +203,12 @@ def presented_token(header: bytes) -> str:
     keyword = parts[0].lower()
     if len(parts) == 3 and keyword == b"bearer" and parts[1].lower() == b"bearer":
         parts = parts[1:]
-    if len(parts) == 2 and keyword == b"bearer" and "bearer" in schemes:
-        return _text(parts[1])
+    if len(parts) == 2 and keyword == b"bearer" and {"bearer", "oauth"} & set(schemes):
+        return "bearer", _text(parts[1])
     if len(parts) == 2 and keyword == b"basic" and "basic" in schemes:
-        return _basic_password(parts[1])
+        return "basic", _basic_password(parts[1])
     if len(parts) == 1 and "header" in schemes and keyword not in (b"bearer", b"basic"):
-        return _text(parts[0])
+        return "header", _text(parts[0])
     raise exceptions.AuthenticationFailed(f"The Authorization header must be {accepted_forms()}.")
 
 
@@ -209,7 +219,10 @@ def accepted_forms() -> str:
         "header": "'<token>'",
         "basic": "'Basic <base64 of user:token>'",
     }
-    named = [forms[s] for s in app_settings.AUTHENTICATION_SCHEMES if s in forms]
+    on = app_settings.AUTHENTICATION_SCHEMES
+    named = [forms[s] for s in on if s in forms]
+    if "oauth" in on and "bearer" not in on:
+        named.insert(0, "'Bearer <access token>'")
     return " or ".join(named) if named else "absent: no header scheme is switched on"
 
 

@@ -226,3 +226,27 @@ def test_every_form_costs_the_queries_a_bearer_does(team, ada, form, monkeypatch
         authorization = plaintext if form == "header" else basic("okta", plaintext)
 
     assert _queries_of_a_second_get(authorization) == bearer == 2
+
+
+def test_with_only_oauth_on_access_tokens_work_and_team_tokens_do_not(team, settings):
+    from scim_provisioning.oauth.clients import create_client
+    from scim_provisioning.oauth.grants import access_token_response
+
+    settings.SCIM_PROVISIONING_AUTHENTICATION_SCHEMES = ["oauth"]
+    access = access_token_response(create_client(team).client, refresh=False)["access_token"]
+    team_token = tokens.issue_token(team).plaintext
+
+    assert get_users(f"Bearer {access}").status_code == 200
+    assert_scim_error(get_users(f"Bearer {team_token}"), 401)
+
+
+def test_with_oauth_off_an_access_token_issued_before_is_refused(team, settings):
+    from scim_provisioning.oauth.clients import create_client
+    from scim_provisioning.oauth.grants import access_token_response
+
+    access = access_token_response(create_client(team).client, refresh=False)["access_token"]
+    assert get_users(f"Bearer {access}").status_code == 200  # remembered from now on
+
+    settings.SCIM_PROVISIONING_AUTHENTICATION_SCHEMES = ["bearer", "header", "basic"]
+
+    assert_scim_error(get_users(f"Bearer {access}"), 401)
