@@ -201,6 +201,7 @@ def authorize_endpoint(request: HttpRequest) -> HttpResponse:
         context = {
             "client": client,
             "team": client.team,
+            "signed_in_as": request.user,  # not every host has the request context processor
             "abilities": ABILITIES,
             "redirect_host": urlsplit(redirect_uri).hostname,
             "fields": {
