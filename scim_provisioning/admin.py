@@ -55,6 +55,7 @@ from .links import scim_base_url
 from .models import (
     SCIMGroup,
     SCIMLinkRefusal,
+    SCIMOAuthClient,
     SCIMRequestLog,
     SCIMTeamConfig,
     SCIMTeamDomain,
@@ -62,6 +63,7 @@ from .models import (
     SCIMUser,
     SCIMUserEvent,
 )
+from .oauth.admin import SCIMOAuthClientAdmin
 from .teams import RECENT_REQUESTS, SCIMNotEnabled, recent_requests, set_enabled
 from .timeline import person_timeline
 from .tokens import (
@@ -658,3 +660,6 @@ class SCIMRequestLogAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+
+admin.site.register(SCIMOAuthClient, SCIMOAuthClientAdmin)

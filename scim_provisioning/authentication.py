@@ -1,4 +1,7 @@
-"""Bearer token → team: the DRF authentication class every SCIM view uses.
+"""Any credential → team: the DRF authentication class every SCIM view uses.
+
+A bearer, the token alone, an HTTP Basic password and an OAuth 2.0 access token
+(:mod:`.oauth`) are all team tokens, resolved by :func:`authenticate_token`.
 
 A token seen before by this process is recognised without a query (see
 :mod:`.token_cache`): the request then starts *unverified*, and its token's
@@ -11,6 +14,8 @@ before is looked up in full at once.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +25,7 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from .conf import app_settings
 from .models import SCIMTeamConfig, SCIMToken
 from .token_cache import TokenFacts, cache
 from .tokens import digest, is_well_formed, record_use, verify_digest
@@ -70,6 +76,7 @@ class SCIMClient:
             team_id=facts.team_id,
             prefix=facts.prefix,
             last_used_at=facts.last_used_at,
+            oauth_client_id=facts.oauth_client_id,
         )
         config = SCIMTeamConfig(team_id=facts.team_id, enabled=True, rate_limit=facts.rate_limit)
         return cls(token, config, digest=token_digest, verified=False)
@@ -153,53 +160,124 @@ class TokenGuard:
 
 
 class SCIMTokenAuthentication(BaseAuthentication):
-    """``Authorization: Bearer <token>``; anything else is a 401 with ``WWW-Authenticate``."""
+    """Any credential an IdP sends (:func:`presented_token`) → the team; else a 401.
 
-    keyword = "bearer"
+    Bearer, the token alone and HTTP Basic carry the same team token, and an
+    OAuth 2.0 access token is a team token too (:mod:`.oauth`): all of them
+    reach the team through :func:`authenticate_token`, so every rule of a
+    token holds for each of them alike.
+    """
 
     def authenticate(self, request: Any) -> tuple[SCIMClient, SCIMToken]:
-        header = get_authorization_header(request).split()
-        if not header:
-            raise exceptions.AuthenticationFailed(MISSING_CREDENTIALS)
-        if len(header) == 3 and header[1].lower() == self.keyword.encode():
-            # "Bearer Bearer <token>": an admin pasted "Bearer <token>" into an
-            # IdP field that adds "Bearer " itself.
-            header = header[1:]
-        if header[0].lower() != self.keyword.encode() or len(header) != 2:
-            raise exceptions.AuthenticationFailed(
-                "The Authorization header must be 'Bearer <token>'."
-            )
-        try:
-            plaintext = header[1].decode("ascii")
-        except UnicodeDecodeError as exc:
-            raise exceptions.AuthenticationFailed("The bearer token is not valid.") from exc
-        if not is_well_formed(plaintext):
+        scheme, plaintext = presented_token(get_authorization_header(request))
+        client = authenticate_token(plaintext)
+        # An OAuth access token needs the oauth scheme on; a team token, the form it came in.
+        wanted = "oauth" if client.token.oauth_client_id is not None else scheme
+        if wanted not in app_settings.AUTHENTICATION_SCHEMES:
             raise exceptions.AuthenticationFailed(INVALID)
-        # Keyed by a hash of the token, like the database index: a lookup's timing
-        # says nothing about the token itself.
-        token_digest = digest(plaintext)
-        facts = cache.get(token_digest)
-        if facts is not None:
-            client = SCIMClient.remembered(facts, token_digest)
-            if record_use(client.token) and client.token.last_used_at is not None:
-                cache.used(token_digest, client.token.last_used_at)
-            return client, client.token
-        token = verify_digest(token_digest)
-        if token is None:
-            raise exceptions.AuthenticationFailed(INVALID)
-        client = SCIMClient.looked_up(token, token_digest)
-        if client.config is not None and client.config.enabled:
-            cache.put(
-                token_digest,
-                TokenFacts(
-                    token_id=token.pk,
-                    team_id=token.team_id,
-                    prefix=token.prefix,
-                    rate_limit=client.config.rate_limit,
-                    last_used_at=token.last_used_at,
-                ),
-            )
-        return client, token
+        return client, client.token
 
     def authenticate_header(self, request: Any) -> str:
         return 'Bearer realm="scim"'
+
+
+def presented_token(header: bytes) -> tuple[str, str]:
+    """The scheme (``bearer``, ``header`` or ``basic``) and the token of an ``Authorization``
+    header, in any form that is switched on.
+
+    * ``Bearer <token>`` (RFC 6750 §2.1); ``Bearer Bearer <token>`` too: an admin
+      pasted "Bearer <token>" into an IdP field that adds "Bearer " itself.
+    * ``<token>`` alone: Okta's "Header" authentication mode sends the field as typed.
+    * ``Basic base64(<anything>:<token>)`` (RFC 7617): Okta's "Basic Auth" mode. The
+      user name is ignored: the token alone names the team and carries all the
+      entropy, and an IdP form that requires a user name can hold anything.
+
+    Which are on is ``SCIM_PROVISIONING_AUTHENTICATION_SCHEMES``; ``Bearer`` is read
+    with ``oauth`` alone on too, since access tokens come as bearers. Raises a 401
+    whose detail names the fault (the admin reads it in the IdP's log).
+    """
+    parts = header.split()
+    if not parts:
+        raise exceptions.AuthenticationFailed(MISSING_CREDENTIALS)
+    schemes = app_settings.AUTHENTICATION_SCHEMES
+    keyword = parts[0].lower()
+    if len(parts) == 3 and keyword == b"bearer" and parts[1].lower() == b"bearer":
+        parts = parts[1:]
+    if len(parts) == 2 and keyword == b"bearer" and {"bearer", "oauth"} & set(schemes):
+        return "bearer", _text(parts[1])
+    if len(parts) == 2 and keyword == b"basic" and "basic" in schemes:
+        return "basic", _basic_password(parts[1])
+    if len(parts) == 1 and "header" in schemes and keyword not in (b"bearer", b"basic"):
+        return "header", _text(parts[0])
+    raise exceptions.AuthenticationFailed(f"The Authorization header must be {accepted_forms()}.")
+
+
+def accepted_forms() -> str:
+    """The header forms switched on, as the 401 names them."""
+    forms = {
+        "bearer": "'Bearer <token>'",
+        "header": "'<token>'",
+        "basic": "'Basic <base64 of user:token>'",
+    }
+    on = app_settings.AUTHENTICATION_SCHEMES
+    named = [forms[s] for s in on if s in forms]
+    if "oauth" in on and "bearer" not in on:
+        named.insert(0, "'Bearer <access token>'")
+    return " or ".join(named) if named else "absent: no header scheme is switched on"
+
+
+def _text(raw: bytes) -> str:
+    try:
+        return raw.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise exceptions.AuthenticationFailed("The bearer token is not valid.") from exc
+
+
+def _basic_password(raw: bytes) -> str:
+    """The password of HTTP Basic credentials (RFC 7617 §2): what follows the first colon."""
+    try:
+        decoded = base64.b64decode(raw, validate=True).decode("ascii")
+    except (binascii.Error, ValueError) as exc:
+        raise exceptions.AuthenticationFailed("The Basic credentials are not valid.") from exc
+    _user, colon, password = decoded.partition(":")
+    if not colon:
+        raise exceptions.AuthenticationFailed(
+            "The Basic credentials must be '<user name>:<token>', the token as the password."
+        )
+    return password
+
+
+def authenticate_token(plaintext: str) -> SCIMClient:
+    """The client of a team token, however it was presented; raises a 401 when it is unknown.
+
+    The one way from a credential to a team: a bearer, the token alone, an HTTP
+    Basic password and an OAuth 2.0 access token all come here.
+    """
+    if not is_well_formed(plaintext):
+        raise exceptions.AuthenticationFailed(INVALID)
+    # Keyed by a hash of the token, like the database index: a lookup's timing
+    # says nothing about the token itself.
+    token_digest = digest(plaintext)
+    facts = cache.get(token_digest)
+    if facts is not None:
+        client = SCIMClient.remembered(facts, token_digest)
+        if record_use(client.token) and client.token.last_used_at is not None:
+            cache.used(token_digest, client.token.last_used_at)
+        return client
+    token = verify_digest(token_digest)
+    if token is None:
+        raise exceptions.AuthenticationFailed(INVALID)
+    client = SCIMClient.looked_up(token, token_digest)
+    if client.config is not None and client.config.enabled:
+        cache.put(
+            token_digest,
+            TokenFacts(
+                token_id=token.pk,
+                team_id=token.team_id,
+                prefix=token.prefix,
+                rate_limit=client.config.rate_limit,
+                last_used_at=token.last_used_at,
+                oauth_client_id=token.oauth_client_id,
+            ),
+        )
+    return client

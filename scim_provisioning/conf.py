@@ -16,6 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 from .durations import parse_lifetime
 
 PREFIX = "SCIM_PROVISIONING_"
+#: Every way an IdP may authenticate (``SCIM_PROVISIONING_AUTHENTICATION_SCHEMES``).
+AUTHENTICATION_SCHEME_NAMES = ("bearer", "header", "basic", "oauth")
 
 
 class AppSettings:
@@ -242,6 +244,24 @@ class AppSettings:
     def TOKEN_ROTATION_OVERLAP_HOURS(self) -> int:  # noqa: N802
         """Hours the previous tokens stay valid after a rotation, by default."""
         return int(self._get("TOKEN_ROTATION_OVERLAP_HOURS", 24))
+
+    @property
+    def AUTHENTICATION_SCHEMES(self) -> tuple[str, ...]:  # noqa: N802
+        """How an IdP may present its credential, of ``AUTHENTICATION_SCHEME_NAMES``.
+
+        ``bearer``: ``Authorization: Bearer <token>``; ``header``: the token alone
+        (Okta's Header mode); ``basic``: HTTP Basic with the token as the password;
+        ``oauth``: the OAuth 2.0 token and authorize endpoints. All on by default;
+        discovery's ``authenticationSchemes`` lists those that are.
+        """
+        value = tuple(self._get("AUTHENTICATION_SCHEMES", AUTHENTICATION_SCHEME_NAMES))
+        unknown = set(value) - set(AUTHENTICATION_SCHEME_NAMES)
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{PREFIX}AUTHENTICATION_SCHEMES: unknown {sorted(unknown)}; "
+                f"choose from {list(AUTHENTICATION_SCHEME_NAMES)}."
+            )
+        return value
 
     @property
     def RATE_LIMIT(self) -> int:  # noqa: N802

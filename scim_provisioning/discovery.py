@@ -29,19 +29,62 @@ def service_provider_config(base_url: str, *, bulk_max_operations: int) -> dict[
         "changePassword": {"supported": False},
         "sort": {"supported": True},
         "etag": {"supported": True},
-        "authenticationSchemes": [
-            {
-                "type": "oauthbearertoken",
-                "name": "OAuth Bearer Token",
-                "description": "A per-team bearer token, sent as 'Authorization: Bearer <token>'.",
-                "primary": True,
-            }
-        ],
+        "authenticationSchemes": authentication_schemes(),
         "meta": {
             "resourceType": "ServiceProviderConfig",
             "location": f"{base_url}/ServiceProviderConfig",
         },
     }
+
+
+def authentication_schemes() -> list[dict[str, Any]]:
+    """The schemes switched on (``SCIM_PROVISIONING_AUTHENTICATION_SCHEMES``), as RFC 7643 §5
+    types them; the first is primary."""
+    on = app_settings.AUTHENTICATION_SCHEMES
+    found: list[dict[str, Any]] = []
+    header_forms = [
+        form
+        for scheme, form in (
+            ("bearer", "'Authorization: Bearer <token>'"),
+            ("header", "'Authorization: <token>'"),
+        )
+        if scheme in on
+    ]
+    if header_forms:
+        found.append(
+            {
+                "type": "oauthbearertoken",
+                "name": "OAuth Bearer Token",
+                "description": "A per-team token, sent as " + " or as ".join(header_forms) + ".",
+                "specUri": "https://www.rfc-editor.org/rfc/rfc6750",
+            }
+        )
+    if "basic" in on:
+        found.append(
+            {
+                "type": "httpbasic",
+                "name": "HTTP Basic",
+                "description": (
+                    "The per-team token as the password of HTTP Basic; the user name is ignored."
+                ),
+                "specUri": "https://www.rfc-editor.org/rfc/rfc7617",
+            }
+        )
+    if "oauth" in on:
+        found.append(
+            {
+                "type": "oauth2",
+                "name": "OAuth 2.0",
+                "description": (
+                    "Access tokens from the token endpoint (client credentials, or an "
+                    "authorization code a team manager consented to), sent as bearer tokens."
+                ),
+                "specUri": "https://www.rfc-editor.org/rfc/rfc6749",
+            }
+        )
+    for index, scheme in enumerate(found):
+        scheme["primary"] = index == 0
+    return found
 
 
 def resource_type(name: str, base_url: str) -> dict[str, Any]:

@@ -41,6 +41,12 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from .authentication import MISSING_CREDENTIALS
+from .doctor_auth import (
+    TokenFetchFailed,
+    authorization_header,
+    fetch_access_token,
+    throwaway_client,
+)
 from .models import DOCTOR_USER_AGENT
 
 #: Sent with every request of the doctor; the request log keeps it and labels the request.
@@ -181,10 +187,18 @@ class _Client:
     checked against the host name, says where the token goes.
     """
 
-    def __init__(self, url: str, *, ssl_context: ssl.SSLContext | None, timeout: float) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        ssl_context: ssl.SSLContext | None,
+        timeout: float,
+        auth_mode: str = "bearer",
+    ) -> None:
         self.parts = urlsplit(url)
         self.ssl_context = ssl_context
         self.timeout = timeout
+        self.auth_mode = auth_mode
         self._address: str | None = None
 
     @property
@@ -232,7 +246,7 @@ class _Client:
     ) -> _Answer:
         headers = {"User-Agent": USER_AGENT, "Accept": SCIM_MEDIA_TYPE}
         if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
+            headers["Authorization"] = authorization_header(self.auth_mode, token)
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -624,6 +638,8 @@ def diagnose(
     ssl_context: ssl.SSLContext | None = None,
     timeout: float = 10.0,
     clock: Callable[[], datetime] | None = None,
+    auth_mode: str = "bearer",
+    oauth_client: tuple[str, str] | None = None,
 ) -> DoctorReport:
     """Check the SCIM base ``url`` as an IdP meets it; one result per :class:`Check`.
 
@@ -632,6 +648,9 @@ def diagnose(
     (raises :class:`~scim_provisioning.tokens.SCIMNotEnabled` if its SCIM is off)
     and revoked at the end. Without either, those two checks are skipped.
     ``ssl_context``: trust to verify https with (default: the system's CAs).
+    ``auth_mode``: how the token is sent, one of :data:`~.doctor_auth.AUTH_MODES`;
+    ``oauth`` first fetches an access token from ``<url>/oauth/token`` with
+    ``oauth_client`` (client id, secret), or with a throwaway client of ``team``.
     """
     url = url.rstrip("/")
     problem = _url_problem(url)
@@ -646,7 +665,8 @@ def diagnose(
         )
         run.skip_rest("Not checked: the URL is not one an IdP could call.")
         return DoctorReport(shown, run.results)
-    run = _Run(url, _Client(url, ssl_context=ssl_context, timeout=timeout))
+    client = _Client(url, ssl_context=ssl_context, timeout=timeout, auth_mode=auth_mode)
+    run = _Run(url, client)
     now = (clock or (lambda: datetime.now(timezone.utc)))()
     first = run.reach()
     if first is None:
@@ -663,10 +683,12 @@ def diagnose(
         # Before any token is issued or sent: only the made-up probe has crossed in clear.
         run.skip_rest(NO_TOKEN_WITHOUT_TLS)
         return DoctorReport(url, run.results)
-    if token is None and team is None:
+    if token is None and team is None and oauth_client is None:
         run.skip_rest("Not checked: needs --token or --team.")
         return DoctorReport(url, run.results)
-    if token is not None:
+    if auth_mode == "oauth":
+        _with_oauth(run, team, created_by, oauth_client, ssl_context, timeout)
+    elif token is not None:
         _with_token(run, token)
     else:
         with _throwaway_token(team, created_by) as throwaway:
@@ -703,6 +725,47 @@ def _is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _with_oauth(
+    run: _Run,
+    team: Any,
+    created_by: Any,
+    oauth_client: tuple[str, str] | None,
+    ssl_context: ssl.SSLContext | None,
+    timeout: float,
+) -> None:
+    """The token checks with an access token fetched as Entra ID fetches it."""
+
+    def fetch_and_check(client_id: str, secret: str) -> None:
+        try:
+            token = fetch_access_token(
+                f"{run.url}/oauth/token",
+                client_id,
+                secret,
+                ssl_context=ssl_context,
+                timeout=timeout,
+            )
+        except (TokenFetchFailed, OSError, http.client.HTTPException) as exc:
+            run.add(
+                Check.LOCATION,
+                Outcome.FAIL,
+                f"No access token: {exc}",
+                "Check the client ID and secret (a new secret: the team's SCIM page), "
+                "and that the client is not revoked.",
+            )
+            run.skip_rest("Not checked: no access token.")
+            return
+        _with_token(run, token)
+
+    if oauth_client is not None:
+        fetch_and_check(*oauth_client)
+        return
+    if team is None:
+        run.skip_rest("Not checked: OAuth needs --client-id and a secret, or --team.")
+        return
+    with throwaway_client(team, created_by) as (client_id, secret):
+        fetch_and_check(client_id, secret)
 
 
 def _with_token(run: _Run, token: str) -> None:

@@ -207,6 +207,16 @@ class SCIMToken(models.Model):
         help_text="Issued by the connection doctor for one check, and revoked after it.",
     )
 
+    oauth_client = models.ForeignKey(
+        "SCIMOAuthClient",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="access_tokens",
+        editable=False,
+        help_text="Set on an OAuth 2.0 access token: the client it was issued to.",
+    )
+
     objects = SCIMTokenQuerySet.as_manager()
 
     class Meta:
@@ -228,6 +238,102 @@ class SCIMToken(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.state == SCIMTokenState.ACTIVE
+
+
+class SCIMOAuthClient(models.Model):
+    """An OAuth 2.0 client of one team (RFC 6749 §2): how Entra ID or Okta get access tokens.
+
+    Its access tokens are :class:`SCIMToken` rows tied to it, so they obey every
+    rule a team token does (digest only, expiry, revocation on the next request).
+    Its secrets are :class:`SCIMOAuthSecret` rows (two may be live, for rotation).
+    """
+
+    team = models.ForeignKey(
+        TEAM_MODEL, on_delete=models.CASCADE, related_name="scim_oauth_clients"
+    )
+    client_id = models.CharField(max_length=64, unique=True, editable=False)
+    name = models.CharField(max_length=100, blank=True, help_text="Which IdP this is, for people.")
+    redirect_uris = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "Redirect URIs the authorization code may be sent to, matched exactly "
+            '(RFC 6749 §3.1.2), e.g. ["https://acme-admin.okta.com/oauth/callback"]. '
+            "Empty: client credentials only."
+        ),
+    )
+    access_token_seconds = models.PositiveIntegerField(
+        "access token lifetime (seconds)",
+        default=3600,
+        help_text="Lifetime of the access tokens issued to this client.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "SCIM OAuth client"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} ({'revoked' if self.revoked_at else 'active'})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class SCIMOAuthSecret(models.Model):
+    """A client secret of an :class:`SCIMOAuthClient`: only its SHA-256 digest is stored."""
+
+    client = models.ForeignKey(SCIMOAuthClient, on_delete=models.CASCADE, related_name="secrets")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=16, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "SCIM OAuth client secret"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"
+
+
+class SCIMOAuthGrantKind(models.TextChoices):
+    CODE = "code", "authorization code"
+    REFRESH = "refresh", "refresh token"
+
+
+class SCIMOAuthGrant(models.Model):
+    """An authorization code or a refresh token (RFC 6749 §4.1, §6): digest only, single use.
+
+    ``used_at`` is set by one conditional UPDATE when the grant is redeemed, so
+    of two concurrent redemptions exactly one wins.
+    """
+
+    client = models.ForeignKey(SCIMOAuthClient, on_delete=models.CASCADE, related_name="grants")
+    kind = models.CharField(max_length=8, choices=SCIMOAuthGrantKind.choices)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    redirect_uri = models.CharField(max_length=2000, blank=True)
+    code_challenge = models.CharField(max_length=128, blank=True)
+    code_challenge_method = models.CharField(max_length=8, blank=True)
+    consented_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "SCIM OAuth grant"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.client_id}"
 
 
 class SCIMResource(models.Model):

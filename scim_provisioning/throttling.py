@@ -116,8 +116,13 @@ class SCIMTokenRateThrottle(BaseThrottle):
         """The token's cache identity: its id, with its public prefix.
 
         The prefix keeps two tokens apart when the database reuses an id
-        (a restored backup, test transactions rolled back).
+        (a restored backup, test transactions rolled back). The access tokens of
+        one OAuth 2.0 client share the client's identity.
         """
+        if client.token.oauth_client_id is not None:
+            # An OAuth client gets a new access token every hour (or as often as
+            # it asks): its allowance is the client's, not each token's.
+            return f"oauth-{client.token.oauth_client_id}"
         return f"{client.token.pk}-{client.token.prefix}"
 
     @classmethod

@@ -42,6 +42,8 @@ class TokenFacts:
     prefix: str
     rate_limit: int | None
     last_used_at: datetime | None
+    #: The OAuth 2.0 client an access token was issued to (its throttle is the client's).
+    oauth_client_id: Any = None
 
 
 class TokenCache:

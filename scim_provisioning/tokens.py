@@ -47,11 +47,20 @@ def digest(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
 
+def new_secret() -> str:
+    """A fresh secret in the token's shape: ``scim_`` and 256 random bits.
+
+    Team tokens, OAuth client secrets, codes and refresh tokens all take it, so
+    the request log's scrubbing (:mod:`.redaction`) recognises every one of them.
+    """
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
 def _live(team: Any) -> Any:
     now = timezone.now()
-    return SCIMToken.objects.filter(team=team, revoked_at__isnull=True).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    )
+    return SCIMToken.objects.filter(
+        team=team, revoked_at__isnull=True, oauth_client__isnull=True
+    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
 class _SiteDefault:
@@ -72,6 +81,7 @@ def issue_token(
     expires_at: datetime | None = None,
     expires_in: timedelta | None = SITE_DEFAULT,
     doctor: bool = False,
+    oauth_client: Any | None = None,
 ) -> IssuedToken:
     """Create a new token for ``team``.
 
@@ -81,13 +91,14 @@ def issue_token(
     Raises :class:`~scim_provisioning.teams.SCIMNotEnabled` if the team's SCIM is off.
     It expires at ``expires_at`` if given, else after ``expires_in``: by default the
     site's ``TOKEN_DEFAULT_TTL``; ``None`` means never. An expired token is refused
-    like a revoked one (401).
+    like a revoked one (401). ``oauth_client`` marks an OAuth 2.0 access token
+    (:mod:`.oauth`): the same row, so the same rules, and revoked with its client.
     """
     require_enabled(team)
     if expires_at is None:
         lifetime = app_settings.TOKEN_DEFAULT_TTL if expires_in is SITE_DEFAULT else expires_in
         expires_at = timezone.now() + lifetime if lifetime is not None else None
-    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    plaintext = new_secret()
     token = SCIMToken.objects.create(
         team=team,
         digest=digest(plaintext),
@@ -95,6 +106,7 @@ def issue_token(
         created_by=created_by,
         expires_at=expires_at,
         is_doctor=doctor,
+        oauth_client=oauth_client,
     )
     return IssuedToken(token=token, plaintext=plaintext)
 

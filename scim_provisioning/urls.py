@@ -6,6 +6,7 @@ trailing slash is tolerated everywhere (Entra sends ``/Users/?filter=…``).
 
 from django.urls import path, re_path
 
+from .oauth.views import authorize_endpoint, token_endpoint
 from .resource_types import RESOURCE_TYPES
 from .views.base import NotFoundView, NotImplementedView
 from .views.bulk import BulkView
@@ -70,6 +71,9 @@ urlpatterns = [
     re_path(rf"^{_ci('Schemas')}/?$", SchemaListView.as_view(), name="schemas"),
     re_path(rf"^{_ci('Schemas')}/(?P<urn>[^/]+)/?$", SchemaDetailView.as_view(), name="schema"),
     re_path(rf"^{_ci('Bulk')}/?$", BulkView.as_view(), name="bulk"),
+    # OAuth 2.0 (RFC 6749) under the same mount, so a host adds nothing to its URLconf.
+    re_path(r"^oauth/token/?$", token_endpoint, name="oauth-token"),
+    re_path(r"^oauth/authorize/?$", authorize_endpoint, name="oauth-authorize"),
     re_path(rf"^{_ci('Me')}(?:/.*)?$", NotImplementedView.as_view(), name="not-implemented"),
     re_path(r"^.*$", NotFoundView.as_view(), name="not-found"),
 ]

@@ -6,7 +6,8 @@ this test fails with the child's report when any of its tests fails.
 
 ``stock_user`` (stock ``auth.User``, organizations, memberships without an
 active flag, configured by settings alone) replays the example site's IdP
-conversations (roles included) and tenant-isolation tests: their database assertions go through
+conversations (roles included), tenant-isolation tests and every way of authenticating but the
+consent page (which needs the example site's login): their database assertions go through
 ``tests/host.py``. It follows ``DATABASE_URL`` like the main suite.
 """
 
@@ -77,6 +78,8 @@ SHARED_WITH_STOCK_USER = (
     "test_idp_roles.py",
     "test_tenant_isolation.py",
     "test_host_rules.py",
+    "test_auth_modes.py",
+    "test_oauth_client_credentials.py",
 )
 
 

@@ -4,6 +4,7 @@ a token shown once, and a status that follows the IdP's first requests."""
 from __future__ import annotations
 
 import re
+from html import unescape
 from io import StringIO
 from pathlib import Path
 
@@ -202,3 +203,21 @@ def test_the_status_follows_the_newest_token_and_ignores_the_doctor(team):
     assert IdPClient(new_token, **OKTA_AGENT).get("/Users").status_code == 200
     writer.flush()
     assert connection_status(team).state == ConnectionState.CONNECTED
+
+
+def test_the_entra_guide_offers_client_credentials_with_entras_field_names(team, owner_client):
+    html = unescape(owner_client.get(PAGE, {"idp": "entra-id"}).content.decode())
+
+    assert "OAuth2 Client Credentials Grant" in html
+    for label in ("Token Endpoint", "Client ID", "Client Secret"):
+        assert f"<strong>{label}</strong>" in html
+    assert "http://testserver/scim/v2/oauth/token" in html
+
+
+def test_the_okta_guide_offers_every_authentication_mode(team, owner_client):
+    html = unescape(owner_client.get(PAGE, {"idp": "okta"}).content.decode())
+
+    for mode in ("HTTP Header", "Basic Auth", "OAuth 2"):
+        assert f"<strong>{mode}</strong>" in html
+    assert "http://testserver/scim/v2/oauth/authorize" in html
+    assert "http://testserver/scim/v2/oauth/token" in html

@@ -215,7 +215,7 @@ from scim_provisioning.throttling import SCIMTokenRateThrottle
 job = json.loads(sys.argv[1])
 SCIMTokenRateThrottle.timer = staticmethod(lambda: job["now"])
 client = SCIMClient.__new__(SCIMClient)
-client.token = SimpleNamespace(pk=job["token_pk"], prefix=job["token_prefix"])
+client.token = SimpleNamespace(pk=job["token_pk"], prefix=job["token_prefix"], oauth_client_id=None)
 client.config = SimpleNamespace(rate_limit=None)
 request = SimpleNamespace(user=client)
 with override_settings(**job["settings"]):

@@ -539,18 +539,23 @@ def test_a_doubled_prefix_with_a_bad_token_is_still_401(team):
 # --- what a refusal tells the IdP admin ---------------------------------------
 
 NOT_VALID = "The bearer token is not valid, has expired or was revoked."
+ACCEPTED_FORMS = (
+    "The Authorization header must be 'Bearer <token>' or '<token>' or "
+    "'Basic <base64 of user:token>'."
+)
 
 
 @pytest.mark.parametrize(
     ("authorization", "detail"),
     [
         (None, "A bearer token is required."),
-        ("Basic dXNlcjpwYXNzd29yZA==", "The Authorization header must be 'Bearer <token>'."),
+        ("Basic dXNlcjpwYXNzd29yZA==", NOT_VALID),  # user:password, not a token
+        ("Digest username=x", ACCEPTED_FORMS),
         ("Bearer scim_" + "\u00e9" * 43, "The bearer token is not valid."),
         ("Bearer not-a-token", NOT_VALID),
         (f"Bearer {WELL_FORMED_UNKNOWN}", NOT_VALID),
     ],
-    ids=["missing", "basic", "not-ascii", "malformed", "unknown"],
+    ids=["missing", "basic", "digest", "not-ascii", "malformed", "unknown"],
 )
 def test_a_refused_token_is_told_what_is_wrong(team, authorization, detail):
     """The admin pasting the token reads the detail in the IdP's log: it names the fault."""

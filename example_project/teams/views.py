@@ -41,6 +41,7 @@ def team_scim(request, slug):
     """
     team = services.get_managed_team(request.user, slug)
     issued, error, status, doctor_report = None, None, 200, None
+    oauth_issued = None  # (client, secret): the secret shown in this POST's response only
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -73,6 +74,28 @@ def team_scim(request, slug):
                     messages.success(request, f"Token {prefix}… revoked.")
                 else:
                     messages.error(request, f"No unrevoked token has the prefix {prefix}.")
+                return redirect("teams:scim", slug=slug)
+            elif action == "create_oauth_client":
+                redirect_uris = request.POST.get("redirect_uris", "").split()
+                try:
+                    created = services.create_oauth_client(
+                        team,
+                        request.user,
+                        name=request.POST.get("name", ""),
+                        redirect_uris=redirect_uris,
+                    )
+                except ValueError as exc:
+                    error, status = str(exc), 400
+                else:
+                    oauth_issued = (created.client, created.secret)
+            elif action == "rotate_oauth_secret":
+                oauth_issued = services.rotate_oauth_secret(team, request.POST.get("client_id", ""))
+            elif action == "revoke_oauth_client":
+                client_id = request.POST.get("client_id", "")
+                count = services.revoke_oauth_client(team, client_id)
+                messages.success(
+                    request, f"Client {client_id} revoked, with {count} live access token(s)."
+                )
                 return redirect("teams:scim", slug=slug)
             elif action == "add_domain":
                 try:
@@ -116,6 +139,7 @@ def team_scim(request, slug):
         "team": team,
         "scim": services.get_status(team, request),
         "issued": issued,
+        "oauth_issued": oauth_issued,
         "error": error,
         "default_overlap_hours": app_settings.TOKEN_ROTATION_OVERLAP_HOURS,
         "default_lifetime": describe(app_settings.TOKEN_DEFAULT_TTL),

@@ -196,12 +196,18 @@ def docs_context() -> dict[str, Any]:
     return {
         "page": False,
         "base_url": DOCS_BASE_URL,
+        **oauth_urls(DOCS_BASE_URL),
         "token_value": DOCS_TOKEN_VALUE,
         "ready_link": "README.md#what-to-have-ready",
         "domains": [],
         "idps": IDPS,
         "failures": FAILURES,
     }
+
+
+def oauth_urls(base_url: str) -> dict[str, str]:
+    """The OAuth 2.0 endpoints a guide names: mounted under the SCIM base URL."""
+    return {"token_url": f"{base_url}/oauth/token", "authorize_url": f"{base_url}/oauth/authorize"}
 
 
 def render_markdown(name: str, context: dict[str, Any]) -> str:

@@ -30,6 +30,7 @@ from .guides import (
     IDPS,
     IdentityProviderGuide,
     get_idp,
+    oauth_urls,
     render_html,
     render_section_html,
 )
@@ -71,6 +72,7 @@ def _guide_context(
     return {
         "page": True,
         "base_url": base_url,
+        **oauth_urls(base_url),
         "token_value": token_value,
         "ready_link": "#what-to-have-ready",
         "domains": list(config.verified_domains or []) if config else [],

@@ -7,7 +7,15 @@ from typing import Any
 from rest_framework import serializers
 
 from ..durations import parse_lifetime
-from ..models import SCIMLinkRefusal, SCIMRequestLog, SCIMTeamDomain, SCIMToken, SCIMUserEvent
+from ..models import (
+    SCIMLinkRefusal,
+    SCIMOAuthClient,
+    SCIMOAuthSecret,
+    SCIMRequestLog,
+    SCIMTeamDomain,
+    SCIMToken,
+    SCIMUserEvent,
+)
 from ..tokens import MAX_ROTATION_OVERLAP_HOURS, SITE_DEFAULT
 
 
@@ -139,6 +147,36 @@ class HealthSerializer(serializers.Serializer):
         return [{"code": p.code.value, "message": p.message} for p in health.problems]
 
 
+class OAuthSecretSerializer(serializers.ModelSerializer):
+    """A client secret as managers see it: its first characters and dates, never more."""
+
+    class Meta:
+        model = SCIMOAuthSecret
+        fields = ["prefix", "created_at", "expires_at", "revoked_at"]
+        read_only_fields = fields
+
+
+class OAuthClientSerializer(serializers.ModelSerializer):
+    """An OAuth 2.0 client of the team (Entra ID's client credentials, Okta's code flow)."""
+
+    active = serializers.BooleanField(source="is_active", read_only=True)
+    secrets = OAuthSecretSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SCIMOAuthClient
+        fields = [
+            "client_id",
+            "name",
+            "redirect_uris",
+            "access_token_seconds",
+            "created_at",
+            "revoked_at",
+            "active",
+            "secrets",
+        ]
+        read_only_fields = fields
+
+
 class StatusSerializer(serializers.Serializer):
     """A :class:`~scim_provisioning.team_api.services.TeamSCIMStatus`."""
 
@@ -146,6 +184,9 @@ class StatusSerializer(serializers.Serializer):
     message = serializers.CharField(allow_null=True)
     base_url = serializers.CharField()
     tokens = TokenSerializer(many=True)
+    oauth_token_url = serializers.CharField()
+    oauth_authorize_url = serializers.CharField()
+    oauth_clients = OAuthClientSerializer(many=True)
     recent_requests = RequestLogSerializer(many=True)
     refused_links = RefusedLinkSerializer(many=True)
     domains = DomainSerializer(many=True)
@@ -193,3 +234,27 @@ class RotateSerializer(IssueSerializer):
     overlap_hours = serializers.FloatField(
         required=False, allow_null=True, min_value=0, max_value=MAX_ROTATION_OVERLAP_HOURS
     )
+
+
+class CreateOAuthClientSerializer(serializers.Serializer):
+    """``{"name", "redirect_uris": [...], "expires_in": "90d", "access_token_lifetime": "1h"}``.
+
+    ``expires_in``: the secret's lifetime (absent: never); ``access_token_lifetime``:
+    each access token's (absent: an hour, at most a day).
+    """
+
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    redirect_uris = serializers.ListField(
+        child=serializers.CharField(max_length=2000), required=False, default=list, max_length=10
+    )
+    expires_in = LifetimeField()
+    access_token_lifetime = LifetimeField()
+
+
+class RotateOAuthSecretSerializer(serializers.Serializer):
+    """``{"overlap_hours": 24, "expires_in": "90d"}`` for a client's new secret."""
+
+    overlap_hours = serializers.FloatField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_ROTATION_OVERLAP_HOURS
+    )
+    expires_in = LifetimeField()

@@ -19,8 +19,9 @@ from .. import domains
 from ..adapters import get_adapter
 from ..domains import DomainCheck, InvalidDomain
 from ..health import TeamHealth, team_health
-from ..links import scim_base_url
-from ..models import SCIMLinkRefusal, SCIMRequestLog, SCIMTeamDomain, SCIMToken
+from ..links import oauth_endpoint_url, scim_base_url
+from ..models import SCIMLinkRefusal, SCIMOAuthClient, SCIMRequestLog, SCIMTeamDomain, SCIMToken
+from ..oauth.clients import IssuedClient, create_client, find_client, revoke_client, rotate_secret
 from ..teams import (
     DISABLED_MESSAGE,
     RECENT_REQUESTS,
@@ -38,6 +39,9 @@ __all__ = [
     "InvalidDomain",
     "add_domain",
     "check_domain",
+    "create_oauth_client",
+    "revoke_oauth_client",
+    "rotate_oauth_secret",
     "remove_domain",
     "RECENT_REQUESTS",
     "SCIMNotEnabled",
@@ -61,6 +65,9 @@ class TeamSCIMStatus:
     enabled: bool
     base_url: str
     tokens: list[SCIMToken]
+    oauth_clients: list[SCIMOAuthClient]
+    oauth_token_url: str
+    oauth_authorize_url: str
     recent_requests: list[SCIMRequestLog]
     refused_links: list[SCIMLinkRefusal]
     domains: list[SCIMTeamDomain]
@@ -91,11 +98,12 @@ def get_managed_team(user: Any, slug: str) -> Any:
 
 
 def get_status(team: Any, request: Any) -> TeamSCIMStatus:
-    """The base URL, the team's tokens (newest first; not the doctor's), its latest requests
+    """The base URL, the team's own tokens (newest first; not the doctor's, and an OAuth
+    client's access tokens are the client's business), its OAuth clients, latest requests
     and refused links."""
     tokens = list(
         SCIMToken.objects.for_idp()
-        .filter(team=team)
+        .filter(team=team, oauth_client__isnull=True)
         .select_related("created_by")
         .order_by("-created_at")
     )
@@ -104,6 +112,13 @@ def get_status(team: Any, request: Any) -> TeamSCIMStatus:
         enabled=is_enabled(team),
         base_url=scim_base_url(request),
         tokens=tokens,
+        oauth_clients=list(
+            SCIMOAuthClient.objects.filter(team=team)
+            .prefetch_related("secrets")
+            .order_by("-created_at")
+        ),
+        oauth_token_url=oauth_endpoint_url("token", request),
+        oauth_authorize_url=oauth_endpoint_url("authorize", request),
         recent_requests=recent_requests(team),
         refused_links=list(SCIMLinkRefusal.objects.filter(team=team)[:RECENT_REQUESTS]),
         domains=list(SCIMTeamDomain.objects.filter(team=team).select_related("verified_by")),
@@ -174,3 +189,52 @@ def check_domain(team: Any, user: Any, domain: str) -> DomainCheck:
 def remove_domain(team: Any, domain: str) -> int:
     """Withdraw the team's claim on ``domain``; how many were removed (0 or 1)."""
     return domains.remove_domain(team, domain)
+
+
+def create_oauth_client(
+    team: Any,
+    user: Any,
+    *,
+    name: str = "",
+    redirect_uris: list[str] | None = None,
+    secret_expires_in: timedelta | None = None,
+    access_token_lifetime: timedelta | None = None,
+) -> IssuedClient:
+    """A new OAuth 2.0 client of the team created by ``user``; its secret only in the result.
+
+    Raises ``ValueError`` for a redirect URI or lifetime that cannot be.
+    """
+    return create_client(
+        team,
+        created_by=user,
+        name=name,
+        redirect_uris=redirect_uris or [],
+        secret_expires_in=secret_expires_in,
+        access_token_lifetime=access_token_lifetime,
+    )
+
+
+def team_oauth_client(team: Any, client_id: str) -> SCIMOAuthClient:
+    """The team's client with ``client_id``; 404 for any other (another team's included)."""
+    client = find_client(team, client_id)
+    if client is None:
+        raise Http404("The team has no OAuth client with this client_id.")
+    return client
+
+
+def rotate_oauth_secret(
+    team: Any,
+    client_id: str,
+    *,
+    overlap_hours: float | None = None,
+    expires_in: timedelta | None = None,
+) -> tuple[SCIMOAuthClient, str]:
+    """A new secret for the team's client; the old ones end after ``overlap_hours``."""
+    client = team_oauth_client(team, client_id)
+    overlap = timedelta(hours=overlap_hours) if overlap_hours is not None else None
+    return client, rotate_secret(client, overlap=overlap, expires_in=expires_in)
+
+
+def revoke_oauth_client(team: Any, client_id: str) -> int:
+    """Revoke the team's client and its access tokens; how many access tokens were live."""
+    return revoke_client(team_oauth_client(team, client_id))

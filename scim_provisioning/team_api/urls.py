@@ -18,6 +18,17 @@ urlpatterns = [
     path("tokens/rotate/", views.RotateTokenView.as_view(), name="rotate"),
     path("tokens/revoke-all/", views.RevokeAllTokensView.as_view(), name="revoke-all"),
     path("tokens/<str:prefix>/revoke/", views.RevokeTokenView.as_view(), name="revoke"),
+    path("oauth-clients/", views.CreateOAuthClientView.as_view(), name="create-oauth-client"),
+    path(
+        "oauth-clients/<str:client_id>/rotate/",
+        views.RotateOAuthSecretView.as_view(),
+        name="rotate-oauth-secret",
+    ),
+    path(
+        "oauth-clients/<str:client_id>/revoke/",
+        views.RevokeOAuthClientView.as_view(),
+        name="revoke-oauth-client",
+    ),
     path("domains/", views.AddDomainView.as_view(), name="add-domain"),
     path("domains/<str:domain>/check/", views.CheckDomainView.as_view(), name="check-domain"),
     path("domains/<str:domain>/remove/", views.RemoveDomainView.as_view(), name="remove-domain"),

@@ -15,6 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..links import oauth_endpoint_url
+from ..models import SCIMOAuthClient
 from ..parsers import BoundedJSONParser
 from ..storable_text import refuse_unstorable, refuse_unstorable_url
 from ..teams import SCIMNotEnabled
@@ -23,9 +25,12 @@ from . import services
 from .permissions import CanManageTeamSCIM
 from .serializers import (
     AddDomainSerializer,
+    CreateOAuthClientSerializer,
     DomainSerializer,
     IssuedTokenSerializer,
     IssueSerializer,
+    OAuthClientSerializer,
+    RotateOAuthSecretSerializer,
     RotateSerializer,
     StatusSerializer,
     TimelineEntrySerializer,
@@ -134,6 +139,69 @@ class RevokeAllTokensView(TeamSCIMView):
 
     def post(self, request: Request, team_slug: str) -> Response:
         return Response({"revoked": services.revoke_all(self.team)})
+
+
+def _credentials(request: Request, client: SCIMOAuthClient, secret: str) -> Response:
+    """The one response with a client secret: what the IdP admin pastes, and the client."""
+    data = {
+        "token_url": oauth_endpoint_url("token", request),
+        "authorize_url": oauth_endpoint_url("authorize", request),
+        "client_id": client.client_id,
+        "client_secret": secret,
+        "client": OAuthClientSerializer(client).data,
+    }
+    return Response(data, status=status.HTTP_201_CREATED)
+
+
+class CreateOAuthClientView(TeamSCIMView):
+    """``POST {"name", "redirect_uris", "expires_in", "access_token_lifetime"}``: a new OAuth
+    2.0 client; the only response with its secret (``token_url``, ``client_id``,
+    ``client_secret``, as Entra ID's fields want them)."""
+
+    def post(self, request: Request, team_slug: str) -> Response:
+        options = CreateOAuthClientSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        data = options.validated_data
+        try:
+            issued = services.create_oauth_client(
+                self.team,
+                request.user,
+                name=data["name"],
+                redirect_uris=data["redirect_uris"],
+                secret_expires_in=data.get("expires_in"),
+                access_token_lifetime=data.get("access_token_lifetime"),
+            )
+        except ValueError as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        return _credentials(request, issued.client, issued.secret)
+
+
+class RotateOAuthSecretView(TeamSCIMView):
+    """``POST {"overlap_hours": 24, "expires_in": "90d"}``: a new secret for the client; its
+    other secrets end after the overlap (404 for a client not the team's)."""
+
+    def post(self, request: Request, team_slug: str, client_id: str) -> Response:
+        options = RotateOAuthSecretSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        try:
+            client, secret = services.rotate_oauth_secret(
+                self.team,
+                client_id,
+                overlap_hours=options.validated_data.get("overlap_hours"),
+                expires_in=options.validated_data.get("expires_in"),
+            )
+        except ValueError as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        return _credentials(request, client, secret)
+
+
+class RevokeOAuthClientView(TeamSCIMView):
+    """``POST``: revoke the client; its access tokens are refused from the next request."""
+
+    def post(self, request: Request, team_slug: str, client_id: str) -> Response:
+        return Response(
+            {"revoked_access_tokens": services.revoke_oauth_client(self.team, client_id)}
+        )
 
 
 class AddDomainView(TeamSCIMView):

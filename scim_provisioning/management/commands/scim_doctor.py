@@ -1,4 +1,5 @@
-"""``manage.py scim_doctor [--url https://site.example/scim/v2] [--team SLUG | --token T]``.
+"""``manage.py scim_doctor [--url https://site.example/scim/v2] [--team SLUG | --token T]
+[--auth-mode bearer|header|basic|oauth [--client-id ID]]``.
 
 Prints one line per check of :func:`scim_provisioning.doctor.diagnose`, then a
 summary counting passes, warnings and skips, and exits with status 1 when any
@@ -19,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...conf import PREFIX, app_settings
 from ...doctor import diagnose
+from ...doctor_auth import AUTH_MODES
 from ...teams import SCIMNotEnabled, find_team
 
 
@@ -46,6 +48,15 @@ class Command(BaseCommand):
             "--ca-file", help="Trust this CA bundle (PEM) instead of the system's, for https."
         )
         parser.add_argument("--timeout", type=float, default=10.0, help="Seconds per request.")
+        parser.add_argument(
+            "--auth-mode",
+            choices=AUTH_MODES,
+            default="bearer",
+            help="How the token is sent: bearer, header (the token alone), basic (as the "
+            "password) or oauth (an access token fetched with --client-id and "
+            "SCIM_DOCTOR_CLIENT_SECRET, or with a throwaway client of --team).",
+        )
+        parser.add_argument("--client-id", help="The OAuth client's client_id (--auth-mode oauth).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         configured = app_settings.BASE_URL
@@ -75,6 +86,8 @@ class Command(BaseCommand):
                 team=team,
                 ssl_context=context,
                 timeout=options["timeout"],
+                auth_mode=options["auth_mode"],
+                oauth_client=_oauth_client(options["client_id"]),
             )
         except SCIMNotEnabled as exc:
             raise CommandError(f"SCIM is not enabled for team {options['team']!r}.") from exc
@@ -83,3 +96,13 @@ class Command(BaseCommand):
         if not report.ok:
             raise CommandError(report.summary, returncode=1)
         self.stdout.write(report.summary)
+
+
+def _oauth_client(client_id: str | None) -> tuple[str, str] | None:
+    """The client id and its secret, read from ``SCIM_DOCTOR_CLIENT_SECRET`` (never argv)."""
+    if not client_id:
+        return None
+    secret = os.environ.get("SCIM_DOCTOR_CLIENT_SECRET", "")
+    if not secret:
+        raise CommandError("Set SCIM_DOCTOR_CLIENT_SECRET to the client's secret.")
+    return client_id, secret
