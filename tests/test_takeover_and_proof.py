@@ -368,3 +368,35 @@ def test_a_team_whose_idp_created_the_account_may_link_it_again(other_idp):
 
     assert again.status_code == 201, again.content
     assert SCIMUser.objects.get().user == account
+
+
+# --- under concurrency -----------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_teams_linking_one_passwordless_account_at_once_link_it_once(live_server):
+    """No usable password is proof only while no other team holds the account: several teams'
+    IdPs asking for it at the same moment take turns on the account's row, so the first links
+    and the others see it held (409), never all of them on the strength of nobody holding it."""
+    from scim_provisioning.tokens import issue_token
+
+    from .factories import SCIMTeamConfigFactory, TeamFactory
+    from .test_concurrency import Call, assert_no_server_errors, race
+
+    account = UserFactory(email="pat@initech.example", password=None)
+    tokens = [
+        issue_token(SCIMTeamConfigFactory(team=TeamFactory(slug=f"team-{n}")).team).plaintext
+        for n in range(6)
+    ]
+    calls = [
+        Call("POST", "/Users", _user("pat@initech.example"), {"Authorization": f"Bearer {t}"})
+        for t in tokens
+    ]
+
+    replies = race(live_server.url, tokens[0], calls)
+
+    assert_no_server_errors(replies)
+    assert sorted(r.status for r in replies) == [201] + [409] * 5, [r.describe() for r in replies]
+    assert SCIMUser.objects.filter(user=account).count() == 1
+    assert Membership.objects.filter(user=account).count() == 1
+    assert SCIMLinkRefusal.objects.filter(email="pat@initech.example").count() == 5
