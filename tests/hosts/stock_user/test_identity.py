@@ -16,6 +16,7 @@ from tests.host import has_row, seat
 
 pytestmark = pytest.mark.django_db
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+WORK_EMAIL = 'emails[type eq "work"].value'
 
 
 def _user(address: str, **extra):
@@ -58,7 +59,7 @@ def test_a_login_another_team_holds_without_a_row_does_not_move(idp, team, other
 
     response = other_idp.patch(
         f"/Users/{created['id']}",
-        patch_op({"op": "replace", "path": 'emails[type eq "work"].value', "value": "p@globex.com"}),
+        patch_op({"op": "replace", "path": WORK_EMAIL, "value": "p@globex.com"}),
     )
 
     assert response.status_code == 200, response.content
@@ -76,7 +77,7 @@ def test_a_login_given_inside_the_domain_moves_with_its_username(other_idp, othe
 
     response = other_idp.patch(
         f"/Users/{created['id']}",
-        patch_op({"op": "replace", "path": 'emails[type eq "work"].value', "value": "p@globex.com"}),
+        patch_op({"op": "replace", "path": WORK_EMAIL, "value": "p@globex.com"}),
     )
 
     assert response.status_code == 200, response.content
