@@ -278,6 +278,13 @@ class SCIMUser(SCIMResource):
             "stays its own, whatever IdP groups say."
         ),
     )
+    deactivated_by_site = models.BooleanField(
+        default=False,
+        help_text=(
+            "The site had switched the membership off before the IdP deactivated the "
+            "person: SCIM's reactivation does not switch a manager role back on."
+        ),
+    )
     login_domain = models.CharField(
         max_length=253,
         blank=True,

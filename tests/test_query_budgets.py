@@ -57,9 +57,11 @@ BUDGETS = {
     #                (the request's, the account insert's and the record insert's)
     "put": 11,  # token, locked user, record update, other memberships?, account update,
     #             timeline, groups; 4 savepoint statements
-    "patch": 12,  # token, locked user, record update, membership update, timeline, groups; 4 sp;
-    #              a deactivation locks the team's managers (is the last one leaving?)
-    #              and counts the seat off (the example site's UPDATE of its team)
+    "patch": 13,  # token, locked user, record update, membership update, timeline, groups; 4 sp;
+    #              a deactivation locks the team's managers (is the last one leaving?),
+    #              reads the membership (had the site switched it off first? then SCIM
+    #              never switches a manager back on: issue 21) and counts the seat off
+    #              (the example site's UPDATE of its team)
     "delete": 13,  # token, locked user, locked managers, membership (read, then deleted:
     #               the example site counts the seat off on post_delete), seat count,
     #               timeline, values, group memberships, reports' manager, record;

@@ -370,6 +370,59 @@ def test_a_team_whose_idp_created_the_account_may_link_it_again(other_idp):
     assert SCIMUser.objects.get().user == account
 
 
+def _active(idp, record_id: str, value: bool):
+    return idp.patch(
+        f"/Users/{record_id}", patch_op({"op": "replace", "path": "active", "value": value})
+    )
+
+
+def test_a_deactivation_cycle_does_not_bring_back_a_site_deactivated_owner(team, idp, owner):
+    """The site switched a linked owner off; the IdP's false-then-true must not switch them on."""
+    former = MembershipFactory(
+        team=team, user=UserFactory(email="former@acme.example", password=None), role="owner"
+    ).user
+    linked = idp.post("/Users", _user("former@acme.example")).json()
+    Membership.objects.filter(team=team, user=former).update(is_active=False)  # the site
+    assert _active(idp, linked["id"], False).status_code == 200
+
+    response = _active(idp, linked["id"], True)
+
+    assert_scim_error(response, 409)
+    assert "deactivated" in response.json()["detail"]
+    membership = Membership.objects.get(team=team, user=former)
+    assert (membership.is_active, membership.role) == (False, "owner")
+    assert SCIMUser.objects.get(pk=linked["id"]).active is False
+    assert SCIMLinkRefusal.objects.get(team=team).reason == "deactivated"
+
+
+def test_an_owner_the_idp_deactivated_comes_back_as_owner(team, idp, owner):
+    """DESIGN promise 4: what SCIM switched off, SCIM switches back on, role and all."""
+    former = MembershipFactory(
+        team=team, user=UserFactory(email="lead@acme.example", password=None), role="owner"
+    ).user
+    linked = idp.post("/Users", _user("lead@acme.example")).json()
+    assert _active(idp, linked["id"], False).status_code == 200
+
+    response = _active(idp, linked["id"], True)
+
+    assert response.status_code == 200, response.content
+    membership = Membership.objects.get(team=team, user=former)
+    assert (membership.is_active, membership.role) == (True, "owner")
+
+
+def test_a_member_the_site_deactivated_comes_back_through_the_idp(team, idp):
+    """Seats are the IdP's: only a manager role is kept off."""
+    pat = MembershipFactory(team=team, user=UserFactory(email="pat@acme.example")).user
+    linked = idp.post("/Users", _user("pat@acme.example")).json()
+    Membership.objects.filter(team=team, user=pat).update(is_active=False)  # the site
+    assert _active(idp, linked["id"], False).status_code == 200
+
+    response = _active(idp, linked["id"], True)
+
+    assert response.status_code == 200, response.content
+    assert Membership.objects.get(team=team, user=pat).is_active is True
+
+
 # --- under concurrency -----------------------------------------------------------------
 
 

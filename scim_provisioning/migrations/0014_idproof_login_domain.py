@@ -1,6 +1,7 @@
 # The login rule of issue 21: SCIM moves a login only from one the team gave
 # inside a domain it had verified at that moment (SCIMUser.login_domain), and
-# refuses to turn a site-deactivated manager back on (a refusal reason of its own).
+# refuses to turn a site-deactivated manager back on (a refusal reason of its
+# own; SCIMUser.deactivated_by_site remembers who switched a membership off).
 #
 # Records the team's SCIM created before this migration get the domain of their
 # address when it was verified then: a DNS-proven domain verified no later than
@@ -68,6 +69,17 @@ class Migration(migrations.Migration):
                     "verified domain, and a domain verified later hands over nothing."
                 ),
                 max_length=253,
+            ),
+        ),
+        migrations.AddField(
+            model_name="scimuser",
+            name="deactivated_by_site",
+            field=models.BooleanField(
+                default=False,
+                help_text=(
+                    "The site had switched the membership off before the IdP deactivated the "
+                    "person: SCIM's reactivation does not switch a manager role back on."
+                ),
             ),
         ),
         migrations.AlterField(

@@ -40,7 +40,14 @@ from django.db.models.functions import Lower
 from .. import signals, timeline
 from ..adapters import DefaultAdapter, get_adapter
 from ..emails import is_valid_email
-from ..exceptions import Conflict, InvalidValue, LinkRefused, SeatRefused, Uniqueness
+from ..exceptions import (
+    Conflict,
+    InvalidValue,
+    LinkRefused,
+    ManagerRefused,
+    SeatRefused,
+    Uniqueness,
+)
 from ..models import SCIMLinkRefusalReason, SCIMTeamConfig, SCIMUser, SCIMUserValue
 from ..resources.documents import Document
 from ..resources.users import UserState, state_from_document
@@ -146,18 +153,45 @@ def _check_may_link(adapter: Any, config: SCIMTeamConfig, account: Any, email: s
             reason=SCIMLinkRefusalReason.UNVERIFIED,
         )
     if membership is not None and membership.manager:
-        # Reactivating it would bring the role back; the default role instead
-        # would rewrite a role the site gave. A person decides: a team manager
-        # reactivates them on the site (or changes the role), then the IdP's retry links.
         raise LinkRefused(
-            f"'{email}' holds a manager role in this team that the site deactivated, and "
-            "SCIM does not turn a manager back on. Ask one of the team's managers to "
-            "reactivate them on the site (or to change their role), then retry.",
+            _DEACTIVATED_MANAGER.format(email=email),
             team_id=config.team_id,
             email=email,
             reason=SCIMLinkRefusalReason.DEACTIVATED,
         )
     return membership is not None
+
+
+# SCIM never turns a manager the site deactivated back on (DESIGN promise 6), and
+# does not hand them the default role instead either, which would rewrite the role
+# the site gave them: a team manager decides on the site, then the IdP's retry goes through.
+_DEACTIVATED_MANAGER = (
+    "'{email}' holds a manager role in this team that the site deactivated, and SCIM "
+    "does not turn a manager back on. Ask one of the team's managers to reactivate them "
+    "on the site (or to change their role), then retry."
+)
+
+
+def _note_who_deactivates(adapter: Any, config: SCIMTeamConfig, record: SCIMUser) -> None:
+    """Before the record's ``active`` changes: remember whether the site switched the
+    membership off first, and refuse a reactivation that would switch a manager it
+    deactivated back on (:class:`ManagerRefused`, recorded like a refused link)."""
+    if record.active:
+        membership = adapter.team_membership(config, record.user)
+        record.deactivated_by_site = membership is not None and not membership.active
+    elif record.deactivated_by_site:
+        membership = adapter.team_membership(config, record.user)
+        if membership is not None and not membership.active and membership.manager:
+            raise ManagerRefused(
+                _DEACTIVATED_MANAGER.format(email=record.email),
+                team_id=config.team_id,
+                email=record.email,
+                reason=SCIMLinkRefusalReason.DEACTIVATED,
+                user_name=record.user_name,
+                resource_id=str(record.pk),
+                user_id=record.user_id,
+            )
+        record.deactivated_by_site = False
 
 
 def _keep_a_manager(adapter: Any, config: SCIMTeamConfig, account: Any) -> None:
@@ -252,6 +286,9 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     old_values = record.value_rows()
     old_extension = extension.before_change(record)
     before = timeline.snapshot(record)
+    adapter = get_adapter()
+    if state.active is not None and state.active != was_active:
+        _note_who_deactivates(adapter, config, record)
     _write(record, state, manager_id)
     record.touch()
     save_unique(record, "This user already exists in this team.")
@@ -260,7 +297,6 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
         record.write_values()
     extension.after_change(config, record, old_extension, created=False)
 
-    adapter = get_adapter()
     account = record.user
     if state.email != old_email or record.attributes.get("name") != old_name:
         _follow_on_account(adapter, config, record, account, state.email, domains)
