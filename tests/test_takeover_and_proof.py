@@ -423,6 +423,52 @@ def test_a_member_the_site_deactivated_comes_back_through_the_idp(team, idp):
     assert Membership.objects.get(team=team, user=pat).is_active is True
 
 
+def test_the_migration_gives_existing_records_the_domain_verified_when_they_were_created(db):
+    """Migration 0014: records from before it move logins only from domains verified in time."""
+    from datetime import timedelta
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from scim_provisioning.models import SCIMTeamConfig, SCIMTeamDomain
+
+    from .factories import SCIMUserFactory, TeamFactory
+
+    migration = import_module("scim_provisioning.migrations.0014_idproof_login_domain")
+    team = SCIMTeamConfig.objects.create(
+        team=TeamFactory(slug="b"), enabled=True, verified_domains=["Staff.example."]
+    ).team
+    now = timezone.now()
+    SCIMTeamDomain.objects.create(
+        team=team, domain="early.example", txt_value="x", verified_at=now - timedelta(days=9)
+    )
+    SCIMTeamDomain.objects.create(team=team, domain="late.example", txt_value="y", verified_at=now)
+    made = {
+        address: SCIMUserFactory(
+            team=team, user=UserFactory(email=address), created_account=created
+        )
+        for address, created in [
+            ("a@staff.example", True),
+            ("b@early.example", True),
+            ("c@late.example", True),
+            ("d@elsewhere.example", True),
+            ("e@early.example", False),
+        ]
+    }
+    SCIMUser.objects.update(created=now - timedelta(days=1), login_domain="")
+
+    migration.backfill_login_domains(apps, None)
+
+    domains = {a: SCIMUser.objects.get(pk=r.pk).login_domain for a, r in made.items()}
+    assert domains == {
+        "a@staff.example": "staff.example",
+        "b@early.example": "early.example",
+        "c@late.example": "",
+        "d@elsewhere.example": "",
+        "e@early.example": "",
+    }
+
+
 # --- under concurrency -----------------------------------------------------------------
 
 
