@@ -27,8 +27,15 @@ them to its own shape:
 - ``email_verified(config, user, email)``: whether an existing account's owner
   proved the mailbox, before SCIM links the account to a team;
 - ``may_provision(config, user)``: never staff or superusers, by default;
-- ``has_membership(config, user)``: the team's own people are always linked
-  and keep the role the team gave them;
+- ``team_membership(config, user)``: the team's own people (an *active*
+  membership) are linked without further proof and keep the role the team
+  gave them; a membership the site deactivated is no proof, and one with a
+  manager role is never turned back on;
+- ``held_by_other_team(config, user)``: another team's membership or SCIM
+  record makes a password-less account no proof and the account not this
+  team's alone;
+- ``account_unused(config, user)``: an account nobody ever used may have its
+  login moved by the team whose SCIM created it;
 - ``is_last_manager(config, user)``: no SCIM request removes a team's last
   member who can manage its SCIM.
 
@@ -51,6 +58,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +67,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connections, models, transaction
-from django.db.models import Value
+from django.db.models import Exists, Value
 from django.db.models.functions import Upper
 from django.utils.module_loading import import_string
 
@@ -76,6 +84,16 @@ Team = models.Model
 # Numbered variants tried before random ones when an address is taken as a username.
 _NUMBERED_USERNAMES = 9
 _RANDOM_USERNAMES = 3
+
+
+@dataclass(frozen=True)
+class TeamMembership:
+    """A person's membership of one team, as SCIM's link rules read it (``team_membership``)."""
+
+    active: bool
+    """Whether the person uses the team now; ``False``: the site (or SCIM) deactivated it."""
+    manager: bool
+    """Whether its role is one of ``MANAGER_ROLES`` (may manage the team's SCIM)."""
 
 
 class DefaultAdapter:
@@ -208,17 +226,77 @@ class DefaultAdapter:
     ) -> bool:
         """Whether the team alone manages the account (DESIGN promise 6).
 
-        True only when this team's SCIM created the account and it belongs to
-        no other team.
+        True only when this team's SCIM created the account and no other team
+        holds it (:meth:`held_by_other_team`).
         """
         if not record.created_account:
             return False
-        return (
-            not self.memberships()
+        return not self.held_by_other_team(config, user)
+
+    def held_by_other_team(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> bool:
+        """Whether a team other than ``config``'s holds the account: a membership of it
+        (active or not), or its SCIM record of the person.
+
+        The record counts on its own: on a host whose membership row exists only
+        while the person belongs (``MEMBERSHIP_ACTIVE_FIELD = None``), another
+        team's IdP that deactivated the person left no row, and still holds them.
+        Such an account is not one team's alone (:meth:`is_managed_by_team`), and
+        its having no password proves nothing to another team (:meth:`email_verified`).
+        """
+        from .models import SCIMUser
+
+        memberships = (
+            self.memberships()
             .filter(**{self._user_field: user})
             .exclude(**{f"{self._team_field}_id": config.team_id})
+        )
+        records = SCIMUser.objects.filter(user_id=user.pk).exclude(team_id=config.team_id)
+        # One query: the account's row, if either exists.
+        return bool(
+            self.user_model._default_manager.filter(pk=user.pk)
+            .filter(Exists(memberships) | Exists(records))
             .exists()
         )
+
+    def account_unused(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> bool:
+        """Whether nobody has used the account yet: no usable password, never signed in.
+
+        Asked before the team whose SCIM created the account moves its login out
+        of an address it did not give inside a verified domain (issue 21: a team
+        pre-creates someone's account, the person adopts it, the team moves the
+        login and locks them out). Nobody who could be locked out: no password was
+        ever set (the person would have proved the mailbox to set one), nobody
+        signed in (``last_login``, which ``django.contrib.auth.login`` sets for
+        every way of signing in), and, with django-allauth, no address of it was
+        verified. Locks the account's row and reads it afresh, so that a password
+        set by a concurrent reset is seen, not overwritten by the move.
+        """
+        fields = ["password", *(["last_login"] if hasattr(user, "last_login") else [])]
+        fresh = (
+            self.user_model._default_manager.select_for_update()
+            .only(*fields)
+            .filter(pk=user.pk)
+            .first()
+        )
+        if fresh is None or fresh.has_usable_password():
+            return False
+        if getattr(fresh, "last_login", None) is not None:
+            return False
+        if apps.is_installed("allauth.account"):
+            from allauth.account.models import EmailAddress
+
+            return not EmailAddress.objects.filter(user=user, verified=True).exists()
+        return True
+
+    def lock_account(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> None:
+        """Lock the account's row until the write commits, before SCIM links it to the team.
+
+        Two teams' IdPs linking one account at once then take turns: the second
+        sees the first's membership and record (:meth:`held_by_other_team`), so a
+        password-less account is never linked by two teams on the strength of
+        nobody holding it (DESIGN promise 8: writes lock what they decide on).
+        """
+        list(self.user_model._default_manager.select_for_update().filter(pk=user.pk).values("pk"))
 
     def may_provision(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> bool:
         """Whether the team of ``config`` may link its IdP to ``user``.
@@ -239,19 +317,30 @@ class DefaultAdapter:
         proving the address would receive the seat acme's IdP provisions
         ("pre-account hijacking"). Proof, by default:
 
-        - the account has no usable password (SCIM created it, or nobody ever
-          set one: whoever signs in will have to prove the mailbox to reset it);
+        - the account has no usable password (nobody ever set one: whoever signs
+          in will have to prove the mailbox to reset it) and no other team holds
+          it (:meth:`held_by_other_team`): another team's owner who signs in by
+          other means, or an account another team's SCIM created, proves nothing
+          by having no password (issue 21);
         - ``SCIM_PROVISIONING_TRUST_HOST_EMAILS`` says the host verifies every
-          address at sign-up;
+          address at sign-up, for accounts that signed up: not one another
+          team's SCIM created;
         - with django-allauth installed, a verified ``EmailAddress`` of this
           account for ``email``.
 
-        An account that already holds a membership of the team is linked
-        without asking (``has_membership``). Override for other proofs.
+        An account with an active membership of the team is linked without
+        asking (``team_membership``). Override for other proofs.
         """
-        if not user.has_usable_password():
+        from .models import SCIMUser
+
+        if not user.has_usable_password() and not self.held_by_other_team(config, user):
             return True
-        if app_settings.TRUST_HOST_EMAILS:
+        if (
+            app_settings.TRUST_HOST_EMAILS
+            and not SCIMUser.objects.filter(user_id=user.pk, created_account=True)
+            .exclude(team_id=config.team_id)
+            .exists()
+        ):
             return True
         if apps.is_installed("allauth.account"):
             from allauth.account.models import EmailAddress
@@ -392,14 +481,29 @@ class DefaultAdapter:
         """
         return None
 
-    def has_membership(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> bool:
-        """Whether ``user`` holds a membership of the team of ``config``, active or not.
+    def team_membership(
+        self, config: SCIMTeamConfig, user: AbstractBaseUser
+    ) -> TeamMembership | None:
+        """``user``'s membership of the team of ``config``, as SCIM's link rules read it;
+        ``None`` when they hold none.
 
-        Such an account is the team's own person: SCIM links it without further
-        proof and never changes the role the team gave it.
+        Asked before SCIM links an existing account (DESIGN promise 6). An
+        *active* membership is the team's own person: linked without further
+        proof. A membership the site deactivated is no proof (the mailbox must be
+        proven like anyone's), and when it holds a manager role
+        (``MANAGER_ROLES``) the link is refused: SCIM never turns a role the site
+        took away back on. Either way the membership existed before SCIM, so the
+        role stays the team's (``SCIMUser.membership_existed``). One query.
         """
-        return bool(
-            self.team_memberships(config.team_id).filter(**{self._user_field: user}).exists()
+        active_field = self._active_field
+        rows = self.team_memberships(config.team_id).filter(**{self._user_field: user})
+        field = role_field(rows.model)
+        row = rows.values("pk", *(f for f in (active_field, field and field.lookup) if f)).first()
+        if row is None:
+            return None
+        return TeamMembership(
+            active=bool(row[active_field]) if active_field else True,
+            manager=field is not None and row[field.lookup] in manager_roles(field),
         )
 
     def is_last_manager(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> bool:
@@ -624,7 +728,8 @@ MEMBERSHIP_HOOKS = (
     "memberships",
     "set_membership_active",
     "remove_membership",
-    "has_membership",
+    "team_membership",
+    "held_by_other_team",
     "is_last_manager",
     "is_managed_by_team",
     "can_manage_scim",

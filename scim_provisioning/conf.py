@@ -125,11 +125,12 @@ class AppSettings:
 
     @property
     def TRUST_HOST_EMAILS(self) -> bool:  # noqa: N802
-        """The host verifies every account's address at sign-up: any account counts as proven.
+        """The host verifies every account's address at sign-up: any account that signed up
+        counts as proven (not one another team's SCIM created: it never signed up).
 
         ``False`` (the default): linking an existing account to a team needs the
-        adapter's ``email_verified`` (no usable password, or a verified
-        django-allauth address).
+        adapter's ``email_verified`` (no usable password and no other team holding
+        the account, or a verified django-allauth address).
         """
         return bool(self._get("TRUST_HOST_EMAILS", False))
 

@@ -125,6 +125,15 @@ class LinkRefused(Refused, Uniqueness):
     """
 
 
+class ManagerRefused(Refused, Conflict):
+    """409 without a ``scimType``: SCIM would switch a manager the site deactivated back on.
+
+    Reactivating a record (``active`` false to true) conflicts with the team's
+    state, not with a value the IdP sent (RFC 7644 §3.12 defines no
+    ``scimType`` for that); a team manager decides on the site instead.
+    """
+
+
 class SeatRefused(Refused, InvalidValue):
     """400 ``invalidValue``: the host refused the person a seat (``claim_seat``), with its message.
 

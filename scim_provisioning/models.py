@@ -92,18 +92,15 @@ class SCIMTeamConfig(models.Model):
         ).values_list("domain", flat=True)
         return staff_set | set(proven)
 
-    def in_verified_domain(self, email: str) -> bool:
-        """Whether ``email`` lies inside one of the verified domains (never, when none are set).
+    def allows_email(self, email: str, domains: set[str] | None = None) -> bool:
+        """Whether the team's IdP may provision ``email``: inside the verified domains,
+        or anything when the team has none.
 
         The domain is what follows the only ``@`` (:func:`~.emails.email_domain`);
-        something that is not one address lies inside no domain.
+        something that is not one address lies inside no domain. ``domains``:
+        :meth:`domain_names`, when the caller read them already.
         """
-        return email_domain(email) in self.domain_names()
-
-    def allows_email(self, email: str) -> bool:
-        """Whether the team's IdP may provision ``email``: inside the verified domains,
-        or anything when the team has none."""
-        domains = self.domain_names()
+        domains = self.domain_names() if domains is None else domains
         if not domains:
             return True
         return email_domain(email) in domains
@@ -405,6 +402,24 @@ class SCIMUser(SCIMResource):
             "(SCIMMemberBeforeSCIM): its role stays its own, whatever IdP groups say."
         ),
     )
+    deactivated_by_site = models.BooleanField(
+        default=False,
+        help_text=(
+            "The site had switched the membership off before the IdP deactivated the "
+            "person: SCIM's reactivation does not switch a manager role back on."
+        ),
+    )
+    login_domain = models.CharField(
+        max_length=253,
+        blank=True,
+        default="",
+        help_text=(
+            "The verified domain of the team in which this record's provisioning gave the "
+            "account its login email (on create, or on a later move of it): SCIM moves a "
+            "login only from there. Empty: the team never gave it one inside a verified "
+            "domain, and a domain verified later hands over nothing."
+        ),
+    )
 
     class Meta:
         verbose_name = "SCIM user"
@@ -581,6 +596,7 @@ class SCIMLinkRefusalReason(models.TextChoices):
     STAFF = "staff", "a staff account"
     SEAT = "seat", "the site refused a seat"
     HOST = "host", "the site's rules refused the change"
+    DEACTIVATED = "deactivated", "a manager the site deactivated"
 
 
 class SCIMLinkRefusal(models.Model):

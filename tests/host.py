@@ -85,3 +85,30 @@ def role(team: Any, account: Any) -> str | None:
 def set_role(team: Any, account: Any, value: str) -> None:
     """Give ``account``'s membership of ``team`` the role ``value``, as the site's owner would."""
     _rows(team, account).update(**{app_settings.MEMBERSHIP_ROLE_FIELD: value})
+
+
+def prove_mailbox(monkeypatch: Any, account: Any, email: str) -> None:
+    """The person proved ``email`` on the site, as the host records such proof.
+
+    Another team's IdP may link an account only then (DESIGN promise 6): since
+    issue 21 an account a team's SCIM created, or that a team holds, proves
+    nothing by having no password. Where the host has django-allauth, a verified
+    address of the account; a host without it proves addresses its own way (its
+    adapter's ``email_verified``), which ``monkeypatch`` stands in for.
+    """
+    account_id = getattr(account, "pk", account)
+    if apps.is_installed("allauth.account"):
+        from allauth.account.models import EmailAddress
+
+        EmailAddress.objects.create(user_id=account_id, email=email, verified=True)
+        return
+    from scim_provisioning.adapters import get_adapter
+
+    adapter = type(get_adapter())
+    host_rule = adapter.email_verified
+
+    def email_verified(self: Any, config: Any, user: Any, address: str) -> bool:
+        proven = user.pk == account_id and address.lower() == email.lower()
+        return proven or host_rule(self, config, user, address)
+
+    monkeypatch.setattr(adapter, "email_verified", email_verified)

@@ -36,6 +36,7 @@ from scim_provisioning.tokens import issue_token
 
 from .conftest import ERROR_SCHEMA, PAYLOADS, SCIM_JSON, IdPClient, assert_scim_error, patch_op
 from .factories import SCIMUserFactory, UserFactory
+from .host import prove_mailbox
 from .test_concurrency import Call, assert_no_server_errors, race
 from .test_query_budgets import BUDGETS
 from .test_throttling import clock, limits, redis_url  # noqa: F401 - fixtures
@@ -663,8 +664,9 @@ def test_a_refused_link_is_that_operations_409_and_is_shown_to_the_team(idp, tea
     assert (refusal.team, refusal.email) == (team, "victim@acme.com")
 
 
-def test_another_teams_user_name_is_free_in_this_team(idp, other_idp, team):
-    provisioned(other_idp, "ada@acme.com")
+def test_another_teams_user_name_is_free_in_this_team(idp, other_idp, team, monkeypatch):
+    theirs = provisioned(other_idp, "ada@acme.com")
+    prove_mailbox(monkeypatch, SCIMUser.objects.get(pk=theirs["id"]).user, "ada@acme.com")
 
     results = send(idp, bulk_request(post_user("a", "ada@acme.com")))
 

@@ -26,7 +26,7 @@ from scim_provisioning.models import SCIMTeamConfig, SCIMUser, SCIMUserValue
 from .adapters import TeamRecordingAdapter
 from .conftest import assert_scim_error, patch_op
 from .conversations import Conversation
-from .host import give_seat, role, set_role
+from .host import give_seat, prove_mailbox, role, set_role
 
 pytestmark = pytest.mark.django_db
 
@@ -343,12 +343,15 @@ def test_roles_may_demote_a_manager_while_another_remains(idp, team, mapped):
     assert role(team, _account(ada["id"])) == "member"
 
 
-def test_another_teams_roles_never_reach_this_team(idp, other_idp, team, other_team, mapped):
+def test_another_teams_roles_never_reach_this_team(
+    idp, other_idp, team, other_team, mapped, monkeypatch
+):
     """Team B maps "Admin" too; its IdP assigning it to a shared person changes only team B."""
     _map_roles(other_team, user_roles={"Admin": "admin"})
     give_seat(other_team, _site_account("owner@globex.example"), role="owner")
     ada = _ok(idp.post("/Users", _user("ada@shared.example", "User")), 201)
     account = _account(ada["id"])
+    prove_mailbox(monkeypatch, account, "ada@shared.example")
 
     theirs = _ok(other_idp.post("/Users", _user("ada@shared.example", "Admin")), 201)
     refused = other_idp.patch(
@@ -364,10 +367,11 @@ def test_another_teams_roles_never_reach_this_team(idp, other_idp, team, other_t
 
 
 def test_another_teams_role_values_grant_nothing_when_this_team_maps_its_own(
-    idp, other_idp, team, other_team, mapped
+    idp, other_idp, team, other_team, mapped, monkeypatch
 ):
     """Team B's IdP gave the shared person "Admin" first; team A maps "Admin" too."""
     theirs = _ok(other_idp.post("/Users", _user("ada@shared.example", "Admin")), 201)
+    prove_mailbox(monkeypatch, _account(theirs["id"]), "ada@shared.example")
 
     ours = _ok(idp.post("/Users", _user("ada@shared.example", "User")), 201)
 

@@ -12,6 +12,8 @@ import pytest
 
 from scim_provisioning.models import SCIMGroup, SCIMUser
 
+from .host import prove_mailbox
+
 pytestmark = pytest.mark.django_db
 
 
@@ -22,8 +24,11 @@ def _names(response) -> list[str]:
     return sorted(r["userName"] for r in body["Resources"])
 
 
-def test_the_same_lookup_from_two_teams_finds_each_teams_own_person(idp, other_idp, provision):
+def test_the_same_lookup_from_two_teams_finds_each_teams_own_person(
+    idp, other_idp, provision, monkeypatch
+):
     ours = provision("ada@acme.com", externalId="ext-1")
+    prove_mailbox(monkeypatch, SCIMUser.objects.get(pk=ours["id"]).user, "ada@acme.com")
     theirs = provision("ada@acme.com", client=other_idp, externalId="ext-1")
 
     for client, expected in ((idp, ours), (other_idp, theirs), (idp, ours)):

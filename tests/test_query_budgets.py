@@ -60,8 +60,9 @@ BUDGETS = {
     "patch": 13,  # token, locked user, record update, membership read + update (through the
     #              model's save(), so that the site's rules and receivers run: issue 22),
     #              timeline, groups; 4 sp; a deactivation locks the team's managers (is the
-    #              last one leaving?) and counts the seat off (the example site's UPDATE of
-    #              its team)
+    #              last one leaving?), reads the membership (had the site switched it off
+    #              first? then SCIM never switches a manager back on: issue 21) and counts
+    #              the seat off (the example site's UPDATE of its team)
     "delete": 13,  # token, locked user, locked managers, membership (read, then deleted:
     #               the example site counts the seat off on post_delete), seat count,
     #               timeline, values, group memberships, reports' manager, record;

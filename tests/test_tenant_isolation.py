@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from scim_provisioning.models import SCIMUser
 
 from .conftest import assert_scim_error, load_payload, patch_op
-from .host import assert_seat, has_row
+from .host import assert_seat, has_row, prove_mailbox
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -83,7 +83,9 @@ def test_lists_and_counts_hold_only_the_teams_users(other_idp, ada, provision):
     assert [r["userName"] for r in body["Resources"]] == ["grace@globex.com"]
 
 
-def test_another_teams_username_is_no_conflict(other_idp, ada, team, other_team):
+def test_another_teams_username_is_no_conflict(other_idp, ada, team, other_team, monkeypatch):
+    prove_mailbox(monkeypatch, SCIMUser.objects.get(pk=ada["id"]).user, "ada@acme.com")
+
     response = other_idp.post("/Users", {"userName": "ada@acme.com"})
 
     assert response.status_code == 201
@@ -94,8 +96,10 @@ def test_another_teams_username_is_no_conflict(other_idp, ada, team, other_team)
 
 class TestNoAccountTakeover:
     @pytest.fixture
-    def linked(self, other_idp, ada):
-        """Team B's IdP provisions the same person: it links to team A's account."""
+    def linked(self, other_idp, ada, monkeypatch):
+        """Team B's IdP provisions the same person: it links to team A's account, once the
+        person proved the address on the site."""
+        prove_mailbox(monkeypatch, SCIMUser.objects.get(pk=ada["id"]).user, "ada@acme.com")
         response = other_idp.post("/Users", {"userName": "ada@acme.com"})
         assert response.status_code == 201
         return response.json()

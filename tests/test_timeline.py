@@ -11,6 +11,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -317,7 +318,11 @@ def test_filtering_by_action(idp, team, provision):
 
 def test_another_team_sees_none_of_these_entries(idp, team, other_team, other_idp, provision):
     ada = provision("ada@acme.com")
-    provision("ada@acme.com", client=other_idp)  # the same person in team B
+    # The same person in team B, once they proved the address (issue 21).
+    EmailAddress.objects.create(
+        user=SCIMUser.objects.get(pk=ada["id"]).user, email="ada@acme.com", verified=True
+    )
+    provision("ada@acme.com", client=other_idp)
 
     by_id = timeline.team_timeline(other_team, person=ada["id"])
     by_name = timeline.team_timeline(other_team, person="ada@acme.com")

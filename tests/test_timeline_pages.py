@@ -11,6 +11,7 @@ from scim_provisioning.models import SCIMUser, SCIMUserEvent, TimelineAction
 from scim_provisioning.timeline import timeline_page
 
 from .conftest import load_payload
+from .host import prove_mailbox
 from .team_helpers import logged_in, member_of
 
 pytestmark = pytest.mark.django_db
@@ -63,9 +64,11 @@ def test_a_plain_member_sees_no_timeline(team, jane):
     assert client.get(API).status_code == 403
 
 
-def test_another_teams_owner_never_sees_these_entries(other_team, other_idp, jane):
-    # The same person in team B: the account SCIM created for team A is linked.
-    other_idp.post("/Users", load_payload("okta/create_user.json"))
+def test_another_teams_owner_never_sees_these_entries(other_team, other_idp, jane, monkeypatch):
+    # The same person in team B: the account SCIM created for team A is linked,
+    # once the person proved the address.
+    prove_mailbox(monkeypatch, SCIMUser.objects.get(pk=jane["id"]).user, "test.user@okta.local")
+    assert other_idp.post("/Users", load_payload("okta/create_user.json")).status_code == 201
     client = logged_in(member_of(other_team, Membership.Role.OWNER))
 
     assert client.get(PAGE).status_code == 404

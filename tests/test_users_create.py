@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
 from example_project.teams.models import Membership
 from scim_provisioning.adapters import DefaultAdapter
-from scim_provisioning.models import SCIMTeamConfig, SCIMUser
+from scim_provisioning.models import SCIMLinkRefusal, SCIMTeamConfig, SCIMUser
 
 from .adapters import TeamRecordingAdapter
 from .conftest import assert_scim_error, load_payload
@@ -144,7 +147,14 @@ def test_same_account_under_another_username_in_one_team_is_a_409(idp):
 
 
 def test_same_person_in_two_teams_is_two_records(idp, other_idp, team, other_team):
+    """Once the person proved the mailbox: an account acme's SCIM created proves nothing to
+    globex by itself (issue 21)."""
     first = idp.post("/Users", load_payload("okta/create_user.json"))
+    EmailAddress.objects.create(
+        user=User.objects.get(email="test.user@okta.local"),
+        email="test.user@okta.local",
+        verified=True,
+    )
     second = other_idp.post("/Users", load_payload("okta/create_user.json"))
 
     assert first.status_code == second.status_code == 201
@@ -348,8 +358,9 @@ def test_two_teams_creating_one_new_person_at_once_share_one_account(
     idp, other_idp, team, other_team, monkeypatch
 ):
     # Team B's IdP creates the account between team A's lookup and its insert:
-    # team A's insert then hits the unique email and links to B's account, as to
-    # any existing one (no 500, no second account).
+    # team A's insert then hits the unique email and treats B's account as any
+    # existing one (no 500, no second account): one B's SCIM created proves
+    # nothing to A (issue 21), so A's link is refused until the person proves it.
     theirs = other_idp.post("/Users", {"userName": "ada@acme.com"}).json()
     looked_up = []
     find_account = DefaultAdapter.find_account
@@ -362,15 +373,14 @@ def test_two_teams_creating_one_new_person_at_once_share_one_account(
 
     response = idp.post("/Users", {"userName": "ada@acme.com", "name": {"givenName": "Ada"}})
 
-    assert response.status_code == 201, response.content
-    assert response.json()["userName"] == "ada@acme.com"
+    assert_scim_error(response, 409, "uniqueness")
     assert looked_up == [(team.pk, "ada@acme.com"), (team.pk, "ada@acme.com")]
     account = User.objects.get(email="ada@acme.com")
-    ours = SCIMUser.objects.get(pk=response.json()["id"])
-    assert (ours.team_id, ours.user_id, ours.created_account) == (team.pk, account.pk, False)
-    assert SCIMUser.objects.get(pk=theirs["id"]).user_id == account.pk
-    assert Membership.objects.get(team=team, user=account).is_active is True
+    assert SCIMUser.objects.get().pk == uuid.UUID(theirs["id"])
+    assert SCIMUser.objects.get().user_id == account.pk
+    assert not Membership.objects.filter(team=team, user=account).exists()
     assert Membership.objects.get(team=other_team, user=account).is_active is True
+    assert SCIMLinkRefusal.objects.get(team=team).email == "ada@acme.com"
 
 
 def test_names_longer_than_the_accounts_fields_are_cut_to_them(idp):

@@ -9,6 +9,7 @@ from example_project.teams.models import Membership
 from scim_provisioning.models import SCIMUser
 
 from .conftest import assert_scim_error, load_payload
+from .host import prove_mailbox
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -98,11 +99,12 @@ def test_an_adapter_may_delete_the_account(idp, okta_user, settings):
 
 
 def test_the_delete_hook_sees_the_account_the_team_and_the_record(
-    idp, other_idp, team, other_team, provision, settings
+    idp, other_idp, team, other_team, provision, settings, monkeypatch
 ):
     settings.SCIM_PROVISIONING_ADAPTER = "tests.adapters.OneTeamAccountsAdapter"
     ada = provision("ada@acme.com")
     bob = provision("bob@acme.com")
+    prove_mailbox(monkeypatch, SCIMUser.objects.get(pk=bob["id"]).user, "bob@acme.com")
     shared = provision("bob@acme.com", client=other_idp)  # links to the same account
 
     assert idp.delete(f"/Users/{ada['id']}").status_code == 204

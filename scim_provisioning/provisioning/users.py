@@ -7,14 +7,17 @@ membership and the SCIM record and keeps the host account.
 No account takeover (promise 6): a team's IdP controls the team's seats and
 gains control over an account only with proof.
 
-- The login email changes only when this team alone manages the account and
-  the new address is inside one of its verified domains; otherwise the SCIM
-  record follows the IdP and the login stays.
+- The login email moves only by the login rule of :mod:`.logins` (this team
+  alone manages the account, the new address is inside its verified domains,
+  and the current login is one it gave inside a domain verified at that
+  moment, or nobody ever used the account); otherwise the SCIM record follows
+  the IdP and the login stays.
 - An existing account is linked only when its owner proved the mailbox (the
-  adapter's ``email_verified``) or it already holds a membership of this
-  team; staff and superusers never (``may_provision``). A refusal is a 409
-  ``uniqueness`` that changes nothing and is recorded (SCIMLinkRefusal) for
-  the team's managers to see.
+  adapter's ``email_verified``) or it holds an *active* membership of this
+  team; staff and superusers never (``may_provision``); and never a manager
+  membership the site deactivated, which SCIM would turn back on. A refusal
+  is a 409 ``uniqueness`` that changes nothing and is recorded
+  (SCIMLinkRefusal) for the team's managers to see.
 - A person takes a seat only if the host's adapter gives them one
   (``claim_seat``, asked on create and reactivation): a refusal is a 400
   ``invalidValue`` with the host's message that changes nothing and is
@@ -49,6 +52,7 @@ from ..exceptions import (
     HostRefused,
     InvalidValue,
     LinkRefused,
+    ManagerRefused,
     SeatRefused,
     Uniqueness,
 )
@@ -64,6 +68,7 @@ from ..resources.users import UserState, state_from_document
 from ..signals import EventType, SCIMEvent
 from . import extension
 from .common import save_unique
+from .logins import login_domain_given, move_login
 from .refusals import clear_refusals, host_refusals
 from .roles import apply_team_roles
 
@@ -75,15 +80,15 @@ def team_users(config: SCIMTeamConfig) -> Any:
     return SCIMUser.objects.filter(team_id=config.team_id)
 
 
-def _check_email(config: SCIMTeamConfig, email: str) -> None:
+def _check_email(config: SCIMTeamConfig, email: str, domains: set[str]) -> None:
+    """Refuse an address that is none, or outside the team's verified ``domains`` (if any)."""
     if not email:
         raise InvalidValue(
             "An email address is required: send 'emails' or a 'userName' that is an email address."
         )
     if not is_valid_email(email):
         raise InvalidValue(f"'{email}' is not an email address.")
-    if not config.allows_email(email):
-        domains = config.domain_names()
+    if not config.allows_email(email, domains):
         raise InvalidValue(
             f"'{email}' is outside this team's verified email domains "
             f"({', '.join(sorted(domains))}). Verify the domain on the team's SCIM page, "
@@ -135,8 +140,11 @@ def _write(record: SCIMUser, state: UserState, manager_id: uuid.UUID | None) -> 
 def _check_may_link(adapter: Any, config: SCIMTeamConfig, account: Any, email: str) -> bool:
     """Refuse to link the team's new record to an existing ``account`` it may not claim.
 
-    Returns whether the account already holds a membership of the team.
+    Returns whether the account already holds a membership of the team (active
+    or not): its role stays the team's.
     """
+    # Two teams linking one account at once take turns: the second sees the first.
+    adapter.lock_account(config, account)
     if team_users(config).filter(user=account).exists():
         raise Uniqueness(f"'{email}' is already provisioned in this team under another userName.")
     if not adapter.may_provision(config, account):
@@ -147,8 +155,10 @@ def _check_may_link(adapter: Any, config: SCIMTeamConfig, account: Any, email: s
             email=email,
             reason=SCIMLinkRefusalReason.STAFF,
         )
-    member = adapter.has_membership(config, account)
-    if not member and not adapter.email_verified(config, account, email):
+    membership = adapter.team_membership(config, account)
+    if membership is not None and membership.active:
+        return True  # the team's own person: no proof needed
+    if not adapter.email_verified(config, account, email):
         raise LinkRefused(
             f"An account with '{email}' already exists on this site and its owner has not "
             "verified that address, so this team's IdP cannot link to it. Ask the person "
@@ -157,7 +167,46 @@ def _check_may_link(adapter: Any, config: SCIMTeamConfig, account: Any, email: s
             email=email,
             reason=SCIMLinkRefusalReason.UNVERIFIED,
         )
-    return member
+    if membership is not None and membership.manager:
+        raise LinkRefused(
+            _DEACTIVATED_MANAGER.format(email=email),
+            team_id=config.team_id,
+            email=email,
+            reason=SCIMLinkRefusalReason.DEACTIVATED,
+        )
+    return membership is not None
+
+
+# SCIM never turns a manager the site deactivated back on (DESIGN promise 6), and
+# does not hand them the default role instead either, which would rewrite the role
+# the site gave them: a team manager decides on the site, then the IdP's retry goes through.
+_DEACTIVATED_MANAGER = (
+    "'{email}' holds a manager role in this team that the site deactivated, and SCIM "
+    "does not turn a manager back on. Ask one of the team's managers to reactivate them "
+    "on the site (or to change their role), then retry."
+)
+
+
+def _note_who_deactivates(adapter: Any, config: SCIMTeamConfig, record: SCIMUser) -> None:
+    """Before the record's ``active`` changes: remember whether the site switched the
+    membership off first, and refuse a reactivation that would switch a manager it
+    deactivated back on (:class:`ManagerRefused`, recorded like a refused link)."""
+    if record.active:
+        membership = adapter.team_membership(config, record.user)
+        record.deactivated_by_site = membership is not None and not membership.active
+    elif record.deactivated_by_site:
+        membership = adapter.team_membership(config, record.user)
+        if membership is not None and not membership.active and membership.manager:
+            raise ManagerRefused(
+                _DEACTIVATED_MANAGER.format(email=record.email),
+                team_id=config.team_id,
+                email=record.email,
+                reason=SCIMLinkRefusalReason.DEACTIVATED,
+                user_name=record.user_name,
+                resource_id=str(record.pk),
+                user_id=record.user_id,
+            )
+        record.deactivated_by_site = False
 
 
 def _keep_a_manager(adapter: Any, config: SCIMTeamConfig, account: Any) -> None:
@@ -251,7 +300,8 @@ def _claim_seat(
 def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     """POST /Users: link the person's existing account or create one, and seat them."""
     state = state_from_document(document)
-    _check_email(config, state.email)
+    domains = config.domain_names()
+    _check_email(config, state.email, domains)
     _check_user_name_free(config, state.user_name, None)
     manager_id = _resolve_manager(config, state.manager_id, None)
     adapter = get_adapter()
@@ -264,6 +314,7 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
             with transaction.atomic():
                 account = adapter.create_account(config, state.email, record)
             record.created_account = True
+            record.login_domain = login_domain_given(state.email, domains)
         except IntegrityError:
             # A concurrent request (an IdP retry, another team's IdP) created
             # the account first: link to it like any existing account.
@@ -298,8 +349,10 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
 def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) -> SCIMUser:
     """PUT or PATCH /Users/{id}: ``document`` is the complete new state of the record."""
     state = state_from_document(document)
+    domains: set[str] | None = None
     if state.email != record.email:
-        _check_email(config, state.email)
+        domains = config.domain_names()
+        _check_email(config, state.email, domains)
     if state.user_name.lower() != record.user_name.lower():
         _check_user_name_free(config, state.user_name, record)
     manager_id = _resolve_manager(config, state.manager_id, record)
@@ -307,6 +360,9 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     old_values = record.value_rows()
     old_extension = extension.before_change(record)
     before = timeline.snapshot(record)
+    adapter = get_adapter()
+    if state.active is not None and state.active != was_active:
+        _note_who_deactivates(adapter, config, record)
     _write(record, state, manager_id)
     record.touch()
     save_unique(record, "This user already exists in this team.")
@@ -315,10 +371,9 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
         record.write_values()
     extension.after_change(config, record, old_extension, created=False)
 
-    adapter = get_adapter()
     account = record.user
     if state.email != old_email or record.attributes.get("name") != old_name:
-        _follow_on_account(adapter, config, record, account, state.email)
+        _follow_on_account(adapter, config, record, account, state.email, domains)
     _send(signals.user_updated, EventType.USER_UPDATED, record)
     if record.active != was_active:
         if record.active:
@@ -345,27 +400,22 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
 
 
 def _follow_on_account(
-    adapter: Any, config: SCIMTeamConfig, record: SCIMUser, account: Any, email: str
+    adapter: Any,
+    config: SCIMTeamConfig,
+    record: SCIMUser,
+    account: Any,
+    email: str,
+    domains: set[str] | None,
 ) -> None:
     """Let the account follow the record's email and names, if this team alone manages it.
 
-    The login email moves only to an address inside one of the team's
-    verified domains: with none, a team could rename its own account to
-    another company's address and have that company's IdP link to it
-    (issue 8, "rename to claim"). The SCIM record follows the IdP regardless.
+    The login moves only by the login rule (:mod:`.logins`); the SCIM record
+    follows the IdP regardless. ``domains``: the team's verified domains, when
+    the caller read them already.
     """
     managed = adapter.is_managed_by_team(config, account, record)
-    login_email = (getattr(account, adapter.email_field, "") or "").lower()
-    if managed and email and email != login_email and config.in_verified_domain(email):
-        if adapter.email_in_use(config, email, exclude=account):
-            # Saying so would tell this team's IdP that someone else has an
-            # account here; the record follows, the login stays.
-            logger.warning(
-                "SCIM rename of account %s to an email already in use: login left unchanged",
-                account.pk,
-            )
-        else:
-            adapter.change_login_email(config, account, email)
+    if managed:
+        move_login(adapter, config, record, account, email, domains)
     adapter.update_account(config, account, record, managed=managed)
 
 
