@@ -30,7 +30,7 @@ from scim_provisioning.models import (
 
 from .conftest import assert_scim_error, patch_op
 from .factories import UserFactory
-from .host import assert_seat, give_seat, has_row, role
+from .host import assert_seat, give_seat, has_row, prove_mailbox, role
 
 pytestmark = pytest.mark.django_db
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -255,13 +255,14 @@ def test_a_member_scim_created_is_no_pre_scim_member_after_a_delete(idp, team):
     assert not SCIMMemberBeforeSCIM.objects.filter(team=team).exists()
 
 
-def test_the_pre_scim_fact_is_the_teams_own(idp, other_idp, team, other_team):
+def test_the_pre_scim_fact_is_the_teams_own(idp, other_idp, team, other_team, monkeypatch):
     """Another team's IdP linking the same account learns nothing from this team's fact."""
     SCIMTeamConfig.objects.filter(team=other_team).update(group_roles={"Globex Admins": "admin"})
     give_seat(other_team, UserFactory(email="boss@globex.com"), role="owner")
     old_hand = UserFactory(email="old.hand@acme.com", password=None)
     give_seat(team, old_hand, role="member")
     _created(idp, "old.hand@acme.com")
+    prove_mailbox(monkeypatch, old_hand, "old.hand@acme.com")  # another team links with proof
 
     theirs = _created(other_idp, "old.hand@acme.com")
     other_idp.post(
