@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -292,6 +293,16 @@ def _boolean_error(model: type[models.Model], name: str) -> checks.Error | None:
     )
 
 
+#: What W002 asks a SQLite site to set, word for word as the README's SQLite section:
+#: the write lock taken when a transaction begins, a wait for it instead of failing,
+#: and WAL so that readers never wait for a writer.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+}
+
+
 def check_sqlite_concurrency(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list:
     """W002: SQLite without IMMEDIATE transactions fails parallel IdP requests.
 
@@ -313,8 +324,7 @@ def check_sqlite_concurrency(app_configs: Iterable[AppConfig] | None = None, **k
                 f"The SQLite database {alias!r} is not set up for concurrent SCIM requests: "
                 "parallel IdP requests will fail with 'database is locked'.",
                 hint=(
-                    f'Set DATABASES[{alias!r}]["OPTIONS"] = {{"transaction_mode": "IMMEDIATE", '
-                    '"timeout": 20, "init_command": "PRAGMA journal_mode=WAL"}} '
+                    f'Set DATABASES[{json.dumps(alias)}]["OPTIONS"] = {json.dumps(SQLITE_OPTIONS)} '
                     "(Django 5.1+), or use PostgreSQL."
                 ),
                 id="scim_provisioning.W002",
