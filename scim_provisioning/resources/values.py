@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
@@ -24,6 +25,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 from ..conf import app_settings
 from ..exceptions import InvalidValue
 from ..schemas import Attribute
+
+#: A UTF-16 surrogate on its own: Python strings can hold one, UTF-8 cannot.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def coerce(attribute: Attribute, value: Any, *, path: str | None = None) -> Any:
@@ -56,6 +60,10 @@ def coerce(attribute: Attribute, value: Any, *, path: str | None = None) -> Any:
         if "\x00" in text:
             # No database stores it in text (PostgreSQL refuses it): a 400, not a 500.
             raise InvalidValue(f"'{path}' contains a NUL character.")
+        if _SURROGATE.search(text):
+            # JSON's "\ud800" escape decodes to a lone surrogate: not UTF-8, so no
+            # database stores it and no response can echo it (RFC 8259 §8.2).
+            raise InvalidValue(f"'{path}' contains a lone surrogate, which is not UTF-8 text.")
         if len(text) > app_settings.MAX_STRING_LENGTH:
             raise InvalidValue(
                 f"'{path}' is longer than {app_settings.MAX_STRING_LENGTH} characters."
