@@ -49,11 +49,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, models, transaction
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.db.models.functions import Lower, Upper
 from django.utils.module_loading import import_string
 
 from .conf import app_settings
+from .emails import email_spellings
 
 if TYPE_CHECKING:
     from .models import SCIMTeamConfig, SCIMUser
@@ -94,7 +95,10 @@ class DefaultAdapter:
         case, not Python's.
         """
         accounts = self.user_model._default_manager.alias(_scim_email_upper=Upper(self.email_field))
-        return accounts.filter(_scim_email_upper=Upper(Value(email)))
+        spellings = email_spellings(email)  # an IDN domain as ASCII, and as the host may hold it
+        if len(spellings) == 1:
+            return accounts.filter(_scim_email_upper=Upper(Value(email)))
+        return accounts.filter(_scim_email_upper__in=[Upper(Value(s)) for s in spellings])
 
     def create_account(
         self, config: SCIMTeamConfig, email: str, record: SCIMUser
@@ -238,9 +242,10 @@ class DefaultAdapter:
         if apps.is_installed("allauth.account"):
             from allauth.account.models import EmailAddress
 
-            return bool(
-                EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
-            )
+            spelled = Q()
+            for spelling in email_spellings(email):
+                spelled |= Q(email__iexact=spelling)
+            return EmailAddress.objects.filter(spelled, user=user, verified=True).exists()
         return False
 
     def should_delete_account(

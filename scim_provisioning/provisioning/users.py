@@ -36,7 +36,7 @@ from django.db.models.functions import Lower
 
 from .. import signals, timeline
 from ..adapters import DefaultAdapter, get_adapter
-from ..emails import is_valid_email
+from ..emails import canonical_email, is_valid_email
 from ..exceptions import Conflict, InvalidValue, LinkRefused, SeatRefused, Uniqueness
 from ..models import SCIMLinkRefusalReason, SCIMTeamConfig, SCIMUser, SCIMUserValue
 from ..resources.documents import Document
@@ -270,7 +270,8 @@ def _follow_on_account(
     (issue 8, "rename to claim"). The SCIM record follows the IdP regardless.
     """
     managed = adapter.is_managed_by_team(config, account, record)
-    login_email = (getattr(account, adapter.email_field, "") or "").lower()
+    stored = getattr(account, adapter.email_field, "") or ""
+    login_email = canonical_email(stored) or stored.lower()
     if managed and email and email != login_email and config.in_verified_domain(email):
         if adapter.email_in_use(config, email, exclude=account):
             # Saying so would tell this team's IdP that someone else has an
