@@ -75,6 +75,14 @@ def test_the_domain_of_an_idn_address_is_its_ascii_form():
     assert email_domain("jürgen@Bücher.example") == "xn--bcher-kva.example"
 
 
+def test_a_team_verifies_an_idn_domain_in_its_ascii_form():
+    """DomainNameValidator(accept_idna=False) refused it before: verified domains compare as
+    ASCII, as addresses do."""
+    from scim_provisioning.domains import clean_domain
+
+    assert clean_domain("@Bücher.example.") == "xn--bcher-kva.example"
+
+
 @pytest.mark.django_db
 def test_an_rfc_6531_address_round_trips(idp, team):
     """Refused with "is not an email address" since EmailValidator took over (ASCII only)."""
@@ -133,3 +141,15 @@ def test_a_lone_surrogate_in_a_unicode_local_part_is_refused(idp):
 
     assert_scim_error(response, 400, "invalidValue")
     assert not SCIMUser.objects.exists()
+
+
+@pytest.mark.django_db
+def test_support_finds_a_person_by_either_spelling_of_their_domain(idp, team):
+    from scim_provisioning import timeline
+
+    body = {**_user(IDN), "userName": "jurgen"}
+    created = idp.post("/Users", body).json()["id"]
+
+    for typed in ("jürgen@BÜCHER.example", "jürgen@xn--bcher-kva.example"):
+        found = timeline.team_timeline(team, person=typed)
+        assert {str(e.scim_user_id) for e in found} == {created}, typed
