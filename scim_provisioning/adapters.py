@@ -53,6 +53,7 @@ from django.db.models import Q, Value
 from django.db.models.functions import Lower, Upper
 from django.utils.module_loading import import_string
 
+from .allauth_addresses import record_new_account_address, record_primary_address
 from .conf import app_settings
 from .emails import email_spellings
 
@@ -107,7 +108,9 @@ class DefaultAdapter:
 
         On a username-keyed user model (the stock ``auth.User``) the username is
         the address, or a free variant of it when another account already holds
-        that username (see :meth:`_save_with_username`).
+        that username (see :meth:`_save_with_username`). On a django-allauth site
+        the address is also the account's primary, unverified ``EmailAddress``
+        (:mod:`~.allauth_addresses` says why unverified).
         """
         user = self.user_model(**{self.email_field: email})
         self._copy_profile(user, record)
@@ -116,6 +119,7 @@ class DefaultAdapter:
             user.save()
         else:
             self._save_with_username(user, email)
+        record_new_account_address(user, email)
         return user
 
     def update_account(
@@ -182,6 +186,7 @@ class DefaultAdapter:
             user.save(update_fields=[self.email_field])
         else:
             self._save_with_username(user, email, update_fields=[self.email_field])
+        record_primary_address(user, email)
 
     def email_in_use(
         self, config: SCIMTeamConfig, email: str, *, exclude: AbstractBaseUser
