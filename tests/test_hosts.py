@@ -101,3 +101,11 @@ def test_django_organizations_host():
     assert result.returncode == 0, result.stdout + result.stderr
     summary = result.stdout.splitlines()[-1]
     assert " passed" in summary and "skipped" not in summary, result.stdout
+
+
+def test_allauth_foreign_key_role_host():
+    """A role that is a foreign key, a model guard and audit receivers, by settings alone."""
+    result = run_host("seats", *SHARED_WITH_EVERY_HOST, own_conftest=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = result.stdout.splitlines()[-1]
+    assert " passed" in summary and "skipped" not in summary, result.stdout
