@@ -54,3 +54,19 @@ def test_a_recipe_is_its_hosts_settings(heading):
         assert recipe == host
     else:
         assert recipe == {name: host[name] for name in recipe}
+
+
+def test_the_wheel_smoke_test_installs_the_django_organizations_recipe():
+    """``make wheel-smoke`` configures its django-organizations host by this page's recipe."""
+    import sys
+
+    sys.path.insert(0, str(PAGE.parent.parent / "scripts"))
+    try:
+        wheel_smoke = importlib.import_module("wheel_smoke")
+    finally:
+        sys.path.pop(0)
+    namespace: dict[str, Any] = {}
+    exec(wheel_smoke.ORGANIZATIONS_RECIPE, namespace)  # our own constant
+    smoke = {k: v for k, v in namespace.items() if k.startswith("SCIM_PROVISIONING_")}
+    assert smoke == _recipe("django-organizations")
+    assert '"organizations",' in wheel_smoke.organizations_settings()
