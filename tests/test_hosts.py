@@ -79,6 +79,7 @@ SHARED_WITH_STOCK_USER = (
     "test_idp_conversations.py",
     "test_idp_roles.py",
     "test_tenant_isolation.py",
+    "test_emails.py",
 )
 
 
@@ -90,7 +91,7 @@ def test_stock_user_host():
     assert " passed" in summary and "skipped" not in summary, result.stdout
 
 
-SHARED_WITH_EVERY_HOST = ("test_idp_conversations.py", "test_tenant_isolation.py")
+SHARED_WITH_EVERY_HOST = ("test_idp_conversations.py", "test_tenant_isolation.py", "test_emails.py")
 
 
 def test_django_organizations_host():
