@@ -48,14 +48,16 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Q, Value
-from django.db.models.functions import Lower, Upper
+from django.db.models.functions import Upper
 from django.utils.module_loading import import_string
 
+from . import host_rows
 from .allauth_addresses import record_new_account_address, record_primary_address
 from .conf import app_settings
 from .emails import email_spellings
+from .role_values import RoleField, manager_roles, role_field, split_defaults
 
 if TYPE_CHECKING:
     from .models import SCIMTeamConfig, SCIMUser
@@ -311,6 +313,31 @@ class DefaultAdapter:
             )
         return apps.get_model(label)._default_manager.all()
 
+    def team_memberships(self, team_id: Any) -> models.QuerySet[Any]:
+        """The team's membership rows, active or not (of :meth:`memberships`)."""
+        return self.memberships().filter(**{f"{self._team_field}_id": team_id})
+
+    def locked_managers(self, team_id: Any) -> models.QuerySet[Any]:
+        """The team's active memberships whose role is one of ``MANAGER_ROLES``, locked.
+
+        Ordered by role, then row: the order an index on (team, role) yields,
+        so that the few managers are found there rather than by reading every
+        member (the example site has that index: deactivating one of 100,000
+        members costs what it costs in a team of ten). Every lock of the
+        managers takes them in this order, so that two never deadlock. Empty
+        without a role field or manager roles.
+        """
+        rows = self._active_rows(team_id)
+        field = role_field(rows.model)
+        roles = manager_roles(field) if field is not None else []
+        if field is None or not roles:
+            return rows.none()
+        return (
+            locked(rows, field)
+            .filter(**{f"{field.lookup}__in": roles})
+            .order_by(field.field.name, "pk")
+        )
+
     def set_membership_active(
         self, config: SCIMTeamConfig, user: AbstractBaseUser, active: bool
     ) -> None:
@@ -318,33 +345,46 @@ class DefaultAdapter:
 
         With no active field (``MEMBERSHIP_ACTIVE_FIELD = None``) the row is the
         seat: deactivation deletes it, (re)activation creates it with
-        ``MEMBERSHIP_DEFAULTS``.
+        ``MEMBERSHIP_DEFAULTS``. Through the host's model (``save()``,
+        ``delete()``, see :mod:`~scim_provisioning.host_rows`), so that its
+        guards and receivers run: a guard's refusal is a 409 with its message.
         """
-        rows = self._team_rows(config.team_id).filter(**{self._user_field: user})
+        rows = self.team_memberships(config.team_id).filter(**{self._user_field: user})
         active_field = self._active_field
         if active_field is None:
             if not active:
-                rows.delete()
+                host_rows.delete_rows(rows)
                 return
             if rows.exists():
                 return
             values: dict[str, Any] = {}
         else:
-            if rows.update(**{active_field: active}):
+            if host_rows.update_rows(rows, **{active_field: active}):
                 return
             values = {active_field: active}
-        self.memberships().create(
-            **{
-                f"{self._team_field}_id": config.team_id,
-                self._user_field: user,
-                **values,
-                **app_settings.MEMBERSHIP_DEFAULTS,
-            }
-        )
+        self._new_membership(config, user, values).save()
 
     def remove_membership(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> None:
-        """Remove the person from the team (a SCIM DELETE)."""
-        self._team_rows(config.team_id).filter(**{self._user_field: user}).delete()
+        """Remove the person from the team (a SCIM DELETE), through the host's ``delete()``."""
+        host_rows.delete_rows(
+            self.team_memberships(config.team_id).filter(**{self._user_field: user})
+        )
+
+    def may_remove_membership(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> str | None:
+        """Let SCIM deactivate or remove ``user``'s membership, or refuse with a message.
+
+        Asked before every deactivation (PUT, PATCH, /Bulk) and removal
+        (DELETE), after the last-manager rule, in the write's transaction.
+        ``None`` lets it happen; a message refuses: the IdP receives a 409 whose
+        ``detail`` is the message (write it for the IdP's admin: "Ada owns the
+        workspace; transfer ownership on the site first"), nothing changes, and
+        the team's managers see the refusal (reason ``host``) with
+        ``signals.user_refused`` sent. The host's model may refuse too, by
+        raising one of ``MEMBERSHIP_GUARD_EXCEPTIONS`` (or a ``ValidationError``
+        or ``PermissionDenied``) from ``save()``, ``delete()`` or a receiver: the
+        same 409. The default lets every change happen.
+        """
+        return None
 
     def has_membership(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> bool:
         """Whether ``user`` holds a membership of the team of ``config``, active or not.
@@ -352,7 +392,9 @@ class DefaultAdapter:
         Such an account is the team's own person: SCIM links it without further
         proof and never changes the role the team gave it.
         """
-        return bool(self._team_rows(config.team_id).filter(**{self._user_field: user}).exists())
+        return bool(
+            self.team_memberships(config.team_id).filter(**{self._user_field: user}).exists()
+        )
 
     def is_last_manager(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> bool:
         """Whether ``user``'s membership is the last active one that can manage the team's SCIM.
@@ -360,179 +402,32 @@ class DefaultAdapter:
         Asked before SCIM deactivates or removes a membership (DESIGN promise 6:
         no SCIM request leaves a team without someone who can revoke its
         tokens). The default locks the team's active manager memberships
-        (``MANAGER_ROLES``) so that two concurrent requests cannot each remove
-        "the other" manager.
-
-        Ordered by role, then row: the order an index on (team, role) yields,
-        so that the few managers are found there rather than by reading every
-        member (the example site has that index: deactivating one of 100,000
-        members costs what it costs in a team of ten). Every lock of the
-        managers takes them in this order, so that two never deadlock.
+        (``MANAGER_ROLES``, :meth:`locked_managers`) so that two concurrent
+        requests cannot each remove "the other" manager.
         """
-        role_field = app_settings.MEMBERSHIP_ROLE_FIELD
-        roles = app_settings.MANAGER_ROLES
-        if not role_field or not roles:
-            return False
         managers = list(
-            self._active_rows(config.team_id)
-            .select_for_update()
-            .filter(**{f"{role_field}__in": roles})
-            .order_by(role_field, "pk")
-            .values_list(f"{self._user_field}_id", flat=True)
+            self.locked_managers(config.team_id).values_list(f"{self._user_field}_id", flat=True)
         )
         return managers == [user.pk]
 
     def group_members_changed(self, config: SCIMTeamConfig, user_ids: Iterable[Any]) -> None:
         """Groups changed for these SCIM users (ids of SCIMUser): map groups onto the host.
 
-        The default applies the team's role mappings (:meth:`_apply_team_roles`),
-        ``config.group_roles`` (``{"Acme Admins": "admin"}``) together with
-        ``config.user_roles``.
+        Told after the app applied the team's role mappings
+        (``SCIMTeamConfig.group_roles`` and ``user_roles``, see
+        ``provisioning/roles.py``), in the write's transaction: overriding it
+        adds to them, never replaces them. The default does nothing more.
         """
-        self._apply_team_roles(config, user_ids)
 
     def user_roles_changed(self, config: SCIMTeamConfig, user_ids: Iterable[Any]) -> None:
         """The ``roles`` of these SCIM users (ids of SCIMUser) changed, or their seat was
         (re)created with some: map them onto the host.
 
-        The default applies the team's role mappings (:meth:`_apply_team_roles`),
-        ``config.user_roles`` (``{"Admin": "admin"}``) together with
-        ``config.group_roles``. Runs in the transaction of the user's write: a
-        refusal (a 409) undoes the write.
+        Told after the app applied the team's role mappings, as
+        :meth:`group_members_changed`, in the transaction of the user's write: a
+        refusal (raise a :class:`~scim_provisioning.exceptions.Conflict`) undoes
+        the write. The default does nothing more.
         """
-        self._apply_team_roles(config, user_ids)
-
-    def _apply_team_roles(self, config: SCIMTeamConfig, user_ids: Iterable[Any]) -> None:
-        """Grant these SCIM users the team role their groups and ``roles`` give them.
-
-        One rule for both sources, on the ``MEMBERSHIP_ROLE_FIELD`` of the
-        membership. The team's mappings read as one list, ``group_roles``
-        (group displayName → role) then ``user_roles`` (a value of the user's
-        ``roles`` → role), names and values compared case-insensitively: a
-        person gets the first listed role that one of their groups or role
-        values grants, and one granted none falls back to the default role of
-        ``MEMBERSHIP_DEFAULTS``. Groups and role values that no mapping names
-        grant nothing. Only memberships whose current role is one the mappings
-        (or the default) name are changed: a role nobody maps (an owner, say)
-        is never touched, nor are memberships that existed before SCIM linked
-        the account (``SCIMUser.membership_existed``). Nor does a change take
-        the role from the team's last active SCIM manager (a 409). A fixed
-        number of statements whatever the number of users: a read per mapping
-        in use, one of the people and one of the roles they hold (plus the
-        managers, locked, when someone may be demoted), one UPDATE per role,
-        and the timeline's INSERT of the roles that changed (a custom hook
-        records them with :func:`scim_provisioning.timeline.role_entry`).
-        """
-        role_field = app_settings.MEMBERSHIP_ROLE_FIELD
-        group_roles = _folded(config.group_roles)
-        user_roles = _folded(config.user_roles)
-        if not role_field or not (group_roles or user_roles):
-            return
-        # Imported here so that host code can import adapters before the app registry is ready.
-        from . import timeline
-        from .models import SCIMGroupMembership, SCIMUser, SCIMUserValue
-
-        # A membership that existed before SCIM linked it keeps the role the
-        # team gave it (DESIGN promise 6): the IdP never promotes or demotes it.
-        people = {
-            account_id: timeline.Person(pk, user_name, account_id)
-            for pk, user_name, account_id in SCIMUser.objects.filter(
-                pk__in=user_ids, membership_existed=False
-            ).values_list("pk", "user_name", "user_id")
-        }
-        if not people:
-            return
-        records = [person.scim_user_id for person in people.values()]
-
-        default_role = app_settings.MEMBERSHIP_DEFAULTS.get(role_field)
-        ranking = list(dict.fromkeys([*group_roles.values(), *user_roles.values()]))
-        managed_roles = set(ranking) | ({default_role} if default_role else set())
-        grants: list[tuple[Any, str]] = []
-        if group_roles:
-            grants += [
-                (account_id, group_roles[name])
-                for account_id, name in SCIMGroupMembership.objects.filter(
-                    user_id__in=records, group__team_id=config.team_id
-                )
-                .annotate(group_name=Lower("group__display_name"))
-                .filter(group_name__in=list(group_roles))
-                .values_list("user__user_id", "group_name")
-            ]
-        if user_roles:
-            # SCIMUserValue holds each role value lower-cased (roles are not caseExact).
-            grants += [
-                (account_id, user_roles[value])
-                for account_id, value in SCIMUserValue.objects.filter(
-                    user_id__in=records, attribute="roles", value__in=list(user_roles)
-                ).values_list("user__user_id", "value")
-            ]
-        granted: dict[Any, str] = {}
-        for account_id, role in grants:  # the first listed role wins
-            if account_id not in granted or ranking.index(role) < ranking.index(
-                granted[account_id]
-            ):
-                granted[account_id] = role
-        by_role: dict[str, list[Any]] = {}
-        for account_id in people:
-            given = granted.get(account_id, default_role)
-            if given:
-                by_role.setdefault(given, []).append(account_id)
-        self._keep_a_manager_through_roles(config, by_role, managed_roles)
-        if not by_role:
-            return
-        held = dict(  # the roles before: the timeline records those that change
-            self._team_rows(config.team_id)
-            .filter(**{f"{self._user_field}_id__in": list(people)})
-            .values_list(f"{self._user_field}_id", role_field)
-        )
-        for role, account_ids in by_role.items():
-            self._team_rows(config.team_id).filter(
-                **{
-                    f"{self._user_field}_id__in": account_ids,
-                    f"{role_field}__in": managed_roles,
-                }
-            ).update(**{role_field: role})
-        timeline.record(
-            timeline.role_entry(config.team_id, people[account_id], held[account_id], role)
-            for role, account_ids in by_role.items()
-            for account_id in account_ids
-            if held.get(account_id) in managed_roles and held[account_id] != role
-        )
-
-    def _keep_a_manager_through_roles(
-        self, config: SCIMTeamConfig, by_role: dict[str, list[Any]], managed_roles: set[str]
-    ) -> None:
-        """Refuse role changes that would demote the team's last active SCIM managers.
-
-        Locks the team's active manager memberships, as :meth:`is_last_manager` does.
-        """
-        role_field = app_settings.MEMBERSHIP_ROLE_FIELD
-        manager_roles = set(app_settings.MANAGER_ROLES)
-        demoting = {
-            account
-            for role, accounts in by_role.items()
-            if role not in manager_roles
-            for account in accounts
-        }
-        if not demoting or not manager_roles or not role_field:
-            return
-        managers = list(
-            self._active_rows(config.team_id)
-            .select_for_update()
-            .filter(**{f"{role_field}__in": manager_roles})
-            .order_by(role_field, "pk")  # as is_last_manager locks them
-            .values_list(f"{self._user_field}_id", role_field)
-        )
-        # Only a role the mappings manage is ever changed (an owner's stays).
-        remaining = [a for a, role in managers if a not in demoting or role not in managed_roles]
-        if managers and not remaining:
-            from .exceptions import Conflict
-
-            raise Conflict(
-                "This change would take the manager role from the last active member who "
-                "can manage this team's SCIM (its tokens and settings). Give another member "
-                "that role on the site first."
-            )
 
     # -- permissions (the team page and API; the team may have no SCIM config yet) ------
 
@@ -544,11 +439,13 @@ class DefaultAdapter:
         (staff have the admin); with no role field configured, nobody may.
         ``user`` may be anonymous (then: no).
         """
-        role_field = app_settings.MEMBERSHIP_ROLE_FIELD
-        roles = app_settings.MANAGER_ROLES
-        if not role_field or not roles:
+        if not app_settings.MEMBERSHIP_ROLE_FIELD:
             return False
-        return self.is_team_member(team, user, **{f"{role_field}__in": roles})
+        field = role_field(self.memberships().model)
+        roles = manager_roles(field) if field is not None else []
+        if field is None or not roles:
+            return False
+        return self.is_team_member(team, user, **{f"{field.lookup}__in": roles})
 
     def is_team_member(self, team: Team, user: AbstractBaseUser | Any, **conditions: Any) -> bool:
         """Whether ``user`` actively belongs to ``team`` (and meets ``conditions``).
@@ -587,13 +484,40 @@ class DefaultAdapter:
         max_length: int | None = getattr(self.user_model._meta.get_field(field), "max_length", None)
         return max_length
 
-    def _team_rows(self, team_id: Any) -> models.QuerySet[Any]:
-        """The team's membership rows, active or not."""
-        return self.memberships().filter(**{f"{self._team_field}_id": team_id})
+    def _new_membership(
+        self, config: SCIMTeamConfig, user: AbstractBaseUser, values: dict[str, Any]
+    ) -> models.Model:
+        """An unsaved membership of the team: ``values``, ``MEMBERSHIP_DEFAULTS`` and the role.
+
+        The default role is written as the role field holds it: the ``Role`` row
+        named so, for a role of a related model (``role__name``).
+        """
+        model = self.memberships().model
+        field = role_field(model)
+        defaults, role = split_defaults(field)
+        membership = model(
+            **{
+                f"{self._team_field}_id": config.team_id,
+                self._user_field: user,
+                **values,
+                **defaults,
+            }
+        )
+        if field is not None and role is not None:
+            assignable = field.values_for_rows([role])
+            if role not in assignable:
+                from .exceptions import Conflict
+
+                raise Conflict(
+                    f"MEMBERSHIP_DEFAULTS gives new members the role {role!r}, which "
+                    f"{field.describe()} has no row for on this site. Ask the site's support."
+                )
+            field.assign(membership, assignable[role])
+        return membership
 
     def _active_rows(self, team_id: Any) -> models.QuerySet[Any]:
         """The team's active memberships: with no active field, every row is one."""
-        rows = self._team_rows(team_id)
+        rows = self.team_memberships(team_id)
         if self._active_field is None:
             return rows
         return rows.filter(**{self._active_field: True})
@@ -684,17 +608,25 @@ MEMBERSHIP_HOOKS = (
     "has_membership",
     "is_last_manager",
     "is_managed_by_team",
-    "group_members_changed",
-    "user_roles_changed",
     "can_manage_scim",
     "is_team_member",
 )
-"""The hooks of :class:`DefaultAdapter` that read the ``MEMBERSHIP_*`` settings."""
+"""The hooks of :class:`DefaultAdapter` that read the ``MEMBERSHIP_*`` settings.
+
+(``team_memberships`` and ``locked_managers`` read them too, for these hooks and
+for the role rule, which runs only with ``MEMBERSHIP_ROLE_FIELD`` set.)"""
 
 
-def _folded(mapping: Any) -> dict[str, str]:
-    """A role mapping of ``SCIMTeamConfig`` with its keys lower-cased, in its order."""
-    return {str(key).lower(): role for key, role in (mapping or {}).items()}
+def locked(rows: models.QuerySet[Any], field: RoleField) -> models.QuerySet[Any]:
+    """``rows`` read ``FOR UPDATE``, locking only the memberships, not their role rows.
+
+    A role named through a related model (``role__name``) joins its table: a
+    plain ``FOR UPDATE`` would lock the shared ``Role`` rows too, serialising
+    every team's writes on them.
+    """
+    if field.through_related_rows and connections[rows.db].features.has_select_for_update_of:
+        return rows.select_for_update(of=("self",))
+    return rows.select_for_update()
 
 
 @lru_cache(maxsize=8)

@@ -14,6 +14,14 @@
                             no User extension's, an unknown type, a name declared twice or
                             taken by the User or enterprise schema, a ``field`` the user
                             model lacks.
+``scim_provisioning.E007``  A role of ``MANAGER_ROLES`` or ``MEMBERSHIP_DEFAULTS`` is no value
+                            the role field (``MEMBERSHIP_ROLE_FIELD``) can hold: its type,
+                            its choices (a string on a boolean flag or a foreign key).
+``scim_provisioning.E008``  A team's stored ``group_roles`` or ``user_roles`` maps to a role
+                            the role field cannot hold (``check --database``; tagged
+                            ``database``).
+``scim_provisioning.E009``  ``MEMBERSHIP_GUARD_EXCEPTIONS`` names something that is no
+                            importable exception class.
 ``scim_provisioning.W001``  The SCIM URLs are not mounted in ``ROOT_URLCONF``.
 ``scim_provisioning.W002``  A SQLite database is not set up for concurrent writers
                             (``"transaction_mode": "IMMEDIATE"`` missing).
@@ -237,13 +245,157 @@ def check_membership_model(app_configs: Iterable[AppConfig] | None = None, **kwa
     active = app_settings.MEMBERSHIP_ACTIVE_FIELD
     if active is not None:
         wanted.append(("MEMBERSHIP_ACTIVE_FIELD", active, None))
-    role_field = app_settings.MEMBERSHIP_ROLE_FIELD
-    if role_field:
-        wanted.append(("MEMBERSHIP_ROLE_FIELD", role_field, None))
     errors = [_field_error(model, name, setting, related) for setting, name, related in wanted]
     if active is not None and not errors[2]:
         errors.append(_boolean_error(model, active))
+    errors.append(_role_field_error(model))
     return [error for error in errors if error]
+
+
+def _role_field_error(model: type[models.Model]) -> checks.Error | None:
+    """An E005 when ``MEMBERSHIP_ROLE_FIELD`` names no field, or no path through foreign keys."""
+    from .role_values import RoleFieldError, role_field
+
+    try:
+        role_field(model)
+    except RoleFieldError as error:
+        return checks.Error(
+            f"{PREFIX}MEMBERSHIP_ROLE_FIELD is {app_settings.MEMBERSHIP_ROLE_FIELD!r}, but {error}",
+            hint=(
+                f"Name a field of {model._meta.label} ('role', 'is_admin'), or a field of the "
+                "model a foreign key of it points to ('role__name')."
+            ),
+            obj=model,
+            id="scim_provisioning.E005",
+        )
+    return None
+
+
+def _role_field_for_checks() -> Any:
+    """The role field the default hooks read, or ``None`` (no role field, or E003/E005's case)."""
+    from .role_values import RoleFieldError, role_field
+
+    if not app_settings.MEMBERSHIP_ROLE_FIELD:
+        return None
+    try:
+        adapter = import_string(app_settings.ADAPTER)
+        model = adapter().memberships().model
+        return role_field(model)
+    except (ImportError, LookupError, ImproperlyConfigured, RoleFieldError, TypeError):
+        return None
+    except Exception:  # noqa: BLE001 - the host's own memberships(); E005 says what it can
+        return None
+
+
+def _role_hint(field: Any) -> str:
+    if field.field.is_relation and not field.through_related_rows:
+        return (
+            f"{field.describe()} holds the related rows' keys: name roles by a field of "
+            f"{field.target.model._meta.label} instead, e.g. {PREFIX}MEMBERSHIP_ROLE_FIELD = "
+            f"'{field.field.name}__name'."
+        )
+    choices = [value for value, _ in field.target.flatchoices] if field.target.choices else []
+    if choices:
+        return f"Give one of {field.describe()}'s choices: {choices!r}."
+    return f"Give values of {field.describe()}, e.g. (True,) for a boolean admin flag."
+
+
+def check_membership_roles(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list:
+    """E007: a role the settings name is no value the role field can hold.
+
+    A string role on a boolean flag granted nothing, silently; on a foreign
+    key it was a 500 on every create (issue 22).
+    """
+    from django.core.exceptions import ValidationError
+
+    field = _role_field_for_checks()
+    if field is None:
+        return []
+    named = [("MANAGER_ROLES", role) for role in app_settings.MANAGER_ROLES]
+    defaults = app_settings.MEMBERSHIP_DEFAULTS
+    named += [
+        (f"MEMBERSHIP_DEFAULTS[{key!r}]", defaults[key])
+        for key in field.default_keys
+        if key in defaults
+    ]
+    errors = []
+    for setting, role in named:
+        try:
+            field.clean(role)
+        except ValidationError as error:
+            errors.append(
+                checks.Error(
+                    f"{PREFIX}{setting} gives the role {role!r}: {' '.join(error.messages)}",
+                    hint=_role_hint(field),
+                    id="scim_provisioning.E007",
+                )
+            )
+    return errors
+
+
+def check_team_role_mappings(
+    app_configs: Iterable[AppConfig] | None = None,
+    databases: Iterable[str] | None = None,
+    **kwargs: Any,
+) -> list:
+    """E008: a team's stored role mapping gives a role the role field cannot hold.
+
+    Reads the teams' configurations, so only with ``check --database``. The
+    admin refuses such a mapping; this finds those stored before the role
+    field changed. At run time the role rule ignores them (and logs it).
+    """
+    from django.core.exceptions import ValidationError
+
+    from .models import SCIMTeamConfig
+
+    if not databases:
+        return []
+    field = _role_field_for_checks()
+    if field is None:
+        return []
+    errors = []
+    configs = SCIMTeamConfig.objects.exclude(group_roles={}, user_roles={})
+    for config in configs.only("team_id", "group_roles", "user_roles").order_by("pk"):
+        for name in ("group_roles", "user_roles"):
+            for key, role in (getattr(config, name) or {}).items():
+                try:
+                    field.clean(role)
+                except ValidationError as error:
+                    errors.append(
+                        checks.Error(
+                            f"The {name} of team {config.team_id} maps {key!r} to {role!r}: "
+                            f"{' '.join(error.messages)}",
+                            hint="Fix the mapping in the admin (SCIM team configurations). "
+                            + _role_hint(field),
+                            id="scim_provisioning.E008",
+                        )
+                    )
+    return errors
+
+
+def check_guard_exceptions(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list:
+    """E009: ``MEMBERSHIP_GUARD_EXCEPTIONS`` names something that is no exception class."""
+    errors = []
+    for path in app_settings.MEMBERSHIP_GUARD_EXCEPTIONS:
+        try:
+            found = import_string(path)
+        except ImportError as error:
+            problem = f"cannot be imported: {error}"
+        else:
+            if inspect.isclass(found) and issubclass(found, BaseException):
+                continue
+            problem = "is no exception class"
+        errors.append(
+            checks.Error(
+                f"{PREFIX}MEMBERSHIP_GUARD_EXCEPTIONS names {path!r}, which {problem}.",
+                hint=(
+                    "Give the dotted path of the exception the host's membership model raises "
+                    "to refuse a change, e.g. 'organizations.exceptions.OwnershipRequired'."
+                ),
+                id="scim_provisioning.E009",
+            )
+        )
+    return errors
 
 
 def _membership_model_from_settings() -> tuple[Any, checks.Error | None]:
@@ -375,6 +527,8 @@ ALL_CHECKS = (
     check_membership_model,
     check_sqlite_concurrency,
     check_user_extension,
+    check_membership_roles,
+    check_guard_exceptions,
 )
 """Configuration checks, registered untagged; :func:`check_urls_mounted` goes under ``urls``."""
 
@@ -384,3 +538,4 @@ def register() -> None:
     for check in ALL_CHECKS:
         checks.register(check)
     checks.register(check_urls_mounted, checks.Tags.urls)
+    checks.register(check_team_role_mappings, checks.Tags.database)

@@ -76,18 +76,37 @@ class AppSettings:
         return self._get("MEMBERSHIP_ROLE_FIELD", None)
 
     @property
-    def MANAGER_ROLES(self) -> tuple[str, ...]:  # noqa: N802
+    def MANAGER_ROLES(self) -> tuple[Any, ...]:  # noqa: N802
         """Roles (values of ``MEMBERSHIP_ROLE_FIELD``) whose members manage the team's SCIM.
 
         They see the team's SCIM page and API: base URL, tokens, recent requests.
+        Values of the role field's type: ``("owner", "admin")``, ``(True,)`` for a
+        boolean admin flag, levels for an integer (see ``role_values``).
         """
         value = self._get("MANAGER_ROLES", ("owner", "admin"))
-        return (value,) if isinstance(value, str) else tuple(value)
+        return tuple(value) if isinstance(value, (list, tuple, set, frozenset)) else (value,)
 
     @property
     def MEMBERSHIP_DEFAULTS(self) -> dict[str, Any]:  # noqa: N802
-        """Extra field values for memberships the app creates, e.g. ``{"role": "member"}``."""
+        """Extra field values for memberships the app creates, e.g. ``{"role": "member"}``.
+
+        The role, under the role field's name or ``MEMBERSHIP_ROLE_FIELD``, is a
+        role as ``MEMBERSHIP_ROLE_FIELD`` names it (``{"role": "member"}`` with
+        ``"role__name"`` is the ``Role`` named ``member``).
+        """
         return dict(self._get("MEMBERSHIP_DEFAULTS", {}))
+
+    @property
+    def MEMBERSHIP_GUARD_EXCEPTIONS(self) -> tuple[str, ...]:  # noqa: N802
+        """Dotted paths of the exceptions the host's models raise to refuse a membership change.
+
+        e.g. ``["organizations.exceptions.OwnershipRequired"]``: raised by the
+        membership's ``save()``/``delete()`` or a receiver, such an exception is a
+        409 with its message and changes nothing. ``ValidationError``,
+        ``PermissionDenied``, ``ProtectedError`` and ``RestrictedError`` always are.
+        """
+        value = self._get("MEMBERSHIP_GUARD_EXCEPTIONS", ())
+        return (value,) if isinstance(value, str) else tuple(value)
 
     @property
     def TRUST_HOST_EMAILS(self) -> bool:  # noqa: N802

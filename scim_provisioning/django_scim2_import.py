@@ -106,7 +106,7 @@ def _team_members(team: Any) -> dict[Any, bool]:
     imported too (as ``active: false``), since the IdP knows them. With no
     active field (``MEMBERSHIP_ACTIVE_FIELD = None``) every row is an active member.
     """
-    rows = get_adapter()._team_rows(team.pk)
+    rows = get_adapter().team_memberships(team.pk)
     user_column = f"{app_settings.MEMBERSHIP_USER_FIELD}_id"
     active_field = app_settings.MEMBERSHIP_ACTIVE_FIELD
     if active_field is None:

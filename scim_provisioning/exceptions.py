@@ -139,6 +139,18 @@ class SeatRefused(Refused, InvalidValue):
     """
 
 
+class HostRefused(Refused, Conflict):
+    """409: the host's own rules refused a membership change, with the host's message.
+
+    A guard of its membership model (an exception of ``host_rows.refusal_exceptions``
+    raised by ``save()``, ``delete()`` or a receiver, as django-organizations'
+    ``OwnershipRequired`` for an organization's owner) or the adapter's
+    ``may_remove_membership``. A 409 without ``scimType`` (RFC 7644 §3.12): the
+    request conflicts with the team's state on the site, which only the site's
+    people can change; the IdP's admin reads the message.
+    """
+
+
 class NotFound(SCIMError):
     status_code = 404
     default_detail = "Resource not found."

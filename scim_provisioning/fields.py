@@ -41,16 +41,52 @@ class OrderedJSONField(models.JSONField):
 
 
 def validate_role_mapping(value: object) -> None:
-    """A role mapping is a JSON object of names to team roles, both non-empty strings.
+    """A role mapping is a JSON object of names to team roles the host's role field can hold.
 
-    Checked where staff edit it (the admin): the adapter reads it on every
-    group or ``roles`` change, and a list there would fail each of them.
+    Checked where staff edit it (the admin): the role rule reads it on every
+    group or ``roles`` change, and a list there would fail each of them. Names
+    are non-empty strings; roles are values of ``MEMBERSHIP_ROLE_FIELD``'s
+    field, of its type and among its choices (``"admin"``, ``true`` for a
+    boolean admin flag, a level, a ``Role`` name: see ``role_values``).
     """
     if not isinstance(value, dict) or not all(
-        isinstance(key, str) and key.strip() and isinstance(role, str) and role.strip()
+        isinstance(key, str) and key.strip() and role is not None and str(role).strip()
         for key, role in value.items()
     ):
         raise ValidationError(
             'Enter a JSON object of names to team roles, e.g. {"Admin": "admin"}.',
             code="invalid_role_mapping",
         )
+    field = _host_role_field()
+    if field is None:
+        if not all(isinstance(role, str) for role in value.values()):
+            raise ValidationError(
+                'Enter a JSON object of names to team roles, e.g. {"Admin": "admin"}.',
+                code="invalid_role_mapping",
+            )
+        return
+    problems = []
+    for key, role in value.items():
+        try:
+            field.clean(role)
+        except ValidationError as error:
+            problems.append(f"{key!r}: {' '.join(error.messages)}")
+    if problems:
+        raise ValidationError(
+            "Map each name to a role the site's memberships can hold. " + " ".join(problems),
+            code="invalid_role",
+        )
+
+
+def _host_role_field() -> Any:
+    """The host's role field (``role_values.RoleField``), or ``None`` when there is none."""
+    from .adapters import get_adapter
+    from .conf import app_settings
+    from .role_values import role_field
+
+    if not app_settings.MEMBERSHIP_ROLE_FIELD:
+        return None
+    try:
+        return role_field(get_adapter().memberships().model)
+    except Exception:  # noqa: BLE001 - a misconfigured host: check E005 says why
+        return None

@@ -277,8 +277,8 @@ class SCIMUser(SCIMResource):
     membership_existed = models.BooleanField(
         default=False,
         help_text=(
-            "The account already belonged to the team when SCIM linked it: its role "
-            "stays its own, whatever IdP groups say."
+            "The account already belonged to the team when SCIM first linked it "
+            "(SCIMMemberBeforeSCIM): its role stays its own, whatever IdP groups say."
         ),
     )
 
@@ -426,10 +426,37 @@ class SCIMGroupMembership(models.Model):
         return f"{self.user_id} in {self.group_id}"
 
 
+class SCIMMemberBeforeSCIM(models.Model):
+    """An account was a member of the team before the team's IdP first linked it.
+
+    DESIGN promise 6: such a membership keeps the role the team gave it, whatever
+    IdP groups or ``roles`` say. Remembered per (team, account), not on the SCIM
+    record: the IdP may DELETE the record and create it again, and the person
+    must not come back as a newcomer whose role groups decide (issue 21, the
+    pre-SCIM rule laundered). Written once, when SCIM links the account while it
+    holds a membership; gone with the team or the account.
+    """
+
+    team = models.ForeignKey(TEAM_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    recorded = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "SCIM member from before SCIM"
+        verbose_name_plural = "SCIM members from before SCIM"
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="scim_member_before_scim_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"account {self.user_id} in team {self.team_id}, before SCIM"
+
+
 class SCIMLinkRefusalReason(models.TextChoices):
     UNVERIFIED = "unverified", "its owner has not proven the address"
     STAFF = "staff", "a staff account"
     SEAT = "seat", "the site refused a seat"
+    HOST = "host", "the site's rules refused the change"
 
 
 class SCIMLinkRefusal(models.Model):

@@ -177,11 +177,23 @@ def group_entries(
     ]
 
 
-def role_entry(team_id: Any, person: Person, old: str | None, new: str) -> SCIMUserEvent:
-    """``person`` was given the team role ``new`` (was ``old``) through their groups (unsaved)."""
+def role_entry(team_id: Any, person: Person, old: Any, new: Any) -> SCIMUserEvent:
+    """``person`` was given the team role ``new`` (was ``old``) through their groups (unsaved).
+
+    A role is a value of the host's role field (text, a boolean, a level: see
+    ``role_values``); the entry keeps it as JSON, and as text in ``role``.
+    """
     return _entry(
-        team_id, person, TimelineAction.ROLE_GRANTED, role=new, changes={"role": [old, new]}
+        team_id,
+        person,
+        TimelineAction.ROLE_GRANTED,
+        role=str(new)[:64],
+        changes={"role": [_as_json(old), _as_json(new)]},
     )
+
+
+def _as_json(role: Any) -> Any:
+    return role if role is None or isinstance(role, (str, bool, int, float)) else str(role)
 
 
 def refused_entry(refused: Refused, detail: str) -> SCIMUserEvent:

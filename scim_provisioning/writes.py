@@ -63,7 +63,7 @@ def delete(
     kind: ResourceType, config: SCIMTeamConfig, pk: str, *, if_match: str | None = None
 ) -> None:
     """``DELETE /{type}/{pk}``: what deleting means for the type (a user keeps their account)."""
-    with transaction.atomic():
+    with recording_refusals(), transaction.atomic():
         record = _locked(kind, config, pk)
         check_if_match(if_match, record.etag)
         kind.delete(config, record)

@@ -65,3 +65,22 @@ class NeverManagedAdapter(DefaultAdapter):
 
     def is_managed_by_team(self, config, user, record):
         return False
+
+
+class KeeperProtectingAdapter(DefaultAdapter):
+    """A host that protects one member with its own words (``may_remove_membership``)."""
+
+    def may_remove_membership(self, config, user):
+        if user.email == "keeper@acme.com":
+            return "The keeper stays in the team: ask the site's owner."
+        return None
+
+
+class GroupListeningAdapter(DefaultAdapter):
+    """A host that listens to group changes without calling ``super()``: the role rule
+    must not depend on it (it lived in the default hook)."""
+
+    heard: list = []
+
+    def group_members_changed(self, config, user_ids):
+        type(self).heard = [str(pk) for pk in user_ids]

@@ -372,3 +372,49 @@ def test_w002_hint_is_the_documented_setting():
         hint = check_sqlite_concurrency()[0].hint
     assignment = hint.split(" = ", 1)[1].split(" (Django", 1)[0]
     assert ast.literal_eval(assignment) == _documented_sqlite_options()
+
+
+# -- roles the role field cannot hold (issue 22) ----------------------------------------
+
+
+@override_settings(SCIM_PROVISIONING_MANAGER_ROLES=("owner", "superadmin"))
+def test_e007_a_manager_role_outside_the_fields_choices():
+    message = only(checks.run_checks(), "scim_provisioning.E007")
+    assert "MANAGER_ROLES" in message.msg and "'superadmin'" in message.msg
+    assert "'member'" in message.hint  # the choices, to pick from
+
+
+@override_settings(SCIM_PROVISIONING_MEMBERSHIP_DEFAULTS={"role": True})
+def test_e007_a_default_role_of_another_type():
+    message = only(checks.run_checks(), "scim_provisioning.E007")
+    assert "MEMBERSHIP_DEFAULTS['role']" in message.msg and "True" in message.msg
+
+
+@override_settings(SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD="role__name")
+def test_e005_a_role_path_through_a_field_that_is_no_foreign_key():
+    message = only(check_membership_model(), "scim_provisioning.E005")
+    assert "'role__name'" in message.msg and "no foreign key" in message.msg
+
+
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [
+        ("tests.test_checks.NoSuchGuard", "cannot be imported"),
+        ("tests.test_checks.ids", "no exception"),
+    ],
+)
+def test_e009_a_guard_exception_that_is_none(path, problem):
+    with override_settings(SCIM_PROVISIONING_MEMBERSHIP_GUARD_EXCEPTIONS=[path]):
+        message = only(checks.run_checks(), "scim_provisioning.E009")
+    assert path in message.msg and problem in message.msg
+
+
+def test_e008_a_stored_mapping_outside_the_fields_choices(team):
+    from scim_provisioning.checks import check_team_role_mappings
+    from scim_provisioning.models import SCIMTeamConfig
+
+    SCIMTeamConfig.objects.filter(team=team).update(user_roles={"Boss": "superadmin"})
+
+    message = only(check_team_role_mappings(databases=["default"]), "scim_provisioning.E008")
+    assert "'Boss'" in message.msg and "user_roles" in message.msg
+    assert check_team_role_mappings() == []  # without --database: no query

@@ -80,6 +80,7 @@ SHARED_WITH_STOCK_USER = (
     "test_idp_roles.py",
     "test_tenant_isolation.py",
     "test_emails.py",
+    "test_host_rules.py",
 )
 
 

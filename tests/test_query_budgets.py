@@ -58,9 +58,11 @@ BUDGETS = {
     #                (the request's, the account insert's and the record insert's)
     "put": 11,  # token, locked user, record update, other memberships?, account update,
     #             timeline, groups; 4 savepoint statements
-    "patch": 12,  # token, locked user, record update, membership update, timeline, groups; 4 sp;
-    #              a deactivation locks the team's managers (is the last one leaving?)
-    #              and counts the seat off (the example site's UPDATE of its team)
+    "patch": 13,  # token, locked user, record update, membership read + update (through the
+    #              model's save(), so that the site's rules and receivers run: issue 22),
+    #              timeline, groups; 4 sp; a deactivation locks the team's managers (is the
+    #              last one leaving?) and counts the seat off (the example site's UPDATE of
+    #              its team)
     "delete": 13,  # token, locked user, locked managers, membership (read, then deleted:
     #               the example site counts the seat off on post_delete), seat count,
     #               timeline, values, group memberships, reports' manager, record;

@@ -35,20 +35,20 @@ class TeamsAdapter(DefaultAdapter):
         )
 
     def set_membership_active(self, config: Any, user: Any, active: bool) -> None:
-        """Switch the membership; a seat switched off is counted off here.
+        """Switch the membership through its ``save()``; a seat switched off is counted there.
 
-        A seat switched on was counted by :meth:`claim_seat` already.
+        A seat switched on was counted by :meth:`claim_seat` already
+        (``count_seat=False``). Through the model, not a queryset ``update()``,
+        so that the site's own rules and receivers run for SCIM as for its pages.
         """
-        rows = Membership.objects.filter(team_id=config.team_id, user=user)
-        # One statement switches an active membership off and says whether it was on.
-        if not active and rows.filter(is_active=True).update(is_active=False):
-            seats.release(config.team_id)
-        elif not rows.exists():
+        membership = Membership.objects.filter(team_id=config.team_id, user=user).first()
+        if membership is None:
             defaults = app_settings.MEMBERSHIP_DEFAULTS
             membership = Membership(team_id=config.team_id, user=user, is_active=active, **defaults)
             membership.save(count_seat=False)
-        elif active:
-            rows.update(is_active=True)
+        elif membership.is_active != active:
+            membership.is_active = active
+            membership.save(update_fields=["is_active"], count_seat=not active)
 
     def _holds_seat(self, config: Any, user: Any) -> bool:
         return Membership.objects.filter(team_id=config.team_id, user=user, is_active=True).exists()

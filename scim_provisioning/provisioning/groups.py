@@ -26,6 +26,7 @@ from ..resources.documents import Document
 from ..resources.groups import state_from_group_document
 from ..signals import EventType, SCIMEvent
 from .common import save_unique
+from .roles import apply_team_roles
 from .users import team_users
 
 logger = logging.getLogger("scim_provisioning")
@@ -256,12 +257,13 @@ def _members_changed(config: SCIMTeamConfig, record: SCIMGroup, delta: MembersDe
 
 
 def _groups_changed(config: SCIMTeamConfig, user_ids: set[Any]) -> None:
-    """Tell the adapter these users' groups changed, one request at a time per user.
+    """Apply the team's group roles to these users, then tell the adapter, one request at a
+    time per user.
 
-    The adapter reads all of a user's groups to decide their role. Two requests
-    adding one person to two groups at once would each miss the other's
-    uncommitted membership, and the last to commit would drop the role the
-    other granted. Locking the users' records first serialises them: the
+    The role rule (``provisioning/roles.py``) reads all of a user's groups to
+    decide their role. Two requests adding one person to two groups at once
+    would each miss the other's uncommitted membership, and the last to commit
+    would drop the role the other granted. Locking the users' records first serialises them: the
     second waits for the first to commit, then reads both memberships. ``NO KEY
     UPDATE`` because inserting a membership holds ``KEY SHARE`` on the user,
     which a plain ``FOR UPDATE`` would wait on (a deadlock between the two).
@@ -269,9 +271,11 @@ def _groups_changed(config: SCIMTeamConfig, user_ids: set[Any]) -> None:
     if not user_ids:
         return
     adapter = get_adapter()
-    # The default hook maps nothing for a team without group roles: no lock, no statement.
+    # A team without group roles and an adapter without a hook of its own: no lock, no statement.
     hook = type(adapter).group_members_changed
     if config.group_roles or hook is not DefaultAdapter.group_members_changed:
         locked = SCIMUser.objects.select_for_update(no_key=True).filter(pk__in=user_ids)
         list(locked.order_by("pk").values_list("pk", flat=True))
+    if config.group_roles:
+        apply_team_roles(config, user_ids)
     adapter.group_members_changed(config, user_ids)

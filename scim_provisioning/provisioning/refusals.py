@@ -1,6 +1,7 @@
 """Refused people, kept where the team's managers and the staff can see them, and signalled.
 
-A refusal (an account the team may not claim, a seat the host refused) is
+A refusal (an account the team may not claim, a seat the host refused, a
+membership change the host's rules refused) is
 recorded after the refused write's transaction rolled back (the write changed
 nothing), as one row per team and address and an entry in the person's
 timeline, then the ``user_refused`` signal is sent so that the host can tell
@@ -17,9 +18,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .. import signals, timeline
-from ..exceptions import Refused
-from ..models import SCIMLinkRefusal, SCIMUser
+from .. import host_rows, signals, timeline
+from ..exceptions import HostRefused, Refused
+from ..models import SCIMLinkRefusal, SCIMLinkRefusalReason, SCIMUser
 from ..signals import EventType, SCIMEvent
 
 #: ``SCIMLinkRefusal.detail``'s length.
@@ -37,6 +38,33 @@ def recording_refusals() -> Iterator[None]:
     except Refused as refused:
         record_refusal(refused)
         raise
+
+
+@contextmanager
+def host_refusals(
+    team_id: Any, *, email: str, user_name: str = "", resource_id: str = "", user_id: Any = None
+) -> Iterator[None]:
+    """Turn the host's refusal of a membership change, raised inside, into a :class:`HostRefused`.
+
+    Around a write to the host's membership rows (its ``save()``, ``delete()``
+    and receivers run, see :mod:`~scim_provisioning.host_rows`): an exception
+    the host raises to refuse (``host_rows.refusal_exceptions``) becomes a 409
+    with the host's message about this person, recorded once the write's
+    transaction rolled back (:func:`recording_refusals`), which undoes what
+    was written before it.
+    """
+    try:
+        yield
+    except host_rows.refusal_exceptions() as error:
+        raise HostRefused(
+            host_rows.refusal_message(error),
+            team_id=team_id,
+            email=email,
+            reason=SCIMLinkRefusalReason.HOST,
+            user_name=user_name,
+            resource_id=resource_id,
+            user_id=user_id,
+        ) from error
 
 
 def record_refusal(refused: Refused) -> None:

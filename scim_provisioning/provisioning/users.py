@@ -35,16 +35,30 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
 from .. import signals, timeline
-from ..adapters import DefaultAdapter, get_adapter
+from ..adapters import get_adapter
 from ..emails import canonical_email, is_valid_email
-from ..exceptions import Conflict, InvalidValue, LinkRefused, SeatRefused, Uniqueness
-from ..models import SCIMLinkRefusalReason, SCIMTeamConfig, SCIMUser, SCIMUserValue
+from ..exceptions import (
+    Conflict,
+    HostRefused,
+    InvalidValue,
+    LinkRefused,
+    SeatRefused,
+    Uniqueness,
+)
+from ..models import (
+    SCIMLinkRefusalReason,
+    SCIMMemberBeforeSCIM,
+    SCIMTeamConfig,
+    SCIMUser,
+    SCIMUserValue,
+)
 from ..resources.documents import Document
 from ..resources.users import UserState, state_from_document
 from ..signals import EventType, SCIMEvent
 from . import extension
 from .common import save_unique
-from .refusals import clear_refusals
+from .refusals import clear_refusals, host_refusals
+from .roles import apply_team_roles
 
 logger = logging.getLogger("scim_provisioning")
 
@@ -149,6 +163,60 @@ def _keep_a_manager(adapter: Any, config: SCIMTeamConfig, account: Any) -> None:
         )
 
 
+def _check_may_remove(
+    adapter: Any, config: SCIMTeamConfig, account: Any, record: SCIMUser, *, creating: bool = False
+) -> None:
+    """Refuse to deactivate or remove a membership the team or the host must keep.
+
+    The team's last manager (a 409), then the host's own word
+    (``may_remove_membership``): its message is a :class:`HostRefused`, a 409
+    recorded for the team's managers.
+    """
+    _keep_a_manager(adapter, config, account)
+    refusal = adapter.may_remove_membership(config, account)
+    if refusal is None:
+        return
+    raise HostRefused(str(refusal), **_who(config, record, account, creating=creating))
+
+
+def _who(config: SCIMTeamConfig, record: SCIMUser, account: Any, *, creating: bool) -> Any:
+    """Who a refusal is about, as :class:`~.exceptions.Refused` records them."""
+    return {
+        "team_id": config.team_id,
+        "email": record.email,
+        "reason": SCIMLinkRefusalReason.HOST,
+        "user_name": record.user_name,
+        # A refused create leaves no record and no new account behind.
+        "resource_id": "" if creating else str(record.pk),
+        "user_id": None if creating and record.created_account else account.pk,
+    }
+
+
+def _host_rules(
+    config: SCIMTeamConfig, record: SCIMUser, account: Any, *, creating: bool = False
+) -> Any:
+    """A write to the host's membership: its model's refusal is a recorded 409 about ``record``."""
+    who = _who(config, record, account, creating=creating)
+    del who["reason"]
+    return host_refusals(who.pop("team_id"), **who)
+
+
+def _member_before_scim(config: SCIMTeamConfig, account: Any) -> bool:
+    """Whether the account belonged to the team before its IdP first linked it (any record)."""
+    return SCIMMemberBeforeSCIM.objects.filter(team_id=config.team_id, user=account).exists()
+
+
+def _remember_member_before_scim(config: SCIMTeamConfig, account: Any) -> None:
+    """Remember, per team and account, that the account was a member before SCIM linked it.
+
+    Outlives the record: after a DELETE and a new POST the membership the IdP
+    creates is SCIM's, but the person's role stays the team's (issue 21).
+    """
+    SCIMMemberBeforeSCIM.objects.bulk_create(
+        [SCIMMemberBeforeSCIM(team_id=config.team_id, user=account)], ignore_conflicts=True
+    )
+
+
 def _claim_seat(
     adapter: Any, config: SCIMTeamConfig, account: Any, record: SCIMUser, *, creating: bool
 ) -> None:
@@ -195,22 +263,27 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
             account = adapter.find_account(config, state.email)
             if account is None:
                 raise
+    member = False
     if not record.created_account:
-        record.membership_existed = _check_may_link(adapter, config, account, state.email)
+        member = _check_may_link(adapter, config, account, state.email)
+        record.membership_existed = member or _member_before_scim(config, account)
         if not record.active:
-            _keep_a_manager(adapter, config, account)
+            _check_may_remove(adapter, config, account, record, creating=True)
     record.user = account  # type: ignore[assignment]  # an AUTH_USER_MODEL instance
     save_unique(record, "This user already exists in this team.")
+    if member:
+        _remember_member_before_scim(config, account)
     record.write_values(replace=False)
     if record.active:
         _claim_seat(adapter, config, account, record, creating=True)
     # Linked or seated now: whatever was refused before (a link, a seat) is no longer.
     clear_refusals(config.team_id, state.email)
     extension.after_change(config, record, None, created=True)
-    adapter.set_membership_active(config, account, record.active)
+    with _host_rules(config, record, account, creating=True):
+        adapter.set_membership_active(config, account, record.active)
     timeline.record([timeline.created_entry(record)])
     if _role_keys(record.value_rows()):
-        _user_roles_changed(adapter, config, record)
+        _user_roles_changed(adapter, config, record, reactivated=False)
     _send(signals.user_provisioned, EventType.USER_PROVISIONED, record)
     return record
 
@@ -245,17 +318,21 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
             _claim_seat(adapter, config, account, record, creating=False)
             clear_refusals(config.team_id, record.email)
         else:
-            _keep_a_manager(adapter, config, account)
-        adapter.set_membership_active(config, account, record.active)
+            _check_may_remove(adapter, config, account, record)
+        with _host_rules(config, record, account):
+            adapter.set_membership_active(config, account, record.active)
         if record.active:
             _send(signals.user_reactivated, EventType.USER_REACTIVATED, record)
         else:
             _send(signals.user_deactivated, EventType.USER_DEACTIVATED, record)
     timeline.record(timeline.update_entries(record, before, was_active))
     roles = _role_keys(new_values)
+    reactivated = record.active and not was_active
     # A reactivation may have recreated the seat with the default role.
-    if roles != _role_keys(old_values) or (roles and record.active and not was_active):
-        _user_roles_changed(adapter, config, record)
+    if roles != _role_keys(old_values) or (roles and reactivated):
+        _user_roles_changed(adapter, config, record, reactivated=reactivated)
+    elif reactivated and config.group_roles:
+        apply_team_roles(config, [record.pk])
     return record
 
 
@@ -289,9 +366,10 @@ def delete_user(config: SCIMTeamConfig, record: SCIMUser) -> None:
     """DELETE /Users/{id}: the seat and the SCIM record go; the account stays."""
     adapter = get_adapter()
     account = record.user
-    _keep_a_manager(adapter, config, account)
+    _check_may_remove(adapter, config, account, record)
     delete_account = adapter.should_delete_account(config, account, record)
-    adapter.remove_membership(config, account)
+    with _host_rules(config, record, account):
+        adapter.remove_membership(config, account)
     timeline.record([timeline.user_entry(record, timeline.TimelineAction.REMOVED)])
     event = _event(EventType.USER_DEPROVISIONED, record)
     record.delete()
@@ -324,11 +402,15 @@ def _role_keys(rows: list[SCIMUserValue]) -> set[str]:
     return {r.value for r in rows if r.attribute == "roles"}
 
 
-def _user_roles_changed(adapter: Any, config: SCIMTeamConfig, record: SCIMUser) -> None:
-    """Tell the adapter the record's ``roles`` changed, in the write's transaction.
+def _user_roles_changed(
+    adapter: Any, config: SCIMTeamConfig, record: SCIMUser, *, reactivated: bool
+) -> None:
+    """Apply the team's role mappings to the record's new ``roles``, then tell the adapter.
 
-    The default hook maps nothing for a team without ``user_roles``: no statement then.
+    In the write's transaction. Nothing to apply for a team without
+    ``user_roles`` (no statement then), unless the seat was just recreated
+    with the default role: its groups' role comes back.
     """
-    hook = type(adapter).user_roles_changed
-    if config.user_roles or hook is not DefaultAdapter.user_roles_changed:
-        adapter.user_roles_changed(config, [record.pk])
+    if config.user_roles or (reactivated and config.group_roles):
+        apply_team_roles(config, [record.pk])
+    adapter.user_roles_changed(config, [record.pk])

@@ -52,3 +52,4 @@ SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD = None  # the row exists while the per
 SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD = "is_admin"
 SCIM_PROVISIONING_MANAGER_ROLES = (True,)
 SCIM_PROVISIONING_MEMBERSHIP_DEFAULTS = {"is_admin": False}  # leaving a mapped group demotes
+SCIM_PROVISIONING_MEMBERSHIP_GUARD_EXCEPTIONS = ["organizations.exceptions.OwnershipRequired"]  # noqa: E501
