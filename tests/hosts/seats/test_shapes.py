@@ -153,3 +153,22 @@ def test_a_non_owner_admin_can_be_deactivated(idp, workspace, owner, admin):
 
     assert _seat(workspace, "admin@acme.example").is_active is False
     assert _seat(workspace, "admin@acme.example").role.name == "admin"
+
+
+def test_a_default_role_no_role_row_has_is_a_409_that_says_so(idp):
+    Role.objects.filter(name="member").delete()
+
+    body = assert_scim_error(idp.post("/Users", _user("ada@acme.example")), 409)
+
+    assert "'member'" in body["detail"] and "no row" in body["detail"]
+    assert not Seat.objects.exists() and not SCIMUser.objects.exists()
+
+
+def test_a_group_mapped_to_a_role_no_row_has_is_a_409_and_changes_nothing(idp, team, workspace):
+    SCIMTeamConfig.objects.filter(team=team).update(group_roles={"Bosses": "superadmin"})
+    ada = idp.post("/Users", _user("ada@acme.example")).json()
+
+    response = idp.post("/Groups", {"displayName": "Bosses", "members": [{"value": ada["id"]}]})
+
+    assert "'superadmin'" in assert_scim_error(response, 409)["detail"]
+    assert _seat(workspace, "ada@acme.example").role.name == "member"
