@@ -46,7 +46,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
-from django.db import models
+from django.db import connections, models
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
@@ -344,8 +344,6 @@ def check_team_role_mappings(
     admin refuses such a mapping; this finds those stored before the role
     field changed. At run time the role rule ignores them (and logs it).
     """
-    from django.core.exceptions import ValidationError
-
     from .models import SCIMTeamConfig
 
     if not databases:
@@ -354,7 +352,22 @@ def check_team_role_mappings(
     if field is None:
         return []
     errors = []
-    configs = SCIMTeamConfig.objects.exclude(group_roles={}, user_roles={})
+    for alias in databases:
+        # ``migrate`` runs the database checks before it creates a table: on a new
+        # site (or before this app's migrations) there is nothing stored to check.
+        if SCIMTeamConfig._meta.db_table not in connections[alias].introspection.table_names():
+            continue
+        errors += _stored_mapping_errors(field, alias)
+    return errors
+
+
+def _stored_mapping_errors(field: Any, alias: str) -> list:
+    from django.core.exceptions import ValidationError
+
+    from .models import SCIMTeamConfig
+
+    errors = []
+    configs = SCIMTeamConfig.objects.using(alias).exclude(group_roles={}, user_roles={})
     for config in configs.only("team_id", "group_roles", "user_roles").order_by("pk"):
         for name in ("group_roles", "user_roles"):
             for key, role in (getattr(config, name) or {}).items():
