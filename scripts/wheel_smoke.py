@@ -379,6 +379,11 @@ def organizations_conversation(token: str) -> None:
         assert acme.owner.organization_user.user.email == "owner@acme.example"
     step("the owner: deactivate and DELETE are 409s, OrganizationOwner intact")
 
+    # Written off the request path: flushed while the host's database still exists.
+    from scim_provisioning.request_log_writer import writer
+
+    assert writer.flush(), "the request log could not be written"
+
 
 def main(shape: str = "orgs") -> None:
     check_installed_from_wheel()
