@@ -367,8 +367,10 @@ def _stored_mapping_errors(field: Any, alias: str) -> list:
     from .models import SCIMTeamConfig
 
     errors = []
-    configs = SCIMTeamConfig.objects.using(alias).exclude(group_roles={}, user_roles={})
-    for config in configs.only("team_id", "group_roles", "user_roles").order_by("pk"):
+    # Every team's mappings, the empty ones skipped here: they are ``json`` columns on
+    # PostgreSQL (kept in the order staff wrote them), which have no "=" to filter by.
+    configs = SCIMTeamConfig.objects.using(alias).only("team_id", "group_roles", "user_roles")
+    for config in configs.order_by("pk").iterator():
         for name in ("group_roles", "user_roles"):
             for key, role in (getattr(config, name) or {}).items():
                 try:
