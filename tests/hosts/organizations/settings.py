@@ -10,6 +10,7 @@ when ``DATABASE_URL`` says so, as the main suite.
 """
 
 import os
+import tempfile
 
 import dj_database_url
 
@@ -18,6 +19,7 @@ DEBUG = False
 ALLOWED_HOSTS = ["testserver"]
 ROOT_URLCONF = "tests.hosts.organizations.urls"
 USE_TZ = True
+STATIC_URL = "static/"  # the live server serves static files under it
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -33,11 +35,21 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
+#: Files, not SQLite's memory: a live server's threads then get connections of their own and
+#: really run at the same time (pytest-django shares one connection for an in-memory
+#: database, and may start the live server before the test database exists). One per
+#: process: the hosts may run side by side.
+_SQLITE_FILE = os.path.join(tempfile.gettempdir(), f"scim-organizations-host-{os.getpid()}")
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": ":memory:",
-        "OPTIONS": {"transaction_mode": "IMMEDIATE"},  # check W002
+        "NAME": f"{_SQLITE_FILE}.sqlite3",  # never opened but by the tests, as their database
+        "OPTIONS": {  # what check W002 asks
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        },
+        "TEST": {"NAME": f"{_SQLITE_FILE}.sqlite3"},
     }
 }
 if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):

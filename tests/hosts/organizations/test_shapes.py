@@ -166,3 +166,37 @@ def test_a_scim_created_admin_is_never_made_the_owner(idp, team, org):
 def test_an_organization_without_an_owner_still_provisions(idp, org):
     assert idp.post("/Users", _user("ada@acme.example")).status_code == 201
     assert OrganizationUser.objects.filter(organization=org).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_owner_and_an_admin_deactivated_at_once(live_server, team, org, owner, admin):
+    """Two server threads at once: the owner's guard holds whatever the order, the admin goes."""
+    import threading
+
+    from scim_provisioning.request_log_writer import writer
+    from scim_provisioning.tokens import issue_token
+    from tests.live_client import LiveIdPClient
+
+    token = issue_token(team).plaintext
+    client = LiveIdPClient(live_server.url, token)
+    ids = [client.post("/Users", _user(a.email)).json()["id"] for a in (owner, admin)]
+    barrier = threading.Barrier(len(ids))
+    statuses: dict[str, int] = {}
+
+    def deactivate(scim_id: str) -> None:
+        barrier.wait(timeout=60)
+        body = patch_op({"op": "replace", "path": "active", "value": False})
+        statuses[scim_id] = (
+            LiveIdPClient(live_server.url, token).patch(f"/Users/{scim_id}", body).status_code
+        )
+
+    threads = [threading.Thread(target=deactivate, args=(scim_id,)) for scim_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert statuses == {ids[0]: 409, ids[1]: 200}
+    _owner_intact(org, owner)
+    assert not OrganizationUser.objects.filter(organization=org, user=admin).exists()
+    assert writer.flush()
