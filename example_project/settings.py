@@ -131,6 +131,9 @@ SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD = "is_active"
 SCIM_PROVISIONING_MEMBERSHIP_DEFAULTS = {"role": "member"}
 # IdP groups named in a team's SCIMTeamConfig.group_roles grant these roles.
 SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD = "role"
+# Membership.save() counts seats when is_active changes, nothing else: a role given
+# to many people at once (a group mapped to "admin") is one UPDATE, not a save() each.
+SCIM_PROVISIONING_MEMBERSHIP_BULK_UPDATE_FIELDS = ("role",)
 # The site's own user attributes, published as a User extension and copied onto the account.
 SCIM_PROVISIONING_USER_EXTENSION = {
     "urn": "urn:ietf:params:scim:schemas:extension:example:2.0:User",

@@ -32,9 +32,19 @@ them to its own shape:
 - ``is_last_manager(config, user)``: no SCIM request removes a team's last
   member who can manage its SCIM.
 
-And one for the host's own policy: ``claim_seat(config, user, record)`` gives
+And two for the host's own policy: ``claim_seat(config, user, record)`` gives
 the person a seat or refuses one with a message the IdP's admin reads (a seat
-limit, say).
+limit, say); ``may_remove_membership(config, user)`` lets a deactivation or a
+removal happen or refuses it with a message (a 409).
+
+DESIGN promise 3, the host's rules hold: the default hooks change memberships
+through the host's model (``save()``/``delete()`` per row, see
+:mod:`~scim_provisioning.host_rows`), so its guards and receivers run, and a
+guard's refusal is a 409 with its message. The role (``MEMBERSHIP_ROLE_FIELD``)
+may be of any field type (:mod:`~scim_provisioning.role_values`); the rule that
+maps groups and ``roles`` onto it is the app's
+(``provisioning/roles.py``), not a hook's: ``group_members_changed`` and
+``user_roles_changed`` are told after it.
 """
 
 from __future__ import annotations

@@ -97,6 +97,19 @@ class AppSettings:
         return dict(self._get("MEMBERSHIP_DEFAULTS", {}))
 
     @property
+    def MEMBERSHIP_BULK_UPDATE_FIELDS(self) -> frozenset[str]:  # noqa: N802
+        """Membership fields the host's ``save()`` and save receivers have nothing to do with.
+
+        SCIM writes memberships through the model (``save()`` per row) when it has
+        a ``save()`` or save receivers of its own; a change of only these fields
+        is one UPDATE for all rows instead, as for a model without them. For the
+        role field, say, when ``save()`` only counts seats: a group of 10,000
+        mapped to a role is then one statement, not 10,000. Empty by default.
+        """
+        value = self._get("MEMBERSHIP_BULK_UPDATE_FIELDS", ())
+        return frozenset((value,) if isinstance(value, str) else value)
+
+    @property
     def MEMBERSHIP_GUARD_EXCEPTIONS(self) -> tuple[str, ...]:  # noqa: N802
         """Dotted paths of the exceptions the host's models raise to refuse a membership change.
 

@@ -67,8 +67,16 @@ def refusal_message(error: BaseException) -> str:
     return text.strip() or f"The site refused the change ({type(error).__name__})."
 
 
-def saves_need_the_model(model: type[models.Model]) -> bool:
-    """Whether a queryset ``update()`` would skip something of the host's for ``model``."""
+def saves_need_the_model(model: type[models.Model], fields: Iterable[str] = ()) -> bool:
+    """Whether a queryset ``update()`` of ``fields`` would skip something of the host's.
+
+    No, when the model has no ``save()`` and no save receivers of its own, or
+    when the host declares that they have nothing to do with these fields
+    (``MEMBERSHIP_BULK_UPDATE_FIELDS``).
+    """
+    fields = set(fields)
+    if fields and fields <= app_settings.MEMBERSHIP_BULK_UPDATE_FIELDS:
+        return False
     return (
         model.save is not models.Model.save
         or model.save_base is not models.Model.save_base
@@ -93,7 +101,7 @@ def update_rows(rows: models.QuerySet[Any], **values: Any) -> int:
     Returns how many rows there were. Each row saves only the fields given
     (``update_fields``), so a concurrent change of another field survives.
     """
-    if not saves_need_the_model(rows.model):
+    if not saves_need_the_model(rows.model, values):
         return rows.update(**values)
     found = list(rows)
     for row in found:

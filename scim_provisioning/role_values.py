@@ -71,6 +71,9 @@ class RoleField:
             raise ValidationError(f"{value!r} is not a role of {self.describe()}: roles are text.")
         if value is None:
             raise ValidationError(f"None is not a role of {self.describe()}.")
+        if isinstance(value, str) and not _storable(value):
+            # PostgreSQL refuses NUL in text and every driver a lone surrogate: a 500 later.
+            raise ValidationError(f"{value!r} is not a role: it holds NUL or a lone surrogate.")
         try:
             return target.clean(value, None)
         except ValidationError as error:
@@ -120,6 +123,17 @@ class RoleField:
             setattr(membership, self.field.attname, value)  # the related row's key
         else:
             setattr(membership, self.field.name, value)
+
+
+def _storable(text: str) -> bool:
+    """Whether ``text`` can be stored and compared in every database (no NUL, valid UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _follow(row: Any, path: str) -> Any:

@@ -653,3 +653,40 @@ def test_two_teams_looking_up_one_value_at_once_each_see_their_own(
             else:
                 assert reply.call.path.endswith(foreign["id"])
                 assert reply.status == 404, reply.describe()
+
+
+def test_parallel_retries_of_a_removal_the_host_refuses_are_each_a_409(
+    live_server, token, api, team, settings
+):
+    """Issue 22: the membership model's guard refuses; parallel retries (Okta, Entra) neither
+    slip past it nor fail with a 500, and the refusal counts every attempt on one row."""
+    from django.db.models.signals import pre_delete, pre_save
+
+    from .test_host_rules import KeeperGuard
+
+    settings.SCIM_PROVISIONING_MEMBERSHIP_GUARD_EXCEPTIONS = ["tests.test_host_rules.KeeperGuard"]
+
+    def refuse(sender: Any, instance: Any, **kwargs: Any) -> None:
+        if instance.pk and instance.user.email == "keeper@acme.com":
+            raise KeeperGuard("The keeper stays in the team.")
+
+    pre_save.connect(refuse, sender=Membership, dispatch_uid="test-race-keeper-save")
+    pre_delete.connect(refuse, sender=Membership, dispatch_uid="test-race-keeper-delete")
+    try:
+        keeper = create_user(api, "keeper@acme.com")
+        deactivate = patch_op({"op": "replace", "path": "active", "value": False})
+        calls = [Call("DELETE", f"/Users/{keeper['id']}") for _ in range(3)]
+        calls += [Call("PATCH", f"/Users/{keeper['id']}", deactivate) for _ in range(3)]
+
+        replies = race(live_server.url, token, calls)
+    finally:
+        pre_save.disconnect(sender=Membership, dispatch_uid="test-race-keeper-save")
+        pre_delete.disconnect(sender=Membership, dispatch_uid="test-race-keeper-delete")
+
+    assert_no_server_errors(replies)
+    assert statuses(replies) == [409] * 6, [r.describe() for r in replies]
+    assert all("The keeper stays in the team." in r.body["detail"] for r in replies)
+    refusal = SCIMLinkRefusal.objects.get(team=team, email="keeper@acme.com")
+    assert (refusal.reason, refusal.attempts) == ("host", 6)
+    assert Membership.objects.get(team=team, user__email="keeper@acme.com").is_active is True
+    assert SCIMUser.objects.filter(pk=keeper["id"], active=True).exists()

@@ -271,3 +271,36 @@ def test_the_pre_scim_fact_is_the_teams_own(idp, other_idp, team, other_team):
 
     assert SCIMUser.objects.get(pk=theirs["id"]).membership_existed is False
     assert role(other_team, old_hand) == "admin"
+
+
+def test_another_teams_token_cannot_reach_the_guarded_member(
+    idp, other_idp, team, other_team, keeper, guarded
+):
+    """Team B's IdP names team A's record: a 404, no refusal recorded for either team."""
+    user_id, account = keeper
+
+    response = other_idp.delete(f"/Users/{user_id}")
+
+    assert_scim_error(response, 404)
+    assert not SCIMLinkRefusal.objects.exists()
+    assert_seat(team, account, active=True)
+
+
+def test_a_reactivated_member_of_a_mapped_group_gets_the_groups_role_back(idp, team):
+    """Without an active field the seat is recreated with the default role: the group's
+    role must come back with it (it stayed 'member' on the stock_user host)."""
+    SCIMTeamConfig.objects.filter(team=team).update(group_roles={"Acme Admins": "admin"})
+    give_seat(team, UserFactory(email="boss@acme.com"), role="owner")
+    ada = _created(idp, "ada@acme.com")
+    idp.post(
+        "/Groups",
+        {"schemas": [GROUP], "displayName": "Acme Admins", "members": [{"value": ada["id"]}]},
+    )
+    assert _deactivate(idp, ada["id"]).status_code == 200
+
+    response = idp.patch(
+        f"/Users/{ada['id']}", patch_op({"op": "replace", "path": "active", "value": True})
+    )
+
+    assert response.status_code == 200, response.content
+    assert role(team, SCIMUser.objects.get(pk=ada["id"]).user) == "admin"

@@ -4,7 +4,7 @@ Entra sends the app roles assigned to a person (``SingleAppRoleAssignment``
 onto ``roles[primary eq "True"].value``, or ``AppRoleAssignmentsComplex``);
 Okta sends ``roles`` built from app-profile attributes. The team's
 ``SCIMTeamConfig.user_roles`` names the team role each value grants; with
-``group_roles`` it is one rule (``DefaultAdapter._apply_team_roles``): the
+``group_roles`` it is one rule (``provisioning/roles.py``, ``apply_team_roles``): the
 first listed role granted wins, values nobody maps grant nothing, a role
 nobody maps is never touched, and the team keeps a manager.
 

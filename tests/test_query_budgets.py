@@ -330,6 +330,29 @@ def test_patch_adding_1000_members(idp, team, crowd):
     assert queries == patch_add_1000_budget()
 
 
+def test_patch_adding_1000_members_to_a_group_mapped_to_a_role(idp, team, crowd):
+    """The role rule writes one UPDATE per role, however many people change (issue 22).
+
+    The example site's ``Membership.save()`` counts seats only, and it says so
+    (``MEMBERSHIP_BULK_UPDATE_FIELDS = ("role",)``): the rows need no ``save()``
+    each. On top of the plain add: the people, their mapped groups, the
+    managers (locked), the roles held, one UPDATE, and one timeline INSERT of
+    the 1,000 roles granted (per backend batch).
+    """
+    from scim_provisioning.models import SCIMTeamConfig
+
+    SCIMTeamConfig.objects.filter(team=team).update(group_roles={"Everyone": "admin"})
+    group = _group(team, crowd[:10])
+    operation = {"op": "add", "path": "members", "value": _member_values(crowd[10:1010])}
+
+    queries, response = _count(lambda: idp.patch(f"/Groups/{group.id}", patch_op(operation)))
+
+    assert response.status_code == 200
+    assert Membership.objects.filter(team=team, role="admin").count() == 1000
+    role_rule = 1 + 4 + _insert_batches(SCIMUserEvent, 1000)  # users locked; rule; timeline
+    assert queries <= patch_add_1000_budget() + role_rule
+
+
 def test_patch_removing_1000_members(idp, team, crowd):
     group = _group(team, crowd[:1010])
     operation = {"op": "remove", "path": "members", "value": _member_values(crowd[10:1010])}

@@ -209,7 +209,7 @@ def _write(
     user_column = f"{app_settings.MEMBERSHIP_USER_FIELD}_id"
     rows = adapter.team_memberships(config.team_id)
     by_account = {account_id: new for account_id, _, new in changes}
-    if not saves_need_the_model(rows.model):
+    if not saves_need_the_model(rows.model, [field.field.name]):
         by_role: dict[Any, list[Any]] = {}
         for account_id, new in by_account.items():
             by_role.setdefault(new, []).append(account_id)

@@ -21,8 +21,14 @@ gains control over an account only with proof.
   recorded like a refused link.
 - A team always keeps a manager: no request deactivates or removes the last
   active membership that can manage its SCIM (the adapter's
-  ``is_last_manager``; a 409). A membership that existed before SCIM linked
-  the account keeps its role whatever groups or ``roles`` say (``membership_existed``).
+  ``is_last_manager``; a 409). A membership that existed before SCIM first
+  linked the account keeps its role whatever groups or ``roles`` say
+  (``membership_existed``, remembered per team and account in
+  ``SCIMMemberBeforeSCIM`` so that a DELETE and a new POST keep it).
+- The host's rules hold (promise 3): the adapter's ``may_remove_membership``
+  and the membership model's own guards may refuse a deactivation or a
+  removal; a refusal is a 409 with the host's message, recorded for the team's
+  managers (``HostRefused``).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from django.db.models.functions import Lower
 
 from .. import signals, timeline
 from ..adapters import get_adapter
+from ..conf import app_settings
 from ..emails import canonical_email, is_valid_email
 from ..exceptions import (
     Conflict,
@@ -283,7 +290,7 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
         adapter.set_membership_active(config, account, record.active)
     timeline.record([timeline.created_entry(record)])
     if _role_keys(record.value_rows()):
-        _user_roles_changed(adapter, config, record, reactivated=False)
+        _user_roles_changed(adapter, config, record, recreated=False)
     _send(signals.user_provisioned, EventType.USER_PROVISIONED, record)
     return record
 
@@ -327,11 +334,12 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
             _send(signals.user_deactivated, EventType.USER_DEACTIVATED, record)
     timeline.record(timeline.update_entries(record, before, was_active))
     roles = _role_keys(new_values)
-    reactivated = record.active and not was_active
-    # A reactivation may have recreated the seat with the default role.
-    if roles != _role_keys(old_values) or (roles and reactivated):
-        _user_roles_changed(adapter, config, record, reactivated=reactivated)
-    elif reactivated and config.group_roles:
+    # A reactivation may have recreated the seat with the default role (no active
+    # field: the row is the seat), which the person's groups and roles then set again.
+    recreated = record.active and not was_active and app_settings.MEMBERSHIP_ACTIVE_FIELD is None
+    if roles != _role_keys(old_values) or (roles and record.active and not was_active):
+        _user_roles_changed(adapter, config, record, recreated=recreated)
+    elif recreated and config.group_roles:
         apply_team_roles(config, [record.pk])
     return record
 
@@ -403,7 +411,7 @@ def _role_keys(rows: list[SCIMUserValue]) -> set[str]:
 
 
 def _user_roles_changed(
-    adapter: Any, config: SCIMTeamConfig, record: SCIMUser, *, reactivated: bool
+    adapter: Any, config: SCIMTeamConfig, record: SCIMUser, *, recreated: bool
 ) -> None:
     """Apply the team's role mappings to the record's new ``roles``, then tell the adapter.
 
@@ -411,6 +419,6 @@ def _user_roles_changed(
     ``user_roles`` (no statement then), unless the seat was just recreated
     with the default role: its groups' role comes back.
     """
-    if config.user_roles or (reactivated and config.group_roles):
+    if config.user_roles or (recreated and config.group_roles):
         apply_team_roles(config, [record.pk])
     adapter.user_roles_changed(config, [record.pk])

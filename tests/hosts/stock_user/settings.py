@@ -8,6 +8,7 @@ tests/test_idp_conversations.py tests/test_tenant_isolation.py``. On PostgreSQL 
 """
 
 import os
+from pathlib import Path
 
 import dj_database_url
 
@@ -17,6 +18,7 @@ ALLOWED_HOSTS = ["testserver"]
 ROOT_URLCONF = "tests.hosts.stock_user.urls"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+STATIC_URL = "/static/"  # the live server's static handler needs one (concurrency tests)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -34,8 +36,21 @@ MIDDLEWARE = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": ":memory:",
-        "OPTIONS": {"transaction_mode": "IMMEDIATE"},  # check W002
+        "NAME": str(Path(__file__).resolve().parents[3] / ".stock-user.sqlite3"),
+        # As the example site (check W002): a live server's threads really write at once.
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        },
+        # A file, not the in-memory default, so that a live server's threads get
+        # connections of their own (the concurrency test of test_role_fields.py).
+        "TEST": {
+            "NAME": os.environ.get(
+                "SCIM_TEST_STOCK_USER_SQLITE_NAME",
+                str(Path(__file__).resolve().parents[3] / ".test-db-stock-user.sqlite3"),
+            )
+        },
     }
 }
 if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):

@@ -11,6 +11,10 @@ settings a site would write, nothing more.
 
 from __future__ import annotations
 
+import http.client
+import threading
+import time
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -20,11 +24,14 @@ from django.core.exceptions import ValidationError
 from scim_provisioning import checks as scim_checks
 from scim_provisioning.models import (
     SCIMLinkRefusal,
+    SCIMRequestLog,
     SCIMTeamConfig,
     SCIMUser,
     SCIMUserEvent,
 )
-from tests.conftest import assert_scim_error, patch_op
+from scim_provisioning.request_log_writer import writer
+from scim_provisioning.tokens import issue_token
+from tests.conftest import IdPClient, assert_scim_error, patch_op
 from tests.factories import UserFactory
 from tests.hosts.stock_user.site.models import OrgOwner, OrgUser, Role, Seat, SeatAudit
 
@@ -339,3 +346,99 @@ def test_org_host_a_stored_mapping_the_field_cannot_hold_is_a_database_check_err
 
     assert [e.id for e in errors] == ["scim_provisioning.E008"]
     assert "Acme Admins" in errors[0].msg
+
+
+def test_org_host_creating_the_owner_inactive_is_a_409_and_the_owner_stays(idp, team, org_host):
+    """A POST with active false links the owner's account and would delete their row."""
+    owner = UserFactory(email="owner@acme.com")
+    OrgOwner.objects.create(
+        organization=team,
+        organization_user=OrgUser.objects.create(organization=team, user=owner, is_admin=True),
+    )
+    OrgUser.objects.create(
+        organization=team, user=UserFactory(email="admin@acme.com"), is_admin=True
+    )
+
+    response = idp.post("/Users", {**_user("owner@acme.com"), "active": False})
+
+    _assert_refused_by_the_host(response, team, "owner@acme.com", "transferring ownership")
+    assert OrgOwner.objects.get(organization=team).organization_user.user == owner
+    assert not SCIMUser.objects.filter(team=team).exists()
+
+
+@pytest.mark.parametrize("role", ["adm\x00in", "adm\udc00in"])
+def test_seat_host_a_role_with_hostile_bytes_is_refused_where_staff_edit_it(team, seat_host, role):
+    config = SCIMTeamConfig.objects.get(team=team)
+    config.user_roles = {"Admin": role}
+
+    with pytest.raises(ValidationError) as refused:
+        config.full_clean()
+
+    assert "user_roles" in refused.value.message_dict
+
+
+# -- under concurrency: the lock of the managers takes the seats, not the shared Role rows --
+
+
+def _delete_at_once(server_url: str, token: str, paths: list[str]) -> list[int]:
+    """DELETE ``paths`` at the same moment, a thread and a connection each; their statuses."""
+    target = urllib.parse.urlsplit(server_url)
+    barrier = threading.Barrier(len(paths))
+    statuses: list[int] = [0] * len(paths)
+    logged = SCIMRequestLog.objects.count()
+
+    def run(index: int) -> None:
+        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+        try:
+            connection.connect()
+            barrier.wait(timeout=60)
+            connection.request(
+                "DELETE", f"/scim/v2{paths[index]}", headers={"Authorization": f"Bearer {token}"}
+            )
+            response = connection.getresponse()
+            response.read()
+            statuses[index] = response.status
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(paths))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    deadline = time.monotonic() + 10  # the server logs each request after answering it
+    while SCIMRequestLog.objects.count() < logged + len(paths) and time.monotonic() < deadline:
+        writer.flush(10)
+        time.sleep(0.02)
+    return sorted(statuses)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seat_host_two_admins_removed_at_once_one_stays(live_server, team, seat_host):
+    """is_last_manager locks the admins' seats (FOR UPDATE OF the seats, with role__name)."""
+    token = issue_token(team).plaintext
+    idp = IdPClient(token)
+    admins = []
+    for address in ("one@acme.com", "two@acme.com"):
+        Seat.objects.create(
+            organization=team, user=UserFactory(email=address), role=seat_host["admin"]
+        )
+        admins.append(_created(idp, address)["id"])
+
+    statuses = _delete_at_once(live_server.url, token, [f"/Users/{pk}" for pk in admins])
+
+    assert statuses == [204, 409]
+    assert Seat.objects.filter(organization=team, role__name="admin", is_active=True).count() == 1
+
+
+def test_seat_host_fields_declared_for_bulk_updates_skip_the_saves(idp, team, seat_host, settings):
+    """The host says its save() and receivers have nothing to do with the role: one UPDATE."""
+    settings.SCIM_PROVISIONING_MEMBERSHIP_BULK_UPDATE_FIELDS = ("role",)
+    _map_groups(team, {"Acme Admins": "admin"})
+    body = _created(idp, "ada@acme.com")
+
+    _in_group(idp, "Acme Admins", body["id"])
+
+    seat = Seat.objects.get(organization=team, user=_account(body["id"]))
+    assert seat.role.name == "admin"
+    assert list(SeatAudit.objects.values_list("action", flat=True)) == ["created"]
