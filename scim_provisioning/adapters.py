@@ -345,7 +345,7 @@ class DefaultAdapter:
         return (
             locked(rows, field)
             .filter(**{f"{field.lookup}__in": roles})
-            .order_by(field.field.name, "pk")
+            .order_by(field.field.attname, "pk")  # role_id: no join to a role model
         )
 
     def set_membership_active(
