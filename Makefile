@@ -116,6 +116,9 @@ wheel-smoke: dist
 	$(SMOKE_VENV)/bin/python -m pip install --quiet dist/*.whl
 	$(SMOKE_VENV)/bin/python -m pip check
 	$(SMOKE_VENV)/bin/python scripts/wheel_smoke.py
+	$(SMOKE_VENV)/bin/python -m pip install --quiet 'django-organizations>=2.5'
+	$(SMOKE_VENV)/bin/python -m pip check
+	$(SMOKE_VENV)/bin/python scripts/wheel_smoke.py organizations
 
 clean:
 	rm -rf $(VENV) $(SMOKE_VENV) $(DEMO_DB) dist build

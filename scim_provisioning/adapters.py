@@ -67,12 +67,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connections, models, transaction
-from django.db.models import Exists, Value
+from django.db.models import Exists, Q, Value
 from django.db.models.functions import Upper
 from django.utils.module_loading import import_string
 
 from . import host_rows
+from .allauth_addresses import record_new_account_address, record_primary_address
 from .conf import app_settings
+from .emails import email_spellings
 from .role_values import RoleField, manager_roles, role_field, split_defaults
 
 if TYPE_CHECKING:
@@ -124,7 +126,10 @@ class DefaultAdapter:
         case, not Python's.
         """
         accounts = self.user_model._default_manager.alias(_scim_email_upper=Upper(self.email_field))
-        return accounts.filter(_scim_email_upper=Upper(Value(email)))
+        spellings = email_spellings(email)  # an IDN domain as ASCII, and as the host may hold it
+        if len(spellings) == 1:
+            return accounts.filter(_scim_email_upper=Upper(Value(email)))
+        return accounts.filter(_scim_email_upper__in=[Upper(Value(s)) for s in spellings])
 
     def create_account(
         self, config: SCIMTeamConfig, email: str, record: SCIMUser
@@ -133,7 +138,9 @@ class DefaultAdapter:
 
         On a username-keyed user model (the stock ``auth.User``) the username is
         the address, or a free variant of it when another account already holds
-        that username (see :meth:`_save_with_username`).
+        that username (see :meth:`_save_with_username`). On a django-allauth site
+        the address is also the account's primary, unverified ``EmailAddress``
+        (:mod:`~.allauth_addresses` says why unverified).
         """
         user = self.user_model(**{self.email_field: email})
         self._copy_profile(user, record)
@@ -142,6 +149,7 @@ class DefaultAdapter:
             user.save()
         else:
             self._save_with_username(user, email)
+        record_new_account_address(user, email)
         return user
 
     def update_account(
@@ -214,6 +222,7 @@ class DefaultAdapter:
             user.save(update_fields=[self.email_field])
         else:
             self._save_with_username(user, email, update_fields=[self.email_field])
+        record_primary_address(user, email)
 
     def email_in_use(
         self, config: SCIMTeamConfig, email: str, *, exclude: AbstractBaseUser
@@ -345,9 +354,10 @@ class DefaultAdapter:
         if apps.is_installed("allauth.account"):
             from allauth.account.models import EmailAddress
 
-            return bool(
-                EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
-            )
+            spelled = Q()
+            for spelling in email_spellings(email):
+                spelled |= Q(email__iexact=spelling)
+            return EmailAddress.objects.filter(spelled, user=user, verified=True).exists()
         return False
 
     def should_delete_account(

@@ -525,8 +525,31 @@ class SCIMTokenAdmin(admin.ModelAdmin):
         return False
 
 
+class IdPOwnedAdmin(admin.ModelAdmin):
+    """A record the team's IdP owns: staff see it, nobody adds, edits or deletes it here.
+
+    Saving a SCIM user here once changed ``active``, ``userName`` or the
+    attributes without the host membership following, without a timeline
+    entry and without any rule of the SCIM write path (the last manager,
+    verified domains, group roles): a second write path (issue 22). Routing
+    such an edit through the write path would still be wrong: the IdP is the
+    source of truth and would put its own value back, or never learn of the
+    change. A seat is changed in the IdP (which tells SCIM), or in the host's
+    own membership admin, where the host's rules run.
+    """
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(SCIMUser)
-class SCIMUserAdmin(admin.ModelAdmin):
+class SCIMUserAdmin(IdPOwnedAdmin):
     list_display = ("user_name", "team", "email", "active", "external_id", "last_modified")
     list_filter = ("active",)
     search_fields = ("user_name", "email", "external_id")
@@ -597,7 +620,7 @@ class SCIMUserEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(SCIMGroup)
-class SCIMGroupAdmin(admin.ModelAdmin):
+class SCIMGroupAdmin(IdPOwnedAdmin):
     list_display = ("display_name", "team", "external_id", "last_modified")
     search_fields = ("display_name", "external_id")
     raw_id_fields = ("team",)

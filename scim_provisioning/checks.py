@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -48,7 +49,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
-from django.db import models
+from django.db import connections, models
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
@@ -346,8 +347,6 @@ def check_team_role_mappings(
     admin refuses such a mapping; this finds those stored before the role
     field changed. At run time the role rule ignores them (and logs it).
     """
-    from django.core.exceptions import ValidationError
-
     from .models import SCIMTeamConfig
 
     if not databases:
@@ -356,9 +355,25 @@ def check_team_role_mappings(
     if field is None:
         return []
     errors = []
-    # Every team's: the columns are PostgreSQL ``json`` (OrderedJSONField), which has no "=".
-    configs = SCIMTeamConfig.objects.only("team_id", "group_roles", "user_roles").order_by("pk")
-    for config in configs.iterator():
+    for alias in databases:
+        # ``migrate`` runs the database checks before it creates a table: on a new
+        # site (or before this app's migrations) there is nothing stored to check.
+        if SCIMTeamConfig._meta.db_table not in connections[alias].introspection.table_names():
+            continue
+        errors += _stored_mapping_errors(field, alias)
+    return errors
+
+
+def _stored_mapping_errors(field: Any, alias: str) -> list:
+    from django.core.exceptions import ValidationError
+
+    from .models import SCIMTeamConfig
+
+    errors = []
+    # Every team's mappings, the empty ones skipped here: they are ``json`` columns on
+    # PostgreSQL (kept in the order staff wrote them), which have no "=" to filter by.
+    configs = SCIMTeamConfig.objects.using(alias).only("team_id", "group_roles", "user_roles")
+    for config in configs.order_by("pk").iterator():
         for name in ("group_roles", "user_roles"):
             for key, role in (getattr(config, name) or {}).items():
                 try:
@@ -448,6 +463,16 @@ def _boolean_error(model: type[models.Model], name: str) -> checks.Error | None:
     )
 
 
+#: What W002 asks a SQLite site to set, word for word as the README's SQLite section:
+#: the write lock taken when a transaction begins, a wait for it instead of failing,
+#: and WAL so that readers never wait for a writer.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+}
+
+
 def check_sqlite_concurrency(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any) -> list:
     """W002: SQLite without IMMEDIATE transactions fails parallel IdP requests.
 
@@ -469,8 +494,7 @@ def check_sqlite_concurrency(app_configs: Iterable[AppConfig] | None = None, **k
                 f"The SQLite database {alias!r} is not set up for concurrent SCIM requests: "
                 "parallel IdP requests will fail with 'database is locked'.",
                 hint=(
-                    f'Set DATABASES[{alias!r}]["OPTIONS"] = {{"transaction_mode": "IMMEDIATE", '
-                    '"timeout": 20, "init_command": "PRAGMA journal_mode=WAL"}} '
+                    f'Set DATABASES[{json.dumps(alias)}]["OPTIONS"] = {json.dumps(SQLITE_OPTIONS)} '
                     "(Django 5.1+), or use PostgreSQL."
                 ),
                 id="scim_provisioning.W002",

@@ -28,6 +28,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import request_context
+from .emails import canonical_email
 from .exceptions import Refused
 from .models import SCIMGroup, SCIMUser, SCIMUserEvent, TimelineAction
 from .redaction import REDACTED, is_secret_name
@@ -253,7 +254,7 @@ def _person(team: Any, person: str) -> Q:
     except ValueError:
         pass
     current = SCIMUser.objects.filter(team=team).filter(
-        Q(user_name__iexact=person) | Q(email__iexact=person)
+        Q(user_name__iexact=person) | Q(email__iexact=canonical_email(person) or person)
     )
     return Q(scim_user_id__in=current.values("pk")) | Q(user_name__iexact=person)
 

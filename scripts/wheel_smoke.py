@@ -13,6 +13,13 @@ slug)`` and ``OrgMembership(organization, user, role, is_active)``, the app in
 Django's test client: create, find by filter, read, deactivate, reactivate,
 delete, each checked on the HTTP status, the body and the host's database.
 
+``wheel_smoke.py organizations`` does the same on a django-organizations
+site (issue 22), configured by ``docs/hosts.md``'s recipe alone: its own
+``Organization``/``OrganizationUser``/``OrganizationOwner``, the boolean
+``is_admin`` role, and its owner guard (deactivating the owner is a 409 and the
+owner stays). ``make wheel-smoke`` runs both, each in a process of its own
+(Django is set up once per process).
+
 Exits non-zero (an ``AssertionError`` or a failed command) on the first
 difference; prints one line per step.
 """
@@ -72,7 +79,7 @@ DATABASES = {
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
         },
     }
 }
@@ -87,6 +94,25 @@ SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD = "is_active"
 SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD = "role"
 SCIM_PROVISIONING_MEMBERSHIP_DEFAULTS = {"role": "member"}
 """
+
+# docs/hosts.md's django-organizations recipe, word for word.
+ORGANIZATIONS_RECIPE = """
+SCIM_PROVISIONING_TEAM_MODEL = "organizations.Organization"
+SCIM_PROVISIONING_MEMBERSHIP_MODEL = "organizations.OrganizationUser"
+SCIM_PROVISIONING_MEMBERSHIP_TEAM_FIELD = "organization"
+SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD = None
+SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD = "is_admin"
+SCIM_PROVISIONING_MANAGER_ROLES = (True,)
+SCIM_PROVISIONING_MEMBERSHIP_DEFAULTS = {"is_admin": False}
+SCIM_PROVISIONING_MEMBERSHIP_GUARD_EXCEPTIONS = ["organizations.exceptions.OwnershipRequired"]
+"""
+
+
+def organizations_settings() -> str:
+    """The minimal host's settings with django-organizations in place of the ``orgs`` app."""
+    base = SETTINGS.split("SCIM_PROVISIONING_TEAM_MODEL", 1)[0]
+    return base.replace('    "orgs",\n', '    "organizations",\n') + ORGANIZATIONS_RECIPE
+
 
 URLS = """
 from django.contrib import admin
@@ -137,22 +163,40 @@ from orgs.models import Organization
 Organization.objects.create(name="Acme", slug="acme")
 """
 
+# django-organizations: the organization, its owner (its first user) and a second admin.
+CREATE_ORGANIZATION = """
+from django.contrib.auth.models import User
+from organizations.models import Organization
+acme = Organization.objects.create(name="Acme", slug="acme")
+for address in ("owner@acme.example", "admin@acme.example"):
+    account = User.objects.create_user(username=address, email=address)  # no usable password
+    acme.add_user(account, is_admin=True)
+"""
+
 
 def step(message: str) -> None:
     print(f"wheel-smoke: {message}", flush=True)
 
 
-def write_host(root: Path) -> None:
-    """The minimal host project, as a new user would write it."""
+def write_host(root: Path, shape: str) -> None:
+    """The minimal host project, as a new user would write it: its own ``orgs`` app, or
+    django-organizations'."""
     files = {
         "manage.py": MANAGE,
         "smokehost/__init__.py": "",
-        "smokehost/settings.py": SETTINGS,
         "smokehost/urls.py": URLS,
-        "orgs/__init__.py": "",
-        "orgs/models.py": MODELS,
-        "orgs/migrations/__init__.py": "",
     }
+    if shape == "organizations":
+        files["smokehost/settings.py"] = organizations_settings()
+    else:
+        files.update(
+            {
+                "smokehost/settings.py": SETTINGS,
+                "orgs/__init__.py": "",
+                "orgs/models.py": MODELS,
+                "orgs/migrations/__init__.py": "",
+            }
+        )
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -281,17 +325,80 @@ def conversation(token: str) -> None:
     step(f"request log: {logged.count()} rows for team acme, no token in them")
 
 
-def main() -> None:
+def organizations_conversation(token: str) -> None:
+    """The IdP's create / deactivate / reactivate / delete on django-organizations, and its
+    owner, whom SCIM can neither deactivate nor delete."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+    from organizations.models import Organization, OrganizationUser
+
+    acme = Organization.objects.get(slug="acme")
+    idp = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    def send(method: str, path: str, payload: dict | None = None):
+        data = json.dumps(payload) if payload is not None else None
+        kwargs = {"data": data, "content_type": SCIM_JSON} if data else {}
+        return getattr(idp, method)(f"/scim/v2{path}", **kwargs)
+
+    def person(address: str) -> dict:
+        return {
+            "schemas": [USER_SCHEMA],
+            "userName": address,
+            "emails": [{"value": address, "primary": True, "type": "work"}],
+        }
+
+    def active(value: bool) -> dict:
+        operation = {"op": "replace", "path": "active", "value": value}
+        return {"schemas": [PATCH_SCHEMA], "Operations": [operation]}
+
+    response = send("post", "/Users", person("jane@acme.example"))
+    assert response.status_code == 201, response.content
+    jane_id = body(response)["id"]
+    jane = User.objects.get(email="jane@acme.example")
+    assert OrganizationUser.objects.get(organization=acme, user=jane).is_admin is False
+    step("POST /Users: 201, an OrganizationUser who is no admin")
+
+    response = send("patch", f"/Users/{jane_id}", active(False))
+    assert response.status_code == 200 and body(response)["active"] is False, response.content
+    assert not OrganizationUser.objects.filter(organization=acme, user=jane).exists()
+    response = send("patch", f"/Users/{jane_id}", active(True))
+    assert response.status_code == 200 and body(response)["active"] is True, response.content
+    assert OrganizationUser.objects.filter(organization=acme, user=jane).exists()
+    assert send("delete", f"/Users/{jane_id}").status_code == 204
+    assert not OrganizationUser.objects.filter(organization=acme, user=jane).exists()
+    assert User.objects.filter(pk=jane.pk).exists(), "DELETE must never delete the account"
+    step("deactivate, reactivate, delete: the OrganizationUser row follows, the account stays")
+
+    response = send("post", "/Users", person("owner@acme.example"))
+    assert response.status_code == 201, response.content
+    owner_id = body(response)["id"]
+    for method, payload in (("patch", active(False)), ("delete", None)):
+        response = send(method, f"/Users/{owner_id}", payload)
+        assert response.status_code == 409, (method, response.status_code, response.content)
+        acme = Organization.objects.get(pk=acme.pk)
+        assert acme.owner.organization_user.user.email == "owner@acme.example"
+    step("the owner: deactivate and DELETE are 409s, OrganizationOwner intact")
+
+    # Written off the request path: flushed while the host's database still exists.
+    from scim_provisioning.request_log_writer import writer
+
+    assert writer.flush(), "the request log could not be written"
+
+
+def main(shape: str = "orgs") -> None:
     check_installed_from_wheel()
     with tempfile.TemporaryDirectory(prefix="scim-wheel-smoke-") as tmp:
         root = Path(tmp)
-        write_host(root)
-        manage(root, "makemigrations", "orgs")
+        write_host(root, shape)
+        if shape != "organizations":
+            manage(root, "makemigrations", "orgs")
         manage(root, "check", "--fail-level", "WARNING")
         manage(root, "migrate", "--noinput")
-        step("host migrated; manage.py check is clean")
+        step(f"host ({shape}) migrated; manage.py check is clean")
         manage(root, "makemigrations", "--check", "--dry-run")
-        manage(root, "shell", "-c", CREATE_TEAM)
+        manage(
+            root, "shell", "-c", CREATE_ORGANIZATION if shape == "organizations" else CREATE_TEAM
+        )
         # The README's first screen, as a pip user types it.
         enabled = manage(root, "scim_team", "enable", "--team", "acme")
         assert enabled.strip() == "SCIM is enabled for team acme.", enabled
@@ -305,9 +412,9 @@ def main() -> None:
         import django
 
         django.setup()
-        conversation(token)
+        (organizations_conversation if shape == "organizations" else conversation)(token)
     step("passed")
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:2])

@@ -1,9 +1,12 @@
 """The host's membership rows, read through its settings: one helper for every test host.
 
 The IdP conversation and tenant-isolation tests run against the example site
-(a membership with an ``is_active`` flag) and against ``tests/hosts/stock_user``
-(stock ``auth.User``, a membership row only while the person belongs). Their
-database assertions ask here, so the same test holds on both shapes.
+(a membership with an ``is_active`` flag) and against the hosts of
+``tests/hosts/``: ``stock_user`` (stock ``auth.User``, a membership row only
+while the person belongs), ``organizations`` (django-organizations, a boolean
+``is_admin`` role) and ``seats`` (a role that is a foreign key, named by a
+lookup such as ``role__name``). Their database assertions ask here, so the same
+test holds on every shape.
 """
 
 from __future__ import annotations
@@ -13,6 +16,18 @@ from typing import Any
 from django.apps import apps
 
 from scim_provisioning.conf import app_settings
+
+
+def _host_values(model: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` as the model's fields: a lookup (``role__name``) becomes the related row."""
+    fields = {}
+    for name, value in values.items():
+        field, _, rest = name.partition("__")
+        if rest:
+            related = model._meta.get_field(field).related_model
+            value = related._default_manager.get(**{rest: value})
+        fields[field] = value
+    return fields
 
 
 def _rows(team: Any, account: Any) -> Any:
@@ -63,7 +78,7 @@ def give_seat(team: Any, account: Any, *, active: bool = True, **values: Any) ->
     field = app_settings.MEMBERSHIP_ACTIVE_FIELD
     if field is None and not active:
         return
-    fields = {**app_settings.MEMBERSHIP_DEFAULTS, **values}
+    fields = _host_values(model, {**app_settings.MEMBERSHIP_DEFAULTS, **values})
     if field is not None:
         fields[field] = active
     model._default_manager.get_or_create(
@@ -75,16 +90,23 @@ def give_seat(team: Any, account: Any, *, active: bool = True, **values: Any) ->
     )
 
 
-def role(team: Any, account: Any) -> str | None:
-    """The ``MEMBERSHIP_ROLE_FIELD`` of ``account``'s membership of ``team``, if it has a row."""
+def role(team: Any, account: Any) -> Any:
+    """The ``MEMBERSHIP_ROLE_FIELD`` of ``account``'s membership of ``team``, if it has a row
+    (followed through a lookup such as ``role__name``)."""
     rows = list(_rows(team, account))
     assert len(rows) <= 1, rows
-    return getattr(rows[0], app_settings.MEMBERSHIP_ROLE_FIELD) if rows else None
+    if not rows:
+        return None
+    value = rows[0]
+    for name in app_settings.MEMBERSHIP_ROLE_FIELD.split("__"):
+        value = getattr(value, name)
+    return value
 
 
-def set_role(team: Any, account: Any, value: str) -> None:
+def set_role(team: Any, account: Any, value: Any) -> None:
     """Give ``account``'s membership of ``team`` the role ``value``, as the site's owner would."""
-    _rows(team, account).update(**{app_settings.MEMBERSHIP_ROLE_FIELD: value})
+    model = apps.get_model(app_settings.MEMBERSHIP_MODEL)
+    _rows(team, account).update(**_host_values(model, {app_settings.MEMBERSHIP_ROLE_FIELD: value}))
 
 
 def prove_mailbox(monkeypatch: Any, account: Any, email: str) -> None:
@@ -100,7 +122,11 @@ def prove_mailbox(monkeypatch: Any, account: Any, email: str) -> None:
     if apps.is_installed("allauth.account"):
         from allauth.account.models import EmailAddress
 
-        EmailAddress.objects.create(user_id=account_id, email=email, verified=True)
+        # SCIM gives the accounts it creates an unverified address (issue 22): prove that one.
+        if not EmailAddress.objects.filter(user_id=account_id, email__iexact=email).update(
+            verified=True
+        ):
+            EmailAddress.objects.create(user_id=account_id, email=email, verified=True)
         return
     from scim_provisioning.adapters import get_adapter
 

@@ -373,6 +373,32 @@ def test_w003_passes_with_the_base_url_set():
     assert check_base_url() == []
 
 
+def _documented_sqlite_options() -> dict[str, object]:
+    """The ``OPTIONS`` the README (or the docs it moved to) tells a SQLite site to set."""
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    for page in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        found = re.search(
+            r'^DATABASES\["default"\]\["OPTIONS"\] = (\{.*?^\})', page.read_text(), re.M | re.S
+        )
+        if found:
+            return ast.literal_eval(ast.parse(found.group(1), mode="eval").body)
+    raise AssertionError("no page documents the SQLite OPTIONS")
+
+
+def test_w002_hint_is_the_documented_setting():
+    """The hint is a Python dict a reader can paste, and the same one the docs give (issue 22)."""
+    import ast
+
+    with mock.patch("django.conf.settings.DATABASES", _databases()):
+        hint = check_sqlite_concurrency()[0].hint
+    assignment = hint.split(" = ", 1)[1].split(" (Django", 1)[0]
+    assert ast.literal_eval(assignment) == _documented_sqlite_options()
+
+
 # -- roles the role field cannot hold (issue 22) ----------------------------------------
 
 

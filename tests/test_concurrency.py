@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
 from example_project.teams.models import Membership, Team
@@ -473,6 +474,9 @@ def test_two_teams_creating_one_new_person_at_once_share_one_account(
         seats = Membership.objects.filter(user=account, is_active=True)
         assert list(seats.values_list("team_id", flat=True)) == [record.team_id]
         assert SCIMLinkRefusal.objects.filter(email=email).exclude(team=record.team).count() == 1
+        # One allauth address, by the account's creator: the refused team created nothing.
+        addresses = EmailAddress.objects.filter(user=account)
+        assert list(addresses.values_list("email", "primary", "verified")) == [(email, True, False)]
 
 
 def test_one_user_added_to_two_groups_at_once_gets_the_role_of_both(live_server, token, api, team):

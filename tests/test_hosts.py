@@ -8,7 +8,10 @@ this test fails with the child's report when any of its tests fails.
 active flag, configured by settings alone) replays the example site's IdP
 conversations (roles included), tenant-isolation tests and every way of authenticating but the
 consent page (which needs the example site's login): their database assertions go through
-``tests/host.py``. It follows ``DATABASE_URL`` like the main suite.
+``tests/host.py``. ``organizations`` (django-organizations: a boolean ``is_admin`` role and an
+owner its model guards) and ``seats`` (django-allauth accounts keyed by email, a role that is a
+foreign key, a model guard and a ``post_save`` receiver) replay the conversations and
+tenant-isolation tests too, besides their own. Each follows ``DATABASE_URL`` like the main suite.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ SHARED_WITH_STOCK_USER = (
     "test_idp_conversations.py",
     "test_idp_roles.py",
     "test_tenant_isolation.py",
+    "test_emails.py",
     "test_host_rules.py",
     "test_auth_modes.py",
     "test_oauth_client_credentials.py",
@@ -86,6 +90,27 @@ SHARED_WITH_STOCK_USER = (
 def test_stock_user_host():
     """The IdP conversations, roles and tenant isolation, on a host configured by settings alone."""
     result = run_host("stock_user", *SHARED_WITH_STOCK_USER, own_conftest=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = result.stdout.splitlines()[-1]
+    assert " passed" in summary and "skipped" not in summary, result.stdout
+
+
+SHARED_WITH_EVERY_HOST = ("test_idp_conversations.py", "test_tenant_isolation.py", "test_emails.py")
+
+
+def test_django_organizations_host():
+    """django-organizations by settings alone: the conversations, and its owner kept (issue 22)."""
+    if importlib.util.find_spec("organizations") is None:
+        pytest.fail("django-organizations is missing: pip install -e '.[dev]'")
+    result = run_host("organizations", *SHARED_WITH_EVERY_HOST, own_conftest=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = result.stdout.splitlines()[-1]
+    assert " passed" in summary and "skipped" not in summary, result.stdout
+
+
+def test_allauth_foreign_key_role_host():
+    """A role that is a foreign key, a model guard and audit receivers, by settings alone."""
+    result = run_host("seats", *SHARED_WITH_EVERY_HOST, own_conftest=False)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = result.stdout.splitlines()[-1]
     assert " passed" in summary and "skipped" not in summary, result.stdout

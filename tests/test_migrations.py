@@ -16,3 +16,25 @@ def test_app_migrations_depend_only_on_themselves_and_swappable_models():
             # swappable_dependency() gives a tuple that remembers its setting.
             swappable = getattr(dependency, "setting", None) is not None
             assert dependency[0] == "scim_provisioning" or swappable, (migration.name, dependency)
+
+
+def test_the_first_migrate_of_a_new_site_runs(tmp_path):
+    """``migrate`` runs the database-tagged checks before it creates any table: check E008
+    (which reads the teams' role mappings) crashed the first ``migrate`` of every new site
+    with "no such table: scim_provisioning_scimteamconfig" (found by the wheel smoke test)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=root,
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'new-site.sqlite3'}"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr

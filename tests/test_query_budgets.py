@@ -50,9 +50,10 @@ BUDGETS = {
     #                     page, then the token's check, which no row carried; its total is 0
     "filter": 2,  # any other filter: the page (with its total and the token's validity),
     #               the page's groups
-    "create": 19,  # token, verified domains, userName free?, account lookup, account insert,
-    #                record insert, values insert, the seat (the example site's conditional
-    #                UPDATE of its team), refusals cleared, membership lookup + insert,
+    "create": 20,  # token, verified domains, userName free?, account lookup, account insert,
+    #                its allauth EmailAddress insert (on an allauth site), record insert,
+    #                values insert, the seat (the example site's conditional UPDATE of its
+    #                team), refusals cleared, membership lookup + insert,
     #                timeline, groups; 6 savepoint statements
     #                (the request's, the account insert's and the record insert's)
     "put": 11,  # token, locked user, record update, other memberships?, account update,

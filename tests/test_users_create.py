@@ -419,3 +419,17 @@ def test_a_family_name_without_a_given_name_reaches_the_account(idp):
     assert response.json()["name"] == {"familyName": "Lovelace"}
     account = SCIMUser.objects.get(pk=response.json()["id"]).user
     assert (account.first_name, account.last_name) == ("", "Lovelace")
+
+
+def test_a_lone_surrogate_in_a_string_is_a_400_not_a_500(idp):
+    """JSON's ``\\ud800`` decodes to a string UTF-8 cannot hold: no database stores it and no
+    response can echo it (a 500 before, issue 22's hostile-bytes pass)."""
+    body = (
+        '{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], '
+        '"userName": "ada@acme.com", "displayName": "Ada \\ud800"}'
+    )
+    response = idp.post("/Users", body)
+
+    detail = assert_scim_error(response, 400, "invalidValue")["detail"]
+    assert "displayName" in detail and "UTF-8" in detail
+    assert not SCIMUser.objects.exists()

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ..emails import email_domain
+from ..emails import canonical_email, email_domain
 from ..models import SCIMTeamConfig, SCIMUser
 
 logger = logging.getLogger("scim_provisioning")
@@ -57,7 +57,8 @@ def move_login(
 
     ``verified``: the team's verified domains now, when the caller read them already.
     """
-    login = (getattr(account, adapter.email_field, "") or "").lower()
+    stored = getattr(account, adapter.email_field, "") or ""
+    login = canonical_email(stored) or stored.lower()
     if not email or email == login:
         return False
     if verified is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..emails import canonical_email
 from ..exceptions import InvalidValue
 from ..models import SCIMUser
 from ..schemas import (
@@ -46,9 +47,15 @@ def primary_email(document: Document) -> str:
         or (emails[0] if emails else None)
     )
     if chosen is not None:
-        return chosen["value"].strip().lower()
+        return _as_stored(chosen["value"])
     user_name = (document.get("userName") or "").strip()
-    return user_name.lower() if "@" in user_name else ""
+    return _as_stored(user_name) if "@" in user_name else ""
+
+
+def _as_stored(address: str) -> str:
+    """The address in its one spelling (:func:`~..emails.canonical_email`); one that is not
+    an address is kept, lower-cased, for the write to refuse naming it."""
+    return canonical_email(address) or address.strip().lower()
 
 
 @dataclass(frozen=True)

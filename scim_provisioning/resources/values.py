@@ -14,6 +14,7 @@ attribute, characters per string): refused before any work is done on it.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
@@ -26,6 +27,9 @@ from ..conf import app_settings
 from ..exceptions import InvalidValue
 from ..json_text import loads_bounded
 from ..schemas import Attribute
+
+#: A UTF-16 surrogate on its own: Python strings can hold one, UTF-8 cannot.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def coerce(attribute: Attribute, value: Any, *, path: str | None = None) -> Any:
