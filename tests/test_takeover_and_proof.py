@@ -129,7 +129,8 @@ def test_a_login_another_teams_idp_held_does_not_move_after_that_team_lets_go(
     """Issue 21.1's variant: initech's IdP links the account B made, uses it, then DELETEs it."""
     cfo, account = _created(other_idp, "cfo@initech.example")
     _adopt(account)
-    EmailAddress.objects.create(user=account, email="cfo@initech.example", verified=True)
+    # SCIM gave the account an unverified address (issue 22); the person proves it.
+    EmailAddress.objects.filter(user=account, email="cfo@initech.example").update(verified=True)
     linked = idp.post("/Users", _user("cfo@initech.example"))
     assert linked.status_code == 201, linked.content
     assert idp.delete(f"/Users/{linked.json()['id']}").status_code == 204
@@ -266,7 +267,8 @@ def test_a_verified_address_still_links_an_account_another_team_created(team, id
     """The person proved the mailbox on the site: that is proof, whoever created the account."""
     _, account = _created(other_idp, "cfo@initech.example")
     _adopt(account)
-    EmailAddress.objects.create(user=account, email="cfo@initech.example", verified=True)
+    # SCIM gave the account an unverified address (issue 22); the person proves it.
+    EmailAddress.objects.filter(user=account, email="cfo@initech.example").update(verified=True)
 
     response = idp.post("/Users", _user("cfo@initech.example"))
 
