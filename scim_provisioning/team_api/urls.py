@@ -18,6 +18,17 @@ urlpatterns = [
     path("tokens/rotate/", views.RotateTokenView.as_view(), name="rotate"),
     path("tokens/revoke-all/", views.RevokeAllTokensView.as_view(), name="revoke-all"),
     path("tokens/<str:prefix>/revoke/", views.RevokeTokenView.as_view(), name="revoke"),
+    path("setup-links/", views.SetupLinksView.as_view(), name="setup-links"),
+    path(
+        "setup-links/revoke-all/",
+        views.RevokeAllSetupLinksView.as_view(),
+        name="revoke-setup-links",
+    ),
+    path(
+        "setup-links/<int:pk>/revoke/",
+        views.RevokeSetupLinkView.as_view(),
+        name="revoke-setup-link",
+    ),
     path("domains/", views.AddDomainView.as_view(), name="add-domain"),
     path("domains/<str:domain>/check/", views.CheckDomainView.as_view(), name="check-domain"),
     path("domains/<str:domain>/remove/", views.RemoveDomainView.as_view(), name="remove-domain"),

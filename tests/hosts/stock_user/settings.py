@@ -18,6 +18,10 @@ ROOT_URLCONF = "tests.hosts.stock_user.urls"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The setup link's page (a template, its static files) is served by this host too.
+STATIC_URL = "static/"
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
