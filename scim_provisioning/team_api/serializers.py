@@ -212,6 +212,8 @@ class SetupLinkLifetimeSerializer(serializers.Serializer):
     expires_in = LifetimeField()
 
     def validate_expires_in(self, value: Any) -> Any:
+        if isinstance(value, str):  # blank (DRF skips the field's parsing for ""): the default
+            return None
         raw = (self.initial_data or {}).get("expires_in")
         if value is None and raw is not None and str(raw).strip():
             raise serializers.ValidationError("A setup link always expires: give a lifetime (7d).")
