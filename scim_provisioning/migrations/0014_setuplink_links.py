@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('scim_provisioning', '0013_user_by_id_within_team'),
-        ('teams', '0004_team_max_seats'),
+        migrations.swappable_dependency(settings.SCIM_PROVISIONING_TEAM_MODEL),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('revoked_at', models.DateTimeField(blank=True, null=True)),
                 ('token_issued_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scim_setup_links', to='teams.team')),
+                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scim_setup_links', to=settings.SCIM_PROVISIONING_TEAM_MODEL)),
                 ('token', models.ForeignKey(blank=True, help_text='The token this link issued.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='scim_provisioning.scimtoken')),
             ],
             options={
@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('user_agent', models.CharField(blank=True, max_length=256)),
                 ('created', models.DateTimeField(default=django.utils.timezone.now)),
                 ('link', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='uses', to='scim_provisioning.scimsetuplink')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='teams.team')),
+                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.SCIM_PROVISIONING_TEAM_MODEL)),
             ],
             options={
                 'verbose_name': 'SCIM setup link use',
