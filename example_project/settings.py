@@ -122,6 +122,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- scim_provisioning -------------------------------------------------------
 # How the app reaches this site's models (read by scim_provisioning.conf).
 SCIM_PROVISIONING_TEAM_MODEL = "teams.Team"
+# The SCIM base URL the IdP uses: "Check connection" calls only this (scripts/demo.sh sets
+# it from the address it serves). Unset, as in the tests, links follow each request's Host
+# and the check is off (system check scim_provisioning.W003).
+SCIM_PROVISIONING_BASE_URL = os.environ.get("DEMO_SCIM_BASE_URL") or None
 # The default adapter, plus the team's seat limit (Team.max_seats) and its count.
 SCIM_PROVISIONING_ADAPTER = "example_project.teams.scim_adapter.TeamsAdapter"
 SCIM_PROVISIONING_MEMBERSHIP_MODEL = "teams.Membership"
