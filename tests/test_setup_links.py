@@ -641,3 +641,43 @@ def test_the_admin_lists_links_and_their_uses_without_a_secret(staff_client, tea
     assert links.status_code == 200 and uses.status_code == 200
     assert created.secret not in links.content.decode() + uses.content.decode()
     assert "opened the setup" in uses.content.decode()
+
+
+# --- retention, session, redirect ------------------------------------------------------------
+
+
+def test_link_uses_are_pruned_with_the_timeline(team, settings):
+    created = new_link(team)
+    opened(setup_links.link_path(created.secret))
+    opened(setup_links.link_path(created.secret))
+    SCIMSetupLinkUse.objects.filter(pk=SCIMSetupLinkUse.objects.first().pk).update(
+        created=timezone.now() - timedelta(days=31)
+    )
+    settings.SCIM_PROVISIONING_TIMELINE_RETENTION_DAYS = 30
+    out = StringIO()
+
+    call_command("scim_prune_timeline", stdout=out)
+
+    assert "Deleted 1 setup link uses older than 30 days." in out.getvalue()
+    assert SCIMSetupLinkUse.objects.count() == 1
+
+
+def test_opening_a_link_gives_the_browser_a_new_session_key(team):
+    browser = Client()
+    session = browser.session
+    session["planted"] = True
+    session.save()
+    planted = session.session_key
+
+    opened(setup_links.link_path(new_link(team).secret), browser)
+
+    assert browser.cookies["sessionid"].value != planted
+    assert browser.get(PAGE).status_code == 200
+
+
+def test_opening_a_link_keeps_the_chosen_idp_and_drops_anything_else(team):
+    path = setup_links.link_path(new_link(team).secret)
+
+    response = Client().get(path, {"idp": "okta", "next": "https://evil.example/"})
+
+    assert (response.status_code, response["Location"]) == (302, f"{PAGE}?idp=okta")
