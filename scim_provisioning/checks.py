@@ -14,6 +14,8 @@
                             no User extension's, an unknown type, a name declared twice or
                             taken by the User or enterprise schema, a ``field`` the user
                             model lacks.
+``scim_provisioning.E011``  ``SCIM_PROVISIONING_SETUP_LINK_TTL`` is no lifetime, or
+                            ``never`` (a setup link always expires).
 ``scim_provisioning.W001``  The SCIM URLs are not mounted in ``ROOT_URLCONF``.
 ``scim_provisioning.W002``  A SQLite database is not set up for concurrent writers
                             (``"transaction_mode": "IMMEDIATE"`` missing).
@@ -358,6 +360,24 @@ def check_user_extension(app_configs: Iterable[AppConfig] | None = None, **kwarg
     ]
 
 
+def check_setup_link_ttl(**kwargs: Any) -> list[checks.CheckMessage]:
+    """E011: ``SCIM_PROVISIONING_SETUP_LINK_TTL`` is a lifetime a link can have.
+
+    Read when a link is made: a typo would be a 500 on the team page then, not here.
+    """
+    try:
+        app_settings.SETUP_LINK_TTL  # noqa: B018 - reading the setting parses it
+    except (ValueError, ImproperlyConfigured) as exc:
+        return [
+            checks.Error(
+                f"{PREFIX}SETUP_LINK_TTL: {exc}",
+                hint="Write a lifetime such as 7d, 48h or 2w (see docs/setup-links.md).",
+                id="scim_provisioning.E011",
+            )
+        ]
+    return []
+
+
 ALL_CHECKS = (
     check_team_model,
     check_adapter,
@@ -365,6 +385,7 @@ ALL_CHECKS = (
     check_membership_model,
     check_sqlite_concurrency,
     check_user_extension,
+    check_setup_link_ttl,
 )
 """Configuration checks, registered untagged; :func:`check_urls_mounted` goes under ``urls``."""
 

@@ -681,3 +681,20 @@ def test_opening_a_link_keeps_the_chosen_idp_and_drops_anything_else(team):
     response = Client().get(path, {"idp": "okta", "next": "https://evil.example/"})
 
     assert (response.status_code, response["Location"]) == (302, f"{PAGE}?idp=okta")
+
+
+@pytest.mark.parametrize("value", ["never", "soon", "0"])
+def test_a_setup_link_lifetime_setting_without_an_end_fails_the_checks(settings, value):
+    from django.core import checks
+
+    settings.SCIM_PROVISIONING_SETUP_LINK_TTL = value
+
+    errors = [m.id for m in checks.run_checks() if m.level >= checks.ERROR]
+
+    assert errors == ["scim_provisioning.E011"]
+
+
+def test_the_default_setup_link_lifetime_passes_the_checks(db):
+    from django.core import checks
+
+    assert "scim_provisioning.E011" not in [m.id for m in checks.run_checks()]
