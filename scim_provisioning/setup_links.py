@@ -168,7 +168,7 @@ def link_of_session(request: Any) -> SCIMSetupLink | None:
     """The link this session opened, read again (revoked or expired since: ``None``)."""
     session = getattr(request, "session", None)
     pk = session.get(SESSION_KEY) if session is not None else None
-    if not isinstance(pk, int):
+    if not isinstance(pk, int) or isinstance(pk, bool):
         return None
     link = SCIMSetupLink.objects.select_related("team").filter(pk=pk).first()
     return link if link is not None and link.opens else None

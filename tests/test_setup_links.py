@@ -698,3 +698,28 @@ def test_the_default_setup_link_lifetime_passes_the_checks(db):
     from django.core import checks
 
     assert "scim_provisioning.E011" not in [m.id for m in checks.run_checks()]
+
+
+@pytest.mark.parametrize("number", ["²", "-1", "1\x00", "99999999999999999999999", ""])
+def test_the_team_page_refuses_a_link_number_that_is_none(owner_client, team, number):
+    created = new_link(team)
+
+    response = owner_client.post(
+        "/teams/acme/scim/", {"action": "revoke_setup_link", "link": number}
+    )
+
+    assert response.status_code == 302
+    assert SCIMSetupLink.objects.get(pk=created.link.pk).revoked_at is None
+
+
+def test_staff_revoke_links_with_the_admin_action(staff_client, team):
+    live, other = new_link(team), new_link(team)
+
+    response = staff_client.post(
+        "/admin/scim_provisioning/scimsetuplink/",
+        {"action": "revoke", "_selected_action": [live.link.pk]},
+    )
+
+    assert response.status_code == 302
+    assert Client().get(setup_links.link_path(live.secret)).status_code == 404
+    assert Client().get(setup_links.link_path(other.secret)).status_code == 302

@@ -121,7 +121,12 @@ def team_scim(request, slug):
                     error, status = " ".join(options.errors["expires_in"]), 400
             elif action == "revoke_setup_link":
                 link = request.POST.get("link", "")
-                if link.isdigit() and services.revoke_setup_links(team, pk=int(link)):
+                # ASCII digits only: "²" is a digit to isdigit() and no number to int().
+                if (
+                    link.isascii()
+                    and link.isdigit()
+                    and services.revoke_setup_links(team, pk=int(link))
+                ):
                     messages.success(request, f"Setup link #{link} revoked.")
                 else:
                     messages.error(request, "The team has no live setup link with this number.")
