@@ -223,9 +223,10 @@ def links_of(team: Any) -> list[SCIMSetupLink]:
     return list(SCIMSetupLink.objects.filter(team=team).select_related("created_by", "token"))
 
 
-def retry_after_open(request: Any) -> int | None:
+def retry_after(request: Any, what: str) -> int | None:
     """``None`` if this client may open a link now, else the seconds to wait (the 429's
-    ``Retry-After``).
+    ``Retry-After``). ``what`` is the action counted: ``"open"`` (a link) or ``"check"`` (the
+    connection check, which makes the server call itself).
 
     A fixed window of ``RATE_LIMIT_WINDOW`` seconds per client address, on the
     throttle's cache and its atomic counter; every attempt counts, good or bad, since
@@ -237,7 +238,8 @@ def retry_after_open(request: Any) -> int | None:
         return None
     window = app_settings.RATE_LIMIT_WINDOW
     index, elapsed = divmod(timezone.now().timestamp(), window)
-    key = f"{KEY_PREFIX}:setup-link:{client_address(request) or 'unknown'}:{int(index)}"
+    address = client_address(request) or "unknown"
+    key = f"{KEY_PREFIX}:setup-link-{what}:{address}:{int(index)}"
     try:
         count = increment(caches[app_settings.THROTTLE_CACHE], key, timeout=window + 1)
     except Exception:  # the cache is down: fail open, as the SCIM throttle does

@@ -723,3 +723,21 @@ def test_staff_revoke_links_with_the_admin_action(staff_client, team):
     assert response.status_code == 302
     assert Client().get(setup_links.link_path(live.secret)).status_code == 404
     assert Client().get(setup_links.link_path(other.secret)).status_code == 302
+
+
+@override_settings(SCIM_PROVISIONING_BASE_URL=BASE_URL, SCIM_PROVISIONING_SETUP_LINK_RATE_LIMIT=2)
+def test_connection_checks_through_a_link_are_rate_limited(team, monkeypatch):
+    from scim_provisioning.doctor import DoctorReport
+
+    calls = []
+    monkeypatch.setattr(
+        "scim_provisioning.setup.link_views.diagnose",
+        lambda url, **kwargs: calls.append(url) or DoctorReport(url),
+    )
+    browser = opened(setup_links.link_path(new_link(team).secret))
+    check = {"action": "check_connection", "idp": "okta"}
+
+    answers = [browser.post(PAGE, check).status_code for _ in range(3)]
+
+    assert answers == [200, 200, 429]
+    assert len(calls) == 2

@@ -29,7 +29,7 @@ from ..setup_links import (
     link_of_session,
     open_in_session,
     record_use,
-    retry_after_open,
+    retry_after,
 )
 from ..tokens import IssuedToken
 from .guides import get_idp
@@ -45,6 +45,7 @@ SPENT = (
     "This setup link has issued its token already. "
     "For another token, ask the team's managers for a new link."
 )
+TOO_MANY_CHECKS = "Too many connection checks from this address. Try again in a minute."
 NO_BASE_URL = (
     "The connection check needs the site's SCIM_PROVISIONING_BASE_URL; ask the site's staff. "
     "It never calls an address taken from the request."
@@ -59,7 +60,7 @@ def _not_found() -> HttpResponse:
 @require_GET
 def open_link(request: HttpRequest, secret: str) -> HttpResponse:
     """``GET /<secret>/``: open the link in this browser's session and go to the page."""
-    wait = retry_after_open(request)
+    wait = retry_after(request, "open")
     if wait is not None:
         response = HttpResponse(
             "Too many setup links were opened from this address. Try again later.",
@@ -101,6 +102,8 @@ def link_page(request: HttpRequest) -> HttpResponse:
         base_url = app_settings.BASE_URL
         if not base_url:
             raise ActionRefused(NO_BASE_URL, 409)
+        if retry_after(request, "check") is not None:
+            raise ActionRefused(TOO_MANY_CHECKS, 429)
         record_use(link, SCIMSetupLinkAction.CONNECTION_CHECKED, request)
         return diagnose(base_url, team=team if enabled else None)
 
