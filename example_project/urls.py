@@ -14,5 +14,7 @@ urlpatterns = [
     path("teams/<slug:team_slug>/scim/setup/", include("scim_provisioning.setup.urls")),
     # The team SCIM API for a front end of the site's own (same permissions as the page).
     path("api/teams/<slug:team_slug>/scim/", include("scim_provisioning.team_api.urls")),
+    # A setup link opens one team's guided setup for an IT contact without an account.
+    path("scim/setup-link/", include("scim_provisioning.setup.link_urls")),
     path("scim/v2/", include("scim_provisioning.urls")),
 ]

@@ -15,7 +15,9 @@ Permissions on that page (override the ``has_scim_*`` methods for per-team rules
 - the latest SCIM requests: ``view_scimrequestlog``;
 - the team's email domains (add, check the DNS TXT record, remove, verify directly):
   staff with ``change_scimteamconfig``;
-- the refused links (existing accounts the team's IdP could not claim): whoever sees the page.
+- the refused links (existing accounts the team's IdP could not claim): whoever sees the page;
+- create a setup link (:mod:`.setup_links`; it issues one token): ``add_scimtoken``; revoke
+  the team's setup links: ``change_scimtoken``.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ from .models import (
     SCIMLinkRefusal,
     SCIMOAuthClient,
     SCIMRequestLog,
+    SCIMSetupLink,
+    SCIMSetupLinkUse,
     SCIMTeamConfig,
     SCIMTeamDomain,
     SCIMToken,
@@ -64,6 +68,7 @@ from .models import (
     SCIMUserEvent,
 )
 from .oauth.admin import SCIMOAuthClientAdmin
+from .setup_links import CreatedLink, create_link, link_path, links_of, recent_uses, revoke_links
 from .teams import RECENT_REQUESTS, SCIMNotEnabled, recent_requests, set_enabled
 from .timeline import person_timeline
 from .tokens import (
@@ -122,6 +127,34 @@ class RotateForm(IssueForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["overlap_hours"].initial = app_settings.TOKEN_ROTATION_OVERLAP_HOURS
+
+
+class SetupLinkForm(forms.Form):
+    """A setup link's lifetime: ``7d``, ``12h``; empty means ``SETUP_LINK_TTL``; never ``never``."""
+
+    expires_in = forms.CharField(
+        required=False,
+        label="Link expires after",
+        help_text="e.g. 7d or 12h; empty: the site's default. A setup link always expires.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["expires_in"].widget.attrs["placeholder"] = describe(
+            app_settings.SETUP_LINK_TTL
+        )
+
+    def clean_expires_in(self) -> Any:
+        text = self.cleaned_data["expires_in"].strip()
+        if not text:
+            return None
+        try:
+            lifetime = parse_lifetime(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+        if lifetime is None:
+            raise ValidationError("A setup link always expires: give a lifetime (7d).")
+        return lifetime
 
 
 @admin.register(SCIMTeamConfig)
@@ -253,6 +286,10 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
             return self._revoke(request, team, config, None)
         if action == "check_connection":
             return self._check_connection(request, team, config)
+        if action == "create_setup_link":
+            return self._create_setup_link(request, team, config)
+        if action == "revoke_setup_links":
+            return self._revoke_setup_links(request, team, config)
         if action == "revoke":
             prefix = request.POST.get("prefix", "").strip()
             if not prefix:
@@ -270,6 +307,8 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
         rotate_form: RotateForm | None = None,
         issue_form: IssueForm | None = None,
         doctor_report: DoctorReport | None = None,
+        new_setup_link: CreatedLink | None = None,
+        setup_link_form: SetupLinkForm | None = None,
     ) -> TemplateResponse:
         tokens = SCIMToken.objects.for_idp().filter(team=team).select_related("created_by")
         try:
@@ -312,6 +351,11 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
             "can_manage_domains": self.has_scim_domain_permission(request, team, config),
             "doctor_report": doctor_report,
             "health": team_health(team),
+            "new_setup_link": new_setup_link,
+            "new_setup_link_path": link_path(new_setup_link.secret) if new_setup_link else "",
+            "setup_link_form": setup_link_form or SetupLinkForm(),
+            "setup_links": links_of(team),
+            "setup_link_uses": recent_uses(team, limit=RECENT_REQUESTS),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.scim_page_template, context)
@@ -397,6 +441,36 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
             )
             return HttpResponseRedirect(request.path)
         return self._render(request, team, config, issued=issued)
+
+    def _create_setup_link(
+        self, request: HttpRequest, team: Any, config: SCIMTeamConfig | None
+    ) -> HttpResponse:
+        """Render the page with a new setup link: the one response that ever holds it.
+
+        Whoever may issue the team's token may make a link that issues one.
+        """
+        if not self.has_scim_issue_permission(request, team):
+            raise PermissionDenied
+        form = SetupLinkForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, team, config, setup_link_form=form)
+        with transaction.atomic():
+            created = create_link(
+                team, created_by=request.user, expires_in=form.cleaned_data["expires_in"]
+            )
+            # The link's number only: its secret never reaches the log, the session or a message.
+            self._log(request, team, config, f"Created SCIM setup link #{created.link.pk}.")
+        return self._render(request, team, config, new_setup_link=created)
+
+    def _revoke_setup_links(
+        self, request: HttpRequest, team: Any, config: SCIMTeamConfig | None
+    ) -> HttpResponse:
+        if not self.has_scim_revoke_permission(request, team):
+            raise PermissionDenied
+        count = revoke_links(team)
+        self._log(request, team, config, f"Revoked {count} SCIM setup link(s).")
+        self.message_user(request, f"Revoked {count} setup link(s) of {team}.")
+        return HttpResponseRedirect(request.path)
 
     def _domain(
         self, request: HttpRequest, team: Any, config: SCIMTeamConfig | None, action: str
@@ -522,6 +596,67 @@ class SCIMTokenAdmin(admin.ModelAdmin):
     )
 
     def has_add_permission(self, request: Any) -> bool:
+        return False
+
+
+@admin.register(SCIMSetupLink)
+class SCIMSetupLinkAdmin(admin.ModelAdmin):
+    """Setup links are created on a team's SCIM page, the team page, its API or with
+    ``manage.py scim_setup_link``; here they are listed and revoked (their secret is not
+    stored, so no page can show it again)."""
+
+    list_display = ("pk", "team", "state", "created_at", "created_by", "expires_at", "token")
+    list_filter = ("revoked_at",)
+    readonly_fields = (
+        "team",
+        "created_at",
+        "created_by",
+        "expires_at",
+        "revoked_at",
+        "token_issued_at",
+        "token",
+    )
+    fields = readonly_fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected setup links", permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        count = queryset.filter(revoked_at__isnull=True, expires_at__gt=timezone.now()).update(
+            revoked_at=timezone.now()
+        )
+        self.message_user(request, f"Revoked {count} setup link(s).")
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        opts = SCIMToken._meta
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+
+
+@admin.register(SCIMSetupLinkUse)
+class SCIMSetupLinkUseAdmin(admin.ModelAdmin):
+    """What each setup link was used for: read only."""
+
+    list_display = ("created", "team", "link", "action", "token_prefix", "client_ip")
+    list_filter = ("action",)
+    readonly_fields = (
+        "link",
+        "team",
+        "action",
+        "token_prefix",
+        "client_ip",
+        "user_agent",
+        "created",
+    )
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 
 

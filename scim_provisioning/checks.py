@@ -22,6 +22,8 @@
                             ``database``).
 ``scim_provisioning.E009``  ``MEMBERSHIP_GUARD_EXCEPTIONS`` names something that is no
                             importable exception class.
+``scim_provisioning.E010``  ``SCIM_PROVISIONING_SETUP_LINK_TTL`` is no lifetime, or
+                            ``never`` (a setup link always expires).
 ``scim_provisioning.W001``  The SCIM URLs are not mounted in ``ROOT_URLCONF``.
 ``scim_provisioning.W002``  A SQLite database is not set up for concurrent writers
                             (``"transaction_mode": "IMMEDIATE"`` missing).
@@ -560,6 +562,24 @@ def check_user_extension(app_configs: Iterable[AppConfig] | None = None, **kwarg
     ]
 
 
+def check_setup_link_ttl(**kwargs: Any) -> list[checks.CheckMessage]:
+    """E010: ``SCIM_PROVISIONING_SETUP_LINK_TTL`` is a lifetime a link can have.
+
+    Read when a link is made: a typo would be a 500 on the team page then, not here.
+    """
+    try:
+        app_settings.SETUP_LINK_TTL  # noqa: B018 - reading the setting parses it
+    except (ValueError, ImproperlyConfigured) as exc:
+        return [
+            checks.Error(
+                f"{PREFIX}SETUP_LINK_TTL: {exc}",
+                hint="Write a lifetime such as 7d, 48h or 2w (see docs/setup-links.md).",
+                id="scim_provisioning.E010",
+            )
+        ]
+    return []
+
+
 ALL_CHECKS = (
     check_team_model,
     check_adapter,
@@ -570,6 +590,7 @@ ALL_CHECKS = (
     check_user_extension,
     check_membership_roles,
     check_guard_exceptions,
+    check_setup_link_ttl,
 )
 """Configuration checks, registered untagged; :func:`check_urls_mounted` goes under ``urls``."""
 

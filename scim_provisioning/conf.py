@@ -265,6 +265,26 @@ class AppSettings:
         return value
 
     @property
+    def SETUP_LINK_TTL(self) -> timedelta:  # noqa: N802
+        """How long a setup link lives unless its creator says otherwise (``7d``).
+
+        Written like a token's lifetime (:mod:`.durations`); a setup link always
+        expires, so ``never`` is refused.
+        """
+        lifetime = parse_lifetime(self._get("SETUP_LINK_TTL", "7d"))
+        if lifetime is None:
+            raise ImproperlyConfigured("SCIM_PROVISIONING_SETUP_LINK_TTL cannot be 'never'.")
+        return lifetime
+
+    @property
+    def SETUP_LINK_RATE_LIMIT(self) -> int:  # noqa: N802
+        """Setup links one client address may open per ``RATE_LIMIT_WINDOW`` (``0``: no limit).
+
+        Counted before the link is looked up, so a burst of guessed links is a 429.
+        """
+        return int(self._get("SETUP_LINK_RATE_LIMIT", 20) or 0)
+
+    @property
     def RATE_LIMIT(self) -> int:  # noqa: N802
         """Requests per second each token may make, unless its team sets ``rate_limit``.
 

@@ -818,3 +818,91 @@ def _as_text(value: object) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+class SCIMSetupLinkState(models.TextChoices):
+    ACTIVE = "active", "active"
+    SPENT = "spent", "token issued"
+    EXPIRED = "expired", "expired"
+    REVOKED = "revoked", "revoked"
+
+
+class SCIMSetupLink(models.Model):
+    """A link that opens one team's guided setup for someone without an account.
+
+    Only the SHA-256 digest of the link's secret is stored (as for tokens). A
+    link always expires, can be revoked, and issues at most one token
+    (``token_issued_at``): see :mod:`scim_provisioning.setup_links`.
+    """
+
+    team = models.ForeignKey(TEAM_MODEL, on_delete=models.CASCADE, related_name="scim_setup_links")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    token_issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    token = models.ForeignKey(
+        SCIMToken,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The token this link issued.",
+    )
+
+    class Meta:
+        verbose_name = "SCIM setup link"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"setup link #{self.pk} ({self.state.label})"
+
+    @property
+    def state(self) -> SCIMSetupLinkState:
+        """``revoked`` wins over ``expired``; a link that issued its token is ``spent``."""
+        if self.revoked_at is not None:
+            return SCIMSetupLinkState.REVOKED
+        if self.expires_at <= timezone.now():
+            return SCIMSetupLinkState.EXPIRED
+        if self.token_issued_at is not None:
+            return SCIMSetupLinkState.SPENT
+        return SCIMSetupLinkState.ACTIVE
+
+    @property
+    def opens(self) -> bool:
+        """Whether the link still opens the setup (until it expires or is revoked)."""
+        return self.state in (SCIMSetupLinkState.ACTIVE, SCIMSetupLinkState.SPENT)
+
+
+class SCIMSetupLinkAction(models.TextChoices):
+    OPENED = "opened", "opened the setup"
+    TOKEN_ISSUED = "token_issued", "issued a token"
+    CONNECTION_CHECKED = "connection_checked", "checked the connection"
+    REFUSED = "refused", "asked for a second token (refused)"
+
+
+class SCIMSetupLinkUse(models.Model):
+    """One use of a setup link, for the team's managers: who opened it, from where, what it did."""
+
+    link = models.ForeignKey(SCIMSetupLink, on_delete=models.CASCADE, related_name="uses")
+    team = models.ForeignKey(TEAM_MODEL, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=32, choices=SCIMSetupLinkAction.choices)
+    token_prefix = models.CharField(max_length=16, blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "SCIM setup link use"
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["team", "-created"], name="scim_setuplink_use_team")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} at {self.created:%Y-%m-%d %H:%M}"

@@ -13,6 +13,7 @@ Pure functions of their arguments; no database, no settings.
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import quote_plus, unquote_plus
 
@@ -22,6 +23,10 @@ REDACTED = "[redacted]"
 TOKEN_PREFIX = "scim_"
 #: A whole token: the prefix and 43 URL-safe characters (256 random bits).
 TOKEN_RE = re.compile(r"scim_[A-Za-z0-9_-]{43}")
+#: Every setup link's secret starts with this (see :mod:`scim_provisioning.setup_links`).
+SETUP_LINK_PREFIX = "scimsetup_"
+#: A whole setup link secret: the prefix and 43 URL-safe characters (256 random bits).
+SETUP_LINK_RE = re.compile(r"scimsetup_[A-Za-z0-9_-]{43}")
 
 #: Names of JSON keys, attribute paths and query parameters that hold a secret.
 _SECRET_NAME = re.compile(
@@ -55,10 +60,29 @@ def redact_path(path: str) -> str:
 
 
 def scrub_tokens(text: str) -> str:
-    """``text`` with every bearer token in it replaced (a token pasted into a filter, say)."""
-    if TOKEN_PREFIX not in text:
-        return text
-    return TOKEN_RE.sub(REDACTED, text)
+    """``text`` with every bearer token and setup link secret in it replaced (a token
+    pasted into a filter, a setup link in a request line)."""
+    if TOKEN_PREFIX in text:
+        text = TOKEN_RE.sub(REDACTED, text)
+    if SETUP_LINK_PREFIX in text:
+        text = SETUP_LINK_RE.sub(REDACTED, text)
+    return text
+
+
+class ScrubSecretsFilter(logging.Filter):
+    """A logging filter that replaces tokens and setup link secrets in a record's message.
+
+    Django logs the request line of every request (``django.server``, at INFO) and
+    the path of every 404 (``django.request``, at WARNING); a setup link carries its
+    secret in the path. The app puts this filter on both loggers when it starts.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = scrub_tokens(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, ()
+        return True
 
 
 def redact_query(query: str) -> str:
@@ -74,13 +98,13 @@ def redact_query(query: str) -> str:
     for part in query.split("&"):
         raw_name, equals, raw_value = part.partition("=")
         name = unquote_plus(raw_name)
-        if TOKEN_PREFIX in name and TOKEN_RE.search(name):
+        if scrub_tokens(name) != name:
             raw_name = quote_plus(scrub_tokens(name))
         if is_secret_name(name) or _SECRET_PARAMETER.match(name):
             parts.append(f"{raw_name}{equals}{REDACTED}" if equals else raw_name)
             continue
         value = unquote_plus(raw_value)
-        if TOKEN_PREFIX in value and TOKEN_RE.search(value):
+        if scrub_tokens(value) != value:
             raw_value = quote_plus(scrub_tokens(value))
         parts.append(f"{raw_name}{equals}{raw_value}")
     return "&".join(parts)

@@ -186,6 +186,16 @@ def _kept(text: str, limit: int | None) -> str:
     return kept if limit is None else kept[:limit]
 
 
+def client_address(request: Any) -> str | None:
+    """The client's address as the request log stores it (``REMOTE_ADDR``, or ``None``)."""
+    return _address(request.META.get("REMOTE_ADDR"))
+
+
+def user_agent(request: Any) -> str:
+    """The ``User-Agent`` as the request log stores it: secrets scrubbed, at most 256 characters."""
+    return _kept(request.headers.get("User-Agent") or "", 256)
+
+
 def _address(remote_addr: str | None) -> str | None:
     """``REMOTE_ADDR`` when it is an IP address, else ``None`` (a proxy or test server
     may set anything; PostgreSQL's ``inet`` column would refuse the row)."""

@@ -8,8 +8,13 @@ from scim_provisioning.conf import app_settings
 from scim_provisioning.connection_check import BaseURLNotConfigured, check_connection
 from scim_provisioning.durations import describe
 from scim_provisioning.links import scim_base_url as scim_base_url_for
+from scim_provisioning.setup_links import link_path
 from scim_provisioning.team_api import services
-from scim_provisioning.team_api.serializers import IssueSerializer, RotateSerializer
+from scim_provisioning.team_api.serializers import (
+    IssueSerializer,
+    RotateSerializer,
+    SetupLinkLifetimeSerializer,
+)
 from scim_provisioning.tokens import MAX_ROTATION_OVERLAP_HOURS
 
 from .models import Team
@@ -42,6 +47,7 @@ def team_scim(request, slug):
     team = services.get_managed_team(request.user, slug)
     issued, error, status, doctor_report = None, None, 200, None
     oauth_issued = None  # (client, secret): the secret shown in this POST's response only
+    created_link = None
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -127,6 +133,32 @@ def team_scim(request, slug):
                     )
                 except BaseURLNotConfigured as exc:
                     error, status = str(exc), 409
+            elif action == "create_setup_link":
+                options = SetupLinkLifetimeSerializer(
+                    data={"expires_in": request.POST.get("expires_in", "")}
+                )
+                if options.is_valid():
+                    created_link = services.create_setup_link(
+                        team, request.user, expires_in=options.validated_data.get("expires_in")
+                    )
+                else:
+                    error, status = " ".join(options.errors["expires_in"]), 400
+            elif action == "revoke_setup_link":
+                link = request.POST.get("link", "")
+                # ASCII digits only: "²" is a digit to isdigit() and no number to int().
+                if (
+                    link.isascii()
+                    and link.isdigit()
+                    and services.revoke_setup_links(team, pk=int(link))
+                ):
+                    messages.success(request, f"Setup link #{link} revoked.")
+                else:
+                    messages.error(request, "The team has no live setup link with this number.")
+                return redirect("teams:scim", slug=slug)
+            elif action == "revoke_setup_links":
+                count = services.revoke_setup_links(team)
+                messages.success(request, f"{count} setup link{'s' if count != 1 else ''} revoked.")
+                return redirect("teams:scim", slug=slug)
             elif action == "revoke_all":
                 count = services.revoke_all(team)
                 messages.success(request, f"{count} token{'s' if count != 1 else ''} revoked.")
@@ -146,6 +178,10 @@ def team_scim(request, slug):
         "max_overlap_hours": MAX_ROTATION_OVERLAP_HOURS,
         "recent_limit": services.RECENT_REQUESTS,
         "doctor_report": doctor_report,
+        "created_link": created_link,
+        "created_link_path": link_path(created_link.secret) if created_link else None,
+        "default_link_lifetime": describe(app_settings.SETUP_LINK_TTL),
+        "setup_links": services.setup_link_activity(team),
         "timeline": services.timeline(
             team, person=request.GET.get("person", ""), action=request.GET.get("action", "")
         ),

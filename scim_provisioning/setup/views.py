@@ -10,6 +10,7 @@ Content-Security-Policy (``default-src 'self'``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
@@ -81,6 +82,14 @@ def _guide_context(
     }
 
 
+class ActionRefused(Exception):
+    """An action of the page that is refused with a message for the person (and a status)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def setup_page(request: HttpRequest, team_slug: str) -> HttpResponse:
@@ -93,6 +102,38 @@ def setup_page(request: HttpRequest, team_slug: str) -> HttpResponse:
     team = _team_or_login(request, team_slug)
     if team is None:
         return redirect_to_login(request.get_full_path())
+
+    def check(enabled: bool) -> DoctorReport:
+        # Only the configured base URL, never one from the form or the Host header.
+        try:
+            return check_connection(team, created_by=request.user, with_token=enabled)
+        except BaseURLNotConfigured as exc:
+            raise ActionRefused(str(exc), 409) from None
+
+    return render_setup(
+        request,
+        team,
+        issue=lambda: services.issue(team, request.user),
+        check_connection=check,
+        status_url=reverse("scim_setup:status", kwargs={"team_slug": team_slug}),
+        context={"team_slug": team_slug},
+    )
+
+
+def render_setup(
+    request: HttpRequest,
+    team: Any,
+    *,
+    issue: Callable[[], IssuedToken],
+    check_connection: Callable[[bool], DoctorReport],
+    status_url: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """The setup page of ``team``, for whoever the caller let in (a manager, a setup link).
+
+    ``issue`` issues the token and ``check_connection(enabled)`` runs the doctor; either
+    may raise :class:`ActionRefused`. ``context`` adds to the template's context.
+    """
     source = request.POST if request.method == "POST" else request.GET
     idp = get_idp(source.get("idp", ""))
     enabled = services.is_enabled(team)
@@ -102,23 +143,21 @@ def setup_page(request: HttpRequest, team_slug: str) -> HttpResponse:
     status_code = 200
     if request.method == "POST":
         action = request.POST.get("action")
-        if action == "issue":
-            try:
-                issued = services.issue(team, request.user)
-            except services.SCIMNotEnabled:
-                error, status_code = services.DISABLED_MESSAGE, 409
-        elif action == "check_connection":
-            # Only the configured base URL, never one from the form or the Host header.
-            try:
-                report = check_connection(team, created_by=request.user, with_token=enabled)
-            except BaseURLNotConfigured as exc:
-                error, status_code = str(exc), 409
-        else:
-            error, status_code = "Unknown action.", 400
+        try:
+            if action == "issue":
+                issued = issue()
+            elif action == "check_connection":
+                report = check_connection(enabled)
+            else:
+                error, status_code = "Unknown action.", 400
+        except services.SCIMNotEnabled:
+            error, status_code = services.DISABLED_MESSAGE, 409
+        except ActionRefused as exc:
+            error, status_code = str(exc), exc.status
     base_url = scim_base_url(request)
-    context: dict[str, Any] = {
+    context = {
+        **context,
         "team": team,
-        "team_slug": team_slug,
         "enabled": enabled,
         "disabled_message": services.DISABLED_MESSAGE,
         "base_url": base_url,
@@ -138,7 +177,6 @@ def setup_page(request: HttpRequest, team_slug: str) -> HttpResponse:
         )
         context["status"] = connection_status(team, idp)
         context["failures_html"] = render_section_html("README", "Reading failures", guide, links)
-        status_url = reverse("scim_setup:status", kwargs={"team_slug": team_slug})
         context["status_url"] = f"{status_url}?idp={idp.slug}"
     return TemplateResponse(request, TEMPLATE, context, status=status_code)
 

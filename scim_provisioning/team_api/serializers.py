@@ -12,6 +12,8 @@ from ..models import (
     SCIMOAuthClient,
     SCIMOAuthSecret,
     SCIMRequestLog,
+    SCIMSetupLink,
+    SCIMSetupLinkUse,
     SCIMTeamDomain,
     SCIMToken,
     SCIMUserEvent,
@@ -258,3 +260,86 @@ class RotateOAuthSecretSerializer(serializers.Serializer):
         required=False, allow_null=True, min_value=0, max_value=MAX_ROTATION_OVERLAP_HOURS
     )
     expires_in = LifetimeField()
+
+
+class SetupLinkLifetimeSerializer(serializers.Serializer):
+    """``{"expires_in": "7d"}``: a setup link's lifetime (default ``SETUP_LINK_TTL``).
+
+    Written like a token's lifetime, but a link always expires: ``never`` is refused.
+    """
+
+    expires_in = LifetimeField()
+
+    def validate_expires_in(self, value: Any) -> Any:
+        if isinstance(value, str):  # blank (DRF skips the field's parsing for ""): the default
+            return None
+        raw = (self.initial_data or {}).get("expires_in")
+        if value is None and raw is not None and str(raw).strip():
+            raise serializers.ValidationError("A setup link always expires: give a lifetime (7d).")
+        return value
+
+
+class SetupLinkSerializer(serializers.ModelSerializer):
+    """A setup link as its team's managers see it: dates and state, never a secret."""
+
+    created_by = serializers.SerializerMethodField()
+    state = serializers.CharField(read_only=True)
+    token_prefix = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SCIMSetupLink
+        fields = [
+            "id",
+            "created_at",
+            "created_by",
+            "expires_at",
+            "revoked_at",
+            "token_issued_at",
+            "token_prefix",
+            "state",
+        ]
+        read_only_fields = fields
+
+    def get_created_by(self, link: SCIMSetupLink) -> str | None:
+        user = link.created_by
+        return user.get_username() if user is not None else None
+
+    def get_token_prefix(self, link: SCIMSetupLink) -> str | None:
+        return link.token.prefix if link.token is not None else None
+
+
+class CreatedSetupLinkSerializer(SetupLinkSerializer):
+    """A link just created: the one response that carries it (``url``, or ``path`` when the
+    site's address is not configured)."""
+
+    url = serializers.SerializerMethodField()
+    path = serializers.SerializerMethodField()
+
+    class Meta(SetupLinkSerializer.Meta):
+        fields = ["url", "path", *SetupLinkSerializer.Meta.fields]
+        read_only_fields = fields
+
+    def get_url(self, link: SCIMSetupLink) -> str | None:
+        return self.context["url"]
+
+    def get_path(self, link: SCIMSetupLink) -> str:
+        return self.context["path"]
+
+
+class SetupLinkUseSerializer(serializers.ModelSerializer):
+    """One use of a setup link: what it did, when, from which address and browser."""
+
+    action_display = serializers.CharField(source="get_action_display", read_only=True)
+
+    class Meta:
+        model = SCIMSetupLinkUse
+        fields = [
+            "link_id",
+            "action",
+            "action_display",
+            "token_prefix",
+            "client_ip",
+            "user_agent",
+            "created",
+        ]
+        read_only_fields = fields

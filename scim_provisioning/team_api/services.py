@@ -15,13 +15,22 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .. import domains
+from .. import domains, setup_links
 from ..adapters import get_adapter
 from ..domains import DomainCheck, InvalidDomain
 from ..health import TeamHealth, team_health
 from ..links import oauth_endpoint_url, scim_base_url
-from ..models import SCIMLinkRefusal, SCIMOAuthClient, SCIMRequestLog, SCIMTeamDomain, SCIMToken
+from ..models import (
+    SCIMLinkRefusal,
+    SCIMOAuthClient,
+    SCIMRequestLog,
+    SCIMSetupLink,
+    SCIMSetupLinkUse,
+    SCIMTeamDomain,
+    SCIMToken,
+)
 from ..oauth.clients import IssuedClient, create_client, find_client, revoke_client, rotate_secret
+from ..setup_links import CreatedLink
 from ..teams import (
     DISABLED_MESSAGE,
     RECENT_REQUESTS,
@@ -42,6 +51,10 @@ __all__ = [
     "create_oauth_client",
     "revoke_oauth_client",
     "rotate_oauth_secret",
+    "create_setup_link",
+    "revoke_setup_links",
+    "setup_link_activity",
+    "SetupLinkActivity",
     "remove_domain",
     "RECENT_REQUESTS",
     "SCIMNotEnabled",
@@ -238,3 +251,30 @@ def rotate_oauth_secret(
 def revoke_oauth_client(team: Any, client_id: str) -> int:
     """Revoke the team's client and its access tokens; how many access tokens were live."""
     return revoke_client(team_oauth_client(team, client_id))
+
+
+def create_setup_link(team: Any, user: Any, expires_in: timedelta | None = None) -> CreatedLink:
+    """A setup link for ``team`` made by ``user`` (default lifetime ``SETUP_LINK_TTL``).
+
+    Its URL comes from ``SCIM_PROVISIONING_BASE_URL``, never from the request; without
+    the setting ``url`` is ``None`` and the caller shows the path.
+    """
+    return setup_links.create_link(team, created_by=user, expires_in=expires_in)
+
+
+def revoke_setup_links(team: Any, pk: Any = None) -> int:
+    """Revoke the team's live setup links (all, or the one with ``pk``); how many."""
+    return setup_links.revoke_links(team, pk=pk)
+
+
+@dataclass(frozen=True)
+class SetupLinkActivity:
+    """The team's setup links (newest first) and their latest uses, for its managers."""
+
+    links: list[SCIMSetupLink]
+    uses: list[SCIMSetupLinkUse]
+
+
+def setup_link_activity(team: Any) -> SetupLinkActivity:
+    """Every setup link of ``team`` and what they were used for (no secret is stored)."""
+    return SetupLinkActivity(setup_links.links_of(team), setup_links.recent_uses(team))

@@ -29,6 +29,17 @@ urlpatterns = [
         views.RevokeOAuthClientView.as_view(),
         name="revoke-oauth-client",
     ),
+    path("setup-links/", views.SetupLinksView.as_view(), name="setup-links"),
+    path(
+        "setup-links/revoke-all/",
+        views.RevokeAllSetupLinksView.as_view(),
+        name="revoke-setup-links",
+    ),
+    path(
+        "setup-links/<int:pk>/revoke/",
+        views.RevokeSetupLinkView.as_view(),
+        name="revoke-setup-link",
+    ),
     path("domains/", views.AddDomainView.as_view(), name="add-domain"),
     path("domains/<str:domain>/check/", views.CheckDomainView.as_view(), name="check-domain"),
     path("domains/<str:domain>/remove/", views.RemoveDomainView.as_view(), name="remove-domain"),

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from ..links import oauth_endpoint_url
 from ..models import SCIMOAuthClient
 from ..parsers import BoundedJSONParser
+from ..setup_links import link_path
 from ..storable_text import refuse_unstorable, refuse_unstorable_url
 from ..teams import SCIMNotEnabled
 from ..tokens import IssuedToken
@@ -25,6 +26,7 @@ from . import services
 from .permissions import CanManageTeamSCIM
 from .serializers import (
     AddDomainSerializer,
+    CreatedSetupLinkSerializer,
     CreateOAuthClientSerializer,
     DomainSerializer,
     IssuedTokenSerializer,
@@ -32,6 +34,9 @@ from .serializers import (
     OAuthClientSerializer,
     RotateOAuthSecretSerializer,
     RotateSerializer,
+    SetupLinkLifetimeSerializer,
+    SetupLinkSerializer,
+    SetupLinkUseSerializer,
     StatusSerializer,
     TimelineEntrySerializer,
 )
@@ -239,3 +244,45 @@ class RemoveDomainView(TeamSCIMView):
         if not removed:
             raise NotFound("This team has not added that domain.")
         return Response({"removed": removed})
+
+
+class SetupLinksView(TeamSCIMView):
+    """``GET``: the team's setup links and their latest uses. ``POST {"expires_in": "7d"}``:
+    a new link; the answer is the only one that carries it (``url``; ``path`` alone when
+    ``SCIM_PROVISIONING_BASE_URL`` is not set, since a URL is never built from ``Host``)."""
+
+    def get(self, request: Request, team_slug: str) -> Response:
+        activity = services.setup_link_activity(self.team)
+        return Response(
+            {
+                "links": SetupLinkSerializer(activity.links, many=True).data,
+                "uses": SetupLinkUseSerializer(activity.uses, many=True).data,
+            }
+        )
+
+    def post(self, request: Request, team_slug: str) -> Response:
+        options = SetupLinkLifetimeSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        created = services.create_setup_link(
+            self.team, request.user, expires_in=options.validated_data.get("expires_in")
+        )
+        context = {"url": created.url, "path": link_path(created.secret)}
+        body = CreatedSetupLinkSerializer(created.link, context=context).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class RevokeSetupLinkView(TeamSCIMView):
+    """``POST``: revoke this live link of the team (404 when it has none with this id)."""
+
+    def post(self, request: Request, team_slug: str, pk: int) -> Response:
+        revoked = services.revoke_setup_links(self.team, pk=pk)
+        if not revoked:
+            raise NotFound("The team has no live setup link with this id.")
+        return Response({"revoked": revoked})
+
+
+class RevokeAllSetupLinksView(TeamSCIMView):
+    """``POST``: revoke every live setup link of the team."""
+
+    def post(self, request: Request, team_slug: str) -> Response:
+        return Response({"revoked": services.revoke_setup_links(self.team)})

@@ -1,4 +1,5 @@
-"""``manage.py scim_prune_timeline [--days N]``: delete timeline entries older than N days."""
+"""``manage.py scim_prune_timeline [--days N]``: delete timeline entries (and setup link
+uses, the team's other activity) older than N days."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...conf import app_settings
-from ...retention import prune_timeline
+from ...retention import prune_setup_link_uses, prune_timeline
 
 
 class Command(BaseCommand):
@@ -32,3 +33,5 @@ class Command(BaseCommand):
             raise CommandError("--days cannot be negative.")
         deleted = prune_timeline(days)
         self.stdout.write(f"Deleted {deleted} SCIM timeline entries older than {days} days.")
+        uses = prune_setup_link_uses(days)
+        self.stdout.write(f"Deleted {uses} setup link uses older than {days} days.")

@@ -24,6 +24,10 @@ STATIC_URL = "/static/"  # the live server's static handler needs one (concurren
 # STATIC_URL Django's test handler fails every request.
 STATIC_URL = "static/"
 
+# The setup link's page (a template, its static files) is served by this host too.
+STATIC_URL = "static/"
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -1,3 +1,6 @@
 from django.urls import include, path
 
-urlpatterns = [path("scim/v2/", include("scim_provisioning.urls"))]
+urlpatterns = [
+    path("scim/setup-link/", include("scim_provisioning.setup.link_urls")),
+    path("scim/v2/", include("scim_provisioning.urls")),
+]
