@@ -467,7 +467,7 @@ def test_without_the_setting_the_team_page_shows_the_path_and_says_why(owner, te
 def test_the_links_connection_check_refuses_without_the_setting(team, monkeypatch):
     calls = []
     monkeypatch.setattr(
-        "scim_provisioning.setup.link_views.diagnose", lambda *a, **k: calls.append(a)
+        "scim_provisioning.connection_check.diagnose", lambda *a, **k: calls.append(a)
     )
     browser = opened(setup_links.link_path(new_link(team).secret))
 
@@ -490,7 +490,7 @@ def test_the_links_connection_check_calls_the_configured_url_and_is_recorded(tea
         calls.append((url, kwargs))
         return DoctorReport(url)
 
-    monkeypatch.setattr("scim_provisioning.setup.link_views.diagnose", fake)
+    monkeypatch.setattr("scim_provisioning.connection_check.diagnose", fake)
     browser = opened(setup_links.link_path(new_link(team).secret))
 
     response = browser.post(
@@ -498,7 +498,7 @@ def test_the_links_connection_check_calls_the_configured_url_and_is_recorded(tea
     )
 
     assert response.status_code == 200
-    assert calls == [(BASE_URL, {"team": team})]
+    assert calls == [(BASE_URL, {"team": team, "created_by": None})]
     assert SCIMSetupLinkUse.objects.filter(action="connection_checked").count() == 1
 
 
@@ -731,7 +731,7 @@ def test_connection_checks_through_a_link_are_rate_limited(team, monkeypatch):
 
     calls = []
     monkeypatch.setattr(
-        "scim_provisioning.setup.link_views.diagnose",
+        "scim_provisioning.connection_check.diagnose",
         lambda url, **kwargs: calls.append(url) or DoctorReport(url),
     )
     browser = opened(setup_links.link_path(new_link(team).secret))
