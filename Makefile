@@ -1,6 +1,6 @@
 # Developer entry points. Each target installs what it needs first.
 #   make demo   - example site on SQLite with two SCIM-enabled teams and their tokens
-#   make test   - the test suite (SQLite by default; PostgreSQL when DATABASE_URL says so)
+#   make test   - the test suite on every core (SQLite by default; PostgreSQL when DATABASE_URL says so)
 #   make matrix - the test suite on each supported Python and Django (nox, see noxfile.py)
 #   make bench  - the IdP workload against django-scim2 and a bare view (see benchmarks/README.md)
 #   make dist   - build the sdist and wheel into dist/ and check them with twine
@@ -11,6 +11,8 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# pytest-xdist workers for make test: auto is one per core; 0 runs the suite in this process.
+TEST_JOBS ?= auto
 NOX_ARGS ?=
 LOADTEST_ARGS ?=
 BENCH_ARGS ?=
@@ -25,7 +27,7 @@ SMOKE_VENV ?= .smoke-venv
 
 help:
 	@echo "make demo              run the example site with SCIM enabled for two teams"
-	@echo "make test              run the tests (PYTEST_ARGS=..., DATABASE_URL=postgres://... optional)"
+	@echo "make test              run the tests on every core (TEST_JOBS=0: one process; PYTEST_ARGS=..., DATABASE_URL=postgres://... optional)"
 	@echo "make matrix            the tests on Django 5.2/6.0/6.1 x Python 3.10-3.13, and on the lowest bounds (NOX_ARGS=...)"
 	@echo "make loadtest          gunicorn (4 sync, then 2x8 gthread) on PostgreSQL, 60 s IdP load each"
 	@echo "make bench             this project vs django-scim2 vs a bare view, SQLite + PostgreSQL (BENCH_ARGS=--quick)"
@@ -61,9 +63,11 @@ demo: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
-# DATABASE_URL (if set) is inherited from the environment.
+# DATABASE_URL (if set) is inherited from the environment. Workers are handed the tests in
+# collection order (fixed: no random order) and steal from each other at the end (worksteal);
+# each has its own test database. TEST_JOBS=0 reruns in one process (docs/contributing.md).
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist worksteal $(PYTEST_ARGS)
 
 # nox builds one virtualenv per session under .nox/, from pyenv's interpreters.
 $(VENV)/.nox-installed: $(VENV)/.installed
