@@ -1,7 +1,7 @@
 # Developer entry points. Each target installs what it needs first.
 #   make demo   - example site on SQLite with two SCIM-enabled teams and their tokens
 #   make test   - the test suite on every core (SQLite by default; PostgreSQL when DATABASE_URL says so)
-#   make matrix - the test suite on each supported Python and Django (nox, see noxfile.py)
+#   make matrix - the whole suite on the newest and lowest pairs, a smoke subset between (noxfile.py)
 #   make bench  - the IdP workload against django-scim2 and a bare view (see benchmarks/README.md)
 #   make dist   - build the sdist and wheel into dist/ and check them with twine
 #   make wheel-smoke - install the built wheel into a fresh virtualenv and run an IdP conversation
@@ -28,7 +28,7 @@ SMOKE_VENV ?= .smoke-venv
 help:
 	@echo "make demo              run the example site with SCIM enabled for two teams"
 	@echo "make test              run the tests on every core (TEST_JOBS=0: one process; PYTEST_ARGS=..., DATABASE_URL=postgres://... optional)"
-	@echo "make matrix            the tests on Django 5.2/6.0/6.1 x Python 3.10-3.13, and on the lowest bounds (NOX_ARGS=...)"
+	@echo "make matrix            the whole suite on the newest and the lowest pairs, a smoke subset on the others (NOX_ARGS=...)"
 	@echo "make loadtest          gunicorn (4 sync, then 2x8 gthread) on PostgreSQL, 60 s IdP load each"
 	@echo "make bench             this project vs django-scim2 vs a bare view, SQLite + PostgreSQL (BENCH_ARGS=--quick)"
 	@echo "make mutation          mutmut on tokens, auth, adapters, provisioning, PATCH, filters, compiled lists (~3 h; MUTATION_JOBS=2)"
