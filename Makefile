@@ -1,11 +1,12 @@
 # Developer entry points. Each target installs what it needs first.
 #   make demo   - example site on SQLite with two SCIM-enabled teams and their tokens
 #   make test   - the test suite on every core (SQLite by default; PostgreSQL when DATABASE_URL says so)
+#   make docs   - the reference site from docs/ (mkdocs build --strict, into site/)
 #   make matrix - the whole suite on the newest and lowest pairs, a smoke subset between (noxfile.py)
 #   make bench  - the IdP workload against django-scim2 and a bare view (see benchmarks/README.md)
 #   make dist   - build the sdist and wheel into dist/ and check them with twine
 #   make wheel-smoke - install the built wheel into a fresh virtualenv and run an IdP conversation
-#   make mutation - mutmut over the security- and data-critical modules (see the README)
+#   make mutation - mutmut over the security- and data-critical modules (see docs/mutation-testing.md)
 
 VENV ?= .venv
 PYTHON ?= python3
@@ -23,11 +24,12 @@ DEMO_DB := example_project/db.sqlite3
 SMOKE_VENV ?= .smoke-venv
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test matrix loadtest bench mutation lint format migrations-check dist wheel-smoke clean
+.PHONY: help install demo test docs matrix loadtest bench mutation lint format migrations-check dist wheel-smoke clean
 
 help:
 	@echo "make demo              run the example site with SCIM enabled for two teams"
 	@echo "make test              run the tests on every core (TEST_JOBS=0: one process; PYTEST_ARGS=..., DATABASE_URL=postgres://... optional)"
+	@echo "make docs              build the docs site from docs/ into site/ (mkdocs build --strict)"
 	@echo "make matrix            the whole suite on the newest and the lowest pairs, a smoke subset on the others (NOX_ARGS=...)"
 	@echo "make loadtest          gunicorn (4 sync, then 2x8 gthread) on PostgreSQL, 60 s IdP load each"
 	@echo "make bench             this project vs django-scim2 vs a bare view, SQLite + PostgreSQL (BENCH_ARGS=--quick)"
@@ -68,6 +70,14 @@ bench: $(VENV)/.installed
 # each has its own test database. TEST_JOBS=0 reruns in one process (docs/contributing.md).
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist worksteal $(PYTEST_ARGS)
+
+$(VENV)/.docs-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install -e '.[dev,django-scim2,docs]'
+	touch $@
+
+# --strict: a link to a missing page or heading, or a page left out of the nav, fails the build.
+docs: $(VENV)/.docs-installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # nox builds one virtualenv per session under .nox/, from pyenv's interpreters.
 $(VENV)/.nox-installed: $(VENV)/.installed
@@ -122,4 +132,4 @@ wheel-smoke: dist
 	$(SMOKE_VENV)/bin/python scripts/wheel_smoke.py
 
 clean:
-	rm -rf $(VENV) $(SMOKE_VENV) $(DEMO_DB) dist build
+	rm -rf $(VENV) $(SMOKE_VENV) $(DEMO_DB) dist build site
