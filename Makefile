@@ -1,16 +1,19 @@
 # Developer entry points. Each target installs what it needs first.
 #   make demo   - example site on SQLite with two SCIM-enabled teams and their tokens
-#   make test   - the test suite (SQLite by default; PostgreSQL when DATABASE_URL says so)
-#   make matrix - the test suite on each supported Python and Django (nox, see noxfile.py)
+#   make test   - the test suite on every core (SQLite by default; PostgreSQL when DATABASE_URL says so)
+#   make docs   - the reference site from docs/ (mkdocs build --strict, into site/)
+#   make matrix - the whole suite on the newest and lowest pairs, a smoke subset between (noxfile.py)
 #   make bench  - the IdP workload against django-scim2 and a bare view (see benchmarks/README.md)
 #   make dist   - build the sdist and wheel into dist/ and check them with twine
 #   make wheel-smoke - install the built wheel into a fresh virtualenv and run an IdP conversation
-#   make mutation - mutmut over the security- and data-critical modules (see the README)
+#   make mutation - mutmut over the security- and data-critical modules (see docs/mutation-testing.md)
 
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# pytest-xdist workers for make test: auto is one per core; 0 runs the suite in this process.
+TEST_JOBS ?= auto
 NOX_ARGS ?=
 LOADTEST_ARGS ?=
 BENCH_ARGS ?=
@@ -21,12 +24,13 @@ DEMO_DB := example_project/db.sqlite3
 SMOKE_VENV ?= .smoke-venv
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test matrix loadtest bench mutation lint format migrations-check dist wheel-smoke clean
+.PHONY: help install demo test docs matrix loadtest bench mutation lint format migrations-check dist wheel-smoke clean
 
 help:
 	@echo "make demo              run the example site with SCIM enabled for two teams"
-	@echo "make test              run the tests (PYTEST_ARGS=..., DATABASE_URL=postgres://... optional)"
-	@echo "make matrix            the tests on Django 5.2/6.0/6.1 x Python 3.10-3.13, and on the lowest bounds (NOX_ARGS=...)"
+	@echo "make test              run the tests on every core (TEST_JOBS=0: one process; PYTEST_ARGS=..., DATABASE_URL=postgres://... optional)"
+	@echo "make docs              build the docs site from docs/ into site/ (mkdocs build --strict)"
+	@echo "make matrix            the whole suite on the newest and the lowest pairs, a smoke subset on the others (NOX_ARGS=...)"
 	@echo "make loadtest          gunicorn (4 sync, then 2x8 gthread) on PostgreSQL, 60 s IdP load each"
 	@echo "make bench             this project vs django-scim2 vs a bare view, SQLite + PostgreSQL (BENCH_ARGS=--quick)"
 	@echo "make mutation          mutmut on tokens, auth, adapters, provisioning, PATCH, filters, compiled lists (~3 h; MUTATION_JOBS=2)"
@@ -61,9 +65,19 @@ demo: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
-# DATABASE_URL (if set) is inherited from the environment.
+# DATABASE_URL (if set) is inherited from the environment. Workers are handed the tests in
+# collection order (fixed: no random order) and steal from each other at the end (worksteal);
+# each has its own test database. TEST_JOBS=0 reruns in one process (docs/contributing.md).
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist worksteal $(PYTEST_ARGS)
+
+$(VENV)/.docs-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install -e '.[dev,django-scim2,docs]'
+	touch $@
+
+# --strict: a link to a missing page or heading, or a page left out of the nav, fails the build.
+docs: $(VENV)/.docs-installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # nox builds one virtualenv per session under .nox/, from pyenv's interpreters.
 $(VENV)/.nox-installed: $(VENV)/.installed
@@ -121,4 +135,4 @@ wheel-smoke: dist
 	$(SMOKE_VENV)/bin/python scripts/wheel_smoke.py organizations
 
 clean:
-	rm -rf $(VENV) $(SMOKE_VENV) $(DEMO_DB) dist build
+	rm -rf $(VENV) $(SMOKE_VENV) $(DEMO_DB) dist build site

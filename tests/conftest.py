@@ -11,6 +11,7 @@ import pytest
 from django.core.servers.basehttp import WSGIServer
 from django.db import connection
 from django.test import Client
+from django.test.utils import override_settings
 
 from scim_provisioning.request_log_writer import writer
 from scim_provisioning.token_cache import cache as token_cache
@@ -99,6 +100,26 @@ def patch_op(*operations: dict[str, Any]) -> dict[str, Any]:
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": list(operations),
     }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_test_settings():
+    """Two settings that cost time and test nothing, for the whole run.
+
+    - Django's default hasher (PBKDF2, a million iterations) spends about half a
+      second of CPU on every password set or checked, and the suite sets some
+      hundreds; what the tests check of passwords (never stored in clear, never
+      linked without proof) does not depend on the hash function.
+    - The request-log writer waits ``REQUEST_LOG_FLUSH_INTERVAL`` (0.5 s) for more
+      rows before it writes a batch, so each test that sends requests over a live
+      server waited that long in :func:`_request_log_written`. Tests of the batching
+      itself set the interval they need.
+    """
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        SCIM_PROVISIONING_REQUEST_LOG_FLUSH_INTERVAL=0.02,
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -311,4 +311,4 @@ def test_the_bounds_are_published_where_scim_can_publish_them(idp, settings):
     config = idp.get("/ServiceProviderConfig").json()
 
     assert config["filter"] == {"supported": True, "maxResults": 500}
-    assert json.dumps(config)  # the rest are documented in the README's settings table
+    assert json.dumps(config)  # the rest are documented in docs/settings.md's table

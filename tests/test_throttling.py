@@ -262,7 +262,7 @@ def redis_cache(redis_url) -> dict:
         pytest.param("redis_cache", marks=pytest.mark.redis),
         # A known limit, kept as a test that fails once it no longer holds: Django's
         # file-based (and database) cache implements incr() as a get then a set, so two
-        # processes lose each other's counts (60 admitted where 40 fit). The README
+        # processes lose each other's counts (60 admitted where 40 fit). docs/operations.md
         # says to point the throttle at Redis or Memcached.
         pytest.param(
             "file_cache",
