@@ -319,9 +319,10 @@ def test_filtering_by_action(idp, team, provision):
 def test_another_team_sees_none_of_these_entries(idp, team, other_team, other_idp, provision):
     ada = provision("ada@acme.com")
     # The same person in team B, once they proved the address (issue 21).
-    EmailAddress.objects.create(
-        user=SCIMUser.objects.get(pk=ada["id"]).user, email="ada@acme.com", verified=True
-    )
+    # SCIM gave the account an unverified address (issue 22); the person proves it.
+    EmailAddress.objects.filter(
+        user=SCIMUser.objects.get(pk=ada["id"]).user, email="ada@acme.com"
+    ).update(verified=True)
     provision("ada@acme.com", client=other_idp)
 
     by_id = timeline.team_timeline(other_team, person=ada["id"])
