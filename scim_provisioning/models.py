@@ -525,6 +525,11 @@ class SCIMRequestLog(models.Model):
     resource_type = models.CharField(max_length=16, blank=True)
     resource_id = models.CharField(max_length=64, blank=True)
     summary = models.TextField(blank=True)
+    error = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="What a failed request was answered: the SCIM error's scimType and detail.",
+    )
     duration_ms = models.FloatField()
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=256, blank=True)
@@ -554,6 +559,7 @@ class HealthState(models.TextChoices):
     NOT_CONNECTED = "not-connected", "not connected yet"
     HEALTHY = "healthy", "healthy"
     UNHEALTHY = "unhealthy", "unhealthy"
+    SWITCHED_OFF = "switched-off", "switched off"
 
 
 class SCIMTeamHealth(models.Model):
