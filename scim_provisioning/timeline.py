@@ -342,6 +342,7 @@ def matching_people(team: Any, text: str) -> Q:
     were kept). ``%`` and ``_`` are literal (Django escapes ``LIKE``). The
     caller filters by team first; this adds one subquery.
     """
+    text = clean(text)  # a NUL reached PostgreSQL's LIKE (issue 21): U+FFFD matches nobody
     former = SCIMPersonName.objects.filter(team=team, folded__contains=fold(text))
     return (
         Q(pk__in=former.values("scim_user_id"))
@@ -356,6 +357,7 @@ def _person(team: Any, person: str) -> Q:
         return Q(scim_user_id=uuid.UUID(person))
     except ValueError:
         pass
+    person = clean(person)
     former = SCIMPersonName.objects.filter(team=team, folded__contains=fold(person))
     current = SCIMUser.objects.filter(team=team).filter(
         Q(user_name__icontains=person) | Q(email__icontains=person)

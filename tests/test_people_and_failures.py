@@ -241,3 +241,62 @@ def test_a_failed_create_is_found_by_its_username(owner_client, okta, story):
     failed = [e for e in entries if e["action"] == TimelineAction.WRITE_FAILED]
     assert [e["outcome"]["status"] for e in failed] == [409, 400]
     assert failed[0]["outcome"]["scimType"] == "uniqueness"
+
+
+PEOPLE_PAGE = "/teams/acme/scim/people/"
+
+
+def test_the_people_page_finds_jane_by_her_given_name(owner_client, story, provision):
+    provision("bob@acme.com")
+
+    response = owner_client.get(PEOPLE_PAGE, {"q": "jane"})
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "<caption>1 person who ever had a name containing “jane”</caption>" in content
+    assert 'data-active="false"' in content and "jane.smith@acme.com" in content
+    assert "bob@acme.com" not in content
+    assert 'href="/api/teams/acme/scim/people/?q=jane&amp;format=csv"' in content
+
+
+def test_the_people_page_is_404_to_another_teams_owner(story, other_team):
+    globex_owner = logged_in(member_of(other_team, "owner"))
+
+    assert globex_owner.get(PEOPLE_PAGE, {"q": "jane"}).status_code == 404
+
+
+def test_the_people_page_takes_hostile_text(owner_client, story):
+    for q in ("jane\x00", "%", "_", "\\"):
+        response = owner_client.get(PEOPLE_PAGE, {"q": q})
+        assert response.status_code == 200
+        assert "jane.smith@acme.com</a>" not in response.content.decode()
+
+
+def test_the_team_page_shows_the_failed_write_and_the_chart(owner_client, story):
+    content = owner_client.get("/teams/acme/scim/", {"person": "jane@acme"}).content.decode()
+
+    assert 'data-action="user.write_failed"' in content
+    assert "was refused with 400" in content
+    assert '<svg role="img" aria-labelledby="scim-health-chart-title' in content
+    assert "scim-timeline/" not in content
+    assert "person=jane%40acme&amp;action=&amp;format=csv" in content
+
+
+def test_a_page_of_people_costs_the_same_queries_whatever_the_teams_size(
+    team, owner_client, okta, django_assert_max_num_queries
+):
+    from scim_provisioning.people import people_page
+
+    for index in range(12):
+        address = f"p{index}@acme.com"
+        body = _jane() | {
+            "userName": address,
+            "externalId": f"x{index}",
+            "emails": [{"primary": True, "value": address, "type": "work"}],
+        }
+        assert okta.post("/Users", body).status_code == 201
+
+    with django_assert_max_num_queries(4):
+        page = people_page(team, q="acme")
+
+    assert page.count == 12

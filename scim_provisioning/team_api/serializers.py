@@ -157,6 +157,14 @@ class HealthSerializer(serializers.Serializer):
         return [{"code": p.code.value, "message": p.message} for p in health.problems]
 
 
+class DaySerializer(serializers.Serializer):
+    """One day of the health chart."""
+
+    day = serializers.DateField()
+    requests = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
 class StatusSerializer(serializers.Serializer):
     """A :class:`~scim_provisioning.team_api.services.TeamSCIMStatus`."""
 
@@ -168,6 +176,7 @@ class StatusSerializer(serializers.Serializer):
     refused_links = RefusedLinkSerializer(many=True)
     domains = DomainSerializer(many=True)
     health = HealthSerializer()
+    daily = DaySerializer(source="chart.bars", many=True, read_only=True)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)

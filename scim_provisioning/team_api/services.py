@@ -19,6 +19,7 @@ from .. import domains
 from ..adapters import get_adapter
 from ..domains import DomainCheck, InvalidDomain
 from ..health import TeamHealth, team_health
+from ..health_chart import Chart, health_chart
 from ..links import scim_base_url
 from ..models import SCIMLinkRefusal, SCIMRequestLog, SCIMTeamDomain, SCIMToken
 from ..people import PeoplePage, people_page
@@ -67,6 +68,8 @@ class TeamSCIMStatus:
     refused_links: list[SCIMLinkRefusal]
     domains: list[SCIMTeamDomain]
     health: TeamHealth | None = None
+    #: The last 14 days of requests and failures (:mod:`scim_provisioning.health_chart`).
+    chart: Chart | None = None
 
     @property
     def message(self) -> str | None:
@@ -110,6 +113,7 @@ def get_status(team: Any, request: Any) -> TeamSCIMStatus:
         refused_links=list(SCIMLinkRefusal.objects.filter(team=team)[:RECENT_REQUESTS]),
         domains=list(SCIMTeamDomain.objects.filter(team=team).select_related("verified_by")),
         health=team_health(team),
+        chart=health_chart(team),
     )
 
 
