@@ -71,7 +71,9 @@ def describe(record: SCIMUser) -> Person:
     """``record`` (from :func:`team_people`) as a :class:`Person`; no query."""
     account = record.user
     attributes = record.attributes or {}
-    name = attributes.get("name") if isinstance(attributes.get("name"), dict) else {}
+    name = attributes.get("name")
+    if not isinstance(name, dict):
+        name = {}
     display = attributes.get("displayName") or " ".join(
         str(part) for part in (name.get("givenName"), name.get("familyName")) if part
     )
