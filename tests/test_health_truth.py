@@ -101,3 +101,16 @@ def test_the_chart_counts_requests_and_failures_per_day_for_14_days(team, idp, p
     assert (days[-1].requests, days[-1].failed) == (1, 1)
     assert (days[-4].requests, days[-4].failed) == (1, 0)
     assert sum(day.requests for day in days) == 2
+
+
+def test_each_refused_write_of_a_switched_off_team_is_in_the_persons_timeline(
+    team, switched_off_and_refused
+):
+    from scim_provisioning.models import SCIMUserEvent, TimelineAction
+
+    failed = SCIMUserEvent.objects.filter(team=team, action=TimelineAction.WRITE_FAILED)
+
+    assert failed.count() == 4
+    assert {entry.outcome["status"] for entry in failed} == {403}
+    assert all("switched off" in entry.outcome["hint"] for entry in failed)
+    assert {str(entry.scim_user_id) for entry in failed} == {switched_off_and_refused["id"]}
