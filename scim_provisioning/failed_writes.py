@@ -12,8 +12,9 @@ Recorded by the view once the write's transaction has rolled back (the write
 changed nothing; see :func:`.provisioning.refusals.recording_refusals`), in a
 savepoint of its own, and never at the IdP's expense: a failure to record is
 logged. A refusal (:class:`~.exceptions.Refused`) is recorded by the write path
-already, and a request without a valid token names no team: neither is
-recorded here. Bulk operations are not recorded yet.
+already, a request without a valid token names no team, and a throttled one
+(429) is the throttle protecting the database: none is recorded here. Bulk
+operations are not recorded yet.
 """
 
 from __future__ import annotations
@@ -139,11 +140,6 @@ HINTS: tuple[Hint, ...] = (
     ),
     Hint("The request body was larger than the site accepts.", status=413),
     Hint(
-        "The identity provider sent more requests than the token's rate limit allows: it "
-        "backs off and retries.",
-        status=429,
-    ),
-    Hint(
         "The site failed to handle the write: its error log has the details; the identity "
         "provider retries later.",
         status=500,
@@ -175,7 +171,9 @@ def record_failed_write(view: Any, request: Any, response: Any) -> None:
 def _is_failed_user_write(view: Any, request: Any, response: Any) -> bool:
     if (request.method or "").upper() not in WRITE_METHODS or response.status_code < 400:
         return False
-    if response.status_code == 401 or isinstance(getattr(view, "failure", None), Refused):
+    # 401: no team is known. 429: the throttle protects the database; an entry per
+    # throttled request would undo it. A refusal is recorded by the write path.
+    if response.status_code in (401, 429) or isinstance(getattr(view, "failure", None), Refused):
         return False
     kind = getattr(view, "kind", None)
     client = getattr(request, "_user", None)

@@ -87,7 +87,5 @@ def test_concurrent_failed_writes_each_record_their_failure(live_server, team, o
     assert {entry.outcome["status"] for entry in globex_entries} == {404}
     # Team B's entries know nothing of team A's Jane but the id its own IdP sent.
     assert {entry.user_name for entry in globex_entries} == {jane}
-    logged = set(
-        SCIMRequestLog.objects.filter(method="PATCH").values_list("request_id", flat=True)
-    )
+    logged = set(SCIMRequestLog.objects.filter(method="PATCH").values_list("request_id", flat=True))
     assert {entry.request_id for entry in acme_entries + globex_entries} <= logged
