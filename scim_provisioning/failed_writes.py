@@ -64,6 +64,13 @@ class Hint:
 #: The most specific first: the first hint that matches is the one given.
 HINTS: tuple[Hint, ...] = (
     Hint(
+        "Another person of this team already has this userName or email: the identity "
+        "provider is creating a person twice, or its matching attribute differs from the "
+        "site's (match on userName).",
+        status=409,
+        scim_type="uniqueness",
+    ),
+    Hint(
         "Okta sends this PATCH when the person is unassigned, suspended or deactivated in "
         "Okta: the site refused to apply it, so the person kept their access here.",
         status=409,
@@ -76,13 +83,6 @@ HINTS: tuple[Hint, ...] = (
         status=409,
         method="PATCH",
         idp=IdentityProvider.ENTRA,
-    ),
-    Hint(
-        "Another person of this team already has this userName or email: the identity "
-        "provider is creating a person twice, or its matching attribute differs from the "
-        "site's (match on userName).",
-        status=409,
-        scim_type="uniqueness",
     ),
     Hint(
         "The write conflicts with the team's state (its last manager, a seat, an account "

@@ -300,3 +300,26 @@ def test_a_page_of_people_costs_the_same_queries_whatever_the_teams_size(
         page = people_page(team, q="acme")
 
     assert page.count == 12
+
+
+@pytest.mark.parametrize(
+    ("status", "scim_type", "method", "idp", "words"),
+    [
+        (409, "", "PATCH", "okta", "Okta sends this PATCH when the person is unassigned"),
+        (409, "uniqueness", "PATCH", "okta", "already has this userName"),
+        (409, "", "PATCH", "entra", "Microsoft Entra ID"),
+        (409, "", "DELETE", "okta", "the team's state"),
+        (404, "", "PATCH", "okta", "Okta sends this when it still holds an id"),
+        (404, "", "PUT", "other", "not in this team"),
+        (400, "invalidValue", "POST", "other", "not valid here"),
+        (403, "", "PATCH", "other", "switched off"),
+        (503, "", "POST", "other", "failed to handle"),
+        (418, "", "POST", "other", ""),
+    ],
+)
+def test_the_hint_is_the_most_specific_that_matches(status, scim_type, method, idp, words):
+    from scim_provisioning.failed_writes import hint_for
+
+    hint = hint_for(status, scim_type, method, idp)
+
+    assert (words in hint) if words else hint == ""
