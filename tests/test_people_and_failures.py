@@ -323,3 +323,12 @@ def test_the_hint_is_the_most_specific_that_matches(status, scim_type, method, i
     hint = hint_for(status, scim_type, method, idp)
 
     assert (words in hint) if words else hint == ""
+
+
+def test_another_teams_owner_gets_a_404_for_the_exports_too(story, other_team):
+    globex_owner = logged_in(member_of(other_team, "owner"))
+
+    for path, params in (("timeline/", {"person": "jane"}), ("people/", {"q": "jane"})):
+        response = globex_owner.get(API + path, {**params, "format": "csv"})
+        assert response.status_code == 404
+        assert "jane" not in response.content.decode().lower()
