@@ -30,7 +30,7 @@ from . import timeline
 from .exceptions import Refused
 from .models import IdentityProvider, SCIMUser
 from .request_log import detect_idp, redact
-from .storable_text import clean
+from .storable_text import clean, unstorable
 
 logger = logging.getLogger("scim_provisioning")
 
@@ -247,9 +247,9 @@ def _person(write: FailedWrite) -> timeline.Person:
     body = write.body
     user_name = str(body.get("userName") or "") if isinstance(body, dict) else ""
     record = None
-    if write.pk and write.config is not None:
-        record = write.kind.find(write.config, write.pk)
-    elif user_name:
+    if write.pk and write.config is not None and unstorable(write.pk) is None:
+        record = write.kind.find(write.config, write.pk)  # a NUL would reach PostgreSQL
+    elif user_name and unstorable(user_name) is None:
         record = SCIMUser.objects.filter(team_id=write.team_id, user_name__iexact=user_name).first()
     if record is not None:
         return timeline.Person.of(record)

@@ -359,3 +359,12 @@ def test_a_failed_bulk_operation_is_in_the_persons_timeline(owner_client, okta, 
     ]
     assert str(failed[1].scim_user_id) == jane_id
     assert failed[1].request_id == failed[2].request_id  # one request, two failed operations
+
+
+def test_a_write_to_an_id_with_a_nul_is_recorded_without_a_lookup(okta, story, caplog):
+    response = okta.patch("/Users/jane%00", patch_op({"op": "replace", "path": "active"}))
+
+    assert response.status_code == 400
+    failed = SCIMUserEvent.objects.filter(action=TimelineAction.WRITE_FAILED).latest("pk")
+    assert failed.user_name == "jane\ufffd" and failed.scim_user_id is None
+    assert "Could not record" not in caplog.text
