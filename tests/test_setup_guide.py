@@ -221,3 +221,31 @@ def test_the_okta_guide_offers_every_authentication_mode(team, owner_client):
         assert f"<strong>{mode}</strong>" in html
     assert "http://testserver/scim/v2/oauth/authorize" in html
     assert "http://testserver/scim/v2/oauth/token" in html
+
+
+def test_the_failing_box_names_the_cause_from_the_stored_error(team, owner_client):
+    # Issue 24: a failed GET got four guesses, the first about email domains.
+    okta = IdPClient(issue_token(team).plaintext, **OKTA_AGENT)
+    assert okta.get("/Users", {"filter": 'nickName pr and ("'}).status_code == 400
+
+    status = status_of(owner_client)
+
+    assert status["state"] == "failing"
+    failure = status["failure"]
+    assert failure["error"].startswith("invalidFilter: ")
+    assert [e["meaning"] for e in failure["explanations"]] == [
+        "The IdP searched on an attribute or with a syntax the site does not support"
+    ]
+
+
+def test_the_failing_box_picks_the_row_whose_message_the_site_sent(team, owner_client):
+    okta = IdPClient(issue_token(team).plaintext, **OKTA_AGENT)
+    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "jdoe"}
+    assert okta.post("/Users", body).status_code == 400
+
+    failure = status_of(owner_client)["failure"]
+
+    assert "is not an email address" in failure["error"] or "required" in failure["error"]
+    assert [e["fix"] for e in failure["explanations"]] == [
+        "Map userName (or emails) to the person's email."
+    ]

@@ -6,4 +6,5 @@ app_name = "teams"
 
 urlpatterns = [
     path("<slug:slug>/scim/", views.team_scim, name="scim"),
+    path("<slug:slug>/scim/people/", views.team_scim_people, name="scim-people"),
 ]

@@ -19,6 +19,7 @@ from .. import domains, setup_links
 from ..adapters import get_adapter
 from ..domains import DomainCheck, InvalidDomain
 from ..health import TeamHealth, team_health
+from ..health_chart import Chart, health_chart
 from ..links import oauth_endpoint_url, scim_base_url
 from ..models import (
     SCIMLinkRefusal,
@@ -30,6 +31,7 @@ from ..models import (
     SCIMToken,
 )
 from ..oauth.clients import IssuedClient, create_client, find_client, revoke_client, rotate_secret
+from ..people import PeoplePage, people_page
 from ..setup_links import CreatedLink
 from ..teams import (
     DISABLED_MESSAGE,
@@ -39,7 +41,7 @@ from ..teams import (
     is_enabled,
     recent_requests,
 )
-from ..timeline import TimelinePage, timeline_page
+from ..timeline import TimelinePage, team_timeline, timeline_page
 from ..tokens import SITE_DEFAULT, IssuedToken, issue_token, revoke_tokens, rotate_token
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "get_status",
     "is_enabled",
     "issue",
+    "people",
     "revoke",
     "revoke_all",
     "rotate",
@@ -85,6 +88,8 @@ class TeamSCIMStatus:
     refused_links: list[SCIMLinkRefusal]
     domains: list[SCIMTeamDomain]
     health: TeamHealth | None = None
+    #: The last 14 days of requests and failures (:mod:`scim_provisioning.health_chart`).
+    chart: Chart | None = None
 
     @property
     def message(self) -> str | None:
@@ -136,6 +141,7 @@ def get_status(team: Any, request: Any) -> TeamSCIMStatus:
         refused_links=list(SCIMLinkRefusal.objects.filter(team=team)[:RECENT_REQUESTS]),
         domains=list(SCIMTeamDomain.objects.filter(team=team).select_related("verified_by")),
         health=team_health(team),
+        chart=health_chart(team),
     )
 
 
@@ -145,6 +151,19 @@ def timeline(team: Any, *, person: str = "", action: str = "") -> TimelinePage:
     The team scope comes first (:func:`scim_provisioning.timeline.team_timeline`).
     """
     return timeline_page(team, person=person, action=action)
+
+
+def timeline_export(team: Any, *, person: str = "", action: str = "", limit: int) -> Any:
+    """The entries :func:`timeline` would list, up to ``limit``, read in chunks (an export)."""
+    entries = team_timeline(
+        team, person=person.strip()[:255], action=action.strip()[:32], limit=limit
+    )
+    return entries.iterator(chunk_size=500)
+
+
+def people(team: Any, *, q: str = "", page: Any = 1) -> PeoplePage:
+    """A page of the people the team's IdP manages, found by any name they had."""
+    return people_page(team, q=q, page=page)
 
 
 def issue(team: Any, user: Any, expires_in: timedelta | None = SITE_DEFAULT) -> IssuedToken:
