@@ -11,11 +11,13 @@ import csv
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from scim_provisioning.models import SCIMPersonName, SCIMUserEvent, TimelineAction
 from scim_provisioning.tokens import issue_token
 
 from .conftest import IdPClient, patch_op
+from .host import prove_mailbox
 from .team_helpers import logged_in, member_of
 
 pytestmark = pytest.mark.django_db
@@ -198,8 +200,10 @@ def test_another_teams_owner_sees_none_of_it(story, other_team):
     assert own_timeline.json()["entries"] == []
 
 
-def test_names_are_kept_per_team(story, other_idp):
+def test_names_are_kept_per_team(story, other_idp, monkeypatch):
     other = _jane() | {"externalId": "globex-jane"}
+    # Another team links Jane's account once she proved the mailbox (issue 21).
+    prove_mailbox(monkeypatch, get_user_model().objects.get(email="jane@acme.com"), "jane@acme.com")
     assert other_idp.post("/Users", other).status_code == 201
 
     acme = set(SCIMPersonName.objects.filter(team__slug="acme").values_list("folded", flat=True))
