@@ -46,6 +46,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from . import domains
+from .admin_dates import MomentsAdminMixin
 from .conf import app_settings
 from .connection_check import BaseURLNotConfigured, check_connection
 from .doctor import DoctorReport
@@ -72,6 +73,13 @@ from .tokens import (
     revoke_tokens,
     rotate_token,
 )
+
+
+class SCIMModelAdmin(MomentsAdminMixin, admin.ModelAdmin):
+    """What every SCIM model's admin shares: the app's date format and stylesheet."""
+
+    class Media:
+        css = {"all": ("scim_provisioning/admin.css",)}
 
 
 class LifetimeField(forms.CharField):
@@ -123,7 +131,7 @@ class RotateForm(IssueForm):
 
 
 @admin.register(SCIMTeamConfig)
-class SCIMTeamConfigAdmin(admin.ModelAdmin):
+class SCIMTeamConfigAdmin(SCIMModelAdmin):
     """The SCIM switch and policy of each team, and each team's SCIM page."""
 
     list_display = ("team", "enabled", "verified_domains", "updated", "scim_page")
@@ -480,7 +488,7 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
 
 
 @admin.register(SCIMToken)
-class SCIMTokenAdmin(admin.ModelAdmin):
+class SCIMTokenAdmin(SCIMModelAdmin):
     """Tokens are issued on a team's SCIM page or with ``manage.py scim_token``; never here.
 
     Every field is read-only: revocation and expiry are final (a new token is
@@ -524,7 +532,7 @@ class SCIMTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(SCIMUser)
-class SCIMUserAdmin(admin.ModelAdmin):
+class SCIMUserAdmin(SCIMModelAdmin):
     list_display = ("user_name", "team", "email", "active", "external_id", "last_modified")
     list_filter = ("active",)
     search_fields = ("user_name", "email", "external_id")
@@ -559,7 +567,7 @@ def _request_log_link() -> str:
 
 
 @admin.register(SCIMUserEvent)
-class SCIMUserEventAdmin(admin.ModelAdmin):
+class SCIMUserEventAdmin(SCIMModelAdmin):
     """Every person's provisioning timeline; read-only. Filter one person with
     ``?scim_user_id=<id>`` (the link on the SCIM user's page)."""
 
@@ -577,7 +585,7 @@ class SCIMUserEventAdmin(admin.ModelAdmin):
     search_fields = ("user_name", "group_name", "token_prefix")
     date_hierarchy = "created"
     list_select_related = ("team",)
-    readonly_fields = ("request",)
+    readonly_fields = ("created", "request")
 
     @admin.display(description="request")
     def request(self, entry: SCIMUserEvent) -> str:
@@ -595,7 +603,7 @@ class SCIMUserEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(SCIMGroup)
-class SCIMGroupAdmin(admin.ModelAdmin):
+class SCIMGroupAdmin(SCIMModelAdmin):
     list_display = ("display_name", "team", "external_id", "last_modified")
     search_fields = ("display_name", "external_id")
     raw_id_fields = ("team",)
@@ -603,7 +611,7 @@ class SCIMGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(SCIMLinkRefusal)
-class SCIMLinkRefusalAdmin(admin.ModelAdmin):
+class SCIMLinkRefusalAdmin(SCIMModelAdmin):
     """Existing accounts a team's IdP asked to link and was refused; read-only."""
 
     list_display = ("email", "team", "reason", "attempts", "created", "last_attempt")
@@ -635,7 +643,7 @@ class StatusClassFilter(admin.SimpleListFilter):
 
 
 @admin.register(SCIMRequestLog)
-class SCIMRequestLogAdmin(admin.ModelAdmin):
+class SCIMRequestLogAdmin(SCIMModelAdmin):
     """What the IdPs have been doing; read-only."""
 
     list_display = (
@@ -652,6 +660,7 @@ class SCIMRequestLogAdmin(admin.ModelAdmin):
     search_fields = ("path", "query", "resource_id", "token_prefix")
     date_hierarchy = "created"
     list_select_related = ("team",)
+    readonly_fields = ("created",)  # not editable, so not on the entry's page otherwise
 
     def has_add_permission(self, request: Any) -> bool:
         return False

@@ -5,5 +5,6 @@ from . import views
 app_name = "teams"
 
 urlpatterns = [
+    path("", views.my_team, name="mine"),
     path("<slug:slug>/scim/", views.team_scim, name="scim"),
 ]
