@@ -48,12 +48,14 @@ def overflowing_elements(page: Any, limit: int = 5) -> list[str]:
     """The innermost elements reaching past the viewport's right edge, to name the culprit."""
     return list(
         page.evaluate(
-            """limit => [...document.querySelectorAll('body *')]
-                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
-                    && ![...e.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 1))
+            """limit => {
+              const past = e => e.getBoundingClientRect().right > window.innerWidth + 1;
+              return [...document.querySelectorAll('body *')]
+                .filter(e => past(e) && ![...e.children].some(past))
                 .slice(0, limit)
                 .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
-                    + (e.className && typeof e.className === 'string' ? '.' + e.className : ''))""",
+                    + (e.className && typeof e.className === 'string' ? '.' + e.className : ''));
+            }""",
             limit,
         )
     )
