@@ -246,22 +246,36 @@ def _focus_indicator(page: Any) -> dict[str, str]:
     )
 
 
+def _controls_without_a_visible_focus(page: Any, url: str, tabs: int = 15) -> list[dict[str, str]]:
+    page.goto(url)
+    invisible = []
+    for _ in range(tabs):
+        page.keyboard.press("Tab")
+        focus = _focus_indicator(page)
+        if focus["tag"] == "BODY":
+            continue
+        outlined = focus["outlineStyle"] != "none" and focus["outlineWidth"] != "0px"
+        if not outlined and focus["boxShadow"] == "none":
+            invisible.append({"url": url, **focus})
+    return invisible
+
+
 @pytest.mark.django_db(transaction=True)
-def test_keyboard_focus_is_visible_on_every_control_tabbed_to(browser, live_server, history):  # noqa: F811
-    """Tab through the first controls of the team and setup pages: each shows where focus is."""
+def test_keyboard_focus_is_visible_on_every_control_tabbed_to(browser, live_server, history, team):  # noqa: F811
+    """Tab through the first controls of the team, setup and admin SCIM pages: each shows
+    where focus is (an outline or a ring), as WCAG 2.4.7 asks."""
     context = _context(browser, live_server, history["owner"])
     page = context.new_page()
-    invisible = []
-    for url in ("/teams/acme/scim/", "/teams/acme/scim/setup/?idp=okta"):
-        page.goto(url)
-        for _ in range(12):
-            page.keyboard.press("Tab")
-            focus = _focus_indicator(page)
-            if focus["tag"] == "BODY":
-                continue
-            outlined = focus["outlineStyle"] != "none" and focus["outlineWidth"] != "0px"
-            if not outlined and focus["boxShadow"] == "none":
-                invisible.append((url, focus))
+    invisible = _controls_without_a_visible_focus(page, "/teams/acme/scim/")
+    invisible += _controls_without_a_visible_focus(page, "/teams/acme/scim/setup/?idp=okta")
     screenshot(page, "layout-focus-setup")
-    assert invisible == []
     context.close()
+
+    staff = get_user_model().objects.create_superuser(email=STAFF_EMAIL, password=None)
+    context = _context(browser, live_server, staff)
+    page = context.new_page()
+    invisible += _controls_without_a_visible_focus(
+        page, f"/admin/scim_provisioning/scimteamconfig/{team.pk}/scim/", tabs=25
+    )
+    context.close()
+    assert invisible == []
