@@ -15,8 +15,13 @@ token's team key):
 A team is **unhealthy** when it has been connected (any request on record) and:
 no successful request for ``HEALTH_STALE_AFTER_HOURS`` (an IdP retrying with a
 revoked token is not syncing); or no live token; or at least
-:data:`MIN_REQUESTS_FOR_ERROR_RATE` requests in the last day of which more than
-``HEALTH_MAX_ERROR_RATE`` failed. A *failed* request is one answered 400 or above,
+:data:`MIN_FAILURES_FOR_ERROR_RATE` of the last day's requests failed and more
+than ``HEALTH_MAX_ERROR_RATE`` of them (a small sample is judged as it is:
+4 failures of 5 is failing, 1 of 1 is not yet a trend); or its SCIM is
+switched off while its IdP still calls (within the stale window). A team
+switched off whose IdP has stopped calling is *switched off*, never healthy
+(issue 24: "Healthy" was shown beside "5 requests, 4 failed" on a team that
+staff had switched off). A *failed* request is one answered 400 or above,
 except 404: IdPs look up records that are gone as part of their reconciliation.
 A 401 with a revoked token may or may not name the team (only a process that
 remembers the token knows whose it was), so revocation is told by the silence
@@ -31,12 +36,13 @@ also stores each team's state in :class:`SCIMTeamHealth` and sends
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import Enum
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from .conf import app_settings
@@ -44,12 +50,16 @@ from .doctor import USER_AGENT as DOCTOR_USER_AGENT
 from .models import HealthState, SCIMRequestLog, SCIMTeamConfig, SCIMTeamHealth, SCIMToken
 from .signals import team_health_changed
 
-#: Fewer requests than this in a day say nothing about an error rate.
-MIN_REQUESTS_FOR_ERROR_RATE = 10
+#: Fewer failures than this in a day say nothing about an error rate.
+MIN_FAILURES_FOR_ERROR_RATE = 3
+#: Days the chart of :func:`daily_requests` covers.
+CHART_DAYS = 14
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 __all__ = [
-    "MIN_REQUESTS_FOR_ERROR_RATE",
+    "CHART_DAYS",
+    "DayCount",
+    "MIN_FAILURES_FOR_ERROR_RATE",
     "HealthProblem",
     "HealthState",
     "Problem",
@@ -57,6 +67,7 @@ __all__ = [
     "failed_requests",
     "idp_requests",
     "record_health",
+    "daily_requests",
     "team_health",
 ]
 
@@ -67,6 +78,7 @@ class HealthProblem(str, Enum):
     SILENT = "silent"
     NO_LIVE_TOKEN = "no-live-token"
     ERRORS = "errors"
+    SWITCHED_OFF = "switched-off"
 
 
 @dataclass(frozen=True)
@@ -92,7 +104,8 @@ class TeamHealth:
 
     @property
     def healthy(self) -> bool:
-        return self.state != HealthState.UNHEALTHY
+        """Only a connected team with no problem: never a switched-off one (issue 24)."""
+        return self.state == HealthState.HEALTHY
 
     @property
     def error_rate(self) -> float | None:
@@ -113,6 +126,8 @@ class TeamHealth:
         """One sentence for a page or a terminal."""
         if self.state == HealthState.NOT_CONNECTED:
             return "No request from an identity provider yet."
+        if self.state == HealthState.SWITCHED_OFF:
+            return "SCIM is switched off for this team; its identity provider has stopped calling."
         if self.problems:
             return " ".join(problem.message for problem in self.problems)
         return "The identity provider is syncing."
@@ -171,8 +186,18 @@ def team_health(
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .count()
     )
+    enabled = SCIMTeamConfig.objects.filter(team=team, enabled=True).exists()
     problems: list[Problem] = []
-    if last_request is not None:
+    if not enabled and last_request is not None and now - last_request < stale_after:
+        problems.append(
+            Problem(
+                HealthProblem.SWITCHED_OFF,
+                "SCIM is switched off for this team, but its identity provider still sends "
+                "requests, and each is refused: switch it on again, or turn provisioning off "
+                "in the identity provider.",
+            )
+        )
+    if last_request is not None and enabled:
         check = "check that its token is live, its app is enabled and provisioning is on."
         if last_success is None:
             problems.append(
@@ -197,8 +222,9 @@ def team_health(
                     "paste it into the identity provider.",
                 )
             )
+    if last_request is not None:
         total, failed = day["total"], day["failed"]
-        if total >= MIN_REQUESTS_FOR_ERROR_RATE and failed / total > (
+        if failed >= MIN_FAILURES_FOR_ERROR_RATE and failed / total > (
             app_settings.HEALTH_MAX_ERROR_RATE
         ):
             problems.append(
@@ -208,7 +234,11 @@ def team_health(
                     "shows which and why.",
                 )
             )
-    if last_request is None:
+    if problems:
+        state = HealthState.UNHEALTHY
+    elif not enabled:
+        state = HealthState.SWITCHED_OFF if last_request is not None else HealthState.NOT_CONNECTED
+    elif last_request is None:
         state = HealthState.NOT_CONNECTED
     else:
         state = HealthState.UNHEALTHY if problems else HealthState.HEALTHY
@@ -229,7 +259,8 @@ def team_health(
 def record_health(
     *, now: datetime | None = None, stale_after: timedelta | None = None
 ) -> list[TeamHealth]:
-    """The health of every team with SCIM enabled, stored; signals the teams that changed.
+    """The health of every team with SCIM enabled, or switched off while its IdP still
+    calls (within the stale window), stored; signals the teams that changed.
 
     "Changed" compares with the state this function stored last time. A team seen
     for the first time counts as changed only when it is unhealthy, so that a
@@ -238,8 +269,16 @@ def record_health(
     concurrent runs (the row is locked) cannot both report the same change.
     """
     now = now or timezone.now()
+    window = stale_after or timedelta(hours=app_settings.HEALTH_STALE_AFTER_HOURS)
     results = []
-    configs = SCIMTeamConfig.objects.filter(enabled=True).select_related("team")
+    still_called = (
+        SCIMRequestLog.objects.filter(created__gt=now - window, team__isnull=False)
+        .exclude(user_agent__startswith=DOCTOR_USER_AGENT.split("/")[0] + "/")
+        .values("team_id")
+    )
+    configs = SCIMTeamConfig.objects.filter(
+        Q(enabled=True) | Q(team_id__in=still_called)
+    ).select_related("team")
     for config in configs.order_by("pk"):
         health = team_health(config.team, now=now, stale_after=stale_after)
         _store(health)
@@ -276,3 +315,36 @@ def _store(health: TeamHealth) -> None:
                 sender=SCIMTeamHealth, health=health, previous=previous
             )
         )
+
+
+@dataclass(frozen=True)
+class DayCount:
+    """One day of the chart: the IdP's requests and how many failed."""
+
+    day: date
+    requests: int
+    failed: int
+
+
+def daily_requests(
+    team: Any, *, days: int = CHART_DAYS, now: datetime | None = None
+) -> list[DayCount]:
+    """The last ``days`` days (today last, in the site's time zone) of ``team``'s IdP requests
+    and failures: one aggregate query, days without requests counted as 0."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    first = today - timedelta(days=days - 1)
+    start = timezone.make_aware(datetime.combine(first, time.min))
+    rows = (
+        idp_requests(team)
+        .filter(created__gte=start)
+        .annotate(day=TruncDate("created", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .order_by("day")
+        .annotate(total=Count("pk"), failed=Count("pk", filter=failed_requests()))
+    )
+    counts = {row["day"]: (row["total"], row["failed"]) for row in rows}
+    return [
+        DayCount(day, *counts.get(day, (0, 0)))
+        for day in (first + timedelta(days=offset) for offset in range(days))
+    ]

@@ -525,6 +525,11 @@ class SCIMRequestLog(models.Model):
     resource_type = models.CharField(max_length=16, blank=True)
     resource_id = models.CharField(max_length=64, blank=True)
     summary = models.TextField(blank=True)
+    error = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="What a failed request was answered: the SCIM error's scimType and detail.",
+    )
     duration_ms = models.FloatField()
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=256, blank=True)
@@ -554,6 +559,7 @@ class HealthState(models.TextChoices):
     NOT_CONNECTED = "not-connected", "not connected yet"
     HEALTHY = "healthy", "healthy"
     UNHEALTHY = "unhealthy", "unhealthy"
+    SWITCHED_OFF = "switched-off", "switched off"
 
 
 class SCIMTeamHealth(models.Model):
@@ -591,6 +597,7 @@ class TimelineAction(models.TextChoices):
     ROLE_GRANTED = "user.role_granted", "role granted"
     REMOVED = "user.deprovisioned", "removed from the team"
     REFUSED = "user.refused", "refused (an account link or a seat)"
+    WRITE_FAILED = "user.write_failed", "a write failed (the IdP got an error)"
 
 
 class SCIMUserEvent(models.Model):
@@ -636,6 +643,12 @@ class SCIMUserEvent(models.Model):
     request_id = models.UUIDField(
         null=True, blank=True, help_text="The SCIMRequestLog row of the IdP request."
     )
+    outcome = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the IdP got for a failed write (status, scimType, detail, hint); "
+        "for a rename, the sign-in address and whether it moved.",
+    )
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -654,6 +667,29 @@ class SCIMUserEvent(models.Model):
         return f"{self.user_name}: {self.get_action_display()}"
 
     @property
+    def outcome_text(self) -> str:
+        """``outcome`` as one sentence for pages and exports ("" when there is none)."""
+        outcome = self.outcome or {}
+        if "status" in outcome:
+            code = f"{outcome['status']} {outcome.get('scimType') or ''}".strip()
+            text = f"{outcome.get('request', 'The write')} was refused with {code}"
+            if outcome.get("detail"):
+                text += f": \u201c{outcome['detail']}\u201d"
+            text += "."
+            if outcome.get("hint"):
+                text += f" {outcome['hint']}"
+            return text
+        if "login" in outcome:
+            if outcome.get("login_changed"):
+                return f"The account's sign-in address moved to {outcome['login']}."
+            fields = " and ".join(outcome.get("fields") or ["identity"])
+            return (
+                f"Record-only change: the SCIM record's {fields} changed; "
+                f"the sign-in address stayed {outcome['login'] or '(none)'}."
+            )
+        return ""
+
+    @property
     def change_list(self) -> list[tuple[str, str, str]]:
         """``changes`` as ``(path, old, new)`` texts for pages (``–`` for none)."""
         return [
@@ -669,3 +705,32 @@ def _as_text(value: object) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+class SCIMPersonName(models.Model):
+    """A name a team's person had at some time: userName, email, name, externalId.
+
+    "Why did Jane lose access?" is asked with whatever name support knows:
+    the former address, her given name. Written by :func:`scim_provisioning.timeline.record`
+    in the transaction of the change that gave the name, one row per
+    (team, person, name), never deleted with the record (``scim_user_id`` is no
+    foreign key, as on :class:`SCIMUserEvent`). ``folded`` is the name
+    case-folded, so that a substring search is case-insensitive on every
+    backend (SQLite's ``LIKE`` folds ASCII only).
+    """
+
+    team = models.ForeignKey(TEAM_MODEL, on_delete=models.CASCADE, related_name="+")
+    scim_user_id = models.UUIDField("SCIM user id")
+    folded = models.CharField(max_length=255)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "SCIM person name"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "scim_user_id", "folded"], name="scim_person_name_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.folded

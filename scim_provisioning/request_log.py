@@ -42,7 +42,7 @@ logger = logging.getLogger("scim_provisioning")
 
 __all__ = ["REDACTED", "build_entry", "detect_idp", "record_after_response", "redact", "summarize"]
 
-_MAX_STRING, _MAX_ITEMS, _MAX_SUMMARY = 200, 10, 2000
+_MAX_STRING, _MAX_ITEMS, _MAX_SUMMARY, _MAX_ERROR = 200, 10, 2000, 500
 #: What is kept of an unauthenticated request's path and User-Agent.
 _MAX_ANONYMOUS_PATH, _MAX_ANONYMOUS_AGENT = 128, 64
 _ANONYMOUS_KEY = "scim_provisioning:anonymous-log"
@@ -163,6 +163,7 @@ def build_entry(request: Any, response: Any, *, view: Any, started: float) -> SC
             resource_type=kind.name if kind is not None else "",
             resource_id=_kept(str(resource_id), 64),
             summary=_kept(summarize(data if isinstance(data, (dict, list)) else None), None),
+            error=_kept(error_text(response), _MAX_ERROR),
             duration_ms=duration_ms,
             client_ip=client_ip,
             user_agent=_kept(request.headers.get("User-Agent") or "", 256),
@@ -172,6 +173,19 @@ def build_entry(request: Any, response: Any, *, view: Any, started: float) -> SC
     except Exception:
         logger.exception("Could not describe a SCIM request for the request log")
         return None
+
+
+def error_text(response: Any) -> str:
+    """``scimType: detail`` of a SCIM error response (``detail`` alone without a type).
+
+    Kept so that "why did it fail?" is answered with what the IdP was told
+    (issue 24), not guessed from the status. Redacted as the body is.
+    """
+    if response.status_code < 400 or not isinstance(getattr(response, "data", None), dict):
+        return ""
+    detail = str(redact(str(response.data.get("detail") or "")))
+    scim_type = str(response.data.get("scimType") or "")
+    return f"{scim_type}: {detail}" if scim_type else detail
 
 
 def _kept(text: str, limit: int | None) -> str:

@@ -28,16 +28,20 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import request_context
+from .adapters import get_adapter
 from .exceptions import Refused
-from .models import SCIMGroup, SCIMUser, SCIMUserEvent, TimelineAction
+from .models import SCIMGroup, SCIMPersonName, SCIMUser, SCIMUserEvent, TimelineAction
 from .redaction import REDACTED, is_secret_name
 from .request_log import redact
+from .storable_text import clean
 
 __all__ = [
     "Person",
     "TimelineAction",
     "created_entry",
     "field_changes",
+    "failed_entry",
+    "matching_people",
     "group_entries",
     "person_timeline",
     "record",
@@ -82,7 +86,43 @@ def snapshot(record: SCIMUser) -> dict[str, Any]:
     for key, value in (record.attributes or {}).items():
         _flatten(str(key), value, flat)
     flat["manager"] = str(record.manager_id) if record.manager_id is not None else None
+    flat[ACCOUNT_EMAIL] = _account_email(record)
     return {path: value for path, value in flat.items() if value not in (None, "", [], {})}
+
+
+#: The host account's sign-in address in a :func:`snapshot`: a rename that moves it
+#: is an account change, one that does not is a change of the SCIM record only.
+ACCOUNT_EMAIL = "account.email"
+#: The paths whose values name a person: searched in :class:`SCIMPersonName`.
+NAME_PATHS = frozenset(
+    {
+        "userName",
+        "externalId",
+        "displayName",
+        "nickName",
+        "name.givenName",
+        "name.familyName",
+        "name.middleName",
+        "name.formatted",
+        "emails",
+        ACCOUNT_EMAIL,
+    }
+)
+#: Paths whose change is a change of identity (:func:`update_entries` says whether
+#: the account's sign-in address followed).
+IDENTITY_PATHS = ("userName", "emails")
+
+
+def _account_email(record: SCIMUser) -> Any:
+    """The account's sign-in address, read from the account the write already loaded.
+
+    Read, never re-derived: when the login moves is the write path's rule
+    (:mod:`.provisioning.users`); the timeline records what came of it. An
+    account not loaded by the write is not fetched (no extra query).
+    """
+    if record.user_id is None or not SCIMUser._meta.get_field("user").is_cached(record):
+        return None
+    return getattr(record.user, get_adapter().email_field, None) or None
 
 
 def _flatten(path: str, value: Any, into: dict[str, Any]) -> None:
@@ -157,9 +197,18 @@ def update_entries(
     The fields that changed, if any; then the deactivation or reactivation, if any.
     """
     entries = []
-    changes = field_changes(before, snapshot(record))
+    after = snapshot(record)
+    changes = field_changes(before, after)
     if changes:
-        entries.append(user_entry(record, TimelineAction.UPDATED, changes))
+        entry = user_entry(record, TimelineAction.UPDATED, changes)
+        renamed = [path for path in IDENTITY_PATHS if path in changes]
+        if renamed and record.user_id is not None:
+            entry.outcome = {
+                "fields": renamed,
+                "login": after.get(ACCOUNT_EMAIL) or "",
+                "login_changed": ACCOUNT_EMAIL in changes,
+            }
+        entries.append(entry)
     if record.active != was_active:
         action = TimelineAction.REACTIVATED if record.active else TimelineAction.DEACTIVATED
         entries.append(user_entry(record, action))
@@ -199,10 +248,22 @@ def refused_entry(refused: Refused, detail: str) -> SCIMUserEvent:
     )
 
 
+def failed_entry(team_id: Any, person: Person, outcome: dict[str, Any]) -> SCIMUserEvent:
+    """A write of the IdP about ``person`` that failed: what it got (unsaved).
+
+    ``outcome`` holds the status, ``scimType`` and detail of the SCIM error and
+    the hint (:mod:`.failed_writes`). Written after the write's transaction
+    rolled back, like a refusal.
+    """
+    return _entry(team_id, person, TimelineAction.WRITE_FAILED, outcome=outcome)
+
+
 def record(entries: Iterable[SCIMUserEvent]) -> None:
     """Save ``entries`` in the current transaction: one INSERT (per backend batch), none if empty.
 
     All entries of one change share one time, so they list in the order given.
+    The names the entries' changes gave a person are kept too (one more INSERT,
+    only when a name changed): :func:`matching_people` finds people by them.
     """
     rows = list(entries)
     if not rows:
@@ -211,6 +272,44 @@ def record(entries: Iterable[SCIMUserEvent]) -> None:
     for row in rows:
         row.created = now
     SCIMUserEvent.objects.bulk_create(rows)
+    names = _names(rows)
+    if names:
+        SCIMPersonName.objects.bulk_create(
+            [
+                SCIMPersonName(team_id=team_id, scim_user_id=pk, folded=folded, created=now)
+                for team_id, pk, folded in sorted(names, key=str)
+            ],
+            ignore_conflicts=True,  # a name the person had before
+        )
+
+
+def _names(rows: list[SCIMUserEvent]) -> set[tuple[Any, Any, str]]:
+    """``(team, person, folded name)`` for every name the entries' changes mention."""
+    names = set()
+    for row in rows:
+        if row.scim_user_id is None:
+            continue
+        for path, values in (row.changes or {}).items():
+            if path in NAME_PATHS and isinstance(values, list):
+                for name in _texts(values):
+                    names.add((row.team_id, row.scim_user_id, name))
+    return names
+
+
+def _texts(value: Any) -> Iterable[str]:
+    """The strings in a change's value: a string, or the ``value`` of a list's items."""
+    if isinstance(value, str):
+        folded = fold(value)
+        if folded and folded != fold(REDACTED):
+            yield folded
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item.get("value") if isinstance(item, dict) else item)
+
+
+def fold(text: str) -> str:
+    """``text`` as names are kept and searched: stripped, case-folded, storable, ≤ 255."""
+    return clean(text).strip().casefold()[:255]
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -235,15 +334,39 @@ def team_timeline(
     return entries[:limit]
 
 
+def matching_people(team: Any, text: str) -> Q:
+    """A filter of ``team``'s SCIM users: whoever ever had a name containing ``text``.
+
+    Case-insensitive substring of any userName, email, name or externalId they
+    had (:class:`SCIMPersonName`), or have now (people provisioned before names
+    were kept). ``%`` and ``_`` are literal (Django escapes ``LIKE``). The
+    caller filters by team first; this adds one subquery.
+    """
+    text = clean(text)  # a NUL reached PostgreSQL's LIKE (issue 21): U+FFFD matches nobody
+    former = SCIMPersonName.objects.filter(team=team, folded__contains=fold(text))
+    return (
+        Q(pk__in=former.values("scim_user_id"))
+        | Q(user_name__icontains=text)
+        | Q(email__icontains=text)
+        | Q(external_id__icontains=text)
+    )
+
+
 def _person(team: Any, person: str) -> Q:
     try:
         return Q(scim_user_id=uuid.UUID(person))
     except ValueError:
         pass
+    person = clean(person)
+    former = SCIMPersonName.objects.filter(team=team, folded__contains=fold(person))
     current = SCIMUser.objects.filter(team=team).filter(
-        Q(user_name__iexact=person) | Q(email__iexact=person)
+        Q(user_name__icontains=person) | Q(email__icontains=person)
     )
-    return Q(scim_user_id__in=current.values("pk")) | Q(user_name__iexact=person)
+    return (
+        Q(scim_user_id__in=former.values("scim_user_id"))
+        | Q(scim_user_id__in=current.values("pk"))
+        | Q(user_name__icontains=person)
+    )
 
 
 @dataclass(frozen=True)

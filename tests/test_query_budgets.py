@@ -50,13 +50,14 @@ BUDGETS = {
     #                     page, then the token's check, which no row carried; its total is 0
     "filter": 2,  # any other filter: the page (with its total and the token's validity),
     #               the page's groups
-    "create": 19,  # token, verified domains, userName free?, account lookup, account insert,
+    "create": 20,  # token, verified domains, userName free?, account lookup, account insert,
     #                record insert, values insert, the seat (the example site's conditional
     #                UPDATE of its team), refusals cleared, membership lookup + insert,
-    #                timeline, groups; 6 savepoint statements
+    #                timeline, the person's names (issue 24: found by any name they had),
+    #                groups; 6 savepoint statements
     #                (the request's, the account insert's and the record insert's)
-    "put": 11,  # token, locked user, record update, other memberships?, account update,
-    #             timeline, groups; 4 savepoint statements
+    "put": 12,  # token, locked user, record update, other memberships?, account update,
+    #             timeline, the names it gave (only when a name changed), groups; 4 sp
     "patch": 12,  # token, locked user, record update, membership update, timeline, groups; 4 sp;
     #              a deactivation locks the team's managers (is the last one leaving?)
     #              and counts the seat off (the example site's UPDATE of its team)

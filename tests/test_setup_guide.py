@@ -204,3 +204,31 @@ def test_the_status_follows_the_newest_token_and_ignores_the_doctor(team):
     assert IdPClient(new_token, **OKTA_AGENT).get("/Users").status_code == 200
     writer.flush()
     assert connection_status(team).state == ConnectionState.CONNECTED
+
+
+def test_the_failing_box_names_the_cause_from_the_stored_error(team, owner_client):
+    # Issue 24: a failed GET got four guesses, the first about email domains.
+    okta = IdPClient(issue_token(team).plaintext, **OKTA_AGENT)
+    assert okta.get("/Users", {"filter": 'nickName pr and ("'}).status_code == 400
+
+    status = status_of(owner_client)
+
+    assert status["state"] == "failing"
+    failure = status["failure"]
+    assert failure["error"].startswith("invalidFilter: ")
+    assert [e["meaning"] for e in failure["explanations"]] == [
+        "The IdP searched on an attribute or with a syntax the site does not support"
+    ]
+
+
+def test_the_failing_box_picks_the_row_whose_message_the_site_sent(team, owner_client):
+    okta = IdPClient(issue_token(team).plaintext, **OKTA_AGENT)
+    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "jdoe"}
+    assert okta.post("/Users", body).status_code == 400
+
+    failure = status_of(owner_client)["failure"]
+
+    assert "is not an email address" in failure["error"] or "required" in failure["error"]
+    assert [e["fix"] for e in failure["explanations"]] == [
+        "Map userName (or emails) to the person's email."
+    ]

@@ -52,6 +52,12 @@ def test_owners_and_admins_see_the_status(team, role):
     assert response.status_code == 200, response.content
     assert response["Content-Type"] == "application/json"
     body = response.json()
+    daily = body.pop("daily")
+    assert len(daily) == 14 and daily[-1] == {
+        "day": timezone.localdate().isoformat(),
+        "requests": 0,
+        "failed": 0,
+    }
     assert body == {
         "enabled": True,
         "base_url": "http://testserver/scim/v2",

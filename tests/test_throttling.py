@@ -327,3 +327,16 @@ def test_the_limit_holds_across_processes(settings, clock, idp, team, cache, req
     window = int(T0 // 60)
     ident = SCIMTokenRateThrottle.ident(SimpleNamespace(token=token))
     caches["throttle"].delete_many([f"{KEY_PREFIX}:{ident}:{i}" for i in (window - 1, window)])
+
+
+def test_throttled_writes_cost_the_database_no_timeline_entry(limits, idp, clock):
+    """Issue 24 records failed writes; a 429 is the throttle protecting the database, so
+    recording each would undo it (the request log's row is written off the request path)."""
+    from scim_provisioning.models import SCIMUserEvent, TimelineAction
+
+    body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []}
+    replies = [idp.patch(f"/Users/{uuid.uuid4()}", body).status_code for _ in range(6)]
+
+    assert replies[3:] == [429] * 3
+    failed = SCIMUserEvent.objects.filter(action=TimelineAction.WRITE_FAILED)
+    assert sorted(entry.outcome["status"] for entry in failed) == sorted(replies[:3])

@@ -92,6 +92,7 @@ def test_provisioned_renamed_moved_between_groups_and_deactivated(idp, team):
     ]
     entries = story(team, jane)
     assert entries[0].changes == {
+        "account.email": [None, "test.user@okta.local"],
         "active": [None, True],
         "displayName": [None, "Test User"],
         "emails": [None, [{"primary": True, "value": "test.user@okta.local", "type": "work"}]],

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -142,5 +143,23 @@ def team_scim(request, slug):
         "timeline": services.timeline(
             team, person=request.GET.get("person", ""), action=request.GET.get("action", "")
         ),
+        "timeline_export_url": reverse("scim_team_api:timeline", kwargs={"team_slug": slug}),
     }
     return render(request, "teams/team_scim.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def team_scim_people(request, slug):
+    """The people the team's IdP manages, found by any name they had (its managers only)."""
+    team = services.get_managed_team(request.user, slug)
+    context = {
+        "team": team,
+        "people": services.people(
+            team, q=request.GET.get("q", ""), page=request.GET.get("page", 1)
+        ),
+        "export_url": reverse("scim_team_api:people", kwargs={"team_slug": slug}),
+        "timeline_url": reverse("teams:scim", kwargs={"slug": slug}),
+    }
+    return render(request, "teams/team_scim_people.html", context)

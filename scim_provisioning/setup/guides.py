@@ -184,11 +184,37 @@ FAILURES: tuple[Failure, ...] = (
 )
 
 
-def failures_for(status: int) -> list[Failure]:
-    """The rows of :data:`FAILURES` that may explain a response with ``status``."""
+def failures_for(status: int, error: str = "") -> list[Failure]:
+    """The rows of :data:`FAILURES` that may explain a response with ``status``.
+
+    ``error`` is what the request was answered (``scimType: detail``, stored by
+    the request log): with it, only the rows of that ``scimType``, and of those
+    the ones whose quoted message the site sent, if any; else the rows that
+    quote no message (issue 24: four guesses, where the stored error names one).
+    """
     if status >= 500:
         return [f for f in FAILURES if f.code is None]
-    return [f for f in FAILURES if f.code == status]
+    rows = [f for f in FAILURES if f.code == status]
+    if not error:
+        return rows
+    scim_type, _, detail = error.partition(": ") if ": " in error else ("", "", error)
+    if not scim_type.isalpha():
+        scim_type, detail = "", error
+    typed = [f for f in rows if f"`{scim_type}`" in f.status] if scim_type else []
+    rows = typed or [f for f in rows if "`" not in f.status.split('"')[0]] or rows
+    quoting = [f for f in rows if _quotes_match(f.status, detail)]
+    if quoting:
+        return quoting
+    return [f for f in rows if '"' not in f.status] or rows
+
+
+def _quotes_match(status: str, detail: str) -> bool:
+    """Whether a quoted message of the row (``"… is not an email address"``) is in ``detail``."""
+    quotes = status.split('"')[1::2]
+    fragments = [
+        piece.strip() for quote in quotes for piece in quote.split("…") if len(piece.strip()) > 3
+    ]
+    return any(fragment in detail for fragment in fragments)
 
 
 def docs_context() -> dict[str, Any]:

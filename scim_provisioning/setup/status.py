@@ -41,6 +41,8 @@ class FailedRequest:
     path: str
     status: int
     explanations: tuple[Failure, ...]
+    #: What the request was answered (``scimType: detail``), from the request log.
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class ConnectionStatus:
                 "status": self.failure.status,
                 "request": f"{self.failure.method} {self.failure.path}",
                 "when": self.failure.when.isoformat(),
+                "error": self.failure.error,
                 "explanations": [
                     {"meaning": plain(f.meaning), "fix": plain(f.fix)}
                     for f in self.failure.explanations
@@ -150,7 +153,8 @@ def connection_status(team: Any, idp: IdentityProviderGuide | None = None) -> Co
         method=entry.method,
         path=entry.path,
         status=entry.status,
-        explanations=tuple(failures_for(entry.status)),
+        explanations=tuple(failures_for(entry.status, entry.error)),
+        error=entry.error,
     )
     what = "first request" if last_success is None else "requests"
     return ConnectionStatus(

@@ -51,6 +51,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
     """One change SCIM made to a person: ``changes`` maps a path to ``[old, new]``, no secret."""
 
     action_display = serializers.CharField(source="get_action_display", read_only=True)
+    summary = serializers.CharField(source="outcome_text", read_only=True)
 
     class Meta:
         model = SCIMUserEvent
@@ -66,8 +67,25 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
             "role",
             "token_prefix",
             "request_id",
+            "outcome",
+            "summary",
         ]
         read_only_fields = fields
+
+
+class PersonSerializer(serializers.Serializer):
+    """A :class:`~scim_provisioning.people.Person`: current state and the account's login."""
+
+    id = serializers.CharField()
+    user_name = serializers.CharField()
+    external_id = serializers.CharField()
+    display_name = serializers.CharField()
+    email = serializers.CharField()
+    active = serializers.BooleanField()
+    groups = serializers.ListField(child=serializers.CharField())
+    roles = serializers.ListField(child=serializers.CharField())
+    login = serializers.CharField()
+    last_modified = serializers.DateTimeField()
 
 
 class RefusedLinkSerializer(serializers.ModelSerializer):
@@ -139,6 +157,14 @@ class HealthSerializer(serializers.Serializer):
         return [{"code": p.code.value, "message": p.message} for p in health.problems]
 
 
+class DaySerializer(serializers.Serializer):
+    """One day of the health chart."""
+
+    day = serializers.DateField()
+    requests = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
 class StatusSerializer(serializers.Serializer):
     """A :class:`~scim_provisioning.team_api.services.TeamSCIMStatus`."""
 
@@ -150,6 +176,7 @@ class StatusSerializer(serializers.Serializer):
     refused_links = RefusedLinkSerializer(many=True)
     domains = DomainSerializer(many=True)
     health = HealthSerializer()
+    daily = DaySerializer(source="chart.bars", many=True, read_only=True)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)

@@ -19,8 +19,10 @@ from .. import domains
 from ..adapters import get_adapter
 from ..domains import DomainCheck, InvalidDomain
 from ..health import TeamHealth, team_health
+from ..health_chart import Chart, health_chart
 from ..links import scim_base_url
 from ..models import SCIMLinkRefusal, SCIMRequestLog, SCIMTeamDomain, SCIMToken
+from ..people import PeoplePage, people_page
 from ..teams import (
     DISABLED_MESSAGE,
     RECENT_REQUESTS,
@@ -29,7 +31,7 @@ from ..teams import (
     is_enabled,
     recent_requests,
 )
-from ..timeline import TimelinePage, timeline_page
+from ..timeline import TimelinePage, team_timeline, timeline_page
 from ..tokens import SITE_DEFAULT, IssuedToken, issue_token, revoke_tokens, rotate_token
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "get_status",
     "is_enabled",
     "issue",
+    "people",
     "revoke",
     "revoke_all",
     "rotate",
@@ -65,6 +68,8 @@ class TeamSCIMStatus:
     refused_links: list[SCIMLinkRefusal]
     domains: list[SCIMTeamDomain]
     health: TeamHealth | None = None
+    #: The last 14 days of requests and failures (:mod:`scim_provisioning.health_chart`).
+    chart: Chart | None = None
 
     @property
     def message(self) -> str | None:
@@ -108,6 +113,7 @@ def get_status(team: Any, request: Any) -> TeamSCIMStatus:
         refused_links=list(SCIMLinkRefusal.objects.filter(team=team)[:RECENT_REQUESTS]),
         domains=list(SCIMTeamDomain.objects.filter(team=team).select_related("verified_by")),
         health=team_health(team),
+        chart=health_chart(team),
     )
 
 
@@ -117,6 +123,19 @@ def timeline(team: Any, *, person: str = "", action: str = "") -> TimelinePage:
     The team scope comes first (:func:`scim_provisioning.timeline.team_timeline`).
     """
     return timeline_page(team, person=person, action=action)
+
+
+def timeline_export(team: Any, *, person: str = "", action: str = "", limit: int) -> Any:
+    """The entries :func:`timeline` would list, up to ``limit``, read in chunks (an export)."""
+    entries = team_timeline(
+        team, person=person.strip()[:255], action=action.strip()[:32], limit=limit
+    )
+    return entries.iterator(chunk_size=500)
+
+
+def people(team: Any, *, q: str = "", page: Any = 1) -> PeoplePage:
+    """A page of the people the team's IdP manages, found by any name they had."""
+    return people_page(team, q=q, page=page)
 
 
 def issue(team: Any, user: Any, expires_in: timedelta | None = SITE_DEFAULT) -> IssuedToken:

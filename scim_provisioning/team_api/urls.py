@@ -14,6 +14,7 @@ app_name = "scim_team_api"
 urlpatterns = [
     path("", views.StatusView.as_view(), name="status"),
     path("timeline/", views.TimelineView.as_view(), name="timeline"),
+    path("people/", views.PeopleView.as_view(), name="people"),
     path("tokens/", views.IssueTokenView.as_view(), name="issue"),
     path("tokens/rotate/", views.RotateTokenView.as_view(), name="rotate"),
     path("tokens/revoke-all/", views.RevokeAllTokensView.as_view(), name="revoke-all"),

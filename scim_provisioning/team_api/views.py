@@ -10,12 +10,14 @@ from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .. import exports
 from ..parsers import BoundedJSONParser
+from ..people import describe, team_people
 from ..storable_text import refuse_unstorable, refuse_unstorable_url
 from ..teams import SCIMNotEnabled
 from ..tokens import IssuedToken
@@ -26,6 +28,7 @@ from .serializers import (
     DomainSerializer,
     IssuedTokenSerializer,
     IssueSerializer,
+    PersonSerializer,
     RotateSerializer,
     StatusSerializer,
     TimelineEntrySerializer,
@@ -75,21 +78,146 @@ class StatusView(TeamSCIMView):
         return Response(StatusSerializer(services.get_status(self.team, request)).data)
 
 
-class TimelineView(TeamSCIMView):
-    """``GET ?person=&action=``: the newest changes SCIM made to the team's people.
+class CSVRenderer(BaseRenderer):
+    """Lets ``?format=csv`` through DRF's negotiation; the views stream the CSV themselves.
 
-    ``person``: a userName, email or SCIM user id; ``action``: a timeline action
-    (``user.deactivated``, …). At most 100 entries, newest first.
+    What it renders is an error's body (a 404, a 400) as a one-column CSV.
     """
 
-    def get(self, request: Request, team_slug: str) -> Response:
-        page = services.timeline(
-            self.team,
-            person=request.query_params.get("person", ""),
-            action=request.query_params.get("action", ""),
-        )
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> Any:
+        detail = data.get("detail", "") if isinstance(data, dict) else ""
+        return f"detail\r\n{exports.safe_cell(detail)}\r\n".encode()
+
+
+def _wants_csv(request: Request) -> bool:
+    return getattr(request.accepted_renderer, "format", None) == "csv"
+
+
+class TimelineView(TeamSCIMView):
+    """``GET ?person=&action=[&format=csv]``: the newest changes SCIM made to the team's people.
+
+    ``person``: a substring of any userName, email, name or externalId the person
+    ever had, or a SCIM user id; ``action``: a timeline action (``user.deactivated``,
+    ``user.write_failed``, …). At most 100 entries, newest first; as CSV, at most
+    :data:`~scim_provisioning.exports.MAX_ROWS`.
+    """
+
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    def get(self, request: Request, team_slug: str) -> Any:
+        person = request.query_params.get("person", "")
+        action = request.query_params.get("action", "")
+        if _wants_csv(request):
+            entries = services.timeline_export(
+                self.team, person=person, action=action, limit=exports.MAX_ROWS
+            )
+            return exports.csv_response("scim-timeline.csv", TIMELINE_COLUMNS, map(_row, entries))
+        page = services.timeline(self.team, person=person, action=action)
         entries = TimelineEntrySerializer(page.entries, many=True).data
         return Response({"person": page.person, "action": page.action, "entries": entries})
+
+
+TIMELINE_COLUMNS = [
+    "created",
+    "user_name",
+    "action",
+    "what",
+    "changes",
+    "status",
+    "scimType",
+    "detail",
+    "hint",
+    "summary",
+    "group_name",
+    "role",
+    "token_prefix",
+    "request_id",
+    "scim_user_id",
+]
+
+
+def _row(entry: Any) -> list[Any]:
+    outcome = entry.outcome or {}
+    changes = "; ".join(f"{path}: {old} -> {new}" for path, old, new in entry.change_list)
+    return [
+        entry.created,
+        entry.user_name,
+        entry.action,
+        entry.get_action_display(),
+        changes,
+        outcome.get("status"),
+        outcome.get("scimType"),
+        outcome.get("detail"),
+        outcome.get("hint"),
+        entry.outcome_text,
+        entry.group_name,
+        entry.role,
+        entry.token_prefix,
+        entry.request_id,
+        entry.scim_user_id,
+    ]
+
+
+PEOPLE_COLUMNS = [
+    "user_name",
+    "display_name",
+    "email",
+    "external_id",
+    "active",
+    "groups",
+    "roles",
+    "login",
+    "last_modified",
+    "id",
+]
+
+
+class PeopleView(TeamSCIMView):
+    """``GET ?q=&page=[&format=csv]``: the people the team's IdP manages, 50 a page.
+
+    ``q``: a substring (any case) of any userName, email, name or externalId a
+    person ever had. Each person's current state: active, groups, roles, the
+    account's real login, the last change.
+    """
+
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    def get(self, request: Request, team_slug: str) -> Any:
+        q = request.query_params.get("q", "")
+        if _wants_csv(request):
+            records = team_people(self.team, q=q[:255])[: exports.MAX_ROWS]
+            rows = (
+                [
+                    p.user_name,
+                    p.display_name,
+                    p.email,
+                    p.external_id,
+                    p.active,
+                    ", ".join(p.groups),
+                    ", ".join(p.roles),
+                    p.login,
+                    p.last_modified,
+                    p.id,
+                ]
+                for p in map(describe, records.iterator(chunk_size=500))
+            )
+            return exports.csv_response("scim-people.csv", PEOPLE_COLUMNS, rows)
+        page = services.people(self.team, q=q, page=request.query_params.get("page", 1))
+        return Response(
+            {
+                "q": page.q,
+                "count": page.count,
+                "page": page.page,
+                "pages": page.pages,
+                "people": PersonSerializer(page.people, many=True).data,
+            }
+        )
 
 
 class IssueTokenView(TeamSCIMView):

@@ -11,7 +11,7 @@ from rest_framework import exceptions as drf_exceptions
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from .. import request_context, request_log
+from .. import failed_writes, request_context, request_log
 from ..authentication import SCIMClient, SCIMTokenAuthentication, TokenGuard
 from ..conf import app_settings
 from ..exceptions import (
@@ -48,12 +48,16 @@ class SCIMView(APIView):
     #: entries of its changes carry it. The view instance is the request's own.
     request_id: uuid.UUID | None = None
     _bound_facts: Any = None
+    #: The exception the request was answered with, if any (:mod:`.failed_writes`).
+    failure: Exception | None = None
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         self.request_id = request_context.new_request_id()
         try:
             response = super().dispatch(request, *args, **kwargs)
+            # The write's transaction is over; the facts are still bound (request id, token).
+            failed_writes.record_failed_write(self, self.request, response)
         finally:
             if self._bound_facts is not None:
                 request_context.unbind(self._bound_facts)
@@ -89,6 +93,7 @@ class SCIMView(APIView):
         A read that fails before its query (a bad filter, say) must still answer a
         revoked token with a 401, not with what the request got wrong.
         """
+        self.failure = exc
         client = getattr(self.request, "_user", None)
         if isinstance(client, SCIMClient) and not client.verified:
             try:

@@ -42,6 +42,9 @@
     document.getElementById("scim-setup-detail").textContent = data.detail;
     var failure = document.getElementById("scim-setup-failure");
     failure.replaceChildren();
+    if (data.failure && data.failure.error) {
+      failure.appendChild(paragraph("The site answered:", data.failure.error));
+    }
     (data.failure ? data.failure.explanations : []).forEach(function (explanation) {
       failure.appendChild(paragraph("What it means:", explanation.meaning));
       failure.appendChild(paragraph("Fix:", explanation.fix));

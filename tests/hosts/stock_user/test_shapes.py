@@ -214,3 +214,31 @@ def test_check_connection_on_this_host_leaves_no_token_in_its_lists(team, live_s
     assert token.is_doctor and token.revoked_at is not None
     assert not SCIMToken.objects.for_idp().filter(team=team).exists()
     assert not SCIMGroup.objects.filter(team=team).exists()
+
+
+def test_a_renamed_persons_failed_write_is_found_by_a_former_name(idp, team):
+    """Issue 24 on the stock auth.User: the names history and failed writes need no host model."""
+    from scim_provisioning.models import SCIMUserEvent, TimelineAction
+    from scim_provisioning.people import people_page
+    from scim_provisioning.timeline import team_timeline
+
+    jane = idp.post("/Users", _user("jane@acme.com", name={"givenName": "Jane"})).json()
+    renamed = idp.patch(
+        f"/Users/{jane['id']}",
+        patch_op({"op": "replace", "path": "userName", "value": "jane.smith@acme.com"}),
+    )
+    assert renamed.status_code == 200, renamed.content
+    refused = idp.patch(
+        f"/Users/{jane['id']}",
+        patch_op({"op": "replace", "path": "emails", "value": [{"value": "not mail"}]}),
+    )
+    assert refused.status_code == 400
+
+    found = list(team_timeline(team, person="JANE@acme"))
+    people = people_page(team, q="smith")
+
+    assert [e.action for e in found][0] == TimelineAction.WRITE_FAILED
+    assert found[0].outcome["detail"] == refused.json()["detail"]
+    assert SCIMUserEvent.objects.filter(action=TimelineAction.WRITE_FAILED).count() == 1
+    (person,) = people.people
+    assert person.login == "jane@acme.com"  # the account's username did not follow
