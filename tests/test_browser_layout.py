@@ -3,7 +3,7 @@ at a laptop's and a phone's width, with a keyboard, and with axe-core checking e
 
 Every page is screenshotted at 1280 and 390 CSS pixels into ``test-artifacts/browser/``
 (``layout-<page>-<width>.png``) and must have no serious or critical axe-core violation.
-The team and setup pages must not scroll sideways at either width (``scrollWidth``, the
+The team, setup and people pages must not scroll sideways at either width (``scrollWidth``, the
 document's laid-out width, at most the viewport's); the admin's pages at 1280 px.
 """
 
@@ -113,6 +113,20 @@ def test_the_team_page_fits_a_phone_and_a_laptop_and_passes_axe(browser, live_se
     context = _context(browser, live_server, history["owner"])
     page = context.new_page()
     problems = _check_page(page, "/teams/acme/scim/", "team", fits_at=("1280", "390"))
+    assert problems == [], "\n".join(problems)
+    assert page.locator("meta[name=viewport]").count() == 1
+    assert page.locator("main").count() == 1
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_people_page_fits_a_phone_and_a_laptop_and_passes_axe(browser, live_server, history):  # noqa: F811
+    context = _context(browser, live_server, history["owner"])
+    page = context.new_page()
+    problems = _check_page(page, "/teams/acme/scim/people/", "people", fits_at=("1280", "390"))
+    problems += _check_page(
+        page, "/teams/acme/scim/people/?q=okta", "people-search", fits_at=("1280", "390")
+    )
     assert problems == [], "\n".join(problems)
     assert page.locator("meta[name=viewport]").count() == 1
     assert page.locator("main").count() == 1
@@ -262,12 +276,13 @@ def _controls_without_a_visible_focus(page: Any, url: str, tabs: int = 15) -> li
 
 @pytest.mark.django_db(transaction=True)
 def test_keyboard_focus_is_visible_on_every_control_tabbed_to(browser, live_server, history, team):  # noqa: F811
-    """Tab through the first controls of the team, setup and admin SCIM pages: each shows
+    """Tab through the first controls of the team, setup, people and admin SCIM pages: each shows
     where focus is (an outline or a ring), as WCAG 2.4.7 asks."""
     context = _context(browser, live_server, history["owner"])
     page = context.new_page()
     invisible = _controls_without_a_visible_focus(page, "/teams/acme/scim/")
     invisible += _controls_without_a_visible_focus(page, "/teams/acme/scim/setup/?idp=okta")
+    invisible += _controls_without_a_visible_focus(page, "/teams/acme/scim/people/")
     screenshot(page, "layout-focus-setup")
     context.close()
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from example_project.teams.models import Membership
 from scim_provisioning import tokens
 from scim_provisioning.dates import format_moment
-from scim_provisioning.models import SCIMRequestLog, SCIMToken, SCIMUserEvent
+from scim_provisioning.models import SCIMRequestLog, SCIMToken, SCIMUser, SCIMUserEvent
 
 from .factories import SCIMUserFactory
 from .team_helpers import logged_in, member_of
@@ -84,6 +84,18 @@ def test_the_team_page_shows_every_moment_one_way(team):
 
     # Token created, last used, expires; the timeline; the latest request; health.
     assert body.count(SHOWN) >= 6, body
+    assert _dates_in(body) == []
+
+
+@override_settings(TIME_ZONE="Europe/Paris")
+def test_the_people_page_shows_each_last_change_one_way(team):
+    _history(team)
+    SCIMUser.objects.filter(team=team).update(last_modified=MOMENT)
+    owner = member_of(team, role=Membership.Role.OWNER)
+
+    body = logged_in(owner).get(f"/teams/{team.slug}/scim/people/").content.decode()
+
+    assert SHOWN in body
     assert _dates_in(body) == []
 
 
