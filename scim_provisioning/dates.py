@@ -11,6 +11,7 @@ shown in the current time zone (``TIME_ZONE``, or one activated for the request)
 from __future__ import annotations
 
 from datetime import date, datetime
+from datetime import timezone as dt_timezone
 
 from django.utils import timezone
 from django.utils.dateformat import format as django_format
@@ -30,8 +31,13 @@ def format_moment(value: datetime | date | None) -> str:
         return ""
     if not isinstance(value, datetime):
         return django_format(value, DAY_FORMAT)
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    else:
+    if timezone.is_naive(value):
         value = timezone.make_aware(value, timezone.get_current_timezone())
+    else:
+        try:
+            value = timezone.localtime(value)
+        except OverflowError:
+            # Within hours of year 1 or 9999 (a far "never"), the zone's offset leaves the
+            # calendar: the moment is shown in UTC (as stored) rather than failing the page.
+            value = value.astimezone(dt_timezone.utc)
     return django_format(value, MOMENT_FORMAT)

@@ -155,3 +155,11 @@ def test_the_admins_read_only_pages_show_their_moments_one_way(team, admin_clien
     html = response.content.decode()
     assert SHOWN in html
     assert _dates_in(html) == []
+
+
+@override_settings(TIME_ZONE="Pacific/Kiritimati")
+def test_a_moment_at_the_end_of_time_is_shown_in_utc_rather_than_failing_the_page():
+    """A year-9999 moment (a far "never") overflows when moved to a zone east of UTC."""
+    end = datetime.max.replace(tzinfo=dt_timezone.utc)
+
+    assert format_moment(end) == "9999-12-31 23:59:59 UTC"
