@@ -97,6 +97,10 @@ def test_the_demo_owner_signs_in_from_the_home_page_and_lands_on_the_team_page(
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    problems = _check_page(page, "/", "home", fits_at=("1280", "390"))
+    problems += _check_page(page, "/accounts/login/", "login", fits_at=("1280", "390"))
+    assert problems == [], "\n".join(problems)
+    page.set_viewport_size(VIEWPORTS["390"])  # signing in on a phone
     page.goto("/")
     page.get_by_role("link", name="Log in").click()
     page.get_by_label("Email").fill("owner@acme.example")
