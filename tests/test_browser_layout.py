@@ -234,7 +234,7 @@ def test_the_base_url_has_a_copy_button_and_stays_selectable_text_without_script
 
 
 @pytest.mark.django_db(transaction=True)
-def test_each_token_control_says_what_it_acts_on(browser, live_server, history):  # noqa: F811
+def test_each_token_control_says_what_it_acts_on(browser, live_server, history, team):  # noqa: F811
     """Screen readers list a page's controls by name: "Revoke" three times, or two
     "expiring after" fields, do not say which token or which form."""
     from playwright.sync_api import expect
@@ -250,6 +250,19 @@ def test_each_token_control_says_what_it_acts_on(browser, live_server, history):
     )
     expect(page.get_by_role("textbox", name="Rotated token expires after")).to_have_count(1)
     expect(page.locator("#tokens").get_by_role("columnheader", name="Actions")).to_have_count(1)
+    expect(page.get_by_role("button", name="Remove acme.com")).to_have_count(1)
+    context.close()
+
+    staff = get_user_model().objects.create_superuser(email=STAFF_EMAIL, password=None)
+    context = _context(browser, live_server, staff)
+    page = context.new_page()
+    page.goto(f"/admin/scim_provisioning/scimteamconfig/{team.pk}/scim/")
+    expect(page.get_by_role("button", name=f"Revoke token {prefix}…")).to_have_count(1)
+    expect(page.get_by_role("button", name="Check DNS: acme.com")).to_have_count(1)
+    expect(page.get_by_role("button", name="Remove acme.com")).to_have_count(1)
+    expect(page.locator("#scim-tokens").get_by_role("columnheader", name="Actions")).to_have_count(
+        1
+    )
     context.close()
 
 
