@@ -13,8 +13,8 @@ changed nothing; see :func:`.provisioning.refusals.recording_refusals`), in a
 savepoint of its own, and never at the IdP's expense: a failure to record is
 logged. A refusal (:class:`~.exceptions.Refused`) is recorded by the write path
 already, a request without a valid token names no team, and a throttled one
-(429) is the throttle protecting the database: none is recorded here. Bulk
-operations are not recorded yet.
+(429) is the throttle protecting the database: none is recorded here. A
+failed operation of ``/Bulk`` is recorded as its own write by the bulk runner.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from . import timeline
 from .exceptions import Refused
 from .models import IdentityProvider, SCIMUser
 from .request_log import detect_idp, redact
-from .storable_text import clean
+from .storable_text import clean, unstorable
 
 logger = logging.getLogger("scim_provisioning")
 
@@ -159,67 +159,102 @@ def record_failed_write(view: Any, request: Any, response: Any) -> None:
     Called by the SCIM view after the handler returned (its transaction is over).
     Never raises.
     """
+    if not _is_failed_user_write(view, request, response):
+        return
+    client = request._user
+    record_failure(
+        FailedWrite(
+            config=client.config,
+            team_id=client.token.team_id,
+            kind=getattr(view, "kind", None),
+            pk=str((view.kwargs or {}).get("pk") or ""),
+            body=getattr(request, "_full_data", None),
+            method=request.method.upper(),
+            path=request.path,
+            status=response.status_code,
+            error=response.data,
+            idp=detect_idp(request.headers),
+        ),
+        getattr(view, "failure", None),
+    )
+
+
+@dataclass(frozen=True)
+class FailedWrite:
+    """A write of a SCIM resource and the SCIM error it was answered (a request or a bulk
+    operation)."""
+
+    config: Any
+    team_id: Any
+    kind: Any
+    pk: str
+    body: Any
+    method: str
+    path: str
+    status: int
+    error: Any
+    idp: str = ""
+
+
+def record_failure(write: FailedWrite, exc: Exception | None = None) -> None:
+    """Record ``write`` in the person's timeline if it is a failed write of a user the
+    timeline keeps (not a 401, a 429 or a refusal); never raises."""
+    if (
+        write.method not in WRITE_METHODS
+        or write.status < 400
+        # 401: no team is known. 429: the throttle protects the database; an entry per
+        # throttled request would undo it. A refusal is recorded by the write path.
+        or write.status in (401, 429)
+        or isinstance(exc, Refused)
+        or write.kind is None
+        or write.kind.name != "User"
+    ):
+        return
     try:
-        if not _is_failed_user_write(view, request, response):
-            return
         with transaction.atomic():
-            _record(view, request, response)
+            _record(write)
     except Exception:
         logger.exception("Could not record a failed SCIM write in the timeline")
 
 
 def _is_failed_user_write(view: Any, request: Any, response: Any) -> bool:
-    if (request.method or "").upper() not in WRITE_METHODS or response.status_code < 400:
-        return False
-    # 401: no team is known. 429: the throttle protects the database; an entry per
-    # throttled request would undo it. A refusal is recorded by the write path.
-    if response.status_code in (401, 429) or isinstance(getattr(view, "failure", None), Refused):
-        return False
-    kind = getattr(view, "kind", None)
+    """Only an authenticated request names a team (``record_failure`` judges the rest)."""
     client = getattr(request, "_user", None)
     return (
-        kind is not None
-        and kind.name == "User"
+        response.status_code >= 400
         and getattr(client, "token", None) is not None
         and bool(getattr(client, "verified", False))
     )
 
 
-def _record(view: Any, request: Any, response: Any) -> None:
-    client = request._user
-    team_id = client.token.team_id
-    body = getattr(request, "_full_data", None)
-    person = _person(view, client, team_id, body)
-    data = response.data if isinstance(response.data, dict) else {}
-    status = response.status_code
+def _record(write: FailedWrite) -> None:
+    data = write.error if isinstance(write.error, dict) else {}
     scim_type = str(data.get("scimType") or "")
-    method = request.method.upper()
-    idp = detect_idp(request.headers)
     detail = redact(clean(str(data.get("detail") or "")))
     outcome = {
-        "status": status,
+        "status": write.status,
         "scimType": scim_type,
         "detail": str(detail)[:MAX_DETAIL],
-        "hint": hint_for(status, scim_type, method, idp),
-        "request": clean(f"{method} {request.path}")[:300],
-        "idp": idp,
+        "hint": hint_for(write.status, scim_type, write.method, write.idp),
+        "request": clean(f"{write.method} {write.path}")[:300],
+        "idp": write.idp,
     }
-    timeline.record([timeline.failed_entry(team_id, person, outcome)])
+    timeline.record([timeline.failed_entry(write.team_id, _person(write), outcome)])
 
 
-def _person(view: Any, client: Any, team_id: Any, body: Any) -> timeline.Person:
+def _person(write: FailedWrite) -> timeline.Person:
     """Who the write was about: the record the URL names, else the one with the body's userName."""
-    pk = str((view.kwargs or {}).get("pk") or "")
+    body = write.body
     user_name = str(body.get("userName") or "") if isinstance(body, dict) else ""
     record = None
-    if pk and client.config is not None:
-        record = view.kind.find(client.config, pk)
-    elif user_name:
-        record = SCIMUser.objects.filter(team_id=team_id, user_name__iexact=user_name).first()
+    if write.pk and write.config is not None and unstorable(write.pk) is None:
+        record = write.kind.find(write.config, write.pk)  # a NUL would reach PostgreSQL
+    elif user_name and unstorable(user_name) is None:
+        record = SCIMUser.objects.filter(team_id=write.team_id, user_name__iexact=user_name).first()
     if record is not None:
         return timeline.Person.of(record)
     try:
-        scim_user_id = uuid.UUID(pk) if pk else None
+        scim_user_id = uuid.UUID(write.pk) if write.pk else None
     except ValueError:
         scim_user_id = None
-    return timeline.Person(scim_user_id, clean(user_name or pk)[:255])
+    return timeline.Person(scim_user_id, clean(user_name or write.pk)[:255])

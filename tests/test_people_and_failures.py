@@ -332,3 +332,39 @@ def test_another_teams_owner_gets_a_404_for_the_exports_too(story, other_team):
         response = globex_owner.get(API + path, {**params, "format": "csv"})
         assert response.status_code == 404
         assert "jane" not in response.content.decode().lower()
+
+
+def test_a_failed_bulk_operation_is_in_the_persons_timeline(owner_client, okta, story):
+    jane_id, _ = story
+    bulk = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [
+            {
+                "method": "PATCH",
+                "path": f"/Users/{jane_id}",
+                "data": patch_op({"op": "replace", "path": "emails", "value": [{"value": "x"}]}),
+            },
+            {"method": "DELETE", "path": "/Users/8d8e9f5e-2ad6-4f4b-9d4c-0c3c8c7d5a10"},
+        ],
+    }
+
+    response = okta.post("/Bulk", bulk)
+
+    assert response.status_code == 200, response.content
+    assert [r["status"] for r in response.json()["Operations"]] == ["400", "404"]
+    failed = SCIMUserEvent.objects.filter(action=TimelineAction.WRITE_FAILED).order_by("pk")
+    assert [(e.outcome["status"], e.outcome["request"]) for e in failed][1:] == [
+        (400, f"PATCH /Users/{jane_id}"),
+        (404, "DELETE /Users/8d8e9f5e-2ad6-4f4b-9d4c-0c3c8c7d5a10"),
+    ]
+    assert str(failed[1].scim_user_id) == jane_id
+    assert failed[1].request_id == failed[2].request_id  # one request, two failed operations
+
+
+def test_a_write_to_an_id_with_a_nul_is_recorded_without_a_lookup(okta, story, caplog):
+    response = okta.patch("/Users/jane%00", patch_op({"op": "replace", "path": "active"}))
+
+    assert response.status_code == 400
+    failed = SCIMUserEvent.objects.filter(action=TimelineAction.WRITE_FAILED).latest("pk")
+    assert failed.user_name == "jane\ufffd" and failed.scim_user_id is None
+    assert "Could not record" not in caplog.text

@@ -19,7 +19,7 @@ from functools import partial
 from itertools import chain
 from typing import Any
 
-from .. import writes
+from .. import failed_writes, writes
 from ..exceptions import (
     InvalidValue,
     NotFound,
@@ -100,6 +100,21 @@ class _BulkRun:
             location = None
             if target is not None and target.pk is not None:
                 location = target.kind.location(self.base_url, target.pk)
+            if target is not None:  # the person's timeline has it, as for a single request
+                failed_writes.record_failure(
+                    failed_writes.FailedWrite(
+                        config=self.config,
+                        team_id=self.config.team_id,
+                        kind=target.kind,
+                        pk=str(target.pk or ""),
+                        body=operation.data,
+                        method=str(operation.method or "").upper(),
+                        path=str(operation.path),
+                        status=error.status_code,
+                        error=error.data,
+                    ),
+                    exc,
+                )
             return _result(operation, error.status_code, location=location, response=error.data)
 
     def _write(
