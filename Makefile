@@ -24,7 +24,7 @@ DEMO_DB := example_project/db.sqlite3
 SMOKE_VENV ?= .smoke-venv
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test docs matrix loadtest bench mutation lint format migrations-check dist wheel-smoke clean
+.PHONY: help install demo test docs matrix loadtest bench mutation lint format migrations-check dist wheel-smoke update-axe clean
 
 help:
 	@echo "make demo              run the example site with SCIM enabled for two teams"
@@ -133,6 +133,14 @@ wheel-smoke: dist
 	$(SMOKE_VENV)/bin/python -m pip install --quiet 'django-organizations>=2.5'
 	$(SMOKE_VENV)/bin/python -m pip check
 	$(SMOKE_VENV)/bin/python scripts/wheel_smoke.py organizations
+
+# axe-core for the browser tests is vendored (tests/vendor/axe-core: no Node needed to test).
+AXE_VERSION ?= 4.14.1
+update-axe:
+	rm -rf .axe-pack && mkdir .axe-pack
+	cd .axe-pack && npm pack axe-core@$(AXE_VERSION) && tar xzf axe-core-$(AXE_VERSION).tgz && sha256sum axe-core-$(AXE_VERSION).tgz
+	cp .axe-pack/package/axe.min.js .axe-pack/package/LICENSE .axe-pack/package/LICENSE-3RD-PARTY.txt tests/vendor/axe-core/
+	rm -rf .axe-pack
 
 clean:
 	rm -rf $(VENV) $(SMOKE_VENV) $(DEMO_DB) dist build site

@@ -100,6 +100,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 AUTH_USER_MODEL = "accounts.User"
+# After "Log in": the team page of the one team the person manages, else the list of
+# their teams (Django's default, /accounts/profile/, is a page this site does not have).
+LOGIN_REDIRECT_URL = "teams:mine"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None  # the user model is keyed by email
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

@@ -48,6 +48,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from . import domains
+from .admin_dates import MomentsAdminMixin
 from .conf import app_settings
 from .connection_check import BaseURLNotConfigured, check_connection
 from .doctor import DoctorReport
@@ -79,6 +80,13 @@ from .tokens import (
     revoke_tokens,
     rotate_token,
 )
+
+
+class SCIMModelAdmin(MomentsAdminMixin, admin.ModelAdmin):
+    """What every SCIM model's admin shares: the app's date format and stylesheet."""
+
+    class Media:
+        css = {"all": ("scim_provisioning/admin.css",)}
 
 
 class LifetimeField(forms.CharField):
@@ -158,7 +166,7 @@ class SetupLinkForm(forms.Form):
 
 
 @admin.register(SCIMTeamConfig)
-class SCIMTeamConfigAdmin(admin.ModelAdmin):
+class SCIMTeamConfigAdmin(SCIMModelAdmin):
     """The SCIM switch and policy of each team, and each team's SCIM page."""
 
     list_display = ("team", "enabled", "verified_domains", "updated", "scim_page")
@@ -556,7 +564,7 @@ class SCIMTeamConfigAdmin(admin.ModelAdmin):
 
 
 @admin.register(SCIMToken)
-class SCIMTokenAdmin(admin.ModelAdmin):
+class SCIMTokenAdmin(SCIMModelAdmin):
     """Tokens are issued on a team's SCIM page or with ``manage.py scim_token``; never here.
 
     Every field is read-only: revocation and expiry are final (a new token is
@@ -600,7 +608,7 @@ class SCIMTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(SCIMSetupLink)
-class SCIMSetupLinkAdmin(admin.ModelAdmin):
+class SCIMSetupLinkAdmin(SCIMModelAdmin):
     """Setup links are created on a team's SCIM page, the team page, its API or with
     ``manage.py scim_setup_link``; here they are listed and revoked (their secret is not
     stored, so no page can show it again)."""
@@ -638,7 +646,7 @@ class SCIMSetupLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(SCIMSetupLinkUse)
-class SCIMSetupLinkUseAdmin(admin.ModelAdmin):
+class SCIMSetupLinkUseAdmin(SCIMModelAdmin):
     """What each setup link was used for: read only."""
 
     list_display = ("created", "team", "link", "action", "token_prefix", "client_ip")
@@ -660,7 +668,7 @@ class SCIMSetupLinkUseAdmin(admin.ModelAdmin):
         return False
 
 
-class IdPOwnedAdmin(admin.ModelAdmin):
+class IdPOwnedAdmin(SCIMModelAdmin):
     """A record the team's IdP owns: staff see it, nobody adds, edits or deletes it here.
 
     Saving a SCIM user here once changed ``active``, ``userName`` or the
@@ -719,7 +727,7 @@ def _request_log_link() -> str:
 
 
 @admin.register(SCIMUserEvent)
-class SCIMUserEventAdmin(admin.ModelAdmin):
+class SCIMUserEventAdmin(SCIMModelAdmin):
     """Every person's provisioning timeline; read-only. Filter one person with
     ``?scim_user_id=<id>`` (the link on the SCIM user's page)."""
 
@@ -737,7 +745,7 @@ class SCIMUserEventAdmin(admin.ModelAdmin):
     search_fields = ("user_name", "group_name", "token_prefix")
     date_hierarchy = "created"
     list_select_related = ("team",)
-    readonly_fields = ("request",)
+    readonly_fields = ("created", "request")
 
     @admin.display(description="request")
     def request(self, entry: SCIMUserEvent) -> str:
@@ -763,7 +771,7 @@ class SCIMGroupAdmin(IdPOwnedAdmin):
 
 
 @admin.register(SCIMLinkRefusal)
-class SCIMLinkRefusalAdmin(admin.ModelAdmin):
+class SCIMLinkRefusalAdmin(SCIMModelAdmin):
     """Existing accounts a team's IdP asked to link and was refused; read-only."""
 
     list_display = ("email", "team", "reason", "attempts", "created", "last_attempt")
@@ -795,7 +803,7 @@ class StatusClassFilter(admin.SimpleListFilter):
 
 
 @admin.register(SCIMRequestLog)
-class SCIMRequestLogAdmin(admin.ModelAdmin):
+class SCIMRequestLogAdmin(SCIMModelAdmin):
     """What the IdPs have been doing; read-only."""
 
     list_display = (
@@ -812,6 +820,7 @@ class SCIMRequestLogAdmin(admin.ModelAdmin):
     search_fields = ("path", "query", "resource_id", "token_prefix")
     date_hierarchy = "created"
     list_select_related = ("team",)
+    readonly_fields = ("created",)  # not editable, so not on the entry's page otherwise
 
     def has_add_permission(self, request: Any) -> bool:
         return False

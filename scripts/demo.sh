@@ -16,7 +16,8 @@ export DEMO_SCIM_BASE_URL="$BASE_URL"
 unset DATABASE_URL
 
 "$PY" manage.py migrate --noinput
-"$PY" manage.py seed_demo
+seeded="$("$PY" manage.py seed_demo)"
+echo "$seeded"
 
 errors="$(mktemp)"
 trap 'rm -f "$errors"' EXIT
@@ -37,6 +38,12 @@ for team in acme globex; do
     echo "  Try: curl -H \"Authorization: Bearer $token\" $BASE_URL/Users"
     echo
 done
+# seed_demo gives the owners a demo-only password and prints "Owner of acme: EMAIL / PASSWORD".
+owner="$(sed -n 's/^Owner of acme: //p' <<<"$seeded")"
+echo "Sign in as acme's owner: http://$HOST:$PORT/accounts/login/"
+echo "  Email:    ${owner%% / *}"
+echo "  Password: ${owner#* / }"
+echo "  (then the team's SCIM page: http://$HOST:$PORT/teams/acme/scim/)"
 echo "Admin: http://$HOST:$PORT/admin/ (credentials printed above by seed_demo)"
 echo
 

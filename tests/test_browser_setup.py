@@ -120,7 +120,10 @@ def test_a_new_team_admin_connects_okta_from_the_setup_page(browser, live_server
         }
         assert okta.post("/Users", body, **OKTA).status_code == 201
     expect(page.locator("#scim-setup-headline")).to_have_text(
-        re.compile(r"^Connected: Okta, first request \d\d:\d\d, 3 people provisioned\.$")
+        re.compile(
+            r"^Connected: Okta, first request \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, "
+            r"3 people provisioned\.$"
+        )
     )
     expect(page.locator("#scim-setup-status")).to_have_attribute("data-state", "connected")
     screenshot(page, "setup-04-connected")

@@ -173,7 +173,9 @@ def test_the_status_confirms_the_connection(team, owner_client, provision):
 
     assert status["state"] == "connected"
     assert re.fullmatch(
-        r"Connected: Okta, first request \d\d:\d\d, 3 people provisioned\.", status["headline"]
+        r"Connected: Okta, first request \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, "
+        r"3 people provisioned\.",
+        status["headline"],
     )
 
 

@@ -18,7 +18,7 @@ from scim_provisioning.team_api.serializers import (
 )
 from scim_provisioning.tokens import MAX_ROTATION_OVERLAP_HOURS
 
-from .models import Team
+from .models import Membership, Team
 
 
 def home(request):
@@ -34,6 +34,23 @@ def home(request):
         ).distinct()
     scim_base_url = scim_base_url_for(request)
     return render(request, "teams/home.html", {"teams": teams, "scim_base_url": scim_base_url})
+
+
+@login_required
+def my_team(request):
+    """Where "Log in" lands (``LOGIN_REDIRECT_URL``): the SCIM page of the one team the
+    person manages, or the home page's list of their teams when they manage none or several.
+    """
+    managed = list(
+        Team.objects.filter(
+            memberships__user=request.user,
+            memberships__is_active=True,
+            memberships__role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
+        ).distinct()[:2]
+    )
+    if len(managed) == 1:
+        return redirect("teams:scim", slug=managed[0].slug)
+    return redirect("home")
 
 
 @never_cache

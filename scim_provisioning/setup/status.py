@@ -20,6 +20,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from ..dates import format_moment
 from ..health import failed_requests, idp_requests
 from ..models import IdentityProvider, SCIMRequestLog, SCIMToken, SCIMUser
 from .guides import Failure, IdentityProviderGuide, failures_for
@@ -86,7 +87,8 @@ def plain(markdown: str) -> str:
 
 
 def _clock(when: datetime) -> str:
-    return timezone.localtime(when).strftime("%H:%M")
+    # The app's one format, with the zone: the IdP's own log is what it is compared with.
+    return format_moment(when)
 
 
 def _idp_name(entry: SCIMRequestLog, chosen: IdentityProviderGuide | None) -> str:

@@ -2,6 +2,10 @@
 
 Idempotent: running it again changes nothing. It never issues SCIM tokens
 (use ``python manage.py scim_token issue --team SLUG``).
+
+The owners get a known password so that ``make demo`` can say how to sign in as one
+(issue 24: they had none, so the team page could not be reached). That password lives
+here only: never in a migration, a fixture or the app.
 """
 
 from django.contrib.auth import get_user_model
@@ -13,6 +17,8 @@ from scim_provisioning.models import SCIMTeamConfig
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "demo-password-change-me"
+#: The seeded team owners' password (the demo's only; see the module's docstring).
+OWNER_PASSWORD = "demo-owner-password"
 
 TEAMS = [
     # slug, name, owner email, owner first/last name
@@ -43,9 +49,16 @@ class Command(BaseCommand):
             owner = User.objects.filter(email=owner_email).first()
             if owner is None:
                 owner = User.objects.create_user(
-                    owner_email, password=None, first_name=first_name, last_name=last_name
+                    owner_email,
+                    password=OWNER_PASSWORD,
+                    first_name=first_name,
+                    last_name=last_name,
                 )
                 self.stdout.write(f"Created user {owner_email}")
+            elif not owner.has_usable_password():
+                # A demo database seeded before owners had a password.
+                owner.set_password(OWNER_PASSWORD)
+                owner.save(update_fields=["password"])
 
             _, created = Membership.objects.get_or_create(
                 team=team, user=owner, defaults={"role": Membership.Role.OWNER}
@@ -71,3 +84,5 @@ class Command(BaseCommand):
 
         self.stdout.write(f"SCIM enabled for: {', '.join(slug for slug, *_ in TEAMS)}")
         self.stdout.write(f"Demo admin: {ADMIN_EMAIL} / {ADMIN_PASSWORD}")
+        for slug, _name, owner_email, *_ in TEAMS:
+            self.stdout.write(f"Owner of {slug}: {owner_email} / {OWNER_PASSWORD}")
