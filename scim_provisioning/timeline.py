@@ -40,6 +40,7 @@ __all__ = [
     "created_entry",
     "field_changes",
     "group_entries",
+    "person_entry",
     "person_timeline",
     "record",
     "refused_entry",
@@ -210,6 +211,13 @@ def refused_entry(refused: Refused, detail: str) -> SCIMUserEvent:
     return _entry(
         refused.team_id, person, TimelineAction.REFUSED, changes={"refused": [None, detail]}
     )
+
+
+def person_entry(
+    team_id: Any, person: Person, action: TimelineAction, changes: dict[str, Any] | None = None
+) -> SCIMUserEvent:
+    """An entry about ``person``, who may have no SCIM record any more (a held DELETE)."""
+    return _entry(team_id, person, action, changes=changes or {})
 
 
 def record(entries: Iterable[SCIMUserEvent]) -> None:

@@ -1,0 +1,174 @@
+"""The deprovisioning guard (issue 25): a mass deprovisioning waits for a team manager.
+
+On the example site (13-person team, the site default: more than 30 % and
+more than 5 people within an hour), as the IdP speaks: PATCH ``active: false``
+and DELETE answer as usual; the memberships beyond the threshold stay until
+``scim_held release`` or ``discard``.
+"""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from example_project.teams.models import Membership
+from scim_provisioning.models import (
+    HeldChangeOutcome,
+    SCIMHeldChange,
+    SCIMTeamConfig,
+    SCIMUser,
+    SCIMUserEvent,
+    TimelineAction,
+)
+
+from .conftest import patch_op
+
+pytestmark = pytest.mark.django_db
+
+DEACTIVATE = patch_op({"op": "replace", "value": {"active": False}})
+REACTIVATE = patch_op({"op": "replace", "value": {"active": True}})
+
+
+@pytest.fixture
+def thirteen(provision, owner):
+    """A 13-person team provisioned by its IdP (its owner is a member from the site)."""
+    return [provision(f"person{i}@acme.com")["id"] for i in range(13)]
+
+
+def _active_on_site(team, scim_ids) -> int:
+    accounts = SCIMUser.objects.filter(pk__in=scim_ids).values("user_id")
+    return Membership.objects.filter(team=team, user__in=accounts, is_active=True).count()
+
+
+def _scim(command: str, *args: str) -> str:
+    out = StringIO()
+    call_command("scim_held", command, "--team", "acme", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_deactivating_nine_of_thirteen_holds_those_beyond_the_threshold_until_release(
+    idp, team, thirteen
+):
+    nine = thirteen[:9]
+    for pk in nine:
+        response = idp.patch(f"/Users/{pk}", DEACTIVATE)
+        assert response.status_code == 200, response.content
+        assert response.json()["active"] is False
+
+    assert _active_on_site(team, nine) == 4  # 5 let through, 4 held
+    assert SCIMHeldChange.objects.filter(team=team, resolved_at=None).count() == 4
+    assert all(idp.get(f"/Users/{pk}").json()["active"] is False for pk in nine)
+
+    out = _scim("release")
+
+    assert "4 released, 0 refused" in out
+    assert _active_on_site(team, nine) == 0
+    assert _active_on_site(team, thirteen[9:]) == 4
+    assert not SCIMHeldChange.objects.filter(team=team, resolved_at=None).exists()
+    assert not SCIMUser.objects.filter(team=team, deprovision_held=True).exists()
+
+
+def test_a_held_delete_answers_204_then_404_and_keeps_the_membership(idp, team, thirteen):
+    for pk in thirteen[:5]:
+        assert idp.delete(f"/Users/{pk}").status_code == 204
+    held_pk = thirteen[5]
+    account_id = SCIMUser.objects.get(pk=held_pk).user_id
+
+    response = idp.delete(f"/Users/{held_pk}")
+
+    assert response.status_code == 204
+    assert idp.get(f"/Users/{held_pk}").status_code == 404
+    assert Membership.objects.filter(team=team, user_id=account_id, is_active=True).exists()
+    change = SCIMHeldChange.objects.get(team=team, scim_user_id=held_pk)
+    assert change.kind == "delete"
+
+    _scim("release")
+
+    assert not Membership.objects.filter(team=team, user_id=account_id).exists()
+    change.refresh_from_db()
+    assert change.outcome == HeldChangeOutcome.RELEASED
+
+
+def test_discard_keeps_the_membership_and_turns_the_record_active_again(idp, team, thirteen):
+    for pk in thirteen[:6]:
+        assert idp.patch(f"/Users/{pk}", DEACTIVATE).status_code == 200
+    held_pk = thirteen[5]
+    etag = idp.get(f"/Users/{held_pk}")["ETag"]
+
+    out = _scim("discard", "--by", "ops@acme.com")
+
+    assert "1 discarded" in out
+    document = idp.get(f"/Users/{held_pk}")
+    assert document.json()["active"] is True
+    assert document["ETag"] != etag
+    assert _active_on_site(team, [held_pk]) == 1
+    change = SCIMHeldChange.objects.get(scim_user_id=held_pk)
+    assert (change.outcome, change.resolved_by_name) == ("discarded", "ops@acme.com")
+    entry = SCIMUserEvent.objects.get(scim_user_id=held_pk, action=TimelineAction.DISCARDED)
+    assert entry.changes["by"] == [None, "ops@acme.com"]
+
+
+def test_a_reactivation_by_the_idp_cancels_the_hold(idp, team, thirteen):
+    for pk in thirteen[:6]:
+        assert idp.patch(f"/Users/{pk}", DEACTIVATE).status_code == 200
+    held_pk = thirteen[5]
+
+    response = idp.patch(f"/Users/{held_pk}", REACTIVATE)
+
+    assert response.status_code == 200
+    assert response.json()["active"] is True
+    assert _active_on_site(team, [held_pk]) == 1
+    change = SCIMHeldChange.objects.get(scim_user_id=held_pk)
+    assert change.outcome == HeldChangeOutcome.CANCELLED
+    assert SCIMTeamConfig.objects.get(team=team).guard_held == 0
+
+
+def test_while_a_change_is_held_a_new_window_holds_further_deprovisionings(idp, team, thirteen):
+    for pk in thirteen[:6]:
+        idp.patch(f"/Users/{pk}", DEACTIVATE)
+    SCIMTeamConfig.objects.filter(team=team).update(guard_window_start="2000-01-01T00:00Z")
+
+    assert idp.patch(f"/Users/{thirteen[6]}", DEACTIVATE).status_code == 200
+
+    assert _active_on_site(team, [thirteen[6]]) == 1
+    assert SCIMTeamConfig.objects.get(team=team).guard_held == 2
+
+
+def test_release_refused_by_the_last_manager_rule_is_recorded(idp, team, provision):
+    people = [provision(f"p{i}@acme.com")["id"] for i in range(7)]
+    for pk in people:
+        assert idp.patch(f"/Users/{pk}", DEACTIVATE).status_code == 200
+    manager = SCIMUser.objects.get(pk=people[6])
+    assert manager.deprovision_held
+    # Meanwhile the site made them the team's only owner.
+    Membership.objects.filter(team=team, user_id=manager.user_id).update(role="owner")
+
+    out = _scim("release")
+
+    assert "1 released, 1 refused" in out
+    change = SCIMHeldChange.objects.get(scim_user_id=people[6])
+    assert change.outcome == HeldChangeOutcome.REFUSED
+    assert "last active member" in change.detail
+    assert _active_on_site(team, [people[6]]) == 1
+    assert idp.get(f"/Users/{people[6]}").json()["active"] is True
+    assert SCIMUserEvent.objects.filter(
+        scim_user_id=people[6], action=TimelineAction.RELEASED, changes__has_key="refused"
+    ).exists()
+
+
+@override_settings(SCIM_PROVISIONING_DEPROVISION_GUARD=None)
+def test_with_the_guard_off_every_deactivation_goes_through(idp, team, thirteen):
+    for pk in thirteen[:9]:
+        assert idp.patch(f"/Users/{pk}", DEACTIVATE).status_code == 200
+    assert _active_on_site(team, thirteen[:9]) == 0
+    assert not SCIMHeldChange.objects.exists()
+
+
+def test_another_team_cannot_release_or_see_the_holds(idp, other_idp, team, thirteen):
+    for pk in thirteen[:6]:
+        idp.patch(f"/Users/{pk}", DEACTIVATE)
+    assert other_idp.patch(f"/Users/{thirteen[5]}", REACTIVATE).status_code == 404
+    assert SCIMHeldChange.objects.get(scim_user_id=thirteen[5]).resolved_at is None
