@@ -44,7 +44,7 @@ DEFAULT_DEPROVISION_GUARD = {"percent": 30, "minimum": 5, "window": "1h"}
 
 
 def parse_guard(value: Any) -> GuardThreshold | None:
-    """``SCIM_PROVISIONING_DEPROVISION_GUARD`` as a threshold; ``None`` (off) for ``None``/``False``.
+    """``SCIM_PROVISIONING_DEPROVISION_GUARD`` as a threshold; ``None`` (off) for ``None``.
 
     Raises ``ValueError`` with a message for people (system check E011).
     """

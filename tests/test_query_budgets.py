@@ -58,15 +58,18 @@ BUDGETS = {
     #                (the request's, the account insert's and the record insert's)
     "put": 11,  # token, locked user, record update, other memberships?, account update,
     #             timeline, groups; 4 savepoint statements
-    "patch": 14,  # token, locked user, record update, membership read + update (through the
+    "patch": 15,  # token, locked user, record update, membership read + update (through the
     #              model's save(), so that the site's rules and receivers run: issue 22),
     #              timeline, groups; 4 sp; a deactivation locks the team's managers (is the
     #              last one leaving?), reads the membership (had the site switched it off
     #              first? then SCIM never switches a manager back on: issue 21) and counts
     #              the seat off (the example site's UPDATE of its team). The two reads of
     #              the membership (the rule's, then the row save() needs) are one row read
-    #              twice: fusing them is issue 27's (a PATCH in at most 6)
-    "delete": 13,  # token, locked user, locked managers, membership (read, then deleted:
+    #              twice: fusing them is issue 27's (a PATCH in at most 6). The
+    #              deprovisioning guard counts a deactivation with one conditional
+    #              UPDATE of the team's config row (issue 25: at most one statement)
+    "delete": 14,  # token, locked user, locked managers, the guard's count (one UPDATE),
+    #               membership (read, then deleted:
     #               the example site counts the seat off on post_delete), seat count,
     #               timeline, values, group memberships, reports' manager, record;
     #               2 savepoint statements

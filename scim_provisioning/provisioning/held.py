@@ -40,7 +40,6 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .. import guard, signals, timeline
-from ..adapters import get_adapter
 from ..exceptions import Refused, SCIMError
 from ..models import (
     HeldChangeKind,
