@@ -172,3 +172,41 @@ def test_another_team_cannot_release_or_see_the_holds(idp, other_idp, team, thir
         idp.patch(f"/Users/{pk}", DEACTIVATE)
     assert other_idp.patch(f"/Users/{thirteen[5]}", REACTIVATE).status_code == 404
     assert SCIMHeldChange.objects.get(scim_user_id=thirteen[5]).resolved_at is None
+
+
+def test_a_manager_releases_through_the_team_api_recorded_as_theirs(
+    idp, team, thirteen, owner, owner_client
+):
+    for pk in thirteen[:7]:
+        idp.patch(f"/Users/{pk}", DEACTIVATE)
+    listed = owner_client.get("/api/teams/acme/scim/held/").json()["held"]
+    assert [entry["user_name"] for entry in listed] == ["person5@acme.com", "person6@acme.com"]
+
+    response = owner_client.post(
+        "/api/teams/acme/scim/held/release/",
+        {"ids": [listed[0]["id"]]},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200, response.content
+    (decided,) = response.json()["decided"]
+    assert decided["outcome"] == "released"
+    assert decided["resolved_by_name"] == owner.get_username()
+    assert _active_on_site(team, thirteen[5:6]) == 0
+    assert _active_on_site(team, thirteen[6:7]) == 1
+
+
+def test_another_teams_manager_cannot_list_or_release_the_holds(idp, team, other_team, thirteen):
+    from .team_helpers import logged_in, member_of
+
+    for pk in thirteen[:6]:
+        idp.patch(f"/Users/{pk}", DEACTIVATE)
+    stranger = logged_in(member_of(other_team, "owner"))
+
+    assert stranger.get("/api/teams/acme/scim/held/").status_code in (403, 404)
+    response = stranger.post(
+        "/api/teams/acme/scim/held/release/", {}, content_type="application/json"
+    )
+
+    assert response.status_code in (403, 404)
+    assert _active_on_site(team, thirteen[5:6]) == 1
