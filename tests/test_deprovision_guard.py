@@ -210,3 +210,20 @@ def test_another_teams_manager_cannot_list_or_release_the_holds(idp, team, other
 
     assert response.status_code in (403, 404)
     assert _active_on_site(team, thirteen[5:6]) == 1
+
+
+def test_the_team_page_lists_the_held_people_and_releases_one(idp, team, thirteen, owner_client):
+    for pk in thirteen[:7]:
+        idp.patch(f"/Users/{pk}", DEACTIVATE)
+    page = owner_client.get("/teams/acme/scim/").content.decode()
+    assert "person5@acme.com" in page and "person6@acme.com" in page
+    change = SCIMHeldChange.objects.get(scim_user_id=thirteen[6])
+
+    response = owner_client.post(
+        "/teams/acme/scim/", {"action": "discard_held", "held": str(change.pk)}
+    )
+
+    assert response.status_code == 302
+    change.refresh_from_db()
+    assert change.outcome == HeldChangeOutcome.DISCARDED
+    assert SCIMHeldChange.objects.get(scim_user_id=thirteen[5]).resolved_at is None
