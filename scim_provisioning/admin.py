@@ -48,6 +48,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from . import domains
+from .provisioning import held
 from .conf import app_settings
 from .connection_check import BaseURLNotConfigured, check_connection
 from .doctor import DoctorReport
@@ -59,6 +60,7 @@ from .models import (
     SCIMLinkRefusal,
     SCIMOAuthClient,
     SCIMRequestLog,
+    SCIMHeldChange,
     SCIMSetupLink,
     SCIMSetupLinkUse,
     SCIMTeamConfig,
@@ -635,6 +637,73 @@ class SCIMSetupLinkAdmin(admin.ModelAdmin):
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         opts = SCIMToken._meta
         return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+
+
+@admin.register(SCIMHeldChange)
+class SCIMHeldChangeAdmin(admin.ModelAdmin):
+    """Deprovisionings the guard held: staff release or discard them (recorded as theirs)."""
+
+    list_display = ("user_name", "team", "kind", "held_at", "outcome", "resolved_at", "resolved_by")
+    list_filter = ("kind", "outcome")
+    search_fields = ("user_name", "email")
+    readonly_fields = (
+        "team",
+        "kind",
+        "scim_user_id",
+        "user",
+        "user_name",
+        "email",
+        "held_at",
+        "outcome",
+        "resolved_at",
+        "resolved_by",
+        "resolved_by_name",
+        "detail",
+    )
+    fields = readonly_fields
+    actions = ["release_held", "discard_held"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False  # a decision stays recorded
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        opts = SCIMTeamConfig._meta
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+
+    @admin.action(description="Release the selected held changes", permissions=["decide"])
+    def release_held(self, request: HttpRequest, queryset: Any) -> None:
+        self._decide(request, queryset, held.release, "released")
+
+    @admin.action(description="Discard the selected held changes", permissions=["decide"])
+    def discard_held(self, request: HttpRequest, queryset: Any) -> None:
+        self._decide(request, queryset, held.discard, "discarded")
+
+    def _decide(self, request: HttpRequest, queryset: Any, decide: Any, verb: str) -> None:
+        done = refused = 0
+        pending = queryset.filter(resolved_at__isnull=True).order_by("team_id", "held_at", "id")
+        for team_id in sorted({change.team_id for change in pending}, key=str):
+            config = SCIMTeamConfig.objects.get(team_id=team_id)
+            changes = [change for change in pending if change.team_id == team_id]
+            decisions = decide(
+                config, changes, by=request.user, by_name=request.user.get_username()
+            )
+            for decision in decisions:
+                if decision.refused:
+                    refused += 1
+                    self.message_user(
+                        request,
+                        f"{decision.change.user_name}: refused: {decision.refused}",
+                        level=messages.WARNING,
+                    )
+                else:
+                    done += 1
+        self.message_user(request, f"{done} held change(s) {verb}, {refused} refused.")
 
 
 @admin.register(SCIMSetupLinkUse)

@@ -227,3 +227,18 @@ def test_the_team_page_lists_the_held_people_and_releases_one(idp, team, thirtee
     change.refresh_from_db()
     assert change.outcome == HeldChangeOutcome.DISCARDED
     assert SCIMHeldChange.objects.get(scim_user_id=thirteen[5]).resolved_at is None
+
+
+def test_staff_release_held_changes_in_the_admin(idp, team, thirteen, admin_client, admin_user):
+    for pk in thirteen[:7]:
+        idp.patch(f"/Users/{pk}", DEACTIVATE)
+    ids = list(SCIMHeldChange.objects.values_list("pk", flat=True))
+
+    response = admin_client.post(
+        "/admin/scim_provisioning/scimheldchange/",
+        {"action": "release_held", "_selected_action": ids},
+    )
+
+    assert response.status_code == 302
+    assert _active_on_site(team, thirteen[:7]) == 0
+    assert set(SCIMHeldChange.objects.values_list("resolved_by", flat=True)) == {admin_user.pk}
