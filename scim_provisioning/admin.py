@@ -48,7 +48,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from . import domains
-from .provisioning import held
 from .conf import app_settings
 from .connection_check import BaseURLNotConfigured, check_connection
 from .doctor import DoctorReport
@@ -57,10 +56,10 @@ from .health import team_health
 from .links import scim_base_url
 from .models import (
     SCIMGroup,
+    SCIMHeldChange,
     SCIMLinkRefusal,
     SCIMOAuthClient,
     SCIMRequestLog,
-    SCIMHeldChange,
     SCIMSetupLink,
     SCIMSetupLinkUse,
     SCIMTeamConfig,
@@ -70,6 +69,7 @@ from .models import (
     SCIMUserEvent,
 )
 from .oauth.admin import SCIMOAuthClientAdmin
+from .provisioning import held
 from .setup_links import CreatedLink, create_link, link_path, links_of, recent_uses, revoke_links
 from .teams import RECENT_REQUESTS, SCIMNotEnabled, recent_requests, set_enabled
 from .timeline import person_timeline

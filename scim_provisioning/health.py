@@ -36,12 +36,20 @@ from enum import Enum
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from .conf import app_settings
 from .doctor import USER_AGENT as DOCTOR_USER_AGENT
-from .models import HealthState, SCIMRequestLog, SCIMTeamConfig, SCIMTeamHealth, SCIMToken
+from .models import (
+    HealthState,
+    HeldChangeKind,
+    SCIMHeldChange,
+    SCIMRequestLog,
+    SCIMTeamConfig,
+    SCIMTeamHealth,
+    SCIMToken,
+)
 from .signals import team_health_changed
 
 #: Fewer requests than this in a day say nothing about an error rate.
@@ -67,6 +75,7 @@ class HealthProblem(str, Enum):
     SILENT = "silent"
     NO_LIVE_TOKEN = "no-live-token"
     ERRORS = "errors"
+    HELD = "held"
 
 
 @dataclass(frozen=True)
@@ -208,6 +217,9 @@ def team_health(
                     "shows which and why.",
                 )
             )
+    held = _held_problem(team)
+    if held is not None:
+        problems.append(held)
     if last_request is None:
         state = HealthState.NOT_CONNECTED
     else:
@@ -223,6 +235,29 @@ def team_health(
         failed_last_day=day["failed"],
         live_tokens=live_tokens,
         checked_at=now,
+    )
+
+
+def _held_problem(team: Any) -> Problem | None:
+    """ "9 deactivations and 2 removals held since 09:14 (UTC)": the guard waits for a manager."""
+    held = SCIMHeldChange.objects.filter(team=team, resolved_at__isnull=True).aggregate(
+        deactivations=Count("pk", filter=Q(kind=HeldChangeKind.DEACTIVATE)),
+        removals=Count("pk", filter=Q(kind=HeldChangeKind.DELETE)),
+        since=Min("held_at"),
+    )
+    if held["since"] is None:
+        return None
+    parts = [
+        f"{count} {noun}{'s' if count != 1 else ''}"
+        for count, noun in ((held["deactivations"], "deactivation"), (held["removals"], "removal"))
+        if count
+    ]
+    since = timezone.localtime(held["since"], timezone.get_current_timezone())
+    return Problem(
+        HealthProblem.HELD,
+        f"{' and '.join(parts)} held since {since:%H:%M} ({since:%Y-%m-%d %Z}) by the "
+        "deprovisioning guard: a team manager releases or discards them on the team's "
+        "SCIM page.",
     )
 
 

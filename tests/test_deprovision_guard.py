@@ -242,3 +242,18 @@ def test_staff_release_held_changes_in_the_admin(idp, team, thirteen, admin_clie
     assert response.status_code == 302
     assert _active_on_site(team, thirteen[:7]) == 0
     assert set(SCIMHeldChange.objects.values_list("resolved_by", flat=True)) == {admin_user.pk}
+
+
+def test_the_health_says_how_many_deprovisionings_are_held_and_since_when(idp, team, thirteen):
+    from scim_provisioning.health import HealthProblem, team_health
+
+    for pk in thirteen[:8]:
+        idp.patch(f"/Users/{pk}", DEACTIVATE)
+    idp.delete(f"/Users/{thirteen[8]}")
+    since = SCIMHeldChange.objects.order_by("held_at").first().held_at
+
+    health = team_health(team)
+
+    (held,) = [p for p in health.problems if p.code == HealthProblem.HELD]
+    assert held.message.startswith(f"3 deactivations and 1 removal held since {since:%H:%M}")
+    assert not health.healthy
