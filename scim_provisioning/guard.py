@@ -21,14 +21,16 @@ with it.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Q, Subquery, Value, When
+from django.db.models import Case, Count, F, IntegerField, Min, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from .conf import GuardThreshold, app_settings
-from .models import SCIMTeamConfig, SCIMUser
+from .durations import describe
+from .models import SCIMHeldChange, SCIMTeamConfig, SCIMUser
 
 
 def threshold_for(config: SCIMTeamConfig) -> GuardThreshold | None:
@@ -103,4 +105,26 @@ def note_held(config: SCIMTeamConfig, change: int) -> None:
     """
     SCIMTeamConfig.objects.filter(pk=config.team_id).update(
         guard_held=Greatest(F("guard_held") + change, Value(0))
+    )
+
+
+def status_line(team: Any) -> str:
+    """One line for ``scim_doctor --team``: the team's threshold and what it holds."""
+    config = SCIMTeamConfig.objects.filter(team=team).first()
+    threshold = threshold_for(config) if config is not None else app_settings.DEPROVISION_GUARD
+    if threshold is None:
+        return "Deprovisioning guard: off (SCIM_PROVISIONING_DEPROVISION_GUARD = None)."
+    rule = (
+        f"Deprovisioning guard: on, holds beyond {threshold.percent} % of the team's active "
+        f"members and beyond {threshold.minimum} people per {describe(threshold.window)}"
+    )
+    held = SCIMHeldChange.objects.filter(team=team, resolved_at__isnull=True).aggregate(
+        count=Count("pk"), since=Min("held_at")
+    )
+    if not held["count"]:
+        return f"{rule}; nothing held."
+    since = timezone.localtime(held["since"])
+    return (
+        f"{rule}; {held['count']} deprovisioning(s) held since {since:%Y-%m-%d %H:%M %Z}: a team "
+        "manager releases or discards them (manage.py scim_held list --team SLUG)."
     )

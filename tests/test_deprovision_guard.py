@@ -257,3 +257,17 @@ def test_the_health_says_how_many_deprovisionings_are_held_and_since_when(idp, t
     (held,) = [p for p in health.problems if p.code == HealthProblem.HELD]
     assert held.message.startswith(f"3 deactivations and 1 removal held since {since:%H:%M}")
     assert not health.healthy
+
+
+def test_the_doctor_line_says_what_the_guard_holds(idp, team, thirteen):
+    from scim_provisioning.guard import status_line
+
+    assert status_line(team).endswith("; nothing held.")
+    for pk in thirteen[:7]:
+        idp.patch(f"/Users/{pk}", DEACTIVATE)
+
+    line = status_line(team)
+
+    assert "beyond 30 % of the team's active members and beyond 5 people per 1h" in line
+    assert "2 deprovisioning(s) held since" in line
+    assert "scim_held list" in line
