@@ -271,3 +271,66 @@ def test_the_doctor_line_says_what_the_guard_holds(idp, team, thirteen):
     assert "beyond 30 % of the team's active members and beyond 5 people per 1h" in line
     assert "2 deprovisioning(s) held since" in line
     assert "scim_held list" in line
+
+
+def test_each_held_change_sends_user_held_after_commit(
+    idp, team, thirteen, django_capture_on_commit_callbacks
+):
+    from scim_provisioning import signals
+
+    seen = []
+
+    def receiver(sender, event, **kwargs):
+        seen.append(event)
+
+    signals.user_held.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            for pk in thirteen[:7]:
+                idp.patch(f"/Users/{pk}", DEACTIVATE)
+    finally:
+        signals.user_held.disconnect(receiver)
+
+    assert [e.resource_id for e in seen] == thirteen[5:7]
+    assert {e.reason for e in seen} == {"deactivate"}
+    assert seen[-1].detail == "2 deprovisioning(s) of the team held"
+    assert seen[0].action == signals.EventType.USER_HELD
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"percent": 0},
+        {"percent": 101},
+        {"minimum": "5"},
+        {"minimum": True},
+        {"window": "never"},
+        {"window": "soon"},
+        {"treshold": 30},
+        "30%",
+    ],
+)
+def test_a_guard_setting_that_is_no_threshold_is_error_e011(value):
+    from scim_provisioning.checks import check_deprovision_guard
+
+    with override_settings(SCIM_PROVISIONING_DEPROVISION_GUARD=value):
+        (error,) = check_deprovision_guard()
+
+    assert error.id == "scim_provisioning.E011"
+
+
+@pytest.mark.parametrize("value", [None, {"percent": 10, "minimum": 2, "window": "30m"}])
+def test_a_threshold_or_none_passes_the_check(value):
+    from scim_provisioning.checks import check_deprovision_guard
+
+    with override_settings(SCIM_PROVISIONING_DEPROVISION_GUARD=value):
+        assert check_deprovision_guard() == []
+
+
+def test_a_team_override_lowers_the_minimum(idp, team, thirteen):
+    SCIMTeamConfig.objects.filter(team=team).update(guard_minimum=2, guard_percent=10)
+
+    for pk in thirteen[:3]:
+        assert idp.patch(f"/Users/{pk}", DEACTIVATE).status_code == 200
+
+    assert _active_on_site(team, thirteen[:3]) == 1
