@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('scim_provisioning', '0018_setup_links'),
-        ('teams', '0004_team_max_seats'),
+        migrations.swappable_dependency(settings.SCIM_PROVISIONING_TEAM_MODEL),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
                 ('resolved_by_name', models.CharField(blank=True, help_text='Who decided, as shown then (or the command).', max_length=150)),
                 ('detail', models.CharField(blank=True, help_text="The site's refusal, if any.", max_length=500)),
                 ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scim_held_changes', to='teams.team')),
+                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scim_held_changes', to=settings.SCIM_PROVISIONING_TEAM_MODEL)),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
