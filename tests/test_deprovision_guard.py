@@ -334,3 +334,26 @@ def test_a_team_override_lowers_the_minimum(idp, team, thirteen):
         assert idp.patch(f"/Users/{pk}", DEACTIVATE).status_code == 200
 
     assert _active_on_site(team, thirteen[:3]) == 1
+
+
+@pytest.mark.parametrize("ids", [[2**63], ["1\x00"], [-1], "\ud800"])
+def test_hostile_ids_to_the_team_api_are_a_400(idp, team, thirteen, owner_client, ids):
+    for pk in thirteen[:6]:
+        idp.patch(f"/Users/{pk}", DEACTIVATE)
+
+    response = owner_client.post(
+        "/api/teams/acme/scim/held/release/", {"ids": ids}, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert SCIMHeldChange.objects.get(scim_user_id=thirteen[5]).resolved_at is None
+
+
+def test_an_overflowing_number_on_the_team_page_releases_nothing(idp, team, thirteen, owner_client):
+    for pk in thirteen[:6]:
+        idp.patch(f"/Users/{pk}", DEACTIVATE)
+
+    response = owner_client.post("/teams/acme/scim/", {"action": "release_held", "held": "9" * 30})
+
+    assert response.status_code == 302
+    assert SCIMHeldChange.objects.get(scim_user_id=thirteen[5]).resolved_at is None

@@ -162,7 +162,7 @@ def team_scim(request, slug):
             elif action in ("release_held", "discard_held"):
                 held = request.POST.get("held", "")
                 # ASCII digits only: "²" is a digit to isdigit() and no number to int().
-                ids = [int(held)] if held.isascii() and held.isdigit() else None
+                ids = [int(held)] if held.isascii() and held.isdigit() and len(held) < 10 else None
                 if held and ids is None:
                     messages.error(request, "The team holds no change with this number.")
                     return redirect("teams:scim", slug=slug)

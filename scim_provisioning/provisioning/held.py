@@ -164,10 +164,10 @@ def _release_one(config: SCIMTeamConfig, change: SCIMHeldChange, by: Any, by_nam
             if locked is None:
                 return Decision(change)
             record = _locked_record(locked)
-            if locked.kind == HeldChangeKind.DEACTIVATE and record is not None:
-                deactivate_held(config, record)
-            else:
+            if locked.kind == HeldChangeKind.DELETE:
                 delete_held(config, locked, record)
+            elif record is not None:
+                deactivate_held(config, record)
             _resolve(config, locked, HeldChangeOutcome.RELEASED, by, by_name)
             _decided_entry(config, locked, record, TimelineAction.RELEASED, by_name)
             return Decision(locked)

@@ -370,5 +370,8 @@ class HeldDecisionSerializer(serializers.Serializer):
     """``{"ids": [1, 2]}``: the held changes to decide; none given: every pending one."""
 
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=10_000
+        # The id column's range: a larger number is a 400 here, not a database error.
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        required=False,
+        max_length=10_000,
     )
