@@ -115,6 +115,8 @@ def test_a_reactivation_by_the_idp_cancels_the_hold(idp, team, thirteen):
     for pk in thirteen[:6]:
         assert idp.patch(f"/Users/{pk}", DEACTIVATE).status_code == 200
     held_pk = thirteen[5]
+    team.refresh_from_db()
+    seats_used = team.seats_used
 
     response = idp.patch(f"/Users/{held_pk}", REACTIVATE)
 
@@ -124,6 +126,8 @@ def test_a_reactivation_by_the_idp_cancels_the_hold(idp, team, thirteen):
     change = SCIMHeldChange.objects.get(scim_user_id=held_pk)
     assert change.outcome == HeldChangeOutcome.CANCELLED
     assert SCIMTeamConfig.objects.get(team=team).guard_held == 0
+    team.refresh_from_db()
+    assert team.seats_used == seats_used  # the seat never left: not claimed twice
 
 
 def test_while_a_change_is_held_a_new_window_holds_further_deprovisionings(idp, team, thirteen):

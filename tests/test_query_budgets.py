@@ -20,6 +20,7 @@ import uuid
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from example_project.teams.models import Membership
@@ -203,6 +204,18 @@ def test_patch_deactivate(idp, population):
 
     assert response.status_code == 200
     assert queries <= BUDGETS["patch"]
+
+
+def test_the_deprovisioning_guard_adds_one_statement_to_a_deactivation(idp, population):
+    """Issue 25: below the threshold, the guard's count is one conditional UPDATE."""
+    deactivate = patch_op({"op": "replace", "path": "active", "value": False})
+    with override_settings(SCIM_PROVISIONING_DEPROVISION_GUARD=None):
+        without, first = _count(lambda: idp.patch(f"/Users/{population[-1].id}", deactivate))
+    with_guard, second = _count(lambda: idp.patch(f"/Users/{population[-2].id}", deactivate))
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.json()["active"] is False
+    assert with_guard == without + 1
 
 
 def test_delete(idp, population):
