@@ -776,3 +776,20 @@ def test_a_burst_of_parallel_deactivations_counts_each_once_against_the_guard(
     call_command("scim_held", "release", "--team", "acme", stdout=io.StringIO())
 
     assert not Membership.objects.filter(team=team, user__in=accounts, is_active=True).exists()
+
+
+def test_a_burst_of_parallel_deletes_counts_each_once_against_the_guard(
+    live_server, token, api, team
+):
+    """Issue 25: 9 of 13 deleted at once: 204 each, 404 after; 5 memberships gone, 4 held."""
+    people = [create_user(api, f"gone{i}@acme.com")["id"] for i in range(13)]
+    nine = people[:9]
+    accounts = list(SCIMUser.objects.filter(pk__in=nine).values_list("user_id", flat=True))
+
+    replies = race(live_server.url, token, [Call("DELETE", f"/Users/{pk}") for pk in nine])
+
+    assert_no_server_errors(replies)
+    assert statuses(replies) == [204] * 9, [r.describe() for r in replies]
+    assert not SCIMUser.objects.filter(pk__in=nine).exists()
+    assert Membership.objects.filter(team=team, user__in=accounts).count() == 4
+    assert SCIMHeldChange.objects.filter(team=team, kind="delete", resolved_at=None).count() == 4
