@@ -10,6 +10,7 @@ import json
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -75,6 +76,7 @@ class SCIMTeamConfig(models.Model):
         "deprovisioning guard: percent",
         null=True,
         blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=(
             "Hold deactivations and removals beyond this percentage of the team's active "
             "members per window. Empty: the site's SCIM_PROVISIONING_DEPROVISION_GUARD."
@@ -84,6 +86,7 @@ class SCIMTeamConfig(models.Model):
         "deprovisioning guard: at least",
         null=True,
         blank=True,
+        validators=[MinValueValidator(1)],
         help_text=(
             "…and beyond at least this many people per window. "
             "Empty: the site's SCIM_PROVISIONING_DEPROVISION_GUARD."

@@ -361,3 +361,18 @@ def test_an_overflowing_number_on_the_team_page_releases_nothing(idp, team, thir
 
     assert response.status_code == 302
     assert SCIMHeldChange.objects.get(scim_user_id=thirteen[5]).resolved_at is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("guard_percent", 0), ("guard_percent", 101), ("guard_minimum", 0)]
+)
+def test_a_team_override_outside_its_range_is_refused_by_the_form(team, field, value):
+    from django.core.exceptions import ValidationError
+
+    config = SCIMTeamConfig.objects.get(team=team)
+    setattr(config, field, value)
+
+    with pytest.raises(ValidationError) as raised:
+        config.full_clean()
+
+    assert field in raised.value.message_dict
