@@ -135,6 +135,10 @@ SCIM_PROVISIONING_MEMBERSHIP_MODEL = "teams.Membership"
 SCIM_PROVISIONING_MEMBERSHIP_TEAM_FIELD = "team"
 SCIM_PROVISIONING_MEMBERSHIP_USER_FIELD = "user"
 SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD = "is_active"
+# The deprovisioning guard (docs/deprovision-guard.md), the default written out: a team
+# loses at most max(5, 30 % of its active members) per hour through SCIM; the rest waits
+# for a manager (`manage.py scim_held`). None switches it off.
+SCIM_PROVISIONING_DEPROVISION_GUARD = {"percent": 30, "minimum": 5, "window": "1h"}
 SCIM_PROVISIONING_MEMBERSHIP_DEFAULTS = {"role": "member"}
 # IdP groups named in a team's SCIMTeamConfig.group_roles grant these roles.
 SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD = "role"

@@ -57,6 +57,7 @@ from .health import team_health
 from .links import scim_base_url
 from .models import (
     SCIMGroup,
+    SCIMHeldChange,
     SCIMLinkRefusal,
     SCIMOAuthClient,
     SCIMRequestLog,
@@ -69,6 +70,7 @@ from .models import (
     SCIMUserEvent,
 )
 from .oauth.admin import SCIMOAuthClientAdmin
+from .provisioning import held
 from .setup_links import CreatedLink, create_link, link_path, links_of, recent_uses, revoke_links
 from .teams import RECENT_REQUESTS, SCIMNotEnabled, recent_requests, set_enabled
 from .timeline import person_timeline
@@ -643,6 +645,73 @@ class SCIMSetupLinkAdmin(SCIMModelAdmin):
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         opts = SCIMToken._meta
         return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+
+
+@admin.register(SCIMHeldChange)
+class SCIMHeldChangeAdmin(admin.ModelAdmin):
+    """Deprovisionings the guard held: staff release or discard them (recorded as theirs)."""
+
+    list_display = ("user_name", "team", "kind", "held_at", "outcome", "resolved_at", "resolved_by")
+    list_filter = ("kind", "outcome")
+    search_fields = ("user_name", "email")
+    readonly_fields = (
+        "team",
+        "kind",
+        "scim_user_id",
+        "user",
+        "user_name",
+        "email",
+        "held_at",
+        "outcome",
+        "resolved_at",
+        "resolved_by",
+        "resolved_by_name",
+        "detail",
+    )
+    fields = readonly_fields
+    actions = ["release_held", "discard_held"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False  # a decision stays recorded
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        opts = SCIMTeamConfig._meta
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+
+    @admin.action(description="Release the selected held changes", permissions=["decide"])
+    def release_held(self, request: HttpRequest, queryset: Any) -> None:
+        self._decide(request, queryset, held.release, "released")
+
+    @admin.action(description="Discard the selected held changes", permissions=["decide"])
+    def discard_held(self, request: HttpRequest, queryset: Any) -> None:
+        self._decide(request, queryset, held.discard, "discarded")
+
+    def _decide(self, request: HttpRequest, queryset: Any, decide: Any, verb: str) -> None:
+        done = refused = 0
+        pending = queryset.filter(resolved_at__isnull=True).order_by("team_id", "held_at", "id")
+        for team_id in sorted({change.team_id for change in pending}, key=str):
+            config = SCIMTeamConfig.objects.get(team_id=team_id)
+            changes = [change for change in pending if change.team_id == team_id]
+            decisions = decide(
+                config, changes, by=request.user, by_name=request.user.get_username()
+            )
+            for decision in decisions:
+                if decision.refused:
+                    refused += 1
+                    self.message_user(
+                        request,
+                        f"{decision.change.user_name}: refused: {decision.refused}",
+                        level=messages.WARNING,
+                    )
+                else:
+                    done += 1
+        self.message_user(request, f"{done} held change(s) {verb}, {refused} refused.")
 
 
 @admin.register(SCIMSetupLinkUse)

@@ -24,6 +24,8 @@
                             importable exception class.
 ``scim_provisioning.E010``  ``SCIM_PROVISIONING_SETUP_LINK_TTL`` is no lifetime, or
                             ``never`` (a setup link always expires).
+``scim_provisioning.E011``  ``SCIM_PROVISIONING_DEPROVISION_GUARD`` is neither ``None`` nor a
+                            threshold dict (``percent``, ``minimum``, ``window``).
 ``scim_provisioning.W001``  The SCIM URLs are not mounted in ``ROOT_URLCONF``.
 ``scim_provisioning.W002``  A SQLite database is not set up for concurrent writers
                             (``"transaction_mode": "IMMEDIATE"`` missing).
@@ -580,6 +582,27 @@ def check_setup_link_ttl(**kwargs: Any) -> list[checks.CheckMessage]:
     return []
 
 
+def check_deprovision_guard(**kwargs: Any) -> list[checks.CheckMessage]:
+    """E011: ``SCIM_PROVISIONING_DEPROVISION_GUARD`` is a threshold or ``None``.
+
+    Read on every deprovisioning: a typo would be a 500 to the IdP then, not here.
+    """
+    try:
+        app_settings.DEPROVISION_GUARD  # noqa: B018 - reading the setting parses it
+    except ValueError as exc:
+        return [
+            checks.Error(
+                f"{PREFIX}DEPROVISION_GUARD {exc}",
+                hint=(
+                    "Write {'percent': 30, 'minimum': 5, 'window': '1h'}, or None to switch "
+                    "the guard off (see docs/deprovision-guard.md)."
+                ),
+                id="scim_provisioning.E011",
+            )
+        ]
+    return []
+
+
 ALL_CHECKS = (
     check_team_model,
     check_adapter,
@@ -591,6 +614,7 @@ ALL_CHECKS = (
     check_membership_roles,
     check_guard_exceptions,
     check_setup_link_ttl,
+    check_deprovision_guard,
 )
 """Configuration checks, registered untagged; :func:`check_urls_mounted` goes under ``urls``."""
 

@@ -7,6 +7,7 @@ that defaults live in one place.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +19,52 @@ from .durations import parse_lifetime
 PREFIX = "SCIM_PROVISIONING_"
 #: Every way an IdP may authenticate (``SCIM_PROVISIONING_AUTHENTICATION_SCHEMES``).
 AUTHENTICATION_SCHEME_NAMES = ("bearer", "header", "basic", "oauth")
+
+
+@dataclass(frozen=True)
+class GuardThreshold:
+    """The deprovisioning guard's threshold (``SCIM_PROVISIONING_DEPROVISION_GUARD``).
+
+    Deactivations and DELETEs of a team are held once, within ``window``, more
+    than ``percent`` % of the team's active members *and* more than
+    ``minimum`` people were deprovisioned.
+    """
+
+    percent: int = 30
+    minimum: int = 5
+    window: timedelta = timedelta(hours=1)
+
+    def allowed(self, active: int) -> int:
+        """How many deprovisionings a team of ``active`` members may have per window."""
+        return max(self.minimum, active * self.percent // 100)
+
+
+#: The site default: on, as the issue asks ("more than 30 %, at least 5 people, within an hour").
+DEFAULT_DEPROVISION_GUARD = {"percent": 30, "minimum": 5, "window": "1h"}
+
+
+def parse_guard(value: Any) -> GuardThreshold | None:
+    """``SCIM_PROVISIONING_DEPROVISION_GUARD`` as a threshold; ``None`` (off) for ``None``.
+
+    Raises ``ValueError`` with a message for people (system check E011).
+    """
+    if value is None or value is False:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError(
+            "must be a dict such as {'percent': 30, 'minimum': 5, 'window': '1h'}, or None (off)."
+        )
+    unknown = set(value) - {"percent", "minimum", "window"}
+    if unknown:
+        raise ValueError(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}.")
+    percent, minimum = value.get("percent", 30), value.get("minimum", 5)
+    for name, number, top in (("percent", percent, 100), ("minimum", minimum, 1_000_000)):
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= top:
+            raise ValueError(f"'{name}' must be a whole number from 1 to {top}, not {number!r}.")
+    window = parse_lifetime(value.get("window", "1h"))
+    if window is None:
+        raise ValueError("'window' cannot be 'never'.")
+    return GuardThreshold(percent=percent, minimum=minimum, window=window)
 
 
 class AppSettings:
@@ -275,6 +322,17 @@ class AppSettings:
         if lifetime is None:
             raise ImproperlyConfigured("SCIM_PROVISIONING_SETUP_LINK_TTL cannot be 'never'.")
         return lifetime
+
+    @property
+    def DEPROVISION_GUARD(self) -> GuardThreshold | None:  # noqa: N802
+        """The deprovisioning guard's site threshold (:class:`GuardThreshold`); ``None``: off.
+
+        A dict ``{"percent": 30, "minimum": 5, "window": "1h"}`` (the default);
+        ``None`` switches the guard off for every team. A team may override
+        ``percent`` and ``minimum`` (``SCIMTeamConfig.guard_*``), not switch it off.
+        See docs/deprovision-guard.md.
+        """
+        return parse_guard(self._get("DEPROVISION_GUARD", DEFAULT_DEPROVISION_GUARD))
 
     @property
     def SETUP_LINK_RATE_LIMIT(self) -> int:  # noqa: N802

@@ -41,13 +41,21 @@ from enum import Enum
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from .conf import app_settings
 from .doctor import USER_AGENT as DOCTOR_USER_AGENT
-from .models import HealthState, SCIMRequestLog, SCIMTeamConfig, SCIMTeamHealth, SCIMToken
+from .models import (
+    HealthState,
+    HeldChangeKind,
+    SCIMHeldChange,
+    SCIMRequestLog,
+    SCIMTeamConfig,
+    SCIMTeamHealth,
+    SCIMToken,
+)
 from .signals import team_health_changed
 
 #: Fewer failures than this in a day say nothing about an error rate.
@@ -79,6 +87,7 @@ class HealthProblem(str, Enum):
     NO_LIVE_TOKEN = "no-live-token"
     ERRORS = "errors"
     SWITCHED_OFF = "switched-off"
+    HELD = "held"
 
 
 @dataclass(frozen=True)
@@ -234,6 +243,9 @@ def team_health(
                     "shows which and why.",
                 )
             )
+    held = _held_problem(team)
+    if held is not None:
+        problems.append(held)
     if problems:
         state = HealthState.UNHEALTHY
     elif not enabled:
@@ -253,6 +265,29 @@ def team_health(
         failed_last_day=day["failed"],
         live_tokens=live_tokens,
         checked_at=now,
+    )
+
+
+def _held_problem(team: Any) -> Problem | None:
+    """ "9 deactivations and 2 removals held since 09:14 (UTC)": the guard waits for a manager."""
+    held = SCIMHeldChange.objects.filter(team=team, resolved_at__isnull=True).aggregate(
+        deactivations=Count("pk", filter=Q(kind=HeldChangeKind.DEACTIVATE)),
+        removals=Count("pk", filter=Q(kind=HeldChangeKind.DELETE)),
+        since=Min("held_at"),
+    )
+    if held["since"] is None:
+        return None
+    parts = [
+        f"{count} {noun}{'s' if count != 1 else ''}"
+        for count, noun in ((held["deactivations"], "deactivation"), (held["removals"], "removal"))
+        if count
+    ]
+    since = timezone.localtime(held["since"], timezone.get_current_timezone())
+    return Problem(
+        HealthProblem.HELD,
+        f"{' and '.join(parts)} held since {since:%H:%M} ({since:%Y-%m-%d %Z}) by the "
+        "deprovisioning guard: a team manager releases or discards them on the team's "
+        "SCIM page.",
     )
 
 

@@ -10,6 +10,7 @@ import json
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -71,6 +72,32 @@ class SCIMTeamConfig(models.Model):
             "SCIM_PROVISIONING_RATE_LIMIT. 0: no limit."
         ),
     )
+    guard_percent = models.PositiveSmallIntegerField(
+        "deprovisioning guard: percent",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=(
+            "Hold deactivations and removals beyond this percentage of the team's active "
+            "members per window. Empty: the site's SCIM_PROVISIONING_DEPROVISION_GUARD."
+        ),
+    )
+    guard_minimum = models.PositiveIntegerField(
+        "deprovisioning guard: at least",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "…and beyond at least this many people per window. "
+            "Empty: the site's SCIM_PROVISIONING_DEPROVISION_GUARD."
+        ),
+    )
+    # The guard's counter (scim_provisioning.guard): deprovisionings let through
+    # since guard_window_start, counted by one conditional UPDATE of this row.
+    guard_window_start = models.DateTimeField(null=True, blank=True, editable=False)
+    guard_count = models.PositiveIntegerField(default=0, editable=False)
+    guard_base = models.PositiveIntegerField(default=0, editable=False)
+    guard_held = models.PositiveIntegerField(default=0, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -407,6 +434,13 @@ class SCIMUser(SCIMResource):
         help_text=(
             "The site had switched the membership off before the IdP deactivated the "
             "person: SCIM's reactivation does not switch a manager role back on."
+        ),
+    )
+    deprovision_held = models.BooleanField(
+        default=False,
+        help_text=(
+            "The IdP deactivated the person beyond the team's deprovisioning guard: the "
+            "record says inactive, the membership stays until a manager decides (SCIMHeldChange)."
         ),
     )
     login_domain = models.CharField(
@@ -747,6 +781,9 @@ class TimelineAction(models.TextChoices):
     REMOVED = "user.deprovisioned", "removed from the team"
     REFUSED = "user.refused", "refused (an account link or a seat)"
     WRITE_FAILED = "user.write_failed", "a write failed (the IdP got an error)"
+    HELD = "user.held", "deprovisioning held by the guard"
+    RELEASED = "user.released", "held deprovisioning released"
+    DISCARDED = "user.discarded", "held deprovisioning discarded"
 
 
 class SCIMUserEvent(models.Model):
@@ -971,3 +1008,67 @@ class SCIMPersonName(models.Model):
 
     def __str__(self) -> str:
         return self.folded
+
+
+class HeldChangeKind(models.TextChoices):
+    DEACTIVATE = "deactivate", "deactivation"
+    DELETE = "delete", "removal (DELETE)"
+
+
+class HeldChangeOutcome(models.TextChoices):
+    RELEASED = "released", "released (applied)"
+    DISCARDED = "discarded", "discarded"
+    CANCELLED = "cancelled", "cancelled by the IdP (reactivated)"
+    REFUSED = "refused", "released, refused by the site"
+
+
+class SCIMHeldChange(models.Model):
+    """A deactivation or DELETE the deprovisioning guard held (:mod:`scim_provisioning.guard`).
+
+    The IdP got its usual answer; the host membership stays until a manager
+    releases or discards the change. ``scim_user_id`` is no foreign key: a held
+    DELETE's record is gone (the IdP sees a 404), the membership is not.
+    Resolved rows stay, with who decided and when.
+    """
+
+    team = models.ForeignKey(TEAM_MODEL, on_delete=models.CASCADE, related_name="scim_held_changes")
+    kind = models.CharField(max_length=16, choices=HeldChangeKind.choices)
+    scim_user_id = models.UUIDField("SCIM user id")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user_name = models.CharField("userName", max_length=255)
+    email = models.CharField(max_length=254, blank=True)
+    held_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(
+        max_length=16, choices=HeldChangeOutcome.choices, blank=True, default=""
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_by_name = models.CharField(
+        max_length=150, blank=True, help_text="Who decided, as shown then (or the command)."
+    )
+    detail = models.CharField(max_length=500, blank=True, help_text="The site's refusal, if any.")
+
+    class Meta:
+        verbose_name = "SCIM held deprovisioning"
+        ordering = ["held_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "scim_user_id"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="scim_held_one_pending_per_user",
+            )
+        ]
+        indexes = [models.Index(fields=["team", "resolved_at"], name="scim_held_team_pending")]
+
+    def __str__(self) -> str:
+        return f"held {self.get_kind_display()} of {self.user_name}"
+
+    @property
+    def pending(self) -> bool:
+        return self.resolved_at is None

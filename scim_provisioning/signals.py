@@ -25,6 +25,15 @@ and a failing receiver cannot undo the IdP's request.
     refused reactivation), else ``""``; ``event.user_id`` the account, when
     there is one. Sent once the refusal is recorded (``SCIMLinkRefusal``), so
     that the host can tell the team's owners, e.g. by e-mail.
+``user_held``
+    The deprovisioning guard held a deactivation or a DELETE (docs/deprovision-guard.md):
+    the IdP got its usual answer, the membership stays until a team manager
+    releases or discards the change. ``event.reason`` is ``"deactivate"`` or
+    ``"delete"``; ``event.resource_id`` the SCIM id; ``event.user_id`` the
+    account; ``event.display`` the ``userName``; ``event.detail`` says how many
+    changes of the team are held now. Sent once per held change, so that the
+    host can page the team's owners. A released change then sends
+    ``user_deactivated`` / ``user_deprovisioned`` as any other.
 ``group_created`` / ``group_updated`` / ``group_deleted``
     A group was created, changed (name, externalId or members) or deleted.
 ``group_members_changed``
@@ -71,6 +80,7 @@ user_deactivated = Signal()
 user_reactivated = Signal()
 user_deprovisioned = Signal()
 user_refused = Signal()
+user_held = Signal()
 group_created = Signal()
 group_updated = Signal()
 group_deleted = Signal()
@@ -87,6 +97,7 @@ class EventType(str, Enum):
     USER_REACTIVATED = "user.reactivated"
     USER_DEPROVISIONED = "user.deprovisioned"
     USER_REFUSED = "user.refused"
+    USER_HELD = "user.held"
     GROUP_CREATED = "group.created"
     GROUP_UPDATED = "group.updated"
     GROUP_DELETED = "group.deleted"
@@ -109,6 +120,7 @@ _SIGNALS = {
     EventType.USER_REACTIVATED: user_reactivated,
     EventType.USER_DEPROVISIONED: user_deprovisioned,
     EventType.USER_REFUSED: user_refused,
+    EventType.USER_HELD: user_held,
     EventType.GROUP_CREATED: group_created,
     EventType.GROUP_UPDATED: group_updated,
     EventType.GROUP_DELETED: group_deleted,

@@ -44,6 +44,7 @@ __all__ = [
     "failed_entry",
     "matching_people",
     "group_entries",
+    "person_entry",
     "person_timeline",
     "record",
     "refused_entry",
@@ -269,6 +270,13 @@ def failed_entry(team_id: Any, person: Person, outcome: dict[str, Any]) -> SCIMU
     rolled back, like a refusal.
     """
     return _entry(team_id, person, TimelineAction.WRITE_FAILED, outcome=outcome)
+
+
+def person_entry(
+    team_id: Any, person: Person, action: TimelineAction, changes: dict[str, Any] | None = None
+) -> SCIMUserEvent:
+    """An entry about ``person``, who may have no SCIM record any more (a held DELETE)."""
+    return _entry(team_id, person, action, changes=changes or {})
 
 
 def record(entries: Iterable[SCIMUserEvent]) -> None:

@@ -20,6 +20,7 @@ under contention), and a reader never sees a half-written resource.
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import threading
 import time
@@ -30,11 +31,14 @@ from typing import Any
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import override_settings
 
 from example_project.teams.models import Membership, Team
 from scim_provisioning.models import (
     SCIMGroup,
     SCIMGroupMembership,
+    SCIMHeldChange,
     SCIMLinkRefusal,
     SCIMRequestLog,
     SCIMTeamConfig,
@@ -547,6 +551,9 @@ def test_simultaneous_creates_for_the_last_seat_seat_one_person(live_server, tok
     assert refused.count() == 11
 
 
+# The scene switches all 8 people off at once, which the deprovisioning guard (issue 25)
+# would hold beyond 5: the race under test is the reactivations'.
+@override_settings(SCIM_PROVISIONING_DEPROVISION_GUARD=None)
 def test_simultaneous_reactivations_for_the_last_seat_seat_one_person(
     live_server, token, api, team
 ):
@@ -742,3 +749,47 @@ def test_parallel_retries_of_a_removal_the_host_refuses_are_each_a_409(
     assert (refusal.reason, refusal.attempts) == ("host", 6)
     assert Membership.objects.get(team=team, user__email="keeper@acme.com").is_active is True
     assert SCIMUser.objects.filter(pk=keeper["id"], active=True).exists()
+
+
+def test_a_burst_of_parallel_deactivations_counts_each_once_against_the_guard(
+    live_server, token, api, team
+):
+    """Issue 25: 13 people, 9 deactivated at once; the guard lets exactly 5 through
+    (the site default's minimum), holds 4, and every request answers 200."""
+    people = [create_user(api, f"burst{i}@acme.com")["id"] for i in range(13)]
+    nine = people[:9]
+    deactivate = patch_op({"op": "replace", "value": {"active": False}})
+    calls = [Call("PATCH", f"/Users/{pk}", deactivate) for pk in nine]
+
+    replies = race(live_server.url, token, calls)
+
+    assert_no_server_errors(replies)
+    assert statuses(replies) == [200] * 9, [r.describe() for r in replies]
+    assert all(r.body["active"] is False for r in replies)
+    accounts = SCIMUser.objects.filter(pk__in=nine).values("user_id")
+    still_active = Membership.objects.filter(team=team, user__in=accounts, is_active=True)
+    assert still_active.count() == 4
+    config = SCIMTeamConfig.objects.get(team=team)
+    assert (config.guard_count, config.guard_held) == (5, 4)
+    assert SCIMHeldChange.objects.filter(team=team, resolved_at=None).count() == 4
+
+    call_command("scim_held", "release", "--team", "acme", stdout=io.StringIO())
+
+    assert not Membership.objects.filter(team=team, user__in=accounts, is_active=True).exists()
+
+
+def test_a_burst_of_parallel_deletes_counts_each_once_against_the_guard(
+    live_server, token, api, team
+):
+    """Issue 25: 9 of 13 deleted at once: 204 each, 404 after; 5 memberships gone, 4 held."""
+    people = [create_user(api, f"gone{i}@acme.com")["id"] for i in range(13)]
+    nine = people[:9]
+    accounts = list(SCIMUser.objects.filter(pk__in=nine).values_list("user_id", flat=True))
+
+    replies = race(live_server.url, token, [Call("DELETE", f"/Users/{pk}") for pk in nine])
+
+    assert_no_server_errors(replies)
+    assert statuses(replies) == [204] * 9, [r.describe() for r in replies]
+    assert not SCIMUser.objects.filter(pk__in=nine).exists()
+    assert Membership.objects.filter(team=team, user__in=accounts).count() == 4
+    assert SCIMHeldChange.objects.filter(team=team, kind="delete", resolved_at=None).count() == 4

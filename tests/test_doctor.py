@@ -203,7 +203,8 @@ def test_the_command_prints_one_line_per_check_and_fails(team, live_server, caps
 
     assert raised.value.returncode == 1
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(Check)
+    assert len(lines) == len(Check) + 1  # and the team's deprovisioning guard (issue 25)
+    assert lines[-1].startswith("Deprovisioning guard: on")
     assert lines[3].startswith("FAIL  authorization-header")
     assert "Fix: Pass Authorization through" in lines[3]
 

@@ -84,6 +84,7 @@ SHARED_WITH_STOCK_USER = (
     "test_host_rules.py",
     "test_auth_modes.py",
     "test_oauth_client_credentials.py",
+    "test_deprovision_guard_hosts.py",
 )
 
 
@@ -95,7 +96,12 @@ def test_stock_user_host():
     assert " passed" in summary and "skipped" not in summary, result.stdout
 
 
-SHARED_WITH_EVERY_HOST = ("test_idp_conversations.py", "test_tenant_isolation.py", "test_emails.py")
+SHARED_WITH_EVERY_HOST = (
+    "test_idp_conversations.py",
+    "test_tenant_isolation.py",
+    "test_emails.py",
+    "test_deprovision_guard_hosts.py",
+)
 
 
 def test_django_organizations_host():

@@ -20,6 +20,7 @@ import uuid
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from example_project.teams.models import Membership
@@ -59,15 +60,18 @@ BUDGETS = {
     #                (the request's, the account insert's and the record insert's)
     "put": 12,  # token, locked user, record update, other memberships?, account update,
     #             timeline, the names it gave (only when a name changed), groups; 4 sp
-    "patch": 14,  # token, locked user, record update, membership read + update (through the
+    "patch": 15,  # token, locked user, record update, membership read + update (through the
     #              model's save(), so that the site's rules and receivers run: issue 22),
     #              timeline, groups; 4 sp; a deactivation locks the team's managers (is the
     #              last one leaving?), reads the membership (had the site switched it off
     #              first? then SCIM never switches a manager back on: issue 21) and counts
     #              the seat off (the example site's UPDATE of its team). The two reads of
     #              the membership (the rule's, then the row save() needs) are one row read
-    #              twice: fusing them is issue 27's (a PATCH in at most 6)
-    "delete": 13,  # token, locked user, locked managers, membership (read, then deleted:
+    #              twice: fusing them is issue 27's (a PATCH in at most 6). The
+    #              deprovisioning guard counts a deactivation with one conditional
+    #              UPDATE of the team's config row (issue 25: at most one statement)
+    "delete": 14,  # token, locked user, locked managers, the guard's count (one UPDATE),
+    #               membership (read, then deleted:
     #               the example site counts the seat off on post_delete), seat count,
     #               timeline, values, group memberships, reports' manager, record;
     #               2 savepoint statements
@@ -201,6 +205,18 @@ def test_patch_deactivate(idp, population):
 
     assert response.status_code == 200
     assert queries <= BUDGETS["patch"]
+
+
+def test_the_deprovisioning_guard_adds_one_statement_to_a_deactivation(idp, population):
+    """Issue 25: below the threshold, the guard's count is one conditional UPDATE."""
+    deactivate = patch_op({"op": "replace", "path": "active", "value": False})
+    with override_settings(SCIM_PROVISIONING_DEPROVISION_GUARD=None):
+        without, first = _count(lambda: idp.patch(f"/Users/{population[-1].id}", deactivate))
+    with_guard, second = _count(lambda: idp.patch(f"/Users/{population[-2].id}", deactivate))
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.json()["active"] is False
+    assert with_guard == without + 1
 
 
 def test_delete(idp, population):

@@ -21,6 +21,7 @@ ALL = {
         "user_reactivated",
         "user_deprovisioned",
         "user_refused",
+        "user_held",
         "group_created",
         "group_updated",
         "group_deleted",

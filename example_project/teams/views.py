@@ -177,6 +177,23 @@ def team_scim(request, slug):
                 count = services.revoke_setup_links(team)
                 messages.success(request, f"{count} setup link{'s' if count != 1 else ''} revoked.")
                 return redirect("teams:scim", slug=slug)
+            elif action in ("release_held", "discard_held"):
+                held = request.POST.get("held", "")
+                # ASCII digits only: "²" is a digit to isdigit() and no number to int().
+                ids = [int(held)] if held.isascii() and held.isdigit() and len(held) < 10 else None
+                if held and ids is None:
+                    messages.error(request, "The team holds no change with this number.")
+                    return redirect("teams:scim", slug=slug)
+                release = action == "release_held"
+                decisions = services.decide_held(team, request.user, release=release, ids=ids)
+                refused = [d for d in decisions if d.refused]
+                verb = "released" if release else "discarded"
+                messages.success(request, f"{len(decisions) - len(refused)} held change(s) {verb}.")
+                for decision in refused:
+                    messages.error(
+                        request, f"{decision.change.user_name}: refused: {decision.refused}"
+                    )
+                return redirect("teams:scim", slug=slug)
             elif action == "revoke_all":
                 count = services.revoke_all(team)
                 messages.success(request, f"{count} token{'s' if count != 1 else ''} revoked.")
@@ -200,6 +217,7 @@ def team_scim(request, slug):
         "created_link_path": link_path(created_link.secret) if created_link else None,
         "default_link_lifetime": describe(app_settings.SETUP_LINK_TTL),
         "setup_links": services.setup_link_activity(team),
+        "held": services.held_changes(team),
         "timeline": services.timeline(
             team, person=request.GET.get("person", ""), action=request.GET.get("action", "")
         ),

@@ -43,7 +43,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from .. import signals, timeline
+from .. import guard, signals, timeline
 from ..adapters import get_adapter
 from ..conf import app_settings
 from ..emails import is_valid_email
@@ -57,6 +57,7 @@ from ..exceptions import (
     Uniqueness,
 )
 from ..models import (
+    HeldChangeKind,
     SCIMLinkRefusalReason,
     SCIMMemberBeforeSCIM,
     SCIMTeamConfig,
@@ -66,7 +67,7 @@ from ..models import (
 from ..resources.documents import Document
 from ..resources.users import UserState, state_from_document
 from ..signals import EventType, SCIMEvent
-from . import extension
+from . import extension, held
 from .common import save_unique
 from .logins import login_domain_given, move_login
 from .refusals import clear_refusals, host_refusals
@@ -363,6 +364,11 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     adapter = get_adapter()
     if state.active is not None and state.active != was_active:
         _note_who_deactivates(adapter, config, record)
+    # The IdP reactivates a person whose deactivation the guard holds: the hold
+    # ends, and the membership, which never changed, needs no write.
+    cancelled = bool(state.active and not was_active and record.deprovision_held)
+    if cancelled:
+        held.cancel(config, record)
     _write(record, state, manager_id)
     record.touch()
     save_unique(record, "This user already exists in this team.")
@@ -375,18 +381,21 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     if state.email != old_email or record.attributes.get("name") != old_name:
         _follow_on_account(adapter, config, record, account, state.email, domains)
     _send(signals.user_updated, EventType.USER_UPDATED, record)
-    if record.active != was_active:
+    if record.active != was_active and not cancelled:
         if record.active:
             _claim_seat(adapter, config, account, record, creating=False)
             clear_refusals(config.team_id, record.email)
         else:
             _check_may_remove(adapter, config, account, record)
-        with _host_rules(config, record, account):
-            adapter.set_membership_active(config, account, record.active)
-        if record.active:
-            _send(signals.user_reactivated, EventType.USER_REACTIVATED, record)
+        if not record.active and _held(config, record, HeldChangeKind.DEACTIVATE):
+            pass  # the membership stays until a manager releases the deactivation
         else:
-            _send(signals.user_deactivated, EventType.USER_DEACTIVATED, record)
+            with _host_rules(config, record, account):
+                adapter.set_membership_active(config, account, record.active)
+            if record.active:
+                _send(signals.user_reactivated, EventType.USER_REACTIVATED, record)
+            else:
+                _send(signals.user_deactivated, EventType.USER_DEACTIVATED, record)
     timeline.record(timeline.update_entries(record, before, was_active))
     roles = _role_keys(new_values)
     # A reactivation may have recreated the seat with the default role (no active
@@ -419,11 +428,36 @@ def _follow_on_account(
     adapter.update_account(config, account, record, managed=managed)
 
 
+def _held(config: SCIMTeamConfig, record: SCIMUser, kind: HeldChangeKind) -> bool:
+    """Whether the guard holds this deprovisioning of ``record`` (then recorded as held).
+
+    A person whose membership the site switched off already loses nothing and
+    is not counted; a held person's DELETE stays held (counted once).
+    """
+    if record.deprovision_held:
+        held.hold(config, record, kind)
+        return True
+    if record.deactivated_by_site or (kind == HeldChangeKind.DELETE and not record.active):
+        return False
+    inactive_already = 1 if kind == HeldChangeKind.DEACTIVATE else 0
+    if guard.let_through(config, already_inactive=inactive_already):
+        return False
+    held.hold(config, record, kind)
+    return True
+
+
 def delete_user(config: SCIMTeamConfig, record: SCIMUser) -> None:
-    """DELETE /Users/{id}: the seat and the SCIM record go; the account stays."""
+    """DELETE /Users/{id}: the seat and the SCIM record go; the account stays.
+
+    Beyond the team's deprovisioning guard only the record goes (the IdP sees
+    the 404 of a deleted resource): the membership waits for a manager.
+    """
     adapter = get_adapter()
     account = record.user
     _check_may_remove(adapter, config, account, record)
+    if _held(config, record, HeldChangeKind.DELETE):
+        record.delete()
+        return
     delete_account = adapter.should_delete_account(config, account, record)
     with _host_rules(config, record, account):
         adapter.remove_membership(config, account)
@@ -471,3 +505,51 @@ def _user_roles_changed(
     if config.user_roles or (recreated and config.group_roles):
         apply_team_roles(config, [record.pk])
     adapter.user_roles_changed(config, [record.pk])
+
+
+# -- held deprovisionings, released by a manager (:mod:`.held`) --------------------------
+
+
+def deactivate_held(config: SCIMTeamConfig, record: SCIMUser) -> None:
+    """Apply a held deactivation of ``record`` (locked, inactive already) as the IdP's
+    request would have: the last manager and the host's rules, the membership, the
+    timeline, ``user_deactivated``."""
+    adapter = get_adapter()
+    account = record.user
+    _check_may_remove(adapter, config, account, record)
+    with _host_rules(config, record, account):
+        adapter.set_membership_active(config, account, False)
+    record.deprovision_held = False
+    record.save(update_fields=["deprovision_held"])
+    timeline.record([timeline.user_entry(record, timeline.TimelineAction.DEACTIVATED)])
+    _send(signals.user_deactivated, EventType.USER_DEACTIVATED, record)
+
+
+def delete_held(config: SCIMTeamConfig, change: Any, record: SCIMUser | None) -> None:
+    """Apply a held DELETE: remove the membership of the record the IdP deleted.
+
+    ``record`` is the SCIM record if it still exists (never, after a DELETE);
+    the account is the held row's. A person the IdP provisioned again since
+    (a new record of the team links the account) keeps the membership.
+    """
+    adapter = get_adapter()
+    account = change.user
+    if team_users(config).filter(user=account).exists():
+        return
+    gone = record or SCIMUser(
+        pk=change.scim_user_id,
+        team_id=config.team_id,
+        user=account,
+        user_name=change.user_name,
+        email=change.email,
+        active=True,
+    )
+    _check_may_remove(adapter, config, account, gone)
+    delete_account = adapter.should_delete_account(config, account, gone)
+    with _host_rules(config, gone, account):
+        adapter.remove_membership(config, account)
+    timeline.record([timeline.user_entry(gone, timeline.TimelineAction.REMOVED)])
+    event = _event(EventType.USER_DEPROVISIONED, gone)
+    if delete_account:
+        account.delete()
+    signals.send_after_commit(signals.user_deprovisioned, SCIMUser, event)

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from ..durations import parse_lifetime
 from ..models import (
+    SCIMHeldChange,
     SCIMLinkRefusal,
     SCIMOAuthClient,
     SCIMOAuthSecret,
@@ -370,3 +371,34 @@ class SetupLinkUseSerializer(serializers.ModelSerializer):
             "created",
         ]
         read_only_fields = fields
+
+
+class HeldChangeSerializer(serializers.ModelSerializer):
+    """A deprovisioning the guard holds (or held) for the team, and who decided it."""
+
+    class Meta:
+        model = SCIMHeldChange
+        fields = [
+            "id",
+            "kind",
+            "scim_user_id",
+            "user_name",
+            "email",
+            "held_at",
+            "outcome",
+            "resolved_at",
+            "resolved_by_name",
+            "detail",
+        ]
+        read_only_fields = fields
+
+
+class HeldDecisionSerializer(serializers.Serializer):
+    """``{"ids": [1, 2]}``: the held changes to decide; none given: every pending one."""
+
+    ids = serializers.ListField(
+        # The id column's range: a larger number is a 400 here, not a database error.
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        required=False,
+        max_length=10_000,
+    )

@@ -22,16 +22,20 @@ from ..health import TeamHealth, team_health
 from ..health_chart import Chart, health_chart
 from ..links import oauth_endpoint_url, scim_base_url
 from ..models import (
+    SCIMHeldChange,
     SCIMLinkRefusal,
     SCIMOAuthClient,
     SCIMRequestLog,
     SCIMSetupLink,
     SCIMSetupLinkUse,
+    SCIMTeamConfig,
     SCIMTeamDomain,
     SCIMToken,
 )
 from ..oauth.clients import IssuedClient, create_client, find_client, revoke_client, rotate_secret
 from ..people import PeoplePage, people_page
+from ..provisioning import held
+from ..provisioning.held import Decision
 from ..setup_links import CreatedLink
 from ..teams import (
     DISABLED_MESSAGE,
@@ -54,6 +58,8 @@ __all__ = [
     "revoke_oauth_client",
     "rotate_oauth_secret",
     "create_setup_link",
+    "decide_held",
+    "held_changes",
     "revoke_setup_links",
     "setup_link_activity",
     "SetupLinkActivity",
@@ -297,3 +303,20 @@ class SetupLinkActivity:
 def setup_link_activity(team: Any) -> SetupLinkActivity:
     """Every setup link of ``team`` and what they were used for (no secret is stored)."""
     return SetupLinkActivity(setup_links.links_of(team), setup_links.recent_uses(team))
+
+
+def held_changes(team: Any) -> list[SCIMHeldChange]:
+    """The team's pending held deprovisionings, oldest first (at most 1,000)."""
+    return list(held.pending(team)[:1000])
+
+
+def decide_held(team: Any, user: Any, *, release: bool, ids: list[int] | None) -> list[Decision]:
+    """Release or discard the team's pending held changes (``ids``, or all): the
+    decision is recorded as ``user``'s."""
+    config = SCIMTeamConfig.objects.get(team=team)
+    changes = held.pending(team)
+    if ids is not None:
+        changes = changes.filter(pk__in=ids)
+    decide = held.release if release else held.discard
+    name = getattr(user, "get_username", lambda: str(user))()
+    return decide(config, list(changes), by=user, by_name=name)

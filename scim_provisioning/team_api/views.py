@@ -31,6 +31,8 @@ from .serializers import (
     CreatedSetupLinkSerializer,
     CreateOAuthClientSerializer,
     DomainSerializer,
+    HeldChangeSerializer,
+    HeldDecisionSerializer,
     IssuedTokenSerializer,
     IssueSerializer,
     OAuthClientSerializer,
@@ -414,3 +416,37 @@ class RevokeAllSetupLinksView(TeamSCIMView):
 
     def post(self, request: Request, team_slug: str) -> Response:
         return Response({"revoked": services.revoke_setup_links(self.team)})
+
+
+class HeldChangesView(TeamSCIMView):
+    """``GET``: the deprovisionings the guard holds for the team (docs/deprovision-guard.md)."""
+
+    def get(self, request: Request, team_slug: str) -> Response:
+        changes = services.held_changes(self.team)
+        return Response({"held": HeldChangeSerializer(changes, many=True).data})
+
+
+class _DecideHeldView(TeamSCIMView):
+    release = True
+
+    def post(self, request: Request, team_slug: str) -> Response:
+        options = HeldDecisionSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        decisions = services.decide_held(
+            self.team, request.user, release=self.release, ids=options.validated_data.get("ids")
+        )
+        data = HeldChangeSerializer([d.change for d in decisions], many=True).data
+        return Response({"decided": data, "refused": sum(1 for d in decisions if d.refused)})
+
+
+class ReleaseHeldView(_DecideHeldView):
+    """``POST {"ids": [...]}`` (or ``{}``: all): apply the held changes; a refusal is in
+    ``detail`` of its entry (``outcome`` ``refused``) and recorded for the team."""
+
+    release = True
+
+
+class DiscardHeldView(_DecideHeldView):
+    """``POST {"ids": [...]}`` (or ``{}``: all): keep the memberships, recorded as yours."""
+
+    release = False

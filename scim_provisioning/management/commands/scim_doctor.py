@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ... import guard
 from ...conf import PREFIX, app_settings
 from ...doctor import diagnose
 from ...doctor_auth import AUTH_MODES
@@ -93,6 +94,8 @@ class Command(BaseCommand):
             raise CommandError(f"SCIM is not enabled for team {options['team']!r}.") from exc
         for result in report.results:
             self.stdout.write(result.line)
+        if team is not None:
+            self.stdout.write(guard.status_line(team))
         if not report.ok:
             raise CommandError(report.summary, returncode=1)
         self.stdout.write(report.summary)
