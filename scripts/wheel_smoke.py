@@ -85,6 +85,8 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
+# The site's own SCIM address, as every deployment sets it (check W003 warns without it).
+SCIM_PROVISIONING_BASE_URL = "https://smoke.example/scim/v2"
 
 SCIM_PROVISIONING_TEAM_MODEL = "orgs.Organization"
 SCIM_PROVISIONING_MEMBERSHIP_MODEL = "orgs.OrgMembership"
