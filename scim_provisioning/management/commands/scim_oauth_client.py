@@ -7,13 +7,12 @@ secret is ever shown. ``revoke`` refuses the client's access tokens from the nex
 
 from __future__ import annotations
 
-import argparse
 from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ...durations import describe, parse_lifetime
+from ...durations import describe
 from ...links import oauth_endpoint_url
 from ...models import SCIMOAuthClient
 from ...oauth.clients import (
@@ -26,6 +25,7 @@ from ...oauth.clients import (
 )
 from ...teams import SCIMNotEnabled, find_team
 from ...tokens import MAX_ROTATION_OVERLAP_HOURS
+from ..arguments import lifetime
 
 
 class Command(BaseCommand):
@@ -46,13 +46,13 @@ class Command(BaseCommand):
         for sub in (create, rotate):
             sub.add_argument(
                 "--expires-in",
-                type=_lifetime,
+                type=lifetime,
                 default=None,
                 help="Lifetime of the client secret: 90d, 12h, 2w or never (default: never).",
             )
         create.add_argument(
             "--access-token-lifetime",
-            type=_lifetime,
+            type=lifetime,
             default=DEFAULT_ACCESS_TOKEN_LIFETIME,
             help="Lifetime of each access token (default "
             f"{describe(DEFAULT_ACCESS_TOKEN_LIFETIME)}, at most 1d).",
@@ -134,10 +134,3 @@ class Command(BaseCommand):
                 "revoked" if client.revoked_at else f"{live_secrets(client).count()} live secret(s)"
             )
             self.stdout.write(f"{client.client_id}  {client.name or '-'}  {state}")
-
-
-def _lifetime(text: str) -> Any:
-    try:
-        return parse_lifetime(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc

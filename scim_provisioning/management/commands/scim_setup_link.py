@@ -7,15 +7,15 @@ ever shown (only its digest is stored). ``revoke`` ends every live link of the t
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...conf import app_settings
-from ...durations import describe, parse_lifetime
+from ...durations import describe
 from ...setup_links import SiteURLUnknown, create_link, links_of, revoke_links, site_url
 from ...teams import find_team
+from ..arguments import finite_lifetime
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
             if name == "create":
                 sub.add_argument(
                     "--expires-in",
-                    type=_lifetime,
+                    type=finite_lifetime,
                     default=None,
                     help="Lifetime of the link: 7d, 12h, 2w (default: "
                     "SCIM_PROVISIONING_SETUP_LINK_TTL, "
@@ -87,13 +87,3 @@ class Command(BaseCommand):
                 f"{link.pk:<6} {link.created_at:%Y-%m-%d %H:%M:%S}  "
                 f"{link.expires_at:%Y-%m-%d %H:%M:%S}  {link.state.label}"
             )
-
-
-def _lifetime(text: str) -> Any:
-    try:
-        lifetime = parse_lifetime(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-    if lifetime is None:
-        raise argparse.ArgumentTypeError("A setup link always expires: give a lifetime (7d).")
-    return lifetime

@@ -6,14 +6,13 @@ only time it is ever shown. ``list`` shows prefixes and states, never a token.
 
 from __future__ import annotations
 
-import argparse
 from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...conf import app_settings
-from ...durations import describe, parse_lifetime
+from ...durations import describe
 from ...models import SCIMToken
 from ...teams import SCIMNotEnabled, find_team
 from ...tokens import (
@@ -23,6 +22,7 @@ from ...tokens import (
     revoke_tokens,
     rotate_token,
 )
+from ..arguments import lifetime
 
 
 class Command(BaseCommand):
@@ -41,7 +41,7 @@ class Command(BaseCommand):
             if name in ("issue", "rotate"):
                 sub.add_argument(
                     "--expires-in",
-                    type=_lifetime,
+                    type=lifetime,
                     default=SITE_DEFAULT,
                     help="Lifetime of the new token: 90d, 12h, 2w or never (default: "
                     "SCIM_PROVISIONING_TOKEN_DEFAULT_TTL, "
@@ -109,13 +109,6 @@ class Command(BaseCommand):
                 f"{token.prefix:<14} {_when(token.created_at):<20} {_when(token.last_used_at):<20} "
                 f"{_when(token.expires_at):<20} {token.state.value}"
             )
-
-
-def _lifetime(text: str) -> Any:
-    try:
-        return parse_lifetime(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _when(value: Any) -> str:
