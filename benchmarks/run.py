@@ -40,6 +40,9 @@ DATA = HERE / ".data"
 README = HERE / "README.md"
 PYTHON = sys.executable
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+#: The PostgreSQL databases' name prefix: two checkouts benchmarking on one server at once
+#: (each with its own migrations) give each its own (BENCH_PG_PREFIX=bench_mine).
+PG_PREFIX = os.environ.get("BENCH_PG_PREFIX", "bench")
 
 sys.path.insert(0, str(ROOT))
 from benchmarks.worker import OPERATIONS  # noqa: E402
@@ -103,7 +106,7 @@ def database_url(db: str, setup: str, size: int, *, building: bool = False) -> s
     suffix = "_building" if building else ""
     if db == "sqlite":
         return f"sqlite:///{DATA / f'{setup}-{size}{suffix}.sqlite3'}"
-    return f"{PG_URL}/bench_{setup}_{size}{suffix}"
+    return f"{PG_URL}/{PG_PREFIX}_{setup}_{size}{suffix}"
 
 
 def _pg(sql: str) -> list:
@@ -124,14 +127,14 @@ def is_built(db: str, setup: str, size: int) -> bool:
         return False
     if db == "sqlite":
         return (DATA / f"{setup}-{size}.sqlite3").exists()
-    return bool(_pg(f"SELECT 1 FROM pg_database WHERE datname = 'bench_{setup}_{size}'"))
+    return bool(_pg(f"SELECT 1 FROM pg_database WHERE datname = '{PG_PREFIX}_{setup}_{size}'"))
 
 
 def build(db: str, setup: str, size: int) -> float:
     """Build into a scratch database, then rename it: a half-built one is never used."""
     started = time.perf_counter()
     _marker(db, setup, size).unlink(missing_ok=True)
-    name = f"bench_{setup}_{size}"
+    name = f"{PG_PREFIX}_{setup}_{size}"
     if db == "sqlite":
         scratch = DATA / f"{setup}-{size}_building.sqlite3"
         scratch.unlink(missing_ok=True)
