@@ -79,7 +79,9 @@ def test_hostile_text_is_refused_with_the_one_message(text):
         parse_lifetime(text)
 
 
-@pytest.mark.parametrize("text", ["0h", "0000s", "3651d", "99999999999d", "9" * 12 + "w", "9" * 5000 + "d"])
+@pytest.mark.parametrize(
+    "text", ["0h", "0000s", "3651d", "99999999999d", "9" * 12 + "w", "9" * 5000 + "d"]
+)
 def test_zero_and_more_than_ten_years_are_out_of_range(text):
     with pytest.raises(ValueError, match="must be positive and at most ten years"):
         parse_duration(text)
