@@ -7,9 +7,7 @@ from typing import Any
 from .conf import app_settings
 from .resource_types import RESOURCE_TYPES
 from .schemas import published_schemas
-
-SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
-RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+from .urns import RESOURCE_TYPE_SCHEMA, SPC_SCHEMA
 
 
 def service_provider_config(base_url: str, *, bulk_max_operations: int) -> dict[str, Any]:

@@ -30,9 +30,8 @@ from .models import SCIMTeamConfig, SCIMToken
 from .prepared import PreparedQuery
 from .resource_types import ResourceType
 from .resources.projection import Selection
+from .urns import LIST_RESPONSE_SCHEMA
 
-LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-SEARCH_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 _PARAMETERS = (
     "filter",
     "startIndex",

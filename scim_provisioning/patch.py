@@ -34,7 +34,6 @@ from .schemas import Attribute, Schema
 
 logger = logging.getLogger("scim_provisioning")
 
-PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 _OPS = ("add", "replace", "remove")
 _SERVER_OWNED = ("id", "meta", "schemas")
 

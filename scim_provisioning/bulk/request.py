@@ -18,7 +18,6 @@ from ..conf import app_settings
 from ..exceptions import InvalidSyntax, InvalidValue, PayloadTooLarge
 from ..throttling import burst_for
 
-BULK_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 #: The literal prefix of a reference to the resource a POST of the same request creates.
 REFERENCE_PREFIX = "bulkId:"
 

@@ -29,10 +29,10 @@ from ..exceptions import (
 )
 from ..models import SCIMTeamConfig
 from ..resource_types import RESOURCE_TYPES, ResourceType
+from ..urns import BULK_RESPONSE_SCHEMA
 from .plan import plan
 from .request import BulkRequest, Operation, path_id, reference
 
-BULK_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 

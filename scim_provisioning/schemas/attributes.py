@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..urns import SCHEMA_SCHEMA
+
 
 @dataclass(frozen=True)
 class Attribute:
@@ -80,7 +82,7 @@ class Schema:
 
     def to_scim(self, location: str) -> dict[str, Any]:
         return {
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+            "schemas": [SCHEMA_SCHEMA],
             "id": self.id,
             "name": self.name,
             "description": self.description,
