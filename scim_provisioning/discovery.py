@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .casefold import find_insensitive
 from .conf import app_settings
 from .resource_types import RESOURCE_TYPES
 from .schemas import published_schemas
@@ -104,7 +105,7 @@ def resource_types(base_url: str) -> list[dict[str, Any]]:
 
 
 def schema(urn: str, base_url: str) -> dict[str, Any] | None:
-    found = next((s for s in published_schemas() if s.id.lower() == urn.lower()), None)
+    found = find_insensitive(published_schemas(), urn, key=lambda s: s.id)
     return found.to_scim(f"{base_url}/Schemas/{found.id}") if found else None
 
 
