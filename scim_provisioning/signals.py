@@ -155,8 +155,11 @@ class SCIMEvent:
         object.__setattr__(self, "action", EventType(self.action))
 
 
-def send_after_commit(signal: Signal, sender: type, **arguments: Any) -> None:
-    """Send ``signal`` once the current transaction commits (at once outside one).
+def send_after_commit(
+    signal: Signal, sender: type, event: SCIMEvent | None = None, **arguments: Any
+) -> None:
+    """Send ``signal`` with ``event`` (or other ``arguments``) once the current transaction
+    commits (at once outside one).
 
     The one way this package sends a signal: a write that rolls back (its
     savepoint or its transaction) drops the send with it, so a receiver never
@@ -165,12 +168,14 @@ def send_after_commit(signal: Signal, sender: type, **arguments: Any) -> None:
     logger): the change is committed by then, and a 500 would make the IdP
     retry what it already did.
     """
+    if event is not None:
+        arguments["event"] = event
     transaction.on_commit(partial(signal.send_robust, sender=sender, **arguments))
 
 
 def send_event(sender: type, event: SCIMEvent) -> None:
     """Send the signal of ``event.action`` once the current transaction commits."""
-    send_after_commit(event.action.signal, sender, event=event)
+    send_after_commit(event.action.signal, sender, event)
 
 
 def ids(values: Iterable[Any]) -> tuple[str, ...]:
