@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .casefold import find_insensitive
 from .conf import app_settings
 from .resource_types import RESOURCE_TYPES
 from .schemas import published_schemas
-
-SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
-RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+from .urns import RESOURCE_TYPE_SCHEMA, SPC_SCHEMA
 
 
 def service_provider_config(base_url: str, *, bulk_max_operations: int) -> dict[str, Any]:
@@ -106,7 +105,7 @@ def resource_types(base_url: str) -> list[dict[str, Any]]:
 
 
 def schema(urn: str, base_url: str) -> dict[str, Any] | None:
-    found = next((s for s in published_schemas() if s.id.lower() == urn.lower()), None)
+    found = find_insensitive(published_schemas(), urn, key=lambda s: s.id)
     return found.to_scim(f"{base_url}/Schemas/{found.id}") if found else None
 
 

@@ -35,7 +35,7 @@ from .exceptions import SCIMError
 from .models import SCIMUser
 from .resources.documents import Document
 from .resources.users import state_from_document
-from .schemas import USER_SCHEMA_URN
+from .urns import USER_SCHEMA_URN
 
 #: The django-scim2 user fields this import reads.
 SCIM_ID, EXTERNAL_ID, USER_NAME = "scim_id", "scim_external_id", "scim_username"

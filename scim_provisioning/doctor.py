@@ -48,6 +48,7 @@ from .doctor_auth import (
     throwaway_client,
 )
 from .models import DOCTOR_USER_AGENT
+from .urns import GROUP_SCHEMA_URN, SCIM_MEDIA_TYPE, USER_SCHEMA_URN
 
 #: Sent with every request of the doctor; the request log keeps it and labels the request.
 USER_AGENT = DOCTOR_USER_AGENT
@@ -62,9 +63,6 @@ NO_TOKEN_WITHOUT_TLS = (
     "Not checked: a token is never sent over plain http to another machine, "
     "nor over TLS that failed."
 )
-SCIM_MEDIA_TYPE = "application/scim+json"
-USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
-GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 
 class Outcome(str, Enum):
@@ -419,7 +417,7 @@ class _Run:
             )
             return None
         # A POST with a probe token: refused with a 401, so it creates nothing.
-        body = {"schemas": [USER_SCHEMA], "userName": "scim-doctor-probe@example.invalid"}
+        body = {"schemas": [USER_SCHEMA_URN], "userName": "scim-doctor-probe@example.invalid"}
         try:
             answer = self.client.send("POST", "/Users", token=PROBE_TOKEN, body=body)
         except (OSError, http.client.HTTPException) as exc:
@@ -553,7 +551,10 @@ class _Run:
             )
             return
         created = self.client.send(
-            "POST", "/Groups", token=token, body={"schemas": [GROUP_SCHEMA], "displayName": name}
+            "POST",
+            "/Groups",
+            token=token,
+            body={"schemas": [GROUP_SCHEMA_URN], "displayName": name},
         )
         body = created.json() if created.status == 201 else None
         if not isinstance(body, dict) or not body.get("id"):

@@ -18,9 +18,9 @@ from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
-logger = logging.getLogger("scim_provisioning")
+from .urns import ERROR_SCHEMA
 
-ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+logger = logging.getLogger("scim_provisioning")
 
 
 class SCIMError(drf.APIException):

@@ -56,7 +56,7 @@ from .models import (
     SCIMTeamHealth,
     SCIMToken,
 )
-from .signals import team_health_changed
+from .signals import send_after_commit, team_health_changed
 
 #: Fewer failures than this in a day say nothing about an error rate.
 MIN_FAILURES_FOR_ERROR_RATE = 3
@@ -345,11 +345,7 @@ def _store(health: TeamHealth) -> None:
         row.save()
     changed = previous != health.state if previous is not None else not health.healthy
     if changed:
-        transaction.on_commit(
-            lambda: team_health_changed.send(
-                sender=SCIMTeamHealth, health=health, previous=previous
-            )
-        )
+        send_after_commit(team_health_changed, SCIMTeamHealth, health=health, previous=previous)
 
 
 @dataclass(frozen=True)

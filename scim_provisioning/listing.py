@@ -23,6 +23,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from .authentication import TokenGuard, with_token_check
+from .casefold import fold_keys
 from .conf import app_settings
 from .exceptions import InvalidFilter, InvalidSyntax, InvalidValue
 from .filters import Equality, exact_equality, filter_to_q, parse_filter, sort_field, sort_key
@@ -30,9 +31,8 @@ from .models import SCIMTeamConfig, SCIMToken
 from .prepared import PreparedQuery
 from .resource_types import ResourceType
 from .resources.projection import Selection
+from .urns import LIST_RESPONSE_SCHEMA
 
-LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-SEARCH_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 _PARAMETERS = (
     "filter",
     "startIndex",
@@ -94,7 +94,7 @@ class ListRequest:
         """From a ``POST .search`` body (its parameter names matched case-insensitively)."""
         if not isinstance(body, dict):
             raise InvalidSyntax("The search body must be a JSON object.")
-        fields = {k.lower(): v for k, v in body.items()}
+        fields = fold_keys(body)
         return cls.from_parameters(lambda name: fields.get(name.lower()))
 
 

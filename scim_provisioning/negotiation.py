@@ -12,7 +12,7 @@ from typing import Any
 
 from rest_framework.negotiation import BaseContentNegotiation
 
-from .renderers import SCIM_MEDIA_TYPE
+from .urns import SCIM_MEDIA_TYPE
 
 
 class SCIMContentNegotiation(BaseContentNegotiation):

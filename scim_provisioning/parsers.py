@@ -18,8 +18,8 @@ from rest_framework.parsers import JSONParser
 from .conf import app_settings
 from .exceptions import InvalidSyntax
 from .json_text import too_deep
-from .renderers import SCIM_MEDIA_TYPE
 from .storable_text import may_hold_unstorable, refuse_unstorable
+from .urns import SCIM_MEDIA_TYPE
 
 
 class BoundedJSONParser(JSONParser):

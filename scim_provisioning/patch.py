@@ -24,6 +24,7 @@ from typing import Any
 from scim2_filter_parser import ast
 
 from . import value_filters
+from .casefold import fold_keys, get_insensitive, has_insensitive
 from .conf import app_settings
 from .exceptions import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget
 from .filters import parse_filter
@@ -34,7 +35,6 @@ from .schemas import Attribute, Schema
 
 logger = logging.getLogger("scim_provisioning")
 
-PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 _OPS = ("add", "replace", "remove")
 _SERVER_OWNED = ("id", "meta", "schemas")
 
@@ -85,7 +85,7 @@ class PatchDocument:
             if path is None:
                 self._apply_without_path(result, op, value, delegates)
             else:
-                has_value = any(k.lower() == "value" for k in operation)
+                has_value = has_insensitive(operation, "value")
                 self._apply_path(result, op, path, value, has_value, delegates)
         return result
 
@@ -316,7 +316,7 @@ class PatchDocument:
 def _operations(body: Any) -> list[Any]:
     if not isinstance(body, dict):
         raise InvalidSyntax("The PATCH body must be a JSON object.")
-    operations = next((v for k, v in body.items() if k.lower() == "operations"), None)
+    operations = get_insensitive(body, "operations")
     if not isinstance(operations, list):
         raise InvalidSyntax("The PATCH body needs an 'Operations' list.")
     if len(operations) > app_settings.MAX_PATCH_OPERATIONS:
@@ -330,7 +330,7 @@ def _operations(body: Any) -> list[Any]:
 def _read_operation(operation: Any) -> tuple[str, str | None, Any]:
     if not isinstance(operation, dict):
         raise InvalidSyntax("Each operation must be a JSON object.")
-    fields = {k.lower(): v for k, v in operation.items()}
+    fields = fold_keys(operation)
     op = fields.get("op")
     if not isinstance(op, str) or op.lower() not in _OPS:
         raise InvalidSyntax(f"'op' must be add, replace or remove, not {op!r}.")

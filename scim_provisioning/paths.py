@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .casefold import has_insensitive, key_insensitive
 from .exceptions import InvalidPath
 
 #: A name: ``ATTRNAME`` of RFC 7644 §3.10 (``$ref`` included), in any letters ``\\w`` allows.
@@ -41,14 +42,13 @@ class SchemaURNs:
 
     def resolve(self, urn: str) -> str | None:
         """``None`` for the core schema, a known extension's own spelling, else ``urn`` itself."""
-        folded = urn.lower()
-        if folded == self.core.lower():
+        if urn.lower() == self.core.lower():
             return None
-        return next((known for known in self.extensions if known.lower() == folded), urn)
+        return key_insensitive(self.extensions, urn) or urn
 
     def is_known(self, urn: str | None) -> bool:
         """Whether ``urn`` (as :meth:`resolve` gives it) is the core schema or a known extension."""
-        return urn is None or urn.lower() in (known.lower() for known in self.extensions)
+        return urn is None or has_insensitive(self.extensions, urn)
 
 
 @dataclass(frozen=True)

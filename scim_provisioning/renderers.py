@@ -2,7 +2,7 @@
 
 from rest_framework.renderers import JSONRenderer
 
-SCIM_MEDIA_TYPE = "application/scim+json"
+from .urns import SCIM_MEDIA_TYPE
 
 
 class SCIMRenderer(JSONRenderer):

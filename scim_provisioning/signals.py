@@ -4,7 +4,8 @@ Every signal is sent with ``sender`` set to the SCIM model class
 (:class:`~scim_provisioning.models.SCIMUser` or ``SCIMGroup``) and one keyword
 argument, ``event``: a :class:`SCIMEvent`. Signals are sent **after the
 transaction commits**, so a receiver never sees a change that was rolled back,
-and a failing receiver cannot undo the IdP's request.
+and a failing receiver cannot undo the IdP's request nor fail it: its error is
+logged (``django.dispatch``) and the other receivers still hear.
 
 ``user_provisioned``
     POST /Users created a SCIM record (a new or linked account, an active or
@@ -69,6 +70,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -153,9 +155,22 @@ class SCIMEvent:
         object.__setattr__(self, "action", EventType(self.action))
 
 
-def send_after_commit(signal: Signal, sender: type, event: SCIMEvent) -> None:
-    """Send ``signal`` once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: signal.send(sender=sender, event=event))
+def send_after_commit(
+    signal: Signal, sender: type, event: SCIMEvent | None = None, **arguments: Any
+) -> None:
+    """Send ``signal`` with ``event`` (or other ``arguments``) once the current transaction
+    commits (at once outside one).
+
+    The one way this package sends a signal: a write that rolls back (its
+    savepoint or its transaction) drops the send with it, so a receiver never
+    hears of a change that did not happen. Every receiver is called even when one
+    raises (``send_robust``; Django logs the error on the ``django.dispatch``
+    logger): the change is committed by then, and a 500 would make the IdP
+    retry what it already did.
+    """
+    if event is not None:
+        arguments["event"] = event
+    transaction.on_commit(partial(signal.send_robust, sender=sender, **arguments))
 
 
 def send_event(sender: type, event: SCIMEvent) -> None:

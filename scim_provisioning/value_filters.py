@@ -18,6 +18,7 @@ from typing import Any
 
 from scim2_filter_parser import ast
 
+from .casefold import get_insensitive
 from .exceptions import InvalidPath
 
 #: ``attribute eq "value"`` comparisons joined by ``and``, as ``(attribute, value)`` pairs.
@@ -38,7 +39,7 @@ def matches(node: Any, item: dict[str, Any]) -> bool:
         return (left and right) if node.op.lower() == "and" else (left or right)
     if isinstance(node, ast.AttrExpr) and isinstance(node.attr_path.attr_name, str):
         name = node.attr_path.attr_name.lower()
-        actual = next((v for k, v in item.items() if k.lower() == name), None)
+        actual = get_insensitive(item, name)
         operator = node.value.lower()
         if operator == "pr":
             return actual not in (None, "", [])

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
 
+from example_project.teams.models import Team
 from scim_provisioning import signals
-from scim_provisioning.models import SCIMGroup, SCIMUser
+from scim_provisioning.health import record_health
+from scim_provisioning.models import SCIMGroup, SCIMRequestLog, SCIMTeamHealth, SCIMUser
+from scim_provisioning.request_log_writer import writer
 
 from .conftest import patch_op
 
@@ -282,3 +290,178 @@ def test_an_event_type_reads_as_the_string_it_always_was():
 def test_an_unknown_action_is_refused():
     with pytest.raises(ValueError):
         signals.SCIMEvent(action="user.vanished", team_id=1, resource_type="User", resource_id="x")
+
+
+# -- a rolled-back change sends nothing, per signal (issue 26: one way to send) -----------
+
+
+class _Rollback(Exception):
+    """Raised inside a transaction to roll it back, as a host's outer transaction would."""
+
+
+def _rolled_back(change: Callable[[], object]) -> None:
+    with pytest.raises(_Rollback), transaction.atomic():
+        change()
+        raise _Rollback
+
+
+def _deactivate(idp, scim_id):
+    def change():
+        response = idp.patch(
+            f"/Users/{scim_id}", patch_op({"op": "replace", "path": "active", "value": False})
+        )
+        assert response.status_code == 200, response.content
+
+    return change
+
+
+def _user_provisioned(idp, team, provision):
+    return lambda: idp.post("/Users", {"userName": "ada@acme.com"})
+
+
+def _user_updated(idp, team, provision):
+    ada = provision("ada@acme.com")
+    return lambda: idp.put(f"/Users/{ada['id']}", {"userName": "ada@acme.com", "title": "CTO"})
+
+
+def _user_deactivated(idp, team, provision):
+    return _deactivate(idp, provision("ada@acme.com")["id"])
+
+
+def _user_reactivated(idp, team, provision):
+    ada = provision("ada@acme.com")
+    _deactivate(idp, ada["id"])()
+    return lambda: idp.patch(
+        f"/Users/{ada['id']}", patch_op({"op": "replace", "path": "active", "value": True})
+    )
+
+
+def _user_deprovisioned(idp, team, provision):
+    ada = provision("ada@acme.com")
+    return lambda: idp.delete(f"/Users/{ada['id']}")
+
+
+def _user_refused(idp, team, provision):
+    provision("ada@acme.com")
+    Team.objects.filter(pk=team.pk).update(max_seats=1)
+    return lambda: idp.post("/Users", {"userName": "bob@acme.com"})
+
+
+def _user_held(idp, team, provision):
+    """The site's guard: 5 of a 13-person team go through within the hour, the 6th is held."""
+    people = [provision(f"person{i}@acme.com")["id"] for i in range(13)]
+    for scim_id in people[:5]:
+        _deactivate(idp, scim_id)()
+    return _deactivate(idp, people[5])
+
+
+def _group_created(idp, team, provision):
+    return lambda: idp.post("/Groups", {"displayName": "Eng"})
+
+
+def _group(idp, provision):
+    return idp.post("/Groups", {"displayName": "Eng"}).json()["id"]
+
+
+def _group_updated(idp, team, provision):
+    group = _group(idp, provision)
+    return lambda: idp.put(f"/Groups/{group}", {"displayName": "Engineering"})
+
+
+def _group_deleted(idp, team, provision):
+    group = _group(idp, provision)
+    return lambda: idp.delete(f"/Groups/{group}")
+
+
+def _group_members_changed(idp, team, provision):
+    ada, group = provision("ada@acme.com"), _group(idp, provision)
+    return lambda: idp.patch(
+        f"/Groups/{group}",
+        patch_op({"op": "add", "path": "members", "value": [{"value": ada["id"]}]}),
+    )
+
+
+CHANGES = {
+    "user_provisioned": _user_provisioned,
+    "user_updated": _user_updated,
+    "user_deactivated": _user_deactivated,
+    "user_reactivated": _user_reactivated,
+    "user_deprovisioned": _user_deprovisioned,
+    "user_refused": _user_refused,
+    "user_held": _user_held,
+    "group_created": _group_created,
+    "group_updated": _group_updated,
+    "group_deleted": _group_deleted,
+    "group_members_changed": _group_members_changed,
+}
+
+
+def test_every_signal_has_a_rolled_back_change_below():
+    assert set(CHANGES) == set(ALL)
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_a_rolled_back_change_sends_nothing(
+    name, idp, team, provision, received, django_capture_on_commit_callbacks
+):
+    change = CHANGES[name](idp, team, provision)
+    received.clear()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        _rolled_back(change)
+
+    assert received == []
+    assert callbacks == []
+
+    # The same change, committed, sends the signal: the premise holds.
+    with django_capture_on_commit_callbacks(execute=True):
+        change()
+    assert name in _names(received)
+
+
+def test_a_rolled_back_health_change_sends_nothing(idp, team, django_capture_on_commit_callbacks):
+    """``team_health_changed``: the team's state, stored in a transaction that rolls back."""
+    assert idp.get("/Users").status_code == 200
+    assert writer.flush()
+    SCIMRequestLog.objects.update(created=timezone.now() - timedelta(days=3))
+    heard = []
+
+    def receiver(sender, health, previous, **kwargs):
+        heard.append((health.team.slug, health.state, previous))
+
+    signals.team_health_changed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            _rolled_back(record_health)
+        assert (heard, callbacks) == ([], [])
+        assert not SCIMTeamHealth.objects.exists()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            record_health()
+    finally:
+        signals.team_health_changed.disconnect(receiver)
+    assert heard == [("acme", "unhealthy", None)]
+
+
+def test_a_failing_receiver_fails_neither_the_idp_nor_the_other_receivers(
+    idp, team, received, caplog, django_capture_on_commit_callbacks
+):
+    """Was a 500 for a user already created: the IdP retried and met a 409."""
+
+    def failing(sender, event, **kwargs):
+        raise RuntimeError("the host's billing is down")
+
+    signals.user_provisioned.connect(failing)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = idp.post("/Users", {"userName": "ada@acme.com"})
+    finally:
+        signals.user_provisioned.disconnect(failing)
+
+    assert response.status_code == 201, response.content
+    assert SCIMUser.objects.get(pk=response.json()["id"]).user_name == "ada@acme.com"
+    assert _names(received) == ["user_provisioned"]
+    assert any(
+        record.name == "django.dispatch" and "the host's billing is down" in str(record.exc_info)
+        for record in caplog.records
+    )

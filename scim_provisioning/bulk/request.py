@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..authentication import SCIMClient
+from ..casefold import fold_keys
 from ..conf import app_settings
 from ..exceptions import InvalidSyntax, InvalidValue, PayloadTooLarge
 from ..throttling import burst_for
 
-BULK_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 #: The literal prefix of a reference to the resource a POST of the same request creates.
 REFERENCE_PREFIX = "bulkId:"
 
@@ -67,7 +67,7 @@ def read_bulk_request(body: Any, *, max_operations: int) -> BulkRequest:
     if not isinstance(body, dict):
         raise InvalidSyntax("The bulk request must be a JSON object (a BulkRequest).")
     # Keys are case-insensitive, as everywhere in SCIM (RFC 7643 §2.1).
-    fields = {str(key).lower(): value for key, value in body.items()}
+    fields = fold_keys(body)
     sent = fields.get("operations")
     if not isinstance(sent, list):
         raise InvalidSyntax("The bulk request needs an 'Operations' list.")
@@ -114,7 +114,7 @@ def references_in(data: Any) -> set[str]:
 def _operation(index: int, item: Any) -> Operation:
     if not isinstance(item, dict):
         raise InvalidSyntax(f"Operation {index + 1} of the bulk request is not a JSON object.")
-    fields = {str(key).lower(): value for key, value in item.items()}
+    fields = fold_keys(item)
     bulk_id = fields.get("bulkid")
     if bulk_id is not None and (not isinstance(bulk_id, str) or not bulk_id.strip()):
         raise InvalidValue(f"The 'bulkId' of operation {index + 1} must be a non-empty string.")

@@ -20,6 +20,7 @@ from itertools import chain
 from typing import Any
 
 from .. import failed_writes, writes
+from ..casefold import find_insensitive
 from ..exceptions import (
     InvalidValue,
     NotFound,
@@ -29,10 +30,10 @@ from ..exceptions import (
 )
 from ..models import SCIMTeamConfig
 from ..resource_types import RESOURCE_TYPES, ResourceType
+from ..urns import BULK_RESPONSE_SCHEMA
 from .plan import plan
 from .request import BulkRequest, Operation, path_id, reference
 
-BULK_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -146,9 +147,8 @@ class _BulkRun:
         segments = [s for s in self._relative(path).split("/") if s]
         kind = None
         if len(segments) in (1, 2):
-            name = segments[0].lower()
-            kind = next(
-                (k for k in RESOURCE_TYPES.values() if k.endpoint[1:].lower() == name), None
+            kind = find_insensitive(
+                RESOURCE_TYPES.values(), segments[0], key=lambda k: k.endpoint[1:]
             )
         if kind is None:
             raise NotFound(f"There is no SCIM endpoint at {path}.")

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from datetime import timedelta
 
-from ..durations import parse_lifetime
+from ..durations import parse_duration, parse_lifetime
+
+
+def duration(text: str) -> timedelta:
+    """``--stale-after``: a duration in the one duration grammar (``2d``, ``36h``, ``90m``)."""
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def lifetime(text: str) -> timedelta | None:

@@ -343,7 +343,7 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     timeline.record([timeline.created_entry(record)])
     if _role_keys(record.value_rows()):
         _user_roles_changed(adapter, config, record, recreated=False)
-    _send(signals.user_provisioned, EventType.USER_PROVISIONED, record)
+    _send(EventType.USER_PROVISIONED, record)
     return record
 
 
@@ -380,7 +380,7 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     account = record.user
     if state.email != old_email or record.attributes.get("name") != old_name:
         _follow_on_account(adapter, config, record, account, state.email, domains)
-    _send(signals.user_updated, EventType.USER_UPDATED, record)
+    _send(EventType.USER_UPDATED, record)
     if record.active != was_active and not cancelled:
         if record.active:
             _claim_seat(adapter, config, account, record, creating=False)
@@ -393,9 +393,9 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
             with _host_rules(config, record, account):
                 adapter.set_membership_active(config, account, record.active)
             if record.active:
-                _send(signals.user_reactivated, EventType.USER_REACTIVATED, record)
+                _send(EventType.USER_REACTIVATED, record)
             else:
-                _send(signals.user_deactivated, EventType.USER_DEACTIVATED, record)
+                _send(EventType.USER_DEACTIVATED, record)
     timeline.record(timeline.update_entries(record, before, was_active))
     roles = _role_keys(new_values)
     # A reactivation may have recreated the seat with the default role (no active
@@ -466,7 +466,7 @@ def delete_user(config: SCIMTeamConfig, record: SCIMUser) -> None:
     record.delete()
     if delete_account:
         account.delete()
-    signals.send_after_commit(signals.user_deprovisioned, SCIMUser, event)
+    signals.send_event(SCIMUser, event)
 
 
 def _event(action: EventType, record: SCIMUser) -> SCIMEvent:
@@ -480,8 +480,8 @@ def _event(action: EventType, record: SCIMUser) -> SCIMEvent:
     )
 
 
-def _send(signal: Any, action: EventType, record: SCIMUser) -> None:
-    signals.send_after_commit(signal, SCIMUser, _event(action, record))
+def _send(action: EventType, record: SCIMUser) -> None:
+    signals.send_event(SCIMUser, _event(action, record))
 
 
 def _value_keys(rows: list[SCIMUserValue]) -> list[tuple[str, str, str, bool]]:
@@ -522,7 +522,7 @@ def deactivate_held(config: SCIMTeamConfig, record: SCIMUser) -> None:
     record.deprovision_held = False
     record.save(update_fields=["deprovision_held"])
     timeline.record([timeline.user_entry(record, timeline.TimelineAction.DEACTIVATED)])
-    _send(signals.user_deactivated, EventType.USER_DEACTIVATED, record)
+    _send(EventType.USER_DEACTIVATED, record)
 
 
 def delete_held(config: SCIMTeamConfig, change: Any, record: SCIMUser | None) -> None:
@@ -552,4 +552,4 @@ def delete_held(config: SCIMTeamConfig, change: Any, record: SCIMUser | None) ->
     event = _event(EventType.USER_DEPROVISIONED, gone)
     if delete_account:
         account.delete()
-    signals.send_after_commit(signals.user_deprovisioned, SCIMUser, event)
+    signals.send_event(SCIMUser, event)

@@ -7,7 +7,8 @@ from typing import Any
 
 from ..exceptions import InvalidValue
 from ..models import SCIMGroup
-from ..schemas import GROUP_SCHEMA, GROUP_SCHEMA_URN
+from ..schemas import GROUP_SCHEMA
+from ..urns import GROUP_SCHEMA_URN
 from .documents import Document, fits, meta, read_document
 
 

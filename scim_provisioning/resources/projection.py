@@ -12,6 +12,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from ..casefold import key_insensitive
 from ..exceptions import InvalidPath, InvalidValue
 from ..paths import SchemaURNs, parse_path
 
@@ -114,7 +115,7 @@ def _folded(text: str, urns: SchemaURNs) -> Path:
 
 
 def _sub_key(value: dict[str, Any], sub: str) -> str | None:
-    return next((k for k in value if k.lower() == sub), None)
+    return key_insensitive(value, sub)
 
 
 def _pick(value: Any, sub: str) -> Any:

@@ -21,7 +21,7 @@ from django.db.models.fields.json import KeyTextTransform
 
 from ..models import SCIMGroup, SCIMGroupMembership, SCIMUser
 from ..prepared import PreparedQuery
-from ..schemas import ENTERPRISE_USER_SCHEMA_URN
+from ..urns import ENTERPRISE_USER_SCHEMA_URN
 from .groups import group_to_scim, member_to_scim
 from .projection import Selection
 from .users import user_to_scim

@@ -13,13 +13,8 @@ from typing import Any
 from ..emails import canonical_email
 from ..exceptions import InvalidValue
 from ..models import SCIMUser
-from ..schemas import (
-    ENTERPRISE_USER_SCHEMA_URN,
-    USER_SCHEMA,
-    USER_SCHEMA_URN,
-    user_extension,
-    user_extensions,
-)
+from ..schemas import USER_SCHEMA, user_extension, user_extensions
+from ..urns import ENTERPRISE_USER_SCHEMA_URN, USER_SCHEMA_URN
 from .documents import Document, fits, meta, read_document
 
 #: Attributes kept in columns of SCIMUser rather than in ``attributes``.

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.utils import timezone as django_timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from ..casefold import get_insensitive, has_insensitive
 from ..conf import app_settings
 from ..exceptions import InvalidValue
 from ..json_text import loads_bounded
@@ -197,14 +198,14 @@ def _unwrap_json_value(item: dict[str, Any], path: str) -> dict[str, Any]:
     reading it as the object it encodes loses nothing. The text is parsed under
     the body's bounds (:func:`~scim_provisioning.json_text.loads_bounded`).
     """
-    text = next((v for k, v in item.items() if k.lower() == "value"), None)
+    text = get_insensitive(item, "value")
     if not isinstance(text, str) or not text.lstrip().startswith("{"):
         return item
     try:
         decoded = loads_bounded(text, f"{path}.value")
     except ValueError:
         return item
-    if not isinstance(decoded, dict) or "value" not in {k.lower() for k in decoded}:
+    if not isinstance(decoded, dict) or not has_insensitive(decoded, "value"):
         return item
     rest = {k: v for k, v in item.items() if k.lower() != "value"}
     return {**decoded, **rest}

@@ -1,9 +1,10 @@
 """The schemas this server publishes and accepts."""
 
+from ..urns import ENTERPRISE_USER_SCHEMA_URN, GROUP_SCHEMA_URN, USER_SCHEMA_URN
 from .attributes import Attribute, Schema
 from .custom import UserExtension, user_extension
-from .group import GROUP_SCHEMA, GROUP_SCHEMA_URN
-from .user import ENTERPRISE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA_URN, USER_SCHEMA, USER_SCHEMA_URN
+from .group import GROUP_SCHEMA
+from .user import ENTERPRISE_USER_SCHEMA, USER_SCHEMA
 
 
 def user_extensions() -> tuple[Schema, ...]:

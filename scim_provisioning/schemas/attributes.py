@@ -8,7 +8,13 @@ values are coerced, which attributes are read-only or never returned.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
+
+from ..casefold import find_insensitive
+from ..urns import SCHEMA_SCHEMA
+
+_name = attrgetter("name")
 
 
 @dataclass(frozen=True)
@@ -34,8 +40,7 @@ class Attribute:
 
     def sub_attribute(self, name: str) -> Attribute | None:
         """The sub-attribute called ``name`` (case-insensitive), if any."""
-        wanted = name.lower()
-        return next((a for a in self.sub_attributes if a.name.lower() == wanted), None)
+        return find_insensitive(self.sub_attributes, name, key=_name)
 
     @property
     def writable(self) -> bool:
@@ -75,12 +80,11 @@ class Schema:
 
     def attribute(self, name: str) -> Attribute | None:
         """The top-level attribute called ``name`` (case-insensitive), if any."""
-        wanted = name.lower()
-        return next((a for a in self.attributes if a.name.lower() == wanted), None)
+        return find_insensitive(self.attributes, name, key=_name)
 
     def to_scim(self, location: str) -> dict[str, Any]:
         return {
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+            "schemas": [SCHEMA_SCHEMA],
             "id": self.id,
             "name": self.name,
             "description": self.description,

@@ -20,11 +20,12 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from ..conf import app_settings
+from ..urns import EXTENSION_URN_PREFIX
 from .attributes import Attribute, Schema
 
 #: The attribute types a host may declare (RFC 7643 §2.3, complex and binary aside).
 TYPES = ("string", "boolean", "integer", "decimal", "dateTime", "reference")
-URN_PATTERN = re.compile(r"^urn:ietf:params:scim:schemas:extension:[A-Za-z0-9_.-]+:2\.0:User$")
+URN_PATTERN = re.compile(rf"^{re.escape(EXTENSION_URN_PREFIX)}[A-Za-z0-9_.-]+:2\.0:User$")
 _KEYS = {"name", "type", "multiValued", "caseExact", "field", "description"}
 
 
@@ -109,7 +110,7 @@ def problems(declared: Any, taken: set[str]) -> list[tuple[str, str]]:
         found.append(
             (
                 f"has the URN {urn!r}, which is no User extension URN.",
-                "Use urn:ietf:params:scim:schemas:extension:<name>:2.0:User.",
+                f"Use {EXTENSION_URN_PREFIX}<name>:2.0:User.",
             )
         )
     attributes = declared.get("attributes")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from ..urns import GROUP_SCHEMA_URN
 from .attributes import Attribute, Schema
-
-GROUP_SCHEMA_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 GROUP_SCHEMA = Schema(
     id=GROUP_SCHEMA_URN,

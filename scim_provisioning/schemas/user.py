@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
+from ..urns import ENTERPRISE_USER_SCHEMA_URN, USER_SCHEMA_URN
 from .attributes import Attribute, Schema
-
-USER_SCHEMA_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
-ENTERPRISE_USER_SCHEMA_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 
 def _typed_values(

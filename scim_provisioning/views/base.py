@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from .. import failed_writes, request_context, request_log
 from ..authentication import SCIMClient, SCIMTokenAuthentication, TokenGuard
+from ..casefold import get_insensitive
 from ..conf import app_settings
 from ..exceptions import (
     NotFound,
@@ -125,11 +126,7 @@ class SCIMView(APIView):
 
     def query_param(self, name: str) -> str | None:
         """A query parameter, its name matched case-insensitively."""
-        params = self.request.query_params
-        if name in params:
-            return params[name]
-        folded = name.lower()
-        return next((params[k] for k in params if k.lower() == folded), None)
+        return get_insensitive(self.request.query_params, name)
 
     def if_none_match(self, etag: str) -> bool:
         """Whether a GET's ``If-None-Match`` names the current version (answer 304)."""

@@ -6,24 +6,12 @@ teams whose state changed since the previous run (see :mod:`scim_provisioning.he
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...health import HealthState, record_health
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dhm])\s*$")
-_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
-
-
-def duration(text: str) -> timedelta:
-    """``2d``, ``36h`` or ``90m`` as a timedelta."""
-    match = _DURATION.match(text)
-    if not match:
-        raise ValueError(f"{text!r} is not a duration like 2d, 36h or 90m")
-    return timedelta(**{_UNITS[match[2]]: float(match[1])})
+from ..arguments import duration
 
 
 class Command(BaseCommand):
@@ -34,7 +22,7 @@ class Command(BaseCommand):
             "--stale-after",
             type=duration,
             default=None,
-            help="Silence after which a connected team is unhealthy, e.g. 2d, 36h "
+            help="Silence after which a connected team is unhealthy, e.g. 2d, 36h, 90m "
             "(default: SCIM_PROVISIONING_HEALTH_STALE_AFTER_HOURS).",
         )
 
