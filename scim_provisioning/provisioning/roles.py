@@ -123,7 +123,7 @@ def apply_team_roles(config: SCIMTeamConfig, user_ids: Iterable[Any]) -> None:
         return
     _write(adapter, config, field, changes, people, managed)
     timeline.record(
-        timeline.role_entry(config.team_id, people[account_id][0], old, new)
+        timeline.role_entry(config.scope, people[account_id][0], old, new)
         for account_id, old, new in changes
     )
 
@@ -227,7 +227,7 @@ def _write(
         person, email = people[account_id]
         field.assign(membership, assignable[by_account[account_id]])
         with host_refusals(
-            config.team_id,
+            config.scope,
             email=email,
             user_name=person.user_name,
             resource_id=str(person.scim_user_id),
