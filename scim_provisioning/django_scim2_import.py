@@ -36,6 +36,7 @@ from .models import SCIMUser
 from .resources.documents import Document
 from .resources.users import state_from_document
 from .schemas import USER_SCHEMA_URN
+from .scope import TeamScope
 
 #: The django-scim2 user fields this import reads.
 SCIM_ID, EXTERNAL_ID, USER_NAME = "scim_id", "scim_external_id", "scim_username"
@@ -148,7 +149,7 @@ def import_django_scim2_users(team: Any, *, apply: bool = False) -> ImportPlan:
     user_model = _require_django_scim2_user_model()
     email_field = user_model.get_email_field_name()
     members = _team_members(team)
-    records = SCIMUser.objects.filter(team_id=team.pk)
+    records = TeamScope.of(team).filter(SCIMUser.objects.all())
     linked = set(records.values_list("user_id", flat=True))
     taken_names = set(records.annotate(folded=Lower("user_name")).values_list("folded", flat=True))
     taken_ids = set(records.exclude(legacy_id=None).values_list("legacy_id", flat=True))
