@@ -80,7 +80,8 @@ def set_enabled(team: Any, enabled: bool) -> Switch:
     creates nothing. The configuration row is locked while it changes.
     """
     with transaction.atomic():
-        config = SCIMTeamConfig.objects.select_for_update().filter(team=team).first()
+        configs = TeamScope.of(team).filter(SCIMTeamConfig.objects.select_for_update())
+        config = configs.first()
         if config is None:
             if not enabled:
                 return Switch(None)
