@@ -66,9 +66,8 @@ def let_through(config: SCIMTeamConfig, *, already_inactive: int = 0) -> bool:
         return True
     now = timezone.now()
     fresh = Q(guard_window_start__isnull=True) | Q(guard_window_start__lte=now - threshold.window)
-    scope = config.scope
     active = (
-        scope.filter(SCIMUser.objects.filter(active=True))
+        SCIMUser.objects.filter(team_id=config.team_id, active=True)
         .order_by()
         .values("team_id")
         .annotate(n=Count("pk"))
@@ -85,7 +84,7 @@ def let_through(config: SCIMTeamConfig, *, already_inactive: int = 0) -> bool:
         )
     )
     counted = (
-        scope.filter(SCIMTeamConfig.objects.filter(guard_held=0))
+        SCIMTeamConfig.objects.filter(pk=config.team_id, guard_held=0)
         .filter(within)
         .update(
             guard_count=Case(When(fresh, then=Value(1)), default=F("guard_count") + 1),
