@@ -71,6 +71,7 @@ from .models import (
 )
 from .oauth.admin import SCIMOAuthClientAdmin
 from .provisioning import held
+from .scope import TeamScope
 from .setup_links import CreatedLink, create_link, link_path, links_of, recent_uses, revoke_links
 from .teams import RECENT_REQUESTS, SCIMNotEnabled, recent_requests, set_enabled
 from .timeline import person_timeline
@@ -320,7 +321,8 @@ class SCIMTeamConfigAdmin(SCIMModelAdmin):
         new_setup_link: CreatedLink | None = None,
         setup_link_form: SetupLinkForm | None = None,
     ) -> TemplateResponse:
-        tokens = SCIMToken.objects.for_idp().filter(team=team).select_related("created_by")
+        scope = TeamScope.of(team)
+        tokens = scope.filter(SCIMToken.objects.for_idp()).select_related("created_by")
         try:
             log_admin = self.admin_site.get_model_admin(SCIMRequestLog)
         except NotRegistered:
@@ -354,18 +356,18 @@ class SCIMTeamConfigAdmin(SCIMModelAdmin):
             "can_revoke": self.has_scim_revoke_permission(request, team),
             "can_switch": self.has_scim_switch_permission(request, team, config),
             "can_see_requests": can_see_requests,
-            "recent_requests": recent_requests(team) if can_see_requests else [],
+            "recent_requests": recent_requests(scope) if can_see_requests else [],
             "requests_url": requests_url,
-            "refused_links": SCIMLinkRefusal.objects.filter(team=team)[:RECENT_REQUESTS],
-            "domains": SCIMTeamDomain.objects.filter(team=team).select_related("verified_by"),
+            "refused_links": scope.filter(SCIMLinkRefusal.objects.all())[:RECENT_REQUESTS],
+            "domains": scope.filter(SCIMTeamDomain.objects.select_related("verified_by")),
             "can_manage_domains": self.has_scim_domain_permission(request, team, config),
             "doctor_report": doctor_report,
             "health": team_health(team),
             "new_setup_link": new_setup_link,
             "new_setup_link_path": link_path(new_setup_link.secret) if new_setup_link else "",
             "setup_link_form": setup_link_form or SetupLinkForm(),
-            "setup_links": links_of(team),
-            "setup_link_uses": recent_uses(team, limit=RECENT_REQUESTS),
+            "setup_links": links_of(scope),
+            "setup_link_uses": recent_uses(scope, limit=RECENT_REQUESTS),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.scim_page_template, context)
@@ -504,7 +506,8 @@ class SCIMTeamConfigAdmin(SCIMModelAdmin):
                 self.message_user(request, f"Removed {text}.")
             return HttpResponseRedirect(request.path)
         try:
-            claim = SCIMTeamDomain.objects.get(team=team, domain=domains.clean_domain(text))
+            claims = TeamScope.of(team).filter(SCIMTeamDomain.objects.all())
+            claim = claims.get(domain=domains.clean_domain(text))
         except (domains.InvalidDomain, SCIMTeamDomain.DoesNotExist):
             return HttpResponseBadRequest("This team has not added that domain.")
         if action == "verify_domain":

@@ -35,6 +35,7 @@ from .exceptions import SCIMError
 from .models import SCIMUser
 from .resources.documents import Document
 from .resources.users import state_from_document
+from .scope import TeamScope
 from .urns import USER_SCHEMA_URN
 
 #: The django-scim2 user fields this import reads.
@@ -148,7 +149,7 @@ def import_django_scim2_users(team: Any, *, apply: bool = False) -> ImportPlan:
     user_model = _require_django_scim2_user_model()
     email_field = user_model.get_email_field_name()
     members = _team_members(team)
-    records = SCIMUser.objects.filter(team_id=team.pk)
+    records = TeamScope.of(team).filter(SCIMUser.objects.all())
     linked = set(records.values_list("user_id", flat=True))
     taken_names = set(records.annotate(folded=Lower("user_name")).values_list("folded", flat=True))
     taken_ids = set(records.exclude(legacy_id=None).values_list("legacy_id", flat=True))

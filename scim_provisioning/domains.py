@@ -33,6 +33,7 @@ from django.utils import timezone
 from .conf import app_settings
 from .emails import normalize_domain
 from .models import SCIMTeamDomain
+from .scope import TeamScope
 
 #: Prefix of every TXT value, so that a domain's DNS says what the record is for.
 TXT_VALUE_PREFIX = "scim-verification="
@@ -70,7 +71,8 @@ def clean_domain(text: str) -> str:
 def add_domain(team: Any, text: str, *, created_by: Any | None = None) -> SCIMTeamDomain:
     """The team's claim on a domain, with its random TXT value (the existing one, if any)."""
     domain = clean_domain(text)
-    existing = SCIMTeamDomain.objects.filter(team=team, domain=domain).first()
+    claims = TeamScope.of(team).filter(SCIMTeamDomain.objects.filter(domain=domain))
+    existing = claims.first()
     if existing is not None:
         return existing
     try:
@@ -82,7 +84,7 @@ def add_domain(team: Any, text: str, *, created_by: Any | None = None) -> SCIMTe
                 created_by=created_by,
             )
     except IntegrityError:  # a concurrent request added it first
-        return SCIMTeamDomain.objects.get(team=team, domain=domain)
+        return claims.get()
 
 
 def remove_domain(team: Any, text: str) -> int:
@@ -91,7 +93,7 @@ def remove_domain(team: Any, text: str) -> int:
         domain = clean_domain(text)
     except InvalidDomain:
         return 0
-    return SCIMTeamDomain.objects.filter(team=team, domain=domain).delete()[0]
+    return TeamScope.of(team).filter(SCIMTeamDomain.objects.filter(domain=domain)).delete()[0]
 
 
 def resolve_txt(name: str) -> list[str]:

@@ -28,8 +28,9 @@ from django.db import transaction
 
 from . import timeline
 from .exceptions import Refused
-from .models import IdentityProvider, SCIMUser
+from .models import IdentityProvider, SCIMTeamConfig, SCIMUser
 from .request_log import detect_idp, redact
+from .scope import TeamScope
 from .storable_text import clean, unstorable
 
 logger = logging.getLogger("scim_provisioning")
@@ -165,7 +166,7 @@ def record_failed_write(view: Any, request: Any, response: Any) -> None:
     record_failure(
         FailedWrite(
             config=client.config,
-            team_id=client.token.team_id,
+            scope=TeamScope(client.token.team_id),
             kind=getattr(view, "kind", None),
             pk=str((view.kwargs or {}).get("pk") or ""),
             body=getattr(request, "_full_data", None),
@@ -182,10 +183,14 @@ def record_failed_write(view: Any, request: Any, response: Any) -> None:
 @dataclass(frozen=True)
 class FailedWrite:
     """A write of a SCIM resource and the SCIM error it was answered (a request or a bulk
-    operation)."""
+    operation).
 
-    config: Any
-    team_id: Any
+    ``scope`` is the request's team; ``config`` its configuration, if it has one (to
+    find the record the URL names).
+    """
+
+    config: SCIMTeamConfig | None
+    scope: TeamScope
     kind: Any
     pk: str
     body: Any
@@ -239,7 +244,7 @@ def _record(write: FailedWrite) -> None:
         "request": clean(f"{write.method} {write.path}")[:300],
         "idp": write.idp,
     }
-    timeline.record([timeline.failed_entry(write.team_id, _person(write), outcome)])
+    timeline.record([timeline.failed_entry(write.scope, _person(write), outcome)])
 
 
 def _person(write: FailedWrite) -> timeline.Person:
@@ -250,7 +255,8 @@ def _person(write: FailedWrite) -> timeline.Person:
     if write.pk and write.config is not None and unstorable(write.pk) is None:
         record = write.kind.find(write.config, write.pk)  # a NUL would reach PostgreSQL
     elif user_name and unstorable(user_name) is None:
-        record = SCIMUser.objects.filter(team_id=write.team_id, user_name__iexact=user_name).first()
+        records = write.scope.filter(SCIMUser.objects.filter(user_name__iexact=user_name))
+        record = records.first()
     if record is not None:
         return timeline.Person.of(record)
     try:

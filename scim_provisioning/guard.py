@@ -31,6 +31,7 @@ from django.utils import timezone
 from .conf import GuardThreshold, app_settings
 from .durations import describe
 from .models import SCIMHeldChange, SCIMTeamConfig, SCIMUser
+from .scope import TeamScope
 
 
 def threshold_for(config: SCIMTeamConfig) -> GuardThreshold | None:
@@ -96,21 +97,25 @@ def let_through(config: SCIMTeamConfig, *, already_inactive: int = 0) -> bool:
     return counted == 1
 
 
-def note_held(config: SCIMTeamConfig, change: int) -> None:
+def note_held(scope: TeamScope, change: int) -> None:
     """``change`` more (or, negative, fewer) changes of the team are held.
 
     While any is held, every further deprovisioning of the team is held too: an
     IdP that deprovisions en masse is not let through piecemeal while a
     manager decides.
     """
-    SCIMTeamConfig.objects.filter(pk=config.team_id).update(
+    scope.filter(SCIMTeamConfig.objects.all()).update(
         guard_held=Greatest(F("guard_held") + change, Value(0))
     )
 
 
 def status_line(team: Any) -> str:
-    """One line for ``scim_doctor --team``: the team's threshold and what it holds."""
-    config = SCIMTeamConfig.objects.filter(team=team).first()
+    """One line for ``scim_doctor --team``: the team's threshold and what it holds.
+
+    ``team`` is a host team, its key or its :class:`~scim_provisioning.scope.TeamScope`.
+    """
+    scope = TeamScope.of(team)
+    config = scope.filter(SCIMTeamConfig.objects.all()).first()
     threshold = threshold_for(config) if config is not None else app_settings.DEPROVISION_GUARD
     if threshold is None:
         return "Deprovisioning guard: off (SCIM_PROVISIONING_DEPROVISION_GUARD = None)."
@@ -118,7 +123,7 @@ def status_line(team: Any) -> str:
         f"Deprovisioning guard: on, holds beyond {threshold.percent} % of the team's active "
         f"members and beyond {threshold.minimum} people per {describe(threshold.window)}"
     )
-    held = SCIMHeldChange.objects.filter(team=team, resolved_at__isnull=True).aggregate(
+    held = scope.filter(SCIMHeldChange.objects.filter(resolved_at__isnull=True)).aggregate(
         count=Count("pk"), since=Min("held_at")
     )
     if not held["count"]:

@@ -56,6 +56,7 @@ from .models import (
     SCIMTeamHealth,
     SCIMToken,
 )
+from .scope import TeamScope
 from .signals import send_after_commit, team_health_changed
 
 #: Fewer failures than this in a day say nothing about an error rate.
@@ -142,9 +143,9 @@ class TeamHealth:
         return "The identity provider is syncing."
 
 
-def idp_requests(team: Any) -> QuerySet[SCIMRequestLog]:
+def idp_requests(scope: TeamScope) -> QuerySet[SCIMRequestLog]:
     """The team's logged requests, without the connection doctor's."""
-    return SCIMRequestLog.objects.filter(team=team).exclude(
+    return scope.filter(SCIMRequestLog.objects.all()).exclude(
         user_agent__startswith=DOCTOR_USER_AGENT.split("/")[0] + "/"
     )
 
@@ -172,10 +173,14 @@ def _days(delta: timedelta) -> str:
 def team_health(
     team: Any, *, now: datetime | None = None, stale_after: timedelta | None = None
 ) -> TeamHealth:
-    """``team``'s sync health now (or at ``now``); ``stale_after`` overrides the setting."""
+    """``team``'s sync health now (or at ``now``); ``stale_after`` overrides the setting.
+
+    ``team`` is the host's team (the result names it); its key or scope also do.
+    """
     now = now or timezone.now()
     stale_after = stale_after or timedelta(hours=app_settings.HEALTH_STALE_AFTER_HOURS)
-    requests = idp_requests(team)
+    scope = TeamScope.of(team)
+    requests = idp_requests(scope)
     last_request = requests.order_by("-created").values_list("created", flat=True).first()
     succeeded = requests.exclude(failed_requests())
     last_success = succeeded.order_by("-created").values_list("created", flat=True).first()
@@ -190,12 +195,12 @@ def team_health(
         total=Count("pk"), failed=Count("pk", filter=failed_requests())
     )
     live_tokens = (
-        SCIMToken.objects.for_idp()
-        .filter(team=team, revoked_at__isnull=True)
+        scope.filter(SCIMToken.objects.for_idp())
+        .filter(revoked_at__isnull=True)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .count()
     )
-    enabled = SCIMTeamConfig.objects.filter(team=team, enabled=True).exists()
+    enabled = scope.filter(SCIMTeamConfig.objects.filter(enabled=True)).exists()
     problems: list[Problem] = []
     if not enabled and last_request is not None and now - last_request < stale_after:
         problems.append(
@@ -243,7 +248,7 @@ def team_health(
                     "shows which and why.",
                 )
             )
-    held = _held_problem(team)
+    held = _held_problem(scope)
     if held is not None:
         problems.append(held)
     if problems:
@@ -268,9 +273,9 @@ def team_health(
     )
 
 
-def _held_problem(team: Any) -> Problem | None:
+def _held_problem(scope: TeamScope) -> Problem | None:
     """ "9 deactivations and 2 removals held since 09:14 (UTC)": the guard waits for a manager."""
-    held = SCIMHeldChange.objects.filter(team=team, resolved_at__isnull=True).aggregate(
+    held = scope.filter(SCIMHeldChange.objects.filter(resolved_at__isnull=True)).aggregate(
         deactivations=Count("pk", filter=Q(kind=HeldChangeKind.DEACTIVATE)),
         removals=Count("pk", filter=Q(kind=HeldChangeKind.DELETE)),
         since=Min("held_at"),
@@ -361,13 +366,16 @@ def daily_requests(
     team: Any, *, days: int = CHART_DAYS, now: datetime | None = None
 ) -> list[DayCount]:
     """The last ``days`` days (today last, in the site's time zone) of ``team``'s IdP requests
-    and failures: one aggregate query, days without requests counted as 0."""
+    and failures: one aggregate query, days without requests counted as 0.
+
+    ``team`` is a host team, its key or its :class:`~scim_provisioning.scope.TeamScope`.
+    """
     now = now or timezone.now()
     today = timezone.localdate(now)
     first = today - timedelta(days=days - 1)
     start = timezone.make_aware(datetime.combine(first, time.min))
     rows = (
-        idp_requests(team)
+        idp_requests(TeamScope.of(team))
         .filter(created__gte=start)
         .annotate(day=TruncDate("created", tzinfo=timezone.get_current_timezone()))
         .values("day")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from .conf import app_settings
 from .emails import email_domain, normalize_domain
 from .fields import OrderedJSONField, validate_role_mapping
+from .scope import TeamScope
 
 TEAM_MODEL = app_settings.TEAM_MODEL
 
@@ -106,6 +107,11 @@ class SCIMTeamConfig(models.Model):
 
     def __str__(self) -> str:
         return f"SCIM for {self.team} ({'enabled' if self.enabled else 'disabled'})"
+
+    @property
+    def scope(self) -> TeamScope:
+        """The team this configuration belongs to, as a query scope (no policy)."""
+        return TeamScope(self.team_id)
 
     def domain_names(self) -> set[str]:
         """The team's verified email domains, normalised: the staff-set list and the

@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from .models import SCIMGroupMembership, SCIMUser, SCIMUserValue
+from .scope import TeamScope
 from .timeline import matching_people
 
 __all__ = ["PAGE_SIZE", "PeoplePage", "Person", "describe", "people_page", "team_people"]
@@ -26,11 +27,15 @@ PAGE_SIZE = 50
 
 def team_people(team: Any, *, q: str = "") -> QuerySet[SCIMUser]:
     """``team``'s SCIM users matching ``q`` (any name they had), by userName; groups and
-    roles prefetched. The team scope comes first."""
-    people = SCIMUser.objects.filter(team=team)
+    roles prefetched. The team scope comes first.
+
+    ``team`` is a host team, its key or its :class:`~scim_provisioning.scope.TeamScope`.
+    """
+    scope = TeamScope.of(team)
+    people = scope.filter(SCIMUser.objects.all())
     q = q.strip()
     if q:
-        people = people.filter(matching_people(team, q))
+        people = people.filter(matching_people(scope, q))
     return (
         people.select_related("user")
         .prefetch_related(
@@ -106,7 +111,7 @@ class PeoplePage:
 def people_page(team: Any, *, q: str = "", page: Any = 1) -> PeoplePage:
     """Page ``page`` (from 1; anything else is the first) of :func:`team_people`."""
     q = q.strip()[:255]
-    people = team_people(team, q=q)
+    people = team_people(TeamScope.of(team), q=q)
     count = people.count()
     pages = max(1, -(-count // PAGE_SIZE))
     try:

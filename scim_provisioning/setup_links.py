@@ -52,6 +52,7 @@ from .conf import app_settings
 from .models import SCIMSetupLink, SCIMSetupLinkAction, SCIMSetupLinkUse
 from .redaction import SETUP_LINK_PREFIX, SETUP_LINK_RE
 from .request_log import client_address, user_agent
+from .scope import TeamScope
 from .throttling import KEY_PREFIX, increment
 from .tokens import IssuedToken, digest, issue_token
 
@@ -136,9 +137,11 @@ def revoke_links(team: Any, *, pk: Any = None) -> int:
     """Revoke the team's live links (all, or the one with ``pk``); how many.
 
     Live: neither revoked nor expired (a link that issued its token still opens the page).
+    ``team`` is a host team, its key or its :class:`~scim_provisioning.scope.TeamScope`.
     """
     now = timezone.now()
-    links = SCIMSetupLink.objects.filter(team=team, revoked_at__isnull=True, expires_at__gt=now)
+    live = SCIMSetupLink.objects.filter(revoked_at__isnull=True, expires_at__gt=now)
+    links = TeamScope.of(team).filter(live)
     if pk is not None:
         links = links.filter(pk=pk)
     return links.update(revoked_at=now)
@@ -215,12 +218,14 @@ def record_use(
 
 def recent_uses(team: Any, limit: int = 50) -> list[SCIMSetupLinkUse]:
     """The team's latest link uses, newest first (the team's managers read them)."""
-    return list(SCIMSetupLinkUse.objects.filter(team=team).order_by("-created", "-id")[:limit])
+    uses = TeamScope.of(team).filter(SCIMSetupLinkUse.objects.all())
+    return list(uses.order_by("-created", "-id")[:limit])
 
 
 def links_of(team: Any) -> list[SCIMSetupLink]:
     """The team's links, newest first (no secret: only digests are stored)."""
-    return list(SCIMSetupLink.objects.filter(team=team).select_related("created_by", "token"))
+    links = TeamScope.of(team).filter(SCIMSetupLink.objects.all())
+    return list(links.select_related("created_by", "token"))
 
 
 def retry_after(request: Any, what: str) -> int | None:

@@ -3,7 +3,8 @@
 The Django admin's SCIM page, the team page and API (:mod:`scim_provisioning.team_api`),
 the token functions and the management commands all go through these, so a team is
 looked up, found enabled or not, and its latest requests listed the same way
-everywhere.
+everywhere. The readers take the host's team, its key or its
+:class:`~scim_provisioning.scope.TeamScope` (``TeamScope`` is re-exported here).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.db import models, transaction
 
 from .conf import app_settings
 from .models import SCIMRequestLog, SCIMTeamConfig
+from .scope import TeamScope
 
 #: Shown to a team's managers instead of the SCIM settings while the staff switch is off.
 DISABLED_MESSAGE = "Contact support to enable SCIM."
@@ -27,6 +29,7 @@ __all__ = [
     "RECENT_REQUESTS",
     "SCIMNotEnabled",
     "Switch",
+    "TeamScope",
     "find_team",
     "is_enabled",
     "recent_requests",
@@ -52,7 +55,7 @@ def find_team(slug: str) -> Any | None:
 
 def is_enabled(team: Any) -> bool:
     """The staff switch of ``team`` (off when the team has no SCIM configuration)."""
-    return SCIMTeamConfig.objects.filter(team=team, enabled=True).exists()
+    return TeamScope.of(team).filter(SCIMTeamConfig.objects.filter(enabled=True)).exists()
 
 
 def require_enabled(team: Any) -> None:
@@ -77,7 +80,8 @@ def set_enabled(team: Any, enabled: bool) -> Switch:
     creates nothing. The configuration row is locked while it changes.
     """
     with transaction.atomic():
-        config = SCIMTeamConfig.objects.select_for_update().filter(team=team).first()
+        configs = TeamScope.of(team).filter(SCIMTeamConfig.objects.select_for_update())
+        config = configs.first()
         if config is None:
             if not enabled:
                 return Switch(None)
@@ -96,7 +100,8 @@ def set_enabled(team: Any, enabled: bool) -> Switch:
 def recent_requests(team: Any, limit: int = RECENT_REQUESTS) -> list[SCIMRequestLog]:
     """The team's latest SCIM requests, newest first, with the columns the pages show."""
     return list(
-        SCIMRequestLog.objects.filter(team=team)
+        TeamScope.of(team)
+        .filter(SCIMRequestLog.objects.all())
         .only("created", "idp", "method", "path", "status", "resource_type")
         .order_by("-created", "-pk")[:limit]
     )

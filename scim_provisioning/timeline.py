@@ -34,6 +34,7 @@ from .exceptions import Refused
 from .models import SCIMGroup, SCIMPersonName, SCIMUser, SCIMUserEvent, TimelineAction
 from .redaction import REDACTED, is_secret_name
 from .request_log import redact
+from .scope import TeamScope
 from .storable_text import clean
 
 __all__ = [
@@ -161,10 +162,12 @@ def _safe(path: str, value: Any) -> Any:
 # -- entries ----------------------------------------------------------------------------
 
 
-def _entry(team_id: Any, person: Person, action: TimelineAction, **fields: Any) -> SCIMUserEvent:
+def _entry(
+    scope: TeamScope, person: Person, action: TimelineAction, **fields: Any
+) -> SCIMUserEvent:
     facts = request_context.current()
     return SCIMUserEvent(
-        team_id=team_id,
+        team_id=scope.team_id,
         scim_user_id=person.scim_user_id,
         user_name=person.user_name[:255],
         account_id=person.account_id,
@@ -180,7 +183,7 @@ def user_entry(
     record: SCIMUser, action: TimelineAction, changes: dict[str, list[Any]] | None = None
 ) -> SCIMUserEvent:
     """An entry about ``record`` (unsaved): created, linked, updated, (de/re)activated, removed."""
-    return _entry(record.team_id, Person.of(record), action, changes=changes or {})
+    return _entry(TeamScope(record.team_id), Person.of(record), action, changes=changes or {})
 
 
 def created_entry(record: SCIMUser) -> SCIMUserEvent:
@@ -221,8 +224,9 @@ def group_entries(
     group: SCIMGroup, action: TimelineAction, people: Iterable[Person]
 ) -> list[SCIMUserEvent]:
     """One entry per person who joined or left ``group`` (unsaved)."""
+    scope = TeamScope(group.team_id)
     return [
-        _entry(group.team_id, person, action, group_id=group.pk, group_name=group.display_name)
+        _entry(scope, person, action, group_id=group.pk, group_name=group.display_name)
         for person in people
     ]
 
@@ -230,11 +234,12 @@ def group_entries(
 def role_entry(team_id: Any, person: Person, old: Any, new: Any) -> SCIMUserEvent:
     """``person`` was given the team role ``new`` (was ``old``) through their groups (unsaved).
 
+    ``team_id`` is the team's key or its :class:`~scim_provisioning.scope.TeamScope`.
     A role is a value of the host's role field (text, a boolean, a level: see
     ``role_values``); the entry keeps it as JSON, and as text in ``role``.
     """
     return _entry(
-        team_id,
+        TeamScope.of(team_id),
         person,
         TimelineAction.ROLE_GRANTED,
         role=str(new)[:64],
@@ -258,25 +263,31 @@ def refused_entry(refused: Refused, detail: str) -> SCIMUserEvent:
         refused.user_id,
     )
     return _entry(
-        refused.team_id, person, TimelineAction.REFUSED, changes={"refused": [None, detail]}
+        TeamScope(refused.team_id),
+        person,
+        TimelineAction.REFUSED,
+        changes={"refused": [None, detail]},
     )
 
 
-def failed_entry(team_id: Any, person: Person, outcome: dict[str, Any]) -> SCIMUserEvent:
+def failed_entry(scope: TeamScope, person: Person, outcome: dict[str, Any]) -> SCIMUserEvent:
     """A write of the IdP about ``person`` that failed: what it got (unsaved).
 
     ``outcome`` holds the status, ``scimType`` and detail of the SCIM error and
     the hint (:mod:`.failed_writes`). Written after the write's transaction
     rolled back, like a refusal.
     """
-    return _entry(team_id, person, TimelineAction.WRITE_FAILED, outcome=outcome)
+    return _entry(scope, person, TimelineAction.WRITE_FAILED, outcome=outcome)
 
 
 def person_entry(
-    team_id: Any, person: Person, action: TimelineAction, changes: dict[str, Any] | None = None
+    scope: TeamScope,
+    person: Person,
+    action: TimelineAction,
+    changes: dict[str, Any] | None = None,
 ) -> SCIMUserEvent:
     """An entry about ``person``, who may have no SCIM record any more (a held DELETE)."""
-    return _entry(team_id, person, action, changes=changes or {})
+    return _entry(scope, person, action, changes=changes or {})
 
 
 def record(entries: Iterable[SCIMUserEvent]) -> None:
@@ -344,19 +355,21 @@ def team_timeline(
     ``person`` is a SCIM user id, or a userName or email matched case-insensitively:
     the entries of whoever has it now (also those from before a rename) and the
     entries recorded under it (also of a record since deleted). ``action`` is a
-    :class:`TimelineAction` value; an unknown one matches nothing.
+    :class:`TimelineAction` value; an unknown one matches nothing. ``team`` is a
+    host team, its key or its :class:`~scim_provisioning.scope.TeamScope`.
     """
-    entries = SCIMUserEvent.objects.filter(team=team)
+    scope = TeamScope.of(team)
+    entries = scope.filter(SCIMUserEvent.objects.all())
     if action:
         entries = entries.filter(action=action)
     person = person.strip()
     if person:
-        entries = entries.filter(_person(team, person))
+        entries = entries.filter(_person(scope, person))
     return entries[:limit]
 
 
-def matching_people(team: Any, text: str) -> Q:
-    """A filter of ``team``'s SCIM users: whoever ever had a name containing ``text``.
+def matching_people(scope: TeamScope, text: str) -> Q:
+    """A filter of the team's SCIM users: whoever ever had a name containing ``text``.
 
     Case-insensitive substring of any userName, email, name or externalId they
     had (:class:`SCIMPersonName`), or have now (people provisioned before names
@@ -364,7 +377,7 @@ def matching_people(team: Any, text: str) -> Q:
     caller filters by team first; this adds one subquery.
     """
     text = clean(text)  # a NUL reached PostgreSQL's LIKE (issue 21): U+FFFD matches nobody
-    former = SCIMPersonName.objects.filter(team=team, folded__contains=fold(text))
+    former = scope.filter(SCIMPersonName.objects.filter(folded__contains=fold(text)))
     return (
         Q(pk__in=former.values("scim_user_id"))
         | Q(user_name__icontains=text)
@@ -373,14 +386,14 @@ def matching_people(team: Any, text: str) -> Q:
     )
 
 
-def _person(team: Any, person: str) -> Q:
+def _person(scope: TeamScope, person: str) -> Q:
     try:
         return Q(scim_user_id=uuid.UUID(person))
     except ValueError:
         pass
     person = clean(person)
-    former = SCIMPersonName.objects.filter(team=team, folded__contains=fold(person))
-    current = SCIMUser.objects.filter(team=team).filter(
+    former = scope.filter(SCIMPersonName.objects.filter(folded__contains=fold(person)))
+    current = scope.filter(SCIMUser.objects.all()).filter(
         Q(user_name__icontains=person) | Q(email__icontains=canonical_email(person) or person)
     )
     return (
@@ -406,7 +419,8 @@ class TimelinePage:
 
 
 def timeline_page(team: Any, *, person: str = "", action: str = "") -> TimelinePage:
-    """The newest entries of ``team`` matching ``person`` and ``action`` (:func:`team_timeline`)."""
+    """The newest entries of ``team`` (a host team, its key or its scope) matching ``person``
+    and ``action`` (:func:`team_timeline`)."""
     person, action = person.strip()[:255], action.strip()[:32]
     entries = list(team_timeline(team, person=person, action=action))
     return TimelinePage(entries=entries, person=person, action=action)
@@ -414,4 +428,5 @@ def timeline_page(team: Any, *, person: str = "", action: str = "") -> TimelineP
 
 def person_timeline(record: SCIMUser, *, limit: int = DEFAULT_LIMIT) -> QuerySet[SCIMUserEvent]:
     """``record``'s own entries, newest first."""
-    return SCIMUserEvent.objects.filter(team_id=record.team_id, scim_user_id=record.pk)[:limit]
+    scope = TeamScope(record.team_id)
+    return scope.filter(SCIMUserEvent.objects.filter(scim_user_id=record.pk))[:limit]

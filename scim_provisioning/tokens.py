@@ -24,6 +24,7 @@ from .conf import app_settings
 from .models import SCIMToken
 from .prepared import PreparedQuery
 from .redaction import TOKEN_PREFIX, TOKEN_RE
+from .scope import TeamScope
 from .teams import SCIMNotEnabled as SCIMNotEnabled  # where callers have always caught it
 from .teams import require_enabled
 
@@ -58,9 +59,10 @@ def new_secret() -> str:
 
 def _live(team: Any) -> Any:
     now = timezone.now()
-    return SCIMToken.objects.filter(
-        team=team, revoked_at__isnull=True, oauth_client__isnull=True
-    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    tokens = SCIMToken.objects.filter(revoked_at__isnull=True, oauth_client__isnull=True)
+    return (
+        TeamScope.of(team).filter(tokens).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    )
 
 
 class _SiteDefault:
@@ -141,7 +143,7 @@ def revoke_tokens(team: Any, *, prefix: str | None = None) -> int:
 
     Revocation is checked on every request, so it takes effect on the next one.
     """
-    tokens = SCIMToken.objects.filter(team=team, revoked_at__isnull=True)
+    tokens = TeamScope.of(team).filter(SCIMToken.objects.filter(revoked_at__isnull=True))
     if prefix is not None:
         tokens = tokens.filter(prefix=prefix)
     return tokens.update(revoked_at=timezone.now())

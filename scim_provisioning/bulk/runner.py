@@ -105,7 +105,7 @@ class _BulkRun:
                 failed_writes.record_failure(
                     failed_writes.FailedWrite(
                         config=self.config,
-                        team_id=self.config.team_id,
+                        scope=self.config.scope,
                         kind=target.kind,
                         pk=str(target.pk or ""),
                         body=operation.data,

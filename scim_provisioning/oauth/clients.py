@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from ..conf import app_settings
 from ..models import SCIMOAuthClient, SCIMOAuthGrant, SCIMOAuthSecret, SCIMToken
+from ..scope import TeamScope
 from ..teams import require_enabled
 from ..tokens import DISPLAY_PREFIX_LENGTH, digest, is_well_formed, new_secret
 
@@ -155,7 +156,7 @@ def find_client(team: Any, client_id: str) -> SCIMOAuthClient | None:
     """The team's client with ``client_id`` (revoked or not), or ``None``."""
     if not CLIENT_ID_RE.fullmatch(client_id):
         return None
-    return SCIMOAuthClient.objects.filter(team=team, client_id=client_id).first()
+    return TeamScope.of(team).filter(SCIMOAuthClient.objects.filter(client_id=client_id)).first()
 
 
 def active_client(client_id: str) -> SCIMOAuthClient | None:

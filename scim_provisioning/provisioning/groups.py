@@ -36,7 +36,7 @@ JOINED, LEFT = timeline.TimelineAction.JOINED_GROUP, timeline.TimelineAction.LEF
 
 def team_groups(config: SCIMTeamConfig) -> Any:
     """Every SCIM group of the team: the scope every group query starts from."""
-    return SCIMGroup.objects.filter(team_id=config.team_id)
+    return config.scope.filter(SCIMGroup.objects.all())
 
 
 @dataclass

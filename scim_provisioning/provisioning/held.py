@@ -49,6 +49,7 @@ from ..models import (
     SCIMUser,
     TimelineAction,
 )
+from ..scope import TeamScope
 from ..signals import EventType, SCIMEvent
 from .refusals import record_refusal
 
@@ -57,31 +58,32 @@ _MAX_DETAIL = 500
 
 
 def pending(team: Any) -> QuerySet[SCIMHeldChange]:
-    """The team's held changes no manager has decided yet, oldest first."""
-    team_id = getattr(team, "pk", team)
-    return SCIMHeldChange.objects.filter(team_id=team_id, resolved_at__isnull=True).order_by(
-        "held_at", "id"
-    )
+    """The team's held changes no manager has decided yet, oldest first.
+
+    ``team`` is a host team, its key or its :class:`~scim_provisioning.scope.TeamScope`.
+    """
+    held = TeamScope.of(team).filter(SCIMHeldChange.objects.filter(resolved_at__isnull=True))
+    return held.order_by("held_at", "id")
 
 
-def hold(config: SCIMTeamConfig, record: SCIMUser, kind: HeldChangeKind) -> None:
+def hold(scope: TeamScope, record: SCIMUser, kind: HeldChangeKind) -> None:
     """Hold the deprovisioning of ``record`` (in the write's transaction); the caller skips
     the host's membership write.
 
     A DELETE of a person whose deactivation is held already turns that hold
     into a held DELETE (counted once).
     """
-    held = pending(config.team_id).filter(scim_user_id=record.pk).first()
+    held = pending(scope).filter(scim_user_id=record.pk).first()
     if held is None:
         SCIMHeldChange.objects.create(
-            team_id=config.team_id,
+            team_id=scope.team_id,
             kind=kind,
             scim_user_id=record.pk,
             user_id=record.user_id,
             user_name=record.user_name[:255],
             email=record.email[:254],
         )
-        guard.note_held(config, +1)
+        guard.note_held(scope, +1)
     elif held.kind != kind:
         held.kind = kind
         held.save(update_fields=["kind"])
@@ -89,12 +91,12 @@ def hold(config: SCIMTeamConfig, record: SCIMUser, kind: HeldChangeKind) -> None
         SCIMUser.objects.filter(pk=record.pk).update(deprovision_held=True)
         record.deprovision_held = True
     timeline.record([timeline.user_entry(record, TimelineAction.HELD, {"held": [None, str(kind)]})])
-    count = pending(config.team_id).count()
+    count = pending(scope).count()
     signals.send_event(
         SCIMUser,
         SCIMEvent(
             action=EventType.USER_HELD,
-            team_id=config.team_id,
+            team_id=scope.team_id,
             resource_type="User",
             resource_id=str(record.pk),
             user_id=record.user_id,
@@ -105,10 +107,10 @@ def hold(config: SCIMTeamConfig, record: SCIMUser, kind: HeldChangeKind) -> None
     )
 
 
-def cancel(config: SCIMTeamConfig, record: SCIMUser) -> None:
+def cancel(scope: TeamScope, record: SCIMUser) -> None:
     """The IdP reactivated a held person: the hold ends, the membership never changed."""
     updated = (
-        pending(config.team_id)
+        pending(scope)
         .filter(scim_user_id=record.pk)
         .update(
             outcome=HeldChangeOutcome.CANCELLED,
@@ -117,7 +119,7 @@ def cancel(config: SCIMTeamConfig, record: SCIMUser) -> None:
         )
     )
     if updated:
-        guard.note_held(config, -updated)
+        guard.note_held(scope, -updated)
     record.deprovision_held = False
 
 
@@ -132,25 +134,30 @@ class Decision:
 def release(
     config: SCIMTeamConfig, changes: Iterable[SCIMHeldChange], *, by: Any = None, by_name: str = ""
 ) -> list[Decision]:
-    """Apply each held change, each in its own transaction (one refusal stops no other)."""
+    """Apply each held change of ``config``'s team, each in its own transaction (one
+    refusal stops no other); a change of another team is left alone."""
     return [_release_one(config, change, by, by_name) for change in changes]
 
 
 def discard(
     config: SCIMTeamConfig, changes: Iterable[SCIMHeldChange], *, by: Any = None, by_name: str = ""
 ) -> list[Decision]:
-    """Keep each held person's membership; a held deactivation's record turns active again."""
+    """Keep each held person's membership; a held deactivation's record turns active again.
+
+    Only ``config``'s team's changes: one of another team is left alone.
+    """
+    scope = config.scope
     decisions = []
     for change in changes:
         with transaction.atomic():
-            locked = _locked_pending(change)
+            locked = _locked_pending(scope, change)
             if locked is None:
                 continue
             record = _locked_record(locked)
             if record is not None and locked.kind == HeldChangeKind.DEACTIVATE:
                 _back_to_active(record)
-            _resolve(config, locked, HeldChangeOutcome.DISCARDED, by, by_name)
-            _decided_entry(config, locked, record, TimelineAction.DISCARDED, by_name)
+            _resolve(scope, locked, HeldChangeOutcome.DISCARDED, by, by_name)
+            _decided_entry(scope, locked, record, TimelineAction.DISCARDED, by_name)
         decisions.append(Decision(locked))
     return decisions
 
@@ -158,9 +165,10 @@ def discard(
 def _release_one(config: SCIMTeamConfig, change: SCIMHeldChange, by: Any, by_name: str) -> Decision:
     from .users import deactivate_held, delete_held  # the users' write path
 
+    scope = config.scope
     try:
         with transaction.atomic():
-            locked = _locked_pending(change)
+            locked = _locked_pending(scope, change)
             if locked is None:
                 return Decision(change)
             record = _locked_record(locked)
@@ -168,38 +176,35 @@ def _release_one(config: SCIMTeamConfig, change: SCIMHeldChange, by: Any, by_nam
                 delete_held(config, locked, record)
             elif record is not None:
                 deactivate_held(config, record)
-            _resolve(config, locked, HeldChangeOutcome.RELEASED, by, by_name)
-            _decided_entry(config, locked, record, TimelineAction.RELEASED, by_name)
+            _resolve(scope, locked, HeldChangeOutcome.RELEASED, by, by_name)
+            _decided_entry(scope, locked, record, TimelineAction.RELEASED, by_name)
             return Decision(locked)
     except SCIMError as refusal:
         if isinstance(refusal, Refused):
             record_refusal(refusal)
-        return _refused(config, change, str(refusal.detail), by, by_name)
+        return _refused(scope, change, str(refusal.detail), by, by_name)
 
 
 def _refused(
-    config: SCIMTeamConfig, change: SCIMHeldChange, detail: str, by: Any, by_name: str
+    scope: TeamScope, change: SCIMHeldChange, detail: str, by: Any, by_name: str
 ) -> Decision:
     """The site refused the release: recorded on the row; the person stays, the record says so."""
     with transaction.atomic():
-        locked = _locked_pending(change)
+        locked = _locked_pending(scope, change)
         if locked is None:
             return Decision(change)
         record = _locked_record(locked)
         if record is not None:
             _back_to_active(record)
         locked.detail = detail[:_MAX_DETAIL]
-        _resolve(config, locked, HeldChangeOutcome.REFUSED, by, by_name)
-        _decided_entry(config, locked, record, TimelineAction.RELEASED, by_name, refused=detail)
+        _resolve(scope, locked, HeldChangeOutcome.REFUSED, by, by_name)
+        _decided_entry(scope, locked, record, TimelineAction.RELEASED, by_name, refused=detail)
     return Decision(locked, refused=detail)
 
 
-def _locked_pending(change: SCIMHeldChange) -> SCIMHeldChange | None:
-    return (
-        SCIMHeldChange.objects.select_for_update()
-        .filter(pk=change.pk, resolved_at__isnull=True)
-        .first()
-    )
+def _locked_pending(scope: TeamScope, change: SCIMHeldChange) -> SCIMHeldChange | None:
+    """``change``, locked, if it is still pending and of the deciding team."""
+    return pending(scope).select_for_update().filter(pk=change.pk).first()
 
 
 def _locked_record(change: SCIMHeldChange) -> SCIMUser | None:
@@ -219,9 +224,7 @@ def _back_to_active(record: SCIMUser) -> None:
     record.save(update_fields=["active", "deprovision_held", "version", "last_modified"])
 
 
-def _resolve(
-    config: SCIMTeamConfig, change: SCIMHeldChange, outcome: str, by: Any, by_name: str
-) -> None:
+def _resolve(scope: TeamScope, change: SCIMHeldChange, outcome: str, by: Any, by_name: str) -> None:
     change.outcome = outcome
     change.resolved_at = timezone.now()
     change.resolved_by = by if getattr(by, "pk", None) is not None else None
@@ -229,11 +232,11 @@ def _resolve(
     change.save(
         update_fields=["outcome", "resolved_at", "resolved_by", "resolved_by_name", "detail"]
     )
-    guard.note_held(config, -1)
+    guard.note_held(scope, -1)
 
 
 def _decided_entry(
-    config: SCIMTeamConfig,
+    scope: TeamScope,
     change: SCIMHeldChange,
     record: SCIMUser | None,
     action: TimelineAction,
@@ -246,4 +249,4 @@ def _decided_entry(
     changes["held"] = [None, change.kind]
     if refused:
         changes["refused"] = [None, refused[:_MAX_DETAIL]]
-    timeline.record([timeline.person_entry(config.team_id, person, action, changes)])
+    timeline.record([timeline.person_entry(scope, person, action, changes)])

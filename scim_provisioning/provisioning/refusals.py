@@ -21,6 +21,7 @@ from django.utils import timezone
 from .. import host_rows, signals, timeline
 from ..exceptions import HostRefused, Refused
 from ..models import SCIMLinkRefusal, SCIMLinkRefusalReason, SCIMUser
+from ..scope import TeamScope
 from ..signals import EventType, SCIMEvent
 
 #: ``SCIMLinkRefusal.detail``'s length.
@@ -42,7 +43,7 @@ def recording_refusals() -> Iterator[None]:
 
 @contextmanager
 def host_refusals(
-    team_id: Any, *, email: str, user_name: str = "", resource_id: str = "", user_id: Any = None
+    scope: TeamScope, *, email: str, user_name: str = "", resource_id: str = "", user_id: Any = None
 ) -> Iterator[None]:
     """Turn the host's refusal of a membership change, raised inside, into a :class:`HostRefused`.
 
@@ -58,7 +59,7 @@ def host_refusals(
     except host_rows.refusal_exceptions() as error:
         raise HostRefused(
             host_rows.refusal_message(error),
-            team_id=team_id,
+            team_id=scope.team_id,
             email=email,
             reason=SCIMLinkRefusalReason.HOST,
             user_name=user_name,
@@ -71,15 +72,14 @@ def record_refusal(refused: Refused) -> None:
     """Record ``refused`` (a new row, or one more attempt on the team's row for the
     address), then send ``user_refused``."""
     now = timezone.now()
-    rows = SCIMLinkRefusal.objects.filter(team_id=refused.team_id, email=refused.email)
+    scope = TeamScope(refused.team_id)
+    rows = scope.filter(SCIMLinkRefusal.objects.filter(email=refused.email))
     detail = str(refused.detail)[:_MAX_DETAIL]
     fields = {"reason": refused.reason, "detail": detail, "last_attempt": now}
     if not rows.update(attempts=F("attempts") + 1, **fields):
         try:
             with transaction.atomic():
-                SCIMLinkRefusal.objects.create(
-                    team_id=refused.team_id, email=refused.email, **fields
-                )
+                SCIMLinkRefusal.objects.create(team_id=scope.team_id, email=refused.email, **fields)
         except IntegrityError:  # a concurrent retry created it first
             rows.update(attempts=F("attempts") + 1, **fields)
     timeline.record([timeline.refused_entry(refused, detail)])
@@ -96,6 +96,6 @@ def record_refusal(refused: Refused) -> None:
     signals.send_event(SCIMUser, event)
 
 
-def clear_refusals(team_id: Any, email: str) -> None:
+def clear_refusals(scope: TeamScope, email: str) -> None:
     """The address is now linked or seated: it is no longer refused."""
-    SCIMLinkRefusal.objects.filter(team_id=team_id, email=email).delete()
+    scope.filter(SCIMLinkRefusal.objects.filter(email=email)).delete()

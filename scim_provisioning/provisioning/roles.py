@@ -42,6 +42,7 @@ from ..exceptions import Conflict
 from ..host_rows import saves_need_the_model
 from ..models import SCIMGroupMembership, SCIMTeamConfig, SCIMUser, SCIMUserValue
 from ..role_values import RoleField, default_role, manager_roles, role_field
+from ..scope import TeamScope
 from .refusals import host_refusals
 
 logger = logging.getLogger("scim_provisioning")
@@ -69,7 +70,8 @@ def apply_team_roles(config: SCIMTeamConfig, user_ids: Iterable[Any]) -> None:
         return
     group_roles = _mapping(field, config.group_roles)
     user_roles = _mapping(field, config.user_roles)
-    people = _newcomers(user_ids)
+    scope = config.scope
+    people = _newcomers(scope, user_ids)
     if not people or not (group_roles or user_roles):
         return
     records = [person.scim_user_id for person, _ in people.values()]
@@ -82,7 +84,7 @@ def apply_team_roles(config: SCIMTeamConfig, user_ids: Iterable[Any]) -> None:
         grants += [
             (account_id, group_roles[name])
             for account_id, name in SCIMGroupMembership.objects.filter(
-                user_id__in=records, group__team_id=config.team_id
+                scope.q("group__"), user_id__in=records
             )
             .annotate(group_name=Lower("group__display_name"))
             .filter(group_name__in=list(group_roles))
@@ -107,9 +109,9 @@ def apply_team_roles(config: SCIMTeamConfig, user_ids: Iterable[Any]) -> None:
             by_role.setdefault(given, []).append(account_id)
     if not by_role:
         return
-    keep_a_manager_through_roles(adapter, config, field, by_role, managed)
+    keep_a_manager_through_roles(adapter, scope, field, by_role, managed)
     user_column = f"{app_settings.MEMBERSHIP_USER_FIELD}_id"
-    rows = adapter.team_memberships(config.team_id)
+    rows = adapter.team_memberships(scope.team_id)
     held = dict(  # the roles before: only a managed role changes, and the timeline says how
         rows.filter(**{f"{user_column}__in": list(people)}).values_list(user_column, field.lookup)
     )
@@ -121,16 +123,16 @@ def apply_team_roles(config: SCIMTeamConfig, user_ids: Iterable[Any]) -> None:
     ]
     if not changes:
         return
-    _write(adapter, config, field, changes, people, managed)
+    _write(adapter, scope, field, changes, people, managed)
     timeline.record(
-        timeline.role_entry(config.team_id, people[account_id][0], old, new)
+        timeline.role_entry(scope, people[account_id][0], old, new)
         for account_id, old, new in changes
     )
 
 
 def keep_a_manager_through_roles(
     adapter: DefaultAdapter,
-    config: SCIMTeamConfig,
+    scope: TeamScope,
     field: RoleField,
     by_role: dict[Any, list[Any]],
     managed: list[Any],
@@ -150,7 +152,7 @@ def keep_a_manager_through_roles(
     if not demoting or not managers_roles:
         return
     managers = list(
-        adapter.locked_managers(config.team_id).values_list(
+        adapter.locked_managers(scope.team_id).values_list(
             f"{app_settings.MEMBERSHIP_USER_FIELD}_id", field.lookup
         )
     )
@@ -180,19 +182,20 @@ def _mapping(field: RoleField, mapping: Any) -> dict[str, Any]:
     return folded
 
 
-def _newcomers(user_ids: Iterable[Any]) -> dict[Any, tuple[timeline.Person, str]]:
-    """These SCIM users by account, with their address, except members from before SCIM."""
+def _newcomers(scope: TeamScope, user_ids: Iterable[Any]) -> dict[Any, tuple[timeline.Person, str]]:
+    """These SCIM users of the team by account, with their address, except members from
+    before SCIM."""
     return {
         account_id: (timeline.Person(pk, user_name, account_id), email)
-        for pk, user_name, account_id, email in SCIMUser.objects.filter(
-            pk__in=list(user_ids), membership_existed=False
-        ).values_list("pk", "user_name", "user_id", "email")
+        for pk, user_name, account_id, email in scope.filter(SCIMUser.objects.all())
+        .filter(pk__in=list(user_ids), membership_existed=False)
+        .values_list("pk", "user_name", "user_id", "email")
     }
 
 
 def _write(
     adapter: DefaultAdapter,
-    config: SCIMTeamConfig,
+    scope: TeamScope,
     field: RoleField,
     changes: list[tuple[Any, Any, Any]],
     people: dict[Any, tuple[timeline.Person, str]],
@@ -207,7 +210,7 @@ def _write(
             "has no row for on this site. Ask the site's support to fix the mapping."
         )
     user_column = f"{app_settings.MEMBERSHIP_USER_FIELD}_id"
-    rows = adapter.team_memberships(config.team_id)
+    rows = adapter.team_memberships(scope.team_id)
     by_account = {account_id: new for account_id, _, new in changes}
     if not saves_need_the_model(rows.model, [field.field.name]):
         by_role: dict[Any, list[Any]] = {}
@@ -227,7 +230,7 @@ def _write(
         person, email = people[account_id]
         field.assign(membership, assignable[by_account[account_id]])
         with host_refusals(
-            config.team_id,
+            scope,
             email=email,
             user_name=person.user_name,
             resource_id=str(person.scim_user_id),

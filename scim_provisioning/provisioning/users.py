@@ -66,6 +66,7 @@ from ..models import (
 )
 from ..resources.documents import Document
 from ..resources.users import UserState, state_from_document
+from ..scope import TeamScope
 from ..signals import EventType, SCIMEvent
 from . import extension, held
 from .common import save_unique
@@ -255,7 +256,7 @@ def _host_rules(
     """A write to the host's membership: its model's refusal is a recorded 409 about ``record``."""
     who = _who(config, record, account, creating=creating)
     del who["reason"]
-    return host_refusals(who.pop("team_id"), **who)
+    return host_refusals(TeamScope(who.pop("team_id")), **who)
 
 
 def _member_before_scim(config: SCIMTeamConfig, account: Any) -> bool:
@@ -336,7 +337,7 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     if record.active:
         _claim_seat(adapter, config, account, record, creating=True)
     # Linked or seated now: whatever was refused before (a link, a seat) is no longer.
-    clear_refusals(config.team_id, state.email)
+    clear_refusals(config.scope, state.email)
     extension.after_change(config, record, None, created=True)
     with _host_rules(config, record, account, creating=True):
         adapter.set_membership_active(config, account, record.active)
@@ -368,7 +369,7 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     # ends, and the membership, which never changed, needs no write.
     cancelled = bool(state.active and not was_active and record.deprovision_held)
     if cancelled:
-        held.cancel(config, record)
+        held.cancel(config.scope, record)
     _write(record, state, manager_id)
     record.touch()
     save_unique(record, "This user already exists in this team.")
@@ -384,7 +385,7 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     if record.active != was_active and not cancelled:
         if record.active:
             _claim_seat(adapter, config, account, record, creating=False)
-            clear_refusals(config.team_id, record.email)
+            clear_refusals(config.scope, record.email)
         else:
             _check_may_remove(adapter, config, account, record)
         if not record.active and _held(config, record, HeldChangeKind.DEACTIVATE):
@@ -435,14 +436,14 @@ def _held(config: SCIMTeamConfig, record: SCIMUser, kind: HeldChangeKind) -> boo
     is not counted; a held person's DELETE stays held (counted once).
     """
     if record.deprovision_held:
-        held.hold(config, record, kind)
+        held.hold(config.scope, record, kind)
         return True
     if record.deactivated_by_site or (kind == HeldChangeKind.DELETE and not record.active):
         return False
     inactive_already = 1 if kind == HeldChangeKind.DEACTIVATE else 0
     if guard.let_through(config, already_inactive=inactive_already):
         return False
-    held.hold(config, record, kind)
+    held.hold(config.scope, record, kind)
     return True
 
 

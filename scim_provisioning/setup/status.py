@@ -23,6 +23,7 @@ from django.utils import timezone
 from ..dates import format_moment
 from ..health import failed_requests, idp_requests
 from ..models import IdentityProvider, SCIMRequestLog, SCIMToken, SCIMUser
+from ..scope import TeamScope
 from .guides import Failure, IdentityProviderGuide, failures_for
 
 
@@ -97,11 +98,11 @@ def _idp_name(entry: SCIMRequestLog, chosen: IdentityProviderGuide | None) -> st
     return chosen.name if chosen and chosen.log_idp != "other" else "your identity provider"
 
 
-def _newest_live_token(team: Any) -> SCIMToken | None:
+def _newest_live_token(scope: TeamScope) -> SCIMToken | None:
     now = timezone.now()
     return (
-        SCIMToken.objects.for_idp()
-        .filter(team=team, revoked_at__isnull=True)
+        scope.filter(SCIMToken.objects.for_idp())
+        .filter(revoked_at__isnull=True)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .order_by("-created_at")
         .first()
@@ -110,7 +111,8 @@ def _newest_live_token(team: Any) -> SCIMToken | None:
 
 def connection_status(team: Any, idp: IdentityProviderGuide | None = None) -> ConnectionStatus:
     """The status of ``team``'s newest live token; ``idp`` is the one the admin chose."""
-    token = _newest_live_token(team)
+    scope = TeamScope.of(team)
+    token = _newest_live_token(scope)
     waiting_for = idp.name if idp else "your identity provider"
     if token is None:
         return ConnectionStatus(
@@ -118,7 +120,7 @@ def connection_status(team: Any, idp: IdentityProviderGuide | None = None) -> Co
             "No live token yet.",
             "Issue a token above and paste it into the identity provider.",
         )
-    requests = idp_requests(team).filter(token_prefix=token.prefix)
+    requests = idp_requests(scope).filter(token_prefix=token.prefix)
     first = requests.order_by("created", "pk").first()
     if first is None:
         return ConnectionStatus(
@@ -130,7 +132,7 @@ def connection_status(team: Any, idp: IdentityProviderGuide | None = None) -> Co
             "Check connection below.",
         )
     name = _idp_name(first, idp)
-    people = SCIMUser.objects.filter(team=team, active=True).count()
+    people = scope.filter(SCIMUser.objects.filter(active=True)).count()
     latest = requests.order_by("-created", "-pk").first()
     assert latest is not None
     failing = requests.filter(failed_requests())

@@ -24,6 +24,7 @@ from ..connection_check import BaseURLNotConfigured, check_connection
 from ..doctor import DoctorReport
 from ..links import scim_base_url
 from ..models import SCIMTeamConfig
+from ..scope import TeamScope
 from ..team_api import services
 from ..tokens import IssuedToken
 from .guides import (
@@ -64,7 +65,7 @@ def _links(chosen: IdentityProviderGuide | None) -> Any:
 def _guide_context(
     team: Any, base_url: str, issued: IssuedToken | None, idp: IdentityProviderGuide
 ) -> dict[str, Any]:
-    config = SCIMTeamConfig.objects.filter(team=team).first()
+    config = TeamScope.of(team).filter(SCIMTeamConfig.objects.all()).first()
     token_value = (
         f"`{issued.plaintext}` (your new token), alone"
         if issued

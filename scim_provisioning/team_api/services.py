@@ -36,6 +36,7 @@ from ..oauth.clients import IssuedClient, create_client, find_client, revoke_cli
 from ..people import PeoplePage, people_page
 from ..provisioning import held
 from ..provisioning.held import Decision
+from ..scope import TeamScope
 from ..setup_links import CreatedLink
 from ..teams import (
     DISABLED_MESSAGE,
@@ -125,27 +126,28 @@ def get_status(team: Any, request: Any) -> TeamSCIMStatus:
     """The base URL, the team's own tokens (newest first; not the doctor's, and an OAuth
     client's access tokens are the client's business), its OAuth clients, latest requests
     and refused links."""
+    scope = TeamScope.of(team)
     tokens = list(
-        SCIMToken.objects.for_idp()
-        .filter(team=team, oauth_client__isnull=True)
+        scope.filter(SCIMToken.objects.for_idp())
+        .filter(oauth_client__isnull=True)
         .select_related("created_by")
         .order_by("-created_at")
     )
     return TeamSCIMStatus(
         team=team,
-        enabled=is_enabled(team),
+        enabled=is_enabled(scope),
         base_url=scim_base_url(request),
         tokens=tokens,
         oauth_clients=list(
-            SCIMOAuthClient.objects.filter(team=team)
+            scope.filter(SCIMOAuthClient.objects.all())
             .prefetch_related("secrets")
             .order_by("-created_at")
         ),
         oauth_token_url=oauth_endpoint_url("token", request),
         oauth_authorize_url=oauth_endpoint_url("authorize", request),
-        recent_requests=recent_requests(team),
-        refused_links=list(SCIMLinkRefusal.objects.filter(team=team)[:RECENT_REQUESTS]),
-        domains=list(SCIMTeamDomain.objects.filter(team=team).select_related("verified_by")),
+        recent_requests=recent_requests(scope),
+        refused_links=list(scope.filter(SCIMLinkRefusal.objects.all())[:RECENT_REQUESTS]),
+        domains=list(scope.filter(SCIMTeamDomain.objects.select_related("verified_by"))),
         health=team_health(team),
         chart=health_chart(team),
     )
@@ -218,7 +220,8 @@ def add_domain(team: Any, user: Any, domain: str) -> SCIMTeamDomain:
 def check_domain(team: Any, user: Any, domain: str) -> DomainCheck:
     """Check the team's claim on ``domain`` in the DNS now; 404 when the team has no such claim."""
     try:
-        claim = SCIMTeamDomain.objects.get(team=team, domain=domains.clean_domain(domain))
+        claims = TeamScope.of(team).filter(SCIMTeamDomain.objects.all())
+        claim = claims.get(domain=domains.clean_domain(domain))
     except (InvalidDomain, SCIMTeamDomain.DoesNotExist) as exc:
         raise Http404("This team has not added that domain.") from exc
     return domains.check_domain(claim, checked_by=user)
@@ -313,8 +316,9 @@ def held_changes(team: Any) -> list[SCIMHeldChange]:
 def decide_held(team: Any, user: Any, *, release: bool, ids: list[int] | None) -> list[Decision]:
     """Release or discard the team's pending held changes (``ids``, or all): the
     decision is recorded as ``user``'s."""
-    config = SCIMTeamConfig.objects.get(team=team)
-    changes = held.pending(team)
+    scope = TeamScope.of(team)
+    config = scope.filter(SCIMTeamConfig.objects.all()).get()
+    changes = held.pending(scope)
     if ids is not None:
         changes = changes.filter(pk__in=ids)
     decide = held.release if release else held.discard

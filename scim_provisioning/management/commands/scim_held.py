@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...models import SCIMTeamConfig
 from ...provisioning import held
+from ...scope import TeamScope
 from ...teams import find_team
 
 
@@ -53,7 +54,7 @@ class Command(BaseCommand):
             return
         if options["ids"]:
             changes = changes.filter(pk__in=options["ids"])
-        config = SCIMTeamConfig.objects.get(team=team)
+        config = TeamScope.of(team).filter(SCIMTeamConfig.objects.all()).get()
         decide = held.release if action == "release" else held.discard
         decisions = decide(config, list(changes), by_name=options["by"])
         for decision in decisions:

@@ -23,6 +23,7 @@ from ...oauth.clients import (
     revoke_client,
     rotate_secret,
 )
+from ...scope import TeamScope
 from ...teams import SCIMNotEnabled, find_team
 from ...tokens import MAX_ROTATION_OVERLAP_HOURS
 from ..arguments import lifetime
@@ -125,7 +126,7 @@ class Command(BaseCommand):
         self.stdout.write(f"client_secret={secret}")
 
     def _list(self, team: Any) -> None:
-        clients = SCIMOAuthClient.objects.filter(team=team).order_by("-created_at")
+        clients = TeamScope.of(team).filter(SCIMOAuthClient.objects.order_by("-created_at"))
         if not clients:
             self.stdout.write("No OAuth clients.")
             return

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ...conf import app_settings
 from ...durations import describe
 from ...models import SCIMToken
+from ...scope import TeamScope
 from ...teams import SCIMNotEnabled, find_team
 from ...tokens import (
     MAX_ROTATION_OVERLAP_HOURS,
@@ -99,7 +100,7 @@ class Command(BaseCommand):
         self.stdout.write(plaintext)
 
     def _list(self, team: Any) -> None:
-        tokens = SCIMToken.objects.for_idp().filter(team=team).order_by("-created_at")
+        tokens = TeamScope.of(team).filter(SCIMToken.objects.for_idp().order_by("-created_at"))
         if not tokens:
             self.stdout.write("No tokens.")
             return
