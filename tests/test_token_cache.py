@@ -22,9 +22,10 @@ from scim_provisioning.authentication import (
     INVALID,
     SCIMClient,
     TokenGuard,
-    with_token_check,
 )
 from scim_provisioning.models import SCIMRequestLog, SCIMTeamConfig, SCIMToken
+from scim_provisioning.reads import record_by_id
+from scim_provisioning.resource_types import USERS
 from scim_provisioning.throttling import SCIMTokenRateThrottle
 from scim_provisioning.token_cache import MAX_ENTRIES, TokenCache, TokenFacts
 from scim_provisioning.token_cache import cache as token_cache
@@ -364,20 +365,21 @@ def _remembered(issued) -> SCIMClient:
     return SCIMClient.remembered(facts, issued.token.digest)
 
 
-def test_a_row_that_does_not_carry_the_check_never_vouches_for_a_token(team, issued, ada):
-    """A read that forgot to annotate its query falls back to the full check."""
+def test_a_read_that_did_not_check_the_token_never_vouches_for_it(team, issued, ada):
+    """A read made without the token's digest falls back to the full check."""
     revoke_tokens(team)
     guard = TokenGuard(_remembered(issued))
-    unchecked_row = team.scim_users.get()
+    unchecked = record_by_id(USERS, team.pk, team.scim_users.get().pk, None)
 
+    assert unchecked.record is not None and unchecked.token_ok is None
     with pytest.raises(AuthenticationFailed):
-        guard.confirm(unchecked_row)
+        guard.confirm(unchecked.token_ok)
 
 
-def test_a_row_that_vouches_for_the_token_ends_the_requests_checks(team, issued, ada):
+def test_a_read_that_vouches_for_the_token_ends_the_requests_checks(team, issued, ada):
     guard = TokenGuard(_remembered(issued))
-    row = with_token_check(team.scim_users.all(), guard.unchecked_digest, timezone.now()).get()
+    found = record_by_id(USERS, team.pk, team.scim_users.get().pk, guard.unchecked_digest)
 
-    guard.confirm(row)
+    guard.confirm(found.token_ok)
 
     assert guard.unchecked_digest is None
