@@ -130,14 +130,17 @@ class TokenRule(NamedTuple):
     #: Not revoked, not expired.
     live: Q
     #: Its team's SCIM switch is on (a team without a config row is off).
-    team_on: Q
+    team_on: Exists
 
 
 def token_rule(now: datetime) -> TokenRule:
     """The one rule of a usable token at ``now``: every check of a token applies it."""
+    # The team's config by the token's team id, not through the team's table: one table
+    # fewer for PostgreSQL to plan in every GET's EXISTS (issue 27: 0.17 -> 0.14 ms).
+    switched_on = SCIMTeamConfig.objects.filter(team_id=OuterRef("team_id"), enabled=True)
     return TokenRule(
         live=Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now)),
-        team_on=Q(team__scim_config__enabled=True),
+        team_on=Exists(switched_on),
     )
 
 
@@ -172,7 +175,7 @@ def _token_by_digest(digest: str, now: Any) -> QuerySet:
         .filter(digest=digest)
         .annotate(
             _scim_live=ExpressionWrapper(rule.live, output_field=BooleanField()),
-            _scim_team_on=ExpressionWrapper(rule.team_on, output_field=BooleanField()),
+            _scim_team_on=rule.team_on,
         )
     )
 
