@@ -41,7 +41,10 @@ class SCIMClient:
     """``request.user`` of a SCIM request: the identity provider acting for one team.
 
     One per request. ``verified`` says whether the token's validity has been
-    checked against the database during this request.
+    checked against the database during this request; ``team_on``, what the one
+    token rule (:func:`.reads.token_rule`) said of the team's SCIM switch (for a
+    remembered token, provisionally on: only enabled teams' tokens are remembered,
+    and the request's read or full check confirms it).
     """
 
     is_authenticated = True
@@ -49,21 +52,31 @@ class SCIMClient:
     is_active = True
 
     def __init__(
-        self, token: SCIMToken, config: SCIMTeamConfig | None, *, digest: str, verified: bool
+        self,
+        token: SCIMToken,
+        config: SCIMTeamConfig | None,
+        *,
+        digest: str,
+        verified: bool,
+        team_on: bool,
     ) -> None:
         self.token = token
         self.config = config
         self.digest = digest
         self.verified = verified
+        self.team_on = team_on
 
     @classmethod
-    def looked_up(cls, token: SCIMToken, token_digest: str) -> SCIMClient:
-        """A client of a token just read from the database (with its team and config)."""
+    def looked_up(cls, token: SCIMToken, token_digest: str, *, team_on: bool = False) -> SCIMClient:
+        """A client of a token just read from the database (with its team and config).
+
+        ``team_on``: the rule's verdict on the team's switch (:class:`~.reads.TokenCheck`).
+        """
         try:
             config: SCIMTeamConfig | None = token.team.scim_config
         except ObjectDoesNotExist:
             config = None
-        return cls(token, config, digest=token_digest, verified=True)
+        return cls(token, config, digest=token_digest, verified=True, team_on=team_on)
 
     @classmethod
     def remembered(cls, facts: TokenFacts, token_digest: str) -> SCIMClient:
@@ -76,7 +89,7 @@ class SCIMClient:
             oauth_client_id=facts.oauth_client_id,
         )
         config = SCIMTeamConfig(team_id=facts.team_id, enabled=True, rate_limit=facts.rate_limit)
-        return cls(token, config, digest=token_digest, verified=False)
+        return cls(token, config, digest=token_digest, verified=False, team_on=True)
 
     @property
     def team(self) -> Any:
@@ -99,9 +112,10 @@ class SCIMClient:
         if checked.token is None:
             cache.forget(self.digest)
             raise exceptions.AuthenticationFailed(INVALID)
-        fresh = SCIMClient.looked_up(checked.token, self.digest)
+        fresh = SCIMClient.looked_up(checked.token, self.digest, team_on=checked.team_on)
         self.token, self.config, self.verified = fresh.token, fresh.config, True
-        if not checked.team_on:
+        self.team_on = fresh.team_on
+        if not self.team_on:
             cache.forget(self.digest)
             raise exceptions.PermissionDenied(DISABLED)
 
@@ -246,8 +260,8 @@ def authenticate_token(plaintext: str) -> SCIMClient:
     token = checked.token
     if token is None:
         raise exceptions.AuthenticationFailed(INVALID)
-    client = SCIMClient.looked_up(token, token_digest)
-    if client.config is not None and checked.team_on:
+    client = SCIMClient.looked_up(token, token_digest, team_on=checked.team_on)
+    if client.config is not None and client.team_on:
         cache.put(
             token_digest,
             TokenFacts(
