@@ -383,3 +383,36 @@ def test_a_read_that_vouches_for_the_token_ends_the_requests_checks(team, issued
     guard.confirm(found.token_ok)
 
     assert guard.unchecked_digest is None
+
+
+SEARCHES = [
+    {},
+    {"filter": 'userName eq "ada@acme.com"'},
+    {"filter": 'userName sw "a"'},
+    {"startIndex": 500, "count": 10},  # past the end: no row to check the token with
+    {"filter": 'nonsense eq "x"'},  # a bad filter: 401 before 400
+]
+
+
+@pytest.mark.parametrize("search", range(len(SEARCHES)))
+def test_a_remembered_token_searches_checked_in_the_page_query(client, ada, warm, team, search):
+    """``POST /Users/.search`` takes the GET list's path: the token is checked in its query,
+    and a revoked token is refused on the next search whatever the search asks."""
+    with CaptureQueriesContext(connection) as queries:
+        live = client.post("/Users/.search", SEARCHES[search])
+    token_reads = _token_reads(queries)  # before the next request empties the log
+    revoke_tokens(team)
+    revoked = client.post("/Users/.search", SEARCHES[search])
+
+    assert live.status_code == (400 if search == 4 else 200), live.content
+    # Past the end no row vouches for the token, and a bad filter fails before any query:
+    # both take the full check, as a GET list does.
+    assert len(token_reads) == (1 if search in (3, 4) else 0)
+    assert_scim_error(revoked, 401)
+
+
+def test_a_team_switched_off_is_refused_on_the_next_search(client, ada, warm, team):
+    SCIMTeamConfig.objects.filter(team=team).update(enabled=False)
+
+    assert_scim_error(client.post("/Users/.search", {"filter": 'userName eq "ada@acme.com"'}), 403)
+    assert_scim_error(client.post("/Groups/.search", {}), 403)
