@@ -11,8 +11,14 @@ two of them; see docs/contributing.md):
   query counts, migrations, system checks, the admin, the HTTP layer) and one IdP
   conversation per IdP with tenant isolation, end to end.
 
-``.ci/run`` adds the whole suite on the dev virtualenv's pair, on SQLite and on
-PostgreSQL. Each session runs pytest on every core (pytest-xdist, ``-n auto``).
+``.ci/run`` adds the whole suite on the dev virtualenv's pair, on SQLite (once more with
+the compiled reads off) and on PostgreSQL. Each session runs pytest on every core
+(pytest-xdist, ``-n auto``).
+
+``django_prerelease`` (not run by a bare ``nox``; ``.ci/run`` runs it, its failure reported
+but allowed) runs :data:`SMOKE` on the newest Django pre-release on PyPI when one is newer
+than the newest release: a change in the compiler internals the compiled reads use
+(``scim_provisioning/reads.py``) is seen before a release ships it.
 
     make matrix                        # every session (installs nox into .venv first)
     make matrix NOX_ARGS="-p 3.13"     # the sessions on one Python; .venv/bin/nox -l lists all
@@ -50,6 +56,7 @@ NEWEST = ("3.13", "6.1")
 SMOKE = (
     "tests/test_prepared.py",  # SQL compiled once: Django's compiler internals
     "tests/test_prepared_lists.py",  # the compiled list pages, the same internals
+    "tests/test_compiled_reads.py",  # the seam of compiled reads, on and off
     "tests/test_query_budgets.py",  # statements per request, which the ORM decides
     "tests/test_migrations.py",  # the app's migrations on this Django
     "tests/test_checks.py",  # the system checks, which read model and field internals
@@ -113,6 +120,25 @@ def lowest(session: nox.Session) -> None:
     _run_suite(session, "-e", ".[dev]", *LOWEST[1])
 
 
+@nox.session(python=NEWEST[0], default=False)
+def django_prerelease(session: nox.Session) -> None:
+    """:data:`SMOKE` on the newest Django pre-release, if PyPI has one newer than every release.
+
+    ``pip install --pre --upgrade Django`` picks the highest version, pre-releases
+    included: a final release there means no newer pre-release, and the session
+    says so and succeeds.
+    """
+    session.install("-e", ".[dev]")
+    session.install("--pre", "--upgrade", "Django")
+    level = session.run("python", "-c", "import django; print(django.VERSION[3])", silent=True)
+    version = session.run("python", "-c", "import django; print(django.__version__)", silent=True)
+    if str(level).strip() == "final":
+        session.log(f"no pre-release: Django {str(version).strip()} is the newest on PyPI")
+        return
+    session.log(f"Django pre-release {str(version).strip()}")
+    _run_tests(session, SMOKE)
+
+
 def _run_suite(session: nox.Session, *install: str, smoke: bool = False) -> None:
     session.install(*install)
     session.run(
@@ -123,6 +149,10 @@ def _run_suite(session: nox.Session, *install: str, smoke: bool = False) -> None
         "'| DRF', rest_framework.__version__)",
     )
     session.run("python", "-m", "pip", "check")
-    # Arguments after `--` choose the tests themselves; otherwise the whole suite or SMOKE.
-    selection = session.posargs or (SMOKE if smoke else ())
-    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto", *selection)
+    _run_tests(session, SMOKE if smoke else ())
+
+
+def _run_tests(session: nox.Session, selection: tuple[str, ...]) -> None:
+    # Arguments after `--` choose the tests themselves; otherwise ``selection`` (all if empty).
+    chosen = session.posargs or selection
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto", *chosen)

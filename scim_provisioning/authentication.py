@@ -5,30 +5,27 @@ A bearer, the token alone, an HTTP Basic password and an OAuth 2.0 access token
 
 A token seen before by this process is recognised without a query (see
 :mod:`.token_cache`): the request then starts *unverified*, and its token's
-validity (not revoked, not expired, the team's SCIM switch on) is checked
-before it can see or change anything. Reads check it inside the query they
-make anyway (:class:`TokenGuard`); every other request checks it with the
-full lookup before its handler runs (``SCIMView.initial``). A token not seen
-before is looked up in full at once.
+validity (not revoked, not expired, the team's SCIM switch on: one rule,
+:func:`.reads.token_rule`) is checked before it can see or change anything.
+Reads check it inside the query they make anyway (:class:`TokenGuard`);
+every other request checks it with the full lookup before its handler runs
+(``SCIMView.initial``). A token not seen before is looked up in full at once.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Exists, Q, QuerySet
-from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from .conf import app_settings
 from .models import SCIMTeamConfig, SCIMToken
 from .token_cache import TokenFacts, cache
-from .tokens import digest, is_well_formed, record_use, verify_digest
+from .tokens import check_digest, digest, is_well_formed, record_use
 
 INVALID = "The bearer token is not valid, has expired or was revoked."
 DISABLED = (
@@ -44,7 +41,10 @@ class SCIMClient:
     """``request.user`` of a SCIM request: the identity provider acting for one team.
 
     One per request. ``verified`` says whether the token's validity has been
-    checked against the database during this request.
+    checked against the database during this request; ``team_on``, what the one
+    token rule (:func:`.reads.token_rule`) said of the team's SCIM switch (for a
+    remembered token, provisionally on: only enabled teams' tokens are remembered,
+    and the request's read or full check confirms it).
     """
 
     is_authenticated = True
@@ -52,21 +52,31 @@ class SCIMClient:
     is_active = True
 
     def __init__(
-        self, token: SCIMToken, config: SCIMTeamConfig | None, *, digest: str, verified: bool
+        self,
+        token: SCIMToken,
+        config: SCIMTeamConfig | None,
+        *,
+        digest: str,
+        verified: bool,
+        team_on: bool,
     ) -> None:
         self.token = token
         self.config = config
         self.digest = digest
         self.verified = verified
+        self.team_on = team_on
 
     @classmethod
-    def looked_up(cls, token: SCIMToken, token_digest: str) -> SCIMClient:
-        """A client of a token just read from the database (with its team and config)."""
+    def looked_up(cls, token: SCIMToken, token_digest: str, *, team_on: bool = False) -> SCIMClient:
+        """A client of a token just read from the database (with its team and config).
+
+        ``team_on``: the rule's verdict on the team's switch (:class:`~.reads.TokenCheck`).
+        """
         try:
             config: SCIMTeamConfig | None = token.team.scim_config
         except ObjectDoesNotExist:
             config = None
-        return cls(token, config, digest=token_digest, verified=True)
+        return cls(token, config, digest=token_digest, verified=True, team_on=team_on)
 
     @classmethod
     def remembered(cls, facts: TokenFacts, token_digest: str) -> SCIMClient:
@@ -79,7 +89,7 @@ class SCIMClient:
             oauth_client_id=facts.oauth_client_id,
         )
         config = SCIMTeamConfig(team_id=facts.team_id, enabled=True, rate_limit=facts.rate_limit)
-        return cls(token, config, digest=token_digest, verified=False)
+        return cls(token, config, digest=token_digest, verified=False, team_on=True)
 
     @property
     def team(self) -> Any:
@@ -98,13 +108,14 @@ class SCIMClient:
         """
         if self.verified:
             return
-        token = verify_digest(self.digest)
-        if token is None:
+        checked = check_digest(self.digest)
+        if checked.token is None:
             cache.forget(self.digest)
             raise exceptions.AuthenticationFailed(INVALID)
-        fresh = SCIMClient.looked_up(token, self.digest)
+        fresh = SCIMClient.looked_up(checked.token, self.digest, team_on=checked.team_on)
         self.token, self.config, self.verified = fresh.token, fresh.config, True
-        if self.config is None or not self.config.enabled:
+        self.team_on = fresh.team_on
+        if not self.team_on:
             cache.forget(self.digest)
             raise exceptions.PermissionDenied(DISABLED)
 
@@ -112,35 +123,16 @@ class SCIMClient:
         return f"SCIM client of team {self.team_id} ({self.token.prefix}…)"
 
 
-def token_still_valid(token_digest: str, now: datetime | None = None) -> Exists:
-    """True in SQL while the token may be used: not revoked, not expired, its team's SCIM on."""
-    now = now or timezone.now()
-    return Exists(
-        SCIMToken.objects.filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-            digest=token_digest,
-            revoked_at__isnull=True,
-            team__scim_config__enabled=True,
-        )
-    )
-
-
-def with_token_check(records: QuerySet, token_digest: str, now: datetime) -> QuerySet:
-    """``records``, each carrying whether the token may still be used (:class:`TokenGuard`)."""
-    return records.annotate(**{TokenGuard.FIELD: token_still_valid(token_digest, now)})
-
-
 class TokenGuard:
     """Checks a remembered token inside the query a read makes anyway: no extra round trip.
 
     A read whose token is not yet checked (``unchecked_digest``) adds the check
-    to its query with :func:`with_token_check` (an uncorrelated EXISTS, evaluated
-    once); ``confirm`` looks at a row it returned, or at none, and falls back to
-    the full check when the row does not vouch for the token. A verified client
-    needs neither.
+    to its query (:func:`.reads.token_still_valid`: an uncorrelated EXISTS,
+    evaluated once) and says what it found in its result (``token_ok`` of
+    :class:`~.reads.Found` or :class:`~.reads.Page`); ``confirm`` takes that, and
+    falls back to the full check when no row vouched for the token (``None``,
+    ``False``). A verified client needs neither.
     """
-
-    FIELD = "_scim_token_ok"
 
     def __init__(self, client: SCIMClient) -> None:
         self.client = client
@@ -150,10 +142,10 @@ class TokenGuard:
         """The digest a read must check in its query, or ``None`` when already checked."""
         return None if self.client.verified else self.client.digest
 
-    def confirm(self, row: Any | None) -> None:
+    def confirm(self, token_ok: bool | None) -> None:
         if self.client.verified:
             return
-        if row is None or not getattr(row, self.FIELD, False):
+        if token_ok is not True:
             self.client.verify()  # raises when the token may no longer be used
         else:
             self.client.verified = True
@@ -264,11 +256,12 @@ def authenticate_token(plaintext: str) -> SCIMClient:
         if record_use(client.token) and client.token.last_used_at is not None:
             cache.used(token_digest, client.token.last_used_at)
         return client
-    token = verify_digest(token_digest)
+    checked = check_digest(token_digest)
+    token = checked.token
     if token is None:
         raise exceptions.AuthenticationFailed(INVALID)
-    client = SCIMClient.looked_up(token, token_digest)
-    if client.config is not None and client.config.enabled:
+    client = SCIMClient.looked_up(token, token_digest, team_on=checked.team_on)
+    if client.config is not None and client.team_on:
         cache.put(
             token_digest,
             TokenFacts(

@@ -281,6 +281,17 @@ class AppSettings:
         return float(self._get("TOKEN_CACHE_SECONDS", 60))
 
     @property
+    def COMPILED_QUERIES(self) -> bool:  # noqa: N802
+        """Run the hottest reads from SQL compiled once per process (:mod:`.reads`).
+
+        ``True`` (the default) saves each read's query building; ``False`` builds
+        every query with the ORM and touches no compiler internal: the same SQL
+        and the same number of statements, for a Django release whose internals
+        the compiled reads do not follow yet.
+        """
+        return bool(self._get("COMPILED_QUERIES", True))
+
+    @property
     def TOKEN_DEFAULT_TTL(self) -> timedelta | None:  # noqa: N802
         """Lifetime of a token issued without one: ``"90d"``, a timedelta, seconds, or ``None``.
 

@@ -6,7 +6,7 @@ page and its total (plus one for what the page's rows link to, which a
 lookup by one exact value reads in the same query); over several (the root
 ``.search``), one COUNT and one page query per type. Neither grows with the
 team. The commonest shapes (no filter, one exact comparison) are compiled
-once per process (:mod:`.prepared`).
+once per process (:mod:`.reads`, the seam of compiled reads).
 """
 
 from __future__ import annotations
@@ -16,19 +16,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from django.core.signals import setting_changed
-from django.db import models
-from django.db.models import Count, IntegerField, Q, Subquery, Value
-from django.dispatch import receiver
-from django.utils import timezone
+from django.db.models import Q, QuerySet
 
-from .authentication import TokenGuard, with_token_check
+from .authentication import TokenGuard
 from .casefold import fold_keys
 from .conf import app_settings
 from .exceptions import InvalidFilter, InvalidSyntax, InvalidValue
-from .filters import Equality, exact_equality, filter_to_q, parse_filter, sort_field, sort_key
-from .models import SCIMTeamConfig, SCIMToken
-from .prepared import PreparedQuery
+from .filters import exact_equality, filter_to_q, parse_filter, sort_field, sort_key
+from .models import SCIMTeamConfig
+from .reads import Matching, Page, list_page
 from .resource_types import ResourceType
 from .resources.projection import Selection
 from .urns import LIST_RESPONSE_SCHEMA
@@ -158,9 +154,9 @@ def list_resources(
     attribute that one type lacks selects nothing of that type, and is an
     error only when no type knows it.
 
-    Over one type, the page and its total come in one query (the count as a
-    scalar subquery the database runs once), and ``guard`` checks the
-    request's token in that same query.
+    Over one type (a GET list or a ``.search``: one path), the page and its
+    total come in one query (the count as a scalar subquery the database runs
+    once), and ``guard`` checks the request's token in that same query.
     """
     selections = {
         k.name: k.selection(request.attributes, request.excluded_attributes) for k in kinds
@@ -170,7 +166,7 @@ def list_resources(
     sort_by = request.sort_by
     if sort_by and not any(sort_key(sort_by, k.schema_urns) in k.sorts for k in kinds):
         raise InvalidValue(f"Sorting by '{sort_by}' is not supported.")
-    if len(kinds) == 1 and guard is not None:
+    if len(kinds) == 1:
         kind = kinds[0]
         return _one_kind_page(kind, config, request, base_url, selections[kind.name], guard)
     for kind in kinds:
@@ -205,132 +201,63 @@ def _one_kind_page(
     request: ListRequest,
     base_url: str,
     selection: Selection,
-    guard: TokenGuard,
+    guard: TokenGuard | None,
 ) -> dict[str, Any]:
-    page: list[Any] = []
-    total = 0
+    """A list of one type, GET or ``.search``: the page with its total in one query."""
+    digest = guard.unchecked_digest if guard is not None else None
+    page = Page([], None)
     if request.count > 0 and request.offset < _PAST_ANY_TEAM:
-        page = _page(kind, config, request, guard.unchecked_digest)
-    if page:
-        guard.confirm(page[0])
-        total = page[0]._scim_total
-    else:
-        guard.confirm(None)
+        page = _page(kind, config, request, digest)
+    if guard is not None:
+        guard.confirm(page.token_ok)  # no row vouched for the token: the full check
+    total = page.total
+    if total is None:
         # No row carried the total: zero, unless the page lies past the end (or none was asked).
+        total = 0
         if request.offset > 0 or request.count == 0:
             total = matching(kind, config, request).count()
-    resources = kind.represent(page, base_url, selection) if page else []
+    resources = kind.represent(page.records, base_url, selection, groups=page.groups)
     return list_response(resources, total=total, start_index=request.start_index)
 
 
 def _page(
     kind: ResourceType, config: SCIMTeamConfig, request: ListRequest, digest: str | None
-) -> list[Any]:
-    """The page's records, each carrying the total (and, with ``digest``, the token's validity).
+) -> Page:
+    """The page's records and their total (and, with ``digest``, the token's validity).
 
     A list with no filter, or with one exact comparison (how IdPs look people
-    and groups up), runs SQL compiled once per process for its shape; any
-    other filter is built by the ORM.
+    and groups up), runs SQL compiled once per process for its shape
+    (:func:`.reads.list_page`); any other filter is built by the ORM.
     """
+    rows = slice(request.offset, request.offset + request.count)
+    order = _ordering(request.sort_by, request.descending)
     equality = None
     if request.filter:
         tree = parse_filter(request.filter)
         equality = exact_equality(tree, kind.filters, kind.schema_urns)
         if equality is None:
             where = filter_to_q(tree, kind.filters, kind.schema_urns)
-            return list(_page_query(kind, config, request, where, digest, timezone.now()))
-    query = _prepared_page(
-        kind,
-        equality.lookup if equality else None,
-        request.sort_by,
-        request.descending,
-        request.offset,
-        request.count,
-        checked=digest is not None,
+            return list_page(kind, config.team_id, rows, digest, order, where=where)
+    if equality is None:
+        return list_page(kind, config.team_id, rows, digest, order)
+    return list_page(
+        kind, config.team_id, rows, digest, order, lookup=equality.lookup, value=equality.value
     )
-    values: dict[str, Any] = {"team_id": config.team_id}
-    if equality is not None:
-        values["value"] = equality.value
-    if digest is not None:
-        values.update(digest=digest, now=timezone.now())
-    return query.all(**values)
 
 
-def _page_query(
-    kind: ResourceType,
-    config: SCIMTeamConfig,
-    request: ListRequest,
-    where: Q | None,
-    digest: str | None,
-    now: Any,
-    *,
-    with_links: bool = False,
-) -> Any:
-    records = matching(kind, config, request, where=where)
-    records = records.annotate(_scim_total=_count_of(records))
-    if with_links:
-        records = kind.with_links(records)
-    if digest is not None:
-        records = with_token_check(records, digest, now)
-    return records[request.offset : request.offset + request.count]
+@lru_cache(maxsize=256)
+def _ordering(sort_by: str | None, descending: bool) -> Matching:
+    """:func:`matching` in one order: one object per order (it keys the compiled pages)."""
+    request = ListRequest(None, 1, 0, None, None, sort_by, descending)
 
+    def ordered(kind: Any, config: SCIMTeamConfig, where: Q | None) -> QuerySet:
+        return matching(kind, config, request, where=where)
 
-#: Shapes of list query (per resource type, filtered attribute, order and page) kept compiled.
-_PREPARED_SHAPES = 256
-
-
-@lru_cache(maxsize=_PREPARED_SHAPES)
-def _prepared_page(
-    kind: ResourceType,
-    lookup: str | None,
-    sort_by: str | None,
-    descending: bool,
-    offset: int,
-    count: int,
-    *,
-    checked: bool,
-) -> PreparedQuery:
-    """The page query of one shape; the team, the compared value and the token are parameters."""
-    request = ListRequest(None, offset + 1, count, None, None, sort_by, descending)
-    model = kind.queryset(SCIMTeamConfig(team_id=0)).model
-    parameters: dict[str, Any] = {"team_id": model._meta.get_field("team")}
-    if lookup is not None:
-        parameters["value"] = models.TextField()
-    if checked:
-        parameters["digest"] = SCIMToken._meta.get_field("digest")
-        parameters["now"] = SCIMToken._meta.get_field("expires_at")
-
-    def build(team_id: Any, value: Any = None, digest: Any = None, now: Any = None) -> Any:
-        where = Equality(lookup, value).q() if lookup is not None else None
-        config = SCIMTeamConfig(team_id=team_id)
-        # A lookup finds one record, or a few: what they link to comes in the same query.
-        links = lookup is not None
-        return _page_query(kind, config, request, where, digest, now, with_links=links)
-
-    return PreparedQuery(model, build, parameters)
-
-
-@receiver(setting_changed)
-def _forget_shapes(*, setting: str, **kwargs: Any) -> None:
-    # A shape's SQL follows the site's extension (what sortBy orders by); tests change it.
-    if setting.startswith("SCIM_PROVISIONING_"):
-        _prepared_page.cache_clear()
+    return ordered
 
 
 #: An offset beyond any team's records (and within every database's integers).
 _PAST_ANY_TEAM = 2**31
-
-
-def _count_of(records: Any) -> Subquery:
-    """``COUNT(*)`` of ``records`` as a scalar subquery (uncorrelated: computed once)."""
-    counted = (
-        records.order_by()
-        .annotate(_scim_group=Value(1))
-        .values("_scim_group")
-        .annotate(_scim_n=Count("pk"))
-        .values("_scim_n")
-    )
-    return Subquery(counted, output_field=IntegerField())
 
 
 def list_response(

@@ -9,28 +9,28 @@ how records become SCIM JSON, and what POST, PUT, PATCH and DELETE do.
 from __future__ import annotations
 
 import uuid
-from functools import cached_property, lru_cache
+from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
-from django.utils import timezone
 
-from .authentication import TokenGuard, with_token_check
+from . import reads
 from .exceptions import NotFound
 from .extension_values import filter_map, sort_map
 from .filters import FilterField, FilterMap, MultiValued, SortMap
-from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken, SCIMUserValue
+from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMUserValue
 from .patch import PatchDocument
 from .paths import Key, SchemaURNs
-from .prepared import PreparedQuery
 from .provisioning.groups import create_group, delete_group, team_groups, update_group
 from .provisioning.members import MemberOperations, replacement
 from .provisioning.users import create_user, delete_user, team_users, update_user
+from .reads import GroupRow
 from .resources.documents import merge_documents
 from .resources.groups import group_document, read_group_document
 from .resources.projection import Selection
-from .resources.representation import represent_groups, represent_users, with_groups
+from .resources.representation import represent_groups, represent_users
 from .resources.users import read_user_document, record_document
 from .schemas import (
     ENTERPRISE_USER_SCHEMA_URN,
@@ -83,38 +83,38 @@ class ResourceType:
         """The team's records, locked for a read-modify-write."""
         return self.queryset(config).select_for_update(of=("self",))
 
-    def find(
-        self,
-        config: SCIMTeamConfig,
-        pk: str,
-        *,
-        for_update: bool = False,
-        guard: TokenGuard | None = None,
-    ) -> Any:
-        """The team's record whose id is ``pk``, else ``None``.
+    def find(self, config: SCIMTeamConfig, pk: str, *, for_update: bool = False) -> Any:
+        """The team's record whose id is ``pk``, else ``None``; ``for_update`` locks it.
+
+        For a write (locked, its token checked before it starts) and for what
+        needs the record alone; a GET reads with :meth:`read`.
+        """
+        key = _uuid(pk)
+        if for_update:
+            record = None if key is None else reads.locked_by_id(self, config.team_id, key)
+            if record is None and self.legacy_id_field is not None:
+                found = reads.record_by_legacy_id(self, config.team_id, pk, None, locked=True)
+                record = found.record
+            return record
+        return self.read(config, pk, None).record
+
+    def read(self, config: SCIMTeamConfig, pk: str, token_digest: str | None) -> reads.Found:
+        """The team's record whose id is ``pk``, as a :class:`~.reads.Found` (its record or None).
 
         ``pk`` is one of our UUIDs or, for a type with legacy ids, the id another
         SCIM server gave the record before the site moved here (django-scim2's
-        ``scim_id``); both are looked up in the team's records only.
-        ``for_update`` locks the record for a read-modify-write; a read's ``guard``
-        checks the request's token in the same query (the caller confirms it).
+        ``scim_id``); both are looked up in the team's records only. With
+        ``token_digest``, the token is checked in the same query (the caller
+        confirms it with :class:`~.authentication.TokenGuard`).
         """
-        digest = guard.unchecked_digest if guard else None
-        try:
-            key: uuid.UUID | None = uuid.UUID(pk)
-        except ValueError:
-            key = None
+        key = _uuid(pk)
         # The common case, compiled once: our own id.
-        record = None if key is None else self.by_id(config, key, digest, for_update=for_update)
-        if record is None and self.legacy_id_field is not None:
-            if for_update:
-                records = self.for_update(config)
-            else:
-                records = self.queryset(config)
-                if digest:
-                    records = with_token_check(records, digest, timezone.now())
-            record = _get(records, {self.legacy_id_field: pk})
-        return record
+        found = reads.Found(None)
+        if key is not None:
+            found = reads.record_by_id(self, config.team_id, key, token_digest)
+        if found.record is None and self.legacy_id_field is not None:
+            found = reads.record_by_legacy_id(self, config.team_id, pk, token_digest, locked=False)
+        return found
 
     def not_found(self, pk: str) -> NotFound:
         """The 404 of an id that names no record of the team, another team's included."""
@@ -124,72 +124,24 @@ class ResourceType:
         """The absolute URL of the record with SCIM id ``pk`` (``Location``, ``meta.location``)."""
         return f"{base_url}{self.endpoint}/{pk}"
 
-    def by_id(
+    #: Whether a record's answer lists its groups: a read of one or a few records reads
+    #: them in its own query (:mod:`.reads`).
+    links_groups = False
+
+    def represent(
         self,
-        config: SCIMTeamConfig,
-        pk: uuid.UUID,
-        token_digest: str | None,
+        records: list[Any],
+        base_url: str,
+        selection: Selection,
         *,
-        for_update: bool = False,
-    ) -> Any:
-        """The team's record ``pk`` or ``None``, in one query compiled once per process.
+        groups: Mapping[Any, tuple[GroupRow, ...]] | None = None,
+    ) -> list[dict]:
+        """SCIM JSON of ``records``, in a fixed number of queries whatever their number.
 
-        With ``token_digest``, the record carries ``_scim_token_ok``: whether that
-        token may still be used (see :class:`~.authentication.TokenGuard`).
-        ``for_update`` locks it (writes, whose token is checked before they start).
+        ``groups``: each user's groups by id, when a read brought them (:class:`~.reads.Found`,
+        :class:`~.reads.Page`); read here otherwise.
         """
-        if for_update:
-            rows = self._by_id_locked.all(team_id=config.team_id, pk=pk)
-        elif token_digest is None:
-            rows = self._by_id.all(team_id=config.team_id, pk=pk)
-        else:
-            rows = self._by_id_checked.all(
-                team_id=config.team_id, pk=pk, digest=token_digest, now=timezone.now()
-            )
-        return rows[0] if rows else None
-
-    @cached_property
-    def _by_id(self) -> PreparedQuery:
-        return self._prepared_by_id(check_token=False)
-
-    @cached_property
-    def _by_id_checked(self) -> PreparedQuery:
-        return self._prepared_by_id(check_token=True)
-
-    @cached_property
-    def _by_id_locked(self) -> PreparedQuery:
-        return self._prepared_by_id(check_token=False, for_update=True)
-
-    def _prepared_by_id(self, *, check_token: bool, for_update: bool = False) -> PreparedQuery:
-        """The record-by-id query.
-
-        With the token's validity annotated when ``check_token``; locked, for a
-        write, and without what an answer links to, when ``for_update``.
-        """
-        model = self.queryset(SCIMTeamConfig(team_id=0)).model
-        parameters = {"team_id": model._meta.get_field("team"), "pk": model._meta.pk}
-        if check_token:
-            parameters["digest"] = SCIMToken._meta.get_field("digest")
-            parameters["now"] = SCIMToken._meta.get_field("expires_at")
-
-        def build(team_id: Any, pk: Any, **token: Any) -> QuerySet:
-            config = SCIMTeamConfig(team_id=team_id)
-            if for_update:
-                return self.for_update(config).filter(pk=pk)
-            records = self.with_links(self.queryset(config).filter(pk=pk))
-            if token:
-                records = with_token_check(records, token["digest"], token["now"])
-            return records
-
-        return PreparedQuery(model, build, parameters)
-
-    def represent(self, records: list[Any], base_url: str, selection: Selection) -> list[dict]:
-        """SCIM JSON of ``records``, in a fixed number of queries whatever their number."""
         raise NotImplementedError
-
-    def with_links(self, records: QuerySet) -> QuerySet:
-        """The query of one record by id, reading what its answer links to as well (if cheap)."""
-        return records
 
     def create(self, config: SCIMTeamConfig, body: Any) -> Any:
         raise NotImplementedError
@@ -316,11 +268,17 @@ class UserType(ResourceType):
     def for_update(self, config: SCIMTeamConfig) -> QuerySet:
         return super().for_update(config).select_related("user")
 
-    def represent(self, records: list[Any], base_url: str, selection: Selection) -> list[dict]:
-        return represent_users(records, base_url, selection)
+    links_groups = True
 
-    def with_links(self, records: QuerySet) -> QuerySet:
-        return with_groups(records)
+    def represent(
+        self,
+        records: list[Any],
+        base_url: str,
+        selection: Selection,
+        *,
+        groups: Mapping[Any, tuple[GroupRow, ...]] | None = None,
+    ) -> list[dict]:
+        return represent_users(records, base_url, selection, groups=groups)
 
     def create(self, config: SCIMTeamConfig, body: Any) -> Any:
         return create_user(config, read_user_document(body))
@@ -370,7 +328,14 @@ class GroupType(ResourceType):
     def queryset(self, config: SCIMTeamConfig) -> QuerySet:
         return team_groups(config).alias(display_name_ci=Lower("display_name"))
 
-    def represent(self, records: list[Any], base_url: str, selection: Selection) -> list[dict]:
+    def represent(
+        self,
+        records: list[Any],
+        base_url: str,
+        selection: Selection,
+        *,
+        groups: Mapping[Any, tuple[GroupRow, ...]] | None = None,
+    ) -> list[dict]:
         return represent_groups(records, base_url, selection)
 
     def create(self, config: SCIMTeamConfig, body: Any) -> Any:
@@ -391,12 +356,10 @@ class GroupType(ResourceType):
         delete_group(config, record)
 
 
-def _get(records: QuerySet, lookup: dict[str, Any]) -> Any | None:
-    """The record ``lookup`` names among ``records``, or ``None``."""
+def _uuid(pk: str) -> uuid.UUID | None:
     try:
-        # get(), not first(): no ORDER BY to compile or run.
-        return records.get(**lookup)
-    except records.model.DoesNotExist:
+        return uuid.UUID(pk)
+    except ValueError:
         return None
 
 

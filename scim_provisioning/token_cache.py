@@ -8,7 +8,7 @@ each process keeps it, for a short time and a bounded number of tokens.
 What *can* change — revocation, expiry (a rotation shortens it), the team's
 SCIM switch — is never taken from here. A request whose token is remembered
 checks those in the same query as the data it reads
-(:func:`scim_provisioning.authentication.token_still_valid`), or, for every
+(:func:`scim_provisioning.reads.token_rule`, one rule for both), or, for every
 other request, with the full token lookup before it does anything. So a revoked
 token, an expired one or a disabled team is refused on the very next request in
 every worker, with no cross-process invalidation to get wrong.

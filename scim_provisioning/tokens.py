@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from .conf import app_settings
 from .models import SCIMToken
-from .prepared import PreparedQuery
+from .reads import TokenCheck, token_by_digest
 from .redaction import TOKEN_PREFIX, TOKEN_RE
 from .scope import TeamScope
 from .teams import SCIMNotEnabled as SCIMNotEnabled  # where callers have always caught it
@@ -167,26 +167,24 @@ def is_well_formed(plaintext: str) -> bool:
     return TOKEN_RE.fullmatch(plaintext) is not None
 
 
-#: A token by digest, with its team and SCIM config: compiled once (every write asks).
-_BY_DIGEST = PreparedQuery(
-    SCIMToken,
-    lambda digest: SCIMToken.objects.select_related("team__scim_config").filter(digest=digest),
-    {"digest": SCIMToken._meta.get_field("digest")},
-)
+def check_digest(wanted: str) -> TokenCheck:
+    """The token whose digest is ``wanted`` and the rule's verdict on it, in one query.
+
+    ``token`` is ``None`` when no token has the digest or the token is revoked or
+    expired (:func:`.reads.token_rule`); ``team_on`` says whether its team's SCIM
+    is on. A usable token's use is recorded.
+    """
+    found = token_by_digest(wanted)
+    token = found.token
+    if token is None or not hmac.compare_digest(token.digest, wanted) or not found.live:
+        return TokenCheck(None)
+    record_use(token)
+    return found
 
 
 def verify_digest(wanted: str) -> SCIMToken | None:
     """The usable token whose digest is ``wanted``, with its team and SCIM config, or ``None``."""
-    found = _BY_DIGEST.all(digest=wanted)  # the digest is unique: one row or none
-    if not found:
-        return None
-    token = found[0]
-    if not hmac.compare_digest(token.digest, wanted):
-        return None
-    if not token.is_usable:
-        return None
-    record_use(token)
-    return token
+    return check_digest(wanted).token
 
 
 def record_use(token: SCIMToken) -> bool:

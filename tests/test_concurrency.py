@@ -627,8 +627,7 @@ def test_two_teams_looking_up_one_value_at_once_each_see_their_own(
     # every thread (scim_provisioning.prepared): started cold, two teams' IdPs
     # compile and reuse the same shapes at once, each with its own team, value
     # and token. Each must see its own person and nothing of the other team's.
-    from scim_provisioning.listing import _prepared_page
-    from scim_provisioning.resource_types import USERS
+    from scim_provisioning import reads
 
     theirs = issue_token(other_team).plaintext
     their_api = IdPClient(theirs)
@@ -638,9 +637,8 @@ def test_two_teams_looking_up_one_value_at_once_each_see_their_own(
     as_them = {"Authorization": f"Bearer {theirs}"}
     lookups = ['userName eq "ADA@acme.com"', 'externalId eq "ext-ada"']
     for round_ in range(3):
-        _prepared_page.cache_clear()
-        for prepared in (USERS._by_id, USERS._by_id_checked):
-            prepared._compiled.clear()
+        reads._page_read.cache_clear()  # every shape compiled afresh, in the race
+        reads._by_id.cache_clear()
         calls = []
         for text in lookups:
             query = "/Users?" + urllib.parse.urlencode({"filter": text})

@@ -21,6 +21,7 @@ from scim_provisioning.models import (
     SCIMUserValue,
 )
 from scim_provisioning.prepared import PreparedQuery
+from scim_provisioning.reads import record_by_id
 from scim_provisioning.resource_types import GROUPS, USERS
 from scim_provisioning.tokens import digest, issue_token, verify_digest
 
@@ -40,7 +41,7 @@ def test_a_prepared_read_returns_the_records_the_orm_returns(team, people):
     config = SCIMTeamConfig.objects.get(team=team)
     for person in people * 2:  # the second round reuses the compiled SQL
         pk = uuid.UUID(person["id"])
-        prepared = USERS.by_id(config, pk, None)
+        prepared = record_by_id(USERS, config.team_id, pk, None).record
         assert _fields(prepared) == _fields(SCIMUser.objects.get(pk=pk))
         assert isinstance(prepared.attributes, dict)
 
@@ -48,7 +49,7 @@ def test_a_prepared_read_returns_the_records_the_orm_returns(team, people):
 def test_a_prepared_read_is_scoped_to_the_team(team, other_team, people):
     theirs = SCIMTeamConfig.objects.get(team=other_team)
 
-    assert USERS.by_id(theirs, uuid.UUID(people[0]["id"]), None) is None
+    assert record_by_id(USERS, theirs.team_id, uuid.UUID(people[0]["id"]), None).record is None
 
 
 def test_a_prepared_read_carries_the_tokens_validity(team, people):
@@ -56,8 +57,13 @@ def test_a_prepared_read_carries_the_tokens_validity(team, people):
     token = issue_token(team).token
     pk = uuid.UUID(people[0]["id"])
 
-    assert USERS.by_id(config, pk, token.digest)._scim_token_ok
-    assert not USERS.by_id(config, pk, "0" * 64)._scim_token_ok
+    checked = record_by_id(USERS, config.team_id, pk, token.digest)
+    forged = record_by_id(USERS, config.team_id, pk, "0" * 64)
+
+    assert (checked.token_ok, forged.token_ok) == (True, False)
+    assert checked.record.pk == forged.record.pk == pk
+    # What the query found is in the result, not on the record.
+    assert not [name for name in vars(checked.record) if name.startswith("_scim")]
 
 
 def test_prepared_link_rows_match_the_orm(idp, team, people):
@@ -66,7 +72,7 @@ def test_prepared_link_rows_match_the_orm(idp, team, people):
     )
     group_id = group.json()["id"]
     config = SCIMTeamConfig.objects.get(team=team)
-    record = GROUPS.by_id(config, uuid.UUID(group_id), None)
+    record = record_by_id(GROUPS, config.team_id, uuid.UUID(group_id), None).record
 
     (body,) = GROUPS.represent([record], "https://x/scim/v2", GROUPS.selection(None, None))
     (again,) = GROUPS.represent([record], "https://x/scim/v2", GROUPS.selection(None, None))

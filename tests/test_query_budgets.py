@@ -176,6 +176,40 @@ def test_filtered_get(idp, population, filter_text, budget):
     assert queries <= BUDGETS[budget]
 
 
+def test_a_search_costs_what_the_same_get_costs(idp, population):
+    """``POST /Users/.search`` takes the GET list's path: the token checked in the page's query."""
+    lookup = 'userName eq "BULK000007@acme.com"'
+    get, listed = _count(lambda: idp.get("/Users", {"filter": lookup}))
+    post, searched = _count(lambda: idp.post("/Users/.search", {"filter": lookup}))
+
+    assert (listed.status_code, searched.status_code) == (200, 200)
+    assert searched.json() == listed.json()
+    assert post == get <= BUDGETS["lookup"]
+
+
+#: Each read, as an IdP sends it, and its budget (with compiled queries on and off).
+READS = {
+    "get": lambda idp, people: idp.get(f"/Users/{people[-1].id}"),
+    "list": lambda idp, people: idp.get("/Users?startIndex=1&count=100"),
+    "lookup": lambda idp, people: idp.get("/Users", {"filter": 'externalId eq "ext-7"'}),
+    "lookup_empty": lambda idp, people: idp.get("/Users", {"filter": 'userName eq "no@acme.com"'}),
+    "filter": lambda idp, people: idp.get("/Users", {"filter": "title pr or active eq false"}),
+}
+
+
+@pytest.mark.parametrize("read", READS)
+def test_compiled_or_not_a_read_runs_the_same_statements(idp, population, read):
+    """With SCIM_PROVISIONING_COMPILED_QUERIES off, the ORM builds the same SQL every time."""
+    with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=True):
+        compiled, first = _count(lambda: READS[read](idp, population))
+    with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=False):
+        plain, second = _count(lambda: READS[read](idp, population))
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.json() == second.json()
+    assert plain == compiled <= BUDGETS[read]
+
+
 def test_create(idp, population):
     queries, response = _count(lambda: idp.post("/Users", load_payload("okta/create_user.json")))
 

@@ -22,9 +22,10 @@ from scim_provisioning.authentication import (
     INVALID,
     SCIMClient,
     TokenGuard,
-    with_token_check,
 )
 from scim_provisioning.models import SCIMRequestLog, SCIMTeamConfig, SCIMToken
+from scim_provisioning.reads import record_by_id
+from scim_provisioning.resource_types import USERS
 from scim_provisioning.throttling import SCIMTokenRateThrottle
 from scim_provisioning.token_cache import MAX_ENTRIES, TokenCache, TokenFacts
 from scim_provisioning.token_cache import cache as token_cache
@@ -364,20 +365,54 @@ def _remembered(issued) -> SCIMClient:
     return SCIMClient.remembered(facts, issued.token.digest)
 
 
-def test_a_row_that_does_not_carry_the_check_never_vouches_for_a_token(team, issued, ada):
-    """A read that forgot to annotate its query falls back to the full check."""
+def test_a_read_that_did_not_check_the_token_never_vouches_for_it(team, issued, ada):
+    """A read made without the token's digest falls back to the full check."""
     revoke_tokens(team)
     guard = TokenGuard(_remembered(issued))
-    unchecked_row = team.scim_users.get()
+    unchecked = record_by_id(USERS, team.pk, team.scim_users.get().pk, None)
 
+    assert unchecked.record is not None and unchecked.token_ok is None
     with pytest.raises(AuthenticationFailed):
-        guard.confirm(unchecked_row)
+        guard.confirm(unchecked.token_ok)
 
 
-def test_a_row_that_vouches_for_the_token_ends_the_requests_checks(team, issued, ada):
+def test_a_read_that_vouches_for_the_token_ends_the_requests_checks(team, issued, ada):
     guard = TokenGuard(_remembered(issued))
-    row = with_token_check(team.scim_users.all(), guard.unchecked_digest, timezone.now()).get()
+    found = record_by_id(USERS, team.pk, team.scim_users.get().pk, guard.unchecked_digest)
 
-    guard.confirm(row)
+    guard.confirm(found.token_ok)
 
     assert guard.unchecked_digest is None
+
+
+SEARCHES = [
+    {},
+    {"filter": 'userName eq "ada@acme.com"'},
+    {"filter": 'userName sw "a"'},
+    {"startIndex": 500, "count": 10},  # past the end: no row to check the token with
+    {"filter": 'nonsense eq "x"'},  # a bad filter: 401 before 400
+]
+
+
+@pytest.mark.parametrize("search", range(len(SEARCHES)))
+def test_a_remembered_token_searches_checked_in_the_page_query(client, ada, warm, team, search):
+    """``POST /Users/.search`` takes the GET list's path: the token is checked in its query,
+    and a revoked token is refused on the next search whatever the search asks."""
+    with CaptureQueriesContext(connection) as queries:
+        live = client.post("/Users/.search", SEARCHES[search])
+    token_reads = _token_reads(queries)  # before the next request empties the log
+    revoke_tokens(team)
+    revoked = client.post("/Users/.search", SEARCHES[search])
+
+    assert live.status_code == (400 if search == 4 else 200), live.content
+    # Past the end no row vouches for the token, and a bad filter fails before any query:
+    # both take the full check, as a GET list does.
+    assert len(token_reads) == (1 if search in (3, 4) else 0)
+    assert_scim_error(revoked, 401)
+
+
+def test_a_team_switched_off_is_refused_on_the_next_search(client, ada, warm, team):
+    SCIMTeamConfig.objects.filter(team=team).update(enabled=False)
+
+    assert_scim_error(client.post("/Users/.search", {"filter": 'userName eq "ada@acme.com"'}), 403)
+    assert_scim_error(client.post("/Groups/.search", {}), 403)

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from .. import writes
 from ..listing import ListRequest, list_resources
+from ..reads import Found
 from ..resource_types import RESOURCE_TYPES, ResourceType
 from .base import SCIMView
 
@@ -29,12 +30,18 @@ class ResourceView(SCIMView):
         assert self.kind is not None
         return self.kind
 
-    def render(self, record: Any, status: int = 200, **headers: str) -> Response:
+    def render(
+        self, record: Any, status: int = 200, found: Found | None = None, **headers: str
+    ) -> Response:
+        """``record`` as SCIM JSON; ``found``: the read that found it (what it brought along)."""
         kind = self.resource_type
         selection = kind.selection(
             self.query_param("attributes"), self.query_param("excludedAttributes")
         )
-        (body,) = kind.represent([record], self.base_url, selection)
+        groups = None
+        if found is not None and found.groups is not None:
+            groups = {record.pk: found.groups}
+        (body,) = kind.represent([record], self.base_url, selection, groups=groups)
         return Response(body, status=status, headers={"ETag": record.etag, **headers})
 
 
@@ -58,11 +65,20 @@ class ResourceListView(ResourceView):
 
 
 class ResourceSearchView(ResourceView):
-    """``POST /{type}/.search``: a list request in the body (RFC 7644 §3.4.3)."""
+    """``POST /{type}/.search``: a list request in the body (RFC 7644 §3.4.3).
+
+    The same path as a GET list: only where the parameters come from differs.
+    """
+
+    token_checked_in_query = frozenset({"post"})
 
     def post(self, request: Request) -> Response:
         query = ListRequest.from_body(request.data)
-        return Response(list_resources([self.resource_type], self.config, query, self.base_url))
+        return Response(
+            list_resources(
+                [self.resource_type], self.config, query, self.base_url, guard=self.token_guard
+            )
+        )
 
 
 class RootListView(SCIMView):
@@ -100,13 +116,14 @@ class ResourceDetailView(ResourceView):
 
     def get(self, request: Request, pk: str) -> Response:
         kind = self.resource_type
-        record = kind.find(self.config, pk, guard=self.token_guard)
-        self.token_guard.confirm(record)  # a 401 or 403 before a 404 says anything
+        found = kind.read(self.config, pk, self.token_guard.unchecked_digest)
+        self.token_guard.confirm(found.token_ok)  # a 401 or 403 before a 404 says anything
+        record = found.record
         if record is None:
             raise kind.not_found(pk)
         if self.if_none_match(record.etag):
             return Response(status=304, headers={"ETag": record.etag})
-        return self.render(record)
+        return self.render(record, found=found)
 
     def put(self, request: Request, pk: str) -> Response:
         kind, body = self.resource_type, request.data

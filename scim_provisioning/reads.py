@@ -1,0 +1,537 @@
+"""The one seam for compiled reads: every query that compiles its SQL once lives here.
+
+The hottest reads have a fixed shape: a record by id, a page of a list (no
+filter, or one exact comparison), a token by digest, a user's groups, a
+group's members. Each is a :class:`Read`: a function that builds its queryset
+with the ORM, and the same function compiled once per process and database
+(:class:`~.prepared.PreparedQuery`, which reuses Django's compiler internals).
+``SCIM_PROVISIONING_COMPILED_QUERIES`` chooses: on (the default), the compiled
+SQL runs; off, the ORM builds each query every time and no compiler internal
+is touched. Both give the same SQL, so the same rows and the same number of
+statements; the compiled one saves the building.
+
+What a read finds beyond its records comes back in a typed result, never as
+an attribute set on the records: :class:`Found` (a record by id), :class:`Page`
+(a list page) and :class:`TokenCheck` (a token by digest). The columns a query
+adds for them (``_scim_*``) are taken off the instances before they leave
+this module.
+
+There is one token rule, :func:`token_rule` (not revoked, not expired, the
+team's SCIM on): a read checks a remembered token by it inside its own query
+(an uncorrelated EXISTS), and the full lookup (:func:`token_by_digest`) reads
+the same two conditions as columns.
+
+Nothing but this module imports :mod:`.prepared`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from django.core.signals import setting_changed
+from django.db import connections, models
+from django.db.models import (
+    Aggregate,
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.dispatch import receiver
+from django.utils import timezone
+
+from .conf import app_settings
+from .filters import Equality
+from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken
+from .prepared import PreparedQuery
+
+if TYPE_CHECKING:
+    from .resource_types import ResourceType
+
+__all__ = [
+    "Found",
+    "GroupRow",
+    "Page",
+    "Read",
+    "TokenCheck",
+    "TokenRule",
+    "compiled_queries",
+    "groups_of_user",
+    "groups_of_users",
+    "list_page",
+    "locked_by_id",
+    "members_of_group",
+    "members_of_groups",
+    "record_by_id",
+    "record_by_legacy_id",
+    "token_by_digest",
+    "token_rule",
+    "token_still_valid",
+]
+
+# -- the setting ----------------------------------------------------------------------------
+
+
+def compiled_queries() -> bool:
+    """Whether the compiled SQL runs (``SCIM_PROVISIONING_COMPILED_QUERIES``)."""
+    return app_settings.COMPILED_QUERIES
+
+
+class Read:
+    """One read of a fixed shape: ``build(**values)`` is its queryset.
+
+    ``parameters`` names each value and the model field that prepares it for the
+    database (see :class:`~.prepared.PreparedQuery`). :meth:`all` and :meth:`rows`
+    run the compiled SQL when compiled queries are on, the ORM's queryset otherwise.
+    """
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        build: Callable[..., QuerySet],
+        parameters: dict[str, models.Field],
+    ) -> None:
+        self.build = build
+        self.compiled = PreparedQuery(model, build, parameters)
+
+    def all(self, **values: Any) -> list[Any]:
+        """Model instances (with their annotations: this module reads them)."""
+        if compiled_queries():
+            return self.compiled.all(**values)
+        return list(self.build(**values))
+
+    def rows(self, **values: Any) -> list[tuple]:
+        """The rows of a ``values_list()`` query."""
+        if compiled_queries():
+            return self.compiled.rows(**values)
+        return list(self.build(**values))
+
+
+# -- the token rule -------------------------------------------------------------------------
+
+
+class TokenRule(NamedTuple):
+    """Conditions on a :class:`~.models.SCIMToken` row; a token may be used when both hold."""
+
+    #: Not revoked, not expired.
+    live: Q
+    #: Its team's SCIM switch is on (a team without a config row is off).
+    team_on: Exists
+
+
+def token_rule(now: datetime) -> TokenRule:
+    """The one rule of a usable token at ``now``: every check of a token applies it."""
+    # The team's config by the token's team id, not through the team's table: one table
+    # fewer for PostgreSQL to plan in every GET's EXISTS (issue 27: 0.17 -> 0.14 ms).
+    switched_on = SCIMTeamConfig.objects.filter(team_id=OuterRef("team_id"), enabled=True)
+    return TokenRule(
+        live=Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now)),
+        team_on=Exists(switched_on),
+    )
+
+
+def token_still_valid(token_digest: str, now: datetime | None = None) -> Exists:
+    """True in SQL while the token may be used (:func:`token_rule`), as a read's EXISTS."""
+    rule = token_rule(now or timezone.now())
+    return Exists(SCIMToken.objects.filter(rule.live, rule.team_on, digest=token_digest))
+
+
+def _with_token_check(records: QuerySet, token_digest: str | None, now: Any) -> QuerySet:
+    if token_digest is None:
+        return records
+    return records.annotate(_scim_token_ok=token_still_valid(token_digest, now))
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """A token looked up by digest: the row (with its team and config), and the rule's verdict.
+
+    ``token`` is ``None`` when no token has the digest.
+    """
+
+    token: SCIMToken | None
+    live: bool = False
+    team_on: bool = False
+
+
+def _token_by_digest(digest: str, now: Any) -> QuerySet:
+    rule = token_rule(now)
+    return (
+        SCIMToken.objects.select_related("team__scim_config")
+        .filter(digest=digest)
+        .annotate(
+            _scim_live=ExpressionWrapper(rule.live, output_field=BooleanField()),
+            _scim_team_on=rule.team_on,
+        )
+    )
+
+
+_TOKEN_BY_DIGEST = Read(
+    SCIMToken,
+    _token_by_digest,
+    {"digest": SCIMToken._meta.get_field("digest"), "now": SCIMToken._meta.get_field("expires_at")},
+)
+
+
+def token_by_digest(digest: str) -> TokenCheck:
+    """The token whose digest is ``digest``, its team and config, judged by :func:`token_rule`."""
+    found = _TOKEN_BY_DIGEST.all(digest=digest, now=timezone.now())  # unique: one row or none
+    if not found:
+        return TokenCheck(None)
+    token = found[0]
+    live, team_on = _take(token, "_scim_live"), _take(token, "_scim_team_on")
+    return TokenCheck(token, live=bool(live), team_on=bool(team_on))
+
+
+# -- records by id --------------------------------------------------------------------------
+
+
+class GroupRow(NamedTuple):
+    """One group of a user: (user id, group id, the group's displayName)."""
+
+    user_id: Any
+    group_id: uuid.UUID
+    display: str | None
+
+
+@dataclass(frozen=True)
+class Found:
+    """A record read by id (or ``None``), and what came with it.
+
+    ``token_ok``: whether the request's token may still be used, when the read
+    checked it (``None``: not checked). ``groups``: a user's groups, when they
+    were read in the same query (``None``: not read).
+    """
+
+    record: Any | None
+    token_ok: bool | None = None
+    groups: tuple[GroupRow, ...] | None = None
+
+
+def _scope(team_id: Any) -> SCIMTeamConfig:
+    # Only the team is read from it: the queries are the team's records.
+    return SCIMTeamConfig(team_id=team_id)
+
+
+@cache
+def _by_id(kind: ResourceType, checked: bool, locked: bool) -> Read:
+    """The record-by-id query of ``kind``; the team, id (and token) are parameters.
+
+    With the token's validity when ``checked``; locked, for a write, and
+    without what an answer links to, when ``locked``.
+    """
+    model = kind.queryset(_scope(0)).model
+    parameters = {"team_id": model._meta.get_field("team"), "pk": model._meta.pk}
+    if checked:
+        parameters["digest"] = SCIMToken._meta.get_field("digest")
+        parameters["now"] = SCIMToken._meta.get_field("expires_at")
+
+    def build(team_id: Any, pk: Any, digest: Any = None, now: Any = None) -> QuerySet:
+        if locked:
+            return kind.for_update(_scope(team_id)).filter(pk=pk)
+        records = _with_links(kind, kind.queryset(_scope(team_id)).filter(pk=pk))
+        return _with_token_check(records, digest, now)
+
+    return Read(model, build, parameters)
+
+
+def record_by_id(kind: ResourceType, team_id: Any, pk: uuid.UUID, digest: str | None) -> Found:
+    """The team's record ``pk`` of ``kind`` in one query; with ``digest``, the token checked too."""
+    values: dict[str, Any] = {"team_id": team_id, "pk": pk}
+    if digest is not None:
+        values.update(digest=digest, now=timezone.now())
+    rows = _by_id(kind, digest is not None, False).all(**values)
+    return _found(rows[0] if rows else None, checked=digest is not None)
+
+
+def locked_by_id(kind: ResourceType, team_id: Any, pk: uuid.UUID) -> Any | None:
+    """The team's record ``pk`` locked for a read-modify-write (its token was checked before)."""
+    rows = _by_id(kind, False, True).all(team_id=team_id, pk=pk)
+    return rows[0] if rows else None
+
+
+def record_by_legacy_id(
+    kind: ResourceType, team_id: Any, legacy_id: str, digest: str | None, *, locked: bool
+) -> Found:
+    """The team's record another SCIM server named ``legacy_id`` (rare: built by the ORM)."""
+    assert kind.legacy_id_field is not None
+    if locked:
+        records = kind.for_update(_scope(team_id))
+    else:
+        records = _with_token_check(kind.queryset(_scope(team_id)), digest, timezone.now())
+    try:
+        # get(), not first(): no ORDER BY to compile or run.
+        record = records.get(**{kind.legacy_id_field: legacy_id})
+    except records.model.DoesNotExist:
+        record = None
+    return _found(record, checked=digest is not None and not locked)
+
+
+def _found(record: Any | None, *, checked: bool) -> Found:
+    if record is None:
+        return Found(None)
+    return Found(
+        record,
+        token_ok=bool(_take(record, "_scim_token_ok")) if checked else None,
+        groups=_groups_read_with(record),
+    )
+
+
+# -- list pages -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list, and what came with it.
+
+    ``total``: the number of records the list selects, carried by the page's rows
+    (``None`` when the page is empty: no row carried it). ``token_ok`` as in
+    :class:`Found`. ``groups``: each user's groups by id, when they were read in the
+    page's query (a lookup by one exact value; ``None``: not read).
+    """
+
+    records: list[Any]
+    total: int | None
+    token_ok: bool | None = None
+    groups: Mapping[Any, tuple[GroupRow, ...]] | None = None
+
+
+#: The team's records of a kind that ``where`` selects, in the list's order:
+#: ``matching(kind, config, where)``. One object per order (it keys compiled shapes).
+Matching = Callable[[Any, SCIMTeamConfig, "Q | None"], QuerySet]
+
+
+def list_page(
+    kind: ResourceType,
+    team_id: Any,
+    page: slice,
+    digest: str | None,
+    matching: Matching,
+    *,
+    where: Q | None = None,
+    lookup: str | None = None,
+    value: Any = None,
+) -> Page:
+    """A page of the team's records that ``matching`` orders, in one query.
+
+    Each row carries the total (a scalar subquery the database runs once) and,
+    with ``digest``, the token's validity. A list with no filter, or with one exact
+    comparison (``lookup`` with ``value``: how IdPs look people and groups up; what
+    those records link to comes in the same query), has the same SQL every time
+    but for its values: it runs compiled once per process for its shape. Any other
+    filter (``where``) is built by the ORM.
+    """
+    now = timezone.now()
+    if where is not None:
+        query = _page_query(kind, _scope(team_id), where, page, matching, links=False)
+        rows = list(_with_token_check(query, digest, now))
+    else:
+        read = _page_read(kind, lookup, matching, page.start, page.stop, digest is not None)
+        values: dict[str, Any] = {"team_id": team_id}
+        if lookup is not None:
+            values["value"] = value
+        if digest is not None:
+            values.update(digest=digest, now=now)
+        rows = read.all(**values)
+    totals = [_take(row, "_scim_total") for row in rows]
+    checks = [_take(row, "_scim_token_ok") for row in rows]
+    groups = None
+    if rows and all(_GROUPS in row.__dict__ for row in rows):
+        groups = {row.pk: _groups_read_with(row) or () for row in rows}
+    return Page(
+        rows,
+        total=int(totals[0]) if rows else None,
+        token_ok=bool(checks[0]) if rows and digest is not None else None,
+        groups=groups,
+    )
+
+
+def _page_query(
+    kind: ResourceType,
+    config: SCIMTeamConfig,
+    where: Q | None,
+    page: slice,
+    matching: Matching,
+    *,
+    links: bool,
+) -> QuerySet:
+    records = matching(kind, config, where)
+    records = records.annotate(_scim_total=_count_of(records))
+    if links:
+        records = _with_links(kind, records)
+    return records[page.start : page.stop]
+
+
+#: Shapes of list query (per resource type, filtered attribute, order and page) kept compiled.
+_PREPARED_SHAPES = 256
+
+
+@lru_cache(maxsize=_PREPARED_SHAPES)
+def _page_read(
+    kind: ResourceType,
+    lookup: str | None,
+    matching: Matching,
+    start: int,
+    stop: int,
+    checked: bool,
+) -> Read:
+    """The page query of one shape; the team, the compared value and the token are parameters."""
+    model = kind.queryset(_scope(0)).model
+    parameters: dict[str, Any] = {"team_id": model._meta.get_field("team")}
+    if lookup is not None:
+        parameters["value"] = models.TextField()
+    if checked:
+        parameters["digest"] = SCIMToken._meta.get_field("digest")
+        parameters["now"] = SCIMToken._meta.get_field("expires_at")
+
+    def build(team_id: Any, value: Any = None, digest: Any = None, now: Any = None) -> QuerySet:
+        where = Equality(lookup, value).q() if lookup is not None else None
+        links = lookup is not None
+        query = _page_query(kind, _scope(team_id), where, slice(start, stop), matching, links=links)
+        return _with_token_check(query, digest, now)
+
+    return Read(model, build, parameters)
+
+
+def _count_of(records: QuerySet) -> Subquery:
+    """``COUNT(*)`` of ``records`` as a scalar subquery (uncorrelated: computed once)."""
+    counted = (
+        records.order_by()
+        .annotate(_scim_group=Value(1))
+        .values("_scim_group")
+        .annotate(_scim_n=Count("pk"))
+        .values("_scim_n")
+    )
+    return Subquery(counted, output_field=IntegerField())
+
+
+@receiver(setting_changed)
+def _forget_shapes(*, setting: str, **kwargs: Any) -> None:
+    # A shape's SQL follows the site's extension (what sortBy orders by); tests change it.
+    if setting.startswith("SCIM_PROVISIONING_"):
+        _page_read.cache_clear()
+        _by_id.cache_clear()
+
+
+# -- what records link to: a user's groups, a group's members -------------------------------
+
+#: The column of a user read with its groups (:func:`_with_links`): the groups as JSON text.
+_GROUPS = "_scim_groups"
+
+
+class _JSONPairs(Aggregate):
+    """The rows' ``(a, b)`` as one JSON array of two-element arrays, as text."""
+
+    output_field = TextField()
+    VENDORS = ("sqlite", "postgresql", "mysql")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "JSON_GROUP_ARRAY(JSON_ARRAY(%(expressions)s))"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "(JSON_AGG(JSON_BUILD_ARRAY(%(expressions)s)))::text"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_mysql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "JSON_ARRAYAGG(JSON_ARRAY(%(expressions)s))"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+def _with_links(kind: ResourceType, records: QuerySet) -> QuerySet:
+    """Users each carrying their groups, read in the same query (groups as they are).
+
+    For answers of one or a few users (GET by id, a lookup by ``userName``):
+    their groups cost no second round trip. Not for pages: the subquery runs
+    once per row returned. On a database without JSON aggregates the records
+    come as they are, and their groups are read by a query of their own.
+    """
+    if not kind.links_groups or connections[records.db].vendor not in _JSONPairs.VENDORS:
+        return records
+    pairs = (
+        SCIMGroupMembership.objects.filter(user=OuterRef("pk"))
+        .order_by()
+        .values("user")
+        .annotate(pairs=_JSONPairs("group_id", "group__display_name"))
+        .values("pairs")
+    )
+    return records.annotate(**{_GROUPS: Subquery(pairs, output_field=TextField())})
+
+
+def _groups_read_with(record: Any) -> tuple[GroupRow, ...] | None:
+    if _GROUPS not in record.__dict__:
+        return None
+    # No membership: NULL (PostgreSQL, MySQL) or no row at all. Ids come as the
+    # database keeps them (hex on SQLite, with dashes on PostgreSQL): made UUIDs.
+    text = _take(record, _GROUPS)
+    return tuple(
+        GroupRow(record.pk, uuid.UUID(str(g)), name) for g, name in json.loads(text or "[]")
+    )
+
+
+def _groups_of(memberships: QuerySet) -> QuerySet:
+    """(user id, group id, group displayName) of ``memberships``, in no order."""
+    return memberships.order_by().values_list("user_id", "group_id", "group__display_name")
+
+
+def _members_of(memberships: QuerySet) -> QuerySet:
+    """(group id, user id, userName, displayName) of ``memberships``, in the order they joined."""
+    return (
+        memberships.order_by("created", "id")
+        # The text as stored: a values_list of a JSON key would decode
+        # "42" into 42 on SQLite.
+        .annotate(display_name=KeyTextTransform("displayName", "user__attributes"))
+        .values_list("group_id", "user_id", "user__user_name", "display_name")
+    )
+
+
+_GROUPS_OF_USER = Read(
+    SCIMGroupMembership,
+    lambda user: _groups_of(SCIMGroupMembership.objects.filter(user=user)),
+    {"user": SCIMGroupMembership._meta.get_field("user")},
+)
+_MEMBERS_OF_GROUP = Read(
+    SCIMGroupMembership,
+    lambda group: _members_of(SCIMGroupMembership.objects.filter(group=group)),
+    {"group": SCIMGroupMembership._meta.get_field("group")},
+)
+
+
+def groups_of_user(user_id: Any) -> list[GroupRow]:
+    """One user's groups (the answer to one written user): compiled once."""
+    return [GroupRow(*row) for row in _GROUPS_OF_USER.rows(user=user_id)]
+
+
+def groups_of_users(records: list[Any]) -> list[GroupRow]:
+    """The groups of a page of users, in one query."""
+    memberships = SCIMGroupMembership.objects.filter(user__in=records)
+    return [GroupRow(*row) for row in _groups_of(memberships)]
+
+
+def members_of_group(group_id: Any) -> list[tuple]:
+    """(group id, user id, userName, displayName) of one group's members: compiled once."""
+    return _MEMBERS_OF_GROUP.rows(group=group_id)
+
+
+def members_of_groups(records: list[Any]) -> list[tuple]:
+    """The members of a page of groups, in one query."""
+    return list(_members_of(SCIMGroupMembership.objects.filter(group__in=records)))
+
+
+def _take(record: Any, name: str) -> Any:
+    """A column a query of this module added, taken off the instance (not an interface)."""
+    return record.__dict__.pop(name, None)
