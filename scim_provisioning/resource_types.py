@@ -89,6 +89,7 @@ class ResourceType:
         pk: str,
         *,
         for_update: bool = False,
+        linked: bool = False,
         guard: TokenGuard | None = None,
     ) -> Any:
         """The team's record whose id is ``pk``, else ``None``.
@@ -98,6 +99,8 @@ class ResourceType:
         ``scim_id``); both are looked up in the team's records only.
         ``for_update`` locks the record for a read-modify-write; a read's ``guard``
         checks the request's token in the same query (the caller confirms it).
+        ``linked``: a locked record read with what its answer links to
+        (:meth:`with_links`), for a write that answers with the record.
         """
         digest = guard.unchecked_digest if guard else None
         try:
@@ -105,10 +108,16 @@ class ResourceType:
         except ValueError:
             key = None
         # The common case, compiled once: our own id.
-        record = None if key is None else self.by_id(config, key, digest, for_update=for_update)
+        record = (
+            None
+            if key is None
+            else self.by_id(config, key, digest, for_update=for_update, linked=linked)
+        )
         if record is None and self.legacy_id_field is not None:
             if for_update:
                 records = self.for_update(config)
+                if linked:
+                    records = self.with_links(records)
             else:
                 records = self.queryset(config)
                 if digest:
@@ -131,15 +140,18 @@ class ResourceType:
         token_digest: str | None,
         *,
         for_update: bool = False,
+        linked: bool = False,
     ) -> Any:
         """The team's record ``pk`` or ``None``, in one query compiled once per process.
 
         With ``token_digest``, the record carries ``_scim_token_ok``: whether that
         token may still be used (see :class:`~.authentication.TokenGuard`).
-        ``for_update`` locks it (writes, whose token is checked before they start).
+        ``for_update`` locks it (writes, whose token is checked before they start),
+        reading what its answer links to as well when ``linked``.
         """
         if for_update:
-            rows = self._by_id_locked.all(team_id=config.team_id, pk=pk)
+            locked = self._by_id_locked_linked if linked else self._by_id_locked
+            rows = locked.all(team_id=config.team_id, pk=pk)
         elif token_digest is None:
             rows = self._by_id.all(team_id=config.team_id, pk=pk)
         else:
@@ -158,13 +170,21 @@ class ResourceType:
 
     @cached_property
     def _by_id_locked(self) -> PreparedQuery:
-        return self._prepared_by_id(check_token=False, for_update=True)
+        return self._prepared_by_id(check_token=False, for_update=True, linked=False)
 
-    def _prepared_by_id(self, *, check_token: bool, for_update: bool = False) -> PreparedQuery:
+    @cached_property
+    def _by_id_locked_linked(self) -> PreparedQuery:
+        return self._prepared_by_id(check_token=False, for_update=True, linked=True)
+
+    def _prepared_by_id(
+        self, *, check_token: bool, for_update: bool = False, linked: bool = True
+    ) -> PreparedQuery:
         """The record-by-id query.
 
         With the token's validity annotated when ``check_token``; locked, for a
-        write, and without what an answer links to, when ``for_update``.
+        write, when ``for_update``; with what an answer links to when ``linked``
+        (a user's groups: a write that answers with the record does not read
+        them again after it, issue 27; a DELETE answers nothing).
         """
         model = self.queryset(SCIMTeamConfig(team_id=0)).model
         parameters = {"team_id": model._meta.get_field("team"), "pk": model._meta.pk}
@@ -175,7 +195,8 @@ class ResourceType:
         def build(team_id: Any, pk: Any, **token: Any) -> QuerySet:
             config = SCIMTeamConfig(team_id=team_id)
             if for_update:
-                return self.for_update(config).filter(pk=pk)
+                locked = self.for_update(config).filter(pk=pk)
+                return self.with_links(locked) if linked else locked
             records = self.with_links(self.queryset(config).filter(pk=pk))
             if token:
                 records = with_token_check(records, token["digest"], token["now"])

@@ -28,9 +28,13 @@ from .provisioning.refusals import recording_refusals
 from .resource_types import ResourceType
 
 
-def _locked(kind: ResourceType, config: SCIMTeamConfig, pk: str) -> Any:
-    """The team's record ``pk``, locked until the transaction ends; else a 404."""
-    record = kind.find(config, pk, for_update=True)
+def _locked(kind: ResourceType, config: SCIMTeamConfig, pk: str, *, answered: bool) -> Any:
+    """The team's record ``pk``, locked until the transaction ends; else a 404.
+
+    ``answered``: the write answers with the record, whose links (a user's
+    groups, which the write does not change) are read in the same query.
+    """
+    record = kind.find(config, pk, for_update=True, linked=answered)
     if record is None:
         raise kind.not_found(pk)
     return record
@@ -78,7 +82,7 @@ def replace(
 ) -> Any:
     """``PUT /{type}/{pk}``: the attributes ``body`` sends replace the record's."""
     with recording_refusals(), _races_lost_as_409(), transaction.atomic():
-        record = _locked(kind, config, pk)
+        record = _locked(kind, config, pk, answered=True)
         check_if_match(if_match, record.etag)
         return kind.replace(config, record, body)
 
@@ -88,7 +92,7 @@ def patch(
 ) -> Any:
     """``PATCH /{type}/{pk}``: the ``PatchOp`` ``body``, all its operations or none."""
     with recording_refusals(), _races_lost_as_409(), transaction.atomic():
-        record = _locked(kind, config, pk)
+        record = _locked(kind, config, pk, answered=True)
         check_if_match(if_match, record.etag)
         return kind.patch(config, record, body)
 
@@ -98,6 +102,6 @@ def delete(
 ) -> None:
     """``DELETE /{type}/{pk}``: what deleting means for the type (a user keeps their account)."""
     with recording_refusals(), transaction.atomic():
-        record = _locked(kind, config, pk)
+        record = _locked(kind, config, pk, answered=False)
         check_if_match(if_match, record.etag)
         kind.delete(config, record)
