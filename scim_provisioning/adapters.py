@@ -806,5 +806,9 @@ def _adapter_class(path: str) -> type[DefaultAdapter]:
 
 
 def get_adapter() -> DefaultAdapter:
-    """An instance of the adapter named by ``SCIM_PROVISIONING_ADAPTER``."""
+    """A new instance of the adapter named by ``SCIM_PROVISIONING_ADAPTER``.
+
+    New on every call: a write keeps its own, which remembers the membership
+    row it read (:meth:`DefaultAdapter.membership_row`) for that write alone.
+    """
     return _adapter_class(app_settings.ADAPTER)()
