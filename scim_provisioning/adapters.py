@@ -512,7 +512,10 @@ class DefaultAdapter:
         role stays the team's (``SCIMUser.membership_existed``). Read from
         :meth:`membership_row`: one query, shared with the change that follows.
         """
-        row = self.membership_row(config, user)
+        return self._as_membership(self.membership_row(config, user))
+
+    def _as_membership(self, row: models.Model | None) -> TeamMembership | None:
+        """A row :meth:`membership_row` read, as the membership rules read it."""
         if row is None:
             return None
         active_field = self._active_field
@@ -553,12 +556,14 @@ class DefaultAdapter:
 
         Asked before SCIM deactivates or removes a membership (DESIGN promise 6:
         no SCIM request leaves a team without someone who can revoke its
-        tokens). Only an active manager can be the last one (:meth:`team_membership`,
-        read once with the change); for one, the default locks the team's active
-        manager memberships (``MANAGER_ROLES``, :meth:`locked_managers`) so that
-        two concurrent requests cannot each remove "the other" manager.
+        tokens). Only an active manager can be the last one (their row, read
+        once with the change: :meth:`membership_row`, not the link rule's
+        overridable :meth:`team_membership`); for one, the default locks the
+        team's active manager memberships (``MANAGER_ROLES``,
+        :meth:`locked_managers`) so that two concurrent requests cannot each
+        remove "the other" manager.
         """
-        membership = self.team_membership(config, user)
+        membership = self._as_membership(self.membership_row(config, user))
         if membership is None or not (membership.active and membership.manager):
             return False
         managers = list(
@@ -783,8 +788,8 @@ MEMBERSHIP_HOOKS = (
 )
 """The hooks of :class:`DefaultAdapter` that read the ``MEMBERSHIP_*`` settings.
 
-(``team_memberships``, ``membership_row`` and ``locked_managers`` read them too, for these hooks and
-for the role rule, which runs only with ``MEMBERSHIP_ROLE_FIELD`` set.)"""
+(``team_memberships``, ``membership_row`` and ``locked_managers`` read them too, for
+these hooks and for the role rule, which runs only with ``MEMBERSHIP_ROLE_FIELD`` set.)"""
 
 
 def locked(rows: models.QuerySet[Any], field: RoleField) -> models.QuerySet[Any]:
