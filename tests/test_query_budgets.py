@@ -39,8 +39,9 @@ pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 #: Statements per request. Writes count the SAVEPOINT/RELEASE pairs of the
-#: request's transaction (a savepoint here, inside the test's transaction) and
-#: of the savepoint that turns a lost uniqueness race into a 409.
+#: request's transaction (a savepoint here, inside the test's transaction) and,
+#: on a create, of the savepoints that turn a lost uniqueness race into a 409
+#: (PUT and PATCH need none: their transaction turns it into one, writes.py).
 BUDGETS = {
     # Reads check the (remembered) token inside their first query.
     "get": 1,  # the user, with the token's validity and its groups
