@@ -60,6 +60,7 @@ LABELS = {
     "list_deep": "GET /Users page of 100, deep startIndex",
     "patch_active": "PATCH /Users/{id} active",
     "put_user": "PUT /Users/{id}",
+    "delete_user": "DELETE /Users/{id}",
     "create_group_100": "POST /Groups, 100 members",
     "patch_group_add_1000": "PATCH /Groups/{id} add 1,000 members",
     "groups_excluding_members": "GET /Groups?excludedAttributes=members",
@@ -72,6 +73,7 @@ SINGLE = (
     "filter_external_id",
     "patch_active",
     "put_user",
+    "delete_user",
     "create_group_100",
     "patch_group_add_1000",
 )

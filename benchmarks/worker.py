@@ -58,6 +58,7 @@ OPERATIONS = (
     "list_deep",
     "patch_active",
     "put_user",
+    "delete_user",
     "create_group_100",
     "patch_group_add_1000",
     "groups_excluding_members",
@@ -150,6 +151,12 @@ class Setup:
         body = user_body(email(self.target), f"ext-{self.target}", given, str(self.target))
         return Request("PUT", f"/Users/{self.target_id}", body=body)
 
+    def op_delete_user(self) -> Request:
+        # A person provisioned for it, untimed (the request is timed, not its making).
+        return Request(
+            "DELETE", f"/Users/{self.doomed(f'gone-{os.getpid()}-{self.next_serial()}')}"
+        )
+
     def op_create_group_100(self) -> Request:
         members = [{"value": str(i)} for i in self.member_ids[:100]]
         name = f"new-group-{os.getpid()}-{self.next_serial()}"
@@ -181,6 +188,10 @@ class Setup:
         raise NotImplementedError
 
     def empty_group(self, name: str) -> str:
+        raise NotImplementedError
+
+    def doomed(self, name: str) -> str:
+        """The id of a new, active person named ``name``@acme.com, for a DELETE to remove."""
         raise NotImplementedError
 
 
@@ -259,6 +270,7 @@ class ThisProject(Setup):
         team = Team.objects.get(slug="bench")
         self.team = team
         User.objects.filter(email__startswith="new-").delete()
+        User.objects.filter(email__startswith="gone-").delete()
         SCIMGroup.objects.filter(team=team).exclude(display_name=BIG_GROUP).delete()
         SCIMRequestLog.objects.all().delete()
         SCIMToken.objects.filter(team=team).delete()
@@ -277,12 +289,37 @@ class ThisProject(Setup):
 
         return str(SCIMGroup.objects.create(team=self.team, display_name=name).id)
 
+    def doomed(self, name: str) -> str:
+        from example_project.accounts.models import User
+        from example_project.teams.models import Membership
+        from scim_provisioning.models import SCIMUser, SCIMUserValue
+
+        address = f"{name}@acme.com"
+        account = User.objects.create(email=address, password="!", first_name="Gone")
+        Membership.objects.bulk_create([Membership(team=self.team, user=account)])
+        record = SCIMUser.objects.create(
+            team=self.team,
+            user=account,
+            user_name=address,
+            email=address,
+            external_id=f"ext-{name}",
+            attributes={
+                "name": {"givenName": "Gone", "familyName": name},
+                "emails": [{"value": address, "type": "work", "primary": True}],
+            },
+            created_account=True,
+        )
+        SCIMUserValue.objects.bulk_create(record.value_rows())
+        return str(record.id)
+
     def cleanup(self, op: str) -> None:
         from example_project.accounts.models import User
         from scim_provisioning.models import SCIMGroup
 
         if op == "create_user":
             User.objects.filter(email__startswith="new-").delete()
+        elif op == "delete_user":
+            User.objects.filter(email__startswith="gone-").delete()
         elif op in ("create_group_100", "patch_group_add_1000"):
             SCIMGroup.objects.filter(team=self.team).exclude(display_name=BIG_GROUP).delete()
 
@@ -352,6 +389,7 @@ class DjangoSCIM2(Setup):
         from benchmarks.django_scim2_site.accounts.models import Group, User
 
         User.objects.filter(username__startswith="new-").delete()
+        User.objects.filter(username__startswith="gone-").delete()
         Group.objects.exclude(name=BIG_GROUP).delete()
         self.token = settings.SCIM_BEARER_TOKEN
         target = User.objects.get(username=email(self.target))
@@ -364,11 +402,28 @@ class DjangoSCIM2(Setup):
 
         return Group.objects.create(name=name).scim_id
 
+    def doomed(self, name: str) -> str:
+        from benchmarks.django_scim2_site.accounts.models import User
+
+        address = f"{name}@acme.com"
+        user = User.objects.create(
+            username=address,
+            email=address,
+            password="!",
+            first_name="Gone",
+            last_name=name,
+            scim_username=address,
+            scim_external_id=f"ext-{name}",
+        )
+        return str(user.scim_id)
+
     def cleanup(self, op: str) -> None:
         from benchmarks.django_scim2_site.accounts.models import Group, User
 
         if op == "create_user":
             User.objects.filter(username__startswith="new-").delete()
+        elif op == "delete_user":
+            User.objects.filter(username__startswith="gone-").delete()
         elif op in ("create_group_100", "patch_group_add_1000"):
             Group.objects.exclude(name=BIG_GROUP).delete()
 

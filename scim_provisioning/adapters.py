@@ -67,7 +67,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connections, models, transaction
-from django.db.models import Exists, Q, Value
+from django.db.models import Exists, F, Q, Value
 from django.db.models.functions import Upper
 from django.utils.module_loading import import_string
 
@@ -82,6 +82,10 @@ if TYPE_CHECKING:
 
 Team = models.Model
 """The host's team model (``SCIM_PROVISIONING_TEAM_MODEL``): any Django model."""
+
+#: The role of a row :meth:`DefaultAdapter.membership_row` read, as ``MEMBERSHIP_ROLE_FIELD``
+#: names it (``role__name`` through a join, in the row's own query).
+_ROLE = "_scim_role"
 
 # Numbered variants tried before random ones when an address is taken as a username.
 _NUMBERED_USERNAMES = 9
@@ -453,27 +457,29 @@ class DefaultAdapter:
         ``MEMBERSHIP_DEFAULTS``. Through the host's model (``save()``,
         ``delete()``, see :mod:`~scim_provisioning.host_rows`), so that its
         guards and receivers run: a guard's refusal is a 409 with its message.
+        The row the write's rules read already (:meth:`membership_row`) is not
+        read again.
         """
-        rows = self.team_memberships(config.team_id).filter(**{self._user_field: user})
+        row = self.membership_row(config, user, for_write=True)
         active_field = self._active_field
         if active_field is None:
-            if not active:
-                host_rows.delete_rows(rows)
-                return
-            if rows.exists():
+            if row is not None and not active:
+                host_rows.delete_row(row)
+            if row is not None or not active:
                 return
             values: dict[str, Any] = {}
         else:
-            if host_rows.update_rows(rows, **{active_field: active}):
+            if row is not None:
+                host_rows.update_row(row, **{active_field: active})
                 return
             values = {active_field: active}
         self._new_membership(config, user, values).save()
 
     def remove_membership(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> None:
         """Remove the person from the team (a SCIM DELETE), through the host's ``delete()``."""
-        host_rows.delete_rows(
-            self.team_memberships(config.team_id).filter(**{self._user_field: user})
-        )
+        row = self.membership_row(config, user, for_write=True)
+        if row is not None:
+            host_rows.delete_row(row)
 
     def may_remove_membership(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> str | None:
         """Let SCIM deactivate or remove ``user``'s membership, or refuse with a message.
@@ -503,28 +509,63 @@ class DefaultAdapter:
         proven like anyone's), and when it holds a manager role
         (``MANAGER_ROLES``) the link is refused: SCIM never turns a role the site
         took away back on. Either way the membership existed before SCIM, so the
-        role stays the team's (``SCIMUser.membership_existed``). One query.
+        role stays the team's (``SCIMUser.membership_existed``). Read from
+        :meth:`membership_row`: one query, shared with the change that follows.
         """
-        active_field = self._active_field
-        rows = self.team_memberships(config.team_id).filter(**{self._user_field: user})
-        field = role_field(rows.model)
-        row = rows.values("pk", *(f for f in (active_field, field and field.lookup) if f)).first()
+        return self._as_membership(self.membership_row(config, user))
+
+    def _as_membership(self, row: models.Model | None) -> TeamMembership | None:
+        """A row :meth:`membership_row` read, as the membership rules read it."""
         if row is None:
             return None
+        active_field = self._active_field
+        field = role_field(row.__class__)
         return TeamMembership(
-            active=bool(row[active_field]) if active_field else True,
-            manager=field is not None and row[field.lookup] in manager_roles(field),
+            active=bool(getattr(row, active_field)) if active_field else True,
+            manager=field is not None and getattr(row, _ROLE) in manager_roles(field),
         )
+
+    def membership_row(
+        self, config: SCIMTeamConfig, user: AbstractBaseUser, *, for_write: bool = False
+    ) -> models.Model | None:
+        """``user``'s membership row of the team (an instance of the host's model), or ``None``.
+
+        Read once per adapter: :func:`get_adapter` gives every write an adapter
+        of its own, so the rules a write asks before it changes a membership
+        (:meth:`team_membership`, :meth:`is_last_manager`) and the change itself
+        (:meth:`set_membership_active`, :meth:`remove_membership`) read the row
+        once between them (issue 27). ``for_write``: the caller is about to save
+        or delete the row; a later call reads it afresh. Not locked: the write
+        locks its SCIM record, and the managers when one of them leaves.
+        """
+        key = (config.team_id, user.pk)
+        rows: dict[Any, Any] = self.__dict__.setdefault("_membership_rows", {})
+        if key in rows:
+            return rows.pop(key) if for_write else rows[key]
+        found = self.team_memberships(config.team_id).filter(**{self._user_field: user})
+        field = role_field(found.model)
+        if field is not None:
+            found = found.annotate(**{_ROLE: F(field.lookup)})
+        row = found.order_by("pk").first()  # no Meta ordering: it joined the team and user
+        if not for_write:
+            rows[key] = row
+        return row
 
     def is_last_manager(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> bool:
         """Whether ``user``'s membership is the last active one that can manage the team's SCIM.
 
         Asked before SCIM deactivates or removes a membership (DESIGN promise 6:
         no SCIM request leaves a team without someone who can revoke its
-        tokens). The default locks the team's active manager memberships
-        (``MANAGER_ROLES``, :meth:`locked_managers`) so that two concurrent
-        requests cannot each remove "the other" manager.
+        tokens). Only an active manager can be the last one (their row, read
+        once with the change: :meth:`membership_row`, not the link rule's
+        overridable :meth:`team_membership`); for one, the default locks the
+        team's active manager memberships (``MANAGER_ROLES``,
+        :meth:`locked_managers`) so that two concurrent requests cannot each
+        remove "the other" manager.
         """
+        membership = self._as_membership(self.membership_row(config, user))
+        if membership is None or not (membership.active and membership.manager):
+            return False
         managers = list(
             self.locked_managers(config.team_id).values_list(f"{self._user_field}_id", flat=True)
         )
@@ -747,8 +788,8 @@ MEMBERSHIP_HOOKS = (
 )
 """The hooks of :class:`DefaultAdapter` that read the ``MEMBERSHIP_*`` settings.
 
-(``team_memberships`` and ``locked_managers`` read them too, for these hooks and
-for the role rule, which runs only with ``MEMBERSHIP_ROLE_FIELD`` set.)"""
+(``team_memberships``, ``membership_row`` and ``locked_managers`` read them too, for
+these hooks and for the role rule, which runs only with ``MEMBERSHIP_ROLE_FIELD`` set.)"""
 
 
 def locked(rows: models.QuerySet[Any], field: RoleField) -> models.QuerySet[Any]:
@@ -770,5 +811,9 @@ def _adapter_class(path: str) -> type[DefaultAdapter]:
 
 
 def get_adapter() -> DefaultAdapter:
-    """An instance of the adapter named by ``SCIM_PROVISIONING_ADAPTER``."""
+    """A new instance of the adapter named by ``SCIM_PROVISIONING_ADAPTER``.
+
+    New on every call: a write keeps its own, which remembers the membership
+    row it read (:meth:`DefaultAdapter.membership_row`) for that write alone.
+    """
     return _adapter_class(app_settings.ADAPTER)()

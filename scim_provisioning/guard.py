@@ -31,6 +31,7 @@ from django.utils import timezone
 from .conf import GuardThreshold, app_settings
 from .durations import describe
 from .models import SCIMHeldChange, SCIMTeamConfig, SCIMUser
+from .reads import Update
 from .scope import TeamScope
 
 
@@ -65,9 +66,24 @@ def let_through(config: SCIMTeamConfig, *, already_inactive: int = 0) -> bool:
     if threshold is None:
         return True
     now = timezone.now()
-    fresh = Q(guard_window_start__isnull=True) | Q(guard_window_start__lte=now - threshold.window)
+    counted = _COUNT.run(
+        team_id=config.team_id,
+        now=now,
+        since=now - threshold.window,
+        minimum=threshold.minimum,
+        percent=threshold.percent,
+        already_inactive=already_inactive,
+    )
+    return counted == 1
+
+
+def _count(
+    team_id: Any, now: Any, since: Any, minimum: int, percent: int, already_inactive: int
+) -> tuple[Any, dict[str, Any]]:
+    """The guard's conditional ``UPDATE`` (see :func:`let_through`): the rows, the changes."""
+    fresh = Q(guard_window_start__isnull=True) | Q(guard_window_start__lte=since)
     active = (
-        SCIMUser.objects.filter(team_id=config.team_id, active=True)
+        SCIMUser.objects.filter(team_id=team_id, active=True)
         .order_by()
         .values("team_id")
         .annotate(n=Count("pk"))
@@ -76,25 +92,33 @@ def let_through(config: SCIMTeamConfig, *, already_inactive: int = 0) -> bool:
     team_size = Coalesce(Subquery(active), Value(0)) + Value(already_inactive)
     within = (
         fresh
-        | Q(guard_count__lt=threshold.minimum)
-        | Q(
-            LessThanOrEqual(
-                (F("guard_count") + 1) * 100, F("guard_base") * Value(threshold.percent)
-            )
-        )
+        | Q(guard_count__lt=minimum)
+        | Q(LessThanOrEqual((F("guard_count") + 1) * 100, F("guard_base") * Value(percent)))
     )
-    counted = (
-        SCIMTeamConfig.objects.filter(pk=config.team_id, guard_held=0)
-        .filter(within)
-        .update(
-            guard_count=Case(When(fresh, then=Value(1)), default=F("guard_count") + 1),
-            guard_base=Case(
-                When(fresh, then=team_size), default=F("guard_base"), output_field=IntegerField()
-            ),
-            guard_window_start=Case(When(fresh, then=Value(now)), default=F("guard_window_start")),
-        )
-    )
-    return counted == 1
+    rows = SCIMTeamConfig.objects.filter(pk=team_id, guard_held=0).filter(within)
+    return rows, {
+        "guard_count": Case(When(fresh, then=Value(1)), default=F("guard_count") + 1),
+        "guard_base": Case(
+            When(fresh, then=team_size), default=F("guard_base"), output_field=IntegerField()
+        ),
+        "guard_window_start": Case(When(fresh, then=Value(now)), default=F("guard_window_start")),
+    }
+
+
+#: Compiled once per process and database: building this UPDATE through the ORM
+#: cost more than running it (issue 27).
+_COUNT = Update(
+    SCIMTeamConfig,
+    _count,
+    {
+        "team_id": SCIMTeamConfig._meta.pk,
+        "now": SCIMTeamConfig._meta.get_field("guard_window_start"),
+        "since": SCIMTeamConfig._meta.get_field("guard_window_start"),
+        "minimum": SCIMTeamConfig._meta.get_field("guard_count"),
+        "percent": SCIMTeamConfig._meta.get_field("guard_count"),
+        "already_inactive": SCIMTeamConfig._meta.get_field("guard_count"),
+    },
+)
 
 
 def note_held(scope: TeamScope, change: int) -> None:

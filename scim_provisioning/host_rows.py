@@ -111,6 +111,31 @@ def update_rows(rows: models.QuerySet[Any], **values: Any) -> int:
     return len(found)
 
 
+def update_row(row: models.Model, **values: Any) -> None:
+    """Give the one membership ``row`` these field values, as :func:`update_rows` does.
+
+    For a row read already (``DefaultAdapter.membership_row``): saved through the
+    model when the host's rules ask it, else one ``UPDATE`` of its primary key.
+    """
+    model = type(row)
+    if not saves_need_the_model(model, values):
+        model._default_manager.filter(pk=row.pk).update(**values)
+        return
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.save(update_fields=_update_fields(row, values))
+
+
+def delete_row(row: models.Model) -> None:
+    """Delete the one membership ``row`` read already, as :func:`delete_rows` does.
+
+    Through the row's ``delete()``: the deletion collector sends the host's
+    ``pre_delete``/``post_delete`` and runs its cascades, as a queryset
+    ``delete()`` would, and the model's own ``delete()`` runs too.
+    """
+    row.delete()
+
+
 def save_fields(rows: Iterable[models.Model], names: Iterable[str]) -> None:
     """Save the field ``names`` of these rows, changed by the caller, one by one."""
     names = list(names)

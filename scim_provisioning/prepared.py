@@ -32,8 +32,9 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.db.models.query import get_related_populators
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 #: How a named parameter's value is prepared for the database: the model field
@@ -129,11 +130,7 @@ class PreparedQuery:
         return None if compiled is _UNCACHEABLE else compiled
 
     def _prepare(self, values: dict[str, Any], using: str) -> dict[str, Any]:
-        connection = connections[using]
-        return {
-            name: field.get_db_prep_value(values[name], connection, prepared=False)
-            for name, field in self._parameters.items()
-        }
+        return _prepare(self._parameters, values, using)
 
     def _compile(self, using: str) -> Compiled | None:
         stand_ins = {name: _stand_in(field) for name, field in self._parameters.items()}
@@ -144,19 +141,92 @@ class PreparedQuery:
         sql, params = compiler.as_sql()
         # The converters depend on the selected expressions only: kept with the SQL.
         converters = compiler.get_converters([column for column, _, _ in compiler.select])
-        prepared = self._prepare(stand_ins, using)
-        names: list[str | None] = []
-        for param in params:
-            owners = [
-                name
-                for name, value in prepared.items()
-                if type(value) is type(param) and value == param
-            ]
-            names.append(owners[0] if owners else None)
-        if set(names) - {None} != set(prepared):
-            return None  # a value that does not reach the SQL as it is
+        names = _owners(self._prepare(stand_ins, using), params)
+        if names is None:
+            return None
         fetch_mode = getattr(queryset, "_fetch_mode", None)  # Django 6.1 and newer
-        return sql, tuple(names), tuple(params), converters, _instances(compiler, using, fetch_mode)
+        return sql, names, tuple(params), converters, _instances(compiler, using, fetch_mode)
+
+
+class PreparedUpdate:
+    """One ``UPDATE`` shape over ``model``, compiled once like a :class:`PreparedQuery`.
+
+    ``build(**values)`` returns the queryset to update and the field values to
+    give its rows (what ``queryset.update(**changes)`` takes); :meth:`run`
+    returns how many rows matched. A shape whose parameters cannot all be found
+    in its SQL runs through the ORM every time.
+    """
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        build: Callable[..., tuple[models.QuerySet, dict[str, Any]]],
+        parameters: Parameters,
+    ) -> None:
+        self.model = model
+        self._build = build
+        self._parameters = parameters
+        self._compiled: dict[tuple[str, str], tuple[str, tuple, tuple] | None] = {}
+        self._lock = threading.Lock()
+
+    def run(self, using: str = "default", **values: Any) -> int:
+        """Update the rows for ``values``, in the caller's transaction; how many matched."""
+        key = (using, connections[using].vendor)
+        if key not in self._compiled:
+            compiled = self._compile(using)
+            with self._lock:
+                self._compiled[key] = compiled
+        compiled = self._compiled[key]
+        if compiled is None:
+            queryset, changes = self._build(**values)
+            return int(queryset.using(using).update(**changes))
+        sql, names, constants = compiled
+        prepared = _prepare(self._parameters, values, using)
+        params = [prepared[n] if n else c for n, c in zip(names, constants, strict=True)]
+        # As QuerySet.update(): an error inside an atomic block marks it for rollback.
+        with transaction.mark_for_rollback_on_error(using), connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            return int(cursor.rowcount)
+
+    def _compile(self, using: str) -> tuple[str, tuple, tuple] | None:
+        stand_ins = {name: _stand_in(field) for name, field in self._parameters.items()}
+        if any(value is None for value in stand_ins.values()):
+            return None
+        queryset, changes = self._build(**stand_ins)
+        query: UpdateQuery = queryset.query.chain(UpdateQuery)  # type: ignore[assignment]
+        query.add_update_values(changes)
+        query.annotations = {}  # as QuerySet.update()
+        if query.get_related_updates():
+            return None  # more than one statement
+        sql, params = query.get_compiler(using).as_sql()
+        names = _owners(_prepare(self._parameters, stand_ins, using), params)
+        if names is None:
+            return None
+        return sql, names, tuple(params)
+
+
+def _prepare(parameters: Parameters, values: dict[str, Any], using: str) -> dict[str, Any]:
+    """``values`` prepared for the database by the fields ``parameters`` names."""
+    connection = connections[using]
+    return {
+        name: field.get_db_prep_value(values[name], connection, prepared=False)
+        for name, field in parameters.items()
+    }
+
+
+def _owners(prepared: dict[str, Any], params: Any) -> tuple[str | None, ...] | None:
+    """The parameter each SQL parameter is (``None``: a constant); ``None`` if one is missing."""
+    names: list[str | None] = []
+    for param in params:
+        owners = [
+            name
+            for name, value in prepared.items()
+            if type(value) is type(param) and value == param
+        ]
+        names.append(owners[0] if owners else None)
+    if set(names) - {None} != set(prepared):
+        return None  # a value that does not reach the SQL as it is
+    return tuple(names)
 
 
 def _instances(compiler: Any, using: str, fetch_mode: Any) -> Instances | None:

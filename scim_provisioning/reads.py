@@ -2,7 +2,8 @@
 
 The hottest reads have a fixed shape: a record by id, a page of a list (no
 filter, or one exact comparison), a token by digest, a user's groups, a
-group's members. Each is a :class:`Read`: a function that builds its queryset
+group's members; so has one write, the deprovisioning guard's conditional
+``UPDATE`` (:class:`Update`). Each read is a :class:`Read`: a function that builds its queryset
 with the ORM, and the same function compiled once per process and database
 (:class:`~.prepared.PreparedQuery`, which reuses Django's compiler internals).
 ``SCIM_PROVISIONING_COMPILED_QUERIES`` chooses: on (the default), the compiled
@@ -57,7 +58,7 @@ from django.utils import timezone
 from .conf import app_settings
 from .filters import Equality
 from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken
-from .prepared import PreparedQuery
+from .prepared import PreparedQuery, PreparedUpdate
 
 if TYPE_CHECKING:
     from .resource_types import ResourceType
@@ -69,6 +70,7 @@ __all__ = [
     "Read",
     "TokenCheck",
     "TokenRule",
+    "Update",
     "compiled_queries",
     "groups_of_user",
     "groups_of_users",
@@ -119,6 +121,31 @@ class Read:
         if compiled_queries():
             return self.compiled.rows(**values)
         return list(self.build(**values))
+
+
+class Update:
+    """One ``UPDATE`` of a fixed shape: ``build(**values)`` is its queryset and its changes.
+
+    What ``queryset.update(**changes)`` takes; :meth:`run` gives how many rows
+    matched, by the compiled SQL (:class:`~.prepared.PreparedUpdate`) when
+    compiled queries are on, by the ORM otherwise.
+    """
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        build: Callable[..., tuple[QuerySet, dict[str, Any]]],
+        parameters: dict[str, models.Field],
+    ) -> None:
+        self.build = build
+        self.compiled = PreparedUpdate(model, build, parameters)
+
+    def run(self, **values: Any) -> int:
+        """Update the rows for ``values`` in the caller's transaction; how many matched."""
+        if compiled_queries():
+            return self.compiled.run(**values)
+        queryset, changes = self.build(**values)
+        return int(queryset.update(**changes))
 
 
 # -- the token rule -------------------------------------------------------------------------
@@ -228,11 +255,13 @@ def _scope(team_id: Any) -> SCIMTeamConfig:
 
 
 @cache
-def _by_id(kind: ResourceType, checked: bool, locked: bool) -> Read:
+def _by_id(kind: ResourceType, checked: bool, locked: bool, linked: bool = True) -> Read:
     """The record-by-id query of ``kind``; the team, id (and token) are parameters.
 
-    With the token's validity when ``checked``; locked, for a write, and
-    without what an answer links to, when ``locked``.
+    With the token's validity when ``checked``; locked, for a write, when
+    ``locked``; with what an answer links to (a user's groups) when ``linked``:
+    a write that answers with the record it locked reads them in the same query
+    (a user's write never changes their groups; issue 27), a DELETE does not.
     """
     model = kind.queryset(_scope(0)).model
     parameters = {"team_id": model._meta.get_field("team"), "pk": model._meta.pk}
@@ -242,7 +271,8 @@ def _by_id(kind: ResourceType, checked: bool, locked: bool) -> Read:
 
     def build(team_id: Any, pk: Any, digest: Any = None, now: Any = None) -> QuerySet:
         if locked:
-            return kind.for_update(_scope(team_id)).filter(pk=pk)
+            records = kind.for_update(_scope(team_id)).filter(pk=pk)
+            return _with_links(kind, records) if linked else records
         records = _with_links(kind, kind.queryset(_scope(team_id)).filter(pk=pk))
         return _with_token_check(records, digest, now)
 
@@ -258,19 +288,30 @@ def record_by_id(kind: ResourceType, team_id: Any, pk: uuid.UUID, digest: str | 
     return _found(rows[0] if rows else None, checked=digest is not None)
 
 
-def locked_by_id(kind: ResourceType, team_id: Any, pk: uuid.UUID) -> Any | None:
-    """The team's record ``pk`` locked for a read-modify-write (its token was checked before)."""
-    rows = _by_id(kind, False, True).all(team_id=team_id, pk=pk)
-    return rows[0] if rows else None
+def locked_by_id(kind: ResourceType, team_id: Any, pk: uuid.UUID, *, linked: bool) -> Found:
+    """The team's record ``pk`` locked for a read-modify-write (its token was checked before).
+
+    ``linked``: with what the write's answer links to (:attr:`Found.groups`).
+    """
+    rows = _by_id(kind, False, True, linked).all(team_id=team_id, pk=pk)
+    return _found(rows[0] if rows else None, checked=False)
 
 
 def record_by_legacy_id(
-    kind: ResourceType, team_id: Any, legacy_id: str, digest: str | None, *, locked: bool
+    kind: ResourceType,
+    team_id: Any,
+    legacy_id: str,
+    digest: str | None,
+    *,
+    locked: bool,
+    linked: bool = False,
 ) -> Found:
     """The team's record another SCIM server named ``legacy_id`` (rare: built by the ORM)."""
     assert kind.legacy_id_field is not None
     if locked:
         records = kind.for_update(_scope(team_id))
+        if linked:
+            records = _with_links(kind, records)
     else:
         records = _with_token_check(kind.queryset(_scope(team_id)), digest, timezone.now())
     try:

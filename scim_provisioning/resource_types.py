@@ -86,17 +86,28 @@ class ResourceType:
     def find(self, config: SCIMTeamConfig, pk: str, *, for_update: bool = False) -> Any:
         """The team's record whose id is ``pk``, else ``None``; ``for_update`` locks it.
 
-        For a write (locked, its token checked before it starts) and for what
-        needs the record alone; a GET reads with :meth:`read`.
+        For what needs the record alone; a GET reads with :meth:`read`, a write
+        locks with :meth:`lock`.
+        """
+        if for_update:
+            return self.lock(config, pk, linked=False).record
+        return self.read(config, pk, None).record
+
+    def lock(self, config: SCIMTeamConfig, pk: str, *, linked: bool) -> reads.Found:
+        """The team's record ``pk`` locked for a write (its token checked before it starts).
+
+        ``linked``: read what the write's answer links to in the same query
+        (:attr:`~.reads.Found.groups`), for a write that answers with the record.
         """
         key = _uuid(pk)
-        if for_update:
-            record = None if key is None else reads.locked_by_id(self, config.team_id, key)
-            if record is None and self.legacy_id_field is not None:
-                found = reads.record_by_legacy_id(self, config.team_id, pk, None, locked=True)
-                record = found.record
-            return record
-        return self.read(config, pk, None).record
+        found = reads.Found(None)
+        if key is not None:
+            found = reads.locked_by_id(self, config.team_id, key, linked=linked)
+        if found.record is None and self.legacy_id_field is not None:
+            found = reads.record_by_legacy_id(
+                self, config.team_id, pk, None, locked=True, linked=linked
+            )
+        return found
 
     def read(self, config: SCIMTeamConfig, pk: str, token_digest: str | None) -> reads.Found:
         """The team's record whose id is ``pk``, as a :class:`~.reads.Found` (its record or None).

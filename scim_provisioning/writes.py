@@ -25,15 +25,20 @@ from .exceptions import Uniqueness
 from .models import SCIMTeamConfig
 from .preconditions import check_if_match
 from .provisioning.refusals import recording_refusals
+from .reads import Found
 from .resource_types import ResourceType
 
 
-def _locked(kind: ResourceType, config: SCIMTeamConfig, pk: str) -> Any:
-    """The team's record ``pk``, locked until the transaction ends; else a 404."""
-    record = kind.find(config, pk, for_update=True)
-    if record is None:
+def _locked(kind: ResourceType, config: SCIMTeamConfig, pk: str, *, answered: bool) -> Found:
+    """The team's record ``pk``, locked until the transaction ends; else a 404.
+
+    ``answered``: the write answers with the record, whose links (a user's
+    groups, which the write does not change) are read in the same query.
+    """
+    found = kind.lock(config, pk, linked=answered)
+    if found.record is None:
         raise kind.not_found(pk)
-    return record
+    return found
 
 
 @contextmanager
@@ -74,23 +79,45 @@ def create(kind: ResourceType, config: SCIMTeamConfig, body: Any) -> Any:
 
 
 def replace(
-    kind: ResourceType, config: SCIMTeamConfig, pk: str, body: Any, *, if_match: str | None = None
-) -> Any:
-    """``PUT /{type}/{pk}``: the attributes ``body`` sends replace the record's."""
+    kind: ResourceType,
+    config: SCIMTeamConfig,
+    pk: str,
+    body: Any,
+    *,
+    if_match: str | None = None,
+    answered: bool = True,
+) -> Found:
+    """``PUT /{type}/{pk}``: the attributes ``body`` sends replace the record's.
+
+    The written record as a :class:`~.reads.Found`, with the groups it links to
+    when ``answered`` (a response that shows it; /Bulk's shows only its version).
+    """
     with recording_refusals(), _races_lost_as_409(), transaction.atomic():
-        record = _locked(kind, config, pk)
+        found = _locked(kind, config, pk, answered=answered)
+        record: Any = found.record
         check_if_match(if_match, record.etag)
-        return kind.replace(config, record, body)
+        return Found(kind.replace(config, record, body), groups=found.groups)
 
 
 def patch(
-    kind: ResourceType, config: SCIMTeamConfig, pk: str, body: Any, *, if_match: str | None = None
-) -> Any:
-    """``PATCH /{type}/{pk}``: the ``PatchOp`` ``body``, all its operations or none."""
+    kind: ResourceType,
+    config: SCIMTeamConfig,
+    pk: str,
+    body: Any,
+    *,
+    if_match: str | None = None,
+    answered: bool = True,
+) -> Found:
+    """``PATCH /{type}/{pk}``: the ``PatchOp`` ``body``, all its operations or none.
+
+    The written record as a :class:`~.reads.Found`, with the groups it links to
+    when ``answered`` (a response that shows it; /Bulk's shows only its version).
+    """
     with recording_refusals(), _races_lost_as_409(), transaction.atomic():
-        record = _locked(kind, config, pk)
+        found = _locked(kind, config, pk, answered=answered)
+        record: Any = found.record
         check_if_match(if_match, record.etag)
-        return kind.patch(config, record, body)
+        return Found(kind.patch(config, record, body), groups=found.groups)
 
 
 def delete(
@@ -98,6 +125,6 @@ def delete(
 ) -> None:
     """``DELETE /{type}/{pk}``: what deleting means for the type (a user keeps their account)."""
     with recording_refusals(), transaction.atomic():
-        record = _locked(kind, config, pk)
+        record: Any = _locked(kind, config, pk, answered=False).record
         check_if_match(if_match, record.etag)
         kind.delete(config, record)

@@ -84,3 +84,11 @@ class GroupListeningAdapter(DefaultAdapter):
 
     def group_members_changed(self, config, user_ids):
         type(self).heard = [str(pk) for pk in user_ids]
+
+
+class MembershipBlindAdapter(DefaultAdapter):
+    """A host whose link rule never counts a membership as proof (``team_membership``
+    says none): the last-manager rule must not lean on that hook."""
+
+    def team_membership(self, config, user):
+        return None

@@ -229,6 +229,21 @@ def test_the_last_manager_cannot_be_deactivated_or_removed(idp, team, acme_owner
     assert SCIMUser.objects.get(pk=owner["id"]).active is True
 
 
+def test_the_last_manager_rule_does_not_lean_on_the_link_rules_hook(
+    idp, team, acme_owner, settings
+):
+    """Issue 27: the rule reads the membership row itself (once per write), so a host
+    whose ``team_membership`` says "none" still cannot lose its last manager."""
+    owner = _linked_owner(idp, team, acme_owner)
+    settings.SCIM_PROVISIONING_ADAPTER = "tests.adapters.MembershipBlindAdapter"
+
+    response = idp.delete(f"/Users/{owner['id']}")
+
+    assert assert_scim_error(response, 409)["detail"] == LAST_MANAGER
+    _still_owner(team, acme_owner)
+    assert SCIMUser.objects.filter(pk=owner["id"]).exists()
+
+
 def test_the_last_manager_cannot_be_created_inactive(idp, team, acme_owner):
     response = idp.post("/Users", {**_user("owner@acme.example"), "active": False})
 

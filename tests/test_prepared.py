@@ -349,3 +349,28 @@ def test_rows_of_text_and_decimal_columns_are_what_the_orm_gives(team, people):
         assert text_only.rows(user_id=record.pk) == [("level", "")]
     assert numbers._compiled_for("default") is not None
     assert text_only._compiled_for("default") is not None
+
+
+def test_the_guards_count_is_compiled_once_and_counts_as_the_orm_does(team, people):
+    """Issue 27: the deprovisioning guard's UPDATE runs from SQL compiled once, every
+    parameter found in it; it opens a window with the team's size, then counts up to
+    the minimum and refuses the next (the ORM's own run of the same shape agrees)."""
+    from scim_provisioning import guard
+
+    assert guard._COUNT.compiled._compile(connection.alias) is not None
+    now = timezone.now()
+    values = {"team_id": team.pk, "now": now, "since": now - timedelta(hours=1)}
+
+    def count(run, **more):
+        return run(**values, minimum=2, percent=1, already_inactive=1, **more)
+
+    def orm(**arguments):
+        rows, changes = guard._count(**arguments)
+        return rows.update(**changes)
+
+    assert [count(guard._COUNT.run) for _ in range(2)] == [1, 1]
+    assert count(guard._COUNT.run) == 0
+    assert count(orm) == 0
+    config = SCIMTeamConfig.objects.get(team=team)
+    assert (config.guard_count, config.guard_base) == (2, len(people) + 1)
+    assert config.guard_window_start == now

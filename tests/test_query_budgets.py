@@ -39,8 +39,9 @@ pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 #: Statements per request. Writes count the SAVEPOINT/RELEASE pairs of the
-#: request's transaction (a savepoint here, inside the test's transaction) and
-#: of the savepoint that turns a lost uniqueness race into a 409.
+#: request's transaction (a savepoint here, inside the test's transaction) and,
+#: on a create, of the savepoints that turn a lost uniqueness race into a 409
+#: (PUT and PATCH need none: their transaction turns it into one, writes.py).
 BUDGETS = {
     # Reads check the (remembered) token inside their first query.
     "get": 1,  # the user, with the token's validity and its groups
@@ -58,23 +59,22 @@ BUDGETS = {
     #                timeline, the person's names (issue 24: found by any name they had),
     #                groups; 6 savepoint statements
     #                (the request's, the account insert's and the record insert's)
-    "put": 12,  # token, locked user, record update, other memberships?, account update,
-    #             timeline, the names it gave (only when a name changed), groups; 4 sp
-    "patch": 15,  # token, locked user, record update, membership read + update (through the
-    #              model's save(), so that the site's rules and receivers run: issue 22),
-    #              timeline, groups; 4 sp; a deactivation locks the team's managers (is the
-    #              last one leaving?), reads the membership (had the site switched it off
-    #              first? then SCIM never switches a manager back on: issue 21) and counts
-    #              the seat off (the example site's UPDATE of its team). The two reads of
-    #              the membership (the rule's, then the row save() needs) are one row read
-    #              twice: fusing them is issue 27's (a PATCH in at most 6). The
-    #              deprovisioning guard counts a deactivation with one conditional
-    #              UPDATE of the team's config row (issue 25: at most one statement)
-    "delete": 14,  # token, locked user, locked managers, the guard's count (one UPDATE),
-    #               membership (read, then deleted:
-    #               the example site counts the seat off on post_delete), seat count,
-    #               timeline, values, group memberships, reports' manager, record;
-    #               2 savepoint statements
+    "put": 9,  # token, locked user (with its groups, for the answer), record update,
+    #            other memberships? (may the account follow?), account update, timeline,
+    #            the names it gave (only when a name changed); 2 sp (the request's)
+    "patch": 10,  # a deactivation: token, locked user (with its groups), the membership
+    #              (one read: the issue-21 rule "had the site switched it off first?",
+    #              then the row its save() changes, so that the site's rules and
+    #              receivers run: issue 22), record update, the deprovisioning guard's
+    #              count (one conditional UPDATE of the team's config row: issue 25),
+    #              membership update, the seat counted off (the example site's UPDATE of
+    #              its team, from Membership.save()), timeline; 2 sp. The team's managers
+    #              are locked (is the last one leaving?) only when the person is one.
+    "delete": 13,  # token, locked user, the membership (one read: is the person an active
+    #               manager? then the row deleted through the model), the guard's count
+    #               (one UPDATE), membership delete (the example site counts the seat off
+    #               on post_delete), seat count, timeline, values, group memberships,
+    #               reports' manager, record; 2 savepoint statements
 }
 
 
@@ -251,6 +251,21 @@ def test_the_deprovisioning_guard_adds_one_statement_to_a_deactivation(idp, popu
     assert (first.status_code, second.status_code) == (200, 200)
     assert second.json()["active"] is False
     assert with_guard == without + 1
+
+
+def test_only_a_manager_leaving_locks_the_team_managers(idp, team, population):
+    """Issue 27: "is the last manager leaving?" costs a statement only when a manager leaves."""
+    deactivate = patch_op({"op": "replace", "path": "active", "value": False})
+    Membership.objects.filter(
+        team=team, user_id__in=[population[-2].user_id, population[-3].user_id]
+    ).update(role=Membership.Role.ADMIN)
+
+    member, first = _count(lambda: idp.patch(f"/Users/{population[-1].id}", deactivate))
+    manager, second = _count(lambda: idp.patch(f"/Users/{population[-2].id}", deactivate))
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert not Membership.objects.get(team=team, user_id=population[-2].user_id).is_active
+    assert manager == member + 1
 
 
 def test_delete(idp, population):

@@ -655,6 +655,31 @@ class TestRenames:
         assert body["detail"] == "A user with userName 'ADA@acme.com' already exists in this team."
         assert SCIMUser.objects.get(pk=okta_user["id"]).user_name == "test.user@okta.local"
 
+    def test_a_rename_that_loses_the_race_for_a_username_is_a_409_that_changes_nothing(
+        self, idp, okta_user, provision, monkeypatch
+    ):
+        """Issue 27: the record is saved without a savepoint of its own; when a concurrent
+        request took the name after the check (the check passes here, as it would have),
+        the constraint decides and the write's transaction turns it into a 409."""
+        from scim_provisioning.provisioning import users
+
+        provision("ada@acme.com")
+        monkeypatch.setattr(users, "_check_user_name_free", lambda *args: None)
+
+        response = idp.patch(
+            f"/Users/{okta_user['id']}",
+            patch_op(
+                {"op": "replace", "path": "userName", "value": "ADA@acme.com"},
+                {"op": "replace", "path": "name.givenName", "value": "Changed"},
+            ),
+        )
+
+        body = assert_scim_error(response, 409, "uniqueness")
+        assert body["detail"].startswith("Another request changed the same value at the same time")
+        record = SCIMUser.objects.get(pk=okta_user["id"])
+        assert record.user_name == "test.user@okta.local"
+        assert record.attributes["name"]["givenName"] != "Changed"
+
 
 class TestRenamesInsideVerifiedDomains:
     @pytest.fixture

@@ -40,8 +40,9 @@ class TeamsAdapter(DefaultAdapter):
         A seat switched on was counted by :meth:`claim_seat` already
         (``count_seat=False``). Through the model, not a queryset ``update()``,
         so that the site's own rules and receivers run for SCIM as for its pages.
+        The row is the one SCIM's rules read before (``membership_row``): not read twice.
         """
-        membership = Membership.objects.filter(team_id=config.team_id, user=user).first()
+        membership = self.membership_row(config, user, for_write=True)
         if membership is None:
             defaults = app_settings.MEMBERSHIP_DEFAULTS
             membership = Membership(team_id=config.team_id, user=user, is_active=active, **defaults)

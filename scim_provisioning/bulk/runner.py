@@ -134,7 +134,8 @@ class _BulkRun:
             writes.delete(kind, config, pk, if_match=version)
             return _result(operation, 204, location=kind.location(self.base_url, pk))
         write = writes.replace if method == "PUT" else writes.patch
-        record = write(kind, config, pk, data, if_match=version)
+        record = write(kind, config, pk, data, if_match=version, answered=False).record
+        assert record is not None  # a 404 was raised otherwise
         # The record's own id: the path may have named it by a legacy id.
         location = kind.location(self.base_url, record.id)
         return _result(operation, 200, location=location, version=record.etag)

@@ -372,7 +372,10 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
         held.cancel(config.scope, record)
     _write(record, state, manager_id)
     record.touch()
-    save_unique(record, "This user already exists in this team.")
+    # No savepoint of its own: the userName was checked free above, so only a
+    # concurrent request's commit can break a constraint here, and the write's
+    # transaction turns that into a 409 after its rollback (writes.py).
+    record.save()
     new_values = record.value_rows()
     if _value_keys(new_values) != _value_keys(old_values):
         record.write_values()

@@ -127,11 +127,13 @@ class ResourceDetailView(ResourceView):
 
     def put(self, request: Request, pk: str) -> Response:
         kind, body = self.resource_type, request.data
-        return self.render(writes.replace(kind, self.config, pk, body, if_match=self.if_match))
+        found = writes.replace(kind, self.config, pk, body, if_match=self.if_match)
+        return self.render(found.record, found=found)
 
     def patch(self, request: Request, pk: str) -> Response:
         kind, body = self.resource_type, request.data
-        return self.render(writes.patch(kind, self.config, pk, body, if_match=self.if_match))
+        found = writes.patch(kind, self.config, pk, body, if_match=self.if_match)
+        return self.render(found.record, found=found)
 
     def delete(self, request: Request, pk: str) -> Response:
         writes.delete(self.resource_type, self.config, pk, if_match=self.if_match)
