@@ -469,6 +469,22 @@ class DefaultAdapter:
             values = {active_field: active}
         self._new_membership(config, user, values).save()
 
+    def create_membership(
+        self, config: SCIMTeamConfig, user: AbstractBaseUser, active: bool
+    ) -> None:
+        """Give an account SCIM has just created (in this request) its membership of the team.
+
+        Asked instead of :meth:`set_membership_active` when the create made the
+        account, so a host that knows no membership can exist yet (nothing of
+        its own creates one when an account is saved) may save the new row
+        without looking for one first: one statement fewer per create. Through
+        the host's model all the same (``save()``: its guards and receivers
+        run). The default looks first (:meth:`set_membership_active`), which
+        suits every host, including one whose receivers give a new account
+        memberships.
+        """
+        self.set_membership_active(config, user, active)
+
     def remove_membership(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> None:
         """Remove the person from the team (a SCIM DELETE), through the host's ``delete()``."""
         host_rows.delete_rows(
