@@ -343,3 +343,26 @@ def test_rows_of_text_and_decimal_columns_are_what_the_orm_gives(team, people):
         assert text_only.rows(user_id=record.pk) == [("level", "")]
     assert numbers._compiled_for("default") is not None
     assert text_only._compiled_for("default") is not None
+
+
+def test_a_creates_first_read_is_compiled_and_answers_for_its_team_alone(team, other_team):
+    """Domains proven by the team (not another's, not unproven), and whether the address
+    has a refusal of this team: compiled once, the same rows as the ORM's."""
+    from scim_provisioning.models import SCIMLinkRefusal, SCIMTeamDomain
+    from scim_provisioning.provisioning import users
+
+    now = timezone.now()
+    SCIMTeamDomain.objects.create(team=team, domain="acme.com", verified_at=now)
+    SCIMTeamDomain.objects.create(team=team, domain="pending.com")
+    SCIMTeamDomain.objects.create(team=other_team, domain="globex.com", verified_at=now)
+    SCIMLinkRefusal.objects.create(team=other_team, email="ada@acme.com", reason="seat")
+    SCIMLinkRefusal.objects.create(team=team, email="bob@acme.com", reason="seat")
+    config = SCIMTeamConfig.objects.get(team=team)
+
+    assert users._DOMAINS_AND_REFUSAL._compiled_for("default") is not None
+    assert users._before_create(config, "ada@acme.com") == ({"acme.com"}, False)
+    assert users._before_create(config, "bob@acme.com") == ({"acme.com"}, True)
+    orm = users._domains_and_refusal(team.pk, "bob@acme.com")
+    assert sorted(users._DOMAINS_AND_REFUSAL.rows(team=team.pk, email="bob@acme.com")) == sorted(
+        (domain, bool(refused)) for domain, refused in orm
+    )

@@ -63,9 +63,11 @@ from ..models import (
     SCIMLinkRefusalReason,
     SCIMMemberBeforeSCIM,
     SCIMTeamConfig,
+    SCIMTeamDomain,
     SCIMUser,
     SCIMUserValue,
 )
+from ..prepared import PreparedQuery
 from ..resources.documents import Document
 from ..resources.representation import GROUPS_FIELD
 from ..resources.users import UserState, state_from_document
@@ -118,23 +120,41 @@ def _before_create(config: SCIMTeamConfig, email: str) -> tuple[set[str], bool]:
     link or a seat refused before) is the rare case, so its DELETE is spent
     only when there is one. The userName is not read here: the unique
     constraint decides it when the record is inserted (:func:`.common.insert_unique`).
+    Compiled once per process (:mod:`..prepared`): every create runs it.
     """
-    refused = Value(True, output_field=BooleanField())
+    rows = _DOMAINS_AND_REFUSAL.rows(team=config.team_id, email=email)
+    domains = config.staff_domains() | {domain for domain, is_refusal in rows if not is_refusal}
+    return domains, any(is_refusal for _, is_refusal in rows)
+
+
+def _domains_and_refusal(team: Any, email: str) -> Any:
+    """(domain, False) per domain the team proved, and ("", True) if ``email`` is refused."""
     proven = (
-        config.proven_domains()
+        SCIMTeamDomain.objects.filter(team_id=team, verified_at__isnull=False)
         .order_by()
         .annotate(refused=Value(False, output_field=BooleanField()))
         .values_list("domain", "refused")
     )
     refusals = (
-        SCIMLinkRefusal.objects.filter(team_id=config.team_id, email=email)
+        SCIMLinkRefusal.objects.filter(team_id=team, email=email)
         .order_by()
-        .annotate(domain_=Value("", output_field=CharField()), refused=refused)
+        .annotate(
+            domain_=Value("", output_field=CharField()),
+            refused=Value(True, output_field=BooleanField()),
+        )
         .values_list("domain_", "refused")
     )
-    rows = list(proven.union(refusals, all=True))
-    domains = config.staff_domains() | {domain for domain, is_refusal in rows if not is_refusal}
-    return domains, any(is_refusal for _, is_refusal in rows)
+    return proven.union(refusals, all=True)
+
+
+_DOMAINS_AND_REFUSAL = PreparedQuery(
+    SCIMLinkRefusal,
+    _domains_and_refusal,
+    {
+        "team": SCIMLinkRefusal._meta.get_field("team"),
+        "email": SCIMLinkRefusal._meta.get_field("email"),
+    },
+)
 
 
 def _check_user_name_free(config: SCIMTeamConfig, user_name: str, record: SCIMUser | None) -> None:
