@@ -75,6 +75,7 @@ from . import host_rows
 from .allauth_addresses import record_new_account_address, record_primary_address
 from .conf import app_settings
 from .emails import email_spellings
+from .prepared import PreparedQuery
 from .role_values import RoleField, manager_roles, role_field, split_defaults
 
 if TYPE_CHECKING:
@@ -113,6 +114,9 @@ class DefaultAdapter:
 
     def find_account(self, config: SCIMTeamConfig, email: str) -> AbstractBaseUser | None:
         """The host account whose email is ``email`` (case-insensitively), if any."""
+        if len(email_spellings(email)) == 1:  # every create asks: compiled once
+            found = _account_by_email(self.user_model, self.email_field).all(email=email)
+            return found[0] if found else None
         return self._accounts_with_email(email).order_by("pk").first()
 
     def _accounts_with_email(self, email: str) -> models.QuerySet[Any]:
@@ -780,6 +784,20 @@ def locked(rows: models.QuerySet[Any], field: RoleField) -> models.QuerySet[Any]
 
 
 @lru_cache(maxsize=8)
+@lru_cache(maxsize=8)
+def _account_by_email(model: type[AbstractBaseUser], field: str) -> PreparedQuery:
+    """:meth:`DefaultAdapter.find_account`'s query for one spelling, compiled once per
+    user model and email field (:mod:`.prepared`): what ``_accounts_with_email`` runs."""
+
+    def build(email: str) -> models.QuerySet[Any]:
+        accounts = model._default_manager.alias(_scim_email_upper=Upper(field))
+        return accounts.filter(_scim_email_upper=Upper(Value(email))).order_by("pk")[:1]
+
+    email_field = model._meta.get_field(field)
+    assert isinstance(email_field, models.Field)  # a concrete column, not a relation
+    return PreparedQuery(model, build, {"email": email_field})
+
+
 def _adapter_class(path: str) -> type[DefaultAdapter]:
     adapter: type[DefaultAdapter] = import_string(path)
     return adapter

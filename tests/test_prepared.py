@@ -366,3 +366,18 @@ def test_a_creates_first_read_is_compiled_and_answers_for_its_team_alone(team, o
     assert sorted(users._DOMAINS_AND_REFUSAL.rows(team=team.pk, email="bob@acme.com")) == sorted(
         (domain, bool(refused)) for domain, refused in orm
     )
+
+
+def test_the_account_lookup_every_create_runs_is_compiled_and_ignores_case(team):
+    from scim_provisioning.adapters import _account_by_email, get_adapter
+
+    from .factories import UserFactory
+
+    ada = UserFactory(email="Ada@Acme.com")
+    UserFactory(email="ada@acme.com.example")
+    adapter = get_adapter()
+    config = SCIMTeamConfig.objects.get(team=team)
+
+    assert adapter.find_account(config, "ADA@acme.COM") == ada
+    assert adapter.find_account(config, "bob@acme.com") is None
+    assert _account_by_email(adapter.user_model, adapter.email_field)._compiled_for("default")
