@@ -784,7 +784,6 @@ def locked(rows: models.QuerySet[Any], field: RoleField) -> models.QuerySet[Any]
 
 
 @lru_cache(maxsize=8)
-@lru_cache(maxsize=8)
 def _account_by_email(model: type[AbstractBaseUser], field: str) -> PreparedQuery:
     """:meth:`DefaultAdapter.find_account`'s query for one spelling, compiled once per
     user model and email field (:mod:`.prepared`): what ``_accounts_with_email`` runs."""
@@ -798,6 +797,7 @@ def _account_by_email(model: type[AbstractBaseUser], field: str) -> PreparedQuer
     return PreparedQuery(model, build, {"email": email_field})
 
 
+@lru_cache(maxsize=8)
 def _adapter_class(path: str) -> type[DefaultAdapter]:
     adapter: type[DefaultAdapter] = import_string(path)
     return adapter
