@@ -75,6 +75,7 @@ from . import host_rows
 from .allauth_addresses import record_new_account_address, record_primary_address
 from .conf import app_settings
 from .emails import email_spellings
+from .reads import Read
 from .role_values import RoleField, manager_roles, role_field, split_defaults
 
 if TYPE_CHECKING:
@@ -117,6 +118,9 @@ class DefaultAdapter:
 
     def find_account(self, config: SCIMTeamConfig, email: str) -> AbstractBaseUser | None:
         """The host account whose email is ``email`` (case-insensitively), if any."""
+        if len(email_spellings(email)) == 1:  # every create asks: compiled once
+            found = _account_by_email(self.user_model, self.email_field).all(email=email)
+            return found[0] if found else None
         return self._accounts_with_email(email).order_by("pk").first()
 
     def _accounts_with_email(self, email: str) -> models.QuerySet[Any]:
@@ -475,6 +479,22 @@ class DefaultAdapter:
             values = {active_field: active}
         self._new_membership(config, user, values).save()
 
+    def create_membership(
+        self, config: SCIMTeamConfig, user: AbstractBaseUser, active: bool
+    ) -> None:
+        """Give an account SCIM has just created (in this request) its membership of the team.
+
+        Asked instead of :meth:`set_membership_active` when the create made the
+        account, so a host that knows no membership can exist yet (nothing of
+        its own creates one when an account is saved) may save the new row
+        without looking for one first: one statement fewer per create. Through
+        the host's model all the same (``save()``: its guards and receivers
+        run). The default looks first (:meth:`set_membership_active`), which
+        suits every host, including one whose receivers give a new account
+        memberships.
+        """
+        self.set_membership_active(config, user, active)
+
     def remove_membership(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> None:
         """Remove the person from the team (a SCIM DELETE), through the host's ``delete()``."""
         row = self.membership_row(config, user, for_write=True)
@@ -802,6 +822,20 @@ def locked(rows: models.QuerySet[Any], field: RoleField) -> models.QuerySet[Any]
     if field.through_related_rows and connections[rows.db].features.has_select_for_update_of:
         return rows.select_for_update(of=("self",))
     return rows.select_for_update()
+
+
+@lru_cache(maxsize=8)
+def _account_by_email(model: type[AbstractBaseUser], field: str) -> Read:
+    """:meth:`DefaultAdapter.find_account`'s query for one spelling, compiled once per
+    user model and email field (:mod:`.reads`): what ``_accounts_with_email`` runs."""
+
+    def build(email: str) -> models.QuerySet[Any]:
+        accounts = model._default_manager.alias(_scim_email_upper=Upper(field))
+        return accounts.filter(_scim_email_upper=Upper(Value(email))).order_by("pk")[:1]
+
+    email_field = model._meta.get_field(field)
+    assert isinstance(email_field, models.Field)  # a concrete column, not a relation
+    return Read(model, build, {"email": email_field})
 
 
 @lru_cache(maxsize=8)

@@ -119,11 +119,15 @@ class SCIMTeamConfig(models.Model):
 
         One query, for the proven ones.
         """
-        staff_set = {normalize_domain(d) for d in self.verified_domains or [] if d.strip()}
-        proven = SCIMTeamDomain.objects.filter(
-            team_id=self.team_id, verified_at__isnull=False
-        ).values_list("domain", flat=True)
-        return staff_set | set(proven)
+        return self.staff_domains() | set(self.proven_domains().values_list("domain", flat=True))
+
+    def staff_domains(self) -> set[str]:
+        """The staff-set verified domains, normalised (no query: a column of this row)."""
+        return {normalize_domain(d) for d in self.verified_domains or [] if d.strip()}
+
+    def proven_domains(self) -> models.QuerySet[SCIMTeamDomain]:
+        """The domains the team proved with a DNS TXT record (a query to run or combine)."""
+        return SCIMTeamDomain.objects.filter(team_id=self.team_id, verified_at__isnull=False)
 
     def allows_email(self, email: str, domains: set[str] | None = None) -> bool:
         """Whether the team's IdP may provision ``email``: inside the verified domains,

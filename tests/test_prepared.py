@@ -374,3 +374,43 @@ def test_the_guards_count_is_compiled_once_and_counts_as_the_orm_does(team, peop
     config = SCIMTeamConfig.objects.get(team=team)
     assert (config.guard_count, config.guard_base) == (2, len(people) + 1)
     assert config.guard_window_start == now
+
+
+def test_a_creates_first_read_is_compiled_and_answers_for_its_team_alone(team, other_team):
+    """Domains proven by the team (not another's, not unproven), and whether the address
+    has a refusal of this team: compiled once, the same rows as the ORM's."""
+    from scim_provisioning.models import SCIMLinkRefusal, SCIMTeamDomain
+    from scim_provisioning.provisioning import users
+
+    now = timezone.now()
+    SCIMTeamDomain.objects.create(team=team, domain="acme.com", verified_at=now)
+    SCIMTeamDomain.objects.create(team=team, domain="pending.com")
+    SCIMTeamDomain.objects.create(team=other_team, domain="globex.com", verified_at=now)
+    SCIMLinkRefusal.objects.create(team=other_team, email="ada@acme.com", reason="seat")
+    SCIMLinkRefusal.objects.create(team=team, email="bob@acme.com", reason="seat")
+    config = SCIMTeamConfig.objects.get(team=team)
+
+    assert users._DOMAINS_AND_REFUSAL.compiled._compiled_for("default") is not None
+    assert users._before_create(config, "ada@acme.com") == ({"acme.com"}, False)
+    assert users._before_create(config, "bob@acme.com") == ({"acme.com"}, True)
+    orm = users._domains_and_refusal(team.pk, "bob@acme.com")
+    assert sorted(users._DOMAINS_AND_REFUSAL.rows(team=team.pk, email="bob@acme.com")) == sorted(
+        (domain, bool(refused)) for domain, refused in orm
+    )
+
+
+def test_the_account_lookup_every_create_runs_is_compiled_and_ignores_case(team):
+    from scim_provisioning.adapters import _account_by_email, get_adapter
+
+    from .factories import UserFactory
+
+    ada = UserFactory(email="Ada@Acme.com")
+    UserFactory(email="ada@acme.com.example")
+    adapter = get_adapter()
+    config = SCIMTeamConfig.objects.get(team=team)
+
+    assert adapter.find_account(config, "ADA@acme.COM") == ada
+    assert adapter.find_account(config, "bob@acme.com") is None
+    assert _account_by_email(adapter.user_model, adapter.email_field).compiled._compiled_for(
+        "default"
+    )

@@ -27,6 +27,8 @@ from example_project.teams.models import Membership
 from scim_provisioning.models import (
     SCIMGroup,
     SCIMGroupMembership,
+    SCIMLinkRefusal,
+    SCIMLinkRefusalReason,
     SCIMUser,
     SCIMUserEvent,
     SCIMUserValue,
@@ -52,13 +54,17 @@ BUDGETS = {
     #                     page, then the token's check, which no row carried; its total is 0
     "filter": 2,  # any other filter: the page (with its total and the token's validity),
     #               the page's groups
-    "create": 21,  # token, verified domains, userName free?, account lookup, account insert,
-    #                its allauth EmailAddress insert (on an allauth site), record insert,
-    #                values insert, the seat (the example site's conditional UPDATE of its
-    #                team), refusals cleared, membership lookup + insert,
-    #                timeline, the person's names (issue 24: found by any name they had),
-    #                groups; 6 savepoint statements
-    #                (the request's, the account insert's and the record insert's)
+    "create": 15,  # token, the team's verified domains with the address's refusals (one
+    #                UNION: the refusals' DELETE only when there is one), account lookup,
+    #                account insert, its allauth EmailAddress insert (on an allauth site),
+    #                record insert (its userName's unique constraint decides: no read
+    #                before, no savepoint: a conflict ends the write in a 409), values
+    #                insert, the seat (the example site's conditional UPDATE of its team),
+    #                membership insert (a new account holds none: no lookup, the example
+    #                site's create_membership), timeline, the person's names (issue 24:
+    #                found by any name they had); no groups read (a new record has none);
+    #                4 savepoint statements (the request's, and the account insert's: a
+    #                concurrent request creating the same account first makes it a link)
     "put": 9,  # token, locked user (with its groups, for the answer), record update,
     #            other memberships? (may the account follow?), account update, timeline,
     #            the names it gave (only when a name changed); 2 sp (the request's)
@@ -215,6 +221,19 @@ def test_create(idp, population):
 
     assert response.status_code == 201
     assert queries <= BUDGETS["create"]
+
+
+def test_create_clearing_a_refusal_adds_its_delete(idp, population, team):
+    """A person refused before (a seat, a link) costs the refusal's DELETE, and only then."""
+    SCIMLinkRefusal.objects.create(
+        team=team, email="test.user@okta.local", reason=SCIMLinkRefusalReason.SEAT
+    )
+
+    queries, response = _count(lambda: idp.post("/Users", load_payload("okta/create_user.json")))
+
+    assert response.status_code == 201
+    assert not SCIMLinkRefusal.objects.exists()
+    assert queries <= BUDGETS["create"] + 1
 
 
 def test_put(idp, population):

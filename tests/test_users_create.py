@@ -146,6 +146,49 @@ def test_same_account_under_another_username_in_one_team_is_a_409(idp):
     assert SCIMUser.objects.count() == 1
 
 
+def test_a_user_name_another_person_holds_is_a_409_that_leaves_no_account_behind(
+    idp, provision, team
+):
+    """The userName's unique constraint decides (no read before the insert): the
+    account the create made for the new address rolls back with it."""
+    provision("ada@acme.com")
+    seats_before = type(team).objects.get(pk=team.pk).seats_used
+
+    response = idp.post(
+        "/Users",
+        {"userName": "ADA@ACME.COM", "emails": [{"value": "bob@acme.com", "primary": True}]},
+    )
+
+    body = assert_scim_error(response, 409, "uniqueness")
+    assert body["detail"] == "A user with userName 'ADA@ACME.COM' already exists in this team."
+    assert list(SCIMUser.objects.values_list("user_name", flat=True)) == ["ada@acme.com"]
+    assert not User.objects.filter(email="bob@acme.com").exists()
+    assert not EmailAddress.objects.filter(email="bob@acme.com").exists()
+    assert Membership.objects.filter(team=team).count() == 1
+    assert type(team).objects.get(pk=team.pk).seats_used == seats_before
+    assert not SCIMLinkRefusal.objects.exists()
+
+
+def test_a_user_name_taken_is_said_before_the_link_rules_refuse_an_existing_account(
+    idp, provision, team
+):
+    """A taken userName is a plain 409, never a refusal the team's managers are shown
+    about someone else's account (an unverified one here)."""
+    provision("ada@acme.com")
+    UserFactory(email="bob@acme.com")
+
+    response = idp.post(
+        "/Users",
+        {"userName": "ada@acme.com", "emails": [{"value": "bob@acme.com", "primary": True}]},
+    )
+
+    body = assert_scim_error(response, 409, "uniqueness")
+    assert body["detail"] == "A user with userName 'ada@acme.com' already exists in this team."
+    assert SCIMUser.objects.count() == 1
+    assert not Membership.objects.filter(user__email="bob@acme.com").exists()
+    assert not SCIMLinkRefusal.objects.exists()
+
+
 def test_same_person_in_two_teams_is_two_records(idp, other_idp, team, other_team):
     """Once the person proved the mailbox: an account acme's SCIM created proves nothing to
     globex by itself (issue 21)."""

@@ -44,12 +44,20 @@ class TeamsAdapter(DefaultAdapter):
         """
         membership = self.membership_row(config, user, for_write=True)
         if membership is None:
-            defaults = app_settings.MEMBERSHIP_DEFAULTS
-            membership = Membership(team_id=config.team_id, user=user, is_active=active, **defaults)
-            membership.save(count_seat=False)
+            self.create_membership(config, user, active)
         elif membership.is_active != active:
             membership.is_active = active
             membership.save(update_fields=["is_active"], count_seat=not active)
+
+    def create_membership(self, config: Any, user: Any, active: bool) -> None:
+        """Save the new membership of an account SCIM just created: it holds none (this
+        site gives an account no membership of its own accord), so no look first.
+
+        Its seat was counted by :meth:`claim_seat` already (``count_seat=False``).
+        """
+        defaults = app_settings.MEMBERSHIP_DEFAULTS
+        membership = Membership(team_id=config.team_id, user=user, is_active=active, **defaults)
+        membership.save(count_seat=False)
 
     def _holds_seat(self, config: Any, user: Any) -> bool:
         return Membership.objects.filter(team_id=config.team_id, user=user, is_active=True).exists()

@@ -14,3 +14,17 @@ def save_unique(record: models.Model, conflict: str) -> None:
             record.save()
     except IntegrityError as exc:
         raise Uniqueness(conflict) from exc
+
+
+def insert_unique(record: models.Model, conflict: str) -> None:
+    """Insert ``record``; a unique constraint's refusal is a 409 that ends the write.
+
+    No savepoint (two statements fewer than :func:`save_unique`): the caller
+    runs nothing after the refusal, the 409 leaves the write's transaction,
+    which rolls back whole (on PostgreSQL the failed INSERT aborts it until
+    then). For a write whose only answer to a lost race is that 409.
+    """
+    try:
+        record.save(force_insert=True)
+    except IntegrityError as exc:
+        raise Uniqueness(conflict) from exc

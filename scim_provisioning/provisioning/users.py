@@ -41,6 +41,7 @@ import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, CharField, Q, Value
 from django.db.models.functions import Lower
 
 from .. import guard, signals, timeline
@@ -58,18 +59,21 @@ from ..exceptions import (
 )
 from ..models import (
     HeldChangeKind,
+    SCIMLinkRefusal,
     SCIMLinkRefusalReason,
     SCIMMemberBeforeSCIM,
     SCIMTeamConfig,
+    SCIMTeamDomain,
     SCIMUser,
     SCIMUserValue,
 )
+from ..reads import Read
 from ..resources.documents import Document
 from ..resources.users import UserState, state_from_document
 from ..scope import TeamScope
 from ..signals import EventType, SCIMEvent
 from . import extension, held
-from .common import save_unique
+from .common import insert_unique
 from .logins import login_domain_given, move_login
 from .refusals import clear_refusals, host_refusals
 from .roles import apply_team_roles
@@ -84,18 +88,73 @@ def team_users(config: SCIMTeamConfig) -> Any:
 
 def _check_email(config: SCIMTeamConfig, email: str, domains: set[str]) -> None:
     """Refuse an address that is none, or outside the team's verified ``domains`` (if any)."""
+    _check_address(email)
+    _check_domain(config, email, domains)
+
+
+def _check_address(email: str) -> None:
+    """Refuse an address that is none, or not one address (before any query uses it)."""
     if not email:
         raise InvalidValue(
             "An email address is required: send 'emails' or a 'userName' that is an email address."
         )
     if not is_valid_email(email):
         raise InvalidValue(f"'{email}' is not an email address.")
+
+
+def _check_domain(config: SCIMTeamConfig, email: str, domains: set[str]) -> None:
+    """Refuse an address outside the team's verified ``domains`` (if any)."""
     if not config.allows_email(email, domains):
         raise InvalidValue(
             f"'{email}' is outside this team's verified email domains "
             f"({', '.join(sorted(domains))}). Verify the domain on the team's SCIM page, "
             "or ask the site's support to add it."
         )
+
+
+def _before_create(config: SCIMTeamConfig, email: str) -> tuple[set[str], bool]:
+    """What a create must know before it writes, in one read: the team's verified
+    domains, and whether ``email`` has a refusal to clear once the person is seated.
+
+    The domains bound what the IdP may create (DESIGN promise 6); a refusal (a
+    link or a seat refused before) is the rare case, so its DELETE is spent
+    only when there is one. The userName is not read here: the unique
+    constraint decides it when the record is inserted (:func:`.common.insert_unique`).
+    Compiled once per process (:mod:`..prepared`): every create runs it.
+    """
+    rows = _DOMAINS_AND_REFUSAL.rows(team=config.team_id, email=email)
+    domains = config.staff_domains() | {domain for domain, is_refusal in rows if not is_refusal}
+    return domains, any(is_refusal for _, is_refusal in rows)
+
+
+def _domains_and_refusal(team: Any, email: str) -> Any:
+    """(domain, False) per domain the team proved, and ("", True) if ``email`` is refused."""
+    proven = (
+        SCIMTeamDomain.objects.filter(team_id=team, verified_at__isnull=False)
+        .order_by()
+        .annotate(refused=Value(False, output_field=BooleanField()))
+        .values_list("domain", "refused")
+    )
+    refusals = (
+        SCIMLinkRefusal.objects.filter(team_id=team, email=email)
+        .order_by()
+        .annotate(
+            domain_=Value("", output_field=CharField()),
+            refused=Value(True, output_field=BooleanField()),
+        )
+        .values_list("domain_", "refused")
+    )
+    return proven.union(refusals, all=True)
+
+
+_DOMAINS_AND_REFUSAL = Read(
+    SCIMLinkRefusal,
+    _domains_and_refusal,
+    {
+        "team": SCIMLinkRefusal._meta.get_field("team"),
+        "email": SCIMLinkRefusal._meta.get_field("email"),
+    },
+)
 
 
 def _check_user_name_free(config: SCIMTeamConfig, user_name: str, record: SCIMUser | None) -> None:
@@ -139,7 +198,9 @@ def _write(record: SCIMUser, state: UserState, manager_id: uuid.UUID | None) -> 
         record.active = state.active
 
 
-def _check_may_link(adapter: Any, config: SCIMTeamConfig, account: Any, email: str) -> bool:
+def _check_may_link(
+    adapter: Any, config: SCIMTeamConfig, account: Any, email: str, user_name: str
+) -> bool:
     """Refuse to link the team's new record to an existing ``account`` it may not claim.
 
     Returns whether the account already holds a membership of the team (active
@@ -147,7 +208,18 @@ def _check_may_link(adapter: Any, config: SCIMTeamConfig, account: Any, email: s
     """
     # Two teams linking one account at once take turns: the second sees the first.
     adapter.lock_account(config, account)
-    if team_users(config).filter(user=account).exists():
+    # One read: a record of this account, or of this userName (an IdP's retry of
+    # a create is both), before the rules below could refuse anything else.
+    folded = user_name.lower()
+    taken = list(
+        team_users(config)
+        .annotate(user_name_ci=Lower("user_name"))
+        .filter(Q(user=account) | Q(user_name_ci=folded))
+        .values_list("user_name_ci", flat=True)
+    )
+    if folded in taken:
+        raise Uniqueness(_USER_NAME_TAKEN.format(user_name=user_name))
+    if taken:
         raise Uniqueness(f"'{email}' is already provisioned in this team under another userName.")
     if not adapter.may_provision(config, account):
         raise LinkRefused(
@@ -178,6 +250,8 @@ def _check_may_link(adapter: Any, config: SCIMTeamConfig, account: Any, email: s
         )
     return membership is not None
 
+
+_USER_NAME_TAKEN = "A user with userName '{user_name}' already exists in this team."
 
 # SCIM never turns a manager the site deactivated back on (DESIGN promise 6), and
 # does not hand them the default role instead either, which would rewrite the role
@@ -302,9 +376,9 @@ def _claim_seat(
 def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     """POST /Users: link the person's existing account or create one, and seat them."""
     state = state_from_document(document)
-    domains = config.domain_names()
-    _check_email(config, state.email, domains)
-    _check_user_name_free(config, state.user_name, None)
+    _check_address(state.email)
+    domains, refused = _before_create(config, state.email)
+    _check_domain(config, state.email, domains)
     manager_id = _resolve_manager(config, state.manager_id, None)
     adapter = get_adapter()
 
@@ -325,22 +399,28 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
                 raise
     member = False
     if not record.created_account:
-        member = _check_may_link(adapter, config, account, state.email)
+        member = _check_may_link(adapter, config, account, state.email, state.user_name)
         record.membership_existed = member or _member_before_scim(config, account)
         if not record.active:
             _check_may_remove(adapter, config, account, record, creating=True)
     record.user = account  # type: ignore[assignment]  # an AUTH_USER_MODEL instance
-    save_unique(record, "This user already exists in this team.")
+    # The userName's unique constraint decides (no read before): taken, the
+    # write ends in a 409 and its transaction, account included, rolls back.
+    insert_unique(record, _USER_NAME_TAKEN.format(user_name=state.user_name))
     if member:
         _remember_member_before_scim(config, account)
     record.write_values(replace=False)
     if record.active:
         _claim_seat(adapter, config, account, record, creating=True)
-    # Linked or seated now: whatever was refused before (a link, a seat) is no longer.
-    clear_refusals(config.scope, state.email)
+    if refused:
+        # Linked or seated now: whatever was refused before (a link, a seat) is no longer.
+        clear_refusals(config.scope, state.email)
     extension.after_change(config, record, None, created=True)
     with _host_rules(config, record, account, creating=True):
-        adapter.set_membership_active(config, account, record.active)
+        if record.created_account:
+            adapter.create_membership(config, account, record.active)
+        else:
+            adapter.set_membership_active(config, account, record.active)
     timeline.record([timeline.created_entry(record)])
     if _role_keys(record.value_rows()):
         _user_roles_changed(adapter, config, record, recreated=False)

@@ -61,7 +61,8 @@ class ResourceListView(ResourceView):
     def post(self, request: Request) -> Response:
         record = writes.create(self.resource_type, self.config, request.data)
         location = self.resource_type.location(self.base_url, record.id)
-        return self.render(record, status=201, Location=location)
+        # A record this request created belongs to no group yet: its answer reads none.
+        return self.render(record, status=201, found=Found(record, groups=()), Location=location)
 
 
 class ResourceSearchView(ResourceView):
