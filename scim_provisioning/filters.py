@@ -23,8 +23,10 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.expressions import BaseExpression
+from django.db.models.functions import Left, Right, StrIndex
+from django.db.models.lookups import Exact, GreaterThan
 from scim2_filter_parser import ast
 from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser
@@ -373,6 +375,8 @@ class _Walker:
                 if not (field.case_exact or field.folded):
                     lookup = "i" + lookup
                 query = Q(**{f"{field.lookup}__{lookup}": value})
+                if field.case_exact and value:
+                    query &= _same_case(field.lookup, operator, value)
             return _not_equal(query, field) if operator == "ne" else query
         if operator in _ORDER_LOOKUPS:
             query = Q(**{f"{field.lookup}__{_ORDER_LOOKUPS[operator]}": value})
@@ -463,6 +467,21 @@ def _read_value(field: FilterField, operator: str, raw: str, path: str) -> Any:
         except ValueError:
             return _NOTHING  # no id of ours looks like this: matches nothing
     return raw.lower() if field.folded else raw
+
+
+def _same_case(lookup: str, operator: str, value: str) -> Q:
+    """``co``, ``sw`` or ``ew`` of a caseExact string, confirmed case for case.
+
+    Django's ``contains`` is a ``LIKE`` on SQLite, which ignores the case of ASCII
+    letters (PostgreSQL's does not): ``externalId sw "ab"`` found ``"ABC"`` there
+    only. ``instr``/``strpos`` and ``substr`` compare exactly on both; the ``LIKE``
+    stays, for what an index can do with it.
+    """
+    column = F(lookup)
+    if operator == "co":
+        return Q(GreaterThan(StrIndex(column, Value(value)), 0))
+    part = Left(column, len(value)) if operator == "sw" else Right(column, len(value))
+    return Q(Exact(part, Value(value)))
 
 
 def _not_equal(query: Q, field: FilterField) -> Q:
