@@ -51,9 +51,9 @@ from hypothesis import strategies as st
 
 from scim_provisioning.exceptions import InvalidFilter
 from scim_provisioning.extension_values import write_rows
-from scim_provisioning.filters import filter_to_q, parse_filter
+from scim_provisioning.filters import FilterField, MultiValued, filter_to_q, kind_of, parse_filter
 from scim_provisioning.models import SCIMTeamConfig, SCIMUser
-from scim_provisioning.resource_types import UserType
+from scim_provisioning.resource_types import GroupType, UserType
 from scim_provisioning.resources.users import record_document
 from scim_provisioning.resources.values import coerce
 from scim_provisioning.schemas import USER_SCHEMA, Attribute, user_extension
@@ -447,3 +447,53 @@ def test_get_a_case_exact_attribute_keeps_its_case_on_every_database(idp, provis
 
     assert response.status_code == 200, response.content
     assert [r["id"] for r in response.json()["Resources"]] == [exact["id"]]
+
+
+# -- one description: where SQL looks a path up, it compares it as the schema types it -------
+
+
+def _schema_attribute(resource: Any, key: tuple[Any, str, str | None]) -> Attribute | None:
+    urn, name, sub = key
+    schemas = [resource.schema, *resource.extensions]
+    schema = next((s for s in schemas if (s.id.lower() if urn else None) == urn), None)
+    found = schema.attribute(name) if schema is not None else None
+    if found is not None and sub is not None:
+        return found.sub_attribute(sub)
+    return found
+
+
+def _fields(resource: Any) -> list[tuple[str, FilterField, Attribute | None]]:
+    """Every field a filter path reaches, with the attribute the published schema has there."""
+    found = []
+    for key, where in resource.filters.items():
+        if isinstance(where, MultiValued):
+            for sub, field in where.fields.items():
+                attribute = _schema_attribute(resource, key)
+                if attribute is not None and attribute.type == "complex":
+                    attribute = attribute.sub_attribute(sub)
+                found.append((f"{key[1]}.{sub}", field, attribute))
+        else:
+            attribute = _schema_attribute(resource, key)
+            if attribute is not None and attribute.type == "complex":
+                attribute = attribute.sub_attribute("value")  # manager eq "<id>": its value
+            found.append((".".join(k for k in key[1:] if k), where, attribute))
+    return found
+
+
+@pytest.mark.parametrize("resource", [UserType(), GroupType()], ids=["User", "Group"])
+def test_every_filter_field_compares_as_the_schema_types_its_attribute(scene, resource):
+    # Ids are published as strings and compared as UUIDs (a non-UUID matches nothing);
+    # the host's booleans are kept as the text "true"/"false". Nothing else may differ.
+    checked = 0
+    for path, field, attribute in _fields(resource):
+        if attribute is None:
+            continue  # id, externalId, meta: the common attributes, not in a schema's list
+        checked += 1
+        if field.kind == "uuid" and attribute.type == "string":
+            continue
+        if attribute.type == "boolean" and field.lookup == "value":
+            assert field.kind == "string", path
+            continue
+        assert field.kind == kind_of(attribute), path
+        assert field.case_exact == (field.kind == "string" and attribute.case_exact), path
+    assert checked > (20 if resource.name == "User" else 2)
