@@ -81,7 +81,7 @@ OPERATORS = ("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le")
 
 # -- generated values -----------------------------------------------------------------
 
-_LETTERS = "aAbBZz019%_-. éÉßİıK"
+_LETTERS = 'aAbBZz019%_-. éÉßİıK\\"'
 texts = st.text(alphabet=_LETTERS, min_size=1, max_size=3)
 numbers = st.integers(min_value=-12, max_value=12)
 ratios = st.decimals(min_value=-5, max_value=5, places=2, allow_nan=False)
@@ -225,8 +225,18 @@ def value_paths(draw: Any, seen: dict[str, list[str]]) -> tuple[str, str, str]:
 
 
 @pytest.fixture
-def scene(settings, team):
+def scene(settings, team, other_team):
+    """Team A, and a user of team B whose values any generated filter might match."""
     settings.SCIM_PROVISIONING_USER_EXTENSION = EXTENSION
+    outsider = {
+        **{name: [{"value": v, "type": "work", "primary": True} for v in "aAZ%_"] for name in CORE},
+        "level": [-12, 0, 12],
+        "ratio": [-5.0, 0.0, 5.0],
+        "since": ["2023-12-30T00:00:00Z", "2024-01-03T00:00:00Z"],
+        "badge": ["a", "A", "Z"],
+        "tag": ["a", "Z", "%"],
+    }
+    _store(SCIMTeamConfig.objects.get(team=other_team), outsider, 99)
     return SCIMTeamConfig.objects.get(team=team)
 
 
@@ -267,8 +277,9 @@ def _items(record: Any, name: str) -> list[dict[str, Any]]:
 
 
 def _in_memory(records: list[Any], name: str, inner: str, whole: str) -> set[Any] | str:
-    tree, attribute = parse_filter(inner), _attribute(name)
+    attribute = _attribute(name)
     try:
+        tree = parse_filter(inner)
         matches(tree, {}, attribute)  # refused for its form, whatever the items
         found = {r.pk for r in records if any(matches(tree, i, attribute) for i in _items(r, name))}
     except InvalidFilter:
