@@ -33,7 +33,9 @@ Run against the matcher as it was (lower-cased text for every comparison), this
 test failed: ``urn:…:level[value co "0"]`` (SQL refuses ``co`` on a number, the
 matcher compared text), ``urn:…:level[value gt -1]`` matching a level of -2 (``"-2" >
 "-1"`` as text), and, with refusals set aside, ``phoneNumbers[type le -2.74]`` matching
-a phone number whose type is ``""``.
+a phone number whose type is ``""``. It also found SQL disagreeing with itself: on
+SQLite, ``urn:…:badge[value co "Z"]`` (caseExact) matched ``"İ z"``, as Django's
+``contains`` is a LIKE there, which ignores ASCII case; PostgreSQL did not.
 """
 
 from __future__ import annotations
