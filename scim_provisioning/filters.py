@@ -20,11 +20,13 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.expressions import BaseExpression
+from django.db.models.functions import Left, Right, StrIndex
+from django.db.models.lookups import Exact, GreaterThan
 from scim2_filter_parser import ast
 from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser
@@ -33,6 +35,9 @@ from .conf import app_settings
 from .exceptions import InvalidFilter, InvalidPath, InvalidValue
 from .paths import AttributePath, Key, SchemaURNs, parse_path
 from .resources.values import parse_moment
+
+if TYPE_CHECKING:
+    from .schemas import Attribute
 
 MAX_DEPTH = 32
 
@@ -257,7 +262,7 @@ def exact_equality(text: str | ast.Filter, fields: FilterMap, urns: SchemaURNs) 
         return None
     if not (found.case_exact or found.folded):
         return None
-    return Equality(found.lookup, walker.value(found, "eq", raw, _text(path)))
+    return Equality(found.lookup, comparison_value(found, "eq", raw, _text(path)))
 
 
 #: What ``sortBy`` may name: a field (or alias) to order by, or an expression.
@@ -359,9 +364,7 @@ class _Walker:
             if field.empty is not None:
                 present &= ~Q(**{field.lookup: field.empty})
             return present
-        if raw is None:
-            raise InvalidFilter(f"The operator '{operator}' needs a value.")
-        value = self.value(field, operator, raw, path)
+        value = comparison_value(field, operator, raw, path)
         if value is _NOTHING:
             return Q(pk__in=[]) if operator == "eq" else ~Q(pk__in=[])
         if field.kind == "string" and operator in _STRING_LOOKUPS:
@@ -372,45 +375,113 @@ class _Walker:
                 if not (field.case_exact or field.folded):
                     lookup = "i" + lookup
                 query = Q(**{f"{field.lookup}__{lookup}": value})
+                if field.case_exact and value:
+                    query &= _same_case(field.lookup, operator, value)
             return _not_equal(query, field) if operator == "ne" else query
-        if field.kind in ("string", "datetime", "number") and operator in _ORDER_LOOKUPS:
-            return Q(**{f"{field.lookup}__{_ORDER_LOOKUPS[operator]}": value})
-        if operator in ("eq", "ne") and field.kind in ("boolean", "datetime", "uuid", "number"):
-            query = Q(**{field.lookup: value})
-            return _not_equal(query, field) if operator == "ne" else query
-        raise InvalidFilter(f"The operator '{operator}' cannot be used on '{path}'.")
+        if operator in _ORDER_LOOKUPS:
+            query = Q(**{f"{field.lookup}__{_ORDER_LOOKUPS[operator]}": value})
+            if field.empty is not None:
+                # The value kept for "absent" (a row's type "") is no value to order.
+                query &= ~Q(**{field.lookup: field.empty})
+            return query
+        query = Q(**{field.lookup: value})
+        return _not_equal(query, field) if operator == "ne" else query
 
-    def value(self, field: FilterField, operator: str, raw: str, path: str) -> Any:
-        if field.kind == "boolean":
-            if raw.lower() not in ("true", "false"):
-                raise InvalidFilter(f"'{path}' is compared with true or false.")
-            return raw.lower() == "true"
-        if field.kind == "datetime":
-            # The one reader of dates and times the values use too: an offset that puts
-            # the moment outside years 1-9999 UTC, or a naive database, is no 500 here.
-            parsed = parse_moment(raw)
-            if parsed is None:
-                raise InvalidFilter(
-                    f"'{raw}' is not a date and time (ISO 8601) in years 1 to 9999 UTC "
-                    f"for '{path}'."
-                )
-            return parsed
-        if field.kind == "number":
-            try:
-                number = Decimal(str(raw))
-            except InvalidOperation:
-                number = None
-            if number is None or not number.is_finite():
-                raise InvalidFilter(f"'{raw}' is not a number for '{path}'.")
-            return number
-        if field.kind == "uuid":
-            if operator not in ("eq", "ne"):
-                raise InvalidFilter(f"The operator '{operator}' cannot be used on '{path}'.")
-            try:
-                return uuid.UUID(raw)
-            except ValueError:
-                return _NOTHING  # no id of ours looks like this: matches nothing
-        return raw.lower() if field.folded else raw
+
+#: Attribute types (RFC 7643 §2.3) → the kind a filter compares them as; others are strings.
+_KINDS = {"boolean": "boolean", "integer": "number", "decimal": "number", "dateTime": "datetime"}
+#: The operators each kind takes (RFC 7644 §3.4.2.2); a string takes them all.
+_OPERATORS = {
+    "boolean": ("eq", "ne"),
+    "uuid": ("eq", "ne"),
+    "number": ("eq", "ne", "gt", "ge", "lt", "le"),
+    "datetime": ("eq", "ne", "gt", "ge", "lt", "le"),
+}
+
+
+def kind_of(attribute: Attribute) -> str:
+    """How a filter compares ``attribute``'s values: the one reading of its schema type.
+
+    The SQL translation and the in-memory matcher (:mod:`.value_filters`) both
+    compare per this kind, so ``"10"`` and ``"9"`` order as numbers in both.
+    """
+    return _KINDS.get(attribute.type, "string")
+
+
+def schema_field(attribute: Attribute) -> FilterField:
+    """How values of ``attribute`` in hand compare: its kind, and its caseExact for strings.
+
+    A string that is not caseExact compares lower-cased on both sides, as the
+    folded columns do (:class:`~.models.SCIMUserValue`).
+    """
+    kind = kind_of(attribute)
+    case_exact = kind == "string" and attribute.case_exact
+    return FilterField(
+        attribute.name, kind=kind, case_exact=case_exact, folded=kind == "string" and not case_exact
+    )
+
+
+def comparison_value(field: FilterField, operator: str, raw: str | None, path: str) -> Any:
+    """The compValue ``raw`` read as ``field``'s kind, for any ``operator`` but ``pr``.
+
+    The one reading both evaluations of a filter use: a value not of the kind
+    (``level gt "ten"``), an operator the kind does not take (``primary gt
+    false``) or no value (``type eq null``) is a 400 ``invalidFilter``. A folded
+    string is lower-cased; an id that is no UUID is :data:`_NOTHING`.
+    """
+    if raw is None:
+        raise InvalidFilter(f"The operator '{operator}' needs a value.")
+    value = _read_value(field, operator, raw, path)
+    if operator not in _OPERATORS.get(field.kind, (*_STRING_LOOKUPS, *_ORDER_LOOKUPS)):
+        raise InvalidFilter(f"The operator '{operator}' cannot be used on '{path}'.")
+    return value
+
+
+def _read_value(field: FilterField, operator: str, raw: str, path: str) -> Any:
+    if field.kind == "boolean":
+        if raw.lower() not in ("true", "false"):
+            raise InvalidFilter(f"'{path}' is compared with true or false.")
+        return raw.lower() == "true"
+    if field.kind == "datetime":
+        # The one reader of dates and times the values use too: an offset that puts
+        # the moment outside years 1-9999 UTC, or a naive database, is no 500 here.
+        parsed = parse_moment(raw)
+        if parsed is None:
+            raise InvalidFilter(
+                f"'{raw}' is not a date and time (ISO 8601) in years 1 to 9999 UTC for '{path}'."
+            )
+        return parsed
+    if field.kind == "number":
+        try:
+            number = Decimal(str(raw))
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite():
+            raise InvalidFilter(f"'{raw}' is not a number for '{path}'.")
+        return number
+    if field.kind == "uuid":
+        if operator not in ("eq", "ne"):
+            raise InvalidFilter(f"The operator '{operator}' cannot be used on '{path}'.")
+        try:
+            return uuid.UUID(raw)
+        except ValueError:
+            return _NOTHING  # no id of ours looks like this: matches nothing
+    return raw.lower() if field.folded else raw
+
+
+def _same_case(lookup: str, operator: str, value: str) -> Q:
+    """``co``, ``sw`` or ``ew`` of a caseExact string, confirmed case for case.
+
+    Django's ``contains`` is a ``LIKE`` on SQLite, which ignores the case of ASCII
+    letters (PostgreSQL's does not): ``externalId sw "ab"`` found ``"ABC"`` there
+    only. ``instr``/``strpos`` and ``substr`` compare exactly on both; the ``LIKE``
+    stays, for what an index can do with it.
+    """
+    column = F(lookup)
+    if operator == "co":
+        return Q(GreaterThan(StrIndex(column, Value(value)), 0))
+    part = Left(column, len(value)) if operator == "sw" else Right(column, len(value))
+    return Q(Exact(part, Value(value)))
 
 
 def _not_equal(query: Q, field: FilterField) -> Q:

@@ -282,8 +282,13 @@ class PatchDocument:
         key, sub = target.attribute.name, target.sub_attribute
         items = list(container.get(key) or [])
         assert target.value_filter is not None
-        value_filter = target.value_filter
-        matches = [i for i, item in enumerate(items) if value_filters.matches(value_filter, item)]
+        value_filter, attribute = target.value_filter, target.attribute
+        # Sub-attributes compare as the schema types them, as GET ?filter= does.
+        matches = [
+            i
+            for i, item in enumerate(items)
+            if isinstance(item, dict) and value_filters.matches(value_filter, item, attribute)
+        ]
         if op == "remove":
             if sub is None:
                 items = [item for i, item in enumerate(items) if i not in matches]

@@ -198,7 +198,8 @@ def _user_values(attribute: str) -> MultiValued:
         where={"attribute": attribute},
         fields={
             "value": FilterField("value", folded=True),
-            "type": FilterField("type", folded=True),
+            # A value without a type is kept with type "": no type to compare or order.
+            "type": FilterField("type", folded=True, empty=""),
             "primary": FilterField("primary", kind="boolean"),
         },
     )

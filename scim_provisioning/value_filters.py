@@ -7,62 +7,102 @@ that :func:`matches`; when none does, the filter's :func:`equalities`
 describe the item to add. A group's ``members[value eq "<id>"]`` names
 members without loading them, read with :func:`equality_terms` too.
 
-Comparisons are case-insensitive and on text (booleans compare as ``"true"``
-and ``"false"``); a comparison through a value path inside the brackets
-(``emails[type eq "x"].value eq "y"``) is refused.
+A filter means here what it means in SQL: each sub-attribute compares as its
+schema says (:func:`.filters.kind_of`), the compValue is read by the same
+:func:`.filters.comparison_value`, so numbers order as numbers, dateTimes as
+moments, strings per caseExact (RFC 7644 §3.4.2.2), booleans as booleans, and
+a value or operator that does not fit the type is the same 400
+``invalidFilter``. An item's value mirrors what its database row holds: an
+absent boolean is false (RFC 7643 §2.4: ``primary`` defaults to false), an
+empty string is no value. A comparison through a value path inside the
+brackets (``emails[type eq "x"].value eq "y"``) is refused.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from scim2_filter_parser import ast
 
 from .casefold import get_insensitive
 from .exceptions import InvalidPath
+from .filters import FilterField, comparison_value, schema_field
+from .resources.values import parse_moment
+from .schemas import Attribute
 
 #: ``attribute eq "value"`` comparisons joined by ``and``, as ``(attribute, value)`` pairs.
 Conjunction = list[tuple[str, str]]
 
+#: A sub-attribute the schema does not name compares as a string that is not caseExact.
+_UNKNOWN = Attribute("?")
 
-def matches(node: Any, item: dict[str, Any]) -> bool:
-    """Whether the complex value ``item`` satisfies the filter ``node``.
 
-    Every comparison is evaluated (no short cut), so a filter that is not
-    supported is refused whatever the item: a 400 ``invalidPath``.
+def matches(node: Any, item: dict[str, Any], attribute: Attribute | None = None) -> bool:
+    """Whether the complex value ``item`` of ``attribute`` satisfies the filter ``node``.
+
+    Each sub-attribute compares as ``attribute``'s schema types it (without
+    ``attribute``, or for a sub-attribute it does not name: a string that is
+    not caseExact). Every comparison is evaluated (no short cut), so a filter
+    that is not supported is refused whatever the item: a 400.
     """
     if isinstance(node, ast.Filter):
-        result = matches(node.expr, item)
+        result = matches(node.expr, item, attribute)
         return not result if node.negated else result
     if isinstance(node, ast.LogExpr):
-        left, right = matches(node.expr1, item), matches(node.expr2, item)
+        left, right = matches(node.expr1, item, attribute), matches(node.expr2, item, attribute)
         return (left and right) if node.op.lower() == "and" else (left or right)
     if isinstance(node, ast.AttrExpr) and isinstance(node.attr_path.attr_name, str):
-        name = node.attr_path.attr_name.lower()
-        actual = get_insensitive(item, name)
+        name = node.attr_path.attr_name
+        sub = attribute.sub_attribute(name) if attribute is not None else None
+        field = schema_field(sub or _UNKNOWN)
+        actual = _as_kind(field, get_insensitive(item, name))
         operator = node.value.lower()
         if operator == "pr":
-            return actual not in (None, "", [])
-        expected = node.comp_value.value if node.comp_value is not None else None
-        return _compare(actual, operator, expected)
+            return actual is not None
+        raw = node.comp_value.value if node.comp_value is not None else None
+        return _compare(field, actual, operator, comparison_value(field, operator, raw, name))
     raise InvalidPath("The value filter is not supported.")
 
 
-def _compare(actual: Any, operator: str, expected: str | None) -> bool:
-    if actual is None or expected is None:
-        return operator == "ne" and actual != expected
-    left, right = str(actual).lower(), expected.lower()  # booleans compare as "true"/"false"
+def _as_kind(field: FilterField, value: Any) -> Any:
+    """An item's value as its row holds it: ``None`` for no value (or none of the kind)."""
+    if field.kind == "boolean":
+        # The row of a value without ``primary`` says false (RFC 7643 §2.4).
+        return value if isinstance(value, bool) else str(value).lower() == "true"
+    if value is None or value == "" or isinstance(value, (dict, list)):
+        return None
+    if field.kind == "number":
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            return None
+        return number if number.is_finite() else None
+    if field.kind == "datetime":
+        return parse_moment(value)
+    text = str(value)
+    return text.lower() if field.folded else text
+
+
+def _compare(field: FilterField, actual: Any, operator: str, expected: Any) -> bool:
+    if actual is None:
+        return operator == "ne"  # no value is not equal to any (SQL: ``IS NULL``)
+    if operator == "eq":
+        return bool(actual == expected)
+    if operator == "ne":
+        return bool(actual != expected)
+    if operator == "co":  # co, sw, ew: strings only (comparison_value refused the rest)
+        return bool(expected in actual)
+    if operator == "sw":
+        return bool(actual.startswith(expected))
+    if operator == "ew":
+        return bool(actual.endswith(expected))
     return {
-        "eq": left == right,
-        "ne": left != right,
-        "co": right in left,
-        "sw": left.startswith(right),
-        "ew": left.endswith(right),
-        "gt": left > right,
-        "ge": left >= right,
-        "lt": left < right,
-        "le": left <= right,
-    }.get(operator, False)
+        "gt": actual > expected,
+        "ge": actual >= expected,
+        "lt": actual < expected,
+        "le": actual <= expected,
+    }[operator]
 
 
 def equality_terms(node: Any) -> list[Conjunction] | None:

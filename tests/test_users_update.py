@@ -495,7 +495,9 @@ class TestPatchValueFilters:
             ('type ge "mobile"', {"home"}),
             ('type lt "mobile"', {"mobile", "work"}),
             ('type le "mobile"', {"work"}),
-            ("primary pr", {"work", "home"}),
+            # A value without primary has primary false (RFC 7643 §2.4), as its row and
+            # GET ?filter=phoneNumbers[primary pr] have it: every value has one.
+            ("primary pr", set()),
             ("primary eq true", {"work", "home"}),
             ('not (type eq "work")', {"work"}),
             ('type eq "work" or type eq "home"', {"mobile"}),
