@@ -58,6 +58,7 @@ OPERATIONS = (
     "list_deep",
     "patch_active",
     "put_user",
+    "delete_user",
     "create_group_100",
     "patch_group_add_1000",
     "groups_excluding_members",
@@ -150,6 +151,15 @@ class Setup:
         body = user_body(email(self.target), f"ext-{self.target}", given, str(self.target))
         return Request("PUT", f"/Users/{self.target_id}", body=body)
 
+    def op_delete_user(self) -> Request:
+        # The user to delete is created first through the same site, untimed.
+        n = self.next_serial()
+        name = f"new-{os.getpid()}-gone-{n}@acme.com"
+        created = self.send(
+            Request("POST", "/Users", body=user_body(name, f"new-gone-{n}", "Gone", str(n)))
+        )
+        return Request("DELETE", f"/Users/{json.loads(created)['id']}")
+
     def op_create_group_100(self) -> Request:
         members = [{"value": str(i)} for i in self.member_ids[:100]]
         name = f"new-group-{os.getpid()}-{self.next_serial()}"
@@ -172,6 +182,8 @@ class Setup:
 
     target_id: str
     member_ids: list
+    #: Sends a request through the site, untimed (set by the worker); returns the body.
+    send: Any
 
     def build(self) -> None:
         raise NotImplementedError
@@ -281,7 +293,7 @@ class ThisProject(Setup):
         from example_project.accounts.models import User
         from scim_provisioning.models import SCIMGroup
 
-        if op == "create_user":
+        if op in ("create_user", "delete_user"):
             User.objects.filter(email__startswith="new-").delete()
         elif op in ("create_group_100", "patch_group_add_1000"):
             SCIMGroup.objects.filter(team=self.team).exclude(display_name=BIG_GROUP).delete()
@@ -367,7 +379,7 @@ class DjangoSCIM2(Setup):
     def cleanup(self, op: str) -> None:
         from benchmarks.django_scim2_site.accounts.models import Group, User
 
-        if op == "create_user":
+        if op in ("create_user", "delete_user"):
             User.objects.filter(username__startswith="new-").delete()
         elif op in ("create_group_100", "patch_group_add_1000"):
             Group.objects.exclude(name=BIG_GROUP).delete()
@@ -382,6 +394,7 @@ class Worker:
 
         self.setup = setup
         self.app = get_wsgi_application()
+        setup.send = lambda request: self.call(request)[1]
 
     def call(self, request: Request) -> tuple[int, bytes, float, float]:
         """One request through the WSGI handler: status, body, seconds to the last byte, close()."""
