@@ -7,6 +7,7 @@ and an Entra-style initial sync, on PostgreSQL.
     .venv/bin/python benchmarks/capacity.py timeline [--rows 1000000]
     .venv/bin/python benchmarks/capacity.py initial-sync [--users 20000]
     .venv/bin/python benchmarks/capacity.py per-operation [--size 100000] [--reps 200]
+    .venv/bin/python benchmarks/capacity.py table [--size 100000] [--reps 100] [--users 2000]
 
 ``storage`` reads the benchmark's populated database ``bench_sp_<size>`` (build it
 with ``benchmarks/run.py --build-only --dbs postgresql --sizes <size>``): rows, table
@@ -29,7 +30,12 @@ the request-log thread) and the database's backends, and so how many such reques
 one core serves running flat out. CPU time, unlike latency, hardly depends on what
 else the machine is doing, which is why the capacity table is built from it.
 
-``BENCH_POSTGRES_URL`` (default ``postgres://postgres@127.0.0.1:5432``) is the server.
+``table`` runs ``per-operation`` and ``initial-sync`` (each in a process of its own)
+and rewrites docs/scaling.md's capacity table and initial-sync table with what they
+measured: creates per second per core, and how long 100,000 people take on two cores.
+
+``BENCH_POSTGRES_URL`` (default ``postgres://postgres@127.0.0.1:5432``) is the server;
+``BENCH_PG_PREFIX`` the benchmark databases' prefix, as for ``benchmarks/run.py``.
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ from benchmarks.wsgi import call  # noqa: E402
 from loadtest.cpu import process_cpu_seconds  # noqa: E402
 
 SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+PG_PREFIX = os.environ.get("BENCH_PG_PREFIX", "bench")
+SCALING = ROOT / "docs" / "scaling.md"
 ENTRA_CREATE = ROOT / "tests" / "payloads" / "entra" / "create_user.json"
 MB = 1024 * 1024
 
@@ -92,7 +100,7 @@ def _print_sizes(rows: list[tuple[str, int, int, int]], per: int, label: str) ->
 
 
 def storage(size: int) -> None:
-    url = f"{SERVER}/bench_sp_{size}"
+    url = f"{SERVER}/{PG_PREFIX}_sp_{size}"
     rows = _sizes(url, ("scim_provisioning_%", "accounts_%", "teams_%"))
     _print_sizes([r for r in rows if r[1] > 0], 100_000, "per 100,000 rows")
 
@@ -112,9 +120,9 @@ def _backend_cpu(database: str) -> float:
     return sum(process_cpu_seconds(pid) or 0.0 for pid in _backends(database))
 
 
-def per_operation(size: int, reps: int) -> None:
+def per_operation(size: int, reps: int) -> list[dict]:
     """CPU per request of each benchmark operation, this process and PostgreSQL's."""
-    database = f"bench_sp_{size}"
+    database = f"{PG_PREFIX}_sp_{size}"
     os.environ["BENCH_DATABASE_URL"] = f"{SERVER}/{database}"
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.sites.example"
     import django
@@ -129,12 +137,15 @@ def per_operation(size: int, reps: int) -> None:
     print(f"{size:,} users in the team; {reps} requests an operation")
     print("| operation | app CPU ms | PostgreSQL CPU ms | server CPU ms | requests/s per core |")
     print("| --- | ---: | ---: | ---: | ---: |")
+    rows = []
     for op in OPERATIONS:
         worker.call(setup.request(op))  # warm-up: connections, caches, the writer thread
+        # Made before the clock starts: a DELETE's user is created by a request of its own.
+        requests = [setup.request(op) for _ in range(reps)]
         writer.flush()
         app, pg = time.process_time(), _backend_cpu(database)
-        for _ in range(reps):
-            status, content, _, _ = worker.call(setup.request(op))
+        for request in requests:
+            status, content, _, _ = worker.call(request)
             assert status < 300, content[:300]
         writer.flush()  # the request log's rows are part of what a request costs
         app_ms = (time.process_time() - app) * 1000 / reps
@@ -142,6 +153,8 @@ def per_operation(size: int, reps: int) -> None:
         setup.cleanup(op)
         server = app_ms + pg_ms
         print(f"| {op} | {app_ms:.1f} | {pg_ms:.1f} | {server:.1f} | {1000 / server:,.0f} |")
+        rows.append({"op": op, "app_ms": app_ms, "pg_ms": pg_ms})
+    return rows
 
 
 def _scratch(name: str) -> str:
@@ -251,7 +264,7 @@ def timeline(rows: int) -> None:
     _table_per_million("timeline", "scim_provisioning_scimuserevent", _TIMELINE_ROWS, rows)
 
 
-def initial_sync(users: int, block: int = 1000) -> None:
+def initial_sync(users: int, block: int = 1000) -> list[dict]:
     name = f"capacity_sync_{secrets.token_hex(3)}"
     _scratch(name)
     try:
@@ -275,6 +288,7 @@ def initial_sync(users: int, block: int = 1000) -> None:
         print("| people | wall ms / person | app CPU ms | PostgreSQL CPU ms | server CPU ms |")
         print("| ---: | ---: | ---: | ---: | ---: |")
         first = None
+        blocks = []
         for start in range(0, users, block):
             wall, cpu, pg = time.monotonic(), time.process_time(), process_cpu_seconds(backend)
             for i in range(start, min(users, start + block)):
@@ -299,12 +313,126 @@ def initial_sync(users: int, block: int = 1000) -> None:
             )
             first = first or figures
             if start == 0 or start + block >= users or (start // block) % 5 == 4:
+                blocks.append(
+                    {"people": start + count, "wall_ms": figures[0], "app_ms": figures[1]}
+                )
+                blocks[-1]["pg_ms"] = figures[2]
                 print(
                     f"| {start + count:,} | {figures[0]:.1f} | {figures[1]:.1f} | "
                     f"{figures[2]:.1f} | {figures[1] + figures[2]:.1f} |"
                 )
     finally:
         _drop(name)
+    return blocks
+
+
+#: Entra's initial cycle: a lookup and a create a person.
+REQUESTS_PER_PERSON = 2
+#: What an IdP needs of a tenant's endpoint (issue 27: Entra, at least 25 requests a second).
+IDP_REQUESTS_PER_SECOND = 25
+CORES = 2
+
+
+def table(size: int, reps: int, users: int) -> None:
+    """Measure (two processes: Django is set up once per process) and rewrite docs/scaling.md."""
+    import subprocess
+    import tempfile
+    from datetime import datetime, timezone
+
+    here = Path(__file__).resolve()
+    load_before = os.getloadavg()[0]
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for what, extra in (
+            ("per-operation", ["--size", str(size), "--reps", str(reps)]),
+            ("initial-sync", ["--users", str(users)]),
+        ):
+            out = Path(folder) / f"{what}.json"
+            subprocess.run(
+                [sys.executable, str(here), what, *extra, "--json", str(out)], check=True
+            )
+            results[what] = json.loads(out.read_text())
+    load_after = os.getloadavg()[0]
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "an unnamed CPU",
+    )
+    when = (
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {cpu}, `nproc` = {os.cpu_count()}, "
+        f"load average {load_before:.1f} → {load_after:.1f}"
+    )
+    operations = results["per-operation"]
+    lines = [
+        f"`.venv/bin/python benchmarks/capacity.py table --size {size} --reps {reps} "
+        f"--users {users}`, {when}; {reps} requests an operation:",
+        "",
+        "| operation | app CPU ms | PostgreSQL CPU ms | server CPU ms | requests/s per core |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    from benchmarks.run import LABELS
+
+    for row in operations:
+        server = row["app_ms"] + row["pg_ms"]
+        lines.append(
+            f"| {LABELS.get(row['op'], row['op'])} | {row['app_ms']:.1f} | {row['pg_ms']:.1f} "
+            f"| {server:.1f} | {1000 / server:,.0f} |"
+        )
+    create = next(r for r in operations if r["op"] == "create_user")
+    create_ms = create["app_ms"] + create["pg_ms"]
+    lines += [
+        "",
+        f"**Creates per second per core: {1000 / create_ms:,.0f}** (POST /Users, "
+        f"{create_ms:.1f} ms of server CPU each, in a team of {size:,}).",
+    ]
+    _replace(SCALING, "capacity", lines)
+
+    blocks = results["initial-sync"]
+    last = blocks[-1]
+    person_ms = last["app_ms"] + last["pg_ms"]
+    seconds = 100_000 * person_ms / 1000 / CORES
+    people_per_second = 1000 * CORES / person_ms
+    needed = IDP_REQUESTS_PER_SECOND / REQUESTS_PER_PERSON
+    lines = [
+        f"`.venv/bin/python benchmarks/capacity.py table --size {size} --reps {reps} "
+        f"--users {users}`, {when}:",
+        "",
+        "| people | wall ms / person | app CPU ms | PostgreSQL CPU ms | server CPU ms |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for b in blocks:
+        lines.append(
+            f"| {b['people']:,} | {b['wall_ms']:.1f} | {b['app_ms']:.1f} | {b['pg_ms']:.1f} "
+            f"| {b['app_ms'] + b['pg_ms']:.1f} |"
+        )
+    lines += [
+        "",
+        f"A person (a lookup and a create) costs {person_ms:.1f} ms of server CPU: "
+        f"**{people_per_second:,.0f} people a second on {CORES} cores**, "
+        f"{people_per_second * REQUESTS_PER_PERSON:,.0f} requests a second, so "
+        f"**100,000 people in {seconds / 60:,.0f} minutes** with both cores busy "
+        f"(IdP requests in parallel, no rate limit). An IdP asking "
+        f"{IDP_REQUESTS_PER_SECOND} requests a second of a tenant ({needed:g} people) "
+        f"needs {needed * person_ms / 1000:.2f} cores: "
+        + ("met." if needed * person_ms / 1000 <= CORES else "**not met**."),
+    ]
+    _replace(SCALING, "sync", lines)
+    print(f"{SCALING.relative_to(ROOT)} rewritten")
+
+
+def _replace(path: Path, marker: str, lines: list[str]) -> None:
+    import textwrap
+
+    # Prose wrapped as the page's own; table rows as they are.
+    lines = [line if line.startswith("|") else textwrap.fill(line, 88) for line in lines]
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+    text = path.read_text()
+    before, _, rest = text.partition(start)
+    _, _, after = rest.partition(end)
+    path.write_text(before + start + "\n" + "\n".join(lines) + "\n" + end + after)
 
 
 def main() -> None:
@@ -313,23 +441,36 @@ def main() -> None:
     sub.add_parser("storage").add_argument("--size", type=int, default=100_000)
     sub.add_parser("request-log").add_argument("--rows", type=int, default=1_000_000)
     sub.add_parser("timeline").add_argument("--rows", type=int, default=1_000_000)
-    sub.add_parser("initial-sync").add_argument("--users", type=int, default=20_000)
+    sync = sub.add_parser("initial-sync")
+    sync.add_argument("--users", type=int, default=20_000)
+    sync.add_argument("--json", type=Path, help="also write the figures here")
     operations = sub.add_parser("per-operation")
     operations.add_argument("--size", type=int, default=100_000)
     operations.add_argument("--reps", type=int, default=200)
+    operations.add_argument("--json", type=Path, help="also write the figures here")
+    both = sub.add_parser("table", help="measure both and rewrite docs/scaling.md's tables")
+    both.add_argument("--size", type=int, default=100_000)
+    both.add_argument("--reps", type=int, default=100)
+    both.add_argument("--users", type=int, default=2_000)
     args = parser.parse_args()
     os.chdir(ROOT)
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.what == "storage":
         storage(args.size)
     elif args.what == "per-operation":
-        per_operation(args.size, args.reps)
+        figures = per_operation(args.size, args.reps)
+        if args.json:
+            args.json.write_text(json.dumps(figures))
+    elif args.what == "table":
+        table(args.size, args.reps, args.users)
     elif args.what == "request-log":
         request_log(args.rows)
     elif args.what == "timeline":
         timeline(args.rows)
     else:
-        initial_sync(args.users)
+        blocks = initial_sync(args.users)
+        if args.json:
+            args.json.write_text(json.dumps(blocks))
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

@@ -179,6 +179,8 @@ class Setup:
 
     target_id: str
     member_ids: list
+    #: Sends a request through the site, untimed (set by the worker); returns the body.
+    send: Any
 
     def build(self) -> None:
         raise NotImplementedError
@@ -437,6 +439,7 @@ class Worker:
 
         self.setup = setup
         self.app = get_wsgi_application()
+        setup.send = lambda request: self.call(request)[1]
 
     def call(self, request: Request) -> tuple[int, bytes, float, float]:
         """One request through the WSGI handler: status, body, seconds to the last byte, close()."""

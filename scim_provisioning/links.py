@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from django.urls import reverse
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from .conf import app_settings
 
@@ -17,7 +21,29 @@ def scim_base_url(request: Any) -> str:
     configured = app_settings.BASE_URL
     if configured:
         return configured
-    return request.build_absolute_uri(reverse("scim_provisioning:root")).rstrip("/")
+    return request.build_absolute_uri(_root_path()).rstrip("/")
+
+
+def _root_path() -> str:
+    """The SCIM root's path, reversed once per URLconf and script prefix.
+
+    Every SCIM response needs it (each resource's ``location``), and reversing
+    costs more than a GET's query: about 80 µs on the benchmark's machine.
+    """
+    return _reversed_root(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+
+
+@lru_cache(maxsize=16)
+def _reversed_root(urlconf: Any, script_prefix: str) -> str:
+    # The script prefix is a key, not an argument: reverse() reads it itself.
+    return reverse("scim_provisioning:root", urlconf=urlconf)
+
+
+@receiver(setting_changed)
+def _forget_root(*, setting: str, **kwargs: Any) -> None:
+    # Tests swap URLconfs (a host's shape); Django forgets its own caches then, and so do we.
+    if setting == "ROOT_URLCONF":
+        _reversed_root.cache_clear()
 
 
 def oauth_endpoint_url(name: str, request: Any | None = None) -> str:

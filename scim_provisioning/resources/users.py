@@ -129,37 +129,50 @@ def user_to_scim(
     The manager's ``displayName`` is ``returned: request`` (it costs a join
     and clients compare the manager they set with the one they read back), so
     it is included only when ``manager_display_name`` says it was asked for.
+
+    Run once per user of a page: the stored attributes are read in one pass,
+    straight into the resource, and nothing is looked up per row but the
+    site's extension (remembered, :func:`~..schemas.user_extension`).
     """
-    location = f"{base_url}/Users/{record.id}"
-    stored = dict(record.attributes)
-    enterprise = dict(stored.pop(_ENTERPRISE_KEY, None) or {})
-    custom = user_extension()
-    extension = stored.pop(custom.urn, None) if custom is not None else None
-    # Values of an extension the site no longer declares stay stored, unpublished.
-    stored = {key: value for key, value in stored.items() if not key.startswith("urn:")}
+    schemas = [USER_SCHEMA_URN]
+    resource: dict[str, Any] = {"schemas": schemas, "id": str(record.id)}
+    if record.external_id is not None:
+        resource["externalId"] = record.external_id
+    resource["userName"] = record.user_name
+    enterprise: dict[str, Any] | None = None
+    extension = None
+    custom_urn = None
+    for key, value in record.attributes.items():
+        if key == _ENTERPRISE_KEY:
+            enterprise = dict(value) if value else None
+        elif key[:4] == "urn:":
+            # The host's extension sits under its URN; the values of one the site
+            # no longer declares stay stored, unpublished.
+            if custom_urn is None:
+                custom = user_extension()
+                custom_urn = custom.urn if custom is not None else ""
+            if key == custom_urn:
+                extension = value
+        else:
+            resource[key] = value
+    resource["active"] = record.active
+    if groups is not None:
+        resource["groups"] = groups
     if record.manager_id is not None:
+        enterprise = enterprise if enterprise is not None else {}
         enterprise["manager"] = {
             "value": str(record.manager_id),
             "$ref": f"{base_url}/Users/{record.manager_id}",
         }
         if manager_display_name and record.manager is not None:
             enterprise["manager"]["displayName"] = _display_name(record.manager)
-    schemas = [USER_SCHEMA_URN] + ([ENTERPRISE_USER_SCHEMA_URN] if enterprise else [])
-    if extension and custom is not None:
-        schemas.append(custom.urn)
-    resource: dict[str, Any] = {"schemas": schemas, "id": str(record.id)}
-    if record.external_id is not None:
-        resource["externalId"] = record.external_id
-    resource["userName"] = record.user_name
-    resource.update(stored)
-    resource["active"] = record.active
-    if groups is not None:
-        resource["groups"] = groups
     if enterprise:
+        schemas.append(ENTERPRISE_USER_SCHEMA_URN)
         resource[ENTERPRISE_USER_SCHEMA_URN] = enterprise
-    if extension and custom is not None:
-        resource[custom.urn] = extension
-    resource["meta"] = meta(record, "User", location)
+    if extension and custom_urn:
+        schemas.append(custom_urn)
+        resource[custom_urn] = extension
+    resource["meta"] = meta(record, "User", f"{base_url}/Users/{record.id}")
     return resource
 
 
