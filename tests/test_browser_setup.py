@@ -8,13 +8,15 @@ Screenshots go to ``test-artifacts/browser/setup-*.png``.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
 from example_project.teams.models import Membership
-from scim_provisioning.models import SCIMGroup, SCIMToken, SCIMUser
+from scim_provisioning.models import SCIMGroup, SCIMRequestLog, SCIMToken, SCIMUser
+from scim_provisioning.request_log_writer import writer
 
 from .example_factories import MembershipFactory
 from .factories import UserFactory
@@ -70,6 +72,7 @@ def test_a_new_team_admin_connects_okta_from_the_setup_page(browser, live_server
     context = _session_context(browser, live_server, admin)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     page = context.new_page()
+    page.clock.install()  # the status poll's 4 s are fast-forwarded below, not waited for
     violations: list[str] = []
     page.on(
         "console",
@@ -119,6 +122,7 @@ def test_a_new_team_admin_connects_okta_from_the_setup_page(browser, live_server
             "active": True,
         }
         assert okta.post("/Users", body, **OKTA).status_code == 201
+    page.clock.fast_forward(4_000)  # setup.js polls the status every 4 s
     expect(page.locator("#scim-setup-headline")).to_have_text(
         re.compile(
             r"^Connected: Okta, first request \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, "
@@ -170,8 +174,12 @@ def test_without_javascript_the_essentials_work_and_a_failure_is_explained(
     body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "jdoe"}
     headers = {"HTTP_USER_AGENT": "Azure-SCIM-Client"}
     assert entra.post("/Users", body, **headers).status_code == 400
-    # The log is written after the response; refresh until the status has it.
-    page.wait_for_timeout(1_000)
+    # The log is written after the response (a background writer): once it is, refresh.
+    deadline = time.monotonic() + 10
+    while not SCIMRequestLog.objects.filter(team=team, status=400).exists():
+        assert time.monotonic() < deadline, "the failed request was never logged"
+        writer.flush()
+        time.sleep(0.01)
     page.click("#scim-setup-refresh")
     expect(page.locator("#scim-setup-headline")).to_contain_text(
         "Microsoft Entra ID's first request failed: 400 for POST /scim/v2/Users"

@@ -46,6 +46,9 @@ def run_host(
             "-q",
             "-p",
             "no:cacheprovider",
+            # Plugins no host test uses: each would cost the child their import and the
+            # assertion rewriting of their whole package (about 0.8 s of CPU a host).
+            *("-p", "no:hypothesispytest", "-p", "no:faker", "-p", "no:anyio"),
             f"--ds=tests.hosts.{name}.settings",
             *confcutdir,
             str(folder),
