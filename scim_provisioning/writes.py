@@ -30,7 +30,7 @@ from .resource_types import ResourceType
 
 def _locked(kind: ResourceType, config: SCIMTeamConfig, pk: str) -> Any:
     """The team's record ``pk``, locked until the transaction ends; else a 404."""
-    record = kind.find(config, pk, for_update=True)
+    record = kind.find(config.scope, pk, for_update=True)
     if record is None:
         raise kind.not_found(pk)
     return record

@@ -77,9 +77,9 @@ from .roles import apply_team_roles
 logger = logging.getLogger("scim_provisioning")
 
 
-def team_users(config: SCIMTeamConfig) -> Any:
+def team_users(scope: TeamScope) -> Any:
     """Every SCIM user of the team: the scope every user query starts from."""
-    return SCIMUser.objects.filter(team_id=config.team_id)
+    return scope.filter(SCIMUser.objects.all())
 
 
 def _check_email(config: SCIMTeamConfig, email: str, domains: set[str]) -> None:
@@ -100,7 +100,7 @@ def _check_email(config: SCIMTeamConfig, email: str, domains: set[str]) -> None:
 
 def _check_user_name_free(config: SCIMTeamConfig, user_name: str, record: SCIMUser | None) -> None:
     taken = (
-        team_users(config)
+        team_users(config.scope)
         .alias(user_name_ci=Lower("user_name"))
         .filter(user_name_ci=user_name.lower())
     )
@@ -122,7 +122,7 @@ def _resolve_manager(
         key = uuid.UUID(str(manager_id))
     except ValueError:
         key = None
-    if key is None or not team_users(config).filter(pk=key).exists():
+    if key is None or not team_users(config.scope).filter(pk=key).exists():
         raise InvalidValue(f"The manager '{manager_id}' is not a user of this team.")
     if record is not None and key == record.pk:
         raise InvalidValue("A user cannot be their own manager.")
@@ -147,7 +147,7 @@ def _check_may_link(adapter: Any, config: SCIMTeamConfig, account: Any, email: s
     """
     # Two teams linking one account at once take turns: the second sees the first.
     adapter.lock_account(config, account)
-    if team_users(config).filter(user=account).exists():
+    if team_users(config.scope).filter(user=account).exists():
         raise Uniqueness(f"'{email}' is already provisioned in this team under another userName.")
     if not adapter.may_provision(config, account):
         raise LinkRefused(
@@ -535,7 +535,7 @@ def delete_held(config: SCIMTeamConfig, change: Any, record: SCIMUser | None) ->
     """
     adapter = get_adapter()
     account = change.user
-    if team_users(config).filter(user=account).exists():
+    if team_users(config.scope).filter(user=account).exists():
         return
     gone = record or SCIMUser(
         pk=change.scim_user_id,
