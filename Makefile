@@ -33,7 +33,7 @@ help:
 	@echo "make matrix            the whole suite on the newest and the lowest pairs, a smoke subset on the others (NOX_ARGS=...)"
 	@echo "make loadtest          gunicorn (4 sync, then 2x8 gthread) on PostgreSQL, 60 s IdP load each"
 	@echo "make bench             this project vs django-scim2 vs a bare view, SQLite + PostgreSQL (BENCH_ARGS=--quick)"
-	@echo "make mutation          mutmut on tokens, auth, adapters, provisioning, PATCH, filters, compiled lists (~3 h; MUTATION_JOBS=2)"
+	@echo "make mutation          mutmut on tokens, auth, adapters, provisioning, PATCH, filters, compiled reads, hostile text, scope (~3 h; MUTATION_JOBS=2)"
 	@echo "make lint              ruff check + ruff format --check + mypy (the package)"
 	@echo "make format            ruff format + ruff check --fix"
 	@echo "make migrations-check  fail if a model change lacks a migration"

@@ -82,6 +82,7 @@ from .tokens import (
     issue_token,
     revoke_tokens,
     rotate_token,
+    team_tokens,
 )
 
 
@@ -322,7 +323,7 @@ class SCIMTeamConfigAdmin(SCIMModelAdmin):
         setup_link_form: SetupLinkForm | None = None,
     ) -> TemplateResponse:
         scope = TeamScope.of(team)
-        tokens = scope.filter(SCIMToken.objects.for_idp()).select_related("created_by")
+        tokens = team_tokens(scope).select_related("created_by")
         try:
             log_admin = self.admin_site.get_model_admin(SCIMRequestLog)
         except NotRegistered:

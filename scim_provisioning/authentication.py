@@ -24,6 +24,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 
 from .conf import app_settings
 from .models import SCIMTeamConfig, SCIMToken
+from .scope import TeamScope
 from .token_cache import TokenFacts, cache
 from .tokens import check_digest, digest, is_well_formed, record_use
 
@@ -45,6 +46,11 @@ class SCIMClient:
     token rule (:func:`.reads.token_rule`) said of the team's SCIM switch (for a
     remembered token, provisionally on: only enabled teams' tokens are remembered,
     and the request's read or full check confirms it).
+
+    ``scope`` (the token's team) and ``rate_limit`` (the team's, or ``None`` for the
+    site's) are known from the start; ``config``, the team's policy, only once the
+    token was read from the database (``None`` before that for a remembered token,
+    and for a team without a configuration).
     """
 
     is_authenticated = True
@@ -59,12 +65,14 @@ class SCIMClient:
         digest: str,
         verified: bool,
         team_on: bool,
+        rate_limit: int | None = None,
     ) -> None:
         self.token = token
         self.config = config
         self.digest = digest
         self.verified = verified
         self.team_on = team_on
+        self.rate_limit = config.rate_limit if config is not None else rate_limit
 
     @classmethod
     def looked_up(cls, token: SCIMToken, token_digest: str, *, team_on: bool = False) -> SCIMClient:
@@ -88,8 +96,19 @@ class SCIMClient:
             last_used_at=facts.last_used_at,
             oauth_client_id=facts.oauth_client_id,
         )
-        config = SCIMTeamConfig(team_id=facts.team_id, enabled=True, rate_limit=facts.rate_limit)
-        return cls(token, config, digest=token_digest, verified=False, team_on=True)
+        return cls(
+            token,
+            None,
+            digest=token_digest,
+            verified=False,
+            team_on=True,
+            rate_limit=facts.rate_limit,
+        )
+
+    @property
+    def scope(self) -> TeamScope:
+        """The token's team, which every query of the request is scoped to."""
+        return TeamScope(self.token.team_id)
 
     @property
     def team(self) -> Any:
@@ -114,6 +133,7 @@ class SCIMClient:
             raise exceptions.AuthenticationFailed(INVALID)
         fresh = SCIMClient.looked_up(checked.token, self.digest, team_on=checked.team_on)
         self.token, self.config, self.verified = fresh.token, fresh.config, True
+        self.rate_limit = fresh.rate_limit
         self.team_on = fresh.team_on
         if not self.team_on:
             cache.forget(self.digest)
@@ -268,7 +288,7 @@ def authenticate_token(plaintext: str) -> SCIMClient:
                 token_id=token.pk,
                 team_id=token.team_id,
                 prefix=token.prefix,
-                rate_limit=client.config.rate_limit,
+                rate_limit=client.rate_limit,
                 last_used_at=token.last_used_at,
                 oauth_client_id=token.oauth_client_id,
             ),

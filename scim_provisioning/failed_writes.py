@@ -28,7 +28,7 @@ from django.db import transaction
 
 from . import timeline
 from .exceptions import Refused
-from .models import IdentityProvider, SCIMTeamConfig, SCIMUser
+from .models import IdentityProvider, SCIMUser
 from .request_log import detect_idp, redact
 from .scope import TeamScope
 from .storable_text import clean, unstorable
@@ -165,8 +165,7 @@ def record_failed_write(view: Any, request: Any, response: Any) -> None:
     client = request._user
     record_failure(
         FailedWrite(
-            config=client.config,
-            scope=TeamScope(client.token.team_id),
+            scope=client.scope,
             kind=getattr(view, "kind", None),
             pk=str((view.kwargs or {}).get("pk") or ""),
             body=getattr(request, "_full_data", None),
@@ -185,11 +184,9 @@ class FailedWrite:
     """A write of a SCIM resource and the SCIM error it was answered (a request or a bulk
     operation).
 
-    ``scope`` is the request's team; ``config`` its configuration, if it has one (to
-    find the record the URL names).
+    ``scope`` is the request's team (where the record the URL names is looked for).
     """
 
-    config: SCIMTeamConfig | None
     scope: TeamScope
     kind: Any
     pk: str
@@ -252,8 +249,8 @@ def _person(write: FailedWrite) -> timeline.Person:
     body = write.body
     user_name = str(body.get("userName") or "") if isinstance(body, dict) else ""
     record = None
-    if write.pk and write.config is not None and unstorable(write.pk) is None:
-        record = write.kind.find(write.config, write.pk)  # a NUL would reach PostgreSQL
+    if write.pk and unstorable(write.pk) is None:
+        record = write.kind.find(write.scope, write.pk)  # a NUL would reach PostgreSQL
     elif user_name and unstorable(user_name) is None:
         records = write.scope.filter(SCIMUser.objects.filter(user_name__iexact=user_name))
         record = records.first()

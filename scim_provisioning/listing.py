@@ -23,10 +23,10 @@ from .casefold import fold_keys
 from .conf import app_settings
 from .exceptions import InvalidFilter, InvalidSyntax, InvalidValue
 from .filters import exact_equality, filter_to_q, parse_filter, sort_field, sort_key
-from .models import SCIMTeamConfig
 from .reads import Matching, Page, list_page
 from .resource_types import ResourceType
 from .resources.projection import Selection
+from .scope import TeamScope
 from .urns import LIST_RESPONSE_SCHEMA
 
 _PARAMETERS = (
@@ -107,7 +107,7 @@ def _integer(name: str, raw: Any) -> int | None:
 
 def matching(
     kind: ResourceType,
-    config: SCIMTeamConfig,
+    scope: TeamScope,
     request: ListRequest,
     *,
     strict_sort: bool = True,
@@ -119,7 +119,7 @@ def matching(
     this type cannot sort on leaves it in its default order. ``where`` stands
     for the filter, already translated.
     """
-    records = kind.queryset(config)
+    records = kind.queryset(scope)
     if where is None and request.filter:
         where = filter_to_q(request.filter, kind.filters, kind.schema_urns)
     if where is not None:
@@ -142,7 +142,7 @@ def matching(
 
 def list_resources(
     kinds: list[ResourceType],
-    config: SCIMTeamConfig,
+    scope: TeamScope,
     request: ListRequest,
     base_url: str,
     *,
@@ -168,10 +168,10 @@ def list_resources(
         raise InvalidValue(f"Sorting by '{sort_by}' is not supported.")
     if len(kinds) == 1:
         kind = kinds[0]
-        return _one_kind_page(kind, config, request, base_url, selections[kind.name], guard)
+        return _one_kind_page(kind, scope, request, base_url, selections[kind.name], guard)
     for kind in kinds:
         try:
-            records = matching(kind, config, request, strict_sort=len(kinds) == 1)
+            records = matching(kind, scope, request, strict_sort=len(kinds) == 1)
         except InvalidFilter as exc:
             errors.append(exc)
             continue
@@ -197,7 +197,7 @@ def list_resources(
 
 def _one_kind_page(
     kind: ResourceType,
-    config: SCIMTeamConfig,
+    scope: TeamScope,
     request: ListRequest,
     base_url: str,
     selection: Selection,
@@ -207,7 +207,7 @@ def _one_kind_page(
     digest = guard.unchecked_digest if guard is not None else None
     page = Page([], None)
     if request.count > 0 and request.offset < _PAST_ANY_TEAM:
-        page = _page(kind, config, request, digest)
+        page = _page(kind, scope, request, digest)
     if guard is not None:
         guard.confirm(page.token_ok)  # no row vouched for the token: the full check
     total = page.total
@@ -215,14 +215,12 @@ def _one_kind_page(
         # No row carried the total: zero, unless the page lies past the end (or none was asked).
         total = 0
         if request.offset > 0 or request.count == 0:
-            total = matching(kind, config, request).count()
+            total = matching(kind, scope, request).count()
     resources = kind.represent(page.records, base_url, selection, groups=page.groups)
     return list_response(resources, total=total, start_index=request.start_index)
 
 
-def _page(
-    kind: ResourceType, config: SCIMTeamConfig, request: ListRequest, digest: str | None
-) -> Page:
+def _page(kind: ResourceType, scope: TeamScope, request: ListRequest, digest: str | None) -> Page:
     """The page's records and their total (and, with ``digest``, the token's validity).
 
     A list with no filter, or with one exact comparison (how IdPs look people
@@ -237,11 +235,11 @@ def _page(
         equality = exact_equality(tree, kind.filters, kind.schema_urns)
         if equality is None:
             where = filter_to_q(tree, kind.filters, kind.schema_urns)
-            return list_page(kind, config.team_id, rows, digest, order, where=where)
+            return list_page(kind, scope.team_id, rows, digest, order, where=where)
     if equality is None:
-        return list_page(kind, config.team_id, rows, digest, order)
+        return list_page(kind, scope.team_id, rows, digest, order)
     return list_page(
-        kind, config.team_id, rows, digest, order, lookup=equality.lookup, value=equality.value
+        kind, scope.team_id, rows, digest, order, lookup=equality.lookup, value=equality.value
     )
 
 
@@ -250,8 +248,8 @@ def _ordering(sort_by: str | None, descending: bool) -> Matching:
     """:func:`matching` in one order: one object per order (it keys the compiled pages)."""
     request = ListRequest(None, 1, 0, None, None, sort_by, descending)
 
-    def ordered(kind: Any, config: SCIMTeamConfig, where: Q | None) -> QuerySet:
-        return matching(kind, config, request, where=where)
+    def ordered(kind: Any, scope: TeamScope, where: Q | None) -> QuerySet:
+        return matching(kind, scope, request, where=where)
 
     return ordered
 

@@ -211,6 +211,14 @@ class SCIMTokenQuerySet(models.QuerySet):
         """
         return self.filter(is_doctor=False)
 
+    def own(self) -> SCIMTokenQuerySet:
+        """A team's own bearer tokens: the ones its managers issue, list, rotate and revoke.
+
+        Not the connection doctor's (:meth:`for_idp`), nor an OAuth 2.0 client's access
+        tokens (``oauth_client`` set): those are the client's, ended with it.
+        """
+        return self.for_idp().filter(oauth_client__isnull=True)
+
 
 class SCIMToken(models.Model):
     """A team's bearer token. Only its SHA-256 digest is stored, never the token."""

@@ -59,6 +59,7 @@ from .conf import app_settings
 from .filters import Equality
 from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken
 from .prepared import PreparedQuery, PreparedUpdate
+from .scope import TeamScope
 
 if TYPE_CHECKING:
     from .resource_types import ResourceType
@@ -249,11 +250,6 @@ class Found:
     groups: tuple[GroupRow, ...] | None = None
 
 
-def _scope(team_id: Any) -> SCIMTeamConfig:
-    # Only the team is read from it: the queries are the team's records.
-    return SCIMTeamConfig(team_id=team_id)
-
-
 @cache
 def _by_id(kind: ResourceType, checked: bool, locked: bool, linked: bool = True) -> Read:
     """The record-by-id query of ``kind``; the team, id (and token) are parameters.
@@ -263,7 +259,7 @@ def _by_id(kind: ResourceType, checked: bool, locked: bool, linked: bool = True)
     a write that answers with the record it locked reads them in the same query
     (a user's write never changes their groups; issue 27), a DELETE does not.
     """
-    model = kind.queryset(_scope(0)).model
+    model = kind.model
     parameters = {"team_id": model._meta.get_field("team"), "pk": model._meta.pk}
     if checked:
         parameters["digest"] = SCIMToken._meta.get_field("digest")
@@ -271,9 +267,9 @@ def _by_id(kind: ResourceType, checked: bool, locked: bool, linked: bool = True)
 
     def build(team_id: Any, pk: Any, digest: Any = None, now: Any = None) -> QuerySet:
         if locked:
-            records = kind.for_update(_scope(team_id)).filter(pk=pk)
+            records = kind.for_update(TeamScope(team_id)).filter(pk=pk)
             return _with_links(kind, records) if linked else records
-        records = _with_links(kind, kind.queryset(_scope(team_id)).filter(pk=pk))
+        records = _with_links(kind, kind.queryset(TeamScope(team_id)).filter(pk=pk))
         return _with_token_check(records, digest, now)
 
     return Read(model, build, parameters)
@@ -309,11 +305,11 @@ def record_by_legacy_id(
     """The team's record another SCIM server named ``legacy_id`` (rare: built by the ORM)."""
     assert kind.legacy_id_field is not None
     if locked:
-        records = kind.for_update(_scope(team_id))
+        records = kind.for_update(TeamScope(team_id))
         if linked:
             records = _with_links(kind, records)
     else:
-        records = _with_token_check(kind.queryset(_scope(team_id)), digest, timezone.now())
+        records = _with_token_check(kind.queryset(TeamScope(team_id)), digest, timezone.now())
     try:
         # get(), not first(): no ORDER BY to compile or run.
         record = records.get(**{kind.legacy_id_field: legacy_id})
@@ -352,8 +348,8 @@ class Page:
 
 
 #: The team's records of a kind that ``where`` selects, in the list's order:
-#: ``matching(kind, config, where)``. One object per order (it keys compiled shapes).
-Matching = Callable[[Any, SCIMTeamConfig, "Q | None"], QuerySet]
+#: ``matching(kind, scope, where)``. One object per order (it keys compiled shapes).
+Matching = Callable[[Any, TeamScope, "Q | None"], QuerySet]
 
 
 def list_page(
@@ -378,7 +374,7 @@ def list_page(
     """
     now = timezone.now()
     if where is not None:
-        query = _page_query(kind, _scope(team_id), where, page, matching, links=False)
+        query = _page_query(kind, TeamScope(team_id), where, page, matching, links=False)
         rows = list(_with_token_check(query, digest, now))
     else:
         read = _page_read(kind, lookup, matching, page.start, page.stop, digest is not None)
@@ -403,14 +399,14 @@ def list_page(
 
 def _page_query(
     kind: ResourceType,
-    config: SCIMTeamConfig,
+    scope: TeamScope,
     where: Q | None,
     page: slice,
     matching: Matching,
     *,
     links: bool,
 ) -> QuerySet:
-    records = matching(kind, config, where)
+    records = matching(kind, scope, where)
     records = records.annotate(_scim_total=_count_of(records))
     if links:
         records = _with_links(kind, records)
@@ -431,7 +427,7 @@ def _page_read(
     checked: bool,
 ) -> Read:
     """The page query of one shape; the team, the compared value and the token are parameters."""
-    model = kind.queryset(_scope(0)).model
+    model = kind.model
     parameters: dict[str, Any] = {"team_id": model._meta.get_field("team")}
     if lookup is not None:
         parameters["value"] = models.TextField()
@@ -442,7 +438,9 @@ def _page_read(
     def build(team_id: Any, value: Any = None, digest: Any = None, now: Any = None) -> QuerySet:
         where = Equality(lookup, value).q() if lookup is not None else None
         links = lookup is not None
-        query = _page_query(kind, _scope(team_id), where, slice(start, stop), matching, links=links)
+        query = _page_query(
+            kind, TeamScope(team_id), where, slice(start, stop), matching, links=links
+        )
         return _with_token_check(query, digest, now)
 
     return Read(model, build, parameters)

@@ -20,7 +20,7 @@ from . import reads
 from .exceptions import NotFound
 from .extension_values import filter_map, sort_map
 from .filters import FilterField, FilterMap, MultiValued, SortMap
-from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMUserValue
+from .models import SCIMGroup, SCIMGroupMembership, SCIMTeamConfig, SCIMUser, SCIMUserValue
 from .patch import PatchDocument
 from .paths import Key, SchemaURNs
 from .provisioning.groups import create_group, delete_group, team_groups, update_group
@@ -40,6 +40,7 @@ from .schemas import (
     user_extension,
     user_extensions,
 )
+from .scope import TeamScope
 
 _ENTERPRISE = ENTERPRISE_USER_SCHEMA_URN.lower()
 _META: dict[Key, FilterField] = {
@@ -75,25 +76,28 @@ class ResourceType:
     def selection(self, attributes: Any, excluded: Any) -> Selection:
         return Selection.parse(attributes, excluded, urns=self.schema_urns)
 
-    def queryset(self, config: SCIMTeamConfig) -> QuerySet:
+    #: The records' model (the team's rows of it are :meth:`queryset`).
+    model: type[SCIMUser] | type[SCIMGroup]
+
+    def queryset(self, scope: TeamScope) -> QuerySet:
         """The team's records: every query about this type starts here."""
         raise NotImplementedError
 
-    def for_update(self, config: SCIMTeamConfig) -> QuerySet:
+    def for_update(self, scope: TeamScope) -> QuerySet:
         """The team's records, locked for a read-modify-write."""
-        return self.queryset(config).select_for_update(of=("self",))
+        return self.queryset(scope).select_for_update(of=("self",))
 
-    def find(self, config: SCIMTeamConfig, pk: str, *, for_update: bool = False) -> Any:
+    def find(self, scope: TeamScope, pk: str, *, for_update: bool = False) -> Any:
         """The team's record whose id is ``pk``, else ``None``; ``for_update`` locks it.
 
         For what needs the record alone; a GET reads with :meth:`read`, a write
         locks with :meth:`lock`.
         """
         if for_update:
-            return self.lock(config, pk, linked=False).record
-        return self.read(config, pk, None).record
+            return self.lock(scope, pk, linked=False).record
+        return self.read(scope, pk, None).record
 
-    def lock(self, config: SCIMTeamConfig, pk: str, *, linked: bool) -> reads.Found:
+    def lock(self, scope: TeamScope, pk: str, *, linked: bool) -> reads.Found:
         """The team's record ``pk`` locked for a write (its token checked before it starts).
 
         ``linked``: read what the write's answer links to in the same query
@@ -102,14 +106,14 @@ class ResourceType:
         key = _uuid(pk)
         found = reads.Found(None)
         if key is not None:
-            found = reads.locked_by_id(self, config.team_id, key, linked=linked)
+            found = reads.locked_by_id(self, scope.team_id, key, linked=linked)
         if found.record is None and self.legacy_id_field is not None:
             found = reads.record_by_legacy_id(
-                self, config.team_id, pk, None, locked=True, linked=linked
+                self, scope.team_id, pk, None, locked=True, linked=linked
             )
         return found
 
-    def read(self, config: SCIMTeamConfig, pk: str, token_digest: str | None) -> reads.Found:
+    def read(self, scope: TeamScope, pk: str, token_digest: str | None) -> reads.Found:
         """The team's record whose id is ``pk``, as a :class:`~.reads.Found` (its record or None).
 
         ``pk`` is one of our UUIDs or, for a type with legacy ids, the id another
@@ -122,9 +126,9 @@ class ResourceType:
         # The common case, compiled once: our own id.
         found = reads.Found(None)
         if key is not None:
-            found = reads.record_by_id(self, config.team_id, key, token_digest)
+            found = reads.record_by_id(self, scope.team_id, key, token_digest)
         if found.record is None and self.legacy_id_field is not None:
-            found = reads.record_by_legacy_id(self, config.team_id, pk, token_digest, locked=False)
+            found = reads.record_by_legacy_id(self, scope.team_id, pk, token_digest, locked=False)
         return found
 
     def not_found(self, pk: str) -> NotFound:
@@ -271,14 +275,16 @@ class UserType(ResourceType):
     def _patcher(self) -> PatchDocument:
         return _user_patcher(self.extensions)
 
-    def queryset(self, config: SCIMTeamConfig) -> QuerySet:
+    model = SCIMUser
+
+    def queryset(self, scope: TeamScope) -> QuerySet:
         # No select_related("manager"): the self-join made PostgreSQL sort a
         # deep page on disk; the manager's id is a column, and its name is
         # loaded for the page only when asked for.
-        return team_users(config).alias(user_name_ci=Lower("user_name"))
+        return team_users(scope).alias(user_name_ci=Lower("user_name"))
 
-    def for_update(self, config: SCIMTeamConfig) -> QuerySet:
-        return super().for_update(config).select_related("user")
+    def for_update(self, scope: TeamScope) -> QuerySet:
+        return super().for_update(scope).select_related("user")
 
     links_groups = True
 
@@ -337,8 +343,10 @@ class GroupType(ResourceType):
     }
     _patcher = PatchDocument(GROUP_SCHEMA)
 
-    def queryset(self, config: SCIMTeamConfig) -> QuerySet:
-        return team_groups(config).alias(display_name_ci=Lower("display_name"))
+    model = SCIMGroup
+
+    def queryset(self, scope: TeamScope) -> QuerySet:
+        return team_groups(scope).alias(display_name_ci=Lower("display_name"))
 
     def represent(
         self,

@@ -55,8 +55,7 @@ KEY_PREFIX = "scim_provisioning:throttle"
 
 def rate_for(client: SCIMClient) -> int:
     """Requests per second allowed to ``client``'s token; ``0`` for no limit."""
-    config = client.config
-    team_rate = getattr(config, "rate_limit", None) if config is not None else None
+    team_rate = client.rate_limit
     return app_settings.RATE_LIMIT if team_rate is None else int(team_rate)
 
 

@@ -57,12 +57,19 @@ def new_secret() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+def team_tokens(team: Any) -> Any:
+    """The team's own bearer tokens (:meth:`~.models.SCIMTokenQuerySet.own`), newest first.
+
+    ``team``: a host team, its key or a :class:`~.scope.TeamScope`. What the token list
+    of ``manage.py scim_token``, the admin and the team page shows, and what a rotation ends.
+    """
+    return TeamScope.of(team).filter(SCIMToken.objects.own()).order_by("-created_at")
+
+
 def _live(team: Any) -> Any:
     now = timezone.now()
-    tokens = SCIMToken.objects.filter(revoked_at__isnull=True, oauth_client__isnull=True)
-    return (
-        TeamScope.of(team).filter(tokens).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-    )
+    tokens = team_tokens(team).order_by().filter(revoked_at__isnull=True)
+    return tokens.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
 class _SiteDefault:

@@ -35,7 +35,7 @@ def _locked(kind: ResourceType, config: SCIMTeamConfig, pk: str, *, answered: bo
     ``answered``: the write answers with the record, whose links (a user's
     groups, which the write does not change) are read in the same query.
     """
-    found = kind.lock(config, pk, linked=answered)
+    found = kind.lock(config.scope, pk, linked=answered)
     if found.record is None:
         raise kind.not_found(pk)
     return found

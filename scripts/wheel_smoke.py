@@ -40,6 +40,8 @@ USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 SETTINGS = """
+import os
+
 SECRET_KEY = "wheel-smoke-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
@@ -87,6 +89,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 # The site's own SCIM address, as every deployment sets it (check W003 warns without it).
 SCIM_PROVISIONING_BASE_URL = "https://smoke.example/scim/v2"
+# CI's run with the compiled reads off (SCIM_COMPILED_QUERIES=0) turns them off here too,
+# as in example_project/settings.py (scim_provisioning.reads).
+SCIM_PROVISIONING_COMPILED_QUERIES = os.environ.get("SCIM_COMPILED_QUERIES", "1") != "0"
 
 SCIM_PROVISIONING_TEAM_MODEL = "orgs.Organization"
 SCIM_PROVISIONING_MEMBERSHIP_MODEL = "orgs.OrgMembership"

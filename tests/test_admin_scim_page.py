@@ -17,10 +17,12 @@ from django.utils import timezone
 
 from scim_provisioning import tokens
 from scim_provisioning.models import SCIMRequestLog, SCIMTeamConfig, SCIMToken
+from scim_provisioning.oauth.clients import create_client
 from scim_provisioning.teams import RECENT_REQUESTS
 
 from .conftest import IdPClient
 from .factories import TeamFactory, UserFactory
+from .oauth_helpers import client_credentials
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +90,19 @@ def test_tokens_are_listed_without_their_secret(admin_client, team, admin_user):
     assert issued.plaintext not in body
     assert issued.token.digest not in body
     assert not TOKEN_RE.search(body)
+
+
+def test_an_oauth_clients_access_tokens_are_not_listed_as_the_teams_tokens(admin_client, team):
+    ours = tokens.issue_token(team)
+    issued = create_client(team)
+    response = client_credentials(issued.client.client_id, issued.secret)
+    assert response.status_code == 200, response.content
+    access = SCIMToken.objects.get(digest=tokens.digest(response.json()["access_token"]))
+
+    body = admin_client.get(page_url(team)).content.decode()
+
+    assert ours.token.prefix in body
+    assert access.prefix not in body
 
 
 def test_the_changelist_links_to_each_teams_page(admin_client, team):

@@ -12,9 +12,11 @@ from django.utils import timezone
 
 from scim_provisioning import tokens
 from scim_provisioning.models import SCIMTeamConfig, SCIMToken, SCIMTokenState
+from scim_provisioning.oauth.clients import create_client
 
 from .conftest import IdPClient
 from .factories import SCIMTeamConfigFactory, TeamFactory
+from .oauth_helpers import client_credentials
 
 
 def run(*args: str) -> tuple[str, str]:
@@ -132,6 +134,44 @@ def test_list_shows_only_that_teams_tokens(team, other_team):
 
     assert ours.token.prefix in out
     assert theirs.token.prefix not in out
+
+
+def _access_token(team) -> SCIMToken:
+    """An OAuth 2.0 access token Entra ID got for ``team`` (a SCIMToken row of the client)."""
+    issued = create_client(team)
+    response = client_credentials(issued.client.client_id, issued.secret)
+    assert response.status_code == 200, response.content
+    return SCIMToken.objects.get(digest=tokens.digest(response.json()["access_token"]))
+
+
+def test_list_leaves_out_oauth_access_tokens(team):
+    ours = tokens.issue_token(team)
+    access = _access_token(team)
+
+    out, _ = run("list", "--team", "acme")
+
+    rows = [line.split()[0] for line in out.strip().splitlines()[1:]]
+    assert rows == [ours.token.prefix]
+    assert access.prefix not in out
+
+
+def test_list_of_a_team_with_only_an_oauth_client_says_no_tokens(team):
+    _access_token(team)
+
+    out, _ = run("list", "--team", "acme")
+
+    assert out.strip() == "No tokens."
+
+
+def test_rotate_leaves_oauth_access_tokens_to_their_client(team):
+    access = _access_token(team)
+    expires_at = access.expires_at
+
+    run("rotate", "--team", "acme", "--overlap-hours", "0")
+
+    access.refresh_from_db()
+    assert access.expires_at == expires_at
+    assert access.revoked_at is None
 
 
 def test_list_without_tokens_says_so(team):

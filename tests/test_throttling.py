@@ -216,7 +216,7 @@ job = json.loads(sys.argv[1])
 SCIMTokenRateThrottle.timer = staticmethod(lambda: job["now"])
 client = SCIMClient.__new__(SCIMClient)
 client.token = SimpleNamespace(pk=job["token_pk"], prefix=job["token_prefix"], oauth_client_id=None)
-client.config = SimpleNamespace(rate_limit=None)
+client.rate_limit = None
 request = SimpleNamespace(user=client)
 with override_settings(**job["settings"]):
     print("ready", flush=True)

@@ -104,7 +104,6 @@ class _BulkRun:
             if target is not None:  # the person's timeline has it, as for a single request
                 failed_writes.record_failure(
                     failed_writes.FailedWrite(
-                        config=self.config,
                         scope=self.config.scope,
                         kind=target.kind,
                         pk=str(target.pk or ""),

@@ -24,6 +24,7 @@ from ..exceptions import InvalidValue, Uniqueness
 from ..models import SCIMGroup, SCIMGroupMembership, SCIMTeamConfig, SCIMUser
 from ..resources.documents import Document
 from ..resources.groups import state_from_group_document
+from ..scope import TeamScope
 from ..signals import EventType, SCIMEvent
 from .common import save_unique
 from .roles import apply_team_roles
@@ -34,9 +35,9 @@ logger = logging.getLogger("scim_provisioning")
 JOINED, LEFT = timeline.TimelineAction.JOINED_GROUP, timeline.TimelineAction.LEFT_GROUP
 
 
-def team_groups(config: SCIMTeamConfig) -> Any:
+def team_groups(scope: TeamScope) -> Any:
     """Every SCIM group of the team: the scope every group query starts from."""
-    return config.scope.filter(SCIMGroup.objects.all())
+    return scope.filter(SCIMGroup.objects.all())
 
 
 @dataclass
@@ -99,9 +100,7 @@ class MembersDelta:
         return set(self.added | self.removed)
 
 
-def _apply_members(
-    config: SCIMTeamConfig, group: SCIMGroup, change: MembershipChange
-) -> MembersDelta:
+def _apply_members(scope: TeamScope, group: SCIMGroup, change: MembershipChange) -> MembersDelta:
     """Apply ``change`` in a fixed number of statements; returns what really changed."""
     memberships = SCIMGroupMembership.objects.filter(group=group)
     removed: set[Any] = set()
@@ -128,7 +127,7 @@ def _apply_members(
         # Scoped to the team: an id from another team is unknown here.
         named = {
             pk: timeline.Person(pk, name, account)
-            for pk, name, account in team_users(config)
+            for pk, name, account in team_users(scope)
             .filter(pk__in=wanted)
             .values_list("pk", "user_name", "user_id")
         }
@@ -165,8 +164,8 @@ def _sorted(people: Iterable[timeline.Person]) -> list[timeline.Person]:
     return sorted(people, key=lambda person: (person.user_name.lower(), str(person.scim_user_id)))
 
 
-def _check_name_free(config: SCIMTeamConfig, name: str, record: SCIMGroup | None) -> None:
-    taken = team_groups(config).alias(name_ci=Lower("display_name")).filter(name_ci=name.lower())
+def _check_name_free(scope: TeamScope, name: str, record: SCIMGroup | None) -> None:
+    taken = team_groups(scope).alias(name_ci=Lower("display_name")).filter(name_ci=name.lower())
     if record is not None:
         taken = taken.exclude(pk=record.pk)
     if taken.exists():
@@ -176,7 +175,7 @@ def _check_name_free(config: SCIMTeamConfig, name: str, record: SCIMGroup | None
 def create_group(config: SCIMTeamConfig, document: Document) -> SCIMGroup:
     """POST /Groups. An existing ``displayName`` is a 409, never an upsert."""
     state = state_from_group_document(document)
-    _check_name_free(config, state.display_name, None)
+    _check_name_free(config.scope, state.display_name, None)
     record = SCIMGroup(
         team_id=config.team_id, display_name=state.display_name, external_id=state.external_id
     )
@@ -185,7 +184,7 @@ def create_group(config: SCIMTeamConfig, document: Document) -> SCIMGroup:
     if state.member_ids:
         change = MembershipChange()
         change.add(state.member_ids)
-        _members_changed(config, record, _apply_members(config, record, change))
+        _members_changed(config, record, _apply_members(config.scope, record, change))
     return record
 
 
@@ -203,13 +202,13 @@ def update_group(
     state = state_from_group_document(document)
     renamed = state.display_name != record.display_name
     if state.display_name.lower() != record.display_name.lower():
-        _check_name_free(config, state.display_name, record)
+        _check_name_free(config.scope, state.display_name, record)
     record.display_name = state.display_name
     record.external_id = state.external_id
     record.touch()
     save_unique(record, f"A group named '{state.display_name}' already exists in this team.")
     _send(EventType.GROUP_UPDATED, record)
-    delta = _apply_members(config, record, change) if change is not None else MembersDelta()
+    delta = _apply_members(config.scope, record, change) if change is not None else MembersDelta()
     _members_changed(config, record, delta)
     if renamed:
         # A name can carry a role (SCIMTeamConfig.group_roles): every member may be affected.

@@ -81,9 +81,9 @@ from .roles import apply_team_roles
 logger = logging.getLogger("scim_provisioning")
 
 
-def team_users(config: SCIMTeamConfig) -> Any:
+def team_users(scope: TeamScope) -> Any:
     """Every SCIM user of the team: the scope every user query starts from."""
-    return SCIMUser.objects.filter(team_id=config.team_id)
+    return scope.filter(SCIMUser.objects.all())
 
 
 def _check_email(config: SCIMTeamConfig, email: str, domains: set[str]) -> None:
@@ -159,7 +159,7 @@ _DOMAINS_AND_REFUSAL = Read(
 
 def _check_user_name_free(config: SCIMTeamConfig, user_name: str, record: SCIMUser | None) -> None:
     taken = (
-        team_users(config)
+        team_users(config.scope)
         .alias(user_name_ci=Lower("user_name"))
         .filter(user_name_ci=user_name.lower())
     )
@@ -181,7 +181,7 @@ def _resolve_manager(
         key = uuid.UUID(str(manager_id))
     except ValueError:
         key = None
-    if key is None or not team_users(config).filter(pk=key).exists():
+    if key is None or not team_users(config.scope).filter(pk=key).exists():
         raise InvalidValue(f"The manager '{manager_id}' is not a user of this team.")
     if record is not None and key == record.pk:
         raise InvalidValue("A user cannot be their own manager.")
@@ -212,7 +212,7 @@ def _check_may_link(
     # a create is both), before the rules below could refuse anything else.
     folded = user_name.lower()
     taken = list(
-        team_users(config)
+        team_users(config.scope)
         .annotate(user_name_ci=Lower("user_name"))
         .filter(Q(user=account) | Q(user_name_ci=folded))
         .values_list("user_name_ci", flat=True)
@@ -618,7 +618,7 @@ def delete_held(config: SCIMTeamConfig, change: Any, record: SCIMUser | None) ->
     """
     adapter = get_adapter()
     account = change.user
-    if team_users(config).filter(user=account).exists():
+    if team_users(config.scope).filter(user=account).exists():
         return
     gone = record or SCIMUser(
         pk=change.scim_user_id,

@@ -47,7 +47,14 @@ from ..teams import (
     recent_requests,
 )
 from ..timeline import TimelinePage, team_timeline, timeline_page
-from ..tokens import SITE_DEFAULT, IssuedToken, issue_token, revoke_tokens, rotate_token
+from ..tokens import (
+    SITE_DEFAULT,
+    IssuedToken,
+    issue_token,
+    revoke_tokens,
+    rotate_token,
+    team_tokens,
+)
 
 __all__ = [
     "DISABLED_MESSAGE",
@@ -127,12 +134,7 @@ def get_status(team: Any, request: Any) -> TeamSCIMStatus:
     client's access tokens are the client's business), its OAuth clients, latest requests
     and refused links."""
     scope = TeamScope.of(team)
-    tokens = list(
-        scope.filter(SCIMToken.objects.for_idp())
-        .filter(oauth_client__isnull=True)
-        .select_related("created_by")
-        .order_by("-created_at")
-    )
+    tokens = list(team_tokens(scope).select_related("created_by"))
     return TeamSCIMStatus(
         team=team,
         enabled=is_enabled(scope),

@@ -28,6 +28,7 @@ from ..parsers import BoundedJSONParser, SCIMParser
 from ..permissions import SCIMEnabledForTeam
 from ..preconditions import names_version
 from ..renderers import SCIMRenderer
+from ..scope import TeamScope
 from ..storable_text import refuse_unstorable_url
 from ..throttling import SCIMTokenRateThrottle
 
@@ -114,9 +115,16 @@ class SCIMView(APIView):
         return cast(SCIMClient, self.request.user)
 
     @property
+    def scope(self) -> TeamScope:
+        """The token's team: what a read checking its token in its own query needs."""
+        return self.client.scope
+
+    @property
     def config(self) -> SCIMTeamConfig:
+        """The team's policy, read with the token (a handler in ``token_checked_in_query``
+        has only :attr:`scope` until its read confirmed the token)."""
         config = self.client.config
-        assert config is not None  # SCIMEnabledForTeam let the request through
+        assert config is not None  # the token was checked, SCIMEnabledForTeam let it through
         return config
 
     @cached_property

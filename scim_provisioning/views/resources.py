@@ -54,7 +54,7 @@ class ResourceListView(ResourceView):
         query = ListRequest.from_parameters(self.query_param)
         return Response(
             list_resources(
-                [self.resource_type], self.config, query, self.base_url, guard=self.token_guard
+                [self.resource_type], self.scope, query, self.base_url, guard=self.token_guard
             )
         )
 
@@ -77,7 +77,7 @@ class ResourceSearchView(ResourceView):
         query = ListRequest.from_body(request.data)
         return Response(
             list_resources(
-                [self.resource_type], self.config, query, self.base_url, guard=self.token_guard
+                [self.resource_type], self.scope, query, self.base_url, guard=self.token_guard
             )
         )
 
@@ -91,7 +91,7 @@ class RootListView(SCIMView):
 
     def get(self, request: Request) -> Response:
         query = ListRequest.from_parameters(self.query_param)
-        return Response(list_resources(_every_type(), self.config, query, self.base_url))
+        return Response(list_resources(_every_type(), self.scope, query, self.base_url))
 
 
 class RootSearchView(SCIMView):
@@ -99,7 +99,7 @@ class RootSearchView(SCIMView):
 
     def post(self, request: Request) -> Response:
         query = ListRequest.from_body(request.data)
-        return Response(list_resources(_every_type(), self.config, query, self.base_url))
+        return Response(list_resources(_every_type(), self.scope, query, self.base_url))
 
 
 def _every_type() -> list[ResourceType]:
@@ -117,7 +117,7 @@ class ResourceDetailView(ResourceView):
 
     def get(self, request: Request, pk: str) -> Response:
         kind = self.resource_type
-        found = kind.read(self.config, pk, self.token_guard.unchecked_digest)
+        found = kind.read(self.scope, pk, self.token_guard.unchecked_digest)
         self.token_guard.confirm(found.token_ok)  # a 401 or 403 before a 404 says anything
         record = found.record
         if record is None:

@@ -13,8 +13,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...conf import app_settings
 from ...durations import describe
-from ...models import SCIMToken
-from ...scope import TeamScope
 from ...teams import SCIMNotEnabled, find_team
 from ...tokens import (
     MAX_ROTATION_OVERLAP_HOURS,
@@ -22,6 +20,7 @@ from ...tokens import (
     issue_token,
     revoke_tokens,
     rotate_token,
+    team_tokens,
 )
 from ..arguments import lifetime
 
@@ -100,7 +99,7 @@ class Command(BaseCommand):
         self.stdout.write(plaintext)
 
     def _list(self, team: Any) -> None:
-        tokens = TeamScope.of(team).filter(SCIMToken.objects.for_idp().order_by("-created_at"))
+        tokens = team_tokens(team)
         if not tokens:
             self.stdout.write("No tokens.")
             return

@@ -5,6 +5,8 @@ process): ``pytest --ds=tests.hosts.django_scim2.settings --confcutdir=tests/hos
 tests/hosts/django_scim2``.
 """
 
+import os
+
 SECRET_KEY = "tests-django-scim2-host-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver"]
@@ -44,3 +46,6 @@ SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD = "role"
 SCIM_PROVISIONING_MEMBERSHIP_DEFAULTS = {"role": "member"}
 SCIM_PROVISIONING_REQUEST_LOG = False
 SCIM_PROVISIONING_RATE_LIMIT = 0
+# CI's run with the compiled reads off (SCIM_COMPILED_QUERIES=0) turns them off here too,
+# as in example_project/settings.py (scim_provisioning.reads).
+SCIM_PROVISIONING_COMPILED_QUERIES = os.environ.get("SCIM_COMPILED_QUERIES", "1") != "0"

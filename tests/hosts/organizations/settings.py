@@ -65,3 +65,6 @@ SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD = "is_admin"
 SCIM_PROVISIONING_MANAGER_ROLES = (True,)
 SCIM_PROVISIONING_MEMBERSHIP_DEFAULTS = {"is_admin": False}  # leaving a mapped group demotes
 SCIM_PROVISIONING_MEMBERSHIP_GUARD_EXCEPTIONS = ["organizations.exceptions.OwnershipRequired"]  # noqa: E501
+# CI's run with the compiled reads off (SCIM_COMPILED_QUERIES=0) turns them off here too,
+# as in example_project/settings.py (scim_provisioning.reads).
+SCIM_PROVISIONING_COMPILED_QUERIES = os.environ.get("SCIM_COMPILED_QUERIES", "1") != "0"

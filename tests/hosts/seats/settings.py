@@ -73,3 +73,6 @@ SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD = "is_active"
 SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD = "role__name"  # the Role row named so
 SCIM_PROVISIONING_MANAGER_ROLES = ("owner", "admin")
 SCIM_PROVISIONING_MEMBERSHIP_DEFAULTS = {"role__name": "member"}
+# CI's run with the compiled reads off (SCIM_COMPILED_QUERIES=0) turns them off here too,
+# as in example_project/settings.py (scim_provisioning.reads).
+SCIM_PROVISIONING_COMPILED_QUERIES = os.environ.get("SCIM_COMPILED_QUERIES", "1") != "0"

@@ -71,3 +71,6 @@ SCIM_PROVISIONING_MEMBERSHIP_TEAM_FIELD = "organization"
 SCIM_PROVISIONING_MEMBERSHIP_ACTIVE_FIELD = None  # the row exists while the person belongs
 SCIM_PROVISIONING_MEMBERSHIP_ROLE_FIELD = "role"
 SCIM_PROVISIONING_MEMBERSHIP_DEFAULTS = {"role": "member"}
+# CI's run with the compiled reads off (SCIM_COMPILED_QUERIES=0) turns them off here too,
+# as in example_project/settings.py (scim_provisioning.reads).
+SCIM_PROVISIONING_COMPILED_QUERIES = os.environ.get("SCIM_COMPILED_QUERIES", "1") != "0"
