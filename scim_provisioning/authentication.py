@@ -88,7 +88,8 @@ class SCIMClient:
         Its token and config are this request's own instances (a request writes
         ``last_used_at`` on its token), copied from ones made once per ``facts``.
         """
-        token, config = (_copy(instance) for instance in _remembered_rows(facts))
+        token, config = _remembered_rows(facts)
+        token, config = _copy(token), _copy(config)
         return cls(token, config, digest=token_digest, verified=False, team_on=True)
 
     @property
