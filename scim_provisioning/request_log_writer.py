@@ -86,13 +86,15 @@ class RequestLogWriter:
         if buffer is None or self._pid != os.getpid():
             return True
         deadline = time.monotonic() + timeout
-        self._hurry.set()  # write what has gathered now, not at the end of the interval
         with buffer.all_tasks_done:
             while buffer.unfinished_tasks:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
-                buffer.all_tasks_done.wait(remaining)
+                # Write what has gathered now, not at the end of the interval; said
+                # again and again, since the thread clears it as it starts a batch.
+                self._hurry.set()
+                buffer.all_tasks_done.wait(min(remaining, 0.05))
         return True
 
     @property
@@ -121,9 +123,9 @@ class RequestLogWriter:
             # thread sleeps meanwhile: a row handed over does not wake it (a wake-up
             # and the GIL handed back and forth cost a request more than its row);
             # a full batch does (``_hurry``), and so does a flush.
-            self._hurry.clear()
             if buffer.qsize() < BATCH_SIZE - 1:
                 self._hurry.wait(app_settings.REQUEST_LOG_FLUSH_INTERVAL)
+            self._hurry.clear()  # a flush waiting still says so again (see flush())
             while len(rows) < BATCH_SIZE:
                 try:
                     rows.append(buffer.get_nowait())
