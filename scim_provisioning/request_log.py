@@ -34,7 +34,15 @@ from django.core.cache import caches
 
 from .conf import app_settings
 from .models import DOCTOR_USER_AGENT, IdentityProvider, SCIMRequestLog
-from .redaction import REDACTED, is_secret_name, redact_path, redact_query, scrub_tokens
+from .redaction import (
+    REDACTED,
+    SETUP_LINK_PREFIX,
+    TOKEN_PREFIX,
+    is_secret_name,
+    redact_path,
+    redact_query,
+    scrub_tokens,
+)
 from .request_log_writer import writer
 from .storable_text import clean
 from .throttling import increment
@@ -219,9 +227,15 @@ def user_agent(request: Any) -> str:
     return _kept_agent(request.headers.get("User-Agent") or "")
 
 
-@lru_cache(maxsize=64)
 def _kept_agent(agent: str) -> str:
-    # An IdP sends the same User-Agent on every request: scrubbed once per process.
+    if TOKEN_PREFIX in agent or SETUP_LINK_PREFIX in agent:
+        return _kept(agent, 256)  # may hold a secret: not kept in memory as a cache key
+    return _kept_plain_agent(agent)
+
+
+@lru_cache(maxsize=64)
+def _kept_plain_agent(agent: str) -> str:
+    # An IdP sends the same User-Agent on every request: cleaned once per process.
     return _kept(agent, 256)
 
 

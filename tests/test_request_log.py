@@ -340,3 +340,18 @@ def test_the_client_address_is_kept_only_as_an_address(idp, remote_addr, stored)
     idp.get("/Users", REMOTE_ADDR=remote_addr)
 
     assert SCIMRequestLog.objects.get().client_ip == stored
+
+
+def test_a_token_in_the_user_agent_is_neither_logged_nor_remembered(idp, team):
+    """User-Agents are cleaned once per process and remembered (an IdP sends the same
+    one every time); one holding a token is cleaned every time, never kept in memory."""
+    from scim_provisioning import request_log
+
+    pasted = issue_token(team).plaintext
+    remembered = request_log._kept_plain_agent.cache_info().currsize
+
+    assert idp.get("/Users", HTTP_USER_AGENT=f"Okta SCIM Client {pasted}").status_code == 200
+
+    entry = SCIMRequestLog.objects.get()
+    assert pasted not in entry.user_agent and entry.user_agent.startswith("Okta SCIM Client ")
+    assert request_log._kept_plain_agent.cache_info().currsize == remembered
