@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Model
+from django.db.models.base import ModelState
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from .conf import app_settings
 from .models import SCIMTeamConfig, SCIMToken
 from .scope import TeamScope
-from .token_cache import TokenFacts, cache
+from .token_cache import MAX_ENTRIES, TokenFacts, cache
 from .tokens import check_digest, digest, is_well_formed, record_use
 
 INVALID = "The bearer token is not valid, has expired or was revoked."
@@ -88,16 +91,13 @@ class SCIMClient:
 
     @classmethod
     def remembered(cls, facts: TokenFacts, token_digest: str) -> SCIMClient:
-        """A client of a remembered token, not yet checked in this request."""
-        token = SCIMToken(
-            pk=facts.token_id,
-            team_id=facts.team_id,
-            prefix=facts.prefix,
-            last_used_at=facts.last_used_at,
-            oauth_client_id=facts.oauth_client_id,
-        )
+        """A client of a remembered token, not yet checked in this request.
+
+        Its token is this request's own instance (a request writes
+        ``last_used_at`` on its token), copied from one made once per ``facts``.
+        """
         return cls(
-            token,
+            _copy(_remembered_token(facts)),
             None,
             digest=token_digest,
             verified=False,
@@ -141,6 +141,35 @@ class SCIMClient:
 
     def __str__(self) -> str:
         return f"SCIM client of team {self.team_id} ({self.token.prefix}…)"
+
+
+@lru_cache(maxsize=MAX_ENTRIES)
+def _remembered_token(facts: TokenFacts) -> SCIMToken:
+    """The token a remembered token stands for: made once per ``facts``, never handed
+    out itself (see :func:`_copy`)."""
+    return SCIMToken(
+        pk=facts.token_id,
+        team_id=facts.team_id,
+        prefix=facts.prefix,
+        last_used_at=facts.last_used_at,
+        oauth_client_id=facts.oauth_client_id,
+    )
+
+
+_Row = TypeVar("_Row", bound=Model)
+
+
+def _copy(instance: _Row) -> _Row:
+    """A new unsaved instance with ``instance``'s field values and a state of its own.
+
+    What ``Model(**values)`` makes, without ``Model.__init__`` walking every field
+    (and its default). Made for :func:`_remembered_token`'s plain instances only:
+    no related object cached, no ``post_init`` receiver (none listens for tokens).
+    """
+    copied = instance.__class__.__new__(instance.__class__)
+    copied.__dict__.update(instance.__dict__)
+    copied._state = ModelState()
+    return copied
 
 
 class TokenGuard:

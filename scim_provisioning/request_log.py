@@ -27,13 +27,22 @@ import ipaddress
 import json
 import logging
 import time
+from functools import lru_cache
 from typing import Any
 
 from django.core.cache import caches
 
 from .conf import app_settings
 from .models import DOCTOR_USER_AGENT, IdentityProvider, SCIMRequestLog
-from .redaction import REDACTED, is_secret_name, redact_path, redact_query, scrub_tokens
+from .redaction import (
+    REDACTED,
+    SETUP_LINK_PREFIX,
+    TOKEN_PREFIX,
+    is_secret_name,
+    redact_path,
+    redact_query,
+    scrub_tokens,
+)
 from .request_log_writer import writer
 from .storable_text import clean
 from .throttling import increment
@@ -114,20 +123,22 @@ def summarize(data: Any) -> str:
 def record_after_response(request: Any, response: Any, *, view: Any, started: float) -> None:
     """Record the request once ``response`` has been sent to the client.
 
-    The entry is built now (the request's facts, no database) and handed to
-    the writer before the response's own ``close()``, which may close the
-    database connection at the end of the request.
+    Its duration ends now, as the view returns. The entry is built when the
+    server closes the response, after the last byte (the request's facts, no
+    database: the IdP does not wait for it), and handed to the writer before
+    the response's own ``close()``, which may close the database connection at
+    the end of the request.
     """
     if not app_settings.REQUEST_LOG:
         return
-    entry = build_entry(request, response, view=view, started=started)
-    if entry is None:
-        return
+    finished = time.perf_counter()
     close = response.close
 
     def save_then_close() -> None:
         try:
-            save(entry)
+            entry = build_entry(request, response, view=view, started=started, finished=finished)
+            if entry is not None:
+                save(entry)
         finally:
             close()
 
@@ -139,13 +150,19 @@ def save(entry: SCIMRequestLog) -> None:
     writer.submit(entry)
 
 
-def build_entry(request: Any, response: Any, *, view: Any, started: float) -> SCIMRequestLog | None:
-    """The unsaved SCIMRequestLog row of a finished request, or ``None`` if it cannot be built."""
+def build_entry(
+    request: Any, response: Any, *, view: Any, started: float, finished: float | None = None
+) -> SCIMRequestLog | None:
+    """The unsaved SCIMRequestLog row of a finished request, or ``None`` if it cannot be built.
+
+    Its duration runs from ``started`` to ``finished`` (now, if not given).
+    """
     try:
         client = getattr(request, "_user", None)
         token = getattr(client, "token", None)
         client_ip = _address(request.META.get("REMOTE_ADDR"))
-        duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        ended = time.perf_counter() if finished is None else finished
+        duration_ms = round((ended - started) * 1000, 3)
         if token is None:
             return _anonymous_entry(request, response, client_ip, duration_ms)
         kind = getattr(view, "kind", None)
@@ -166,7 +183,7 @@ def build_entry(request: Any, response: Any, *, view: Any, started: float) -> SC
             error=_kept(error_text(response), _MAX_ERROR),
             duration_ms=duration_ms,
             client_ip=client_ip,
-            user_agent=_kept(request.headers.get("User-Agent") or "", 256),
+            user_agent=_kept_agent(request.headers.get("User-Agent") or ""),
             idp=detect_idp(request.headers),
             request_id=getattr(view, "request_id", None),
         )
@@ -207,9 +224,22 @@ def client_address(request: Any) -> str | None:
 
 def user_agent(request: Any) -> str:
     """The ``User-Agent`` as the request log stores it: secrets scrubbed, at most 256 characters."""
-    return _kept(request.headers.get("User-Agent") or "", 256)
+    return _kept_agent(request.headers.get("User-Agent") or "")
 
 
+def _kept_agent(agent: str) -> str:
+    if TOKEN_PREFIX in agent or SETUP_LINK_PREFIX in agent:
+        return _kept(agent, 256)  # may hold a secret: not kept in memory as a cache key
+    return _kept_plain_agent(agent)
+
+
+@lru_cache(maxsize=64)
+def _kept_plain_agent(agent: str) -> str:
+    # An IdP sends the same User-Agent on every request: cleaned once per process.
+    return _kept(agent, 256)
+
+
+@lru_cache(maxsize=1024)
 def _address(remote_addr: str | None) -> str | None:
     """``REMOTE_ADDR`` when it is an IP address, else ``None`` (a proxy or test server
     may set anything; PostgreSQL's ``inet`` column would refuse the row)."""
@@ -218,6 +248,7 @@ def _address(remote_addr: str | None) -> str | None:
     except ValueError:
         return None
     # An IPv6 zone (``fe80::1%eth0``) is no part of what ``inet`` stores.
+    # (Remembered per address: an IdP calls from a few, and parsing one costs ~10 µs.)
     return str(address).split("%", 1)[0]
 
 

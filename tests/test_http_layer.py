@@ -249,6 +249,20 @@ def test_body_under_max_size_is_accepted(idp):
     assert response.status_code == 201, response.content
 
 
+def test_a_limit_changed_after_a_request_holds_for_the_next_one(idp, settings):
+    """Settings are remembered once read (a request reads a dozen or more), and
+    forgotten when Django says one changed: the next request sees the new limit."""
+    body = user_body()
+    body["displayName"] = "x" * 512
+    assert idp.post("/Users", user_body()).status_code == 201  # the default limit, now read
+    accounts, records = get_user_model().objects.count(), SCIMUser.objects.count()
+
+    settings.SCIM_PROVISIONING_MAX_BODY_SIZE = 256
+
+    assert_scim_error(idp.post("/Users", body), 413)
+    assert (get_user_model().objects.count(), SCIMUser.objects.count()) == (accounts, records)
+
+
 # --- endpoints this server does not implement --------------------------------
 
 

@@ -132,6 +132,38 @@ def test_the_entry_is_written_after_the_response_is_complete(team):
     assert SCIMRequestLog.objects.count() == 1
 
 
+def test_the_entry_is_built_after_the_response_is_complete(team, monkeypatch):
+    """Describing the request (redaction, the client's address, the model instance) is
+    work the IdP does not wait for: it runs in close(), after the last byte. Its
+    duration still ends as the view returns, not when the server closes."""
+    from scim_provisioning import request_log
+
+    built = []
+    build = request_log.build_entry
+    monkeypatch.setattr(
+        request_log, "build_entry", lambda *a, **kw: built.append(1) or build(*a, **kw)
+    )
+    token = issue_token(team).plaintext
+    request = RequestFactory().get("/scim/v2/Users", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    response = ResourceListView.as_view(kind=USERS)(request)
+    response.render()
+    assert response.status_code == 200
+    assert built == []
+
+    real = request_log.time.perf_counter
+    monkeypatch.setattr(request_log.time, "perf_counter", lambda: real() + 1000)  # closed late
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+    assert built == [1]
+    entry = SCIMRequestLog.objects.get()
+    assert (entry.path, entry.status) == ("/scim/v2/Users", 200)
+    assert 0 < entry.duration_ms < 1000  # measured to the view's return, not to close()
+
+
 def test_logging_can_be_turned_off(idp, settings):
     settings.SCIM_PROVISIONING_REQUEST_LOG = False
 
@@ -308,3 +340,18 @@ def test_the_client_address_is_kept_only_as_an_address(idp, remote_addr, stored)
     idp.get("/Users", REMOTE_ADDR=remote_addr)
 
     assert SCIMRequestLog.objects.get().client_ip == stored
+
+
+def test_a_token_in_the_user_agent_is_neither_logged_nor_remembered(idp, team):
+    """User-Agents are cleaned once per process and remembered (an IdP sends the same
+    one every time); one holding a token is cleaned every time, never kept in memory."""
+    from scim_provisioning import request_log
+
+    pasted = issue_token(team).plaintext
+    remembered = request_log._kept_plain_agent.cache_info().currsize
+
+    assert idp.get("/Users", HTTP_USER_AGENT=f"Okta SCIM Client {pasted}").status_code == 200
+
+    entry = SCIMRequestLog.objects.get()
+    assert pasted not in entry.user_agent and entry.user_agent.startswith("Okta SCIM Client ")
+    assert request_log._kept_plain_agent.cache_info().currsize == remembered

@@ -190,3 +190,32 @@ def test_a_row_that_fails_inside_a_transaction_leaves_the_transaction_usable(tea
     own.submit(_entry(team, "/scim/v2/Users/kept"))
 
     assert list(SCIMRequestLog.objects.values_list("path", flat=True)) == ["/scim/v2/Users/kept"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_writes_what_has_gathered_without_waiting_out_the_interval(team, settings):
+    """At shutdown (``atexit``) and in tests, a flush must not wait for the batch's
+    interval to end: the writer thread is told to write at once."""
+    settings.SCIM_PROVISIONING_REQUEST_LOG_FLUSH_INTERVAL = 30
+    own = RequestLogWriter()
+    for i in range(3):
+        own.submit(_entry(team, f"/scim/v2/Users/{i}"))
+
+    assert own.flush(timeout=5)
+    assert SCIMRequestLog.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_batch_is_written_without_waiting_out_the_interval(team, settings, monkeypatch):
+    """The thread sleeps through the interval while rows gather (a row handed over
+    wakes no thread), but a full batch wakes it."""
+    settings.SCIM_PROVISIONING_REQUEST_LOG_FLUSH_INTERVAL = 30
+    monkeypatch.setattr(request_log_writer, "BATCH_SIZE", 4)
+    own = RequestLogWriter()
+    for i in range(4):
+        own.submit(_entry(team, f"/scim/v2/Users/{i}"))
+
+    deadline = time.monotonic() + 5
+    while SCIMRequestLog.objects.count() < 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert SCIMRequestLog.objects.count() == 4

@@ -263,11 +263,13 @@ def redis_cache(redis_url) -> dict:
         # A known limit, kept as a test that fails once it no longer holds: Django's
         # file-based (and database) cache implements incr() as a get then a set, so two
         # processes lose each other's counts (60 admitted where 40 fit). docs/operations.md
-        # says to point the throttle at Redis or Memcached.
+        # says to point the throttle at Redis or Memcached. Not strict: a race is not
+        # lost every time (it was not once under two loaded workers), and a strict xfail
+        # would then fail the run for the limit holding by luck.
         pytest.param(
             "file_cache",
             marks=pytest.mark.xfail(
-                strict=True, reason="FileBasedCache.incr is not atomic across processes"
+                strict=False, reason="FileBasedCache.incr is not atomic across processes"
             ),
         ),
     ],

@@ -416,3 +416,35 @@ def test_a_team_switched_off_is_refused_on_the_next_search(client, ada, warm, te
 
     assert_scim_error(client.post("/Users/.search", {"filter": 'userName eq "ada@acme.com"'}), 403)
     assert_scim_error(client.post("/Groups/.search", {}), 403)
+
+
+def test_each_request_of_a_remembered_token_has_a_token_of_its_own(issued, team):
+    """The remembered rows are copied per request: what one request writes on its token
+    (``last_used_at``, a full check replacing it) is not what the next request starts from."""
+    facts = TokenFacts(
+        token_id=issued.token.pk,
+        team_id=team.pk,
+        prefix=issued.token.prefix,
+        rate_limit=7,
+        last_used_at=None,
+    )
+    first = SCIMClient.remembered(facts, issued.token.digest)
+    first.token.last_used_at = timezone.now()
+    first.config.rate_limit = 1000
+
+    second = SCIMClient.remembered(facts, issued.token.digest)
+
+    assert second.token is not first.token and second.token._state is not first.token._state
+    assert (second.token.pk, second.token.team_id, second.token.prefix) == (
+        issued.token.pk,
+        team.pk,
+        issued.token.prefix,
+    )
+    assert second.token.last_used_at is None
+    assert (second.config.team_id, second.config.enabled, second.config.rate_limit) == (
+        team.pk,
+        True,
+        7,
+    )
+    assert second.token._state.adding and second.token._state.db is None
+    assert not second.verified

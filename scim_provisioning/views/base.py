@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, cast
 
 from rest_framework import exceptions as drf_exceptions
@@ -45,6 +45,34 @@ class SCIMView(APIView):
 
     def get_exception_handler(self) -> Any:
         return scim_exception_handler
+
+    # DRF makes its authenticators, permissions, parsers, renderers and content
+    # negotiator anew for every request. None of these keeps state between calls
+    # (the throttle does: it is still made per request), so each view class's are
+    # made once and shared by its requests.
+
+    def get_authenticators(self) -> Any:
+        return _shared(tuple(self.authentication_classes))
+
+    def get_permissions(self) -> Any:
+        return _shared(tuple(self.permission_classes))
+
+    def get_parsers(self) -> Any:
+        return _shared(tuple(self.parser_classes))
+
+    def get_renderers(self) -> Any:
+        return _shared(tuple(self.renderer_classes))
+
+    def get_content_negotiator(self) -> Any:
+        return _shared((self.content_negotiation_class,))[0]
+
+    @property
+    def default_response_headers(self) -> dict[str, str]:
+        # The methods a view class answers do not change: DRF lists them per response.
+        headers = _default_headers.get(type(self))
+        if headers is None:
+            headers = _default_headers[type(self)] = super().default_response_headers
+        return dict(headers)
 
     #: This request's id, given as it begins: its request-log row and the timeline
     #: entries of its changes carry it. The view instance is the request's own.
@@ -147,6 +175,16 @@ class SCIMView(APIView):
         are requests in all but transport).
         """
         return 1
+
+
+@lru_cache(maxsize=64)
+def _shared(classes: tuple[type, ...]) -> tuple[Any, ...]:
+    """One instance of each of ``classes``, for every request of the views that name them."""
+    return tuple(cls() for cls in classes)
+
+
+#: ``default_response_headers`` by view class.
+_default_headers: dict[type, dict[str, str]] = {}
 
 
 class NotFoundView(SCIMView):
