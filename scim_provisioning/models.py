@@ -518,7 +518,9 @@ class SCIMUser(SCIMResource):
             SCIMUserValue.objects.filter(user=self, attribute__in=MULTI_VALUED_ATTRIBUTES).delete()
         rows = self.value_rows()
         if rows:
-            SCIMUserValue.objects.bulk_create(rows)
+            from .reads import USER_VALUES  # compiled once; reads.py imports this module
+
+            USER_VALUES.run(rows)
 
 
 #: Multi-valued User attributes mirrored into SCIMUserValue rows for filtering.
