@@ -36,7 +36,8 @@ def test_a_backend_killed_mid_request_is_a_scim_503_and_leaves_nothing(
     live_server, team, monkeypatch
 ):
     adapter = type(get_adapter())  # the host's (the example site's seat-counting one)
-    seat = adapter.set_membership_active
+    # A create of a new account saves its membership through create_membership (issue 27).
+    seat = adapter.create_membership
     killed = []
 
     def seat_after_the_backend_dies(self, *args, **kwargs):
@@ -47,7 +48,7 @@ def test_a_backend_killed_mid_request_is_a_scim_503_and_leaves_nothing(
                 cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
         return seat(self, *args, **kwargs)
 
-    monkeypatch.setattr(adapter, "set_membership_active", seat_after_the_backend_dies)
+    monkeypatch.setattr(adapter, "create_membership", seat_after_the_backend_dies)
     idp = LiveIdPClient(live_server.url, issue_token(team).plaintext)
 
     response = idp.post("/Users", _user("ada@acme.com"))
