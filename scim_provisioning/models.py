@@ -526,7 +526,9 @@ class SCIMUser(SCIMResource):
             SCIMUserValue.objects.filter(user=self, attribute__in=MULTI_VALUED_ATTRIBUTES).delete()
         rows = self.value_rows()
         if rows:
-            SCIMUserValue.objects.bulk_create(rows)
+            from .reads import USER_VALUES  # compiled once; reads.py imports this module
+
+            USER_VALUES.run(rows)
 
 
 #: Multi-valued User attributes mirrored into SCIMUserValue rows for filtering.
@@ -853,6 +855,12 @@ class SCIMUserEvent(models.Model):
         help_text="What the IdP got for a failed write (status, scimType, detail, hint); "
         "for a rename, the sign-in address and whether it moved.",
     )
+    names = models.TextField(
+        blank=True,
+        default="",
+        help_text="The names this change gave the person, case-folded, one per line: "
+        "searched like SCIMPersonName, into which pruning moves them.",
+    )
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -1003,10 +1011,11 @@ class SCIMPersonName(models.Model):
     """A name a team's person had at some time: userName, email, name, externalId.
 
     "Why did Jane lose access?" is asked with whatever name support knows:
-    the former address, her given name. Written by :func:`scim_provisioning.timeline.record`
-    in the transaction of the change that gave the name, one row per
-    (team, person, name), never deleted with the record (``scim_user_id`` is no
-    foreign key, as on :class:`SCIMUserEvent`). ``folded`` is the name
+    the former address, her given name. A change keeps the names it gave on its
+    own timeline entry (``SCIMUserEvent.names``: no statement of its own);
+    pruning an entry moves them here (:func:`scim_provisioning.retention.prune_timeline`),
+    one row per (team, person, name), never deleted with the record
+    (``scim_user_id`` is no foreign key, as on :class:`SCIMUserEvent`). ``folded`` is the name
     case-folded, so that a substring search is case-insensitive on every
     backend (SQLite's ``LIKE`` folds ASCII only).
     """

@@ -34,7 +34,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections, models, transaction
 from django.db.models.query import get_related_populators
-from django.db.models.sql import UpdateQuery
+from django.db.models.sql import InsertQuery, UpdateQuery
 from django.utils import timezone
 
 #: How a named parameter's value is prepared for the database: the model field
@@ -203,6 +203,72 @@ class PreparedUpdate:
         if names is None:
             return None
         return sql, names, tuple(params)
+
+
+class PreparedInsert:
+    """``INSERT`` of a few new rows of ``model``, its SQL compiled once per database and row count.
+
+    Every concrete field but an auto-generated primary key is written, from the
+    rows' attributes, as ``bulk_create`` writes them (each field's ``pre_save``,
+    then ``get_db_prep_save``). No ``RETURNING``: the caller does not read the
+    new rows' keys. A value that is an expression, or more rows than
+    ``max_rows``, is left to the ORM.
+    """
+
+    def __init__(self, model: type[models.Model], max_rows: int) -> None:
+        self.model = model
+        self.max_rows = max_rows
+        meta = model._meta
+        self._fields = tuple(
+            field
+            for field in meta.concrete_fields
+            if not (field.primary_key and getattr(field, "db_returning", False))
+        )
+        self._compiled: dict[tuple[str, str, int], str] = {}
+        self._lock = threading.Lock()
+
+    def run(self, rows: list[models.Model], using: str = "default") -> bool:
+        """Insert ``rows`` in the caller's transaction; ``False`` if it left them to the ORM."""
+        if not rows or len(rows) > self.max_rows:
+            return False
+        connection = connections[using]
+        key = (using, connection.vendor, len(rows))
+        sql = self._compiled.get(key)
+        if sql is None:
+            sql = self._compile(using, len(rows))
+            with self._lock:
+                self._compiled[key] = sql
+        if not sql:
+            return False
+        params = []
+        for row in rows:
+            for field in self._fields:
+                value = field.pre_save(row, True)
+                if hasattr(value, "resolve_expression"):
+                    return False
+                params.append(field.get_db_prep_save(value, connection=connection))
+        # As QuerySet.bulk_create(): an error inside an atomic block marks it for rollback.
+        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        for row in rows:
+            row._state.adding = False
+            row._state.db = using
+        return True
+
+    def _compile(self, using: str, count: int) -> str:
+        """The ORM's INSERT of ``count`` rows (its placeholders: the fields'), without RETURNING.
+
+        ``""`` when its parameters are not one per field and row: PostgreSQL's
+        ``UNNEST`` form of several rows (Django 5.2) passes a list per column.
+        """
+        query = InsertQuery(self.model)
+        query.insert_values(list(self._fields), [self.model() for _ in range(count)])
+        compiler = query.get_compiler(using)
+        compiler.returning_fields = None
+        ((sql, params),) = compiler.as_sql()
+        if len(params) != count * len(self._fields):
+            return ""
+        return str(sql)
 
 
 def _prepare(parameters: Parameters, values: dict[str, Any], using: str) -> dict[str, Any]:

@@ -2,9 +2,12 @@
 
 The hottest reads have a fixed shape: a record by id, a page of a list (no
 filter, or one exact comparison), a token by digest, a user's groups, a
-group's members; so has one write, the deprovisioning guard's conditional
-``UPDATE`` (:class:`Update`). Each read is a :class:`Read`: a function that builds its queryset
-with the ORM, and the same function compiled once per process and database
+group's members; so have a few writes: the deprovisioning guard's conditional
+``UPDATE`` (:class:`Update`), and the rows every create inserts into this app's
+own tables, the timeline entry and the record's values (:class:`Insert`: the
+same rows and one statement either way, without ``RETURNING`` when compiled).
+Each read is a :class:`Read`: a function that builds its queryset with the
+ORM, and the same function compiled once per process and database
 (:class:`~.prepared.PreparedQuery`, which reuses Django's compiler internals).
 ``SCIM_PROVISIONING_COMPILED_QUERIES`` chooses: on (the default), the compiled
 SQL runs; off, the ORM builds each query every time and no compiler internal
@@ -57,8 +60,8 @@ from django.utils import timezone
 
 from .conf import app_settings
 from .filters import Equality
-from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken
-from .prepared import PreparedQuery, PreparedUpdate
+from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken, SCIMUserEvent, SCIMUserValue
+from .prepared import PreparedInsert, PreparedQuery, PreparedUpdate
 from .scope import TeamScope
 
 if TYPE_CHECKING:
@@ -67,10 +70,13 @@ if TYPE_CHECKING:
 __all__ = [
     "Found",
     "GroupRow",
+    "Insert",
     "Page",
     "Read",
     "TokenCheck",
+    "TIMELINE_ENTRIES",
     "TokenRule",
+    "USER_VALUES",
     "Update",
     "compiled_queries",
     "groups_of_user",
@@ -147,6 +153,32 @@ class Update:
             return self.compiled.run(**values)
         queryset, changes = self.build(**values)
         return int(queryset.update(**changes))
+
+
+class Insert:
+    """``INSERT`` of a few new rows of one model, for a write that makes them on every request.
+
+    :meth:`run` writes the rows by the compiled SQL (:class:`~.prepared.PreparedInsert`)
+    when compiled queries are on and there are at most ``max_rows``, by
+    ``bulk_create`` otherwise: one statement either way, the same rows. The new
+    rows' keys are not read back (the compiled one has no ``RETURNING``).
+    """
+
+    def __init__(self, model: type[models.Model], max_rows: int = 4) -> None:
+        self.model = model
+        self.compiled = PreparedInsert(model, max_rows)
+
+    def run(self, rows: list[Any]) -> None:
+        """Insert ``rows`` in the caller's transaction."""
+        if compiled_queries() and self.compiled.run(rows):
+            return
+        self.model._default_manager.bulk_create(rows)
+
+
+#: A user's values (:meth:`~.models.SCIMUser.write_values`): a create writes one to three.
+USER_VALUES = Insert(SCIMUserValue)
+#: Timeline entries (:func:`~.timeline.record`): one per user write, many per group change.
+TIMELINE_ENTRIES = Insert(SCIMUserEvent)
 
 
 # -- the token rule -------------------------------------------------------------------------

@@ -8,13 +8,14 @@ may call them from its own scheduler too). Each deletes by its table's
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from .conf import app_settings
-from .models import SCIMRequestLog, SCIMSetupLinkUse, SCIMUserEvent
+from .models import SCIMPersonName, SCIMRequestLog, SCIMSetupLinkUse, SCIMUserEvent
+from .timeline import NAME_SEPARATOR
 
 
 def prune_request_log(days: int | None = None) -> int:
@@ -23,8 +24,40 @@ def prune_request_log(days: int | None = None) -> int:
 
 
 def prune_timeline(days: int | None = None) -> int:
-    """Delete timeline entries older than ``days`` (``TIMELINE_RETENTION_DAYS``); how many."""
-    return _prune(SCIMUserEvent, app_settings.TIMELINE_RETENTION_DAYS if days is None else days)
+    """Delete timeline entries older than ``days`` (``TIMELINE_RETENTION_DAYS``); how many.
+
+    The names an entry kept (``SCIMUserEvent.names``) stay searchable: they move
+    to :class:`SCIMPersonName` first, in the same transaction, so a person is
+    still found by any name they ever had (issue 24).
+    """
+    days = app_settings.TIMELINE_RETENTION_DAYS if days is None else days
+    with transaction.atomic():
+        _keep_names(timezone.now() - timedelta(days=max(days, 0)))
+        return _prune(SCIMUserEvent, days)
+
+
+#: Names moved to SCIMPersonName per INSERT when the timeline is pruned.
+_NAMES_BATCH = 1000
+
+
+def _keep_names(cutoff: datetime) -> None:
+    """Copy the names of the entries older than ``cutoff`` to :class:`SCIMPersonName`."""
+    entries = (
+        SCIMUserEvent.objects.filter(created__lt=cutoff)
+        .exclude(names="")  # an entry with names is about a SCIM record (timeline._names)
+        .values_list("team_id", "scim_user_id", "names", "created")
+    )
+    batch: list[SCIMPersonName] = []
+    for team_id, scim_user_id, names, created in entries.iterator(chunk_size=_NAMES_BATCH):
+        assert scim_user_id is not None
+        batch.extend(
+            SCIMPersonName(team_id=team_id, scim_user_id=scim_user_id, folded=name, created=created)
+            for name in names.split(NAME_SEPARATOR)
+        )
+        if len(batch) >= _NAMES_BATCH:
+            SCIMPersonName.objects.bulk_create(batch, ignore_conflicts=True)  # had it before
+            batch = []
+    SCIMPersonName.objects.bulk_create(batch, ignore_conflicts=True)
 
 
 def prune_setup_link_uses(days: int | None = None) -> int:

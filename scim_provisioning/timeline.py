@@ -32,6 +32,7 @@ from .adapters import get_adapter
 from .emails import canonical_email
 from .exceptions import Refused
 from .models import SCIMGroup, SCIMPersonName, SCIMUser, SCIMUserEvent, TimelineAction
+from .reads import TIMELINE_ENTRIES
 from .redaction import REDACTED, is_secret_name
 from .request_log import redact
 from .scope import TeamScope
@@ -96,7 +97,7 @@ def snapshot(record: SCIMUser) -> dict[str, Any]:
 #: The host account's sign-in address in a :func:`snapshot`: a rename that moves it
 #: is an account change, one that does not is a change of the SCIM record only.
 ACCOUNT_EMAIL = "account.email"
-#: The paths whose values name a person: searched in :class:`SCIMPersonName`.
+#: The paths whose values name a person: kept on the entry (``names``), searched there.
 NAME_PATHS = frozenset(
     {
         "userName",
@@ -294,8 +295,10 @@ def record(entries: Iterable[SCIMUserEvent]) -> None:
     """Save ``entries`` in the current transaction: one INSERT (per backend batch), none if empty.
 
     All entries of one change share one time, so they list in the order given.
-    The names the entries' changes gave a person are kept too (one more INSERT,
-    only when a name changed): :func:`matching_people` finds people by them.
+    Each entry keeps the names its changes gave the person (``names``, one per
+    line): :func:`matching_people` finds people by them, at no statement of
+    their own (issue 27: a separate INSERT of each new name was one of a
+    create's eleven statements).
     """
     rows = list(entries)
     if not rows:
@@ -303,28 +306,23 @@ def record(entries: Iterable[SCIMUserEvent]) -> None:
     now = timezone.now()
     for row in rows:
         row.created = now
-    SCIMUserEvent.objects.bulk_create(rows)
-    names = _names(rows)
-    if names:
-        SCIMPersonName.objects.bulk_create(
-            [
-                SCIMPersonName(team_id=team_id, scim_user_id=pk, folded=folded, created=now)
-                for team_id, pk, folded in sorted(names, key=str)
-            ],
-            ignore_conflicts=True,  # a name the person had before
-        )
+        row.names = NAME_SEPARATOR.join(sorted(_names(row)))
+    TIMELINE_ENTRIES.run(rows)  # compiled once for a few rows (the usual one)
 
 
-def _names(rows: list[SCIMUserEvent]) -> set[tuple[Any, Any, str]]:
-    """``(team, person, folded name)`` for every name the entries' changes mention."""
-    names = set()
-    for row in rows:
-        if row.scim_user_id is None:
-            continue
-        for path, values in (row.changes or {}).items():
-            if path in NAME_PATHS and isinstance(values, list):
-                for name in _texts(values):
-                    names.add((row.team_id, row.scim_user_id, name))
+#: Between the names of an entry (``SCIMUserEvent.names``). :func:`fold` takes it out of
+#: every name and every searched text, so a search never spans two names.
+NAME_SEPARATOR = "\n"
+
+
+def _names(row: SCIMUserEvent) -> set[str]:
+    """Every name (folded) that the entry's changes mention, if it is about a SCIM record."""
+    names: set[str] = set()
+    if row.scim_user_id is None:
+        return names
+    for path, values in (row.changes or {}).items():
+        if path in NAME_PATHS and isinstance(values, list):
+            names.update(_texts(values))
     return names
 
 
@@ -341,7 +339,7 @@ def _texts(value: Any) -> Iterable[str]:
 
 def fold(text: str) -> str:
     """``text`` as names are kept and searched: stripped, case-folded, storable, ≤ 255."""
-    return clean(text).strip().casefold()[:255]
+    return clean(text).replace(NAME_SEPARATOR, " ").strip().casefold()[:255]
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -377,12 +375,23 @@ def matching_people(scope: TeamScope, text: str) -> Q:
     caller filters by team first; this adds one subquery.
     """
     text = clean(text)  # a NUL reached PostgreSQL's LIKE (issue 21): U+FFFD matches nobody
-    former = scope.filter(SCIMPersonName.objects.filter(folded__contains=fold(text)))
     return (
-        Q(pk__in=former.values("scim_user_id"))
+        _had_name(scope, text, "pk")
         | Q(user_name__icontains=text)
         | Q(email__icontains=text)
         | Q(external_id__icontains=text)
+    )
+
+
+def _had_name(scope: TeamScope, text: str, field: str) -> Q:
+    """``field`` is the SCIM id of someone of the team given a name containing ``text``: on
+    a timeline entry (``SCIMUserEvent.names``), or on one pruned since (:class:`SCIMPersonName`).
+    """
+    folded = fold(text)
+    pruned = scope.filter(SCIMPersonName.objects.filter(folded__contains=folded))
+    kept = scope.filter(SCIMUserEvent.objects.filter(names__contains=folded))
+    return Q(**{f"{field}__in": pruned.values("scim_user_id")}) | Q(
+        **{f"{field}__in": kept.exclude(scim_user_id=None).values("scim_user_id")}
     )
 
 
@@ -392,12 +401,11 @@ def _person(scope: TeamScope, person: str) -> Q:
     except ValueError:
         pass
     person = clean(person)
-    former = scope.filter(SCIMPersonName.objects.filter(folded__contains=fold(person)))
     current = scope.filter(SCIMUser.objects.all()).filter(
         Q(user_name__icontains=person) | Q(email__icontains=canonical_email(person) or person)
     )
     return (
-        Q(scim_user_id__in=former.values("scim_user_id"))
+        _had_name(scope, person, "scim_user_id")
         | Q(scim_user_id__in=current.values("pk"))
         | Q(user_name__icontains=person)
     )

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from .exceptions import Uniqueness
 from .models import SCIMTeamConfig
 from .preconditions import check_if_match
+from .provisioning.common import RunAgain
 from .provisioning.refusals import recording_refusals
 from .reads import Found
 from .resource_types import ResourceType
@@ -73,9 +74,25 @@ def _is_unique_violation(exc: IntegrityError) -> bool:
 
 
 def create(kind: ResourceType, config: SCIMTeamConfig, body: Any) -> Any:
-    """``POST /{type}``: a new record of ``config``'s team from the SCIM document ``body``."""
-    with recording_refusals(), _races_lost_as_409(), transaction.atomic():
-        return kind.create(config, body)
+    """``POST /{type}``: a new record of ``config``'s team from the SCIM document ``body``.
+
+    A create that lost a race a second run resolves (:class:`~.provisioning.common.RunAgain`:
+    the account it was inserting appeared meanwhile) rolls back and runs once more;
+    losing again is the database's error, as any other lost race.
+    """
+    with recording_refusals(), _races_lost_as_409():
+        try:
+            with transaction.atomic():
+                return kind.create(config, body)
+        except RunAgain:
+            pass
+        try:
+            with transaction.atomic():
+                return kind.create(config, body)
+        except RunAgain as again:
+            error = again.__cause__  # the database's own, with its cause (_is_unique_violation)
+            assert error is not None
+            raise error  # noqa: B904  # not "from": that would replace the error's own cause
 
 
 def replace(

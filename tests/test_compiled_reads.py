@@ -15,15 +15,17 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 import scim_provisioning
 from scim_provisioning import prepared, reads
 from scim_provisioning.listing import _ordering
-from scim_provisioning.models import SCIMTeamConfig, SCIMToken
+from scim_provisioning.models import SCIMTeamConfig, SCIMToken, SCIMUserEvent, SCIMUserValue
 from scim_provisioning.resource_types import USERS
 
-from .conftest import patch_op
+from .conftest import load_payload, patch_op
 
 pytestmark = pytest.mark.django_db
 
@@ -45,9 +47,13 @@ def compiler_forbidden(monkeypatch):
     reads._by_id.cache_clear()
     for read in (reads._TOKEN_BY_DIGEST, reads._GROUPS_OF_USER, reads._MEMBERS_OF_GROUP):
         read.compiled._compiled.clear()
+    for insert in (reads.USER_VALUES, reads.TIMELINE_ENTRIES):
+        insert.compiled._compiled.clear()
     monkeypatch.setattr(prepared, "get_related_populators", forbidden)
     monkeypatch.setattr(prepared.PreparedQuery, "_compile", forbidden)
     monkeypatch.setattr(prepared.PreparedQuery, "_fetch", forbidden)
+    monkeypatch.setattr(prepared.PreparedInsert, "_compile", forbidden)
+    monkeypatch.setattr(prepared.PreparedInsert, "run", forbidden)
 
 
 def _conversation(idp, who: str = "ada") -> list:
@@ -93,6 +99,44 @@ def test_with_compiled_queries_on_the_forbidden_internals_are_reached(idp, compi
         response = idp.get("/Users")
 
     assert response.status_code == 500
+
+
+def _written(team) -> tuple[list, list]:
+    """The team's timeline entries and values as rows, without keys and times."""
+    entries = SCIMUserEvent.objects.filter(team=team).order_by("created", "action")
+    values = SCIMUserValue.objects.filter(user__team=team).order_by("attribute", "value")
+    return (
+        [(e.action, e.user_name, e.changes, e.names, e.token_id) for e in entries],
+        [(v.attribute, v.type, v.value, v.primary, v.number, v.moment) for v in values],
+    )
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_compiled_or_not_a_create_inserts_the_same_rows_in_as_many_statements(idp, team, compiled):
+    """The timeline entry and the values (three rows: one statement) through Insert, on or off."""
+    body = load_payload("okta/create_user.json") | {
+        "phoneNumbers": [{"value": "+1 555 0100", "type": "work"}],
+        "roles": [{"value": "Engineer"}],
+    }
+    with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=compiled):
+        with CaptureQueriesContext(connection) as queries:
+            response = idp.post("/Users", body)
+
+    assert response.status_code == 201, response.content
+    entries, values = _written(team)
+    assert [entry[:2] for entry in entries] == [("user.created", "test.user@okta.local")]
+    assert "test user" in entries[0][3].split("\n")
+    assert [value[:3] for value in values] == [
+        ("emails", "work", "test.user@okta.local"),
+        ("phoneNumbers", "work", "+1 555 0100"),
+        ("roles", "", "engineer"),
+    ]
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    (entry_sql,) = [sql for sql in inserts if '"scim_provisioning_scimuserevent"' in sql]
+    assert sum('"scim_provisioning_scimuservalue"' in sql for sql in inserts) == 1
+    # Compiled, the entry's INSERT reads nothing back; bulk_create returns its key where it can.
+    returning = not compiled and connection.features.can_return_rows_from_bulk_insert
+    assert ("RETURNING" in entry_sql) is returning
 
 
 def _bodies(answers, who: str = "ada") -> list:

@@ -36,7 +36,8 @@ def test_a_backend_killed_mid_request_is_a_scim_503_and_leaves_nothing(
     live_server, team, monkeypatch
 ):
     adapter = type(get_adapter())  # the host's (the example site's seat-counting one)
-    seat = adapter.create_membership  # a new account: its first membership
+    # A create of a new account saves its membership through create_membership (issue 27).
+    seat = adapter.create_membership
     killed = []
 
     def seat_after_the_backend_dies(self, *args, **kwargs):

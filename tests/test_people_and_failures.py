@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from scim_provisioning.models import SCIMPersonName, SCIMUserEvent, TimelineAction
+from scim_provisioning.retention import prune_timeline
 from scim_provisioning.tokens import issue_token
 
 from .conftest import IdPClient, patch_op
@@ -206,10 +209,41 @@ def test_names_are_kept_per_team(story, other_idp, monkeypatch):
     prove_mailbox(monkeypatch, get_user_model().objects.get(email="jane@acme.com"), "jane@acme.com")
     assert other_idp.post("/Users", other).status_code == 201
 
-    acme = set(SCIMPersonName.objects.filter(team__slug="acme").values_list("folded", flat=True))
+    acme = _names_kept(slug="acme")
 
     assert "globex-jane" not in acme
     assert {"jane@acme.com", "jane.smith@acme.com", "jane", "smith", "00u1jane"} <= acme
+
+
+def _names_kept(**team) -> set[str]:
+    """The names the team keeps: on its timeline entries (issue 27), and those pruned since."""
+    entries = SCIMUserEvent.objects.filter(**{f"team__{k}": v for k, v in team.items()})
+    pruned = SCIMPersonName.objects.filter(**{f"team__{k}": v for k, v in team.items()})
+    kept = {name for names in entries.values_list("names", flat=True) for name in names.split("\n")}
+    return (kept | set(pruned.values_list("folded", flat=True))) - {""}
+
+
+def test_the_timeline_pruned_jane_is_still_found_by_her_former_address(owner_client, story):
+    """Pruning moves the entries' names to SCIMPersonName: a former name still finds her."""
+    SCIMUserEvent.objects.update(created=timezone.now() - timedelta(days=400))
+    names = _names_kept(slug="acme")
+
+    assert prune_timeline(30) > 0
+
+    assert not SCIMUserEvent.objects.exists()
+    assert set(SCIMPersonName.objects.values_list("folded", flat=True)) == names
+    body = owner_client.get(API + "people/", {"q": "JANE@acme"}).json()
+    assert [person["user_name"] for person in body["people"]] == ["jane.smith@acme.com"]
+
+
+def test_a_search_never_spans_two_names(owner_client, story):
+    """Names are kept one per line; a searched line break is a space, as in a kept name."""
+    kept = SCIMUserEvent.objects.exclude(names="").values_list("names", flat=True)
+    assert any("\njane\n" in f"\n{names}\n" for names in kept)
+
+    body = owner_client.get(API + "people/", {"q": "doe\njane"}).json()
+
+    assert body["people"] == []
 
 
 @pytest.mark.parametrize("person", ["%", "_", "jane%", "j_ne", "\\"])

@@ -54,20 +54,21 @@ BUDGETS = {
     #                     page, then the token's check, which no row carried; its total is 0
     "filter": 2,  # any other filter: the page (with its total and the token's validity),
     #               the page's groups
-    "create": 15,  # token, the team's verified domains with the address's refusals (one
+    "create": 12,  # token, the team's verified domains with the address's refusals (one
     #                UNION: the refusals' DELETE only when there is one), account lookup,
     #                account insert, its allauth EmailAddress insert (on an allauth site),
     #                record insert (its userName's unique constraint decides: no read
     #                before, no savepoint: a conflict ends the write in a 409), values
-    #                insert, the seat (the example site's conditional UPDATE of its team),
-    #                membership insert (a new account holds none: no lookup, the example
-    #                site's create_membership), timeline, the person's names (issue 24:
-    #                found by any name they had); no groups read (a new record has none);
-    #                4 savepoint statements (the request's, and the account insert's: a
-    #                concurrent request creating the same account first makes it a link)
-    "put": 9,  # token, locked user (with its groups, for the answer), record update,
-    #            other memberships? (may the account follow?), account update, timeline,
-    #            the names it gave (only when a name changed); 2 sp (the request's)
+    #                insert, the seat (the example site's conditional UPDATE of its team:
+    #                a new account holds none, so no membership is read), membership
+    #                insert (no lookup either, the example site's create_membership),
+    #                timeline (with the person's names, issue 24: found by any name they
+    #                had); no groups read (a new record has none); 2 savepoint statements
+    #                (the request's: a concurrent request creating the same account first
+    #                makes the write run again, as a link, writes.create)
+    "put": 8,  # token, locked user (with its groups, for the answer), record update,
+    #            other memberships? (may the account follow?), account update, timeline
+    #            (with the names it gave); 2 sp (the request's)
     "patch": 10,  # a deactivation: token, locked user (with its groups), the membership
     #              (one read: the issue-21 rule "had the site switched it off first?",
     #              then the row its save() changes, so that the site's rules and

@@ -423,6 +423,27 @@ def test_two_teams_creating_one_new_person_at_once_share_one_account(
     assert SCIMLinkRefusal.objects.get(team=team).email == "ada@acme.com"
 
 
+def test_a_create_that_loses_the_account_race_twice_is_a_409_that_changes_nothing(
+    idp, other_idp, monkeypatch
+):
+    # The write runs again once after losing the account insert's race (issue 27: no
+    # savepoint per create); an account that stays unfindable is the constraint's 409.
+    other_idp.post("/Users", {"userName": "ada@acme.com"})
+    looked_up = []
+
+    def never_found(self, config, email):
+        looked_up.append(email)
+
+    monkeypatch.setattr(DefaultAdapter, "find_account", never_found)
+
+    response = idp.post("/Users", {"userName": "ada@acme.com", "name": {"givenName": "Ada"}})
+
+    assert_scim_error(response, 409, "uniqueness")
+    assert looked_up == ["ada@acme.com", "ada@acme.com"]
+    assert User.objects.filter(email__iexact="ada@acme.com").count() == 1
+    assert SCIMUser.objects.count() == 1
+
+
 def test_names_longer_than_the_accounts_fields_are_cut_to_them(idp):
     """The record keeps what the IdP sent; the account's 150-character name fields get what fits."""
     given, family = "G" * 200, "F" * 180

@@ -22,11 +22,18 @@ from .models import Membership, Team
 class TeamsAdapter(DefaultAdapter):
     """:class:`~scim_provisioning.adapters.DefaultAdapter`, counting and limiting seats."""
 
+    def create_account(self, config: Any, email: str, record: Any) -> Any:
+        """The default's new account, remembered: it holds no membership (:meth:`claim_seat`)."""
+        user = super().create_account(config, email, record)
+        # Per write: every write gets an adapter of its own (get_adapter).
+        self.__dict__.setdefault("_new_accounts", set()).add(user.pk)
+        return user
+
     def claim_seat(self, config: Any, user: Any, record: Any) -> str | None:
-        # One statement on the way in; a second only when no seat was taken,
-        # to tell a person who holds one already (the team's own, linked, or
-        # switched back on in the admin) from a full team.
-        if seats.take(config.team_id, unless_held_by=user.pk) or self._holds_seat(config, user):
+        # A person who holds a seat already (the team's own, linked; or switched
+        # back on in the admin before the IdP reactivates them) takes none; anyone
+        # else takes a free one, or is refused: one conditional UPDATE.
+        if self._holds_seat(config, user) or seats.take(config.team_id):
             return None
         team = Team.objects.only("name", "max_seats").get(pk=config.team_id)
         return (
@@ -60,4 +67,16 @@ class TeamsAdapter(DefaultAdapter):
         membership.save(count_seat=False)
 
     def _holds_seat(self, config: Any, user: Any) -> bool:
-        return Membership.objects.filter(team_id=config.team_id, user=user, is_active=True).exists()
+        """Whether ``user`` holds an active membership of the team: no statement of its own.
+
+        An account this write created holds none (this site gives an account no
+        membership of its own accord). Any other's row is the one SCIM's link and
+        reactivation rules read, and the change that follows saves
+        (``membership_row``, read once per write): read here first, it is not
+        read again. Not locked, like that row: the write locks the person's SCIM
+        record, so two SCIM writes about them take turns.
+        """
+        if user.pk in self.__dict__.get("_new_accounts", ()):
+            return False
+        membership = self.membership_row(config, user)
+        return membership is not None and membership.is_active

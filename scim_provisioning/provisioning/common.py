@@ -28,3 +28,16 @@ def insert_unique(record: models.Model, conflict: str) -> None:
         record.save(force_insert=True)
     except IntegrityError as exc:
         raise Uniqueness(conflict) from exc
+
+
+class RunAgain(Exception):  # noqa: N818  # not an error: an instruction to the write
+    """The write lost a race that running it again, from its start, resolves.
+
+    Raised where a savepoint would otherwise be spent on every write for a race
+    that is rare: a create's account insert that a concurrent request (an IdP's
+    retry, another team's IdP) beat to the same address. Raised at once (on
+    PostgreSQL the failed statement aborts the transaction, so nothing else may
+    run); :func:`scim_provisioning.writes.create` rolls the write back and runs
+    it once more, which finds that account and links to it. ``__cause__`` is
+    the database's error, raised as it is if the second run loses again.
+    """

@@ -40,7 +40,7 @@ import logging
 import uuid
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import BooleanField, CharField, Q, Value
 from django.db.models.functions import Lower
 
@@ -73,7 +73,7 @@ from ..resources.users import UserState, state_from_document
 from ..scope import TeamScope
 from ..signals import EventType, SCIMEvent
 from . import extension, held
-from .common import insert_unique
+from .common import RunAgain, insert_unique
 from .logins import login_domain_given, move_login
 from .refusals import clear_refusals, host_refusals
 from .roles import apply_team_roles
@@ -387,16 +387,15 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     account = adapter.find_account(config, state.email)
     if account is None:
         try:
-            with transaction.atomic():
-                account = adapter.create_account(config, state.email, record)
-            record.created_account = True
-            record.login_domain = login_domain_given(state.email, domains)
-        except IntegrityError:
-            # A concurrent request (an IdP retry, another team's IdP) created
-            # the account first: link to it like any existing account.
-            account = adapter.find_account(config, state.email)
-            if account is None:
-                raise
+            account = adapter.create_account(config, state.email, record)
+        except IntegrityError as exc:
+            # A concurrent request (an IdP retry, another team's IdP) created the
+            # account first: the write runs again and links to it like any existing
+            # account. No savepoint spent on every create for this rare race (two
+            # statements, issue 27): the whole write rolls back and runs once more.
+            raise RunAgain from exc
+        record.created_account = True
+        record.login_domain = login_domain_given(state.email, domains)
     member = False
     if not record.created_account:
         member = _check_may_link(adapter, config, account, state.email, state.user_name)
