@@ -419,8 +419,9 @@ def test_a_team_switched_off_is_refused_on_the_next_search(client, ada, warm, te
 
 
 def test_each_request_of_a_remembered_token_has_a_token_of_its_own(issued, team):
-    """The remembered rows are copied per request: what one request writes on its token
-    (``last_used_at``, a full check replacing it) is not what the next request starts from."""
+    """The remembered token row is copied per request: what one request writes on its
+    token (``last_used_at``) is not what the next request starts from; the team's scope
+    and rate limit come with the client, no config row stands in for them."""
     facts = TokenFacts(
         token_id=issued.token.pk,
         team_id=team.pk,
@@ -430,7 +431,6 @@ def test_each_request_of_a_remembered_token_has_a_token_of_its_own(issued, team)
     )
     first = SCIMClient.remembered(facts, issued.token.digest)
     first.token.last_used_at = timezone.now()
-    first.config.rate_limit = 1000
 
     second = SCIMClient.remembered(facts, issued.token.digest)
 
@@ -441,10 +441,6 @@ def test_each_request_of_a_remembered_token_has_a_token_of_its_own(issued, team)
         issued.token.prefix,
     )
     assert second.token.last_used_at is None
-    assert (second.config.team_id, second.config.enabled, second.config.rate_limit) == (
-        team.pk,
-        True,
-        7,
-    )
+    assert (second.config, second.scope.team_id, second.rate_limit) == (None, team.pk, 7)
     assert second.token._state.adding and second.token._state.db is None
     assert not second.verified
