@@ -562,14 +562,33 @@ class DefaultAdapter:
         rows: dict[Any, Any] = self.__dict__.setdefault("_membership_rows", {})
         if key in rows:
             return rows.pop(key) if for_write else rows[key]
-        found = self.team_memberships(config.team_id).filter(**{self._user_field: user})
-        field = role_field(found.model)
-        if field is not None:
-            found = found.annotate(**{_ROLE: F(field.lookup)})
-        row = found.order_by("pk").first()  # no Meta ordering: it joined the team and user
+        if self._memberships_by_settings():
+            # Every deactivation and removal asks: compiled once per membership shape.
+            read = _membership_by_team_and_user(
+                apps.get_model(app_settings.MEMBERSHIP_MODEL),
+                self._team_field,
+                self._user_field,
+                app_settings.MEMBERSHIP_ROLE_FIELD,
+            )
+            found_rows = read.all(team=config.team_id, user=user.pk)
+            row = found_rows[0] if found_rows else None
+        else:
+            row = _membership_rows(
+                self.team_memberships(config.team_id), self._user_field, user.pk
+            ).first()
         if not for_write:
             rows[key] = row
         return row
+
+    def _memberships_by_settings(self) -> bool:
+        """Whether the membership rows are the ``MEMBERSHIP_*`` settings' alone: the adapter
+        keeps :meth:`memberships` and :meth:`team_memberships` as they are here."""
+        cls = type(self)
+        return (
+            cls.memberships is DefaultAdapter.memberships
+            and cls.team_memberships is DefaultAdapter.team_memberships
+            and bool(app_settings.MEMBERSHIP_MODEL)
+        )
 
     def is_last_manager(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> bool:
         """Whether ``user``'s membership is the last active one that can manage the team's SCIM.
@@ -836,6 +855,36 @@ def _account_by_email(model: type[AbstractBaseUser], field: str) -> Read:
     email_field = model._meta.get_field(field)
     assert isinstance(email_field, models.Field)  # a concrete column, not a relation
     return Read(model, build, {"email": email_field})
+
+
+def _membership_rows(
+    rows: models.QuerySet[Any], user_field: str, user: Any
+) -> models.QuerySet[Any]:
+    """The rows of ``rows`` of the account ``user`` (a pk), with their role (``_scim_role``),
+    first row first: what :meth:`DefaultAdapter.membership_row` reads."""
+    found = rows.filter(**{f"{user_field}_id": user})
+    field = role_field(found.model)
+    if field is not None:
+        found = found.annotate(**{_ROLE: F(field.lookup)})
+    return found.order_by("pk")  # no Meta ordering: it joined the team and user
+
+
+@lru_cache(maxsize=8)
+def _membership_by_team_and_user(
+    model: type[models.Model], team_field: str, user_field: str, role: str | None
+) -> Read:
+    """:meth:`DefaultAdapter.membership_row`'s query, compiled once per membership model,
+    team and user fields and role field (``role``: only its key here, :func:`role_field`
+    reads it), for an adapter whose rows are the settings' (:mod:`.reads`)."""
+
+    def build(team: Any, user: Any) -> models.QuerySet[Any]:
+        rows = model._default_manager.filter(**{f"{team_field}_id": team})
+        return _membership_rows(rows, user_field, user)[:1]
+
+    team = model._meta.get_field(team_field)
+    user = model._meta.get_field(user_field)
+    assert isinstance(team, models.Field) and isinstance(user, models.Field)
+    return Read(model, build, {"team": team, "user": user})
 
 
 @lru_cache(maxsize=8)
