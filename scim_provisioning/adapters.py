@@ -75,7 +75,7 @@ from . import host_rows
 from .allauth_addresses import record_new_account_address, record_primary_address
 from .conf import app_settings
 from .emails import email_spellings
-from .reads import Read
+from .reads import HostRow, Read
 from .role_values import RoleField, manager_roles, role_field, split_defaults
 
 if TYPE_CHECKING:
@@ -562,10 +562,16 @@ class DefaultAdapter:
         rows: dict[Any, Any] = self.__dict__.setdefault("_membership_rows", {})
         if key in rows:
             return rows.pop(key) if for_write else rows[key]
+        brought: dict[Any, Any] = self.__dict__.get("_membership_rows_brought", {})
+        if key in brought:  # read with the locked record (membership_row_read)
+            row = brought.pop(key)
+            if not for_write:
+                rows[key] = row
+                return row
         if self._memberships_by_settings():
             # Every deactivation and removal asks: compiled once per membership shape.
             read = _membership_by_team_and_user(
-                apps.get_model(app_settings.MEMBERSHIP_MODEL),
+                self._membership_model(),
                 self._team_field,
                 self._user_field,
                 app_settings.MEMBERSHIP_ROLE_FIELD,
@@ -579,6 +585,47 @@ class DefaultAdapter:
         if not for_write:
             rows[key] = row
         return row
+
+    def membership_with_record(self) -> HostRow | None:
+        """How a write reads the person's membership row with the SCIM record it locks, or
+        ``None`` to have :meth:`membership_row` read it with a query of its own.
+
+        A deactivation or a removal asks for the row (the rules, then the change):
+        read with the locked record, it costs no statement of its own (issue 27).
+        The default gives the settings' row (the first of the team's rows of the
+        account, with its role) while the adapter keeps :meth:`memberships`,
+        :meth:`team_memberships` and :meth:`membership_row` as they are; an adapter
+        overriding one of them reads its rows its own way, and so does one that
+        returns ``None`` here.
+        """
+        cls = type(self)
+        if not self._memberships_by_settings() or cls.membership_row is not (
+            DefaultAdapter.membership_row
+        ):
+            return None
+        return _membership_host_row(
+            self._membership_model(),
+            self._team_field,
+            self._user_field,
+            app_settings.MEMBERSHIP_ROLE_FIELD,
+        )
+
+    def membership_row_read(
+        self, config: SCIMTeamConfig, user: AbstractBaseUser, row: models.Model | None
+    ) -> None:
+        """The write's locked read brought ``user``'s membership row
+        (:meth:`membership_with_record`).
+
+        :meth:`membership_row` gives it to the rules a write asks first (as if it
+        had read it then); a change no rule read the row for (a reactivation,
+        after the host's ``claim_seat``) reads it afresh, as it always did.
+        """
+        brought: dict[Any, Any] = self.__dict__.setdefault("_membership_rows_brought", {})
+        brought[(config.team_id, user.pk)] = row
+
+    def _membership_model(self) -> type[models.Model]:
+        model: type[models.Model] = apps.get_model(str(app_settings.MEMBERSHIP_MODEL))
+        return model
 
     def _memberships_by_settings(self) -> bool:
         """Whether the membership rows are the ``MEMBERSHIP_*`` settings' alone: the adapter
@@ -885,6 +932,21 @@ def _membership_by_team_and_user(
     user = model._meta.get_field(user_field)
     assert isinstance(team, models.Field) and isinstance(user, models.Field)
     return Read(model, build, {"team": team, "user": user})
+
+
+@lru_cache(maxsize=8)
+def _membership_host_row(
+    model: type[models.Model], team_field: str, user_field: str, role: str | None
+) -> HostRow:
+    """:meth:`DefaultAdapter.membership_with_record`'s row: made once per shape (the locked
+    read is compiled once per :class:`~.reads.HostRow`)."""
+
+    def rows(team: Any, user: Any) -> models.QuerySet[Any]:
+        return _membership_rows(
+            model._default_manager.filter(**{f"{team_field}_id": team}), user_field, user
+        )
+
+    return HostRow(model, rows, (_ROLE,) if role_field(model) is not None else ())
 
 
 @lru_cache(maxsize=8)

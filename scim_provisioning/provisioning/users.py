@@ -67,7 +67,7 @@ from ..models import (
     SCIMUser,
     SCIMUserValue,
 )
-from ..reads import Read
+from ..reads import Found, Read
 from ..resources.documents import Document
 from ..resources.users import UserState, state_from_document
 from ..scope import TeamScope
@@ -428,8 +428,22 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     return record
 
 
-def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) -> SCIMUser:
-    """PUT or PATCH /Users/{id}: ``document`` is the complete new state of the record."""
+def _adapter_for(config: SCIMTeamConfig, record: SCIMUser, locked: Found | None) -> Any:
+    """The write's adapter, told the membership row its locked read brought, if it did."""
+    adapter = get_adapter()
+    if locked is not None and locked.host_row_read:
+        adapter.membership_row_read(config, record.user, locked.host_row)
+    return adapter
+
+
+def update_user(
+    config: SCIMTeamConfig, record: SCIMUser, document: Document, *, locked: Found | None = None
+) -> SCIMUser:
+    """PUT or PATCH /Users/{id}: ``document`` is the complete new state of the record.
+
+    ``locked``: what the write's locked read brought with the record (the
+    person's membership row, :meth:`~..adapters.DefaultAdapter.membership_with_record`).
+    """
     state = state_from_document(document)
     domains: set[str] | None = None
     if state.email != record.email:
@@ -442,7 +456,7 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     old_values = record.value_rows()
     old_extension = extension.before_change(record)
     before = timeline.snapshot(record)
-    adapter = get_adapter()
+    adapter = _adapter_for(config, record, locked)
     if state.active is not None and state.active != was_active:
         _note_who_deactivates(adapter, config, record)
     # The IdP reactivates a person whose deactivation the guard holds: the hold
@@ -530,13 +544,14 @@ def _held(config: SCIMTeamConfig, record: SCIMUser, kind: HeldChangeKind) -> boo
     return True
 
 
-def delete_user(config: SCIMTeamConfig, record: SCIMUser) -> None:
+def delete_user(config: SCIMTeamConfig, record: SCIMUser, *, locked: Found | None = None) -> None:
     """DELETE /Users/{id}: the seat and the SCIM record go; the account stays.
 
     Beyond the team's deprovisioning guard only the record goes (the IdP sees
     the 404 of a deleted resource): the membership waits for a manager.
+    ``locked``: as :func:`update_user`'s.
     """
-    adapter = get_adapter()
+    adapter = _adapter_for(config, record, locked)
     account = record.user
     _check_may_remove(adapter, config, account, record)
     if _held(config, record, HeldChangeKind.DELETE):
