@@ -2,9 +2,10 @@
 
 The hottest reads have a fixed shape: a record by id, a page of a list (no
 filter, or one exact comparison), a token by digest, a user's groups, a
-group's members; so has one write, the deprovisioning guard's conditional
-``UPDATE`` (:class:`Update`). Each read is a :class:`Read`: a function that builds its queryset
-with the ORM, and the same function compiled once per process and database
+group's members; so have two writes, the deprovisioning guard's conditional
+``UPDATE`` (:class:`Update`) and the clearing of an address's refusals
+(:class:`Delete`). Each read is a :class:`Read`: a function that builds its
+queryset with the ORM, and the same function compiled once per process and database
 (:class:`~.prepared.PreparedQuery`, which reuses Django's compiler internals).
 ``SCIM_PROVISIONING_COMPILED_QUERIES`` chooses: on (the default), the compiled
 SQL runs; off, the ORM builds each query every time and no compiler internal
@@ -58,12 +59,13 @@ from django.utils import timezone
 from .conf import app_settings
 from .filters import Equality
 from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken
-from .prepared import PreparedQuery, PreparedUpdate
+from .prepared import PreparedDelete, PreparedQuery, PreparedUpdate
 
 if TYPE_CHECKING:
     from .resource_types import ResourceType
 
 __all__ = [
+    "Delete",
     "Found",
     "GroupRow",
     "HostRow",
@@ -147,6 +149,31 @@ class Update:
             return self.compiled.run(**values)
         queryset, changes = self.build(**values)
         return int(queryset.update(**changes))
+
+
+class Delete:
+    """One ``DELETE`` of a fixed shape: ``build(**values)`` is the queryset it deletes.
+
+    :meth:`run` gives how many rows went, by the compiled SQL
+    (:class:`~.prepared.PreparedDelete`: only what the ORM deletes in one
+    statement, with no receiver) when compiled queries are on, by
+    ``QuerySet.delete()`` otherwise.
+    """
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        build: Callable[..., QuerySet],
+        parameters: dict[str, models.Field],
+    ) -> None:
+        self.build = build
+        self.compiled = PreparedDelete(model, build, parameters)
+
+    def run(self, **values: Any) -> int:
+        """Delete the rows for ``values`` in the caller's transaction; how many there were."""
+        if compiled_queries():
+            return self.compiled.run(**values)
+        return int(self.build(**values).delete()[0])
 
 
 # -- the token rule -------------------------------------------------------------------------

@@ -414,3 +414,49 @@ def test_the_account_lookup_every_create_runs_is_compiled_and_ignores_case(team)
     assert _account_by_email(adapter.user_model, adapter.email_field).compiled._compiled_for(
         "default"
     )
+
+
+def test_clearing_a_refusal_is_compiled_once_and_clears_the_teams_alone(team, other_team):
+    """Issue 27: every reactivation clears the address's refusals by one DELETE compiled
+    once; another team's refusal of the same address stays, and so does another address."""
+    from scim_provisioning.models import SCIMLinkRefusal
+    from scim_provisioning.provisioning import refusals
+
+    SCIMLinkRefusal.objects.create(team=other_team, email="ada@acme.com", reason="seat")
+    SCIMLinkRefusal.objects.create(team=team, email="ada@acme.com", reason="seat")
+    SCIMLinkRefusal.objects.create(team=team, email="bob@acme.com", reason="seat")
+    config = SCIMTeamConfig.objects.get(team=team)
+
+    with CaptureQueriesContext(connection) as queries:
+        refusals.clear_refusals(config.scope, "ada@acme.com")
+
+    assert refusals._CLEAR_REFUSALS.compiled._compile(connection.alias) is not None
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["DELETE"]
+    left = SCIMLinkRefusal.objects.order_by("email", "team_id").values_list("team_id", "email")
+    assert list(left) == [(other_team.pk, "ada@acme.com"), (team.pk, "bob@acme.com")]
+
+
+def test_a_compiled_delete_leaves_a_model_with_a_receiver_to_the_orm(team):
+    """A delete receiver connected to the model (a host's audit, a test's) still hears it."""
+    from django.db.models.signals import post_delete
+
+    from scim_provisioning.models import SCIMLinkRefusal
+    from scim_provisioning.provisioning import refusals
+
+    SCIMLinkRefusal.objects.create(team=team, email="ada@acme.com", reason="seat")
+    scope = SCIMTeamConfig.objects.get(team=team).scope
+    refusals.clear_refusals(scope, "nobody@acme.com")  # compiled, with no receiver yet
+    assert refusals._CLEAR_REFUSALS.compiled._compiled
+    heard = []
+
+    def hear(sender, instance, **kwargs):
+        heard.append(instance.email)
+
+    post_delete.connect(hear, sender=SCIMLinkRefusal, dispatch_uid="test-refusal-heard")
+    try:
+        refusals.clear_refusals(scope, "ada@acme.com")
+    finally:
+        post_delete.disconnect(sender=SCIMLinkRefusal, dispatch_uid="test-refusal-heard")
+
+    assert heard == ["ada@acme.com"]
+    assert not SCIMLinkRefusal.objects.exists()
