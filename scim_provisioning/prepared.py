@@ -214,6 +214,8 @@ class PreparedDelete:
     itself deletes in one statement (``Collector.can_fast_delete``: no row of
     another model points at it, no delete receiver): a shape that is not, or a
     model that has a receiver when it runs, goes through ``QuerySet.delete()``.
+    ``related_deleted_first``: the caller deleted or changed, before, every row
+    that points at the rows (as the collector would have), so only receivers count.
     """
 
     def __init__(
@@ -221,10 +223,13 @@ class PreparedDelete:
         model: type[models.Model],
         build: Callable[..., models.QuerySet],
         parameters: Parameters,
+        *,
+        related_deleted_first: bool = False,
     ) -> None:
         self.model = model
         self._build = build
         self._parameters = parameters
+        self._related_deleted_first = related_deleted_first
         self._compiled: dict[tuple[str, str], tuple[str, tuple, tuple] | None] = {}
         self._lock = threading.Lock()
 
@@ -236,7 +241,7 @@ class PreparedDelete:
             with self._lock:
                 self._compiled[key] = compiled
         compiled = self._compiled[key]
-        if compiled is None or _delete_receivers(self.model):
+        if compiled is None or delete_receivers(self.model):
             return int(self._build(**values).using(using).delete()[0])
         sql, names, constants = compiled
         prepared = _prepare(self._parameters, values, using)
@@ -250,7 +255,9 @@ class PreparedDelete:
         if any(value is None for value in stand_ins.values()):
             return None
         queryset = self._build(**stand_ins).using(using)
-        if not Collector(using, origin=None).can_fast_delete(queryset):
+        if self._related_deleted_first:
+            pass  # the caller changed what points at the rows first (and checks receivers)
+        elif not Collector(using, origin=None).can_fast_delete(queryset):
             return None  # cascades or receivers: the ORM's collector runs them
         query: DeleteQuery = queryset.query.chain(DeleteQuery)  # type: ignore[assignment]
         sql, params = query.get_compiler(using).as_sql()
@@ -260,7 +267,8 @@ class PreparedDelete:
         return sql, names, tuple(params)
 
 
-def _delete_receivers(model: type[models.Model]) -> bool:
+def delete_receivers(model: type[models.Model]) -> bool:
+    """Whether a ``pre_delete`` or ``post_delete`` receiver listens to ``model`` now."""
     return pre_delete.has_listeners(model) or post_delete.has_listeners(model)
 
 

@@ -59,7 +59,7 @@ from django.utils import timezone
 from .conf import app_settings
 from .filters import Equality
 from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken
-from .prepared import PreparedDelete, PreparedQuery, PreparedUpdate
+from .prepared import PreparedDelete, PreparedQuery, PreparedUpdate, delete_receivers
 
 if TYPE_CHECKING:
     from .resource_types import ResourceType
@@ -75,6 +75,7 @@ __all__ = [
     "TokenRule",
     "Update",
     "compiled_queries",
+    "delete_receivers",
     "groups_of_user",
     "groups_of_users",
     "list_page",
@@ -165,9 +166,13 @@ class Delete:
         model: type[models.Model],
         build: Callable[..., QuerySet],
         parameters: dict[str, models.Field],
+        *,
+        related_deleted_first: bool = False,
     ) -> None:
         self.build = build
-        self.compiled = PreparedDelete(model, build, parameters)
+        self.compiled = PreparedDelete(
+            model, build, parameters, related_deleted_first=related_deleted_first
+        )
 
     def run(self, **values: Any) -> int:
         """Delete the rows for ``values`` in the caller's transaction; how many there were."""

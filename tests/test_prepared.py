@@ -460,3 +460,65 @@ def test_a_compiled_delete_leaves_a_model_with_a_receiver_to_the_orm(team):
 
     assert heard == ["ada@acme.com"]
     assert not SCIMLinkRefusal.objects.exists()
+
+
+def test_what_points_at_a_scim_user_is_what_its_compiled_delete_deletes():
+    """A DELETE of a user deletes its values and group memberships and clears its reports'
+    manager itself (compiled, no collector): a new relation to SCIMUser must join them."""
+    from django.db import models
+
+    from scim_provisioning.provisioning import users
+
+    pointing = {
+        rel.get_accessor_name(): rel.on_delete
+        for rel in SCIMUser._meta.related_objects
+        if not rel.many_to_many  # SCIMGroup.members: through group_memberships
+    }
+
+    assert pointing == {
+        "values": models.CASCADE,
+        "group_memberships": models.CASCADE,
+        "reports": models.SET_NULL,
+    }
+    assert set(users._GOES_WITH_A_USER) == set(pointing)
+
+
+@pytest.mark.parametrize("heard_by_a_receiver", [False, True], ids=["compiled", "receiver"])
+def test_a_deleted_user_leaves_what_the_orm_would_leave(idp, team, heard_by_a_receiver):
+    """Its values, group memberships and reports' manager go with it, compiled or (with a
+    delete receiver of SCIMUser connected) through ``record.delete()``."""
+    from django.db.models.signals import post_delete
+
+    boss = idp.post("/Users", {"userName": "boss@acme.com", "title": "Boss"}).json()["id"]
+    report = idp.post(
+        "/Users",
+        {
+            "userName": "ada@acme.com",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+                "manager": {"value": boss}
+            },
+        },
+    ).json()["id"]
+    idp.post("/Groups", {"displayName": "Eng", "members": [{"value": boss}, {"value": report}]})
+    heard = []
+
+    def hear(sender, instance, **kwargs):
+        heard.append(str(instance.pk))
+
+    if heard_by_a_receiver:
+        post_delete.connect(hear, sender=SCIMUser, dispatch_uid="test-user-heard")
+    try:
+        response = idp.delete(f"/Users/{boss}")
+    finally:
+        post_delete.disconnect(sender=SCIMUser, dispatch_uid="test-user-heard")
+
+    assert response.status_code == 204
+    assert heard == ([boss] if heard_by_a_receiver else [])
+    assert not SCIMUser.objects.filter(pk=boss).exists()
+    assert not SCIMUserValue.objects.filter(user_id=boss).exists()
+    assert list(SCIMGroupMembership.objects.values_list("user_id", flat=True)) == [
+        uuid.UUID(report)
+    ]
+    assert SCIMUser.objects.get(pk=report).manager_id is None
+    enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    assert "manager" not in idp.get(f"/Users/{report}").json().get(enterprise, {})
