@@ -260,20 +260,20 @@ class DefaultAdapter:
         Such an account is not one team's alone (:meth:`is_managed_by_team`), and
         its having no password proves nothing to another team (:meth:`email_verified`).
         """
-        from .models import SCIMUser
-
-        memberships = (
-            self.memberships()
-            .filter(**{self._user_field: user})
-            .exclude(**{f"{self._team_field}_id": config.team_id})
-        )
-        records = SCIMUser.objects.filter(user_id=user.pk).exclude(team_id=config.team_id)
-        # One query: the account's row, if either exists.
-        return bool(
-            self.user_model._default_manager.filter(pk=user.pk)
-            .filter(Exists(memberships) | Exists(records))
-            .exists()
-        )
+        if type(self).memberships is DefaultAdapter.memberships and app_settings.MEMBERSHIP_MODEL:
+            # Every PUT that changes a name or an address asks: compiled once per shape.
+            read = _held_elsewhere(
+                self.user_model, self._membership_model(), self._user_field, self._team_field
+            )
+            return bool(read.rows(user=user.pk, team=config.team_id))
+        return _account_held_elsewhere(
+            self.user_model,
+            self.memberships(),
+            self._user_field,
+            self._team_field,
+            user.pk,
+            config.team_id,
+        ).exists()
 
     def account_unused(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> bool:
         """Whether nobody has used the account yet: no usable password, never signed in.
@@ -932,6 +932,47 @@ def _membership_by_team_and_user(
     user = model._meta.get_field(user_field)
     assert isinstance(team, models.Field) and isinstance(user, models.Field)
     return Read(model, build, {"team": team, "user": user})
+
+
+def _account_held_elsewhere(
+    user_model: type[AbstractBaseUser],
+    memberships: models.QuerySet[Any],
+    user_field: str,
+    team_field: str,
+    user: Any,
+    team: Any,
+) -> models.QuerySet[Any]:
+    """The account's row if another team holds it (:meth:`DefaultAdapter.held_by_other_team`):
+    one query, a membership of another team or another team's SCIM record of it."""
+    from .models import SCIMUser
+
+    elsewhere = memberships.filter(**{f"{user_field}_id": user}).exclude(
+        **{f"{team_field}_id": team}
+    )
+    records = SCIMUser.objects.filter(user_id=user).exclude(team_id=team)
+    return user_model._default_manager.filter(pk=user).filter(Exists(elsewhere) | Exists(records))
+
+
+@lru_cache(maxsize=8)
+def _held_elsewhere(
+    user_model: type[AbstractBaseUser],
+    membership_model: type[models.Model],
+    user_field: str,
+    team_field: str,
+) -> Read:
+    """:func:`_account_held_elsewhere` compiled once per account model and membership shape."""
+    from .models import SCIMUser
+
+    def build(user: Any, team: Any) -> models.QuerySet[Any]:
+        rows = _account_held_elsewhere(
+            user_model, membership_model._default_manager.all(), user_field, team_field, user, team
+        )
+        return rows.order_by().values_list("pk", flat=True)[:1]
+
+    pk = user_model._meta.pk
+    team = SCIMUser._meta.get_field("team")
+    assert isinstance(pk, models.Field) and isinstance(team, models.Field)
+    return Read(user_model, build, {"user": pk, "team": team})
 
 
 @lru_cache(maxsize=8)

@@ -522,3 +522,31 @@ def test_a_deleted_user_leaves_what_the_orm_would_leave(idp, team, heard_by_a_re
     assert SCIMUser.objects.get(pk=report).manager_id is None
     enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
     assert "manager" not in idp.get(f"/Users/{report}").json().get(enterprise, {})
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "plain"])
+def test_whether_another_team_holds_an_account_is_read_alike_either_way(team, other_team, compiled):
+    """Issue 27: a PUT that changes a name asks whether the account is this team's alone;
+    compiled once or built by the ORM, another team's membership (active or not) or
+    SCIM record holds it, this team's own do not."""
+    from django.contrib.auth import get_user_model
+    from django.test import override_settings
+
+    from example_project.teams.models import Membership
+    from scim_provisioning.adapters import _held_elsewhere, get_adapter
+
+    accounts = get_user_model()
+    mine, joined, recorded = (
+        accounts.objects.create(email=f"{who}@acme.com") for who in ("mine", "joined", "rec")
+    )
+    Membership.objects.create(team=team, user=mine)
+    Membership.objects.create(team=other_team, user=joined, is_active=False)
+    SCIMUser.objects.create(team=other_team, user=recorded, user_name="rec@acme.com")
+    config = SCIMTeamConfig.objects.get(team=team)
+
+    with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=compiled):
+        held = [get_adapter().held_by_other_team(config, a) for a in (mine, joined, recorded)]
+
+    assert held == [False, True, True]
+    read = _held_elsewhere(accounts, Membership, "user", "team")
+    assert read.compiled._compiled_for(connection.alias)[0]  # its SQL: not left to the ORM
