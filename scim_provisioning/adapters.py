@@ -75,7 +75,7 @@ from . import host_rows
 from .allauth_addresses import record_new_account_address, record_primary_address
 from .conf import app_settings
 from .emails import email_spellings
-from .reads import Read
+from .reads import HostRow, Read
 from .role_values import RoleField, manager_roles, role_field, split_defaults
 
 if TYPE_CHECKING:
@@ -260,20 +260,20 @@ class DefaultAdapter:
         Such an account is not one team's alone (:meth:`is_managed_by_team`), and
         its having no password proves nothing to another team (:meth:`email_verified`).
         """
-        from .models import SCIMUser
-
-        memberships = (
-            self.memberships()
-            .filter(**{self._user_field: user})
-            .exclude(**{f"{self._team_field}_id": config.team_id})
-        )
-        records = SCIMUser.objects.filter(user_id=user.pk).exclude(team_id=config.team_id)
-        # One query: the account's row, if either exists.
-        return bool(
-            self.user_model._default_manager.filter(pk=user.pk)
-            .filter(Exists(memberships) | Exists(records))
-            .exists()
-        )
+        if type(self).memberships is DefaultAdapter.memberships and app_settings.MEMBERSHIP_MODEL:
+            # Every PUT that changes a name or an address asks: compiled once per shape.
+            read = _held_elsewhere(
+                self.user_model, self._membership_model(), self._user_field, self._team_field
+            )
+            return bool(read.rows(user=user.pk, team=config.team_id))
+        return _account_held_elsewhere(
+            self.user_model,
+            self.memberships(),
+            self._user_field,
+            self._team_field,
+            user.pk,
+            config.team_id,
+        ).exists()
 
     def account_unused(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> bool:
         """Whether nobody has used the account yet: no usable password, never signed in.
@@ -562,14 +562,80 @@ class DefaultAdapter:
         rows: dict[Any, Any] = self.__dict__.setdefault("_membership_rows", {})
         if key in rows:
             return rows.pop(key) if for_write else rows[key]
-        found = self.team_memberships(config.team_id).filter(**{self._user_field: user})
-        field = role_field(found.model)
-        if field is not None:
-            found = found.annotate(**{_ROLE: F(field.lookup)})
-        row = found.order_by("pk").first()  # no Meta ordering: it joined the team and user
+        brought: dict[Any, Any] = self.__dict__.get("_membership_rows_brought", {})
+        if key in brought:  # read with the locked record (membership_row_read)
+            row = brought.pop(key)
+            if not for_write:
+                rows[key] = row
+                return row
+        if self._memberships_by_settings():
+            # Every deactivation and removal asks: compiled once per membership shape.
+            read = _membership_by_team_and_user(
+                self._membership_model(),
+                self._team_field,
+                self._user_field,
+                app_settings.MEMBERSHIP_ROLE_FIELD,
+            )
+            found_rows = read.all(team=config.team_id, user=user.pk)
+            row = found_rows[0] if found_rows else None
+        else:
+            row = _membership_rows(
+                self.team_memberships(config.team_id), self._user_field, user.pk
+            ).first()
         if not for_write:
             rows[key] = row
         return row
+
+    def membership_with_record(self) -> HostRow | None:
+        """How a write reads the person's membership row with the SCIM record it locks, or
+        ``None`` to have :meth:`membership_row` read it with a query of its own.
+
+        A deactivation or a removal asks for the row (the rules, then the change):
+        read with the locked record, it costs no statement of its own (issue 27).
+        The default gives the settings' row (the first of the team's rows of the
+        account, with its role) while the adapter keeps :meth:`memberships`,
+        :meth:`team_memberships` and :meth:`membership_row` as they are; an adapter
+        overriding one of them reads its rows its own way, and so does one that
+        returns ``None`` here.
+        """
+        cls = type(self)
+        if not self._memberships_by_settings() or cls.membership_row is not (
+            DefaultAdapter.membership_row
+        ):
+            return None
+        return _membership_host_row(
+            self._membership_model(),
+            self._team_field,
+            self._user_field,
+            app_settings.MEMBERSHIP_ROLE_FIELD,
+        )
+
+    def membership_row_read(
+        self, config: SCIMTeamConfig, user: AbstractBaseUser, row: models.Model | None
+    ) -> None:
+        """The write's locked read brought ``user``'s membership row
+        (:meth:`membership_with_record`).
+
+        :meth:`membership_row` gives it to the rules a write asks first (as if it
+        had read it then); a change no rule read the row for (a reactivation,
+        after the host's ``claim_seat``) reads it afresh, as it always did.
+        """
+        brought: dict[Any, Any] = self.__dict__.setdefault("_membership_rows_brought", {})
+        brought[(config.team_id, user.pk)] = row
+
+    def _membership_model(self) -> type[models.Model]:
+        model: type[models.Model] = apps.get_model(str(app_settings.MEMBERSHIP_MODEL))
+        return model
+
+    def _memberships_by_settings(self) -> bool:
+        """Whether the membership rows are the ``MEMBERSHIP_*`` settings' alone: the adapter
+        keeps :meth:`memberships` and :meth:`team_memberships` as they are here."""
+        cls = type(self)
+        return (
+            cls.memberships is DefaultAdapter.memberships
+            and cls.team_memberships is DefaultAdapter.team_memberships
+            and bool(app_settings.MEMBERSHIP_MODEL)
+        )
 
     def is_last_manager(self, config: SCIMTeamConfig, user: AbstractBaseUser) -> bool:
         """Whether ``user``'s membership is the last active one that can manage the team's SCIM.
@@ -836,6 +902,92 @@ def _account_by_email(model: type[AbstractBaseUser], field: str) -> Read:
     email_field = model._meta.get_field(field)
     assert isinstance(email_field, models.Field)  # a concrete column, not a relation
     return Read(model, build, {"email": email_field})
+
+
+def _membership_rows(
+    rows: models.QuerySet[Any], user_field: str, user: Any
+) -> models.QuerySet[Any]:
+    """The rows of ``rows`` of the account ``user`` (a pk), with their role (``_scim_role``),
+    first row first: what :meth:`DefaultAdapter.membership_row` reads."""
+    found = rows.filter(**{f"{user_field}_id": user})
+    field = role_field(found.model)
+    if field is not None:
+        found = found.annotate(**{_ROLE: F(field.lookup)})
+    return found.order_by("pk")  # no Meta ordering: it joined the team and user
+
+
+@lru_cache(maxsize=8)
+def _membership_by_team_and_user(
+    model: type[models.Model], team_field: str, user_field: str, role: str | None
+) -> Read:
+    """:meth:`DefaultAdapter.membership_row`'s query, compiled once per membership model,
+    team and user fields and role field (``role``: only its key here, :func:`role_field`
+    reads it), for an adapter whose rows are the settings' (:mod:`.reads`)."""
+
+    def build(team: Any, user: Any) -> models.QuerySet[Any]:
+        rows = model._default_manager.filter(**{f"{team_field}_id": team})
+        return _membership_rows(rows, user_field, user)[:1]
+
+    team = model._meta.get_field(team_field)
+    user = model._meta.get_field(user_field)
+    assert isinstance(team, models.Field) and isinstance(user, models.Field)
+    return Read(model, build, {"team": team, "user": user})
+
+
+def _account_held_elsewhere(
+    user_model: type[AbstractBaseUser],
+    memberships: models.QuerySet[Any],
+    user_field: str,
+    team_field: str,
+    user: Any,
+    team: Any,
+) -> models.QuerySet[Any]:
+    """The account's row if another team holds it (:meth:`DefaultAdapter.held_by_other_team`):
+    one query, a membership of another team or another team's SCIM record of it."""
+    from .models import SCIMUser
+
+    elsewhere = memberships.filter(**{f"{user_field}_id": user}).exclude(
+        **{f"{team_field}_id": team}
+    )
+    records = SCIMUser.objects.filter(user_id=user).exclude(team_id=team)
+    return user_model._default_manager.filter(pk=user).filter(Exists(elsewhere) | Exists(records))
+
+
+@lru_cache(maxsize=8)
+def _held_elsewhere(
+    user_model: type[AbstractBaseUser],
+    membership_model: type[models.Model],
+    user_field: str,
+    team_field: str,
+) -> Read:
+    """:func:`_account_held_elsewhere` compiled once per account model and membership shape."""
+    from .models import SCIMUser
+
+    def build(user: Any, team: Any) -> models.QuerySet[Any]:
+        rows = _account_held_elsewhere(
+            user_model, membership_model._default_manager.all(), user_field, team_field, user, team
+        )
+        return rows.order_by().values_list("pk", flat=True)[:1]
+
+    pk = user_model._meta.pk
+    team = SCIMUser._meta.get_field("team")
+    assert isinstance(pk, models.Field) and isinstance(team, models.Field)
+    return Read(user_model, build, {"user": pk, "team": team})
+
+
+@lru_cache(maxsize=8)
+def _membership_host_row(
+    model: type[models.Model], team_field: str, user_field: str, role: str | None
+) -> HostRow:
+    """:meth:`DefaultAdapter.membership_with_record`'s row: made once per shape (the locked
+    read is compiled once per :class:`~.reads.HostRow`)."""
+
+    def rows(team: Any, user: Any) -> models.QuerySet[Any]:
+        return _membership_rows(
+            model._default_manager.filter(**{f"{team_field}_id": team}), user_field, user
+        )
+
+    return HostRow(model, rows, (_ROLE,) if role_field(model) is not None else ())
 
 
 @lru_cache(maxsize=8)

@@ -33,8 +33,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, models, transaction
+from django.db.models.deletion import Collector
 from django.db.models.query import get_related_populators
-from django.db.models.sql import InsertQuery, UpdateQuery
+from django.db.models.signals import post_delete, pre_delete
+from django.db.models.sql import DeleteQuery, InsertQuery, UpdateQuery
 from django.utils import timezone
 
 #: How a named parameter's value is prepared for the database: the model field
@@ -269,6 +271,71 @@ class PreparedInsert:
         if len(params) != count * len(self._fields):
             return ""
         return str(sql)
+
+
+class PreparedDelete:
+    """One ``DELETE`` shape over ``model``, compiled once like a :class:`PreparedUpdate`.
+
+    ``build(**values)`` returns the queryset to delete. Only for what the ORM
+    itself deletes in one statement (``Collector.can_fast_delete``: no row of
+    another model points at it, no delete receiver): a shape that is not, or a
+    model that has a receiver when it runs, goes through ``QuerySet.delete()``.
+    ``related_deleted_first``: the caller deleted or changed, before, every row
+    that points at the rows (as the collector would have), so only receivers count.
+    """
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        build: Callable[..., models.QuerySet],
+        parameters: Parameters,
+        *,
+        related_deleted_first: bool = False,
+    ) -> None:
+        self.model = model
+        self._build = build
+        self._parameters = parameters
+        self._related_deleted_first = related_deleted_first
+        self._compiled: dict[tuple[str, str], tuple[str, tuple, tuple] | None] = {}
+        self._lock = threading.Lock()
+
+    def run(self, using: str = "default", **values: Any) -> int:
+        """Delete the rows for ``values``, in the caller's transaction; how many there were."""
+        key = (using, connections[using].vendor)
+        if key not in self._compiled:
+            compiled = self._compile(using)
+            with self._lock:
+                self._compiled[key] = compiled
+        compiled = self._compiled[key]
+        if compiled is None or delete_receivers(self.model):
+            return int(self._build(**values).using(using).delete()[0])
+        sql, names, constants = compiled
+        prepared = _prepare(self._parameters, values, using)
+        params = [prepared[n] if n else c for n, c in zip(names, constants, strict=True)]
+        with transaction.mark_for_rollback_on_error(using), connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            return int(cursor.rowcount)
+
+    def _compile(self, using: str) -> tuple[str, tuple, tuple] | None:
+        stand_ins = {name: _stand_in(field) for name, field in self._parameters.items()}
+        if any(value is None for value in stand_ins.values()):
+            return None
+        queryset = self._build(**stand_ins).using(using)
+        if self._related_deleted_first:
+            pass  # the caller changed what points at the rows first (and checks receivers)
+        elif not Collector(using, origin=None).can_fast_delete(queryset):
+            return None  # cascades or receivers: the ORM's collector runs them
+        query: DeleteQuery = queryset.query.chain(DeleteQuery)  # type: ignore[assignment]
+        sql, params = query.get_compiler(using).as_sql()
+        names = _owners(_prepare(self._parameters, stand_ins, using), params)
+        if names is None:
+            return None
+        return sql, names, tuple(params)
+
+
+def delete_receivers(model: type[models.Model]) -> bool:
+    """Whether a ``pre_delete`` or ``post_delete`` receiver listens to ``model`` now."""
+    return pre_delete.has_listeners(model) or post_delete.has_listeners(model)
 
 
 def _prepare(parameters: Parameters, values: dict[str, Any], using: str) -> dict[str, Any]:

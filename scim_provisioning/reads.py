@@ -3,9 +3,10 @@
 The hottest reads have a fixed shape: a record by id, a page of a list (no
 filter, or one exact comparison), a token by digest, a user's groups, a
 group's members; so have a few writes: the deprovisioning guard's conditional
-``UPDATE`` (:class:`Update`), and the rows every create inserts into this app's
-own tables, the timeline entry and the record's values (:class:`Insert`: the
-same rows and one statement either way, without ``RETURNING`` when compiled).
+``UPDATE`` (:class:`Update`), the clearing of an address's refusals
+(:class:`Delete`), and the rows every create inserts into this app's own
+tables, the timeline entry and the record's values (:class:`Insert`: the same
+rows and one statement either way, without ``RETURNING`` when compiled).
 Each read is a :class:`Read`: a function that builds its queryset with the
 ORM, and the same function compiled once per process and database
 (:class:`~.prepared.PreparedQuery`, which reuses Django's compiler internals).
@@ -33,7 +34,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -61,15 +62,23 @@ from django.utils import timezone
 from .conf import app_settings
 from .filters import Equality
 from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken, SCIMUserEvent, SCIMUserValue
-from .prepared import PreparedInsert, PreparedQuery, PreparedUpdate
+from .prepared import (
+    PreparedDelete,
+    PreparedInsert,
+    PreparedQuery,
+    PreparedUpdate,
+    delete_receivers,
+)
 from .scope import TeamScope
 
 if TYPE_CHECKING:
     from .resource_types import ResourceType
 
 __all__ = [
+    "Delete",
     "Found",
     "GroupRow",
+    "HostRow",
     "Insert",
     "Page",
     "Read",
@@ -79,6 +88,7 @@ __all__ = [
     "USER_VALUES",
     "Update",
     "compiled_queries",
+    "delete_receivers",
     "groups_of_user",
     "groups_of_users",
     "list_page",
@@ -181,6 +191,35 @@ USER_VALUES = Insert(SCIMUserValue)
 TIMELINE_ENTRIES = Insert(SCIMUserEvent)
 
 
+class Delete:
+    """One ``DELETE`` of a fixed shape: ``build(**values)`` is the queryset it deletes.
+
+    :meth:`run` gives how many rows went, by the compiled SQL
+    (:class:`~.prepared.PreparedDelete`: only what the ORM deletes in one
+    statement, with no receiver) when compiled queries are on, by
+    ``QuerySet.delete()`` otherwise.
+    """
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        build: Callable[..., QuerySet],
+        parameters: dict[str, models.Field],
+        *,
+        related_deleted_first: bool = False,
+    ) -> None:
+        self.build = build
+        self.compiled = PreparedDelete(
+            model, build, parameters, related_deleted_first=related_deleted_first
+        )
+
+    def run(self, **values: Any) -> int:
+        """Delete the rows for ``values`` in the caller's transaction; how many there were."""
+        if compiled_queries():
+            return self.compiled.run(**values)
+        return int(self.build(**values).delete()[0])
+
+
 # -- the token rule -------------------------------------------------------------------------
 
 
@@ -269,27 +308,55 @@ class GroupRow(NamedTuple):
 
 
 @dataclass(frozen=True)
+class HostRow:
+    """A host's row a write reads with the record it locks (issue 27: one statement fewer).
+
+    ``rows(team, user)`` is the host's rows of the record's team and account (the
+    two given as expressions of the record's ``team_id`` and ``user_id``), first
+    row first; the first is read, each column by a subquery of the locked read,
+    and comes back as an instance of ``model`` (:attr:`Found.host_row`) with the
+    annotations ``keep`` names set on it. Hashable: the query is compiled once
+    per shape, so a shape is made once per process (its maker cached).
+    """
+
+    model: type[models.Model]
+    rows: Callable[[Any, Any], QuerySet]
+    keep: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Found:
     """A record read by id (or ``None``), and what came with it.
 
     ``token_ok``: whether the request's token may still be used, when the read
     checked it (``None``: not checked). ``groups``: a user's groups, when they
-    were read in the same query (``None``: not read).
+    were read in the same query (``None``: not read). ``host_row``: the
+    :class:`HostRow` a locked read was asked for (``None`` when there is none),
+    when ``host_row_read``.
     """
 
     record: Any | None
     token_ok: bool | None = None
     groups: tuple[GroupRow, ...] | None = None
+    host_row: Any | None = None
+    host_row_read: bool = False
 
 
 @cache
-def _by_id(kind: ResourceType, checked: bool, locked: bool, linked: bool = True) -> Read:
+def _by_id(
+    kind: ResourceType,
+    checked: bool,
+    locked: bool,
+    linked: bool = True,
+    host_row: HostRow | None = None,
+) -> Read:
     """The record-by-id query of ``kind``; the team, id (and token) are parameters.
 
     With the token's validity when ``checked``; locked, for a write, when
     ``locked``; with what an answer links to (a user's groups) when ``linked``:
     a write that answers with the record it locked reads them in the same query
     (a user's write never changes their groups; issue 27), a DELETE does not.
+    A locked read brings the ``host_row`` too, when given (:func:`_with_host_row`).
     """
     model = kind.model
     parameters = {"team_id": model._meta.get_field("team"), "pk": model._meta.pk}
@@ -300,7 +367,8 @@ def _by_id(kind: ResourceType, checked: bool, locked: bool, linked: bool = True)
     def build(team_id: Any, pk: Any, digest: Any = None, now: Any = None) -> QuerySet:
         if locked:
             records = kind.for_update(TeamScope(team_id)).filter(pk=pk)
-            return _with_links(kind, records) if linked else records
+            records = _with_links(kind, records) if linked else records
+            return _with_host_row(records, host_row) if host_row is not None else records
         records = _with_links(kind, kind.queryset(TeamScope(team_id)).filter(pk=pk))
         return _with_token_check(records, digest, now)
 
@@ -316,13 +384,58 @@ def record_by_id(kind: ResourceType, team_id: Any, pk: uuid.UUID, digest: str | 
     return _found(rows[0] if rows else None, checked=digest is not None)
 
 
-def locked_by_id(kind: ResourceType, team_id: Any, pk: uuid.UUID, *, linked: bool) -> Found:
+def locked_by_id(
+    kind: ResourceType,
+    team_id: Any,
+    pk: uuid.UUID,
+    *,
+    linked: bool,
+    host_row: HostRow | None = None,
+) -> Found:
     """The team's record ``pk`` locked for a read-modify-write (its token was checked before).
 
-    ``linked``: with what the write's answer links to (:attr:`Found.groups`).
+    ``linked``: with what the write's answer links to (:attr:`Found.groups`);
+    ``host_row``: with that row of the host (:attr:`Found.host_row`).
     """
-    rows = _by_id(kind, False, True, linked).all(team_id=team_id, pk=pk)
-    return _found(rows[0] if rows else None, checked=False)
+    rows = _by_id(kind, False, True, linked, host_row).all(team_id=team_id, pk=pk)
+    found = _found(rows[0] if rows else None, checked=False)
+    if found.record is None or host_row is None:
+        return found
+    return replace(found, host_row=_host_row_read_with(found.record, host_row), host_row_read=True)
+
+
+#: The columns of a host's row read with a locked record (:func:`_with_host_row`).
+_HOST_ROW = "_scim_row_"
+
+
+def _with_host_row(records: QuerySet, host_row: HostRow) -> QuerySet:
+    """``records`` each with the first of the host's rows of its team and account, one
+    subquery per column (each an index lookup on the host's (team, user) key): no join,
+    so a host with several rows per person still gives one record, and the lock stays
+    the record's own (``FOR UPDATE OF`` the record)."""
+    rows = host_row.rows(OuterRef("team_id"), OuterRef("user_id"))
+    columns = {
+        f"{_HOST_ROW}{field.attname}": Subquery(rows.values(field.attname)[:1])
+        for field in host_row.model._meta.concrete_fields
+    }
+    columns.update(
+        {f"_scim_kept{i}": Subquery(rows.values(name)[:1]) for i, name in enumerate(host_row.keep)}
+    )
+    return records.annotate(**columns)
+
+
+def _host_row_read_with(record: Any, host_row: HostRow) -> Any | None:
+    """The host's row read with ``record`` (an instance of its model), or ``None`` if none."""
+    fields = host_row.model._meta.concrete_fields
+    values = [_take(record, f"{_HOST_ROW}{field.attname}") for field in fields]
+    kept = {name: _take(record, f"_scim_kept{i}") for i, name in enumerate(host_row.keep)}
+    pk_index = fields.index(host_row.model._meta.pk)
+    if values[pk_index] is None:
+        return None
+    row = host_row.model.from_db(record._state.db, [f.attname for f in fields], values)
+    for name, value in kept.items():
+        setattr(row, name, value)
+    return row
 
 
 def record_by_legacy_id(

@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
 from . import reads
+from .adapters import get_adapter
 from .exceptions import NotFound
 from .extension_values import filter_map, sort_map
 from .filters import FilterField, FilterMap, MultiValued, SortMap
@@ -106,12 +107,18 @@ class ResourceType:
         key = _uuid(pk)
         found = reads.Found(None)
         if key is not None:
-            found = reads.locked_by_id(self, scope.team_id, key, linked=linked)
+            found = reads.locked_by_id(
+                self, scope.team_id, key, linked=linked, host_row=self.host_row()
+            )
         if found.record is None and self.legacy_id_field is not None:
             found = reads.record_by_legacy_id(
                 self, scope.team_id, pk, None, locked=True, linked=linked
             )
         return found
+
+    def host_row(self) -> reads.HostRow | None:
+        """The host's row a write reads with the record it locks (:class:`~.reads.HostRow`)."""
+        return None
 
     def read(self, scope: TeamScope, pk: str, token_digest: str | None) -> reads.Found:
         """The team's record whose id is ``pk``, as a :class:`~.reads.Found` (its record or None).
@@ -161,13 +168,20 @@ class ResourceType:
     def create(self, config: SCIMTeamConfig, body: Any) -> Any:
         raise NotImplementedError
 
-    def replace(self, config: SCIMTeamConfig, record: Any, body: Any) -> Any:
+    def replace(
+        self, config: SCIMTeamConfig, record: Any, body: Any, *, locked: reads.Found | None = None
+    ) -> Any:
+        """``locked``: what the write's locked read brought with ``record``."""
         raise NotImplementedError
 
-    def patch(self, config: SCIMTeamConfig, record: Any, body: Any) -> Any:
+    def patch(
+        self, config: SCIMTeamConfig, record: Any, body: Any, *, locked: reads.Found | None = None
+    ) -> Any:
         raise NotImplementedError
 
-    def delete(self, config: SCIMTeamConfig, record: Any) -> None:
+    def delete(
+        self, config: SCIMTeamConfig, record: Any, *, locked: reads.Found | None = None
+    ) -> None:
         raise NotImplementedError
 
 
@@ -301,15 +315,26 @@ class UserType(ResourceType):
     def create(self, config: SCIMTeamConfig, body: Any) -> Any:
         return create_user(config, read_user_document(body))
 
-    def replace(self, config: SCIMTeamConfig, record: Any, body: Any) -> Any:
+    def host_row(self) -> reads.HostRow | None:
+        # The person's membership: a deactivation's and a removal's rules and change read it.
+        return get_adapter().membership_with_record()
+
+    def replace(
+        self, config: SCIMTeamConfig, record: Any, body: Any, *, locked: reads.Found | None = None
+    ) -> Any:
         document = merge_documents(record_document(record), read_user_document(body))
-        return update_user(config, record, document)
+        return update_user(config, record, document, locked=locked)
 
-    def patch(self, config: SCIMTeamConfig, record: Any, body: Any) -> Any:
-        return update_user(config, record, self._patcher.apply(record_document(record), body))
+    def patch(
+        self, config: SCIMTeamConfig, record: Any, body: Any, *, locked: reads.Found | None = None
+    ) -> Any:
+        document = self._patcher.apply(record_document(record), body)
+        return update_user(config, record, document, locked=locked)
 
-    def delete(self, config: SCIMTeamConfig, record: Any) -> None:
-        delete_user(config, record)
+    def delete(
+        self, config: SCIMTeamConfig, record: Any, *, locked: reads.Found | None = None
+    ) -> None:
+        delete_user(config, record, locked=locked)
 
 
 @lru_cache(maxsize=8)
@@ -361,18 +386,24 @@ class GroupType(ResourceType):
     def create(self, config: SCIMTeamConfig, body: Any) -> Any:
         return create_group(config, read_group_document(body))
 
-    def replace(self, config: SCIMTeamConfig, record: Any, body: Any) -> Any:
+    def replace(
+        self, config: SCIMTeamConfig, record: Any, body: Any, *, locked: reads.Found | None = None
+    ) -> Any:
         sent = read_group_document(body)
         # Okta's "link group" PUT has no members: they stay as they are.
         change = replacement(sent.pop("members")) if "members" in sent else None
         return update_group(config, record, merge_documents(group_document(record), sent), change)
 
-    def patch(self, config: SCIMTeamConfig, record: Any, body: Any) -> Any:
+    def patch(
+        self, config: SCIMTeamConfig, record: Any, body: Any, *, locked: reads.Found | None = None
+    ) -> Any:
         members = MemberOperations()  # this request's: the patcher is shared
         document = self._patcher.apply(group_document(record), body, {"members": members})
         return update_group(config, record, document, members.change)
 
-    def delete(self, config: SCIMTeamConfig, record: Any) -> None:
+    def delete(
+        self, config: SCIMTeamConfig, record: Any, *, locked: reads.Found | None = None
+    ) -> None:
         delete_group(config, record)
 
 

@@ -113,7 +113,7 @@ def replace(
         found = _locked(kind, config, pk, answered=answered)
         record: Any = found.record
         check_if_match(if_match, record.etag)
-        return Found(kind.replace(config, record, body), groups=found.groups)
+        return Found(kind.replace(config, record, body, locked=found), groups=found.groups)
 
 
 def patch(
@@ -134,7 +134,7 @@ def patch(
         found = _locked(kind, config, pk, answered=answered)
         record: Any = found.record
         check_if_match(if_match, record.etag)
-        return Found(kind.patch(config, record, body), groups=found.groups)
+        return Found(kind.patch(config, record, body, locked=found), groups=found.groups)
 
 
 def delete(
@@ -142,6 +142,7 @@ def delete(
 ) -> None:
     """``DELETE /{type}/{pk}``: what deleting means for the type (a user keeps their account)."""
     with recording_refusals(), transaction.atomic():
-        record: Any = _locked(kind, config, pk, answered=False).record
+        found = _locked(kind, config, pk, answered=False)
+        record: Any = found.record
         check_if_match(if_match, record.etag)
-        kind.delete(config, record)
+        kind.delete(config, record, locked=found)

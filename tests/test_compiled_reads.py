@@ -21,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 
 import scim_provisioning
 from scim_provisioning import prepared, reads
+from scim_provisioning.adapters import DefaultAdapter, get_adapter
 from scim_provisioning.listing import _ordering
 from scim_provisioning.models import SCIMTeamConfig, SCIMToken, SCIMUserEvent, SCIMUserValue
 from scim_provisioning.resource_types import USERS
@@ -234,3 +235,65 @@ def test_a_random_id_finds_nothing_either_way(idp):
         with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=compiled):
             response = idp.get(f"/Users/{uuid.uuid4()}")
         assert response.status_code == 404
+
+
+def _deactivate_and_count(idp, pk) -> tuple[int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = idp.patch(
+            f"/Users/{pk}", patch_op({"op": "replace", "path": "active", "value": False})
+        )
+    return response.status_code, len(queries)
+
+
+def test_the_membership_read_compiled_or_not_finds_the_same_row(idp, team):
+    """Every deactivation reads the person's membership (compiled once, issue 27): on or
+    off, the same statements, and the membership switched off."""
+    from example_project.teams.models import Membership
+
+    people = [idp.post("/Users", {"userName": f"{n}@acme.com"}).json()["id"] for n in "ab"]
+    with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=True):
+        compiled = _deactivate_and_count(idp, people[0])
+    with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=False):
+        plain = _deactivate_and_count(idp, people[1])
+
+    assert compiled == plain
+    assert compiled[0] == 200
+    assert (
+        list(
+            Membership.objects.filter(team=team, is_active=True).values_list(
+                "user__email", flat=True
+            )
+        )
+        == []
+    )
+
+
+class _OnlyActiveRows(DefaultAdapter):
+    """A host whose membership rows are only its active ones."""
+
+    def team_memberships(self, team_id):
+        return super().team_memberships(team_id).filter(is_active=True)
+
+
+def test_an_adapter_choosing_its_rows_is_asked_not_the_compiled_read(idp, team):
+    from example_project.teams.models import Membership
+
+    pk = idp.post("/Users", {"userName": "ada@acme.com"}).json()["id"]
+    assert (
+        idp.patch(
+            f"/Users/{pk}", patch_op({"op": "replace", "path": "active", "value": False})
+        ).status_code
+        == 200
+    )
+    membership = Membership.objects.get(team=team, user__email="ada@acme.com")
+    path = f"{__name__}._OnlyActiveRows"
+
+    with override_settings(SCIM_PROVISIONING_ADAPTER=path):
+        found = get_adapter().membership_row(SCIMTeamConfig(team_id=team.pk), membership.user)
+    default = get_adapter().membership_row(SCIMTeamConfig(team_id=team.pk), membership.user)
+
+    assert found is None  # its rows: the inactive one is none of them
+    assert default.pk == membership.pk

@@ -414,3 +414,139 @@ def test_the_account_lookup_every_create_runs_is_compiled_and_ignores_case(team)
     assert _account_by_email(adapter.user_model, adapter.email_field).compiled._compiled_for(
         "default"
     )
+
+
+def test_clearing_a_refusal_is_compiled_once_and_clears_the_teams_alone(team, other_team):
+    """Issue 27: every reactivation clears the address's refusals by one DELETE compiled
+    once; another team's refusal of the same address stays, and so does another address."""
+    from scim_provisioning.models import SCIMLinkRefusal
+    from scim_provisioning.provisioning import refusals
+
+    SCIMLinkRefusal.objects.create(team=other_team, email="ada@acme.com", reason="seat")
+    SCIMLinkRefusal.objects.create(team=team, email="ada@acme.com", reason="seat")
+    SCIMLinkRefusal.objects.create(team=team, email="bob@acme.com", reason="seat")
+    config = SCIMTeamConfig.objects.get(team=team)
+
+    with CaptureQueriesContext(connection) as queries:
+        refusals.clear_refusals(config.scope, "ada@acme.com")
+
+    assert refusals._CLEAR_REFUSALS.compiled._compile(connection.alias) is not None
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["DELETE"]
+    left = SCIMLinkRefusal.objects.order_by("email", "team_id").values_list("team_id", "email")
+    assert list(left) == [(other_team.pk, "ada@acme.com"), (team.pk, "bob@acme.com")]
+
+
+def test_a_compiled_delete_leaves_a_model_with_a_receiver_to_the_orm(team):
+    """A delete receiver connected to the model (a host's audit, a test's) still hears it."""
+    from django.db.models.signals import post_delete
+
+    from scim_provisioning.models import SCIMLinkRefusal
+    from scim_provisioning.provisioning import refusals
+
+    SCIMLinkRefusal.objects.create(team=team, email="ada@acme.com", reason="seat")
+    scope = SCIMTeamConfig.objects.get(team=team).scope
+    refusals.clear_refusals(scope, "nobody@acme.com")  # compiled, with no receiver yet
+    assert refusals._CLEAR_REFUSALS.compiled._compiled
+    heard = []
+
+    def hear(sender, instance, **kwargs):
+        heard.append(instance.email)
+
+    post_delete.connect(hear, sender=SCIMLinkRefusal, dispatch_uid="test-refusal-heard")
+    try:
+        refusals.clear_refusals(scope, "ada@acme.com")
+    finally:
+        post_delete.disconnect(sender=SCIMLinkRefusal, dispatch_uid="test-refusal-heard")
+
+    assert heard == ["ada@acme.com"]
+    assert not SCIMLinkRefusal.objects.exists()
+
+
+def test_what_points_at_a_scim_user_is_what_its_compiled_delete_deletes():
+    """A DELETE of a user deletes its values and group memberships and clears its reports'
+    manager itself (compiled, no collector): a new relation to SCIMUser must join them."""
+    from django.db import models
+
+    from scim_provisioning.provisioning import users
+
+    pointing = {
+        rel.get_accessor_name(): rel.on_delete
+        for rel in SCIMUser._meta.related_objects
+        if not rel.many_to_many  # SCIMGroup.members: through group_memberships
+    }
+
+    assert pointing == {
+        "values": models.CASCADE,
+        "group_memberships": models.CASCADE,
+        "reports": models.SET_NULL,
+    }
+    assert set(users._GOES_WITH_A_USER) == set(pointing)
+
+
+@pytest.mark.parametrize("heard_by_a_receiver", [False, True], ids=["compiled", "receiver"])
+def test_a_deleted_user_leaves_what_the_orm_would_leave(idp, team, heard_by_a_receiver):
+    """Its values, group memberships and reports' manager go with it, compiled or (with a
+    delete receiver of SCIMUser connected) through ``record.delete()``."""
+    from django.db.models.signals import post_delete
+
+    boss = idp.post("/Users", {"userName": "boss@acme.com", "title": "Boss"}).json()["id"]
+    report = idp.post(
+        "/Users",
+        {
+            "userName": "ada@acme.com",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+                "manager": {"value": boss}
+            },
+        },
+    ).json()["id"]
+    idp.post("/Groups", {"displayName": "Eng", "members": [{"value": boss}, {"value": report}]})
+    heard = []
+
+    def hear(sender, instance, **kwargs):
+        heard.append(str(instance.pk))
+
+    if heard_by_a_receiver:
+        post_delete.connect(hear, sender=SCIMUser, dispatch_uid="test-user-heard")
+    try:
+        response = idp.delete(f"/Users/{boss}")
+    finally:
+        post_delete.disconnect(sender=SCIMUser, dispatch_uid="test-user-heard")
+
+    assert response.status_code == 204
+    assert heard == ([boss] if heard_by_a_receiver else [])
+    assert not SCIMUser.objects.filter(pk=boss).exists()
+    assert not SCIMUserValue.objects.filter(user_id=boss).exists()
+    assert list(SCIMGroupMembership.objects.values_list("user_id", flat=True)) == [
+        uuid.UUID(report)
+    ]
+    assert SCIMUser.objects.get(pk=report).manager_id is None
+    enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    assert "manager" not in idp.get(f"/Users/{report}").json().get(enterprise, {})
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "plain"])
+def test_whether_another_team_holds_an_account_is_read_alike_either_way(team, other_team, compiled):
+    """Issue 27: a PUT that changes a name asks whether the account is this team's alone;
+    compiled once or built by the ORM, another team's membership (active or not) or
+    SCIM record holds it, this team's own do not."""
+    from django.contrib.auth import get_user_model
+    from django.test import override_settings
+
+    from example_project.teams.models import Membership
+    from scim_provisioning.adapters import _held_elsewhere, get_adapter
+
+    accounts = get_user_model()
+    mine, joined, recorded = (
+        accounts.objects.create(email=f"{who}@acme.com") for who in ("mine", "joined", "rec")
+    )
+    Membership.objects.create(team=team, user=mine)
+    Membership.objects.create(team=other_team, user=joined, is_active=False)
+    SCIMUser.objects.create(team=other_team, user=recorded, user_name="rec@acme.com")
+    config = SCIMTeamConfig.objects.get(team=team)
+
+    with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=compiled):
+        held = [get_adapter().held_by_other_team(config, a) for a in (mine, joined, recorded)]
+
+    assert held == [False, True, True]
+    read = _held_elsewhere(accounts, Membership, "user", "team")
+    assert read.compiled._compiled_for(connection.alias)[0]  # its SQL: not left to the ORM

@@ -24,6 +24,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from example_project.teams.models import Membership
+from scim_provisioning.adapters import DefaultAdapter
 from scim_provisioning.models import (
     SCIMGroup,
     SCIMGroupMembership,
@@ -69,15 +70,15 @@ BUDGETS = {
     "put": 8,  # token, locked user (with its groups, for the answer), record update,
     #            other memberships? (may the account follow?), account update, timeline
     #            (with the names it gave); 2 sp (the request's)
-    "patch": 10,  # a deactivation: token, locked user (with its groups), the membership
-    #              (one read: the issue-21 rule "had the site switched it off first?",
-    #              then the row its save() changes, so that the site's rules and
-    #              receivers run: issue 22), record update, the deprovisioning guard's
+    "patch": 9,  # a deactivation: token, locked user (with its groups and its membership
+    #             row, one subquery per column: the issue-21 rule "had the site switched
+    #             it off first?", then the row its save() changes, so that the site's
+    #             rules and receivers run: issue 22), record update, the deprovisioning guard's
     #              count (one conditional UPDATE of the team's config row: issue 25),
     #              membership update, the seat counted off (the example site's UPDATE of
     #              its team, from Membership.save()), timeline; 2 sp. The team's managers
     #              are locked (is the last one leaving?) only when the person is one.
-    "delete": 13,  # token, locked user, the membership (one read: is the person an active
+    "delete": 12,  # token, locked user with the membership row (is the person an active
     #               manager? then the row deleted through the model), the guard's count
     #               (one UPDATE), membership delete (the example site counts the seat off
     #               on post_delete), seat count, timeline, values, group memberships,
@@ -286,6 +287,37 @@ def test_only_a_manager_leaving_locks_the_team_managers(idp, team, population):
     assert (first.status_code, second.status_code) == (200, 200)
     assert not Membership.objects.get(team=team, user_id=population[-2].user_id).is_active
     assert manager == member + 1
+
+
+class _MembershipReadApart(DefaultAdapter):
+    """A host that has the membership read by a query of its own (the hook's opt-out)."""
+
+    def membership_with_record(self):
+        return None
+
+
+@pytest.mark.parametrize("write", ["patch", "delete"])
+def test_the_membership_row_comes_with_the_locked_record(idp, team, population, write):
+    """Issue 27: a deactivation's and a removal's membership read costs no statement of
+    its own; a host that opts out pays one, and both end the same way."""
+    deactivate = patch_op({"op": "replace", "path": "active", "value": False})
+    calls = {
+        "patch": lambda pk: idp.patch(f"/Users/{pk}", deactivate),
+        "delete": lambda pk: idp.delete(f"/Users/{pk}"),
+    }
+    joined, first = _count(lambda: calls[write](population[-1].id))
+    with override_settings(SCIM_PROVISIONING_ADAPTER=f"{__name__}._MembershipReadApart"):
+        apart, second = _count(lambda: calls[write](population[-2].id))
+
+    assert first.status_code == second.status_code == (200 if write == "patch" else 204)
+    rows = Membership.objects.filter(
+        team=team, user_id__in=[population[-1].user_id, population[-2].user_id]
+    )
+    if write == "patch":
+        assert [m.is_active for m in rows] == [False, False]
+    else:
+        assert not rows.exists()
+    assert apart == joined + 1
 
 
 def test_delete(idp, population):

@@ -21,6 +21,7 @@ from django.utils import timezone
 from .. import host_rows, signals, timeline
 from ..exceptions import HostRefused, Refused
 from ..models import SCIMLinkRefusal, SCIMLinkRefusalReason, SCIMUser
+from ..reads import Delete
 from ..scope import TeamScope
 from ..signals import EventType, SCIMEvent
 
@@ -97,5 +98,23 @@ def record_refusal(refused: Refused) -> None:
 
 
 def clear_refusals(scope: TeamScope, email: str) -> None:
-    """The address is now linked or seated: it is no longer refused."""
-    scope.filter(SCIMLinkRefusal.objects.filter(email=email)).delete()
+    """The address is now linked or seated: it is no longer refused.
+
+    Every reactivation asks: compiled once (:class:`~..reads.Delete`, 1 ms of
+    the ORM's collector less per reactivation, issue 27).
+    """
+    _CLEAR_REFUSALS.run(team=scope.team_id, email=email)
+
+
+def _refusals_of(team: Any, email: str) -> Any:
+    return TeamScope(team).filter(SCIMLinkRefusal.objects.filter(email=email))
+
+
+_CLEAR_REFUSALS = Delete(
+    SCIMLinkRefusal,
+    _refusals_of,
+    {
+        "team": SCIMLinkRefusal._meta.get_field("team"),
+        "email": SCIMLinkRefusal._meta.get_field("email"),
+    },
+)

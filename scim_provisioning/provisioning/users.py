@@ -59,6 +59,7 @@ from ..exceptions import (
 )
 from ..models import (
     HeldChangeKind,
+    SCIMGroupMembership,
     SCIMLinkRefusal,
     SCIMLinkRefusalReason,
     SCIMMemberBeforeSCIM,
@@ -67,7 +68,7 @@ from ..models import (
     SCIMUser,
     SCIMUserValue,
 )
-from ..reads import Read
+from ..reads import Delete, Found, Read, Update, compiled_queries, delete_receivers
 from ..resources.documents import Document
 from ..resources.users import UserState, state_from_document
 from ..scope import TeamScope
@@ -427,8 +428,22 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     return record
 
 
-def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) -> SCIMUser:
-    """PUT or PATCH /Users/{id}: ``document`` is the complete new state of the record."""
+def _adapter_for(config: SCIMTeamConfig, record: SCIMUser, locked: Found | None) -> Any:
+    """The write's adapter, told the membership row its locked read brought, if it did."""
+    adapter = get_adapter()
+    if locked is not None and locked.host_row_read:
+        adapter.membership_row_read(config, record.user, locked.host_row)
+    return adapter
+
+
+def update_user(
+    config: SCIMTeamConfig, record: SCIMUser, document: Document, *, locked: Found | None = None
+) -> SCIMUser:
+    """PUT or PATCH /Users/{id}: ``document`` is the complete new state of the record.
+
+    ``locked``: what the write's locked read brought with the record (the
+    person's membership row, :meth:`~..adapters.DefaultAdapter.membership_with_record`).
+    """
     state = state_from_document(document)
     domains: set[str] | None = None
     if state.email != record.email:
@@ -441,7 +456,7 @@ def update_user(config: SCIMTeamConfig, record: SCIMUser, document: Document) ->
     old_values = record.value_rows()
     old_extension = extension.before_change(record)
     before = timeline.snapshot(record)
-    adapter = get_adapter()
+    adapter = _adapter_for(config, record, locked)
     if state.active is not None and state.active != was_active:
         _note_who_deactivates(adapter, config, record)
     # The IdP reactivates a person whose deactivation the guard holds: the hold
@@ -529,27 +544,70 @@ def _held(config: SCIMTeamConfig, record: SCIMUser, kind: HeldChangeKind) -> boo
     return True
 
 
-def delete_user(config: SCIMTeamConfig, record: SCIMUser) -> None:
+def delete_user(config: SCIMTeamConfig, record: SCIMUser, *, locked: Found | None = None) -> None:
     """DELETE /Users/{id}: the seat and the SCIM record go; the account stays.
 
     Beyond the team's deprovisioning guard only the record goes (the IdP sees
     the 404 of a deleted resource): the membership waits for a manager.
+    ``locked``: as :func:`update_user`'s.
     """
-    adapter = get_adapter()
+    adapter = _adapter_for(config, record, locked)
     account = record.user
     _check_may_remove(adapter, config, account, record)
     if _held(config, record, HeldChangeKind.DELETE):
-        record.delete()
+        _delete_record(record)
         return
     delete_account = adapter.should_delete_account(config, account, record)
     with _host_rules(config, record, account):
         adapter.remove_membership(config, account)
     timeline.record([timeline.user_entry(record, timeline.TimelineAction.REMOVED)])
     event = _event(EventType.USER_DEPROVISIONED, record)
-    record.delete()
+    _delete_record(record)
     if delete_account:
         account.delete()
     signals.send_event(SCIMUser, event)
+
+
+#: What pointing at a SCIM user goes with it: its values and group memberships
+#: (CASCADE), and its reports' manager (SET_NULL). A test holds this to the models.
+_GOES_WITH_A_USER = ("values", "group_memberships", "reports")
+
+
+def _values_of(pk: Any) -> Any:
+    return SCIMUserValue.objects.filter(user_id=pk)
+
+
+def _group_memberships_of(pk: Any) -> Any:
+    return SCIMGroupMembership.objects.filter(user_id=pk)
+
+
+def _reports_of(pk: Any) -> Any:
+    return SCIMUser.objects.filter(manager_id=pk), {"manager": None}
+
+
+def _user_by_pk(pk: Any) -> Any:
+    return SCIMUser.objects.filter(pk=pk)
+
+
+_USER_PK = {"pk": SCIMUser._meta.pk}
+_DELETE_VALUES = Delete(SCIMUserValue, _values_of, _USER_PK)
+_DELETE_GROUP_MEMBERSHIPS = Delete(SCIMGroupMembership, _group_memberships_of, _USER_PK)
+_CLEAR_MANAGER = Update(SCIMUser, _reports_of, _USER_PK)
+_DELETE_USER = Delete(SCIMUser, _user_by_pk, _USER_PK, related_deleted_first=True)
+
+
+def _delete_record(record: SCIMUser) -> None:
+    """Delete the SCIM record as ``record.delete()`` does, by the same four statements
+    (its values, its group memberships, its reports' manager, the record), compiled once:
+    ~1 ms of the ORM's collector less per DELETE (issue 27). A delete receiver of the
+    record's model, or compiled queries off, leave it to ``record.delete()``."""
+    if not compiled_queries() or delete_receivers(SCIMUser):
+        record.delete()
+        return
+    _DELETE_VALUES.run(pk=record.pk)
+    _DELETE_GROUP_MEMBERSHIPS.run(pk=record.pk)
+    _CLEAR_MANAGER.run(pk=record.pk)
+    _DELETE_USER.run(pk=record.pk)
 
 
 def _event(action: EventType, record: SCIMUser) -> SCIMEvent:
