@@ -207,7 +207,7 @@ def _one_kind_page(
     digest = guard.unchecked_digest if guard is not None else None
     page = Page([], None)
     if request.count > 0 and request.offset < _PAST_ANY_TEAM:
-        page = _page(kind, config, request, digest)
+        page = _page(kind, config, request, digest, links=selection.returns("groups"))
     if guard is not None:
         guard.confirm(page.token_ok)  # no row vouched for the token: the full check
     total = page.total
@@ -221,9 +221,16 @@ def _one_kind_page(
 
 
 def _page(
-    kind: ResourceType, config: SCIMTeamConfig, request: ListRequest, digest: str | None
+    kind: ResourceType,
+    config: SCIMTeamConfig,
+    request: ListRequest,
+    digest: str | None,
+    *,
+    links: bool,
 ) -> Page:
     """The page's records and their total (and, with ``digest``, the token's validity).
+
+    With ``links``, what the records link to, in the same query (:func:`.reads.list_page`).
 
     A list with no filter, or with one exact comparison (how IdPs look people
     and groups up), runs SQL compiled once per process for its shape
@@ -237,11 +244,18 @@ def _page(
         equality = exact_equality(tree, kind.filters, kind.schema_urns)
         if equality is None:
             where = filter_to_q(tree, kind.filters, kind.schema_urns)
-            return list_page(kind, config.team_id, rows, digest, order, where=where)
+            return list_page(kind, config.team_id, rows, digest, order, where=where, links=links)
     if equality is None:
-        return list_page(kind, config.team_id, rows, digest, order)
+        return list_page(kind, config.team_id, rows, digest, order, links=links)
     return list_page(
-        kind, config.team_id, rows, digest, order, lookup=equality.lookup, value=equality.value
+        kind,
+        config.team_id,
+        rows,
+        digest,
+        order,
+        lookup=equality.lookup,
+        value=equality.value,
+        links=links,
     )
 
 
