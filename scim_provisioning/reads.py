@@ -394,7 +394,8 @@ def list_page(
     checks = [_take(row, "_scim_token_ok") for row in rows]
     groups = None
     if rows and all(_GROUPS in row.__dict__ for row in rows):
-        groups = {row.pk: _groups_read_with(row) or () for row in rows}
+        decoded: dict[Any, list[tuple[uuid.UUID, Any]]] = {}
+        groups = {row.pk: _groups_read_with(row, decoded) or () for row in rows}
     return Page(
         rows,
         total=int(totals[0]) if rows else None,
@@ -563,15 +564,24 @@ def _with_links(kind: ResourceType, records: QuerySet) -> QuerySet:
     return records.annotate(**{_GROUPS: Subquery(pairs, output_field=TextField())})
 
 
-def _groups_read_with(record: Any) -> tuple[GroupRow, ...] | None:
+def _groups_read_with(
+    record: Any, decoded: dict[Any, list[tuple[uuid.UUID, Any]]] | None = None
+) -> tuple[GroupRow, ...] | None:
+    """The groups read with ``record``; ``decoded``: the texts a page has decoded already.
+
+    People in the same groups carry the same text: a page decodes each text once.
+    """
     if _GROUPS not in record.__dict__:
         return None
-    # No membership: NULL (PostgreSQL, MySQL) or no row at all. Ids come as the
-    # database keeps them (hex on SQLite, with dashes on PostgreSQL): made UUIDs.
     text = _take(record, _GROUPS)
-    return tuple(
-        GroupRow(record.pk, uuid.UUID(str(g)), name) for g, name in json.loads(text or "[]")
-    )
+    pairs = decoded.get(text) if decoded is not None else None
+    if pairs is None:
+        # No membership: NULL (PostgreSQL, MySQL) or no row at all. Ids come as the
+        # database keeps them (hex on SQLite, with dashes on PostgreSQL): made UUIDs.
+        pairs = [(uuid.UUID(str(g)), name) for g, name in json.loads(text or "[]")]
+        if decoded is not None:
+            decoded[text] = pairs
+    return tuple(GroupRow(record.pk, group, name) for group, name in pairs)
 
 
 def _groups_of(memberships: QuerySet) -> QuerySet:
@@ -609,7 +619,8 @@ def groups_of_user(user_id: Any) -> list[GroupRow]:
 
 def groups_of_users(records: list[Any]) -> list[GroupRow]:
     """The groups of a page of users, in one query."""
-    memberships = SCIMGroupMembership.objects.filter(user__in=records)
+    # By their ids: the ORM would turn each instance into its id itself, slower.
+    memberships = SCIMGroupMembership.objects.filter(user_id__in=[r.pk for r in records])
     return [GroupRow(*row) for row in _groups_of(memberships)]
 
 
@@ -620,7 +631,8 @@ def members_of_group(group_id: Any) -> list[tuple]:
 
 def members_of_groups(records: list[Any]) -> list[tuple]:
     """The members of a page of groups, in one query."""
-    return list(_members_of(SCIMGroupMembership.objects.filter(group__in=records)))
+    ids = [r.pk for r in records]
+    return list(_members_of(SCIMGroupMembership.objects.filter(group_id__in=ids)))
 
 
 def _take(record: Any, name: str) -> Any:
