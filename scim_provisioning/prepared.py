@@ -114,14 +114,18 @@ class PreparedQuery:
             fetched = cursor.fetchall()
         if not converters:
             return [tuple(row) for row in fetched]
+        # Each column's converters in their order, as one flat list: a page of 100
+        # rows makes about 1,000 of these calls.
+        steps = [
+            (position, function, expression)
+            for position, (functions, expression) in converters.items()
+            for function in functions
+        ]
         result = []
         for row in fetched:
             row = list(row)
-            for position, (functions, expression) in converters.items():
-                value = row[position]
-                for function in functions:
-                    value = function(value, expression, connection)
-                row[position] = value
+            for position, function, expression in steps:
+                row[position] = function(row[position], expression, connection)
             result.append(tuple(row))
         return result
 
