@@ -2,9 +2,10 @@
 
 A list request is read the same way from query parameters or from a
 ``SearchRequest`` body. Over one resource type it runs one query for the
-page and its total (plus one for what the page's rows link to, which a
-lookup by one exact value reads in the same query); over several (the root
-``.search``), one COUNT and one page query per type. Neither grows with the
+page, its total and what the page's rows link to (a user's groups; on
+PostgreSQL a page past the first is read by its ids first, see
+:func:`.reads._deferred`); over several (the root ``.search``), one COUNT
+and one page query per type. Neither grows with the
 team. The commonest shapes (no filter, one exact comparison) are compiled
 once per process (:mod:`.reads`, the seam of compiled reads).
 """
