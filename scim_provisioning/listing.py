@@ -2,9 +2,10 @@
 
 A list request is read the same way from query parameters or from a
 ``SearchRequest`` body. Over one resource type it runs one query for the
-page and its total (plus one for what the page's rows link to, which a
-lookup by one exact value reads in the same query); over several (the root
-``.search``), one COUNT and one page query per type. Neither grows with the
+page, its total and what the page's rows link to (a user's groups; on
+PostgreSQL a page past the first is read by its ids first, see
+:func:`.reads._deferred`); over several (the root ``.search``), one COUNT
+and one page query per type. Neither grows with the
 team. The commonest shapes (no filter, one exact comparison) are compiled
 once per process (:mod:`.reads`, the seam of compiled reads).
 """
@@ -207,7 +208,7 @@ def _one_kind_page(
     digest = guard.unchecked_digest if guard is not None else None
     page = Page([], None)
     if request.count > 0 and request.offset < _PAST_ANY_TEAM:
-        page = _page(kind, scope, request, digest)
+        page = _page(kind, scope, request, digest, links=selection.returns("groups"))
     if guard is not None:
         guard.confirm(page.token_ok)  # no row vouched for the token: the full check
     total = page.total
@@ -220,8 +221,17 @@ def _one_kind_page(
     return list_response(resources, total=total, start_index=request.start_index)
 
 
-def _page(kind: ResourceType, scope: TeamScope, request: ListRequest, digest: str | None) -> Page:
+def _page(
+    kind: ResourceType,
+    scope: TeamScope,
+    request: ListRequest,
+    digest: str | None,
+    *,
+    links: bool,
+) -> Page:
     """The page's records and their total (and, with ``digest``, the token's validity).
+
+    With ``links``, what the records link to, in the same query (:func:`.reads.list_page`).
 
     A list with no filter, or with one exact comparison (how IdPs look people
     and groups up), runs SQL compiled once per process for its shape
@@ -235,11 +245,18 @@ def _page(kind: ResourceType, scope: TeamScope, request: ListRequest, digest: st
         equality = exact_equality(tree, kind.filters, kind.schema_urns)
         if equality is None:
             where = filter_to_q(tree, kind.filters, kind.schema_urns)
-            return list_page(kind, scope.team_id, rows, digest, order, where=where)
+            return list_page(kind, scope.team_id, rows, digest, order, where=where, links=links)
     if equality is None:
-        return list_page(kind, scope.team_id, rows, digest, order)
+        return list_page(kind, scope.team_id, rows, digest, order, links=links)
     return list_page(
-        kind, scope.team_id, rows, digest, order, lookup=equality.lookup, value=equality.value
+        kind,
+        scope.team_id,
+        rows,
+        digest,
+        order,
+        lookup=equality.lookup,
+        value=equality.value,
+        links=links,
     )
 
 

@@ -181,7 +181,8 @@ def test_a_page_says_what_it_found_in_its_result_not_on_its_records(idp, team, c
     digest = SCIMToken.objects.get(team=team).digest
     order = _ordering(None, False)
     with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=compiled):
-        page = reads.list_page(USERS, team.pk, slice(0, 1), digest, order)
+        page = reads.list_page(USERS, team.pk, slice(0, 1), digest, order, links=False)
+        linked = reads.list_page(USERS, team.pk, slice(1, 2), digest, order)
         lookup = reads.list_page(
             USERS,
             team.pk,
@@ -194,10 +195,12 @@ def test_a_page_says_what_it_found_in_its_result_not_on_its_records(idp, team, c
         found = reads.record_by_id(USERS, team.pk, lookup.records[0].pk, digest)
 
     assert (page.total, page.token_ok, page.groups, len(page.records)) == (2, True, None, 1)
+    assert (linked.total, linked.token_ok, len(linked.records)) == (2, True, 1)
+    assert linked.groups == {linked.records[0].pk: ()}
     assert (lookup.total, lookup.token_ok) == (1, True)
     assert lookup.groups == {lookup.records[0].pk: ()}
     assert (found.token_ok, found.groups) == (True, ())
-    for record in [*page.records, *lookup.records, found.record]:
+    for record in [*page.records, *linked.records, *lookup.records, found.record]:
         assert not [name for name in vars(record) if name.startswith("_scim")]
 
 

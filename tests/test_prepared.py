@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.db.models import Q
+from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -550,3 +551,46 @@ def test_whether_another_team_holds_an_account_is_read_alike_either_way(team, ot
     assert held == [False, True, True]
     read = _held_elsewhere(accounts, Membership, "user", "team")
     assert read.compiled._compiled_for(connection.alias)[0]  # its SQL: not left to the ORM
+
+
+def _page_of_people(team) -> list[SCIMUser]:
+    query = PreparedQuery(
+        SCIMUser,
+        lambda team_id: SCIMUser.objects.filter(team_id=team_id).order_by("user_name"),
+        {"team_id": SCIMUser._meta.get_field("team")},
+    )
+    query.all(team_id=team.pk)  # compiled, then reused
+    return query.all(team_id=team.pk)
+
+
+def test_instances_of_a_prepared_read_are_the_ones_the_orm_makes(team, people):
+    """Built without ``Model.__init__`` (nothing listens): the same attributes, state and saves."""
+    built = _page_of_people(team)
+    orm = list(SCIMUser.objects.filter(team_id=team.pk).order_by("user_name"))
+
+    assert [vars(r).keys() - {"_state"} for r in built] == [
+        vars(r).keys() - {"_state"} for r in orm
+    ]
+    assert [_fields(r) for r in built] == [_fields(r) for r in orm]
+    assert {(r._state.adding, r._state.db) for r in built} == {(False, "default")}
+    assert built[0].team == team and built[0].user.email == "p0@acme.com"
+
+    built[0].user_name = "renamed@acme.com"
+    built[0].save(update_fields=["user_name"])  # an UPDATE of the row, not a second row
+    assert SCIMUser.objects.filter(team_id=team.pk).count() == 3
+    assert SCIMUser.objects.get(pk=built[0].pk).user_name == "renamed@acme.com"
+
+
+def test_a_receiver_of_post_init_sees_every_instance_of_a_prepared_read(team, people):
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_init.connect(receiver, sender=SCIMUser)
+    try:
+        built = _page_of_people(team)
+    finally:
+        post_init.disconnect(receiver, sender=SCIMUser)
+
+    assert seen[-3:] == [r.pk for r in built]

@@ -48,13 +48,15 @@ User = get_user_model()
 BUDGETS = {
     # Reads check the (remembered) token inside their first query.
     "get": 1,  # the user, with the token's validity and its groups
-    "list": 2,  # the page (with its total and the token's validity), the page's groups
+    "list": 1,  # the page, with its total, the token's validity and its people's groups
+    #             (a deep page on PostgreSQL: by its ids first, in the same statement)
     "lookup": 1,  # a filter of one exact comparison: the page, with its total, the token's
     #               validity and the groups of the people found
     "lookup_empty": 2,  # the same finding nobody (an IdP's question before a create): the
     #                     page, then the token's check, which no row carried; its total is 0
-    "filter": 2,  # any other filter: the page (with its total and the token's validity),
-    #               the page's groups
+    "filter": 1,  # any other filter: the page, with its total, the token's validity and
+    #               its people's groups
+    "filter_empty": 2,  # the same finding nobody: the page, then the token's check
     "create": 12,  # token, the team's verified domains with the address's refusals (one
     #                UNION: the refusals' DELETE only when there is one), account lookup,
     #                account insert, its allauth EmailAddress insert (on an allauth site),
@@ -201,7 +203,9 @@ READS = {
     "list": lambda idp, people: idp.get("/Users?startIndex=1&count=100"),
     "lookup": lambda idp, people: idp.get("/Users", {"filter": 'externalId eq "ext-7"'}),
     "lookup_empty": lambda idp, people: idp.get("/Users", {"filter": 'userName eq "no@acme.com"'}),
-    "filter": lambda idp, people: idp.get("/Users", {"filter": "title pr or active eq false"}),
+    "filter_empty": lambda idp, people: idp.get(
+        "/Users", {"filter": "title pr or active eq false"}
+    ),
 }
 
 
