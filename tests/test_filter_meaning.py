@@ -297,7 +297,7 @@ def _in_sql(config: SCIMTeamConfig, whole: str) -> set[Any] | str:
         query = filter_to_q(whole, users.filters, users.schema_urns)
     except InvalidFilter:
         return "invalidFilter"
-    return set(users.queryset(config).filter(query).values_list("pk", flat=True))
+    return set(users.queryset(config.scope).filter(query).values_list("pk", flat=True))
 
 
 @settings(
