@@ -158,7 +158,56 @@ class PreparedQuery:
         return sql, names, tuple(params), converters, _instances(compiler, using, fetch_mode)
 
 
-class PreparedUpdate:
+#: A write's compiled statement: SQL, the parameter each position takes (``None``: a
+#: constant), the constants.
+Statement = tuple[str, tuple["str | None", ...], tuple]
+
+
+class _PreparedWrite:
+    """What an ``UPDATE`` and a ``DELETE`` of a fixed shape share: the statement compiled
+    once per database (:meth:`_compile`, ``None`` for a shape left to the ORM), run with
+    the request's values in the caller's transaction."""
+
+    def __init__(self, model: type[models.Model], build: Callable, parameters: Parameters) -> None:
+        self.model = model
+        self._build = build
+        self._parameters = parameters
+        self._compiled: dict[tuple[str, str], Statement | None] = {}
+        self._lock = threading.Lock()
+
+    def _compile(self, using: str) -> Statement | None:
+        raise NotImplementedError
+
+    def _statement(self, using: str) -> Statement | None:
+        key = (using, connections[using].vendor)
+        if key not in self._compiled:
+            compiled = self._compile(using)
+            with self._lock:
+                self._compiled[key] = compiled
+        return self._compiled[key]
+
+    def _stand_ins(self) -> dict[str, Any] | None:
+        stand_ins = {name: _stand_in(field) for name, field in self._parameters.items()}
+        return None if any(value is None for value in stand_ins.values()) else stand_ins
+
+    def _found_in(
+        self, sql: str, params: Any, stand_ins: dict[str, Any], using: str
+    ) -> Statement | None:
+        names = _owners(_prepare(self._parameters, stand_ins, using), params)
+        return None if names is None else (sql, names, tuple(params))
+
+    def _execute(self, statement: Statement, values: dict[str, Any], using: str) -> int:
+        sql, names, constants = statement
+        prepared = _prepare(self._parameters, values, using)
+        params = [prepared[n] if n else c for n, c in zip(names, constants, strict=True)]
+        # As the ORM's update() and delete(): an error inside an atomic block marks it
+        # for rollback.
+        with transaction.mark_for_rollback_on_error(using), connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            return int(cursor.rowcount)
+
+
+class PreparedUpdate(_PreparedWrite):
     """One ``UPDATE`` shape over ``model``, compiled once like a :class:`PreparedQuery`.
 
     ``build(**values)`` returns the queryset to update and the field values to
@@ -167,52 +216,26 @@ class PreparedUpdate:
     in its SQL runs through the ORM every time.
     """
 
-    def __init__(
-        self,
-        model: type[models.Model],
-        build: Callable[..., tuple[models.QuerySet, dict[str, Any]]],
-        parameters: Parameters,
-    ) -> None:
-        self.model = model
-        self._build = build
-        self._parameters = parameters
-        self._compiled: dict[tuple[str, str], tuple[str, tuple, tuple] | None] = {}
-        self._lock = threading.Lock()
-
     def run(self, using: str = "default", **values: Any) -> int:
         """Update the rows for ``values``, in the caller's transaction; how many matched."""
-        key = (using, connections[using].vendor)
-        if key not in self._compiled:
-            compiled = self._compile(using)
-            with self._lock:
-                self._compiled[key] = compiled
-        compiled = self._compiled[key]
-        if compiled is None:
+        statement = self._statement(using)
+        if statement is None:
             queryset, changes = self._build(**values)
             return int(queryset.using(using).update(**changes))
-        sql, names, constants = compiled
-        prepared = _prepare(self._parameters, values, using)
-        params = [prepared[n] if n else c for n, c in zip(names, constants, strict=True)]
-        # As QuerySet.update(): an error inside an atomic block marks it for rollback.
-        with transaction.mark_for_rollback_on_error(using), connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
-            return int(cursor.rowcount)
+        return self._execute(statement, values, using)
 
-    def _compile(self, using: str) -> tuple[str, tuple, tuple] | None:
-        stand_ins = {name: _stand_in(field) for name, field in self._parameters.items()}
-        if any(value is None for value in stand_ins.values()):
+    def _compile(self, using: str) -> Statement | None:
+        stand_ins = self._stand_ins()
+        if stand_ins is None:
             return None
         queryset, changes = self._build(**stand_ins)
-        query: UpdateQuery = queryset.query.chain(UpdateQuery)  # type: ignore[assignment]
+        query: UpdateQuery = queryset.query.chain(UpdateQuery)
         query.add_update_values(changes)
         query.annotations = {}  # as QuerySet.update()
         if query.get_related_updates():
             return None  # more than one statement
         sql, params = query.get_compiler(using).as_sql()
-        names = _owners(_prepare(self._parameters, stand_ins, using), params)
-        if names is None:
-            return None
-        return sql, names, tuple(params)
+        return self._found_in(sql, params, stand_ins, using)
 
 
 class PreparedInsert:
@@ -281,7 +304,7 @@ class PreparedInsert:
         return str(sql)
 
 
-class PreparedDelete:
+class PreparedDelete(_PreparedWrite):
     """One ``DELETE`` shape over ``model``, compiled once like a :class:`PreparedUpdate`.
 
     ``build(**values)`` returns the queryset to delete. Only for what the ORM
@@ -300,45 +323,28 @@ class PreparedDelete:
         *,
         related_deleted_first: bool = False,
     ) -> None:
-        self.model = model
-        self._build = build
-        self._parameters = parameters
+        super().__init__(model, build, parameters)
         self._related_deleted_first = related_deleted_first
-        self._compiled: dict[tuple[str, str], tuple[str, tuple, tuple] | None] = {}
-        self._lock = threading.Lock()
 
     def run(self, using: str = "default", **values: Any) -> int:
         """Delete the rows for ``values``, in the caller's transaction; how many there were."""
-        key = (using, connections[using].vendor)
-        if key not in self._compiled:
-            compiled = self._compile(using)
-            with self._lock:
-                self._compiled[key] = compiled
-        compiled = self._compiled[key]
-        if compiled is None or delete_receivers(self.model):
+        statement = self._statement(using)
+        if statement is None or delete_receivers(self.model):
             return int(self._build(**values).using(using).delete()[0])
-        sql, names, constants = compiled
-        prepared = _prepare(self._parameters, values, using)
-        params = [prepared[n] if n else c for n, c in zip(names, constants, strict=True)]
-        with transaction.mark_for_rollback_on_error(using), connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
-            return int(cursor.rowcount)
+        return self._execute(statement, values, using)
 
-    def _compile(self, using: str) -> tuple[str, tuple, tuple] | None:
-        stand_ins = {name: _stand_in(field) for name, field in self._parameters.items()}
-        if any(value is None for value in stand_ins.values()):
+    def _compile(self, using: str) -> Statement | None:
+        stand_ins = self._stand_ins()
+        if stand_ins is None:
             return None
         queryset = self._build(**stand_ins).using(using)
         if self._related_deleted_first:
             pass  # the caller changed what points at the rows first (and checks receivers)
         elif not Collector(using, origin=None).can_fast_delete(queryset):
             return None  # cascades or receivers: the ORM's collector runs them
-        query: DeleteQuery = queryset.query.chain(DeleteQuery)  # type: ignore[assignment]
+        query: DeleteQuery = queryset.query.chain(DeleteQuery)
         sql, params = query.get_compiler(using).as_sql()
-        names = _owners(_prepare(self._parameters, stand_ins, using), params)
-        if names is None:
-            return None
-        return sql, names, tuple(params)
+        return self._found_in(sql, params, stand_ins, using)
 
 
 def delete_receivers(model: type[models.Model]) -> bool:

@@ -95,6 +95,23 @@ def create(kind: ResourceType, config: SCIMTeamConfig, body: Any) -> Any:
             raise error  # noqa: B904  # not "from": that would replace the error's own cause
 
 
+def _rewrite(
+    write: Any,
+    kind: ResourceType,
+    config: SCIMTeamConfig,
+    pk: str,
+    body: Any,
+    if_match: str | None,
+    answered: bool,
+) -> Found:
+    """PUT's and PATCH's one shape: lock the record, check ``If-Match``, ``write`` it."""
+    with recording_refusals(), _races_lost_as_409(), transaction.atomic():
+        found = _locked(kind, config, pk, answered=answered)
+        record: Any = found.record
+        check_if_match(if_match, record.etag)
+        return Found(write(config, record, body, locked=found), groups=found.groups)
+
+
 def replace(
     kind: ResourceType,
     config: SCIMTeamConfig,
@@ -109,11 +126,7 @@ def replace(
     The written record as a :class:`~.reads.Found`, with the groups it links to
     when ``answered`` (a response that shows it; /Bulk's shows only its version).
     """
-    with recording_refusals(), _races_lost_as_409(), transaction.atomic():
-        found = _locked(kind, config, pk, answered=answered)
-        record: Any = found.record
-        check_if_match(if_match, record.etag)
-        return Found(kind.replace(config, record, body, locked=found), groups=found.groups)
+    return _rewrite(kind.replace, kind, config, pk, body, if_match, answered)
 
 
 def patch(
@@ -130,11 +143,7 @@ def patch(
     The written record as a :class:`~.reads.Found`, with the groups it links to
     when ``answered`` (a response that shows it; /Bulk's shows only its version).
     """
-    with recording_refusals(), _races_lost_as_409(), transaction.atomic():
-        found = _locked(kind, config, pk, answered=answered)
-        record: Any = found.record
-        check_if_match(if_match, record.etag)
-        return Found(kind.patch(config, record, body, locked=found), groups=found.groups)
+    return _rewrite(kind.patch, kind, config, pk, body, if_match, answered)
 
 
 def delete(
