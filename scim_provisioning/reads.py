@@ -6,7 +6,9 @@ group's members; so have a few writes: the deprovisioning guard's conditional
 ``UPDATE`` (:class:`Update`), the clearing of an address's refusals
 (:class:`Delete`), and the rows every create inserts into this app's own
 tables, the timeline entry and the record's values (:class:`Insert`: the same
-rows and one statement either way, without ``RETURNING`` when compiled).
+rows and one statement either way, without ``RETURNING`` when compiled) and the
+SCIM record itself (:class:`InsertRecord`: the ``INSERT`` its ``save()`` sends,
+which sends it instead when a save receiver listens).
 Each read is a :class:`Read`: a function that builds its queryset with the
 ORM, and the same function compiled once per process and database
 (:class:`~.prepared.PreparedQuery`, which reuses Django's compiler internals).
