@@ -65,6 +65,7 @@ from typing import TYPE_CHECKING, Any
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Exists, F, Q, Value
@@ -152,7 +153,7 @@ class DefaultAdapter:
         """
         user = self.user_model(**{self.email_field: email})
         self._copy_profile(user, record)
-        user.set_unusable_password()
+        _set_unusable_password(user)
         if self._username_field == self.email_field:
             user.save()
         else:
@@ -988,6 +989,22 @@ def _membership_host_row(
         )
 
     return HostRow(model, rows, (_ROLE,) if role_field(model) is not None else ())
+
+
+def _set_unusable_password(user: AbstractBaseUser) -> None:
+    """What Django's ``set_unusable_password()`` does, for a tenth of its cost.
+
+    Django's is ``"!"`` and 40 characters of ``get_random_string`` (40
+    ``secrets.choice`` calls, 3% of a create, issue 27); this is ``"!"`` and
+    40 characters of ``secrets.token_urlsafe`` (240 random bits, Django's has
+    238): ``is_password_usable`` refuses any password that starts with ``"!"``,
+    and no two accounts get the same one. A user model with its own
+    ``set_unusable_password`` keeps it: that is the host's rule.
+    """
+    if type(user).set_unusable_password is not AbstractBaseUser.set_unusable_password:
+        user.set_unusable_password()
+        return
+    user.password = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
 
 
 @lru_cache(maxsize=8)

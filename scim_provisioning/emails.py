@@ -30,6 +30,7 @@ validated, stored and compared (the account's login email, the SCIM record's
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
@@ -58,6 +59,8 @@ def ascii_domain(domain: str) -> str | None:
 
 def _ascii_stand_in(local: str) -> str | None:
     """``local`` with each accepted non-ASCII character as ``a``, for ``EmailValidator``."""
+    if local.isascii():
+        return local  # nearly every address: each character stands for itself
     letters = []
     for char in local:
         if char.isascii():
@@ -77,6 +80,13 @@ def canonical_email(text: str) -> str | None:
     """
     if not isinstance(text, str):
         return None
+    return _canonical(text)
+
+
+@lru_cache(maxsize=256)
+def _canonical(text: str) -> str | None:
+    """:func:`canonical_email` of a string, remembered: a create asks it of one address four
+    times (its document's email, the check, the account's lookup, the login's domain)."""
     address = text.strip()
     if address.count("@") != 1:
         return None

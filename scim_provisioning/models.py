@@ -519,8 +519,8 @@ class SCIMUser(SCIMResource):
             if isinstance(item, dict) and item.get("value") not in (None, "")
         ]
 
-    def write_values(self, *, replace: bool = True) -> None:
-        """Store :meth:`value_rows` (one DELETE when replacing, one INSERT)."""
+    def write_values(self, *, replace: bool = True) -> list[SCIMUserValue]:
+        """Store :meth:`value_rows` (one DELETE when replacing, one INSERT); the rows stored."""
         if replace:
             # Only these attributes' rows: the host extension's are written on their own.
             SCIMUserValue.objects.filter(user=self, attribute__in=MULTI_VALUED_ATTRIBUTES).delete()
@@ -529,6 +529,7 @@ class SCIMUser(SCIMResource):
             from .reads import USER_VALUES  # compiled once; reads.py imports this module
 
             USER_VALUES.run(rows)
+        return rows
 
 
 #: Multi-valued User attributes mirrored into SCIMUserValue rows for filtering.

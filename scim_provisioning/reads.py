@@ -6,7 +6,9 @@ group's members; so have a few writes: the deprovisioning guard's conditional
 ``UPDATE`` (:class:`Update`), the clearing of an address's refusals
 (:class:`Delete`), and the rows every create inserts into this app's own
 tables, the timeline entry and the record's values (:class:`Insert`: the same
-rows and one statement either way, without ``RETURNING`` when compiled).
+rows and one statement either way, without ``RETURNING`` when compiled) and the
+SCIM record itself (:class:`InsertRecord`: the ``INSERT`` its ``save()`` sends,
+which sends it instead when a save receiver listens).
 Each read is a :class:`Read`: a function that builds its queryset with the
 ORM, and the same function compiled once per process and database
 (:class:`~.prepared.PreparedQuery`, which reuses Django's compiler internals).
@@ -56,12 +58,20 @@ from django.db.models import (
     Value,
 )
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from .conf import app_settings
 from .filters import Equality
-from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken, SCIMUserEvent, SCIMUserValue
+from .models import (
+    SCIMGroupMembership,
+    SCIMTeamConfig,
+    SCIMToken,
+    SCIMUser,
+    SCIMUserEvent,
+    SCIMUserValue,
+)
 from .prepared import (
     PreparedDelete,
     PreparedInsert,
@@ -80,11 +90,13 @@ __all__ = [
     "GroupRow",
     "HostRow",
     "Insert",
+    "InsertRecord",
     "Page",
     "Read",
     "TokenCheck",
     "TIMELINE_ENTRIES",
     "TokenRule",
+    "USER_RECORD",
     "USER_VALUES",
     "Update",
     "compiled_queries",
@@ -189,6 +201,51 @@ class Insert:
 USER_VALUES = Insert(SCIMUserValue)
 #: Timeline entries (:func:`~.timeline.record`): one per user write, many per group change.
 TIMELINE_ENTRIES = Insert(SCIMUserEvent)
+
+
+class InsertRecord:
+    """``INSERT`` of one new record of this app, as ``record.save(force_insert=True)`` writes it.
+
+    For a record whose key is made in Python (a UUID): ``save()`` then sends no
+    ``RETURNING``, and its ``INSERT`` is the one :class:`~.prepared.PreparedInsert`
+    compiles once (the same columns, each value by the field's ``pre_save`` and
+    ``get_db_prep_save``), where Django compiles it on every create (half of the
+    record's insert, issue 27). :meth:`run` takes the compiled SQL only when
+    nothing of ``save()`` would be skipped: compiled queries on, and no
+    ``pre_save``/``post_save`` receiver of the model (none is promised: the app's
+    own signals, :mod:`.signals`, are what a host receives; a receiver connected
+    later sends the record back to ``save()``). Otherwise, ``save()``.
+    """
+
+    def __init__(self, model: type[models.Model]) -> None:
+        meta = model._meta
+        self.model = model
+        self.compiled = PreparedInsert(model, max_rows=1)
+        # Whether save() does no more than one INSERT of every concrete field (a model
+        # that would make it do more, or read a key back, is always saved).
+        self._one_insert = (
+            model.save is models.Model.save
+            and model.save_base is models.Model.save_base
+            and not meta.parents
+            and not meta.db_returning_fields
+            and not meta.order_with_respect_to
+            and not any(field.generated for field in meta.concrete_fields)
+        )
+
+    def run(self, record: models.Model) -> None:
+        """Insert ``record`` in the caller's transaction (no savepoint, as ``save()``)."""
+        if not (
+            self._one_insert
+            and compiled_queries()
+            and not pre_save.has_listeners(self.model)
+            and not post_save.has_listeners(self.model)
+            and self.compiled.run([record])
+        ):
+            record.save(force_insert=True)
+
+
+#: A new SCIM user (:func:`~.provisioning.users.create_user`): every create inserts one.
+USER_RECORD = InsertRecord(SCIMUser)
 
 
 class Delete:

@@ -330,7 +330,7 @@ def _texts(value: Any) -> Iterable[str]:
     """The strings in a change's value: a string, or the ``value`` of a list's items."""
     if isinstance(value, str):
         folded = fold(value)
-        if folded and folded != fold(REDACTED):
+        if folded and folded != _FOLDED_REDACTED:
             yield folded
     elif isinstance(value, list):
         for item in value:
@@ -340,6 +340,10 @@ def _texts(value: Any) -> Iterable[str]:
 def fold(text: str) -> str:
     """``text`` as names are kept and searched: stripped, case-folded, storable, ≤ 255."""
     return clean(text).replace(NAME_SEPARATOR, " ").strip().casefold()[:255]
+
+
+#: A redacted value, folded: never a name (folded once, not per value).
+_FOLDED_REDACTED = fold(REDACTED)
 
 
 # -- reading ----------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def compiler_forbidden(monkeypatch):
     reads._by_id.cache_clear()
     for read in (reads._TOKEN_BY_DIGEST, reads._GROUPS_OF_USER, reads._MEMBERS_OF_GROUP):
         read.compiled._compiled.clear()
-    for insert in (reads.USER_VALUES, reads.TIMELINE_ENTRIES):
+    for insert in (reads.USER_VALUES, reads.TIMELINE_ENTRIES, reads.USER_RECORD):
         insert.compiled._compiled.clear()
     monkeypatch.setattr(prepared, "get_related_populators", forbidden)
     monkeypatch.setattr(prepared.PreparedQuery, "_compile", forbidden)

@@ -596,3 +596,81 @@ def test_a_receiver_of_post_init_sees_every_instance_of_a_prepared_read(team, pe
         post_init.disconnect(receiver, sender=SCIMUser)
 
     assert seen[-3:] == [r.pk for r in built]
+
+
+@override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=True)  # CI also runs the suite with it off
+@pytest.mark.parametrize("heard_by_a_receiver", [False, True], ids=["compiled", "receiver"])
+def test_a_created_users_record_is_inserted_as_save_inserts_it(idp, team, heard_by_a_receiver):
+    """Issue 27: a create's record INSERT is compiled once (no Django INSERT compiler per
+    create), with every column ``save()`` writes; a ``post_save`` receiver of SCIMUser
+    (a host's, a test's) sends it back to ``save()``, and hears it."""
+    from django.db.models.signals import post_save
+    from django.db.models.sql.compiler import SQLInsertCompiler
+
+    from scim_provisioning import reads
+
+    reads.USER_RECORD.compiled._compiled.clear()
+    compiled_inserts = []
+    compile_insert = SQLInsertCompiler.as_sql
+
+    def as_sql(compiler, *args, **kwargs):
+        compiled_inserts.append(compiler.query.model)
+        return compile_insert(compiler, *args, **kwargs)
+
+    heard = []
+
+    def hear(sender, instance, created, **kwargs):
+        heard.append((str(instance.pk), created))
+
+    body = {
+        "userName": "Ada@acme.com",
+        "externalId": "ext-ada",
+        "name": {"givenName": "Ada"},
+        "emails": [{"value": "ada@acme.com", "primary": True}],
+    }
+    try:
+        idp.post("/Users", {"userName": "first@acme.com"})  # the first create compiles it
+        if heard_by_a_receiver:
+            post_save.connect(hear, sender=SCIMUser, dispatch_uid="test-user-saved")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(SQLInsertCompiler, "as_sql", as_sql)
+            response = idp.post("/Users", body)
+    finally:
+        post_save.disconnect(sender=SCIMUser, dispatch_uid="test-user-saved")
+
+    assert response.status_code == 201, response.content
+    pk = response.json()["id"]
+    assert heard == ([(pk, True)] if heard_by_a_receiver else [])
+    assert (SCIMUser in compiled_inserts) is heard_by_a_receiver
+    record = SCIMUser.objects.get(pk=pk)
+    assert (record.user_name, record.external_id, record.email) == (
+        "Ada@acme.com",
+        "ext-ada",
+        "ada@acme.com",
+    )
+    assert record.attributes["name"] == {"givenName": "Ada"}
+    assert (record.team_id, record.active, record.created_account, record.version) == (
+        team.pk,
+        True,
+        True,
+        1,
+    )
+    assert response.json()["meta"]["created"] == idp.get(f"/Users/{pk}").json()["meta"]["created"]
+
+
+@override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=True)
+def test_a_compiled_record_insert_refused_by_the_usernames_constraint_is_a_409(idp, team):
+    """The userName's unique constraint decides, compiled as through ``save()``: a 409, and
+    the write's transaction (the account it made included) rolls back."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()  # noqa: N806
+    assert idp.post("/Users", {"userName": "ada@acme.com"}).status_code == 201
+    accounts = User.objects.count()
+
+    response = idp.post("/Users", {"userName": "ADA@acme.com", "emails": [{"value": "b@acme.com"}]})
+
+    assert response.status_code == 409, response.content
+    assert response.json()["scimType"] == "uniqueness"
+    assert User.objects.count() == accounts
+    assert SCIMUser.objects.filter(team=team).count() == 1

@@ -494,3 +494,31 @@ def test_a_lone_surrogate_in_a_string_is_a_400_not_a_500(idp):
     detail = assert_scim_error(response, 400, "invalidValue")["detail"]
     assert "displayName" in detail and "lone surrogate" in detail
     assert not SCIMUser.objects.exists()
+
+
+def test_a_created_accounts_unusable_password_is_random_and_cheap(idp, monkeypatch):
+    """Issue 27: ``"!"`` and 40 random characters, as Django's ``set_unusable_password``
+    makes (no usable password, no two alike), without its 40 ``secrets.choice`` calls."""
+    from django.contrib.auth import hashers
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("get_random_string: 40 secrets.choice calls per create")
+
+    monkeypatch.setattr(hashers, "get_random_string", forbidden)
+
+    ids = [idp.post("/Users", {"userName": f"{who}@acme.com"}).json()["id"] for who in "ab"]
+
+    passwords = [SCIMUser.objects.select_related("user").get(pk=pk).user.password for pk in ids]
+    assert all(p.startswith("!") and len(p) == 41 for p in passwords)
+    assert passwords[0] != passwords[1]
+    accounts = User.objects.filter(scim_records__id__in=ids)
+    assert not any(account.has_usable_password() for account in accounts)
+
+
+def test_a_user_models_own_unusable_password_is_kept(idp, monkeypatch):
+    """A host whose user model says what an unusable password is keeps its rule."""
+    monkeypatch.setattr(User, "set_unusable_password", lambda user: setattr(user, "password", "!x"))
+
+    pk = idp.post("/Users", {"userName": "ada@acme.com"}).json()["id"]
+
+    assert SCIMUser.objects.select_related("user").get(pk=pk).user.password == "!x"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, models, transaction
 
 from ..exceptions import Uniqueness
+from ..reads import InsertRecord
 
 
 def save_unique(record: models.Model, conflict: str) -> None:
@@ -16,8 +17,8 @@ def save_unique(record: models.Model, conflict: str) -> None:
         raise Uniqueness(conflict) from exc
 
 
-def insert_unique(record: models.Model, conflict: str) -> None:
-    """Insert ``record``; a unique constraint's refusal is a 409 that ends the write.
+def insert_unique(insert: InsertRecord, record: models.Model, conflict: str) -> None:
+    """Insert ``record`` by ``insert``; a unique constraint's refusal is a 409 that ends the write.
 
     No savepoint (two statements fewer than :func:`save_unique`): the caller
     runs nothing after the refusal, the 409 leaves the write's transaction,
@@ -25,7 +26,7 @@ def insert_unique(record: models.Model, conflict: str) -> None:
     then). For a write whose only answer to a lost race is that 409.
     """
     try:
-        record.save(force_insert=True)
+        insert.run(record)
     except IntegrityError as exc:
         raise Uniqueness(conflict) from exc
 

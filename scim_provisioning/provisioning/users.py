@@ -68,7 +68,15 @@ from ..models import (
     SCIMUser,
     SCIMUserValue,
 )
-from ..reads import Delete, Found, Read, Update, compiled_queries, delete_receivers
+from ..reads import (
+    USER_RECORD,
+    Delete,
+    Found,
+    Read,
+    Update,
+    compiled_queries,
+    delete_receivers,
+)
 from ..resources.documents import Document
 from ..resources.users import UserState, state_from_document
 from ..scope import TeamScope
@@ -406,10 +414,10 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     record.user = account  # type: ignore[assignment]  # an AUTH_USER_MODEL instance
     # The userName's unique constraint decides (no read before): taken, the
     # write ends in a 409 and its transaction, account included, rolls back.
-    insert_unique(record, _USER_NAME_TAKEN.format(user_name=state.user_name))
+    insert_unique(USER_RECORD, record, _USER_NAME_TAKEN.format(user_name=state.user_name))
     if member:
         _remember_member_before_scim(config, account)
-    record.write_values(replace=False)
+    values = record.write_values(replace=False)
     if record.active:
         _claim_seat(adapter, config, account, record, creating=True)
     if refused:
@@ -422,7 +430,7 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
         else:
             adapter.set_membership_active(config, account, record.active)
     timeline.record([timeline.created_entry(record)])
-    if _role_keys(record.value_rows()):
+    if _role_keys(values):
         _user_roles_changed(adapter, config, record, recreated=False)
     _send(EventType.USER_PROVISIONED, record)
     return record
