@@ -7,7 +7,9 @@ A token seen before by this process is recognised without a query (see
 :mod:`.token_cache`): the request then starts *unverified*, and its token's
 validity (not revoked, not expired, the team's SCIM switch on: one rule,
 :func:`.reads.token_rule`) is checked before it can see or change anything.
-Reads check it inside the query they make anyway (:class:`TokenGuard`);
+Reads check it inside the query they make anyway (:class:`TokenGuard`), and
+so do the writes of a record by id, inside their locked read of the record,
+which brings the team's config the write needs (:meth:`TokenGuard.confirm_write`);
 every other request checks it with the full lookup before its handler runs
 (``SCIMView.initial``). A token not seen before is looked up in full at once.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model
@@ -30,6 +32,9 @@ from .models import SCIMTeamConfig, SCIMToken
 from .scope import TeamScope
 from .token_cache import MAX_ENTRIES, TokenFacts, cache
 from .tokens import check_digest, digest, is_well_formed, record_use
+
+if TYPE_CHECKING:
+    from .reads import Found
 
 INVALID = "The bearer token is not valid, has expired or was revoked."
 DISABLED = (
@@ -180,7 +185,8 @@ class TokenGuard:
     evaluated once) and says what it found in its result (``token_ok`` of
     :class:`~.reads.Found` or :class:`~.reads.Page`); ``confirm`` takes that, and
     falls back to the full check when no row vouched for the token (``None``,
-    ``False``). A verified client needs neither.
+    ``False``). A verified client needs neither. A write's locked read checks it
+    the same way, and brings the team's config the write needs (:meth:`confirm_write`).
     """
 
     def __init__(self, client: SCIMClient) -> None:
@@ -198,6 +204,29 @@ class TokenGuard:
             self.client.verify()  # raises when the token may no longer be used
         else:
             self.client.verified = True
+
+    @property
+    def scope(self) -> TeamScope:
+        """The token's team, which the write's locked read is scoped to."""
+        return self.client.scope
+
+    def confirm_write(self, found: Found) -> SCIMTeamConfig:
+        """The team's policy for a write whose locked read checked the token (``found``).
+
+        A record found with the token valid brought the team's config too
+        (:attr:`~.reads.Found.config`): the token's full lookup is not needed. No
+        record (a 404 to come) or a token no longer valid falls back to it, which
+        raises the 401 or 403, in the write's transaction (it rolls back whole).
+        """
+        client = self.client
+        if not client.verified:
+            if found.record is not None and found.token_ok is True and found.config is not None:
+                client.config, client.verified = found.config, True
+            else:
+                client.verify()  # raises when the token may no longer be used
+        config = client.config
+        assert config is not None  # a valid token's team is on: it has a config
+        return config
 
 
 class SCIMTokenAuthentication(BaseAuthentication):

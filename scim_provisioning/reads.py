@@ -389,7 +389,9 @@ class Found:
     checked it (``None``: not checked). ``groups``: a user's groups, when they
     were read in the same query (``None``: not read). ``host_row``: the
     :class:`HostRow` a locked read was asked for (``None`` when there is none),
-    when ``host_row_read``.
+    when ``host_row_read``. ``config``: the team's :class:`~.models.SCIMTeamConfig`,
+    when a locked read checked the token (a write needs the team's policy:
+    ``None`` for a team without one, or when not read).
     """
 
     record: Any | None
@@ -397,6 +399,7 @@ class Found:
     groups: tuple[GroupRow, ...] | None = None
     host_row: Any | None = None
     host_row_read: bool = False
+    config: Any | None = None
 
 
 @cache
@@ -413,7 +416,9 @@ def _by_id(
     ``locked``; with what an answer links to (a user's groups) when ``linked``:
     a write that answers with the record it locked reads them in the same query
     (a user's write never changes their groups; issue 27), a DELETE does not.
-    A locked read brings the ``host_row`` too, when given (:func:`_with_host_row`).
+    A locked read brings the ``host_row`` too, when given (:func:`_with_host_row`),
+    and, when ``checked``, the team's config row, which the write needs
+    (:func:`_with_team_config`): the token's full lookup is then not run at all.
     """
     model = kind.model
     parameters = {"team_id": model._meta.get_field("team"), "pk": model._meta.pk}
@@ -425,7 +430,10 @@ def _by_id(
         if locked:
             records = kind.for_update(TeamScope(team_id)).filter(pk=pk)
             records = _with_links(kind, records) if linked else records
-            return _with_host_row(records, host_row) if host_row is not None else records
+            records = _with_host_row(records, host_row) if host_row is not None else records
+            if checked:
+                records = _with_token_check(_with_team_config(records), digest, now)
+            return records
         records = _with_links(kind, kind.queryset(TeamScope(team_id)).filter(pk=pk))
         return _with_token_check(records, digest, now)
 
@@ -448,17 +456,52 @@ def locked_by_id(
     *,
     linked: bool,
     host_row: HostRow | None = None,
+    digest: str | None = None,
 ) -> Found:
-    """The team's record ``pk`` locked for a read-modify-write (its token was checked before).
+    """The team's record ``pk`` locked for a read-modify-write.
 
     ``linked``: with what the write's answer links to (:attr:`Found.groups`);
-    ``host_row``: with that row of the host (:attr:`Found.host_row`).
+    ``host_row``: with that row of the host (:attr:`Found.host_row`); ``digest``:
+    the token is checked in the same statement (:attr:`Found.token_ok`), and the
+    team's config read with it (:attr:`Found.config`), for a token not checked
+    before (``None``: it was).
     """
-    rows = _by_id(kind, False, True, linked, host_row).all(team_id=team_id, pk=pk)
-    found = _found(rows[0] if rows else None, checked=False)
-    if found.record is None or host_row is None:
+    values: dict[str, Any] = {"team_id": team_id, "pk": pk}
+    if digest is not None:
+        values.update(digest=digest, now=timezone.now())
+    rows = _by_id(kind, digest is not None, True, linked, host_row).all(**values)
+    found = _found(rows[0] if rows else None, checked=digest is not None)
+    if found.record is None:
+        return found
+    if digest is not None:
+        found = replace(found, config=_team_config_read_with(found.record))
+    if host_row is None:
         return found
     return replace(found, host_row=_host_row_read_with(found.record, host_row), host_row_read=True)
+
+
+def _with_team_config(records: QuerySet) -> QuerySet:
+    """``records`` with their team's config row: through the team's primary key (the
+    config's own), outer-joined (a team without one reads ``None``). The lock stays
+    the record's own (``FOR UPDATE OF`` the record): the config is read, not locked,
+    as the token's lookup read it (the guard changes it by a conditional UPDATE)."""
+    return records.select_related("team__scim_config")
+
+
+def _team_config_read_with(record: Any) -> SCIMTeamConfig | None:
+    """The team's config :func:`_with_team_config` read with ``record`` (``None``: none).
+
+    The config keeps its team (as the token's lookup left it); the record does not:
+    its ``team`` stays what it was without the fold, read when asked for.
+    """
+    team_field = record._meta.get_field("team")
+    team = team_field.get_cached_value(record)
+    team_field.delete_cached_value(record)
+    try:
+        config: SCIMTeamConfig = team.scim_config
+    except SCIMTeamConfig.DoesNotExist:
+        return None
+    return config
 
 
 #: The columns of a host's row read with a locked record (:func:`_with_host_row`).

@@ -98,17 +98,28 @@ class ResourceType:
             return self.lock(scope, pk, linked=False).record
         return self.read(scope, pk, None).record
 
-    def lock(self, scope: TeamScope, pk: str, *, linked: bool) -> reads.Found:
-        """The team's record ``pk`` locked for a write (its token checked before it starts).
+    def lock(
+        self, scope: TeamScope, pk: str, *, linked: bool, token_digest: str | None = None
+    ) -> reads.Found:
+        """The team's record ``pk`` locked for a write.
 
         ``linked``: read what the write's answer links to in the same query
         (:attr:`~.reads.Found.groups`), for a write that answers with the record.
+        With ``token_digest`` (a token not checked yet), the token is checked and
+        the team's config read in the same query, as :meth:`read` checks it; the
+        caller confirms it (:meth:`~.authentication.TokenGuard.confirm_write`). A
+        legacy id's lock checks nothing (a rare path: the full check follows).
         """
         key = _uuid(pk)
         found = reads.Found(None)
         if key is not None:
             found = reads.locked_by_id(
-                self, scope.team_id, key, linked=linked, host_row=self.host_row()
+                self,
+                scope.team_id,
+                key,
+                linked=linked,
+                host_row=self.host_row(),
+                digest=token_digest,
             )
         if found.record is None and self.legacy_id_field is not None:
             found = reads.record_by_legacy_id(

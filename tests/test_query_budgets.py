@@ -2,9 +2,11 @@
 
 The budgets include authentication. A worker remembers which team a token
 belongs to (``token_cache``), so a read checks the token's validity (not
-revoked, not expired, the team's SCIM on) inside its own first query, and a
-write with one query (token, team and SCIM config joined) before it starts;
-each test's first request makes the token known. The request log costs the
+revoked, not expired, the team's SCIM on) inside its own first query; so does
+a write of a record by id (PUT, PATCH, DELETE) inside its locked read, which
+brings the team's SCIM config with the record; a create checks it with one
+query (token, team and SCIM config joined) before it starts. Each test's first
+request makes the token known. The request log costs the
 request no statement: its row is handed to the request-log writer, which
 saves rows in batches on its own connection (here each request is checked to
 hand over exactly one row). ``last_used_at`` is written at most once a minute,
@@ -69,19 +71,22 @@ BUDGETS = {
     #                had); no groups read (a new record has none); 2 savepoint statements
     #                (the request's: a concurrent request creating the same account first
     #                makes the write run again, as a link, writes.create)
-    "put": 8,  # token, locked user (with its groups, for the answer), record update,
-    #            other memberships? (may the account follow?), account update, timeline
-    #            (with the names it gave); 2 sp (the request's)
-    "patch": 9,  # a deactivation: token, locked user (with its groups and its membership
-    #             row, one subquery per column: the issue-21 rule "had the site switched
-    #             it off first?", then the row its save() changes, so that the site's
-    #             rules and receivers run: issue 22), record update, the deprovisioning guard's
+    "put": 7,  # locked user (with the token's validity and the team's config, issue 27,
+    #            and its groups, for the answer), record update, other memberships? (may
+    #            the account follow?), account update, timeline (with the names it gave);
+    #            2 sp (the request's)
+    "patch": 8,  # a deactivation: locked user (with the token's validity and the team's
+    #             config, its groups and its membership row, one subquery per column: the
+    #             issue-21 rule "had the site switched it off first?", then the row its
+    #             save() changes, so that the site's rules and receivers run: issue 22),
+    #             record update, the deprovisioning guard's
     #              count (one conditional UPDATE of the team's config row: issue 25),
     #              membership update, the seat counted off (the example site's UPDATE of
     #              its team, from Membership.save()), timeline; 2 sp. The team's managers
     #              are locked (is the last one leaving?) only when the person is one.
-    "delete": 12,  # token, locked user with the membership row (is the person an active
-    #               manager? then the row deleted through the model), the guard's count
+    "delete": 11,  # locked user with the token's validity, the team's config and the
+    #               membership row (is the person an active manager? then the row
+    #               deleted through the model), the guard's count
     #               (one UPDATE), membership delete (the example site counts the seat off
     #               on post_delete), seat count, timeline, values, group memberships,
     #               reports' manager, record; 2 savepoint statements
@@ -353,23 +358,26 @@ GROUP_BUDGETS = {
     "list": 2,  # the page (with its total and the token's validity), the page's members
     "create": 12,  # token, name free?, group insert, members lookup, members already in?,
     #                members insert, timeline, members; 4 savepoint statements
-    "patch_remove": 11,  # token, locked group, group update, leaving members read,
+    "patch_remove": 10,  # locked group (with the token's validity and the team's config),
+    #                      group update, leaving members read,
     #                      members delete, timeline, members; 4 savepoint statements
-    "put": 13,  # token, locked group, group update, old members read, members delete,
+    "put": 12,  # locked group (with the token's validity and the team's config), group
+    #             update, old members read, members delete,
     #             members lookup, members insert, timeline, members; 4 savepoint statements
 }
 
 
 def patch_add_1000_budget() -> int:
-    """PATCH adding 1,000 members: token, locked group, group update, members lookup,
-    members already in?, members insert, timeline insert, members; 4 savepoint statements.
+    """PATCH adding 1,000 members: locked group (with the token's validity and the team's
+    config), group update, members lookup, members already in?, members insert, timeline
+    insert, members; 4 savepoint statements.
 
     Each insert is one statement per bulk_create batch: one on PostgreSQL; on SQLite
     the backend's query parameter limit over the columns, 999 on Django 5.2 (333
     memberships a batch: 4 INSERTs; 76 timeline entries: 14), SQLite's own limit on
     Django 6.0 (250,000 here: 1 INSERT each).
     """
-    return 10 + _insert_batches(SCIMGroupMembership, 1000) + _insert_batches(SCIMUserEvent, 1000)
+    return 9 + _insert_batches(SCIMGroupMembership, 1000) + _insert_batches(SCIMUserEvent, 1000)
 
 
 def _insert_batches(model, rows: int) -> int:

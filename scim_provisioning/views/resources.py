@@ -109,7 +109,8 @@ def _every_type() -> list[ResourceType]:
 class ResourceDetailView(ResourceView):
     """One resource: GET, PUT (replace what is sent), PATCH, DELETE."""
 
-    token_checked_in_query = frozenset({"get"})
+    #: A write's locked read checks the token too, and reads the team's config with it.
+    token_checked_in_query = frozenset({"get", "put", "patch", "delete"})
 
     @property
     def if_match(self) -> str | None:
@@ -128,14 +129,14 @@ class ResourceDetailView(ResourceView):
 
     def put(self, request: Request, pk: str) -> Response:
         kind, body = self.resource_type, request.data
-        found = writes.replace(kind, self.config, pk, body, if_match=self.if_match)
+        found = writes.replace(kind, self.token_guard, pk, body, if_match=self.if_match)
         return self.render(found.record, found=found)
 
     def patch(self, request: Request, pk: str) -> Response:
         kind, body = self.resource_type, request.data
-        found = writes.patch(kind, self.config, pk, body, if_match=self.if_match)
+        found = writes.patch(kind, self.token_guard, pk, body, if_match=self.if_match)
         return self.render(found.record, found=found)
 
     def delete(self, request: Request, pk: str) -> Response:
-        writes.delete(self.resource_type, self.config, pk, if_match=self.if_match)
+        writes.delete(self.resource_type, self.token_guard, pk, if_match=self.if_match)
         return Response(status=204)
