@@ -61,13 +61,22 @@ from django.utils import timezone
 
 from .conf import app_settings
 from .filters import Equality
-from .models import SCIMGroupMembership, SCIMTeamConfig, SCIMToken, SCIMUserEvent, SCIMUserValue
+from .models import (
+    SCIMGroupMembership,
+    SCIMTeamConfig,
+    SCIMToken,
+    SCIMUser,
+    SCIMUserEvent,
+    SCIMUserValue,
+)
 from .prepared import (
     PreparedDelete,
     PreparedInsert,
     PreparedQuery,
+    PreparedSave,
     PreparedUpdate,
     delete_receivers,
+    save_receivers,
 )
 from .scope import TeamScope
 
@@ -82,9 +91,11 @@ __all__ = [
     "Insert",
     "Page",
     "Read",
+    "Save",
     "TokenCheck",
     "TIMELINE_ENTRIES",
     "TokenRule",
+    "USER_RECORDS",
     "USER_VALUES",
     "Update",
     "compiled_queries",
@@ -189,6 +200,31 @@ class Insert:
 USER_VALUES = Insert(SCIMUserValue)
 #: Timeline entries (:func:`~.timeline.record`): one per user write, many per group change.
 TIMELINE_ENTRIES = Insert(SCIMUserEvent)
+
+
+class Save:
+    """``Model.save()`` of an instance that exists, for a write that saves one on every request.
+
+    :meth:`run` writes the row by the compiled ``UPDATE`` (:class:`~.prepared.PreparedSave`:
+    the statement ``save()`` runs, without the ORM's building of it) when compiled
+    queries are on and ``save()`` would do nothing more (no ``save()`` of the
+    model's own, no ``pre_save``/``post_save`` receiver), by ``save()`` otherwise:
+    one statement either way, the same row.
+    """
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        self.compiled = PreparedSave(model)
+
+    def run(self, row: models.Model) -> None:
+        """Save ``row`` (every field) in the caller's transaction."""
+        if compiled_queries() and not save_receivers(self.model) and self.compiled.run(row):
+            return
+        row.save()
+
+
+#: A user's record, saved by every PUT and PATCH (:func:`~.provisioning.users.update_user`).
+USER_RECORDS = Save(SCIMUser)
 
 
 class Delete:

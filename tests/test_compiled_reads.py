@@ -50,11 +50,14 @@ def compiler_forbidden(monkeypatch):
         read.compiled._compiled.clear()
     for insert in (reads.USER_VALUES, reads.TIMELINE_ENTRIES):
         insert.compiled._compiled.clear()
+    reads.USER_RECORDS.compiled._compiled.clear()
     monkeypatch.setattr(prepared, "get_related_populators", forbidden)
     monkeypatch.setattr(prepared.PreparedQuery, "_compile", forbidden)
     monkeypatch.setattr(prepared.PreparedQuery, "_fetch", forbidden)
     monkeypatch.setattr(prepared.PreparedInsert, "_compile", forbidden)
     monkeypatch.setattr(prepared.PreparedInsert, "run", forbidden)
+    monkeypatch.setattr(prepared.PreparedSave, "_compile", forbidden)
+    monkeypatch.setattr(prepared.PreparedSave, "run", forbidden)
 
 
 def _conversation(idp, who: str = "ada") -> list:
