@@ -363,8 +363,10 @@ class PreparedSave:
         stand_in = _stand_in(pk)
         if stand_in is None:
             return ""
-        query: UpdateQuery = self.model._base_manager.filter(pk=stand_in).query.chain(UpdateQuery)
-        query.add_update_fields([(field, None, _Slot()) for field in self._fields])
+        rows: Any = self.model._base_manager.filter(pk=stand_in)
+        query: UpdateQuery = rows.query.chain(UpdateQuery)
+        slots: Any = [(field, None, _Slot()) for field in self._fields]
+        query.add_update_fields(slots)
         sql, params = query.get_compiler(using).as_sql()
         prepared = pk.get_db_prep_value(stand_in, connections[using], prepared=False)
         expected = (*(_SLOT for _ in self._fields), prepared)
@@ -383,8 +385,8 @@ class _Slot(Expression):
     """A field's place in :class:`PreparedSave`'s ``SET`` clause: ``%s``, and a marker
     in the parameters that tells the compiler's own parameters from the fields'."""
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        return "%s", [_SLOT]
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        return "%s", (_SLOT,)
 
 
 def save_receivers(model: type[models.Model]) -> bool:

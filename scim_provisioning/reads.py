@@ -233,7 +233,9 @@ class Delete:
     :meth:`run` gives how many rows went, by the compiled SQL
     (:class:`~.prepared.PreparedDelete`: only what the ORM deletes in one
     statement, with no receiver) when compiled queries are on, by
-    ``QuerySet.delete()`` otherwise.
+    ``QuerySet.delete()`` otherwise. ``related_deleted_first``: the caller dealt
+    with every row that points at the rows before, so either way, with no delete
+    receiver, the rows go by their one ``DELETE``: the same statements.
     """
 
     def __init__(
@@ -245,6 +247,8 @@ class Delete:
         related_deleted_first: bool = False,
     ) -> None:
         self.build = build
+        self.model = model
+        self.related_deleted_first = related_deleted_first
         self.compiled = PreparedDelete(
             model, build, parameters, related_deleted_first=related_deleted_first
         )
@@ -253,7 +257,12 @@ class Delete:
         """Delete the rows for ``values`` in the caller's transaction; how many there were."""
         if compiled_queries():
             return self.compiled.run(**values)
-        return int(self.build(**values).delete()[0])
+        rows = self.build(**values)
+        if self.related_deleted_first and not delete_receivers(self.model):
+            # The collector would look again at what the caller dealt with (a statement
+            # per relation): the rows' own DELETE, as the compiled one runs.
+            return int(rows._raw_delete(rows.db))
+        return int(rows.delete()[0])
 
 
 # -- the token rule -------------------------------------------------------------------------
@@ -368,7 +377,9 @@ class Found:
     checked it (``None``: not checked). ``groups``: a user's groups, when they
     were read in the same query (``None``: not read). ``host_row``: the
     :class:`HostRow` a locked read was asked for (``None`` when there is none),
-    when ``host_row_read``.
+    when ``host_row_read``. ``pointed_at``: of the relations a locked read was
+    asked about (``pointers``), those with a row pointing at the record
+    (``None``: not asked).
     """
 
     record: Any | None
@@ -376,6 +387,7 @@ class Found:
     groups: tuple[GroupRow, ...] | None = None
     host_row: Any | None = None
     host_row_read: bool = False
+    pointed_at: frozenset[str] | None = None
 
 
 @cache
@@ -385,6 +397,7 @@ def _by_id(
     locked: bool,
     linked: bool = True,
     host_row: HostRow | None = None,
+    pointers: tuple[str, ...] = (),
 ) -> Read:
     """The record-by-id query of ``kind``; the team, id (and token) are parameters.
 
@@ -392,7 +405,8 @@ def _by_id(
     ``locked``; with what an answer links to (a user's groups) when ``linked``:
     a write that answers with the record it locked reads them in the same query
     (a user's write never changes their groups; issue 27), a DELETE does not.
-    A locked read brings the ``host_row`` too, when given (:func:`_with_host_row`).
+    A locked read brings the ``host_row`` too, when given (:func:`_with_host_row`),
+    and whether rows of the relations ``pointers`` names point at it (:func:`_with_pointers`).
     """
     model = kind.model
     parameters = {"team_id": model._meta.get_field("team"), "pk": model._meta.pk}
@@ -404,6 +418,7 @@ def _by_id(
         if locked:
             records = kind.for_update(TeamScope(team_id)).filter(pk=pk)
             records = _with_links(kind, records) if linked else records
+            records = _with_pointers(records, pointers) if pointers else records
             return _with_host_row(records, host_row) if host_row is not None else records
         records = _with_links(kind, kind.queryset(TeamScope(team_id)).filter(pk=pk))
         return _with_token_check(records, digest, now)
@@ -427,17 +442,52 @@ def locked_by_id(
     *,
     linked: bool,
     host_row: HostRow | None = None,
+    pointers: tuple[str, ...] = (),
 ) -> Found:
     """The team's record ``pk`` locked for a read-modify-write (its token was checked before).
 
     ``linked``: with what the write's answer links to (:attr:`Found.groups`);
-    ``host_row``: with that row of the host (:attr:`Found.host_row`).
+    ``host_row``: with that row of the host (:attr:`Found.host_row`); ``pointers``:
+    whether rows of these relations of the model point at it (:attr:`Found.pointed_at`).
     """
-    rows = _by_id(kind, False, True, linked, host_row).all(team_id=team_id, pk=pk)
+    rows = _by_id(kind, False, True, linked, host_row, pointers).all(team_id=team_id, pk=pk)
     found = _found(rows[0] if rows else None, checked=False)
-    if found.record is None or host_row is None:
+    if found.record is None:
+        return found
+    if pointers:
+        record = found.record
+        pointed = frozenset(name for name in pointers if _take(record, f"{_POINTS}{name}"))
+        found = replace(found, pointed_at=pointed)
+    if host_row is None:
         return found
     return replace(found, host_row=_host_row_read_with(found.record, host_row), host_row_read=True)
+
+
+#: The columns of a locked read saying whether a relation's rows point at the record.
+_POINTS = "_scim_points_"
+
+
+def _with_pointers(records: QuerySet, pointers: tuple[str, ...]) -> QuerySet:
+    """``records`` each with, per relation ``pointers`` names (its accessor name, as
+    ``reports``), whether a row of it points at the record: an ``EXISTS`` on the
+    foreign key's index. Under the record's lock the answer holds until the commit:
+    a row pointing at the record takes a lock the record's holds off (PostgreSQL's
+    foreign key check), and SQLite's writers take turns."""
+    relations = {
+        rel.get_accessor_name(): rel
+        for rel in records.model._meta.related_objects
+        if not rel.many_to_many
+    }
+    return records.annotate(
+        **{
+            f"{_POINTS}{name}": Exists(
+                relations[name].related_model._base_manager.filter(
+                    **{relations[name].field.name: OuterRef("pk")}
+                )
+            )
+            for name in pointers
+        }
+    )
 
 
 #: The columns of a host's row read with a locked record (:func:`_with_host_row`).

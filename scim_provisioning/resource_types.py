@@ -26,7 +26,13 @@ from .patch import PatchDocument
 from .paths import Key, SchemaURNs
 from .provisioning.groups import create_group, delete_group, team_groups, update_group
 from .provisioning.members import MemberOperations, replacement
-from .provisioning.users import create_user, delete_user, team_users, update_user
+from .provisioning.users import (
+    CHECKED_BEFORE_DELETE,
+    create_user,
+    delete_user,
+    team_users,
+    update_user,
+)
 from .reads import GroupRow
 from .resources.documents import merge_documents
 from .resources.groups import group_document, read_group_document
@@ -98,17 +104,27 @@ class ResourceType:
             return self.lock(scope, pk, linked=False).record
         return self.read(scope, pk, None).record
 
-    def lock(self, scope: TeamScope, pk: str, *, linked: bool) -> reads.Found:
+    def lock(
+        self, scope: TeamScope, pk: str, *, linked: bool, deleting: bool = False
+    ) -> reads.Found:
         """The team's record ``pk`` locked for a write (its token checked before it starts).
 
         ``linked``: read what the write's answer links to in the same query
         (:attr:`~.reads.Found.groups`), for a write that answers with the record.
+        ``deleting``: read which of :attr:`checked_before_delete` point at it
+        (:attr:`~.reads.Found.pointed_at`), for a DELETE.
         """
         key = _uuid(pk)
         found = reads.Found(None)
         if key is not None:
+            pointers = self.checked_before_delete if deleting else ()
             found = reads.locked_by_id(
-                self, scope.team_id, key, linked=linked, host_row=self.host_row()
+                self,
+                scope.team_id,
+                key,
+                linked=linked,
+                host_row=self.host_row(),
+                pointers=pointers,
             )
         if found.record is None and self.legacy_id_field is not None:
             found = reads.record_by_legacy_id(
@@ -119,6 +135,10 @@ class ResourceType:
     def host_row(self) -> reads.HostRow | None:
         """The host's row a write reads with the record it locks (:class:`~.reads.HostRow`)."""
         return None
+
+    #: The relations (accessor names) whose rows a DELETE removes or unlinks by a
+    #: statement of their own, spent only when its locked read found one pointing.
+    checked_before_delete: tuple[str, ...] = ()
 
     def read(self, scope: TeamScope, pk: str, token_digest: str | None) -> reads.Found:
         """The team's record whose id is ``pk``, as a :class:`~.reads.Found` (its record or None).
@@ -318,6 +338,8 @@ class UserType(ResourceType):
     def host_row(self) -> reads.HostRow | None:
         # The person's membership: a deactivation's and a removal's rules and change read it.
         return get_adapter().membership_with_record()
+
+    checked_before_delete = CHECKED_BEFORE_DELETE
 
     def replace(
         self, config: SCIMTeamConfig, record: Any, body: Any, *, locked: reads.Found | None = None

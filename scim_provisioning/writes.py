@@ -30,13 +30,16 @@ from .reads import Found
 from .resource_types import ResourceType
 
 
-def _locked(kind: ResourceType, config: SCIMTeamConfig, pk: str, *, answered: bool) -> Found:
+def _locked(
+    kind: ResourceType, config: SCIMTeamConfig, pk: str, *, answered: bool, deleting: bool = False
+) -> Found:
     """The team's record ``pk``, locked until the transaction ends; else a 404.
 
     ``answered``: the write answers with the record, whose links (a user's
     groups, which the write does not change) are read in the same query.
+    ``deleting``: what points at the record is asked in the same query too.
     """
-    found = kind.lock(config.scope, pk, linked=answered)
+    found = kind.lock(config.scope, pk, linked=answered, deleting=deleting)
     if found.record is None:
         raise kind.not_found(pk)
     return found
@@ -151,7 +154,7 @@ def delete(
 ) -> None:
     """``DELETE /{type}/{pk}``: what deleting means for the type (a user keeps their account)."""
     with recording_refusals(), transaction.atomic():
-        found = _locked(kind, config, pk, answered=False)
+        found = _locked(kind, config, pk, answered=False, deleting=True)
         record: Any = found.record
         check_if_match(if_match, record.etag)
         kind.delete(config, record, locked=found)

@@ -80,11 +80,12 @@ BUDGETS = {
     #              membership update, the seat counted off (the example site's UPDATE of
     #              its team, from Membership.save()), timeline; 2 sp. The team's managers
     #              are locked (is the last one leaving?) only when the person is one.
-    "delete": 12,  # token, locked user with the membership row (is the person an active
-    #               manager? then the row deleted through the model), the guard's count
-    #               (one UPDATE), membership delete (the example site counts the seat off
-    #               on post_delete), seat count, timeline, values, group memberships,
-    #               reports' manager, record; 2 savepoint statements
+    "delete": 10,  # token, locked user with the membership row (is the person an active
+    #               manager? then the row deleted through the model) and whether they are
+    #               in a group or manage anyone (issue 27: those two statements spent only
+    #               then), the guard's count (one UPDATE), membership delete (the example
+    #               site counts the seat off on post_delete), seat count, timeline, values,
+    #               record; 2 savepoint statements
 }
 
 
@@ -331,6 +332,26 @@ def test_delete(idp, population):
 
     assert response.status_code == 204
     assert queries <= BUDGETS["delete"]
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "plain"])
+def test_a_delete_spends_the_group_and_manager_statements_only_when_they_point(
+    idp, population, compiled
+):
+    """Issue 27: the locked read says whether the person is in a group and manages
+    anyone; each costs its statement only then, compiled queries on or off."""
+    boss, report, loner = population[0], population[1], population[-1]  # _populate: 1 -> 0
+    _group(boss.team, [boss])
+    with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=compiled):
+        alone, first = _count(lambda: idp.delete(f"/Users/{loner.id}"))
+        pointed_at, second = _count(lambda: idp.delete(f"/Users/{boss.id}"))
+
+    assert (first.status_code, second.status_code) == (204, 204)
+    assert alone <= BUDGETS["delete"]
+    assert pointed_at == alone + 2
+    assert not SCIMGroupMembership.objects.exists()
+    assert SCIMUser.objects.get(pk=report.pk).manager_id is None
+    assert not SCIMUser.objects.filter(pk__in=[boss.pk, loner.pk]).exists()
 
 
 def test_last_used_at_costs_one_write_a_minute(idp, team):
