@@ -90,6 +90,7 @@ __all__ = [
     "HostRow",
     "Insert",
     "Page",
+    "Question",
     "Read",
     "Save",
     "TokenCheck",
@@ -377,9 +378,8 @@ class Found:
     checked it (``None``: not checked). ``groups``: a user's groups, when they
     were read in the same query (``None``: not read). ``host_row``: the
     :class:`HostRow` a locked read was asked for (``None`` when there is none),
-    when ``host_row_read``. ``pointed_at``: of the relations a locked read was
-    asked about (``pointers``), those with a row pointing at the record
-    (``None``: not asked).
+    when ``host_row_read``. ``asked``: the names of the :class:`Question` s a
+    locked read answered; ``existing``: those whose rows exist.
     """
 
     record: Any | None
@@ -387,7 +387,27 @@ class Found:
     groups: tuple[GroupRow, ...] | None = None
     host_row: Any | None = None
     host_row_read: bool = False
-    pointed_at: frozenset[str] | None = None
+    asked: frozenset[str] = frozenset()
+    existing: frozenset[str] = frozenset()
+
+    def may_have(self, name: str) -> bool:
+        """Whether the rows of the question ``name`` may exist: ``False`` only when the
+        read asked and found none (a write then spends no statement on them)."""
+        return name not in self.asked or name in self.existing
+
+
+@dataclass(frozen=True)
+class Question:
+    """Whether rows exist that a write changes by a statement of its own, asked by the
+    write's locked read as an ``EXISTS`` (issue 27: the statement spent only when they do).
+
+    ``rows()`` is a queryset of them whose values are ``OuterRef`` s of the record's
+    columns (an index lookup). Hashable, made once per process: the locked read is
+    compiled once per shape.
+    """
+
+    name: str
+    rows: Callable[[], QuerySet]
 
 
 @cache
@@ -397,7 +417,7 @@ def _by_id(
     locked: bool,
     linked: bool = True,
     host_row: HostRow | None = None,
-    pointers: tuple[str, ...] = (),
+    questions: tuple[Question, ...] = (),
 ) -> Read:
     """The record-by-id query of ``kind``; the team, id (and token) are parameters.
 
@@ -406,7 +426,7 @@ def _by_id(
     a write that answers with the record it locked reads them in the same query
     (a user's write never changes their groups; issue 27), a DELETE does not.
     A locked read brings the ``host_row`` too, when given (:func:`_with_host_row`),
-    and whether rows of the relations ``pointers`` names point at it (:func:`_with_pointers`).
+    and the answers to ``questions`` (each an ``EXISTS``).
     """
     model = kind.model
     parameters = {"team_id": model._meta.get_field("team"), "pk": model._meta.pk}
@@ -418,7 +438,9 @@ def _by_id(
         if locked:
             records = kind.for_update(TeamScope(team_id)).filter(pk=pk)
             records = _with_links(kind, records) if linked else records
-            records = _with_pointers(records, pointers) if pointers else records
+            records = records.annotate(
+                **{f"{_ASKED}{question.name}": Exists(question.rows()) for question in questions}
+            )
             return _with_host_row(records, host_row) if host_row is not None else records
         records = _with_links(kind, kind.queryset(TeamScope(team_id)).filter(pk=pk))
         return _with_token_check(records, digest, now)
@@ -442,52 +464,29 @@ def locked_by_id(
     *,
     linked: bool,
     host_row: HostRow | None = None,
-    pointers: tuple[str, ...] = (),
+    questions: tuple[Question, ...] = (),
 ) -> Found:
     """The team's record ``pk`` locked for a read-modify-write (its token was checked before).
 
     ``linked``: with what the write's answer links to (:attr:`Found.groups`);
-    ``host_row``: with that row of the host (:attr:`Found.host_row`); ``pointers``:
-    whether rows of these relations of the model point at it (:attr:`Found.pointed_at`).
+    ``host_row``: with that row of the host (:attr:`Found.host_row`); ``questions``:
+    answered (:meth:`Found.may_have`). Under the record's lock.
     """
-    rows = _by_id(kind, False, True, linked, host_row, pointers).all(team_id=team_id, pk=pk)
+    rows = _by_id(kind, False, True, linked, host_row, questions).all(team_id=team_id, pk=pk)
     found = _found(rows[0] if rows else None, checked=False)
     if found.record is None:
         return found
-    if pointers:
-        record = found.record
-        pointed = frozenset(name for name in pointers if _take(record, f"{_POINTS}{name}"))
-        found = replace(found, pointed_at=pointed)
+    if questions:
+        names = [question.name for question in questions]
+        existing = [name for name in names if _take(found.record, f"{_ASKED}{name}")]
+        found = replace(found, asked=frozenset(names), existing=frozenset(existing))
     if host_row is None:
         return found
     return replace(found, host_row=_host_row_read_with(found.record, host_row), host_row_read=True)
 
 
-#: The columns of a locked read saying whether a relation's rows point at the record.
-_POINTS = "_scim_points_"
-
-
-def _with_pointers(records: QuerySet, pointers: tuple[str, ...]) -> QuerySet:
-    """``records`` each with, per relation ``pointers`` names (its accessor name, as
-    ``reports``), whether a row of it points at the record: an ``EXISTS`` on the
-    foreign key's index. Under the record's lock the answer holds until the commit:
-    a row pointing at the record takes a lock the record's holds off (PostgreSQL's
-    foreign key check), and SQLite's writers take turns."""
-    relations = {
-        rel.get_accessor_name(): rel
-        for rel in records.model._meta.related_objects
-        if not rel.many_to_many
-    }
-    return records.annotate(
-        **{
-            f"{_POINTS}{name}": Exists(
-                relations[name].related_model._base_manager.filter(
-                    **{relations[name].field.name: OuterRef("pk")}
-                )
-            )
-            for name in pointers
-        }
-    )
+#: The columns of a locked read answering its questions (:class:`Question`).
+_ASKED = "_scim_asked_"
 
 
 #: The columns of a host's row read with a locked record (:func:`_with_host_row`).

@@ -27,7 +27,8 @@ from .paths import Key, SchemaURNs
 from .provisioning.groups import create_group, delete_group, team_groups, update_group
 from .provisioning.members import MemberOperations, replacement
 from .provisioning.users import (
-    CHECKED_BEFORE_DELETE,
+    ASKED_BEFORE_DELETE,
+    ASKED_BEFORE_UPDATE,
     create_user,
     delete_user,
     team_users,
@@ -105,26 +106,30 @@ class ResourceType:
         return self.read(scope, pk, None).record
 
     def lock(
-        self, scope: TeamScope, pk: str, *, linked: bool, deleting: bool = False
+        self,
+        scope: TeamScope,
+        pk: str,
+        *,
+        linked: bool,
+        questions: tuple[reads.Question, ...] = (),
     ) -> reads.Found:
         """The team's record ``pk`` locked for a write (its token checked before it starts).
 
         ``linked``: read what the write's answer links to in the same query
         (:attr:`~.reads.Found.groups`), for a write that answers with the record.
-        ``deleting``: read which of :attr:`checked_before_delete` point at it
-        (:attr:`~.reads.Found.pointed_at`), for a DELETE.
+        ``questions``: answered in the same query (:meth:`~.reads.Found.may_have`);
+        a record found by its legacy id answers none.
         """
         key = _uuid(pk)
         found = reads.Found(None)
         if key is not None:
-            pointers = self.checked_before_delete if deleting else ()
             found = reads.locked_by_id(
                 self,
                 scope.team_id,
                 key,
                 linked=linked,
                 host_row=self.host_row(),
-                pointers=pointers,
+                questions=questions,
             )
         if found.record is None and self.legacy_id_field is not None:
             found = reads.record_by_legacy_id(
@@ -136,9 +141,11 @@ class ResourceType:
         """The host's row a write reads with the record it locks (:class:`~.reads.HostRow`)."""
         return None
 
-    #: The relations (accessor names) whose rows a DELETE removes or unlinks by a
-    #: statement of their own, spent only when its locked read found one pointing.
-    checked_before_delete: tuple[str, ...] = ()
+    #: What a PUT's or PATCH's locked read asks (:class:`~.reads.Question`): rows its
+    #: write changes by a statement spent only when they exist.
+    asked_before_update: tuple[reads.Question, ...] = ()
+    #: What a DELETE's locked read asks, likewise.
+    asked_before_delete: tuple[reads.Question, ...] = ()
 
     def read(self, scope: TeamScope, pk: str, token_digest: str | None) -> reads.Found:
         """The team's record whose id is ``pk``, as a :class:`~.reads.Found` (its record or None).
@@ -339,7 +346,8 @@ class UserType(ResourceType):
         # The person's membership: a deactivation's and a removal's rules and change read it.
         return get_adapter().membership_with_record()
 
-    checked_before_delete = CHECKED_BEFORE_DELETE
+    asked_before_update = ASKED_BEFORE_UPDATE
+    asked_before_delete = ASKED_BEFORE_DELETE
 
     def replace(
         self, config: SCIMTeamConfig, record: Any, body: Any, *, locked: reads.Found | None = None

@@ -36,10 +36,12 @@ def _locked(
     """The team's record ``pk``, locked until the transaction ends; else a 404.
 
     ``answered``: the write answers with the record, whose links (a user's
-    groups, which the write does not change) are read in the same query.
-    ``deleting``: what points at the record is asked in the same query too.
+    groups, which the write does not change) are read in the same query. The
+    type's questions of an update, or of a DELETE when ``deleting``, are answered
+    in it too (:class:`~.reads.Question`).
     """
-    found = kind.lock(config.scope, pk, linked=answered, deleting=deleting)
+    questions = kind.asked_before_delete if deleting else kind.asked_before_update
+    found = kind.lock(config.scope, pk, linked=answered, questions=questions)
     if found.record is None:
         raise kind.not_found(pk)
     return found

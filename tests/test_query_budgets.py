@@ -80,6 +80,10 @@ BUDGETS = {
     #              membership update, the seat counted off (the example site's UPDATE of
     #              its team, from Membership.save()), timeline; 2 sp. The team's managers
     #              are locked (is the last one leaving?) only when the person is one.
+    "reactivate": 8,  # token, locked user (with its membership row and whether the person's
+    #                   address has a refusal to clear: issue 27, its DELETE spent only
+    #                   then), record update, the seat taken (the example site's conditional
+    #                   UPDATE of its team), membership update, timeline; 2 sp
     "delete": 10,  # token, locked user with the membership row (is the person an active
     #               manager? then the row deleted through the model) and whether they are
     #               in a group or manage anyone (issue 27: those two statements spent only
@@ -265,6 +269,51 @@ def test_patch_deactivate(idp, population):
 
     assert response.status_code == 200
     assert queries <= BUDGETS["patch"]
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "plain"])
+def test_a_reactivation_clears_a_refusal_at_one_statement_only_when_there_is_one(
+    idp, population, team, compiled
+):
+    """Issue 27: the locked read says whether the address is refused; a reactivation
+    spends the refusal's DELETE only then, compiled queries on or off."""
+    deactivate = patch_op({"op": "replace", "path": "active", "value": False})
+    reactivate = patch_op({"op": "replace", "path": "active", "value": True})
+    plain, refused = population[-1], population[-2]
+    for person in (plain, refused):
+        assert idp.patch(f"/Users/{person.id}", deactivate).status_code == 200
+    SCIMLinkRefusal.objects.create(
+        team=team, email=refused.email, reason=SCIMLinkRefusalReason.SEAT
+    )
+    SCIMLinkRefusal.objects.create(team=team, email="else@acme.com", reason="seat")
+    with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=compiled):
+        without, first = _count(lambda: idp.patch(f"/Users/{plain.id}", reactivate))
+        clearing, second = _count(lambda: idp.patch(f"/Users/{refused.id}", reactivate))
+
+    assert (first.json()["active"], second.json()["active"]) == (True, True)
+    assert without <= BUDGETS["reactivate"]
+    assert clearing == without + 1
+    assert list(SCIMLinkRefusal.objects.values_list("email", flat=True)) == ["else@acme.com"]
+
+
+def test_a_reactivation_moving_the_address_clears_the_new_addresss_refusal(idp, population, team):
+    """The locked read asked about the address the record had: a write that moves it
+    while reactivating clears the new one's refusal all the same."""
+    person = population[-1]
+    idp.patch(f"/Users/{person.id}", patch_op({"op": "replace", "path": "active", "value": False}))
+    SCIMLinkRefusal.objects.create(team=team, email="moved@acme.com", reason="seat")
+
+    response = idp.patch(
+        f"/Users/{person.id}",
+        patch_op(
+            {"op": "replace", "path": "emails", "value": [{"value": "moved@acme.com"}]},
+            {"op": "replace", "path": "active", "value": True},
+        ),
+    )
+
+    assert response.status_code == 200, response.content
+    assert SCIMUser.objects.get(pk=person.pk).email == "moved@acme.com"
+    assert not SCIMLinkRefusal.objects.exists()
 
 
 def test_the_deprovisioning_guard_adds_one_statement_to_a_deactivation(idp, population):

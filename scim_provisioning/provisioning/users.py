@@ -41,7 +41,7 @@ import uuid
 from typing import Any
 
 from django.db import IntegrityError
-from django.db.models import BooleanField, CharField, Q, Value
+from django.db.models import BooleanField, CharField, OuterRef, Q, Value
 from django.db.models.functions import Lower
 
 from .. import guard, signals, timeline
@@ -72,6 +72,7 @@ from ..reads import (
     USER_RECORDS,
     Delete,
     Found,
+    Question,
     Read,
     Update,
     delete_receivers,
@@ -490,7 +491,8 @@ def update_user(
     if record.active != was_active and not cancelled:
         if record.active:
             _claim_seat(adapter, config, account, record, creating=False)
-            clear_refusals(config.scope, record.email)
+            if locked is None or locked.may_have("refused") or record.email != old_email:
+                clear_refusals(config.scope, record.email)
         else:
             _check_may_remove(adapter, config, account, record)
         if not record.active and _held(config, record, HeldChangeKind.DEACTIVATE):
@@ -512,6 +514,18 @@ def update_user(
     elif recreated and config.group_roles:
         apply_team_roles(config, [record.pk])
     return record
+
+
+def _refusals_of_record() -> Any:
+    return SCIMLinkRefusal.objects.filter(team_id=OuterRef("team_id"), email=OuterRef("email"))
+
+
+#: What a PUT's and a PATCH's locked read asks (``ResourceType.asked_before_update``):
+#: whether the person's address has a refusal, which a reactivation clears (its DELETE
+#: spent only then, or when the same write changes the address: issue 27). As a create's
+#: (:func:`_before_create`), read before the write; a refusal recorded meanwhile, after
+#: another request's rollback, stays for the managers to see.
+ASKED_BEFORE_UPDATE = (Question("refused", _refusals_of_record),)
 
 
 def _follow_on_account(
@@ -562,16 +576,15 @@ def delete_user(config: SCIMTeamConfig, record: SCIMUser, *, locked: Found | Non
     adapter = _adapter_for(config, record, locked)
     account = record.user
     _check_may_remove(adapter, config, account, record)
-    pointed_at = locked.pointed_at if locked is not None else None
     if _held(config, record, HeldChangeKind.DELETE):
-        _delete_record(record, pointed_at)
+        _delete_record(record, locked)
         return
     delete_account = adapter.should_delete_account(config, account, record)
     with _host_rules(config, record, account):
         adapter.remove_membership(config, account)
     timeline.record([timeline.user_entry(record, timeline.TimelineAction.REMOVED)])
     event = _event(EventType.USER_DEPROVISIONED, record)
-    _delete_record(record, pointed_at)
+    _delete_record(record, locked)
     if delete_account:
         account.delete()
     signals.send_event(SCIMUser, event)
@@ -580,10 +593,26 @@ def delete_user(config: SCIMTeamConfig, record: SCIMUser, *, locked: Found | Non
 #: What pointing at a SCIM user goes with it: its values and group memberships
 #: (CASCADE), and its reports' manager (SET_NULL). A test holds this to the models.
 _GOES_WITH_A_USER = ("values", "group_memberships", "reports")
-#: Of those, what a DELETE's locked read asks about (``ResourceType.checked_before_delete``):
-#: most people are in no group and manage nobody, so their statements are rarely spent
-#: (issue 27). Nearly everyone has values (an email): their DELETE is not asked about.
-CHECKED_BEFORE_DELETE = ("group_memberships", "reports")
+
+
+def _group_memberships_pointing() -> Any:
+    return SCIMGroupMembership.objects.filter(user_id=OuterRef("pk"))
+
+
+def _reports_pointing() -> Any:
+    return SCIMUser.objects.filter(manager_id=OuterRef("pk"))
+
+
+#: What a DELETE's locked read asks (``ResourceType.asked_before_delete``): whether the
+#: person is in a group, whether they manage anyone. Most people neither, so those
+#: statements are rarely spent (issue 27); nearly everyone has values (an email): their
+#: DELETE is not asked about. The answers hold until the commit: a row that would point
+#: at the record waits for its lock (PostgreSQL's foreign key check), SQLite's writers
+#: take turns.
+ASKED_BEFORE_DELETE = (
+    Question("group_memberships", _group_memberships_pointing),
+    Question("reports", _reports_pointing),
+)
 
 
 def _values_of(pk: Any) -> Any:
@@ -609,22 +638,22 @@ _CLEAR_MANAGER = Update(SCIMUser, _reports_of, _USER_PK)
 _DELETE_USER = Delete(SCIMUser, _user_by_pk, _USER_PK, related_deleted_first=True)
 
 
-def _delete_record(record: SCIMUser, pointed_at: frozenset[str] | None) -> None:
+def _delete_record(record: SCIMUser, locked: Found | None) -> None:
     """Delete the SCIM record as ``record.delete()`` does, by the same statements (its
     values, its group memberships, its reports' manager, the record), compiled once:
-    ~1 ms of the ORM's collector less per DELETE (issue 27). ``pointed_at``: which of
-    :data:`CHECKED_BEFORE_DELETE` the locked read found pointing at the record (``None``:
-    not asked); the others' statements are not spent. A delete receiver of the record's
+    ~1 ms of the ORM's collector less per DELETE (issue 27). ``locked``: the locked
+    read, whose answers to :data:`ASKED_BEFORE_DELETE` spare the statements of what
+    does not point at the record. A delete receiver of the record's
     model leaves it to ``record.delete()``, which asks none (compiled queries off, the
     ORM builds the same statements)."""
     if delete_receivers(SCIMUser):
         record.delete()
         return
-    pointing = CHECKED_BEFORE_DELETE if pointed_at is None else pointed_at
+    found = locked or Found(record)
     _DELETE_VALUES.run(pk=record.pk)
-    if "group_memberships" in pointing:
+    if found.may_have("group_memberships"):
         _DELETE_GROUP_MEMBERSHIPS.run(pk=record.pk)
-    if "reports" in pointing:
+    if found.may_have("reports"):
         _CLEAR_MANAGER.run(pk=record.pk)
     _DELETE_USER.run(pk=record.pk)
 
