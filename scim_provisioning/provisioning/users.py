@@ -474,6 +474,11 @@ def update_user(
         held.cancel(config.scope, record)
     _write(record, state, manager_id)
     record.touch()
+    account = record.user
+    if state.email != old_email or record.attributes.get("name") != old_name:
+        # Before the record's UPDATE: a login moved sets the record's login_domain,
+        # saved with the rest (issue 27: one UPDATE of the row, not two).
+        _follow_on_account(adapter, config, record, account, state.email, domains)
     # No savepoint of its own: the userName was checked free above, so only a
     # concurrent request's commit can break a constraint here, and the write's
     # transaction turns that into a 409 after its rollback (writes.py). Compiled
@@ -483,10 +488,6 @@ def update_user(
     if new_values != old_values:
         record.write_values()
     extension.after_change(config, record, old_extension, created=False)
-
-    account = record.user
-    if state.email != old_email or record.attributes.get("name") != old_name:
-        _follow_on_account(adapter, config, record, account, state.email, domains)
     _send(EventType.USER_UPDATED, record)
     if record.active != was_active and not cancelled:
         if record.active:
@@ -540,7 +541,8 @@ def _follow_on_account(
 
     The login moves only by the login rule (:mod:`.logins`); the SCIM record
     follows the IdP regardless. ``domains``: the team's verified domains, when
-    the caller read them already.
+    the caller read them already. The caller saves ``record`` after (a moved
+    login changes its ``login_domain``).
     """
     managed = adapter.is_managed_by_team(config, account, record)
     if managed:
