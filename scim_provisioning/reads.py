@@ -4,9 +4,10 @@ The hottest reads have a fixed shape: a record by id, a page of a list (no
 filter, or one exact comparison), a token by digest, a user's groups, a
 group's members; so have a few writes: the deprovisioning guard's conditional
 ``UPDATE`` (:class:`Update`), the clearing of an address's refusals
-(:class:`Delete`), and the rows every create inserts into this app's own
+(:class:`Delete`), the rows every create inserts into this app's own
 tables, the timeline entry and the record's values (:class:`Insert`: the same
-rows and one statement either way, without ``RETURNING`` when compiled).
+rows and one statement either way, without ``RETURNING`` when compiled), and
+the record every PUT and PATCH saves (:class:`Save`).
 Each read is a :class:`Read`: a function that builds its queryset with the
 ORM, and the same function compiled once per process and database
 (:class:`~.prepared.PreparedQuery`, which reuses Django's compiler internals).
