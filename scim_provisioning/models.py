@@ -507,12 +507,19 @@ class SCIMUser(SCIMResource):
     def value_rows(self) -> list[SCIMUserValue]:
         """The SCIMUserValue rows mirroring this record's multi-valued attributes."""
         return [
-            SCIMUserValue(
-                user=self,
-                attribute=attribute,
-                type=str(item.get("type") or "").lower()[:32],
-                value=str(item["value"]).lower()[:255],
-                primary=bool(item.get("primary")),
+            SCIMUserValue(user=self, attribute=attribute, type=kind, value=value, primary=primary)
+            for attribute, kind, value, primary in self.value_items()
+        ]
+
+    def value_items(self) -> list[tuple[str, str, str, bool]]:
+        """``(attribute, type, value, primary)`` of each of :meth:`value_rows`, no row built:
+        what an update compares to tell whether the rows change (issue 27)."""
+        return [
+            (
+                attribute,
+                str(item.get("type") or "").lower()[:32],
+                str(item["value"]).lower()[:255],
+                bool(item.get("primary")),
             )
             for attribute in MULTI_VALUED_ATTRIBUTES
             for item in self.attributes.get(attribute) or []

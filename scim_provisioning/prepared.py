@@ -33,12 +33,20 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, models, transaction
+from django.db.models import Expression
 from django.db.models.base import ModelState
 from django.db.models.deletion import Collector
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import get_related_populators
 from django.db.models.query_utils import DeferredAttribute
-from django.db.models.signals import post_delete, post_init, pre_delete, pre_init
+from django.db.models.signals import (
+    post_delete,
+    post_init,
+    post_save,
+    pre_delete,
+    pre_init,
+    pre_save,
+)
 from django.db.models.sql import DeleteQuery, InsertQuery, UpdateQuery
 from django.utils import timezone
 
@@ -302,6 +310,93 @@ class PreparedInsert:
         if len(params) != count * len(self._fields):
             return ""
         return str(sql)
+
+
+class PreparedSave:
+    """``Model.save()`` of a row that exists: its ``UPDATE`` by primary key, compiled once.
+
+    The statement ``save()`` runs for a saved instance (every concrete field
+    but the key set from the row, ``WHERE`` its key), compiled once per
+    database by the ORM's own compiler with a placeholder per field, run
+    with the values ``save()`` would write (each field's ``pre_save``, then
+    ``get_db_prep_save``). Only the statement: the caller checks that
+    nothing else of ``save()`` would run (a ``save()`` of the model's own, a
+    ``pre_save``/``post_save`` receiver: :func:`save_receivers`). A value
+    that is an expression, or no row matched, is left to ``save()``.
+    """
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        self._fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+        self._compiled: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def run(self, row: models.Model, using: str = "default") -> bool:
+        """Write ``row``'s fields to its row, in the caller's transaction; ``False`` if it
+        left the write to ``save()`` (nothing written then)."""
+        connection = connections[using]
+        key = (using, connection.vendor)
+        sql = self._compiled.get(key)
+        if sql is None:
+            sql = self._compile(using)
+            with self._lock:
+                self._compiled[key] = sql
+        if not sql:
+            return False
+        params = []
+        for field in self._fields:
+            value = field.pre_save(row, False)
+            if hasattr(value, "resolve_expression"):
+                return False
+            params.append(field.get_db_prep_save(value, connection=connection))
+        pk = self.model._meta.pk
+        params.append(pk.get_db_prep_value(row.pk, connection, prepared=False))
+        # As save()'s UPDATE: an error inside an atomic block marks it for rollback.
+        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return bool(cursor.rowcount)
+
+    def _compile(self, using: str) -> str:
+        """The ORM's ``UPDATE`` of every field by key; ``""`` if its parameters are not
+        one per field then the key (a field whose placeholder takes no parameter)."""
+        pk = self.model._meta.pk
+        stand_in = _stand_in(pk)
+        if stand_in is None:
+            return ""
+        rows: Any = self.model._base_manager.filter(pk=stand_in)
+        query: UpdateQuery = rows.query.chain(UpdateQuery)
+        slots: Any = [(field, None, _Slot()) for field in self._fields]
+        query.add_update_fields(slots)
+        sql, params = query.get_compiler(using).as_sql()
+        prepared = pk.get_db_prep_value(stand_in, connections[using], prepared=False)
+        expected = (*(_SLOT for _ in self._fields), prepared)
+        if len(params) != len(expected) or any(
+            p is not e and p != e for p, e in zip(params, expected, strict=True)
+        ):
+            return ""
+        return str(sql)
+
+
+#: Where a field's value goes in a compiled ``SET`` clause (:class:`_Slot`).
+_SLOT = object()
+
+
+class _Slot(Expression):
+    """A field's place in :class:`PreparedSave`'s ``SET`` clause: ``%s``, and a marker
+    in the parameters that tells the compiler's own parameters from the fields'."""
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        return "%s", (_SLOT,)
+
+
+def save_receivers(model: type[models.Model]) -> bool:
+    """Whether ``Model.save()`` of ``model`` does more than its ``UPDATE`` now: a ``save()``
+    of the model's own, or a ``pre_save``/``post_save`` receiver."""
+    return (
+        model.save is not models.Model.save
+        or pre_save.has_listeners(model)
+        or post_save.has_listeners(model)
+    )
 
 
 class PreparedDelete(_PreparedWrite):

@@ -4,11 +4,12 @@ The hottest reads have a fixed shape: a record by id, a page of a list (no
 filter, or one exact comparison), a token by digest, a user's groups, a
 group's members; so have a few writes: the deprovisioning guard's conditional
 ``UPDATE`` (:class:`Update`), the clearing of an address's refusals
-(:class:`Delete`), and the rows every create inserts into this app's own
+(:class:`Delete`), the rows every create inserts into this app's own
 tables, the timeline entry and the record's values (:class:`Insert`: the same
-rows and one statement either way, without ``RETURNING`` when compiled) and the
+rows and one statement either way, without ``RETURNING`` when compiled), the
 SCIM record itself (:class:`InsertRecord`: the ``INSERT`` its ``save()`` sends,
-which sends it instead when a save receiver listens).
+which sends it instead when a save receiver listens), and the record every PUT
+and PATCH saves (:class:`Save`).
 Each read is a :class:`Read`: a function that builds its queryset with the
 ORM, and the same function compiled once per process and database
 (:class:`~.prepared.PreparedQuery`, which reuses Django's compiler internals).
@@ -76,8 +77,10 @@ from .prepared import (
     PreparedDelete,
     PreparedInsert,
     PreparedQuery,
+    PreparedSave,
     PreparedUpdate,
     delete_receivers,
+    save_receivers,
 )
 from .scope import TeamScope
 
@@ -92,11 +95,14 @@ __all__ = [
     "Insert",
     "InsertRecord",
     "Page",
+    "Question",
     "Read",
+    "Save",
     "TokenCheck",
     "TIMELINE_ENTRIES",
     "TokenRule",
-    "USER_RECORD",
+    "USER_RECORD_INSERT",
+    "USER_RECORD_SAVE",
     "USER_VALUES",
     "Update",
     "compiled_queries",
@@ -245,7 +251,32 @@ class InsertRecord:
 
 
 #: A new SCIM user (:func:`~.provisioning.users.create_user`): every create inserts one.
-USER_RECORD = InsertRecord(SCIMUser)
+USER_RECORD_INSERT = InsertRecord(SCIMUser)
+
+
+class Save:
+    """``Model.save()`` of an instance that exists, for a write that saves one on every request.
+
+    :meth:`run` writes the row by the compiled ``UPDATE`` (:class:`~.prepared.PreparedSave`:
+    the statement ``save()`` runs, without the ORM's building of it) when compiled
+    queries are on and ``save()`` would do nothing more (no ``save()`` of the
+    model's own, no ``pre_save``/``post_save`` receiver), by ``save()`` otherwise:
+    one statement either way, the same row.
+    """
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        self.compiled = PreparedSave(model)
+
+    def run(self, row: models.Model) -> None:
+        """Save ``row`` (every field) in the caller's transaction."""
+        if compiled_queries() and not save_receivers(self.model) and self.compiled.run(row):
+            return
+        row.save()
+
+
+#: A user's record, saved by every PUT and PATCH (:func:`~.provisioning.users.update_user`).
+USER_RECORD_SAVE = Save(SCIMUser)
 
 
 class Delete:
@@ -254,7 +285,9 @@ class Delete:
     :meth:`run` gives how many rows went, by the compiled SQL
     (:class:`~.prepared.PreparedDelete`: only what the ORM deletes in one
     statement, with no receiver) when compiled queries are on, by
-    ``QuerySet.delete()`` otherwise.
+    ``QuerySet.delete()`` otherwise. ``related_deleted_first``: the caller dealt
+    with every row that points at the rows before, so either way, with no delete
+    receiver, the rows go by their one ``DELETE``: the same statements.
     """
 
     def __init__(
@@ -266,6 +299,8 @@ class Delete:
         related_deleted_first: bool = False,
     ) -> None:
         self.build = build
+        self.model = model
+        self.related_deleted_first = related_deleted_first
         self.compiled = PreparedDelete(
             model, build, parameters, related_deleted_first=related_deleted_first
         )
@@ -274,7 +309,12 @@ class Delete:
         """Delete the rows for ``values`` in the caller's transaction; how many there were."""
         if compiled_queries():
             return self.compiled.run(**values)
-        return int(self.build(**values).delete()[0])
+        rows = self.build(**values)
+        if self.related_deleted_first and not delete_receivers(self.model):
+            # The collector would look again at what the caller dealt with (a statement
+            # per relation): the rows' own DELETE, as the compiled one runs.
+            return int(rows._raw_delete(rows.db))
+        return int(rows.delete()[0])
 
 
 # -- the token rule -------------------------------------------------------------------------
@@ -391,7 +431,8 @@ class Found:
     :class:`HostRow` a locked read was asked for (``None`` when there is none),
     when ``host_row_read``. ``config``: the team's :class:`~.models.SCIMTeamConfig`,
     when a locked read checked the token (a write needs the team's policy:
-    ``None`` for a team without one, or when not read).
+    ``None`` for a team without one, or when not read). ``asked``: the names of
+    the :class:`Question` s a locked read answered; ``existing``: those whose rows exist.
     """
 
     record: Any | None
@@ -400,6 +441,27 @@ class Found:
     host_row: Any | None = None
     host_row_read: bool = False
     config: Any | None = None
+    asked: frozenset[str] = frozenset()
+    existing: frozenset[str] = frozenset()
+
+    def may_have(self, name: str) -> bool:
+        """Whether the rows of the question ``name`` may exist: ``False`` only when the
+        read asked and found none (a write then spends no statement on them)."""
+        return name not in self.asked or name in self.existing
+
+
+@dataclass(frozen=True)
+class Question:
+    """Whether rows exist that a write changes by a statement of its own, asked by the
+    write's locked read as an ``EXISTS`` (issue 27: the statement spent only when they do).
+
+    ``rows()`` is a queryset of them whose values are ``OuterRef`` s of the record's
+    columns (an index lookup). Hashable, made once per process: the locked read is
+    compiled once per shape.
+    """
+
+    name: str
+    rows: Callable[[], QuerySet]
 
 
 @cache
@@ -409,6 +471,7 @@ def _by_id(
     locked: bool,
     linked: bool = True,
     host_row: HostRow | None = None,
+    questions: tuple[Question, ...] = (),
 ) -> Read:
     """The record-by-id query of ``kind``; the team, id (and token) are parameters.
 
@@ -418,7 +481,8 @@ def _by_id(
     (a user's write never changes their groups; issue 27), a DELETE does not.
     A locked read brings the ``host_row`` too, when given (:func:`_with_host_row`),
     and, when ``checked``, the team's config row, which the write needs
-    (:func:`_with_team_config`): the token's full lookup is then not run at all.
+    (:func:`_with_team_config`): the token's full lookup is then not run at all;
+    and the answers to ``questions`` (each an ``EXISTS``).
     """
     model = kind.model
     parameters = {"team_id": model._meta.get_field("team"), "pk": model._meta.pk}
@@ -430,6 +494,9 @@ def _by_id(
         if locked:
             records = kind.for_update(TeamScope(team_id)).filter(pk=pk)
             records = _with_links(kind, records) if linked else records
+            records = records.annotate(
+                **{f"{_ASKED}{question.name}": Exists(question.rows()) for question in questions}
+            )
             records = _with_host_row(records, host_row) if host_row is not None else records
             if checked:
                 records = _with_token_check(_with_team_config(records), digest, now)
@@ -457,6 +524,7 @@ def locked_by_id(
     linked: bool,
     host_row: HostRow | None = None,
     digest: str | None = None,
+    questions: tuple[Question, ...] = (),
 ) -> Found:
     """The team's record ``pk`` locked for a read-modify-write.
 
@@ -464,17 +532,22 @@ def locked_by_id(
     ``host_row``: with that row of the host (:attr:`Found.host_row`); ``digest``:
     the token is checked in the same statement (:attr:`Found.token_ok`), and the
     team's config read with it (:attr:`Found.config`), for a token not checked
-    before (``None``: it was).
+    before (``None``: it was); ``questions``: answered (:meth:`Found.may_have`).
+    Under the record's lock.
     """
     values: dict[str, Any] = {"team_id": team_id, "pk": pk}
     if digest is not None:
         values.update(digest=digest, now=timezone.now())
-    rows = _by_id(kind, digest is not None, True, linked, host_row).all(**values)
+    rows = _by_id(kind, digest is not None, True, linked, host_row, questions).all(**values)
     found = _found(rows[0] if rows else None, checked=digest is not None)
     if found.record is None:
         return found
     if digest is not None:
         found = replace(found, config=_team_config_read_with(found.record))
+    if questions:
+        names = [question.name for question in questions]
+        existing = [name for name in names if _take(found.record, f"{_ASKED}{name}")]
+        found = replace(found, asked=frozenset(names), existing=frozenset(existing))
     if host_row is None:
         return found
     return replace(found, host_row=_host_row_read_with(found.record, host_row), host_row_read=True)
@@ -502,6 +575,10 @@ def _team_config_read_with(record: Any) -> SCIMTeamConfig | None:
     except SCIMTeamConfig.DoesNotExist:
         return None
     return config
+
+
+#: The columns of a locked read answering its questions (:class:`Question`).
+_ASKED = "_scim_asked_"
 
 
 #: The columns of a host's row read with a locked record (:func:`_with_host_row`).

@@ -26,7 +26,14 @@ from .patch import PatchDocument
 from .paths import Key, SchemaURNs
 from .provisioning.groups import create_group, delete_group, team_groups, update_group
 from .provisioning.members import MemberOperations, replacement
-from .provisioning.users import create_user, delete_user, team_users, update_user
+from .provisioning.users import (
+    ASKED_BEFORE_DELETE,
+    ASKED_BEFORE_UPDATE,
+    create_user,
+    delete_user,
+    team_users,
+    update_user,
+)
 from .reads import GroupRow
 from .resources.documents import merge_documents
 from .resources.groups import group_document, read_group_document
@@ -99,7 +106,13 @@ class ResourceType:
         return self.read(scope, pk, None).record
 
     def lock(
-        self, scope: TeamScope, pk: str, *, linked: bool, token_digest: str | None = None
+        self,
+        scope: TeamScope,
+        pk: str,
+        *,
+        linked: bool,
+        token_digest: str | None = None,
+        questions: tuple[reads.Question, ...] = (),
     ) -> reads.Found:
         """The team's record ``pk`` locked for a write.
 
@@ -107,8 +120,10 @@ class ResourceType:
         (:attr:`~.reads.Found.groups`), for a write that answers with the record.
         With ``token_digest`` (a token not checked yet), the token is checked and
         the team's config read in the same query, as :meth:`read` checks it; the
-        caller confirms it (:meth:`~.authentication.TokenGuard.confirm_write`). A
-        legacy id's lock checks nothing (a rare path: the full check follows).
+        caller confirms it (:meth:`~.authentication.TokenGuard.confirm_write`).
+        ``questions``: answered in the same query (:meth:`~.reads.Found.may_have`).
+        A record found by its legacy id checks nothing (a rare path: the full
+        check follows) and answers no question.
         """
         key = _uuid(pk)
         found = reads.Found(None)
@@ -120,6 +135,7 @@ class ResourceType:
                 linked=linked,
                 host_row=self.host_row(),
                 digest=token_digest,
+                questions=questions,
             )
         if found.record is None and self.legacy_id_field is not None:
             found = reads.record_by_legacy_id(
@@ -130,6 +146,12 @@ class ResourceType:
     def host_row(self) -> reads.HostRow | None:
         """The host's row a write reads with the record it locks (:class:`~.reads.HostRow`)."""
         return None
+
+    #: What a PUT's or PATCH's locked read asks (:class:`~.reads.Question`): rows its
+    #: write changes by a statement spent only when they exist.
+    asked_before_update: tuple[reads.Question, ...] = ()
+    #: What a DELETE's locked read asks, likewise.
+    asked_before_delete: tuple[reads.Question, ...] = ()
 
     def read(self, scope: TeamScope, pk: str, token_digest: str | None) -> reads.Found:
         """The team's record whose id is ``pk``, as a :class:`~.reads.Found` (its record or None).
@@ -329,6 +351,9 @@ class UserType(ResourceType):
     def host_row(self) -> reads.HostRow | None:
         # The person's membership: a deactivation's and a removal's rules and change read it.
         return get_adapter().membership_with_record()
+
+    asked_before_update = ASKED_BEFORE_UPDATE
+    asked_before_delete = ASKED_BEFORE_DELETE
 
     def replace(
         self, config: SCIMTeamConfig, record: Any, body: Any, *, locked: reads.Found | None = None

@@ -40,19 +40,25 @@ Acting = SCIMTeamConfig | TokenGuard
 
 
 def _locked(
-    kind: ResourceType, acting: Acting, pk: str, *, answered: bool
+    kind: ResourceType, acting: Acting, pk: str, *, answered: bool, deleting: bool = False
 ) -> tuple[Found, SCIMTeamConfig]:
     """The team's record ``pk``, locked until the transaction ends, and the team's config;
     else a 401 or 403 (the token may no longer be used), else a 404.
 
     ``answered``: the write answers with the record, whose links (a user's
-    groups, which the write does not change) are read in the same query.
+    groups, which the write does not change) are read in the same query. The
+    type's questions of an update, or of a DELETE when ``deleting``, are answered
+    in it too (:class:`~.reads.Question`).
     """
+    questions = kind.asked_before_delete if deleting else kind.asked_before_update
     if isinstance(acting, SCIMTeamConfig):
-        found, config = kind.lock(acting.scope, pk, linked=answered), acting
+        found = kind.lock(acting.scope, pk, linked=answered, questions=questions)
+        config = acting
     else:
         digest = acting.unchecked_digest
-        found = kind.lock(acting.scope, pk, linked=answered, token_digest=digest)
+        found = kind.lock(
+            acting.scope, pk, linked=answered, token_digest=digest, questions=questions
+        )
         config = acting.confirm_write(found)  # a 401 or 403 before a 404 says anything
     if found.record is None:
         raise kind.not_found(pk)
@@ -166,7 +172,7 @@ def patch(
 def delete(kind: ResourceType, acting: Acting, pk: str, *, if_match: str | None = None) -> None:
     """``DELETE /{type}/{pk}``: what deleting means for the type (a user keeps their account)."""
     with recording_refusals(), transaction.atomic():
-        found, config = _locked(kind, acting, pk, answered=False)
+        found, config = _locked(kind, acting, pk, answered=False, deleting=True)
         record: Any = found.record
         check_if_match(if_match, record.etag)
         kind.delete(config, record, locked=found)

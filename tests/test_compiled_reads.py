@@ -48,13 +48,16 @@ def compiler_forbidden(monkeypatch):
     reads._by_id.cache_clear()
     for read in (reads._TOKEN_BY_DIGEST, reads._GROUPS_OF_USER, reads._MEMBERS_OF_GROUP):
         read.compiled._compiled.clear()
-    for insert in (reads.USER_VALUES, reads.TIMELINE_ENTRIES, reads.USER_RECORD):
+    for insert in (reads.USER_VALUES, reads.TIMELINE_ENTRIES, reads.USER_RECORD_INSERT):
         insert.compiled._compiled.clear()
+    reads.USER_RECORD_SAVE.compiled._compiled.clear()
     monkeypatch.setattr(prepared, "get_related_populators", forbidden)
     monkeypatch.setattr(prepared.PreparedQuery, "_compile", forbidden)
     monkeypatch.setattr(prepared.PreparedQuery, "_fetch", forbidden)
     monkeypatch.setattr(prepared.PreparedInsert, "_compile", forbidden)
     monkeypatch.setattr(prepared.PreparedInsert, "run", forbidden)
+    monkeypatch.setattr(prepared.PreparedSave, "_compile", forbidden)
+    monkeypatch.setattr(prepared.PreparedSave, "run", forbidden)
 
 
 def _conversation(idp, who: str = "ada") -> list:

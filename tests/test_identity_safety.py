@@ -13,7 +13,9 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -370,6 +372,32 @@ def test_a_rename_inside_a_verified_domain_moves_the_login(team, idp):
 
     assert response.status_code == 200
     assert SCIMUser.objects.get(pk=ada["id"]).user.email == "ada.l@acme.example"
+
+
+def test_a_login_moved_is_saved_with_the_records_one_update(team, idp):
+    """Issue 27: the rename's record UPDATE carries the login's new domain too: the
+    row is written once, and a later move starts from the domain recorded."""
+    SCIMTeamConfig.objects.filter(team=team).update(verified_domains=["acme.example"])
+    ada = idp.post("/Users", _user("ada@acme.example")).json()
+    table = SCIMUser._meta.db_table
+
+    with CaptureQueriesContext(connection) as queries:
+        response = idp.patch(
+            f"/Users/{ada['id']}",
+            patch_op(
+                {
+                    "op": "replace",
+                    "path": 'emails[type eq "work"].value',
+                    "value": "ada.l@acme.example",
+                }
+            ),
+        )
+
+    assert response.status_code == 200
+    record = SCIMUser.objects.get(pk=ada["id"])
+    assert (record.user.email, record.login_domain) == ("ada.l@acme.example", "acme.example")
+    updates = [q["sql"] for q in queries if q["sql"].startswith(f'UPDATE "{table}"')]
+    assert len(updates) == 1
 
 
 # --- linking needs proof of the mailbox ----------------------------------------------

@@ -27,6 +27,8 @@ from scim_provisioning.reads import record_by_id
 from scim_provisioning.resource_types import GROUPS, USERS
 from scim_provisioning.tokens import digest, issue_token, verify_digest
 
+from .conftest import patch_op
+
 pytestmark = pytest.mark.django_db
 
 
@@ -609,7 +611,7 @@ def test_a_created_users_record_is_inserted_as_save_inserts_it(idp, team, heard_
 
     from scim_provisioning import reads
 
-    reads.USER_RECORD.compiled._compiled.clear()
+    reads.USER_RECORD_INSERT.compiled._compiled.clear()
     compiled_inserts = []
     compile_insert = SQLInsertCompiler.as_sql
 
@@ -674,3 +676,56 @@ def test_a_compiled_record_insert_refused_by_the_usernames_constraint_is_a_409(i
     assert response.json()["scimType"] == "uniqueness"
     assert User.objects.count() == accounts
     assert SCIMUser.objects.filter(team=team).count() == 1
+
+
+@pytest.mark.parametrize("heard_by_a_receiver", [False, True], ids=["compiled", "receiver"])
+def test_a_patch_saves_the_record_as_save_would_compiled_or_not(idp, team, heard_by_a_receiver):
+    """Issue 27: a PUT's and a PATCH's record UPDATE is save()'s, compiled once (every
+    field set from the record, NULLs included); a save receiver of SCIMUser connected, or
+    compiled queries off, leave it to ``save()``. The rows come out the same."""
+    from django.db.models.signals import post_save
+
+    from scim_provisioning import reads
+
+    ids = [
+        idp.post("/Users", {"userName": f"{who}@acme.com", "externalId": who}).json()["id"]
+        for who in ("ada", "bob", "cy")
+    ]
+    change = patch_op(
+        {"op": "replace", "path": "name.givenName", "value": "G"},
+        {"op": "remove", "path": "externalId"},
+        {"op": "replace", "path": "active", "value": False},
+    )
+    reads.USER_RECORD_SAVE.compiled._compiled.clear()
+    heard = []
+
+    def hear(sender, instance, **kwargs):
+        heard.append(str(instance.pk))
+
+    if heard_by_a_receiver:
+        post_save.connect(hear, sender=SCIMUser, dispatch_uid="test-user-saved")
+    try:
+        with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=True):
+            compiled = idp.patch(f"/Users/{ids[0]}", change)
+        with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=False):
+            plain = idp.patch(f"/Users/{ids[1]}", change)
+    finally:
+        post_save.disconnect(sender=SCIMUser, dispatch_uid="test-user-saved")
+
+    assert (compiled.status_code, plain.status_code) == (200, 200)
+    assert heard == (ids[:2] if heard_by_a_receiver else [])
+    assert bool(reads.USER_RECORD_SAVE.compiled._compiled) is not heard_by_a_receiver
+    rows = {str(r.pk): _fields(r) for r in SCIMUser.objects.filter(pk__in=ids)}
+    for pk in ids[:2]:
+        assert (rows[pk]["external_id"], rows[pk]["active"], rows[pk]["version"]) == (
+            None,
+            False,
+            2,
+        )
+        assert rows[pk]["attributes"]["name"] == {"givenName": "G"}
+    differ = {"id", "created", "last_modified", "user_id", "user_name", "email", "attributes"}
+    assert {k: v for k, v in rows[ids[0]].items() if k not in differ} == {
+        k: v for k, v in rows[ids[1]].items() if k not in differ
+    }
+    assert (rows[ids[2]]["version"], rows[ids[2]]["external_id"]) == (1, "cy")  # by key alone
+    assert idp.get(f"/Users/{ids[0]}").json()["name"] == {"givenName": "G"}

@@ -84,12 +84,18 @@ BUDGETS = {
     #              membership update, the seat counted off (the example site's UPDATE of
     #              its team, from Membership.save()), timeline; 2 sp. The team's managers
     #              are locked (is the last one leaving?) only when the person is one.
-    "delete": 11,  # locked user with the token's validity, the team's config and the
-    #               membership row (is the person an active manager? then the row
-    #               deleted through the model), the guard's count
-    #               (one UPDATE), membership delete (the example site counts the seat off
-    #               on post_delete), seat count, timeline, values, group memberships,
-    #               reports' manager, record; 2 savepoint statements
+    "reactivate": 7,  # locked user with the token's validity, the team's config, its
+    #                   membership row and whether the person's address has a refusal to
+    #                   clear (issue 27: its DELETE spent only then), record update, the
+    #                   seat taken (the example site's conditional UPDATE of its team),
+    #                   membership update, timeline; 2 sp
+    "delete": 9,  # locked user with the token's validity, the team's config, the
+    #              membership row (is the person an active manager? then the row deleted
+    #              through the model) and whether they are in a group or manage anyone
+    #              (issue 27: those two statements spent only then), the guard's count
+    #              (one UPDATE), membership delete (the example site counts the seat off
+    #              on post_delete), seat count, timeline, values, record; 2 savepoint
+    #              statements
 }
 
 
@@ -271,6 +277,51 @@ def test_patch_deactivate(idp, population):
     assert queries <= BUDGETS["patch"]
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "plain"])
+def test_a_reactivation_clears_a_refusal_at_one_statement_only_when_there_is_one(
+    idp, population, team, compiled
+):
+    """Issue 27: the locked read says whether the address is refused; a reactivation
+    spends the refusal's DELETE only then, compiled queries on or off."""
+    deactivate = patch_op({"op": "replace", "path": "active", "value": False})
+    reactivate = patch_op({"op": "replace", "path": "active", "value": True})
+    plain, refused = population[-1], population[-2]
+    for person in (plain, refused):
+        assert idp.patch(f"/Users/{person.id}", deactivate).status_code == 200
+    SCIMLinkRefusal.objects.create(
+        team=team, email=refused.email, reason=SCIMLinkRefusalReason.SEAT
+    )
+    SCIMLinkRefusal.objects.create(team=team, email="else@acme.com", reason="seat")
+    with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=compiled):
+        without, first = _count(lambda: idp.patch(f"/Users/{plain.id}", reactivate))
+        clearing, second = _count(lambda: idp.patch(f"/Users/{refused.id}", reactivate))
+
+    assert (first.json()["active"], second.json()["active"]) == (True, True)
+    assert without <= BUDGETS["reactivate"]
+    assert clearing == without + 1
+    assert list(SCIMLinkRefusal.objects.values_list("email", flat=True)) == ["else@acme.com"]
+
+
+def test_a_reactivation_moving_the_address_clears_the_new_addresss_refusal(idp, population, team):
+    """The locked read asked about the address the record had: a write that moves it
+    while reactivating clears the new one's refusal all the same."""
+    person = population[-1]
+    idp.patch(f"/Users/{person.id}", patch_op({"op": "replace", "path": "active", "value": False}))
+    SCIMLinkRefusal.objects.create(team=team, email="moved@acme.com", reason="seat")
+
+    response = idp.patch(
+        f"/Users/{person.id}",
+        patch_op(
+            {"op": "replace", "path": "emails", "value": [{"value": "moved@acme.com"}]},
+            {"op": "replace", "path": "active", "value": True},
+        ),
+    )
+
+    assert response.status_code == 200, response.content
+    assert SCIMUser.objects.get(pk=person.pk).email == "moved@acme.com"
+    assert not SCIMLinkRefusal.objects.exists()
+
+
 def test_the_deprovisioning_guard_adds_one_statement_to_a_deactivation(idp, population):
     """Issue 25: below the threshold, the guard's count is one conditional UPDATE."""
     deactivate = patch_op({"op": "replace", "path": "active", "value": False})
@@ -336,6 +387,26 @@ def test_delete(idp, population):
 
     assert response.status_code == 204
     assert queries <= BUDGETS["delete"]
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "plain"])
+def test_a_delete_spends_the_group_and_manager_statements_only_when_they_point(
+    idp, population, compiled
+):
+    """Issue 27: the locked read says whether the person is in a group and manages
+    anyone; each costs its statement only then, compiled queries on or off."""
+    boss, report, loner = population[0], population[1], population[-1]  # _populate: 1 -> 0
+    _group(boss.team, [boss])
+    with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=compiled):
+        alone, first = _count(lambda: idp.delete(f"/Users/{loner.id}"))
+        pointed_at, second = _count(lambda: idp.delete(f"/Users/{boss.id}"))
+
+    assert (first.status_code, second.status_code) == (204, 204)
+    assert alone <= BUDGETS["delete"]
+    assert pointed_at == alone + 2
+    assert not SCIMGroupMembership.objects.exists()
+    assert SCIMUser.objects.get(pk=report.pk).manager_id is None
+    assert not SCIMUser.objects.filter(pk__in=[boss.pk, loner.pk]).exists()
 
 
 def test_last_used_at_costs_one_write_a_minute(idp, team):

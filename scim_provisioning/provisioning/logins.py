@@ -56,6 +56,8 @@ def move_login(
     rule allows it; whether it moved.
 
     ``verified``: the team's verified domains now, when the caller read them already.
+    A login moved sets ``record.login_domain``, which the caller saves with the
+    record's other changes (issue 27: one UPDATE of the row).
     """
     stored = getattr(account, adapter.email_field, "") or ""
     login = canonical_email(stored) or stored.lower()
@@ -83,5 +85,4 @@ def move_login(
         return False
     adapter.change_login_email(config, account, email)
     record.login_domain = new_domain
-    record.save(update_fields=["login_domain"])
     return True

@@ -41,7 +41,7 @@ import uuid
 from typing import Any
 
 from django.db import IntegrityError
-from django.db.models import BooleanField, CharField, Q, Value
+from django.db.models import BooleanField, CharField, OuterRef, Q, Value
 from django.db.models.functions import Lower
 
 from .. import guard, signals, timeline
@@ -69,12 +69,13 @@ from ..models import (
     SCIMUserValue,
 )
 from ..reads import (
-    USER_RECORD,
+    USER_RECORD_INSERT,
+    USER_RECORD_SAVE,
     Delete,
     Found,
+    Question,
     Read,
     Update,
-    compiled_queries,
     delete_receivers,
 )
 from ..resources.documents import Document
@@ -414,7 +415,7 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
     record.user = account  # type: ignore[assignment]  # an AUTH_USER_MODEL instance
     # The userName's unique constraint decides (no read before): taken, the
     # write ends in a 409 and its transaction, account included, rolls back.
-    insert_unique(USER_RECORD, record, _USER_NAME_TAKEN.format(user_name=state.user_name))
+    insert_unique(USER_RECORD_INSERT, record, _USER_NAME_TAKEN.format(user_name=state.user_name))
     if member:
         _remember_member_before_scim(config, account)
     values = record.write_values(replace=False)
@@ -430,7 +431,7 @@ def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
         else:
             adapter.set_membership_active(config, account, record.active)
     timeline.record([timeline.created_entry(record)])
-    if _role_keys(values):
+    if any(row.attribute == "roles" for row in values):  # what _role_keys reads
         _user_roles_changed(adapter, config, record, recreated=False)
     _send(EventType.USER_PROVISIONED, record)
     return record
@@ -461,7 +462,7 @@ def update_user(
         _check_user_name_free(config, state.user_name, record)
     manager_id = _resolve_manager(config, state.manager_id, record)
     was_active, old_email, old_name = record.active, record.email, record.attributes.get("name")
-    old_values = record.value_rows()
+    old_values = record.value_items()
     old_extension = extension.before_change(record)
     before = timeline.snapshot(record)
     adapter = _adapter_for(config, record, locked)
@@ -474,23 +475,26 @@ def update_user(
         held.cancel(config.scope, record)
     _write(record, state, manager_id)
     record.touch()
-    # No savepoint of its own: the userName was checked free above, so only a
-    # concurrent request's commit can break a constraint here, and the write's
-    # transaction turns that into a 409 after its rollback (writes.py).
-    record.save()
-    new_values = record.value_rows()
-    if _value_keys(new_values) != _value_keys(old_values):
-        record.write_values()
-    extension.after_change(config, record, old_extension, created=False)
-
     account = record.user
     if state.email != old_email or record.attributes.get("name") != old_name:
+        # Before the record's UPDATE: a login moved sets the record's login_domain,
+        # saved with the rest (issue 27: one UPDATE of the row, not two).
         _follow_on_account(adapter, config, record, account, state.email, domains)
+    # No savepoint of its own: the userName was checked free above, so only a
+    # concurrent request's commit can break a constraint here, and the write's
+    # transaction turns that into a 409 after its rollback (writes.py). Compiled
+    # once: the ORM's building of save()'s UPDATE was a sixth of a PATCH (issue 27).
+    USER_RECORD_SAVE.run(record)
+    new_values = record.value_items()
+    if new_values != old_values:
+        record.write_values()
+    extension.after_change(config, record, old_extension, created=False)
     _send(EventType.USER_UPDATED, record)
     if record.active != was_active and not cancelled:
         if record.active:
             _claim_seat(adapter, config, account, record, creating=False)
-            clear_refusals(config.scope, record.email)
+            if locked is None or locked.may_have("refused") or record.email != old_email:
+                clear_refusals(config.scope, record.email)
         else:
             _check_may_remove(adapter, config, account, record)
         if not record.active and _held(config, record, HeldChangeKind.DEACTIVATE):
@@ -514,6 +518,18 @@ def update_user(
     return record
 
 
+def _refusals_of_record() -> Any:
+    return SCIMLinkRefusal.objects.filter(team_id=OuterRef("team_id"), email=OuterRef("email"))
+
+
+#: What a PUT's and a PATCH's locked read asks (``ResourceType.asked_before_update``):
+#: whether the person's address has a refusal, which a reactivation clears (its DELETE
+#: spent only then, or when the same write changes the address: issue 27). As a create's
+#: (:func:`_before_create`), read before the write; a refusal recorded meanwhile, after
+#: another request's rollback, stays for the managers to see.
+ASKED_BEFORE_UPDATE = (Question("refused", _refusals_of_record),)
+
+
 def _follow_on_account(
     adapter: Any,
     config: SCIMTeamConfig,
@@ -526,7 +542,8 @@ def _follow_on_account(
 
     The login moves only by the login rule (:mod:`.logins`); the SCIM record
     follows the IdP regardless. ``domains``: the team's verified domains, when
-    the caller read them already.
+    the caller read them already. The caller saves ``record`` after (a moved
+    login changes its ``login_domain``).
     """
     managed = adapter.is_managed_by_team(config, account, record)
     if managed:
@@ -563,14 +580,14 @@ def delete_user(config: SCIMTeamConfig, record: SCIMUser, *, locked: Found | Non
     account = record.user
     _check_may_remove(adapter, config, account, record)
     if _held(config, record, HeldChangeKind.DELETE):
-        _delete_record(record)
+        _delete_record(record, locked)
         return
     delete_account = adapter.should_delete_account(config, account, record)
     with _host_rules(config, record, account):
         adapter.remove_membership(config, account)
     timeline.record([timeline.user_entry(record, timeline.TimelineAction.REMOVED)])
     event = _event(EventType.USER_DEPROVISIONED, record)
-    _delete_record(record)
+    _delete_record(record, locked)
     if delete_account:
         account.delete()
     signals.send_event(SCIMUser, event)
@@ -579,6 +596,26 @@ def delete_user(config: SCIMTeamConfig, record: SCIMUser, *, locked: Found | Non
 #: What pointing at a SCIM user goes with it: its values and group memberships
 #: (CASCADE), and its reports' manager (SET_NULL). A test holds this to the models.
 _GOES_WITH_A_USER = ("values", "group_memberships", "reports")
+
+
+def _group_memberships_pointing() -> Any:
+    return SCIMGroupMembership.objects.filter(user_id=OuterRef("pk"))
+
+
+def _reports_pointing() -> Any:
+    return SCIMUser.objects.filter(manager_id=OuterRef("pk"))
+
+
+#: What a DELETE's locked read asks (``ResourceType.asked_before_delete``): whether the
+#: person is in a group, whether they manage anyone. Most people neither, so those
+#: statements are rarely spent (issue 27); nearly everyone has values (an email): their
+#: DELETE is not asked about. The answers hold until the commit: a row that would point
+#: at the record waits for its lock (PostgreSQL's foreign key check), SQLite's writers
+#: take turns.
+ASKED_BEFORE_DELETE = (
+    Question("group_memberships", _group_memberships_pointing),
+    Question("reports", _reports_pointing),
+)
 
 
 def _values_of(pk: Any) -> Any:
@@ -604,17 +641,23 @@ _CLEAR_MANAGER = Update(SCIMUser, _reports_of, _USER_PK)
 _DELETE_USER = Delete(SCIMUser, _user_by_pk, _USER_PK, related_deleted_first=True)
 
 
-def _delete_record(record: SCIMUser) -> None:
-    """Delete the SCIM record as ``record.delete()`` does, by the same four statements
-    (its values, its group memberships, its reports' manager, the record), compiled once:
-    ~1 ms of the ORM's collector less per DELETE (issue 27). A delete receiver of the
-    record's model, or compiled queries off, leave it to ``record.delete()``."""
-    if not compiled_queries() or delete_receivers(SCIMUser):
+def _delete_record(record: SCIMUser, locked: Found | None) -> None:
+    """Delete the SCIM record as ``record.delete()`` does, by the same statements (its
+    values, its group memberships, its reports' manager, the record), compiled once:
+    ~1 ms of the ORM's collector less per DELETE (issue 27). ``locked``: the locked
+    read, whose answers to :data:`ASKED_BEFORE_DELETE` spare the statements of what
+    does not point at the record. A delete receiver of the record's
+    model leaves it to ``record.delete()``, which asks none (compiled queries off, the
+    ORM builds the same statements)."""
+    if delete_receivers(SCIMUser):
         record.delete()
         return
+    found = locked or Found(record)
     _DELETE_VALUES.run(pk=record.pk)
-    _DELETE_GROUP_MEMBERSHIPS.run(pk=record.pk)
-    _CLEAR_MANAGER.run(pk=record.pk)
+    if found.may_have("group_memberships"):
+        _DELETE_GROUP_MEMBERSHIPS.run(pk=record.pk)
+    if found.may_have("reports"):
+        _CLEAR_MANAGER.run(pk=record.pk)
     _DELETE_USER.run(pk=record.pk)
 
 
@@ -633,13 +676,9 @@ def _send(action: EventType, record: SCIMUser) -> None:
     signals.send_event(SCIMUser, _event(action, record))
 
 
-def _value_keys(rows: list[SCIMUserValue]) -> list[tuple[str, str, str, bool]]:
-    return [(r.attribute, r.type, r.value, r.primary) for r in rows]
-
-
-def _role_keys(rows: list[SCIMUserValue]) -> set[str]:
-    """The values of the ``roles`` among ``rows``: all that role mappings read."""
-    return {r.value for r in rows if r.attribute == "roles"}
+def _role_keys(items: list[tuple[str, str, str, bool]]) -> set[str]:
+    """The ``roles`` among a record's ``value_items()``: all that role mappings read."""
+    return {value for attribute, _, value, _ in items if attribute == "roles"}
 
 
 def _user_roles_changed(
