@@ -5,6 +5,10 @@ from django.urls import include, path
 from example_project.teams.views import home
 
 urlpatterns = [
+    # First: every IdP request resolves its URL, and each include() tried before the one
+    # that matches costs a failed match (Django raises and catches Resolver404 for each):
+    # ~20 µs of a GET by id's ~0.45 ms behind five includes.
+    path("scim/v2/", include("scim_provisioning.urls")),
     path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -16,5 +20,4 @@ urlpatterns = [
     path("api/teams/<slug:team_slug>/scim/", include("scim_provisioning.team_api.urls")),
     # A setup link opens one team's guided setup for an IT contact without an account.
     path("scim/setup-link/", include("scim_provisioning.setup.link_urls")),
-    path("scim/v2/", include("scim_provisioning.urls")),
 ]

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model
 from django.db.models.base import ModelState
-from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework import HTTP_HEADER_ENCODING, exceptions
+from rest_framework.authentication import BaseAuthentication
 
 from .conf import app_settings
 from .models import SCIMTeamConfig, SCIMToken
@@ -239,7 +239,7 @@ class SCIMTokenAuthentication(BaseAuthentication):
     """
 
     def authenticate(self, request: Any) -> tuple[SCIMClient, SCIMToken]:
-        scheme, plaintext = presented_token(get_authorization_header(request))
+        scheme, plaintext = presented_token(authorization_header(request))
         client = authenticate_token(plaintext)
         # An OAuth access token needs the oauth scheme on; a team token, the form it came in.
         wanted = "oauth" if client.token.oauth_client_id is not None else scheme
@@ -249,6 +249,16 @@ class SCIMTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Any) -> str:
         return 'Bearer realm="scim"'
+
+
+def authorization_header(request: Any) -> bytes:
+    """The ``Authorization`` header as DRF's ``get_authorization_header`` gives it (bytes).
+
+    Read from ``request.META``: DRF's reads ``request.headers``, which builds a
+    mapping of every header of the request for this one (issue 27).
+    """
+    header = request.META.get("HTTP_AUTHORIZATION", b"")
+    return header.encode(HTTP_HEADER_ENCODING) if isinstance(header, str) else header
 
 
 def presented_token(header: bytes) -> tuple[str, str]:

@@ -29,7 +29,7 @@ from django.db import transaction
 from . import timeline
 from .exceptions import Refused
 from .models import IdentityProvider, SCIMUser
-from .request_log import detect_idp, redact
+from .request_log import redact, request_idp
 from .scope import TeamScope
 from .storable_text import clean, unstorable
 
@@ -173,7 +173,7 @@ def record_failed_write(view: Any, request: Any, response: Any) -> None:
             path=request.path,
             status=response.status_code,
             error=response.data,
-            idp=detect_idp(request.headers),
+            idp=request_idp(request),
         ),
         getattr(view, "failure", None),
     )

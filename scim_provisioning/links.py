@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.encoding import iri_to_uri
 
 from .conf import app_settings
 
@@ -21,7 +22,21 @@ def scim_base_url(request: Any) -> str:
     configured = app_settings.BASE_URL
     if configured:
         return configured
-    return request.build_absolute_uri(_root_path()).rstrip("/")
+    root = _root_path()
+    if "/./" in root or "/../" in root:  # a mount no URLconf has: Django's join resolves it
+        return request.build_absolute_uri(root).rstrip("/")
+    return _absolute(request.scheme, request.get_host(), root)
+
+
+@lru_cache(maxsize=64)
+def _absolute(scheme: str, host: str, path: str) -> str:
+    """What ``request.build_absolute_uri(path)`` gives for an absolute ``path``, without
+    its trailing slash: once per scheme, host and path, not per request.
+
+    ``host`` is ``request.get_host()``, validated by Django against ``ALLOWED_HOSTS``
+    on every request; the cache is bounded, whatever hosts a client names.
+    """
+    return iri_to_uri(f"{scheme}://{host}{path}").rstrip("/")
 
 
 def _root_path() -> str:

@@ -56,7 +56,7 @@ class SCIMRenderer(JSONRenderer):
             or self.ensure_ascii
             or not self.compact
             or not self.strict
-            or self.get_indent(accepted_media_type or "", renderer_context or {}) is not None
+            or self._indent(accepted_media_type, renderer_context) is not None
         ):
             return super().render(data, accepted_media_type, renderer_context)
         try:
@@ -71,3 +71,14 @@ class SCIMRenderer(JSONRenderer):
             if raw in text:
                 text = text.replace(raw, escaped)
         return text
+
+    def _indent(self, accepted_media_type: str | None, renderer_context: Any) -> Any:
+        """``get_indent``: an ``indent`` parameter of the media type, else the context's.
+
+        A media type without parameters (what :mod:`.negotiation` always accepts)
+        has no ``indent``: it is not parsed on every response.
+        """
+        context = renderer_context or {}
+        if accepted_media_type and ";" in accepted_media_type:
+            return self.get_indent(accepted_media_type, context)
+        return context.get("indent")

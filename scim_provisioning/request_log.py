@@ -49,7 +49,15 @@ from .throttling import increment
 
 logger = logging.getLogger("scim_provisioning")
 
-__all__ = ["REDACTED", "build_entry", "detect_idp", "record_after_response", "redact", "summarize"]
+__all__ = [
+    "REDACTED",
+    "build_entry",
+    "detect_idp",
+    "record_after_response",
+    "redact",
+    "request_idp",
+    "summarize",
+]
 
 _MAX_STRING, _MAX_ITEMS, _MAX_SUMMARY, _MAX_ERROR = 200, 10, 2000, 500
 #: What is kept of an unauthenticated request's path and User-Agent.
@@ -62,13 +70,27 @@ clock = time.time
 
 
 def detect_idp(headers: Any) -> str:
-    """Which IdP is calling, from what it says about itself."""
-    agent = (headers.get("User-Agent") or "").lower()
+    """Which IdP is calling, from what it says about itself (``headers``: a request's)."""
+    return _idp(headers.get("User-Agent") or "", bool(headers.get("ADSCIMVersion")))
+
+
+def request_idp(request: Any) -> str:
+    """Which IdP sent ``request``: :func:`detect_idp` of its headers.
+
+    Read from ``request.META``: ``request.headers`` would build a mapping of every
+    header of the request for two of them.
+    """
+    meta = request.META
+    return _idp(meta.get("HTTP_USER_AGENT") or "", bool(meta.get("HTTP_ADSCIMVERSION")))
+
+
+def _idp(user_agent: str, entra_version: bool) -> str:
+    agent = user_agent.lower()
     if agent.startswith(DOCTOR_AGENT):
         return IdentityProvider.DOCTOR
     if agent.startswith("okta"):
         return IdentityProvider.OKTA
-    if headers.get("ADSCIMVersion") or "azure" in agent or "microsoft" in agent:
+    if entra_version or "azure" in agent or "microsoft" in agent:
         return IdentityProvider.ENTRA
     if "onelogin" in agent:
         return IdentityProvider.ONELOGIN
@@ -183,8 +205,8 @@ def build_entry(
             error=_kept(error_text(response), _MAX_ERROR),
             duration_ms=duration_ms,
             client_ip=client_ip,
-            user_agent=_kept_agent(request.headers.get("User-Agent") or ""),
-            idp=detect_idp(request.headers),
+            user_agent=user_agent(request),
+            idp=request_idp(request),
             request_id=getattr(view, "request_id", None),
         )
     except Exception:
@@ -224,7 +246,7 @@ def client_address(request: Any) -> str | None:
 
 def user_agent(request: Any) -> str:
     """The ``User-Agent`` as the request log stores it: secrets scrubbed, at most 256 characters."""
-    return _kept_agent(request.headers.get("User-Agent") or "")
+    return _kept_agent(request.META.get("HTTP_USER_AGENT") or "")
 
 
 def _kept_agent(agent: str) -> str:
@@ -273,8 +295,8 @@ def _anonymous_entry(
         summary="",
         duration_ms=duration_ms,
         client_ip=client_ip,
-        user_agent=_kept(request.headers.get("User-Agent") or "", _MAX_ANONYMOUS_AGENT),
-        idp=detect_idp(request.headers),
+        user_agent=_kept(request.META.get("HTTP_USER_AGENT") or "", _MAX_ANONYMOUS_AGENT),
+        idp=request_idp(request),
     )
 
 

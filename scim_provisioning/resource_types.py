@@ -60,6 +60,8 @@ _META_SORTS: dict[Key, str] = {
     (None, "meta", "created"): "created",
     (None, "meta", "lastmodified"): "last_modified",
 }
+#: Neither ``attributes`` nor ``excludedAttributes``: what ``Selection.parse`` gives then.
+_EVERY_ATTRIBUTE = Selection()
 
 
 class ResourceType:
@@ -82,6 +84,8 @@ class ResourceType:
         return SchemaURNs(self.schema.id, tuple(e.id for e in self.extensions))
 
     def selection(self, attributes: Any, excluded: Any) -> Selection:
+        if not attributes and not excluded:
+            return _EVERY_ATTRIBUTE  # most requests: no schema's URNs to gather
         return Selection.parse(attributes, excluded, urns=self.schema_urns)
 
     #: The records' model (the team's rows of it are :meth:`queryset`).

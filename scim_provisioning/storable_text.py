@@ -130,6 +130,8 @@ def refuse_unstorable_url(request: Any) -> None:
     what = unstorable(request.path)
     if what is not None:
         raise InvalidSyntax(f"The URL path contains {what}.")
+    if not request.META.get("QUERY_STRING"):
+        return  # nothing to parse: most requests
     for name, values in request.query_params.lists():
         what = unstorable(name)
         if what is not None:

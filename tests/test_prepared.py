@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -14,7 +15,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from scim_provisioning import prepared
+from scim_provisioning import prepared, reads
 from scim_provisioning.models import (
     SCIMGroupMembership,
     SCIMTeamConfig,
@@ -729,3 +730,43 @@ def test_a_patch_saves_the_record_as_save_would_compiled_or_not(idp, team, heard
     }
     assert (rows[ids[2]]["version"], rows[ids[2]]["external_id"]) == (1, "cy")  # by key alone
     assert idp.get(f"/Users/{ids[0]}").json()["name"] == {"givenName": "G"}
+
+
+def test_a_compiled_read_sends_the_statement_the_orm_sends(team, people):
+    """Issue 27: on SQLite a compiled statement names its parameters (Django's SQLite
+    cursor rewrites ``%s`` with a regular expression on every execution, named ones
+    with ``%``); the statement the database runs is the ORM's all the same."""
+    config = SCIMTeamConfig.objects.get(team=team)
+    token = issue_token(team).token
+    pk = uuid.UUID(people[0]["id"])
+    sent = {}
+    for compiled in (True, False):
+        with (
+            override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=compiled),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            found = record_by_id(USERS, config.team_id, pk, token.digest)
+        assert found.record.pk == pk and found.token_ok
+        (sent[compiled],) = [q["sql"] for q in queries.captured_queries]
+
+    # The same text, values in place, save the time the token rule compares with.
+    moment = r"'\d{4}-\d\d-\d\d[ T][\d:.+-]+'"
+    assert re.sub(moment, "?", sent[True]) == re.sub(moment, "?", sent[False])
+    read = reads._by_id(USERS, True, False).compiled
+    sql = read._compiled_for(connection.alias)[0]
+    assert ("%(p0)s" in sql) is (connection.vendor == "sqlite")
+
+
+def test_a_statement_whose_named_form_reads_otherwise_stays_positional():
+    """A placeholder count that does not match, or a ``%`` that ``%``-formatting reads
+    otherwise than Django's SQLite cursor, leaves the statement as the ORM compiled it."""
+    named = prepared._for_cursor("SELECT 1 WHERE a = %s AND b LIKE 'x%%'", 1, "default")
+    too_few = prepared._for_cursor("SELECT 1 WHERE a = %s", 2, "default")
+    odd = prepared._for_cursor("SELECT '%d' WHERE a = %s", 1, "default")
+
+    if connection.vendor == "sqlite":
+        assert named == ("SELECT 1 WHERE a = %(p0)s AND b LIKE 'x%%'", ("p0",))
+    else:
+        assert named == ("SELECT 1 WHERE a = %s AND b LIKE 'x%%'", None)
+    assert too_few == ("SELECT 1 WHERE a = %s", None)
+    assert odd == ("SELECT '%d' WHERE a = %s", None)

@@ -162,11 +162,14 @@ class SCIMView(APIView):
 
     def query_param(self, name: str) -> str | None:
         """A query parameter, its name matched case-insensitively."""
+        if not self.request.META.get("QUERY_STRING"):
+            return None  # as most requests: no query string to parse into a QueryDict
         return get_insensitive(self.request.query_params, name)
 
     def if_none_match(self, etag: str) -> bool:
         """Whether a GET's ``If-None-Match`` names the current version (answer 304)."""
-        return names_version(self.request.headers.get("If-None-Match"), etag)
+        # From META: request.headers would build a mapping of every header for this one.
+        return names_version(self.request.META.get("HTTP_IF_NONE_MATCH"), etag)
 
     def throttle_cost(self) -> int:
         """How many requests of the token's rate limit this request spends.

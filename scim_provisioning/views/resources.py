@@ -114,7 +114,7 @@ class ResourceDetailView(ResourceView):
 
     @property
     def if_match(self) -> str | None:
-        return self.request.headers.get("If-Match")
+        return self.request.META.get("HTTP_IF_MATCH")  # not .headers: see if_none_match
 
     def get(self, request: Request, pk: str) -> Response:
         kind = self.resource_type
