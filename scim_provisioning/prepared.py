@@ -342,7 +342,7 @@ class PreparedSave:
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
         self._fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
-        self._compiled: dict[tuple[str, str], str] = {}
+        self._compiled: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
         self._lock = threading.Lock()
 
     def run(self, row: models.Model, using: str = "default") -> bool:
@@ -350,11 +350,13 @@ class PreparedSave:
         left the write to ``save()`` (nothing written then)."""
         connection = connections[using]
         key = (using, connection.vendor)
-        sql = self._compiled.get(key)
-        if sql is None:
+        compiled = self._compiled.get(key)
+        if compiled is None:
             sql = self._compile(using)
+            compiled = _for_cursor(sql, len(self._fields) + 1, using) if sql else ("", None)
             with self._lock:
-                self._compiled[key] = sql
+                self._compiled[key] = compiled
+        sql, keys = compiled
         if not sql:
             return False
         params = []
@@ -367,7 +369,7 @@ class PreparedSave:
         params.append(pk.get_db_prep_value(row.pk, connection, prepared=False))
         # As save()'s UPDATE: an error inside an atomic block marks it for rollback.
         with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, params if keys is None else dict(zip(keys, params, strict=True)))
             return bool(cursor.rowcount)
 
     def _compile(self, using: str) -> str:
