@@ -120,6 +120,16 @@ class Setup:
     def request(self, op: str) -> Request:
         return getattr(self, f"op_{op}")()
 
+    def counted_request(self, op: str) -> Request:
+        """The request whose statements a batch counts: one of ``op``'s, sent after what
+        makes it change something. A PATCH of ``active`` counts a deactivation (the
+        person switched on first, untimed, uncounted): otherwise the batch's first PATCH
+        could be a reactivation, or set what is already so."""
+        if op == "patch_active":
+            self.send(self._patch_active(True))
+            return self._patch_active(False)
+        return self.request(op)
+
     def cleanup(self, op: str) -> None:
         """Undo what ``op`` created (untimed, after each batch)."""
 
@@ -142,7 +152,10 @@ class Setup:
         return Request("GET", f"/Users/{self.target_id}")
 
     def op_patch_active(self) -> Request:
-        active = self.next_serial() % 2 == 0  # alternate, so that each PATCH changes something
+        # Alternate, so that each PATCH changes something.
+        return self._patch_active(self.next_serial() % 2 == 0)
+
+    def _patch_active(self, active: bool) -> Request:
         operation = {"op": "replace", "path": "active", "value": active}
         return Request("PATCH", f"/Users/{self.target_id}", body=patch_body(operation))
 
@@ -457,7 +470,7 @@ class Worker:
     def batch(self, op: str, reps: int, budget: float) -> dict:
         from django.db import connection
 
-        request = self.setup.request(op)
+        request = self.setup.counted_request(op)
         captured: list[str] = []
         durations: list[float] = []
 
