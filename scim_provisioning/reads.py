@@ -438,8 +438,9 @@ def _before_create_read(checked: bool) -> Read:
         parameters["now"] = SCIMToken._meta.get_field("expires_at")
 
     def build(team_id: Any, email: Any, digest: Any = None, now: Any = None) -> QuerySet:
-        # The team's own row, whatever its default manager hides: the token names it.
-        team = team_model._base_manager.filter(pk=team_id)
+        # The team's own row, whatever its default manager hides (the token names it),
+        # in no order (a host's Meta.ordering would sort the one row).
+        team = team_model._base_manager.filter(pk=team_id).order_by()
         refusals = SCIMLinkRefusal.objects.filter(team_id=OuterRef("pk"), email=email)
         team = team.annotate(**{_REFUSED: Exists(refusals)})
         if connections[team.db].vendor in _JSONRows.VENDORS:
