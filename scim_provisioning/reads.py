@@ -1,15 +1,15 @@
 """The one seam for compiled reads: every query that compiles its SQL once lives here.
 
 The hottest reads have a fixed shape: a record by id, a page of a list (no
-filter, or one exact comparison), a token by digest, a user's groups, a
-group's members; so have a few writes: the deprovisioning guard's conditional
-``UPDATE`` (:class:`Update`), the clearing of an address's refusals
-(:class:`Delete`), the rows every create inserts into this app's own
-tables, the timeline entry and the record's values (:class:`Insert`: the same
-rows and one statement either way, without ``RETURNING`` when compiled), the
-SCIM record itself (:class:`InsertRecord`: the ``INSERT`` its ``save()`` sends,
-which sends it instead when a save receiver listens), and the record every PUT
-and PATCH saves (:class:`Save`).
+filter, or one exact comparison), a token by digest, what a create reads before
+it writes, a user's groups, a group's members; so have a few writes: the
+deprovisioning guard's conditional ``UPDATE`` (:class:`Update`), the clearing of
+an address's refusals (:class:`Delete`), the rows every create inserts into this
+app's own tables, the timeline entry and the record's values (:class:`Insert`:
+the same rows and one statement either way, without ``RETURNING`` when
+compiled), the SCIM record itself (:class:`InsertRecord`: the ``INSERT`` its
+``save()`` sends, which sends it instead when a save receiver listens), and the
+record every PUT and PATCH saves (:class:`Save`).
 Each read is a :class:`Read`: a function that builds its queryset with the
 ORM, and the same function compiled once per process and database
 (:class:`~.prepared.PreparedQuery`, which reuses Django's compiler internals).
@@ -20,14 +20,14 @@ statements; the compiled one saves the building.
 
 What a read finds beyond its records comes back in a typed result, never as
 an attribute set on the records: :class:`Found` (a record by id), :class:`Page`
-(a list page) and :class:`TokenCheck` (a token by digest). The columns a query
-adds for them (``_scim_*``) are taken off the instances before they leave
-this module.
+(a list page), :class:`TokenCheck` (a token by digest) and :class:`BeforeCreate`
+(what a create reads first). The columns a query adds for them (``_scim_*``)
+are taken off the instances before they leave this module.
 
 There is one token rule, :func:`token_rule` (not revoked, not expired, the
-team's SCIM on): a read checks a remembered token by it inside its own query
-(an uncorrelated EXISTS), and the full lookup (:func:`token_by_digest`) reads
-the same two conditions as columns.
+team's SCIM on): a read, a write's locked read and a create's first read check
+a remembered token by it inside their own query (an uncorrelated EXISTS), and
+the full lookup (:func:`token_by_digest`) reads the same two conditions as columns.
 
 Nothing but this module imports :mod:`.prepared`.
 """
@@ -67,7 +67,9 @@ from .conf import app_settings
 from .filters import Equality
 from .models import (
     SCIMGroupMembership,
+    SCIMLinkRefusal,
     SCIMTeamConfig,
+    SCIMTeamDomain,
     SCIMToken,
     SCIMUser,
     SCIMUserEvent,
@@ -88,6 +90,7 @@ if TYPE_CHECKING:
     from .resource_types import ResourceType
 
 __all__ = [
+    "BeforeCreate",
     "Delete",
     "Found",
     "GroupRow",
@@ -105,6 +108,7 @@ __all__ = [
     "USER_RECORD_SAVE",
     "USER_VALUES",
     "Update",
+    "before_create",
     "compiled_queries",
     "delete_receivers",
     "groups_of_user",
@@ -391,6 +395,113 @@ def token_by_digest(digest: str) -> TokenCheck:
     token = found[0]
     live, team_on = _take(token, "_scim_live"), _take(token, "_scim_team_on")
     return TokenCheck(token, live=bool(live), team_on=bool(team_on))
+
+
+# -- what a create reads before it writes ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BeforeCreate:
+    """What a create must know before it writes, read in its first statement (issue 27).
+
+    ``proven_domains``: the domains the team proved (DNS TXT; the staff-set ones are
+    a column of its config). ``refused``: whether the address has a refusal to clear
+    once the person is seated. ``token_ok`` and ``config``: whether the request's
+    token may still be used and the team's :class:`~.models.SCIMTeamConfig` (``None``:
+    none), when the read checked the token (``None``: not checked, the config not
+    read). ``found``: whether the team's row was there at all.
+    """
+
+    found: bool
+    proven_domains: frozenset[str] = frozenset()
+    refused: bool = False
+    token_ok: bool | None = None
+    config: Any | None = None
+
+
+#: The columns of :func:`before_create`'s row.
+_PROVEN = "_scim_proven"
+_REFUSED = "_scim_refused"
+
+
+@cache
+def _before_create_read(checked: bool) -> Read:
+    """:func:`before_create`'s query: the team's row, the token's rule and the config when
+    ``checked``; the team, the address (and the token) are parameters."""
+    team_model = SCIMTeamConfig._meta.get_field("team").related_model
+    parameters = {
+        "team_id": team_model._meta.pk,
+        "email": SCIMLinkRefusal._meta.get_field("email"),
+    }
+    if checked:
+        parameters["digest"] = SCIMToken._meta.get_field("digest")
+        parameters["now"] = SCIMToken._meta.get_field("expires_at")
+
+    def build(team_id: Any, email: Any, digest: Any = None, now: Any = None) -> QuerySet:
+        # The team's own row, whatever its default manager hides (the token names it),
+        # in no order (a host's Meta.ordering would sort the one row).
+        team = team_model._base_manager.filter(pk=team_id).order_by()
+        refusals = SCIMLinkRefusal.objects.filter(team_id=OuterRef("pk"), email=email)
+        team = team.annotate(**{_REFUSED: Exists(refusals)})
+        if connections[team.db].vendor in _JSONRows.VENDORS:
+            proven = (
+                SCIMTeamDomain.objects.filter(team_id=OuterRef("pk"), verified_at__isnull=False)
+                .order_by()
+                .values("team_id")
+                .annotate(domains=_JSONRows("domain"))
+                .values("domains")
+            )
+            team = team.annotate(**{_PROVEN: Subquery(proven, output_field=TextField())})
+        if not checked:
+            # The answers alone: no instance of the team to make (/Bulk, a token looked up).
+            return team.values_list(*team.query.annotations)
+        # Outer-joined: a team without a config reads None (its SCIM is off).
+        return _with_token_check(team.select_related("scim_config"), digest, now)
+
+    return Read(team_model, build, parameters)
+
+
+def before_create(team_id: Any, email: str, digest: str | None) -> BeforeCreate:
+    """What a create of ``email`` for the team must know before it writes, in one query:
+    the domains the team proved and whether ``email`` has a refusal; with ``digest``, the
+    token checked (:func:`token_rule`) and the team's config read too (issue 27: the
+    token's full lookup is then not run). Compiled once per process.
+    """
+    read = _before_create_read(digest is not None)
+    if digest is None:
+        rows = read.rows(team_id=team_id, email=email)
+        if not rows:
+            return BeforeCreate(found=False)
+        refused, *proven = rows[0]
+        return BeforeCreate(True, _proven(team_id, proven), bool(refused))
+    teams = read.all(team_id=team_id, email=email, digest=digest, now=timezone.now())
+    if not teams:
+        return BeforeCreate(found=False)
+    team = teams[0]
+    proven = [_take(team, _PROVEN)] if _PROVEN in team.__dict__ else []
+    try:
+        config: SCIMTeamConfig | None = team.scim_config
+    except SCIMTeamConfig.DoesNotExist:
+        config = None
+    return BeforeCreate(
+        True,
+        _proven(team_id, proven),
+        bool(_take(team, _REFUSED)),
+        token_ok=bool(_take(team, "_scim_token_ok")),
+        config=config,
+    )
+
+
+def _proven(team_id: Any, read: list[Any]) -> frozenset[str]:
+    """The domains the team proved: as :func:`before_create` read them (``[text]``, JSON),
+    or, on a database without JSON aggregates (``[]``), by a query of their own."""
+    if read:
+        return frozenset(domain for (domain,) in json.loads(read[0] or "[]"))
+    return frozenset(
+        SCIMTeamDomain.objects.filter(team_id=team_id, verified_at__isnull=False)
+        .order_by()
+        .values_list("domain", flat=True)
+    )
 
 
 # -- records by id --------------------------------------------------------------------------
@@ -835,6 +946,7 @@ def _forget_shapes(*, setting: str, **kwargs: Any) -> None:
     if setting.startswith("SCIM_PROVISIONING_"):
         _page_read.cache_clear()
         _by_id.cache_clear()
+        _before_create_read.cache_clear()
 
 
 # -- what records link to: a user's groups, a group's members -------------------------------
@@ -843,8 +955,9 @@ def _forget_shapes(*, setting: str, **kwargs: Any) -> None:
 _GROUPS = "_scim_groups"
 
 
-class _JSONPairs(Aggregate):
-    """The rows' ``(a, b)`` as one JSON array of two-element arrays, as text."""
+class _JSONRows(Aggregate):
+    """Each row's expressions as a JSON array, the rows' arrays as one JSON array, as text:
+    ``(a, b)`` gives ``[[a, b], …]``."""
 
     output_field = TextField()
     VENDORS = ("sqlite", "postgresql", "mysql")
@@ -872,13 +985,13 @@ def _with_links(kind: ResourceType, records: QuerySet) -> QuerySet:
     aggregates the records come as they are, and their groups are read by a
     query of their own.
     """
-    if not kind.links_groups or connections[records.db].vendor not in _JSONPairs.VENDORS:
+    if not kind.links_groups or connections[records.db].vendor not in _JSONRows.VENDORS:
         return records
     pairs = (
         SCIMGroupMembership.objects.filter(user=OuterRef("pk"))
         .order_by()
         .values("user")
-        .annotate(pairs=_JSONPairs("group_id", "group__display_name"))
+        .annotate(pairs=_JSONRows("group_id", "group__display_name"))
         .values("pairs")
     )
     return records.annotate(**{_GROUPS: Subquery(pairs, output_field=TextField())})

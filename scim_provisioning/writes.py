@@ -9,7 +9,8 @@ Each write runs in a transaction of its own that locks the one record it
 changes (``SELECT … FOR UPDATE``), checks ``If-Match`` against the locked
 version, and commits before the function returns (signals are sent then).
 A request whose remembered token is not checked yet has it checked by that
-locked read, which brings the team's config too (:data:`Acting`).
+locked read, or by a create's first read, which brings the team's config too
+(:data:`~.authentication.Acting`).
 A write that fails changes nothing; no lock outlives the write. A write the
 site refuses (an account the team may not claim, a seat the host refuses) is
 recorded for the team's managers once its transaction has rolled back.
@@ -23,7 +24,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from .authentication import TokenGuard
+from .authentication import Acting, confirmed, unchecked
 from .exceptions import Uniqueness
 from .models import SCIMTeamConfig
 from .preconditions import check_if_match
@@ -31,12 +32,6 @@ from .provisioning.common import RunAgain
 from .provisioning.refusals import recording_refusals
 from .reads import Found
 from .resource_types import ResourceType
-
-#: Who a write of a record by id acts for: the team's config (the request's token
-#: checked already: /Bulk, a token not remembered), or the request's
-#: :class:`~.authentication.TokenGuard`, whose token the write's locked read checks in
-#: the same statement, bringing the team's config with it (issue 27: one statement fewer).
-Acting = SCIMTeamConfig | TokenGuard
 
 
 def _locked(
@@ -51,15 +46,9 @@ def _locked(
     in it too (:class:`~.reads.Question`).
     """
     questions = kind.asked_before_delete if deleting else kind.asked_before_update
-    if isinstance(acting, SCIMTeamConfig):
-        found = kind.lock(acting.scope, pk, linked=answered, questions=questions)
-        config = acting
-    else:
-        digest = acting.unchecked_digest
-        found = kind.lock(
-            acting.scope, pk, linked=answered, token_digest=digest, questions=questions
-        )
-        config = acting.confirm_write(found)  # a 401 or 403 before a 404 says anything
+    scope, digest = unchecked(acting)
+    found = kind.lock(scope, pk, linked=answered, token_digest=digest, questions=questions)
+    config = confirmed(acting, found)  # a 401 or 403 before a 404 says anything
     if found.record is None:
         raise kind.not_found(pk)
     return found, config
@@ -96,22 +85,25 @@ def _is_unique_violation(exc: IntegrityError) -> bool:
     )
 
 
-def create(kind: ResourceType, config: SCIMTeamConfig, body: Any) -> Any:
-    """``POST /{type}``: a new record of ``config``'s team from the SCIM document ``body``.
+def create(kind: ResourceType, acting: Acting, body: Any) -> Any:
+    """``POST /{type}``: a new record of ``acting``'s team from the SCIM document ``body``.
 
-    A create that lost a race a second run resolves (:class:`~.provisioning.common.RunAgain`:
-    the account it was inserting appeared meanwhile) rolls back and runs once more;
+    A token not checked yet is checked by the create's first read (the type's
+    :meth:`~.resource_types.ResourceType.create`), inside the transaction: a 401 or
+    403 then writes nothing. A create that lost a race a second run resolves
+    (:class:`~.provisioning.common.RunAgain`: the account it was inserting appeared
+    meanwhile) rolls back and runs once more (its token checked by then);
     losing again is the database's error, as any other lost race.
     """
     with recording_refusals(), _races_lost_as_409():
         try:
             with transaction.atomic():
-                return kind.create(config, body)
+                return kind.create(acting, body)
         except RunAgain:
             pass
         try:
             with transaction.atomic():
-                return kind.create(config, body)
+                return kind.create(acting, body)
         except RunAgain as again:
             error = again.__cause__  # the database's own, with its cause (_is_unique_violation)
             assert error is not None

@@ -381,27 +381,52 @@ def test_the_guards_count_is_compiled_once_and_counts_as_the_orm_does(team, peop
     assert config.guard_window_start == now
 
 
-def test_a_creates_first_read_is_compiled_and_answers_for_its_team_alone(team, other_team):
-    """Domains proven by the team (not another's, not unproven), and whether the address
-    has a refusal of this team: compiled once, the same rows as the ORM's."""
+@pytest.mark.parametrize("checked", [True, False], ids=["token-checked", "token-checked-before"])
+def test_a_creates_first_read_is_compiled_and_answers_for_its_team_alone(team, other_team, checked):
+    """Domains proven by the team (not another's, not unproven), whether the address has
+    a refusal of this team, and (a token to check) the token's verdict and the team's
+    config: compiled once, the same answers as the ORM's."""
     from scim_provisioning.models import SCIMLinkRefusal, SCIMTeamDomain
-    from scim_provisioning.provisioning import users
+    from scim_provisioning.tokens import revoke_tokens
 
     now = timezone.now()
     SCIMTeamDomain.objects.create(team=team, domain="acme.com", verified_at=now)
+    SCIMTeamDomain.objects.create(team=team, domain="acme.org", verified_at=now)
     SCIMTeamDomain.objects.create(team=team, domain="pending.com")
     SCIMTeamDomain.objects.create(team=other_team, domain="globex.com", verified_at=now)
     SCIMLinkRefusal.objects.create(team=other_team, email="ada@acme.com", reason="seat")
     SCIMLinkRefusal.objects.create(team=team, email="bob@acme.com", reason="seat")
-    config = SCIMTeamConfig.objects.get(team=team)
+    ours = issue_token(team).token.digest if checked else None
 
-    assert users._DOMAINS_AND_REFUSAL.compiled._compiled_for("default") is not None
-    assert users._before_create(config, "ada@acme.com") == ({"acme.com"}, False)
-    assert users._before_create(config, "bob@acme.com") == ({"acme.com"}, True)
-    orm = users._domains_and_refusal(team.pk, "bob@acme.com")
-    assert sorted(users._DOMAINS_AND_REFUSAL.rows(team=team.pk, email="bob@acme.com")) == sorted(
-        (domain, bool(refused)) for domain, refused in orm
-    )
+    def answers(team_id, email, digest):
+        read = reads.before_create(team_id, email, digest)
+        config = read.config.team_id if read.config is not None else None
+        return (read.found, read.proven_domains, read.refused, read.token_ok, config)
+
+    with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=True):
+        compiled = [
+            answers(team.pk, "ada@acme.com", ours),
+            answers(team.pk, "bob@acme.com", ours),
+            answers(other_team.pk, "ada@acme.com", ours),
+        ]
+    assert reads._before_create_read(checked).compiled._compiled_for("default") is not None
+    with override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=False):
+        plain = [
+            answers(team.pk, "ada@acme.com", ours),
+            answers(team.pk, "bob@acme.com", ours),
+            answers(other_team.pk, "ada@acme.com", ours),
+        ]
+
+    domains = frozenset({"acme.com", "acme.org"})
+    token = (True, team.pk) if checked else (None, None)
+    assert compiled == plain
+    assert compiled[0] == (True, domains, False, *token)
+    assert compiled[1] == (True, domains, True, *token)  # the team's refusal of bob
+    assert compiled[2][:3] == (True, frozenset({"globex.com"}), True)
+    if checked:
+        revoke_tokens(team)
+        assert reads.before_create(team.pk, "ada@acme.com", ours).token_ok is False
+    assert reads.before_create(10**9, "ada@acme.com", ours) == reads.BeforeCreate(found=False)
 
 
 def test_the_account_lookup_every_create_runs_is_compiled_and_ignores_case(team):

@@ -4,9 +4,10 @@ The budgets include authentication. A worker remembers which team a token
 belongs to (``token_cache``), so a read checks the token's validity (not
 revoked, not expired, the team's SCIM on) inside its own first query; so does
 a write of a record by id (PUT, PATCH, DELETE) inside its locked read, which
-brings the team's SCIM config with the record; a create checks it with one
-query (token, team and SCIM config joined) before it starts. Each test's first
-request makes the token known. The request log costs the
+brings the team's SCIM config with the record, and a user's create inside its
+first read (the team's config, verified domains and the address's refusals);
+a group's create checks it with one query (token, team and SCIM config joined)
+before it writes. Each test's first request makes the token known. The request log costs the
 request no statement: its row is handed to the request-log writer, which
 saves rows in batches on its own connection (here each request is checked to
 hand over exactly one row). ``last_used_at`` is written at most once a minute,
@@ -59,8 +60,9 @@ BUDGETS = {
     "filter": 1,  # any other filter: the page, with its total, the token's validity and
     #               its people's groups
     "filter_empty": 2,  # the same finding nobody: the page, then the token's check
-    "create": 12,  # token, the team's verified domains with the address's refusals (one
-    #                UNION: the refusals' DELETE only when there is one), account lookup,
+    "create": 11,  # the team's row with the token's validity, its SCIM config, the
+    #                domains it proved and whether the address has a refusal (issue 27:
+    #                the refusals' DELETE only when there is one), account lookup,
     #                account insert, its allauth EmailAddress insert (on an allauth site),
     #                record insert (its userName's unique constraint decides: no read
     #                before, no savepoint: a conflict ends the write in a 409), values

@@ -41,11 +41,13 @@ import uuid
 from typing import Any
 
 from django.db import IntegrityError
-from django.db.models import BooleanField, CharField, OuterRef, Q, Value
+from django.db.models import OuterRef, Q
 from django.db.models.functions import Lower
+from rest_framework.exceptions import PermissionDenied
 
 from .. import guard, signals, timeline
 from ..adapters import get_adapter
+from ..authentication import DISABLED, Acting, confirmed, unchecked
 from ..conf import app_settings
 from ..emails import is_valid_email
 from ..exceptions import (
@@ -64,7 +66,6 @@ from ..models import (
     SCIMLinkRefusalReason,
     SCIMMemberBeforeSCIM,
     SCIMTeamConfig,
-    SCIMTeamDomain,
     SCIMUser,
     SCIMUserValue,
 )
@@ -74,8 +75,8 @@ from ..reads import (
     Delete,
     Found,
     Question,
-    Read,
     Update,
+    before_create,
     delete_receivers,
 )
 from ..resources.documents import Document
@@ -122,49 +123,25 @@ def _check_domain(config: SCIMTeamConfig, email: str, domains: set[str]) -> None
         )
 
 
-def _before_create(config: SCIMTeamConfig, email: str) -> tuple[set[str], bool]:
-    """What a create must know before it writes, in one read: the team's verified
-    domains, and whether ``email`` has a refusal to clear once the person is seated.
+def _before_create(acting: Acting, email: str) -> tuple[SCIMTeamConfig, set[str], bool]:
+    """What a create must know before it writes, in one read (:func:`~..reads.before_create`):
+    the team's config, its verified domains, and whether ``email`` has a refusal to
+    clear once the person is seated.
 
-    The domains bound what the IdP may create (DESIGN promise 6); a refusal (a
-    link or a seat refused before) is the rare case, so its DELETE is spent
-    only when there is one. The userName is not read here: the unique
-    constraint decides it when the record is inserted (:func:`.common.insert_unique`).
-    Compiled once per process (:mod:`..prepared`): every create runs it.
+    A token not checked yet is checked in that read, which brings the team's config
+    (issue 27: the token's full lookup is not run); a token no longer valid is a 401
+    or 403 before anything is written. The domains bound what the IdP may create
+    (DESIGN promise 6); a refusal (a link or a seat refused before) is the rare case,
+    so its DELETE is spent only when there is one. The userName is not read here:
+    the unique constraint decides it when the record is inserted
+    (:func:`.common.insert_unique`).
     """
-    rows = _DOMAINS_AND_REFUSAL.rows(team=config.team_id, email=email)
-    domains = config.staff_domains() | {domain for domain, is_refusal in rows if not is_refusal}
-    return domains, any(is_refusal for _, is_refusal in rows)
-
-
-def _domains_and_refusal(team: Any, email: str) -> Any:
-    """(domain, False) per domain the team proved, and ("", True) if ``email`` is refused."""
-    proven = (
-        SCIMTeamDomain.objects.filter(team_id=team, verified_at__isnull=False)
-        .order_by()
-        .annotate(refused=Value(False, output_field=BooleanField()))
-        .values_list("domain", "refused")
-    )
-    refusals = (
-        SCIMLinkRefusal.objects.filter(team_id=team, email=email)
-        .order_by()
-        .annotate(
-            domain_=Value("", output_field=CharField()),
-            refused=Value(True, output_field=BooleanField()),
-        )
-        .values_list("domain_", "refused")
-    )
-    return proven.union(refusals, all=True)
-
-
-_DOMAINS_AND_REFUSAL = Read(
-    SCIMLinkRefusal,
-    _domains_and_refusal,
-    {
-        "team": SCIMLinkRefusal._meta.get_field("team"),
-        "email": SCIMLinkRefusal._meta.get_field("email"),
-    },
-)
+    scope, digest = unchecked(acting)
+    read = before_create(scope.team_id, email, digest)
+    config = confirmed(acting, read)
+    if not read.found:  # the team itself is gone (its tokens with it)
+        raise PermissionDenied(DISABLED)
+    return config, config.staff_domains() | read.proven_domains, read.refused
 
 
 def _check_user_name_free(config: SCIMTeamConfig, user_name: str, record: SCIMUser | None) -> None:
@@ -383,11 +360,15 @@ def _claim_seat(
     )
 
 
-def create_user(config: SCIMTeamConfig, document: Document) -> SCIMUser:
-    """POST /Users: link the person's existing account or create one, and seat them."""
+def create_user(acting: Acting, document: Document) -> SCIMUser:
+    """POST /Users: link the person's existing account or create one, and seat them.
+
+    ``acting``: the team's config, or the request's token guard when its token is
+    not checked yet (checked by the create's first read, :func:`_before_create`).
+    """
     state = state_from_document(document)
     _check_address(state.email)
-    domains, refused = _before_create(config, state.email)
+    config, domains, refused = _before_create(acting, state.email)
     _check_domain(config, state.email, domains)
     manager_id = _resolve_manager(config, state.manager_id, None)
     adapter = get_adapter()

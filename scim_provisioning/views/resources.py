@@ -48,7 +48,8 @@ class ResourceView(SCIMView):
 class ResourceListView(ResourceView):
     """GET lists and filters the team's resources; POST creates one."""
 
-    token_checked_in_query = frozenset({"get"})
+    #: A create's first read checks the token too, and reads the team's config with it.
+    token_checked_in_query = frozenset({"get", "post"})
 
     def get(self, request: Request) -> Response:
         query = ListRequest.from_parameters(self.query_param)
@@ -59,7 +60,7 @@ class ResourceListView(ResourceView):
         )
 
     def post(self, request: Request) -> Response:
-        record = writes.create(self.resource_type, self.config, request.data)
+        record = writes.create(self.resource_type, self.token_guard, request.data)
         location = self.resource_type.location(self.base_url, record.id)
         # A record this request created belongs to no group yet: its answer reads none.
         return self.render(record, status=201, found=Found(record, groups=()), Location=location)
