@@ -785,6 +785,7 @@ def _driver_cursors(read) -> list:
     return seen
 
 
+@override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=True)  # CI also runs it off
 def test_compiled_statements_of_a_connection_run_on_one_kept_driver_cursor(team, people):
     # A new driver cursor per statement made psycopg build each column's loader anew
     # (issue 27: ~25 µs of a GET by id's statement).
@@ -800,6 +801,7 @@ def test_compiled_statements_of_a_connection_run_on_one_kept_driver_cursor(team,
     assert record_by_id(USERS, config.team_id, pk, None).record.pk == pk
 
 
+@override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=True)  # CI also runs it off
 def test_a_new_connection_gets_a_new_kept_cursor(team, people):
     config = SCIMTeamConfig.objects.get(team=team)
     pk = uuid.UUID(people[0]["id"])
@@ -813,6 +815,7 @@ def test_a_new_connection_gets_a_new_kept_cursor(team, people):
     assert read().record.pk == pk
 
 
+@override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=True)  # CI also runs it off
 def test_a_compiled_read_run_by_an_execute_wrapper_does_not_take_the_statements_rows(team, people):
     # The wrapper reads on the kept cursor while the statement it wraps has it: it
     # takes a cursor of its own, and each gets its own rows.
