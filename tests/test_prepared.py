@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Q
 from django.db.models.signals import post_init
 from django.test import override_settings
@@ -795,3 +795,67 @@ def test_a_statement_whose_named_form_reads_otherwise_stays_positional():
         assert named == ("SELECT 1 WHERE a = %s AND b LIKE 'x%%'", None)
     assert too_few == ("SELECT 1 WHERE a = %s", None)
     assert odd == ("SELECT '%d' WHERE a = %s", None)
+
+
+def _driver_cursors(read) -> list:
+    """The driver's cursor each statement of ``read()`` ran on (as an execute wrapper sees it)."""
+    seen: list = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(context["cursor"].cursor)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        read()
+    return seen
+
+
+@override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=True)  # CI also runs it off
+def test_compiled_statements_of_a_connection_run_on_one_kept_driver_cursor(team, people):
+    # A new driver cursor per statement made psycopg build each column's loader anew
+    # (issue 27: ~25 µs of a GET by id's statement).
+    config = SCIMTeamConfig.objects.get(team=team)
+    pk = uuid.UUID(people[0]["id"])
+
+    first, second = (
+        _driver_cursors(lambda: record_by_id(USERS, config.team_id, pk, None)) for _ in range(2)
+    )
+
+    assert len(first) == len(second) == 1
+    assert first[0] is second[0]
+    assert record_by_id(USERS, config.team_id, pk, None).record.pk == pk
+
+
+@override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=True)  # CI also runs it off
+def test_a_new_connection_gets_a_new_kept_cursor(team, people):
+    config = SCIMTeamConfig.objects.get(team=team)
+    pk = uuid.UUID(people[0]["id"])
+    read = lambda: record_by_id(USERS, config.team_id, pk, None)  # noqa: E731
+    before = _driver_cursors(read)[0]
+
+    connections["default"].__dict__[prepared._KEPT].driver_connection = object()  # reconnected
+
+    after = _driver_cursors(read)[0]
+    assert after is not before
+    assert read().record.pk == pk
+
+
+@override_settings(SCIM_PROVISIONING_COMPILED_QUERIES=True)  # CI also runs it off
+def test_a_compiled_read_run_by_an_execute_wrapper_does_not_take_the_statements_rows(team, people):
+    # The wrapper reads on the kept cursor while the statement it wraps has it: it
+    # takes a cursor of its own, and each gets its own rows.
+    config = SCIMTeamConfig.objects.get(team=team)
+    mine, other = (uuid.UUID(person["id"]) for person in people[:2])
+    inner: list = []
+
+    def wrapper(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not inner:
+            inner.append(None)  # the inner read's own statement comes through here too
+            inner[0] = record_by_id(USERS, config.team_id, other, None).record.pk
+        return result
+
+    with connection.execute_wrapper(wrapper):
+        outer = record_by_id(USERS, config.team_id, mine, None).record.pk
+
+    assert (outer, inner) == (mine, [other])
