@@ -277,6 +277,7 @@ class PreparedInsert:
             for field in meta.concrete_fields
             if not (field.primary_key and getattr(field, "db_returning", False))
         )
+        self._converted = tuple((field, _unchanged_types(field)) for field in self._fields)
         #: The SQL by database and row count ("": left to the ORM), and its parameters' names.
         self._compiled: dict[tuple[str, str, int], tuple[str, tuple[str, ...] | None]] = {}
         self._lock = threading.Lock()
@@ -296,13 +297,10 @@ class PreparedInsert:
         sql, keys = compiled
         if not sql:
             return False
-        params = []
+        params: list[Any] = []
         for row in rows:
-            for field in self._fields:
-                value = field.pre_save(row, True)
-                if hasattr(value, "resolve_expression"):
-                    return False
-                params.append(field.get_db_prep_save(value, connection=connection))
+            if not _db_values(self._converted, row, True, connection, params):
+                return False
         # As QuerySet.bulk_create(): an error inside an atomic block marks it for rollback.
         with transaction.mark_for_rollback_on_error(using), _cursor(connection) as cursor:
             cursor.execute(sql, params if keys is None else dict(zip(keys, params, strict=True)))
@@ -343,6 +341,7 @@ class PreparedSave:
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
         self._fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+        self._converted = tuple((field, _unchanged_types(field)) for field in self._fields)
         self._compiled: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
         self._lock = threading.Lock()
 
@@ -360,12 +359,9 @@ class PreparedSave:
         sql, keys = compiled
         if not sql:
             return False
-        params = []
-        for field in self._fields:
-            value = field.pre_save(row, False)
-            if hasattr(value, "resolve_expression"):
-                return False
-            params.append(field.get_db_prep_save(value, connection=connection))
+        params: list[Any] = []
+        if not _db_values(self._converted, row, False, connection, params):
+            return False
         pk = self.model._meta.pk
         params.append(pk.get_db_prep_value(row.pk, connection, prepared=False))
         # As save()'s UPDATE: an error inside an atomic block marks it for rollback.
@@ -404,6 +400,54 @@ class _Slot(Expression):
 
     def as_sql(self, compiler: Any, connection: Any) -> Any:
         return "%s", (_SLOT,)
+
+
+#: Django's own conversions that give a value of these exact types back unchanged.
+_TEXT = (models.CharField, models.TextField)
+_NONE = type(None)
+
+
+def _unchanged_types(field: models.Field) -> tuple[type, ...]:
+    """The exact types of value that ``field.get_db_prep_save`` returns as they are.
+
+    A text field's ``str`` or ``None`` and a boolean field's ``bool`` or ``None``,
+    when the field keeps Django's conversions (a subclass that converts is asked
+    every time): three calls per value that change nothing, ten of a create's
+    record, skipped.
+    """
+    kind = type(field)
+    if (
+        kind.get_db_prep_save is not models.Field.get_db_prep_save
+        or kind.get_db_prep_value is not models.Field.get_db_prep_value
+    ):
+        return ()
+    for base in _TEXT:
+        if kind.get_prep_value is base.get_prep_value and kind.to_python is base.to_python:
+            return (str, _NONE)
+    boolean = models.BooleanField
+    if kind.get_prep_value is boolean.get_prep_value and kind.to_python is boolean.to_python:
+        return (bool, _NONE)
+    return ()
+
+
+def _db_values(
+    fields: tuple[tuple[models.Field, tuple[type, ...]], ...],
+    row: models.Model,
+    add: bool,
+    connection: Any,
+    into: list[Any],
+) -> bool:
+    """Append ``row``'s values of ``fields`` as ``save()`` writes them (each field's
+    ``pre_save``, then ``get_db_prep_save``); ``False`` at a value that is an expression."""
+    for field, unchanged in fields:
+        value = field.pre_save(row, add)
+        if type(value) in unchanged:
+            into.append(value)
+            continue
+        if hasattr(value, "resolve_expression"):
+            return False
+        into.append(field.get_db_prep_save(value, connection=connection))
+    return True
 
 
 def save_receivers(model: type[models.Model]) -> bool:

@@ -33,6 +33,10 @@ _SECRET_NAME = re.compile(
     r"pass|pwd|secret|token|credential|authori[sz]ation|api_?key|private_?key|bearer",
     re.IGNORECASE,
 )
+#: :data:`_SECRET_NAME` for ASCII text in lower case: the same matches, 2 to 9 times
+#: faster (IGNORECASE tries every alternative at every position: 7 us for an extension's
+#: URN, and a create's timeline and log ask about 30 names, issue 27).
+_SECRET_NAME_FOLDED = re.compile(_SECRET_NAME.pattern)
 #: Short query parameter names that carry a credential in common APIs.
 _SECRET_PARAMETER = re.compile(r"^(key|code|sig|signature|auth|session|jwt)$", re.IGNORECASE)
 #: The value filter of a path, ``emails[value eq "x"]``: its literals may be the secret.
@@ -46,7 +50,9 @@ def is_secret_name(name: str) -> bool:
     ``emails[type eq "work"].password``), and anything named like a token,
     secret or credential.
     """
-    return bool(_SECRET_NAME.search(name))
+    if name.isascii():  # nearly every name: its lower case, searched case-sensitively
+        return bool(_SECRET_NAME_FOLDED.search(name.lower()))
+    return bool(_SECRET_NAME.search(name))  # Unicode case rules (U+017F ſ is an s)
 
 
 def redact_path(path: str) -> str:

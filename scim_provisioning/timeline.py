@@ -322,19 +322,21 @@ def _names(row: SCIMUserEvent) -> set[str]:
         return names
     for path, values in (row.changes or {}).items():
         if path in NAME_PATHS and isinstance(values, list):
-            names.update(_texts(values))
+            _add_texts(values, names)
     return names
 
 
-def _texts(value: Any) -> Iterable[str]:
-    """The strings in a change's value: a string, or the ``value`` of a list's items."""
+def _add_texts(value: Any, names: set[str]) -> None:
+    """Add to ``names`` the strings in a change's value: a string, or the ``value`` of a
+    list's items. Added as found, not yielded: a generator per value and per item was
+    most of what naming a create's entry cost."""
     if isinstance(value, str):
         folded = fold(value)
         if folded and folded != _FOLDED_REDACTED:
-            yield folded
+            names.add(folded)
     elif isinstance(value, list):
         for item in value:
-            yield from _texts(item.get("value") if isinstance(item, dict) else item)
+            _add_texts(item.get("value") if isinstance(item, dict) else item, names)
 
 
 def fold(text: str) -> str:

@@ -6,9 +6,10 @@ import re
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, models
 from django.db.models import Q
 from django.db.models.signals import post_init
 from django.test import override_settings
@@ -859,3 +860,33 @@ def test_a_compiled_read_run_by_an_execute_wrapper_does_not_take_the_statements_
         outer = record_by_id(USERS, config.team_id, mine, None).record.pk
 
     assert (outer, inner) == (mine, [other])
+
+
+class _Upper(models.CharField):
+    """A text field with a conversion of its own (the kind a host or a library writes)."""
+
+    def get_prep_value(self, value):
+        return super().get_prep_value(value).upper()
+
+
+def test_a_compiled_write_passes_django_s_own_text_and_booleans_and_converts_the_rest():
+    """Text and booleans that Django's own conversions give back unchanged are not
+    converted (three calls per value for nothing); any other value, or a field with a
+    conversion of its own, is converted as save() converts it."""
+    text, flag, upper = models.CharField(max_length=9), models.BooleanField(), _Upper()
+    for field, name in ((text, "text"), (flag, "flag"), (upper, "upper")):
+        field.attname = name
+    assert prepared._unchanged_types(text) == (str, type(None))
+    assert prepared._unchanged_types(flag) == (bool, type(None))
+    assert prepared._unchanged_types(upper) == ()
+    assert prepared._unchanged_types(SCIMUser._meta.get_field("attributes")) == ()
+
+    row = SimpleNamespace(text="abc", flag=True, upper="abc")
+    fields = tuple((f, prepared._unchanged_types(f)) for f in (text, flag, upper))
+    values: list = []
+    assert prepared._db_values(fields, row, True, connection, values)
+    assert values == ["abc", True, "ABC"]
+    row.text = 5  # not a str: converted as the ORM converts it
+    values = []
+    assert prepared._db_values(fields, row, True, connection, values)
+    assert values == ["5", True, "ABC"]

@@ -355,3 +355,25 @@ def test_a_token_in_the_user_agent_is_neither_logged_nor_remembered(idp, team):
     entry = SCIMRequestLog.objects.get()
     assert pasted not in entry.user_agent and entry.user_agent.startswith("Okta SCIM Client ")
     assert request_log._kept_plain_agent.cache_info().currsize == remembered
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("password", True),
+        ("PassWord", True),
+        ("urn:ietf:params:scim:schemas:core:2.0:User:password", True),
+        ("Api_Key", True),
+        ("AUTHORISATION", True),
+        ("x-Bearer", True),
+        ("pa\u017fsword", True),  # a long s is an s in Unicode's case rules: still a secret
+        ("PA\u017fSWORD", True),
+        ("name.givenName", False),
+        ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", False),
+        ("emails", False),
+    ],
+)
+def test_a_name_holds_a_secret_whatever_its_case_or_alphabet(name, secret):
+    from scim_provisioning.redaction import is_secret_name
+
+    assert is_secret_name(name) is secret

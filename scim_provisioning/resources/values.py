@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -41,7 +40,7 @@ def coerce(attribute: Attribute, value: Any, *, path: str | None = None) -> Any:
     if attribute.multi_valued:
         items = value if isinstance(value, list) else [value]
         check_item_count(attribute, len(items), path)
-        single = replace(attribute, multi_valued=False)
+        single = attribute.single
         coerced = [coerce(single, item, path=path) for item in items]
         return [item for item in coerced if item not in (None, {})]
     if isinstance(value, list):

@@ -7,14 +7,19 @@ values are coerced, which attributes are read-only or never returned.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from operator import attrgetter
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
-from ..casefold import find_insensitive
 from ..urns import SCHEMA_SCHEMA
 
-_name = attrgetter("name")
+
+def _by_folded_name(attributes: tuple[Attribute, ...]) -> dict[str, Attribute]:
+    """``attributes`` by their lower-case name; the first of two spellings wins, as a scan would."""
+    index: dict[str, Attribute] = {}
+    for attribute in attributes:
+        index.setdefault(attribute.name.lower(), attribute)
+    return index
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,20 @@ class Attribute:
 
     def sub_attribute(self, name: str) -> Attribute | None:
         """The sub-attribute called ``name`` (case-insensitive), if any."""
-        return find_insensitive(self.sub_attributes, name, key=_name)
+        return self._sub_attributes_by_name.get(name.lower())
+
+    # Definitions are immutable and live for the process: what every value read
+    # asks of them is worked out once (a scan folding every name, and a
+    # dataclasses.replace() per multi-valued value, were a tenth of a create's
+    # document read).
+    @cached_property
+    def _sub_attributes_by_name(self) -> dict[str, Attribute]:
+        return _by_folded_name(self.sub_attributes)
+
+    @cached_property
+    def single(self) -> Attribute:
+        """The attribute of one value of this one (itself if it is single-valued)."""
+        return replace(self, multi_valued=False) if self.multi_valued else self
 
     @property
     def writable(self) -> bool:
@@ -80,7 +98,11 @@ class Schema:
 
     def attribute(self, name: str) -> Attribute | None:
         """The top-level attribute called ``name`` (case-insensitive), if any."""
-        return find_insensitive(self.attributes, name, key=_name)
+        return self._attributes_by_name.get(name.lower())
+
+    @cached_property
+    def _attributes_by_name(self) -> dict[str, Attribute]:
+        return _by_folded_name(self.attributes)
 
     def to_scim(self, location: str) -> dict[str, Any]:
         return {
