@@ -13,8 +13,6 @@ a token this worker does not remember is looked up in full, as before.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -29,7 +27,6 @@ from scim_provisioning.models import (
     SCIMLinkRefusalReason,
     SCIMTeamConfig,
     SCIMTeamDomain,
-    SCIMToken,
     SCIMUser,
     SCIMUserEvent,
     TimelineAction,
@@ -38,11 +35,10 @@ from scim_provisioning.token_cache import cache as token_cache
 from scim_provisioning.tokens import issue_token, revoke_tokens
 
 from .conftest import IdPClient, assert_scim_error
+from .token_helpers import TOKEN_TABLE, expire, revoke, token_reads
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-
-TOKEN_TABLE = SCIMToken._meta.db_table
 
 
 @pytest.fixture
@@ -91,21 +87,7 @@ def _state(team) -> tuple:
     )
 
 
-def _token_reads(queries) -> list[str]:
-    return [q["sql"] for q in queries if q["sql"].lstrip().startswith(f'SELECT "{TOKEN_TABLE}"')]
-
-
-def _revoke(team, issued) -> None:
-    revoke_tokens(team)
-
-
-def _expire(team, issued) -> None:
-    SCIMToken.objects.filter(pk=issued.token.pk).update(
-        expires_at=timezone.now() - timedelta(seconds=1)
-    )
-
-
-@pytest.mark.parametrize("end", [_revoke, _expire], ids=["revoked", "expired"])
+@pytest.mark.parametrize("end", [revoke, expire], ids=["revoked", "expired"])
 def test_a_token_ended_between_two_creates_is_refused_and_creates_nothing(
     client, first_create, team, issued, end
 ):
@@ -169,7 +151,7 @@ def test_a_remembered_tokens_create_is_checked_in_its_first_read(
             response = _create(client)
 
     assert response.status_code == 201, response.content
-    assert _token_reads(queries) == []
+    assert token_reads(queries) == []
     reads = [q["sql"] for q in queries if q["sql"].lstrip().startswith("SELECT")]
     assert TOKEN_TABLE in reads[0]  # the token's rule, inside the create's first read
 
@@ -181,7 +163,7 @@ def test_a_token_not_remembered_is_looked_up_in_full_first(client, first_create,
         response = _create(client)
 
     assert response.status_code == 201, response.content
-    assert len(_token_reads(queries)) == 1
+    assert len(token_reads(queries)) == 1
     assert not any(TOKEN_TABLE in q["sql"] for q in queries[1:])  # not checked twice
 
 
@@ -225,5 +207,5 @@ def test_a_remembered_token_losing_the_account_race_runs_again_checked(
 
     assert_scim_error(response, 409, "uniqueness")  # another team's SCIM account proves nothing
     assert looked_up == ["bob@acme.com", "bob@acme.com"]
-    assert _token_reads(queries) == []
+    assert token_reads(queries) == []
     assert User.objects.filter(email__iexact="bob@acme.com").count() == 1

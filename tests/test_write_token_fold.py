@@ -12,19 +12,15 @@ the write applies is the current one.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from example_project.teams.models import Membership
 from scim_provisioning.models import (
     SCIMGroup,
     SCIMGroupMembership,
     SCIMTeamConfig,
-    SCIMToken,
     SCIMUser,
     SCIMUserEvent,
     TimelineAction,
@@ -33,10 +29,10 @@ from scim_provisioning.token_cache import cache as token_cache
 from scim_provisioning.tokens import issue_token, revoke_tokens
 
 from .conftest import IdPClient, assert_scim_error, patch_op
+from .token_helpers import TOKEN_TABLE, expire, revoke, token_reads
 
 pytestmark = pytest.mark.django_db
 
-TOKEN_TABLE = SCIMToken._meta.db_table
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 
@@ -89,21 +85,7 @@ def _state(team) -> tuple:
     )
 
 
-def _token_reads(queries) -> list[str]:
-    return [q["sql"] for q in queries if q["sql"].lstrip().startswith(f'SELECT "{TOKEN_TABLE}"')]
-
-
-def _revoke(team, issued) -> None:
-    revoke_tokens(team)
-
-
-def _expire(team, issued) -> None:
-    SCIMToken.objects.filter(pk=issued.token.pk).update(
-        expires_at=timezone.now() - timedelta(seconds=1)
-    )
-
-
-@pytest.mark.parametrize("end", [_revoke, _expire], ids=["revoked", "expired"])
+@pytest.mark.parametrize("end", [revoke, expire], ids=["revoked", "expired"])
 @pytest.mark.parametrize("write", list(WRITES))
 def test_a_token_ended_between_two_writes_is_refused_and_changes_nothing(
     client, ada, first_write, team, issued, write, end
@@ -158,7 +140,7 @@ def test_a_missing_record_is_a_404_for_a_valid_token(client, ada, first_write, w
         response = WRITES[write](client, UNKNOWN)
 
     assert_scim_error(response, 404)
-    assert len(_token_reads(queries)) == 1  # the full check: a missing row vouches for nothing
+    assert len(token_reads(queries)) == 1  # the full check: a missing row vouches for nothing
 
 
 @pytest.mark.parametrize("write", list(WRITES))
@@ -169,7 +151,7 @@ def test_a_remembered_tokens_write_is_checked_in_its_locked_read(
         response = WRITES[write](client, ada["id"])
 
     assert response.status_code in (200, 204), response.content
-    assert _token_reads(queries) == []
+    assert token_reads(queries) == []
     locked = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"] or TOKEN_TABLE in q["sql"]]
     assert TOKEN_TABLE in locked[0]  # the token's rule, inside the first (locked) read
 
