@@ -33,12 +33,12 @@ import re
 import secrets
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from functools import cache, partial
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db import connections, models, transaction
@@ -75,6 +75,39 @@ Compiled = tuple[
 #: Marks a query shape whose parameters cannot all be found in its SQL.
 _UNCACHEABLE: Compiled = ("", (), (), {}, None, None)
 
+_Made = TypeVar("_Made")
+
+
+class _OncePerKey(Generic[_Made]):
+    """What a statement compiles to, kept per key (database alias, vendor, shape) for the
+    life of the process: every compiled statement's one cache.
+
+    Made outside the lock: two threads compiling the same key at once make the same
+    thing, and either one kept serves. ``clear()`` is for tests.
+    """
+
+    __slots__ = ("_kept", "_lock")
+
+    def __init__(self) -> None:
+        self._kept: dict[Hashable, _Made] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], _Made]) -> _Made:
+        try:
+            return self._kept[key]
+        except KeyError:
+            made = make()
+            with self._lock:
+                self._kept[key] = made
+            return made
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
 
 class PreparedQuery:
     """One query shape over ``model``: ``build(**values)`` returns its queryset.
@@ -91,8 +124,7 @@ class PreparedQuery:
         self.model = model
         self._build = build
         self._parameters = parameters
-        self._compiled: dict[tuple[str, str], Compiled] = {}
-        self._lock = threading.Lock()
+        self._compiled: _OncePerKey[Compiled] = _OncePerKey()
 
     def all(self, using: str = "default", **values: Any) -> list[Any]:
         """The rows of a model query for ``values``, as model instances (annotations set)."""
@@ -148,11 +180,7 @@ class PreparedQuery:
 
     def _compiled_for(self, using: str) -> Compiled | None:
         key = (using, connections[using].vendor)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            compiled = self._compile(using) or _UNCACHEABLE
-            with self._lock:
-                self._compiled[key] = compiled
+        compiled = self._compiled.get(key, lambda: self._compile(using) or _UNCACHEABLE)
         return None if compiled is _UNCACHEABLE else compiled
 
     def _prepare(self, values: dict[str, Any], using: str) -> dict[str, Any]:
@@ -190,19 +218,13 @@ class _PreparedWrite:
         self.model = model
         self._build = build
         self._parameters = parameters
-        self._compiled: dict[tuple[str, str], Statement | None] = {}
-        self._lock = threading.Lock()
+        self._compiled: _OncePerKey[Statement | None] = _OncePerKey()
 
     def _compile(self, using: str) -> Statement | None:
         raise NotImplementedError
 
     def _statement(self, using: str) -> Statement | None:
-        key = (using, connections[using].vendor)
-        if key not in self._compiled:
-            compiled = self._compile(using)
-            with self._lock:
-                self._compiled[key] = compiled
-        return self._compiled[key]
+        return self._compiled.get((using, connections[using].vendor), lambda: self._compile(using))
 
     def _stand_ins(self) -> dict[str, Any] | None:
         stand_ins = {name: _stand_in(field) for name, field in self._parameters.items()}
@@ -279,22 +301,18 @@ class PreparedInsert:
         )
         self._converted = tuple((field, _unchanged_types(field)) for field in self._fields)
         #: The SQL by database and row count ("": left to the ORM), and its parameters' names.
-        self._compiled: dict[tuple[str, str, int], tuple[str, tuple[str, ...] | None]] = {}
-        self._lock = threading.Lock()
+        self._compiled: _OncePerKey[tuple[str, tuple[str, ...] | None]] = _OncePerKey()
 
     def run(self, rows: list[models.Model], using: str = "default") -> bool:
         """Insert ``rows`` in the caller's transaction; ``False`` if it left them to the ORM."""
         if not rows or len(rows) > self.max_rows:
             return False
         connection = connections[using]
-        key = (using, connection.vendor, len(rows))
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            sql = self._compile(using, len(rows))
-            compiled = _for_cursor(sql, len(rows) * len(self._fields), using) if sql else ("", None)
-            with self._lock:
-                self._compiled[key] = compiled
-        sql, keys = compiled
+        count = len(rows)
+        sql, keys = self._compiled.get(
+            (using, connection.vendor, count),
+            lambda: _named(self._compile(using, count), count * len(self._fields), using),
+        )
         if not sql:
             return False
         params: list[Any] = []
@@ -342,21 +360,16 @@ class PreparedSave:
         self.model = model
         self._fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
         self._converted = tuple((field, _unchanged_types(field)) for field in self._fields)
-        self._compiled: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
-        self._lock = threading.Lock()
+        self._compiled: _OncePerKey[tuple[str, tuple[str, ...] | None]] = _OncePerKey()
 
     def run(self, row: models.Model, using: str = "default") -> bool:
         """Write ``row``'s fields to its row, in the caller's transaction; ``False`` if it
         left the write to ``save()`` (nothing written then)."""
         connection = connections[using]
-        key = (using, connection.vendor)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            sql = self._compile(using)
-            compiled = _for_cursor(sql, len(self._fields) + 1, using) if sql else ("", None)
-            with self._lock:
-                self._compiled[key] = compiled
-        sql, keys = compiled
+        sql, keys = self._compiled.get(
+            (using, connection.vendor),
+            lambda: _named(self._compile(using), len(self._fields) + 1, using),
+        )
         if not sql:
             return False
         params: list[Any] = []
@@ -572,6 +585,11 @@ def _cursor(connection: Any) -> Iterator[Any]:
 
 #: A positional placeholder as Django's SQLite cursor finds it (``%%s`` is a literal ``%s``).
 _POSITIONAL = re.compile(r"(?<!%)%s")
+
+
+def _named(sql: str, count: int, using: str) -> tuple[str, tuple[str, ...] | None]:
+    """:func:`_for_cursor` of a compiled write's ``sql`` (``""``: left to the ORM, kept so)."""
+    return _for_cursor(sql, count, using) if sql else ("", None)
 
 
 def _for_cursor(sql: str, count: int, using: str) -> tuple[str, tuple[str, ...] | None]:
