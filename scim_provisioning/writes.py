@@ -35,7 +35,13 @@ from .resource_types import ResourceType
 
 
 def _locked(
-    kind: ResourceType, acting: Acting, pk: str, *, answered: bool, deleting: bool = False
+    kind: ResourceType,
+    acting: Acting,
+    pk: str,
+    *,
+    answered: bool,
+    deleting: bool = False,
+    ask: bool = True,
 ) -> tuple[Found, SCIMTeamConfig]:
     """The team's record ``pk``, locked until the transaction ends, and the team's config;
     else a 401 or 403 (the token may no longer be used), else a 404.
@@ -43,9 +49,13 @@ def _locked(
     ``answered``: the write answers with the record, whose links (a user's
     groups, which the write does not change) are read in the same query. The
     type's questions of an update, or of a DELETE when ``deleting``, are answered
-    in it too (:class:`~.reads.Question`).
+    in it too (:class:`~.reads.Question`), unless not ``ask``: then every
+    statement they would spare runs.
     """
-    questions = kind.asked_before_delete if deleting else kind.asked_before_update
+    if not ask:
+        questions: tuple = ()
+    else:
+        questions = kind.asked_before_delete if deleting else kind.asked_before_update
     scope, digest = unchecked(acting)
     found = kind.lock(scope, pk, linked=answered, token_digest=digest, questions=questions)
     config = confirmed(acting, found)  # a 401 or 403 before a 404 says anything
@@ -162,9 +172,33 @@ def patch(
 
 
 def delete(kind: ResourceType, acting: Acting, pk: str, *, if_match: str | None = None) -> None:
-    """``DELETE /{type}/{pk}``: what deleting means for the type (a user keeps their account)."""
-    with recording_refusals(), transaction.atomic():
-        found, config = _locked(kind, acting, pk, answered=False, deleting=True)
+    """``DELETE /{type}/{pk}``: what deleting means for the type (a user keeps their account).
+
+    The locked read asks whether rows point at the record (a user's groups, the
+    people who report to them), and the DELETE spends their statements only then.
+    Its answer is its statement's snapshot: on PostgreSQL a row committed while
+    the read waited for the record's lock (a group PATCH adding the person) is not
+    seen, and the record's DELETE fails the deferred foreign key at COMMIT. When
+    that COMMIT is this write's own (no caller's transaction around it), the write
+    runs again asking nothing: it then deletes what points at the record by its
+    own statements, which see what committed. Inside a caller's transaction (a
+    host's ``ATOMIC_REQUESTS``) the COMMIT is the caller's: a 500, as before.
+    """
+    outermost = not transaction.get_connection().in_atomic_block
+    with recording_refusals():
+        try:
+            _delete_once(kind, acting, pk, if_match, ask=True)
+        except IntegrityError:
+            if not outermost:
+                raise
+            _delete_once(kind, acting, pk, if_match, ask=False)
+
+
+def _delete_once(
+    kind: ResourceType, acting: Acting, pk: str, if_match: str | None, *, ask: bool
+) -> None:
+    with transaction.atomic():
+        found, config = _locked(kind, acting, pk, answered=False, deleting=True, ask=ask)
         record: Any = found.record
         check_if_match(if_match, record.etag)
         kind.delete(config, record, locked=found)
