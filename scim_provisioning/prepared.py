@@ -321,7 +321,7 @@ class PreparedInsert:
                 return False
         # As QuerySet.bulk_create(): an error inside an atomic block marks it for rollback.
         with transaction.mark_for_rollback_on_error(using), _cursor(connection) as cursor:
-            cursor.execute(sql, params if keys is None else dict(zip(keys, params, strict=True)))
+            cursor.execute(sql, _keyed(params, keys))
         for row in rows:
             row._state.adding = False
             row._state.db = using
@@ -379,7 +379,7 @@ class PreparedSave:
         params.append(pk.get_db_prep_value(row.pk, connection, prepared=False))
         # As save()'s UPDATE: an error inside an atomic block marks it for rollback.
         with transaction.mark_for_rollback_on_error(using), _cursor(connection) as cursor:
-            cursor.execute(sql, params if keys is None else dict(zip(keys, params, strict=True)))
+            cursor.execute(sql, _keyed(params, keys))
             return bool(cursor.rowcount)
 
     def _compile(self, using: str) -> str:
@@ -620,7 +620,11 @@ def _params(
 ) -> list[Any] | dict[str, Any]:
     """A compiled statement's parameters: each position's prepared value or constant,
     by position, or by the names ``keys`` when the SQL names them."""
-    params = [prepared[n] if n else c for n, c in zip(names, constants, strict=True)]
+    return _keyed([prepared[n] if n else c for n, c in zip(names, constants, strict=True)], keys)
+
+
+def _keyed(params: list[Any], keys: tuple[str, ...] | None) -> list[Any] | dict[str, Any]:
+    """``params`` as the compiled SQL takes them: by position, or by the names ``keys``."""
     return params if keys is None else dict(zip(keys, params, strict=True))
 
 
