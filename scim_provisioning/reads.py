@@ -59,7 +59,6 @@ from django.db.models import (
     Value,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -231,11 +230,11 @@ class InsertRecord:
         meta = model._meta
         self.model = model
         self.compiled = PreparedInsert(model, max_rows=1)
-        # Whether save() does no more than one INSERT of every concrete field (a model
-        # that would make it do more, or read a key back, is always saved).
+        # Whether save()'s machinery does no more than one INSERT of every concrete field
+        # (a model that would make it do more, or read a key back, is always saved); a
+        # save() of the model's own and its receivers are asked on each run.
         self._one_insert = (
-            model.save is models.Model.save
-            and model.save_base is models.Model.save_base
+            model.save_base is models.Model.save_base
             and not meta.parents
             and not meta.db_returning_fields
             and not meta.order_with_respect_to
@@ -247,8 +246,7 @@ class InsertRecord:
         if not (
             self._one_insert
             and compiled_queries()
-            and not pre_save.has_listeners(self.model)
-            and not post_save.has_listeners(self.model)
+            and not save_receivers(self.model)
             and self.compiled.run([record])
         ):
             record.save(force_insert=True)
@@ -479,16 +477,12 @@ def before_create(team_id: Any, email: str, digest: str | None) -> BeforeCreate:
         return BeforeCreate(found=False)
     team = teams[0]
     proven = [_take(team, _PROVEN)] if _PROVEN in team.__dict__ else []
-    try:
-        config: SCIMTeamConfig | None = team.scim_config
-    except SCIMTeamConfig.DoesNotExist:
-        config = None
     return BeforeCreate(
         True,
         _proven(team_id, proven),
         bool(_take(team, _REFUSED)),
         token_ok=bool(_take(team, "_scim_token_ok")),
-        config=config,
+        config=_config_of(team),
     )
 
 
@@ -681,6 +675,11 @@ def _team_config_read_with(record: Any) -> SCIMTeamConfig | None:
     team_field = record._meta.get_field("team")
     team = team_field.get_cached_value(record)
     team_field.delete_cached_value(record)
+    return _config_of(team)
+
+
+def _config_of(team: Any) -> SCIMTeamConfig | None:
+    """The config a query read with ``team`` (``select_related``); ``None``: the team has none."""
     try:
         config: SCIMTeamConfig = team.scim_config
     except SCIMTeamConfig.DoesNotExist:
